@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* trustbench-tool commands on the security context: init, show. */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tb-cli.h"
+
+static void
+add_entries_member (JsonBuilder *builder, TbContext *ctx, TbInventory inventory)
+{
+  g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inventory);
+
+  json_builder_set_member_name (builder, tb_inventory_to_string (inventory));
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), g_ptr_array_index (entries, i));
+      json_builder_add_value (builder, json_node_copy (node));
+    }
+  json_builder_end_array (builder);
+}
+
+/**
+ * tb_cli_add_context_summary:
+ *
+ * Adds the members `context`, `name`, `id`, `schema_version`, `keys`,
+ * `certificates`, `products` and `jobs` to an open JSON object.
+ */
+void
+tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx)
+{
+  json_builder_set_member_name (builder, "context");
+  json_builder_add_string_value (builder, tb_context_get_path (ctx));
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, tb_context_get_name (ctx));
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, tb_context_get_id (ctx));
+  json_builder_set_member_name (builder, "schema_version");
+  json_builder_add_int_value (builder, tb_context_get_schema_version (ctx));
+  json_builder_set_member_name (builder, "created");
+  json_builder_add_string_value (builder, tb_context_get_created (ctx));
+  for (TbInventory inv = 0; inv < TB_INVENTORY_N; inv++)
+    add_entries_member (builder, ctx, inv);
+}
+
+static gboolean
+add_products (TbContext *ctx, char **products, GError **error)
+{
+  for (guint i = 0; products != NULL && products[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) product = json_object_new ();
+      json_object_set_string_member (product, "name", products[i]);
+      if (!tb_context_add_entry (ctx, TB_INVENTORY_PRODUCTS, product, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+int
+tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
+{
+  g_autofree char *name = NULL;
+  g_auto(GStrv) products = NULL;
+  gboolean empty = FALSE;
+  const char *dir;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  const GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Human name of the context (default: the directory name)"), N_("NAME") },
+    { "product", 0, 0, G_OPTION_ARG_STRING_ARRAY, &products, N_("A product of the OEM (repeat for several; default: “default”)"), N_("PRODUCT") },
+    { "empty", 0, 0, G_OPTION_ARG_NONE, &empty, N_("Create the context without the default key hierarchy"), NULL },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("Create a security context in the directory given by -C (or $TRUSTBENCH_CONTEXT)."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc > 1)
+    return tb_cli_usage_error (cli, _("“init” takes no arguments; give the directory with -C DIR"));
+  dir = tb_cli_context_dir (cli);
+  if (dir == NULL)
+    return tb_cli_usage_error (cli, _("No security context given: use -C DIR or set TRUSTBENCH_CONTEXT"));
+  if (products == NULL)
+    products = g_strdupv ((char *[]){ (char *) "default", NULL });
+  for (guint i = 0; products[i] != NULL; i++)
+    if (!tb_name_is_valid (products[i], &error))
+      return tb_cli_fail (cli, error);
+  if (!empty)
+    {
+      g_set_error (&error, TB_ERROR, TB_ERROR_UNSUPPORTED,
+                   _("This build cannot create the default key hierarchy yet; use “init --empty”"));
+      return tb_cli_fail (cli, error);
+    }
+
+  ctx = tb_context_create (dir, name, &error);
+  if (ctx == NULL ||
+      !add_products (ctx, products, &error) ||
+      !tb_context_save (ctx, &error))
+    return tb_cli_fail (cli, error);
+
+  tb_cli_message (cli, _("Created security context “%s” in %s"), tb_context_get_name (ctx),
+                  tb_context_get_path (ctx));
+  json_builder_begin_object (b);
+  tb_cli_add_context_summary (b, ctx);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+static void
+print_inventory_text (TbCli *cli, TbContext *ctx, TbInventory inventory, const char *title)
+{
+  g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inventory);
+  const char *id_member = inventory == TB_INVENTORY_JOBS ? "job_id" : "name";
+
+  tb_cli_message (cli, "%s (%u)", title, entries->len);
+  for (guint i = 0; i < entries->len; i++)
+    tb_cli_message (cli, "  %s", json_object_get_string_member (g_ptr_array_index (entries, i), id_member));
+}
+
+int
+tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(GPtrArray) warnings = NULL;
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("Show a summary of the security context and its policy warnings."),
+                             NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc > 1)
+    return tb_cli_usage_error (cli, _("“show” takes no arguments"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  warnings = tb_policy_check_context (ctx);
+
+  if (!cli->json)
+    {
+      tb_cli_message (cli, _("Context:  %s"), tb_context_get_name (ctx));
+      tb_cli_message (cli, _("Path:     %s"), tb_context_get_path (ctx));
+      tb_cli_message (cli, _("Id:       %s"), tb_context_get_id (ctx));
+      tb_cli_message (cli, _("Created:  %s"), tb_context_get_created (ctx));
+      print_inventory_text (cli, ctx, TB_INVENTORY_KEYS, _("Keys"));
+      print_inventory_text (cli, ctx, TB_INVENTORY_CERTIFICATES, _("Certificates"));
+      print_inventory_text (cli, ctx, TB_INVENTORY_PRODUCTS, _("Products"));
+      print_inventory_text (cli, ctx, TB_INVENTORY_JOBS, _("Jobs"));
+      for (guint i = 0; i < warnings->len; i++)
+        {
+          TbPolicyFinding *w = g_ptr_array_index (warnings, i);
+          tb_cli_message (cli, "%s: %s", tb_severity_to_string (w->severity), w->message);
+        }
+      return TB_EXIT_OK;
+    }
+
+  json_builder_begin_object (b);
+  tb_cli_add_context_summary (b, ctx);
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < warnings->len; i++)
+    {
+      TbPolicyFinding *w = g_ptr_array_index (warnings, i);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "severity");
+      json_builder_add_string_value (b, tb_severity_to_string (w->severity));
+      if (w->subject != NULL)
+        {
+          json_builder_set_member_name (b, "subject");
+          json_builder_add_string_value (b, w->subject);
+        }
+      json_builder_set_member_name (b, "message");
+      json_builder_add_string_value (b, w->message);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "tb-cli.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static gboolean
+context_option_cb (const char *option_name, const char *value, gpointer data, GError **error)
+{
+  TbCli *cli = data;
+
+  g_free (cli->context_dir);
+  cli->context_dir = g_strdup (value);
+  return TRUE;
+}
+
+/**
+ * tb_cli_parse_options:
+ *
+ * Parses a command's options, accepting the global options too (so that
+ * `trustbench-tool show --json` works as well as `--json show`).
+ * `--help` prints the command's help and exits 0.
+ */
+gboolean
+tb_cli_parse_options (TbCli *cli, int *argc, char ***argv, const char *parameter_string,
+                      const char *summary, const GOptionEntry *entries, GError **error)
+{
+  g_autoptr(GOptionContext) octx = NULL;
+  g_autofree char *param = g_strdup_printf ("%s%s%s", cli->command_path,
+                                            parameter_string != NULL ? " " : "",
+                                            parameter_string != NULL ? parameter_string : "");
+  GOptionGroup *global;
+  g_autoptr(GError) local_error = NULL;
+  const GOptionEntry global_entries[] = {
+    { "context", 'C', 0, G_OPTION_ARG_CALLBACK, (gpointer) context_option_cb,
+      N_("Security context directory (default: $TRUSTBENCH_CONTEXT)"), N_("DIR") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print one JSON object on stdout"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet, N_("Print no progress or messages"), NULL },
+    { NULL },
+  };
+
+  octx = g_option_context_new (param);
+  g_option_context_set_summary (octx, summary);
+  g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
+  if (entries != NULL)
+    g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
+  global = g_option_group_new ("global", _("Global options:"), _("Show global options"), cli, NULL);
+  g_option_group_add_entries (global, global_entries);
+  g_option_group_set_translation_domain (global, GETTEXT_PACKAGE);
+  g_option_context_add_group (octx, global);
+  g_option_context_set_strict_posix (octx, FALSE);
+
+  /* argv[0] is the command name; GOption skips it. */
+  if (!g_option_context_parse (octx, argc, argv, &local_error))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, "%s (see “%s %s --help”)",
+                   local_error->message, cli->prog, cli->command_path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_error_json (const char *code, const char *message)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+}
+
+/**
+ * tb_cli_usage_error:
+ *
+ * Reports a usage error and returns exit code 2.
+ */
+int
+tb_cli_usage_error (TbCli *cli, const char *format, ...)
+{
+  va_list args;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *msg = NULL;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  error = g_error_new_literal (TB_ERROR, TB_ERROR_INVALID_ARGUMENT, msg);
+  return tb_cli_fail (cli, error);
+}
+
+/**
+ * tb_cli_fail:
+ *
+ * Prints one line `trustbench-tool: MESSAGE` on stderr (and the JSON error
+ * object on stdout with --json) and returns the exit code for @error.
+ */
+int
+tb_cli_fail (TbCli *cli, const GError *error)
+{
+  fprintf (stderr, "%s: %s\n", cli->prog, error->message);
+  if (cli->json)
+    print_error_json (tb_error_code_name (error), error->message);
+  return tb_error_to_exit_code (error);
+}
+
+/**
+ * tb_cli_print_result:
+ * @builder: a builder holding one complete object
+ *
+ * With --json prints the object on stdout. Returns 0.
+ */
+int
+tb_cli_print_result (TbCli *cli, JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) gen = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  if (!cli->json)
+    return TB_EXIT_OK;
+  gen = json_generator_new ();
+  root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+  return TB_EXIT_OK;
+}
+
+/**
+ * tb_cli_message:
+ *
+ * Human-readable output: stdout normally, stderr with --json (stdout then
+ * carries only the JSON object), nothing with --quiet.
+ */
+void
+tb_cli_message (TbCli *cli, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  if (cli->quiet)
+    return;
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (cli->json ? stderr : stdout, "%s\n", msg);
+  fflush (cli->json ? stderr : stdout);
+}
+
+const char *
+tb_cli_context_dir (TbCli *cli)
+{
+  if (cli->context_dir != NULL && cli->context_dir[0] != '\0')
+    return cli->context_dir;
+  return g_getenv ("TRUSTBENCH_CONTEXT");
+}
+
+/**
+ * tb_cli_open_context:
+ *
+ * Opens the context named by -C or $TRUSTBENCH_CONTEXT; a usage error
+ * when neither is given.
+ */
+TbContext *
+tb_cli_open_context (TbCli *cli, TbContextOpenFlags flags, GError **error)
+{
+  const char *dir = tb_cli_context_dir (cli);
+
+  if (dir == NULL || dir[0] == '\0')
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("No security context given: use -C DIR or set TRUSTBENCH_CONTEXT"));
+      return NULL;
+    }
+  return tb_context_open (dir, flags, error);
+}
+
+/* ---- progress rendering ---- */
+
+typedef struct {
+  TbCli *cli;
+  gboolean tty;
+  gboolean bar_shown;
+  char *last_stage;
+} ProgressView;
+
+static void
+progress_clear_bar (ProgressView *view)
+{
+  if (view->bar_shown)
+    {
+      fputs ("\r\033[K", stderr);
+      view->bar_shown = FALSE;
+    }
+}
+
+static void
+progress_log_cb (TbProgress *progress, const char *line, ProgressView *view)
+{
+  if (view->cli->quiet)
+    return;
+  progress_clear_bar (view);
+  fprintf (stderr, "%s\n", line);
+  fflush (stderr);
+}
+
+static void
+progress_changed_cb (TbProgress *progress, ProgressView *view)
+{
+  const int width = 30;
+  double fraction;
+  g_autofree char *stage = NULL;
+  int filled;
+  char bar[64];
+
+  if (view->cli->quiet || !view->tty)
+    return;
+  fraction = tb_progress_get_fraction (progress);
+  stage = tb_progress_dup_stage (progress);
+  filled = (int) (fraction * width + 0.5);
+  for (int i = 0; i < width; i++)
+    bar[i] = i < filled ? '#' : '.';
+  bar[width] = '\0';
+  fprintf (stderr, "\r\033[K[%s] %3d%% %s", bar, (int) (fraction * 100.0 + 0.5),
+           stage != NULL ? stage : "");
+  fflush (stderr);
+  view->bar_shown = TRUE;
+}
+
+typedef struct {
+  TbCliWorkFunc func;
+  gpointer data;
+  TbProgress *progress;
+} WorkData;
+
+static void
+work_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WorkData *work = task_data;
+  GError *error = NULL;
+
+  if (work->func (work->data, work->progress, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+sigint_cb (gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+work_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+  *out = g_object_ref (result);
+}
+
+/**
+ * tb_cli_run_work:
+ *
+ * Runs @func in a worker thread with a #TbProgress rendered on stderr
+ * (a bar on a TTY, plain lines otherwise); Ctrl-C cancels it.
+ */
+gboolean
+tb_cli_run_work (TbCli *cli, TbCliWorkFunc func, gpointer data, GError **error)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(TbProgress) progress = tb_progress_new (cancellable);
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  ProgressView view = { cli, isatty (STDERR_FILENO), FALSE, NULL };
+  WorkData work = { func, data, progress };
+  guint sigint_id;
+  gboolean ok;
+
+  g_signal_connect (progress, "log", G_CALLBACK (progress_log_cb), &view);
+  g_signal_connect (progress, "changed", G_CALLBACK (progress_changed_cb), &view);
+  sigint_id = g_unix_signal_add (SIGINT, sigint_cb, cancellable);
+
+  task = g_task_new (NULL, cancellable, work_done_cb, &result);
+  g_task_set_task_data (task, &work, NULL);
+  g_task_run_in_thread (task, work_thread);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  /* deliver the last coalesced updates */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_source_remove (sigint_id);
+  progress_clear_bar (&view);
+  g_signal_handlers_disconnect_by_data (progress, &view);
+  ok = g_task_propagate_boolean (G_TASK (result), error);
+  g_free (view.last_stage);
+  return ok;
+}
+
+/* ---- dispatch ---- */
+
+void
+tb_cli_print_commands (FILE *out, const TbCliCommand *commands)
+{
+  for (const TbCliCommand *c = commands; c->name != NULL; c++)
+    fprintf (out, "  %-16s %s\n", c->name, _(c->summary));
+}
+
+/**
+ * tb_cli_dispatch:
+ * @argv: argv[0] is the command name
+ *
+ * Finds the command in @commands and runs it; groups recurse.
+ */
+int
+tb_cli_dispatch (TbCli *cli, const TbCliCommand *commands, int argc, char **argv)
+{
+  const TbCliCommand *cmd = NULL;
+  g_autofree char *parent = NULL;
+
+  for (const TbCliCommand *c = commands; c->name != NULL; c++)
+    if (g_str_equal (c->name, argv[0]))
+      cmd = c;
+  if (cmd == NULL)
+    {
+      fprintf (stderr, _("Commands:\n"));
+      tb_cli_print_commands (stderr, commands);
+      return tb_cli_usage_error (cli, _("Unknown command “%s%s%s” (see “%s --help”)"),
+                                 cli->command_path != NULL ? cli->command_path : "",
+                                 cli->command_path != NULL ? " " : "", argv[0], cli->prog);
+    }
+
+  parent = g_steal_pointer (&cli->command_path);
+  cli->command_path = parent != NULL ? g_strdup_printf ("%s %s", parent, cmd->name) : g_strdup (cmd->name);
+
+  if (cmd->func != NULL)
+    return cmd->func (cli, argc, argv);
+
+  /* a group: `key` alone or `key --help` lists its subcommands */
+  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+    {
+      FILE *out = argc < 2 ? stderr : stdout;
+      fprintf (out, _("Usage:\n  %s %s COMMAND [OPTIONS…]\n\n%s\n\nCommands:\n"),
+               cli->prog, cli->command_path, _(cmd->summary));
+      tb_cli_print_commands (out, cmd->subcommands);
+      if (argc < 2)
+        return tb_cli_usage_error (cli, _("“%s” needs a command"), cli->command_path);
+      return TB_EXIT_OK;
+    }
+  return tb_cli_dispatch (cli, cmd->subcommands, argc - 1, argv + 1);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "trustbench.h"
+
+G_BEGIN_DECLS
+
+typedef struct _TbCli TbCli;
+
+struct _TbCli {
+  const char *prog;
+  char *context_dir;
+  gboolean json;
+  gboolean quiet;
+  char *command_path;   /* "key generate", for messages and --help */
+};
+
+typedef int (*TbCliCommandFunc) (TbCli *cli, int argc, char **argv);
+
+typedef struct _TbCliCommand TbCliCommand;
+struct _TbCliCommand {
+  const char *name;
+  const char *summary;
+  TbCliCommandFunc func;                 /* NULL for a group of subcommands */
+  const TbCliCommand *subcommands;       /* NULL-name terminated */
+};
+
+typedef gboolean (*TbCliWorkFunc) (gpointer      data,
+                                   TbProgress   *progress,
+                                   GError      **error);
+
+gboolean   tb_cli_parse_options   (TbCli          *cli,
+                                   int            *argc,
+                                   char         ***argv,
+                                   const char     *parameter_string,
+                                   const char     *summary,
+                                   const GOptionEntry *entries,
+                                   GError        **error);
+int        tb_cli_usage_error     (TbCli          *cli,
+                                   const char     *format,
+                                   ...) G_GNUC_PRINTF (2, 3);
+int        tb_cli_fail            (TbCli          *cli,
+                                   const GError   *error);
+int        tb_cli_print_result    (TbCli          *cli,
+                                   JsonBuilder    *builder);
+void       tb_cli_message         (TbCli          *cli,
+                                   const char     *format,
+                                   ...) G_GNUC_PRINTF (2, 3);
+TbContext *tb_cli_open_context    (TbCli          *cli,
+                                   TbContextOpenFlags flags,
+                                   GError        **error);
+const char *tb_cli_context_dir    (TbCli          *cli);
+gboolean   tb_cli_run_work        (TbCli          *cli,
+                                   TbCliWorkFunc   func,
+                                   gpointer        data,
+                                   GError        **error);
+
+int        tb_cli_dispatch        (TbCli          *cli,
+                                   const TbCliCommand *commands,
+                                   int             argc,
+                                   char          **argv);
+void       tb_cli_print_commands  (FILE           *out,
+                                   const TbCliCommand *commands);
+
+/* command implementations */
+int tb_cli_cmd_init (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_show (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_demo (TbCli *cli, int argc, char **argv);
+
+void tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx);
+
+G_END_DECLS

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* trustbench-tool: the command-line face of libtrustbench.
+ * The contract (commands, JSON keys, exit codes) is docs/cli.md. */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "tb-cli.h"
+
+static const TbCliCommand commands[] = {
+  { "init", N_("Create a security context"), tb_cli_cmd_init, NULL },
+  { "show", N_("Show the context summary and policy warnings"), tb_cli_cmd_show, NULL },
+  { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
+  { NULL },
+};
+
+static void
+print_help (FILE *out, const char *prog)
+{
+  fprintf (out, _("Usage:\n  %s [-C DIR | --context DIR] [--json] [--quiet] COMMAND [ARGS…]\n\n"), prog);
+  fprintf (out, _("Build a chain of trust for microcontrollers: keys, certificates, mastered\n"
+                  "images and provisioned devices.\n\n"));
+  fprintf (out, _("Global options:\n"
+                  "  -C, --context DIR  Security context directory (default: $TRUSTBENCH_CONTEXT)\n"
+                  "  --json             Print one JSON object on stdout; messages go to stderr\n"
+                  "  -q, --quiet        Print no progress or messages\n"
+                  "  -h, --help         Show this help; “COMMAND --help” shows a command's help\n"
+                  "  --version          Show the version\n\n"));
+  fprintf (out, _("Commands:\n"));
+  tb_cli_print_commands (out, commands);
+  fprintf (out, _("\nExit codes: 0 success, 1 operation failed, 2 usage error, 3 verification failed\n"
+                  "or refused, 4 limit reached, 130 cancelled.\n"));
+}
+
+int
+main (int argc, char **argv)
+{
+  TbCli cli = { .prog = "trustbench-tool" };
+  int i;
+  int rc;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname (cli.prog);
+
+  /* global options, up to the command */
+  for (i = 1; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--json"))
+        cli.json = TRUE;
+      else if (g_str_equal (arg, "--quiet") || g_str_equal (arg, "-q"))
+        cli.quiet = TRUE;
+      else if (g_str_equal (arg, "--help") || g_str_equal (arg, "-h"))
+        {
+          print_help (stdout, cli.prog);
+          return TB_EXIT_OK;
+        }
+      else if (g_str_equal (arg, "--version"))
+        {
+          g_print ("trustbench-tool %s\n", PACKAGE_VERSION);
+          return TB_EXIT_OK;
+        }
+      else if (g_str_equal (arg, "-C") || g_str_equal (arg, "--context"))
+        {
+          if (i + 1 >= argc)
+            return tb_cli_usage_error (&cli, _("Option %s needs a directory"), arg);
+          g_free (cli.context_dir);
+          cli.context_dir = g_strdup (argv[++i]);
+        }
+      else if (g_str_has_prefix (arg, "--context="))
+        {
+          g_free (cli.context_dir);
+          cli.context_dir = g_strdup (arg + strlen ("--context="));
+        }
+      else if (g_str_has_prefix (arg, "-C") && arg[2] != '\0')
+        {
+          g_free (cli.context_dir);
+          cli.context_dir = g_strdup (arg + 2);
+        }
+      else
+        return tb_cli_usage_error (&cli, _("Unknown option “%s” (see “%s --help”)"), arg, cli.prog);
+    }
+
+  if (i >= argc)
+    {
+      print_help (stderr, cli.prog);
+      return tb_cli_usage_error (&cli, _("No command given"));
+    }
+
+  rc = tb_cli_dispatch (&cli, commands, argc - i, argv + i);
+  fflush (stdout);
+  g_free (cli.context_dir);
+  g_free (cli.command_path);
+  return rc;
+}

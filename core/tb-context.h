@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "tb-progress.h"
+
+G_BEGIN_DECLS
+
+/* The schema this build reads and writes; a context with a higher
+ * number is refused, never rewritten. See docs/context.md. */
+#define TB_CONTEXT_SCHEMA_VERSION 1
+#define TB_CONTEXT_FILE_NAME "context.json"
+#define TB_CONTEXT_LOCK_NAME ".lock"
+#define TB_CONTEXT_BACKUP_NAME "context.json.bak"
+
+/**
+ * TbInventory:
+ * @TB_INVENTORY_KEYS: key pairs (`keys[]`)
+ * @TB_INVENTORY_CERTIFICATES: X.509 certificates (`certificates[]`)
+ * @TB_INVENTORY_PRODUCTS: products (`products[]`)
+ * @TB_INVENTORY_JOBS: production jobs (`jobs[]`)
+ *
+ * The inventories a context holds. Every entry is a JSON object with a
+ * unique, file-name-safe identifier (`name`; `job_id` for jobs).
+ */
+typedef enum {
+  TB_INVENTORY_KEYS,
+  TB_INVENTORY_CERTIFICATES,
+  TB_INVENTORY_PRODUCTS,
+  TB_INVENTORY_JOBS,
+  TB_INVENTORY_N,
+} TbInventory;
+
+typedef enum {
+  TB_CONTEXT_OPEN_READ = 0,
+  TB_CONTEXT_OPEN_WRITE = 1 << 0,
+} TbContextOpenFlags;
+
+#define TB_TYPE_CONTEXT (tb_context_get_type ())
+G_DECLARE_FINAL_TYPE (TbContext, tb_context, TB, CONTEXT, GObject)
+
+TbContext   *tb_context_create               (const char          *path,
+                                              const char          *name,
+                                              GError             **error);
+TbContext   *tb_context_open                 (const char          *path,
+                                              TbContextOpenFlags   flags,
+                                              GError             **error);
+void         tb_context_open_async           (const char          *path,
+                                              TbContextOpenFlags   flags,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+TbContext   *tb_context_open_finish          (GAsyncResult        *result,
+                                              GError             **error);
+
+gboolean     tb_context_lock                 (TbContext           *self,
+                                              GError             **error);
+void         tb_context_unlock               (TbContext           *self);
+gboolean     tb_context_is_writable          (TbContext           *self);
+gboolean     tb_context_save                 (TbContext           *self,
+                                              GError             **error);
+gboolean     tb_context_reload               (TbContext           *self,
+                                              GError             **error);
+
+const char  *tb_context_get_path             (TbContext           *self);
+const char  *tb_context_get_name             (TbContext           *self);
+void         tb_context_set_name             (TbContext           *self,
+                                              const char          *name);
+const char  *tb_context_get_id               (TbContext           *self);
+const char  *tb_context_get_created          (TbContext           *self);
+guint        tb_context_get_schema_version   (TbContext           *self);
+
+GPtrArray   *tb_context_get_entries          (TbContext           *self,
+                                              TbInventory          inventory);
+JsonObject  *tb_context_find_entry           (TbContext           *self,
+                                              TbInventory          inventory,
+                                              const char          *id);
+gboolean     tb_context_add_entry            (TbContext           *self,
+                                              TbInventory          inventory,
+                                              JsonObject          *entry,
+                                              GError             **error);
+gboolean     tb_context_remove_entry         (TbContext           *self,
+                                              TbInventory          inventory,
+                                              const char          *id,
+                                              GError             **error);
+
+char        *tb_context_build_path           (TbContext           *self,
+                                              const char          *relative);
+gboolean     tb_context_write_file           (TbContext           *self,
+                                              const char          *relative,
+                                              const void          *data,
+                                              gsize                len,
+                                              int                  mode,
+                                              GError             **error);
+
+JsonNode    *tb_context_to_json              (TbContext           *self);
+
+const char  *tb_inventory_to_string          (TbInventory          inventory);
+gboolean     tb_name_is_valid                (const char          *name,
+                                              GError             **error);
+
+G_END_DECLS

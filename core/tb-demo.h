@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "tb-context.h"
+#include "tb-progress.h"
+
+G_BEGIN_DECLS
+
+#define TB_DEMO_CONTEXT_NAME "Demo OEM"
+#define TB_DEMO_PRODUCT "demo-sensor"
+
+char      *tb_demo_get_default_path (void);
+TbContext *tb_demo_create_context   (const char  *path,
+                                     TbProgress  *progress,
+                                     GError     **error);
+gboolean   tb_demo_run              (const char  *path,
+                                     TbProgress  *progress,
+                                     GError     **error);
+
+G_END_DECLS

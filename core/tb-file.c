@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "tb-file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tb-error.h"
+
+static gboolean
+write_all (int fd, const guint8 *data, gsize len, const char *path, GError **error)
+{
+  while (len > 0)
+    {
+      gssize n = write (fd, data, MIN (len, (gsize) G_MAXSSIZE));
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          if (saved_errno == EINTR)
+            continue;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                       _("Cannot write %s: %s"), path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_file_fsync_directory:
+ * @dir: a directory
+ *
+ * Flushes the directory entry table of @dir, so that a rename or a new
+ * file in it survives a power loss.
+ */
+gboolean
+tb_file_fsync_directory (const char *dir, GError **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                   _("Cannot open directory %s: %s"), dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (fsync (fd) != 0 && errno != EINVAL)
+    {
+      int saved_errno = errno;
+      close (fd);
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                   _("Cannot sync directory %s: %s"), dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+/**
+ * tb_file_write_atomic:
+ * @path: destination file
+ * @data: contents
+ * @len: length of @data
+ * @mode: file mode of the new file (e.g. 0600 for key files)
+ *
+ * Replaces @path atomically and durably: the data goes into a temporary
+ * file `.NAME.XXXXXX` in the same directory, which is fsync'ed, renamed
+ * over @path, and the directory is fsync'ed. A crash at any point leaves
+ * either the old or the new file, never a mix; a stale temporary file may
+ * remain and is removed by tb_file_remove_stale_temps().
+ */
+gboolean
+tb_file_write_atomic (const char *path, const void *data, gsize len, int mode, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  int fd;
+
+  fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, mode);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                   _("Cannot create a temporary file in %s: %s"), dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  /* mkstemp honours the umask; the mode is a security property here. */
+  if (fchmod (fd, (mode_t) mode) != 0 ||
+      !write_all (fd, data, len, tmp, error) ||
+      fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+      if (error != NULL && *error == NULL)
+        g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                     _("Cannot write %s: %s"), tmp, g_strerror (saved_errno));
+      close (fd);
+      g_unlink (tmp);
+      return FALSE;
+    }
+  if (close (fd) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                   _("Cannot write %s: %s"), tmp, g_strerror (saved_errno));
+      g_unlink (tmp);
+      return FALSE;
+    }
+  if (g_rename (tmp, path) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                   _("Cannot replace %s: %s"), path, g_strerror (saved_errno));
+      g_unlink (tmp);
+      return FALSE;
+    }
+  return tb_file_fsync_directory (dir, error);
+}
+
+/**
+ * tb_file_read_bounded:
+ * @path: file to read
+ * @max_bytes: refuse files larger than this
+ * @contents: (out): NUL-terminated contents
+ * @len: (out) (optional): length without the NUL
+ *
+ * Reads a whole file, refusing it before allocating when it is larger
+ * than @max_bytes.
+ */
+gboolean
+tb_file_read_bounded (const char *path, gsize max_bytes, char **contents, gsize *len, GError **error)
+{
+  GStatBuf st;
+  g_autoptr(GError) local_error = NULL;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR,
+                   saved_errno == ENOENT ? TB_ERROR_NOT_FOUND : TB_ERROR_FAILED,
+                   _("Cannot read %s: %s"), path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("Cannot read %s: not a regular file"), path);
+      return FALSE;
+    }
+  if ((guint64) st.st_size > max_bytes)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("Cannot read %s: %" G_GUINT64_FORMAT " bytes is more than the limit of %" G_GSIZE_FORMAT " bytes"),
+                   path, (guint64) st.st_size, max_bytes);
+      return FALSE;
+    }
+  if (!g_file_get_contents (path, contents, len, &local_error))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s: %s"), path, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_file_remove_stale_temps:
+ * @dir: directory
+ * @basename: the file name whose temporaries to remove
+ *
+ * Removes temporary files left by a tb_file_write_atomic() that was
+ * interrupted (crash, kill -9). Only call this while holding the lock
+ * that serialises writers of @dir.
+ *
+ * Returns: the number of files removed
+ */
+guint
+tb_file_remove_stale_temps (const char *dir, const char *basename)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autofree char *prefix = g_strdup_printf (".%s.", basename);
+  const char *name;
+  guint removed = 0;
+
+  if (d == NULL)
+    return 0;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      /* mkstemp appends exactly six characters */
+      if (g_str_has_prefix (name, prefix) && strlen (name) == strlen (prefix) + 6)
+        {
+          g_autofree char *p = g_build_filename (dir, name, NULL);
+          if (g_unlink (p) == 0)
+            removed++;
+        }
+    }
+  return removed;
+}
+
+struct _TbLock {
+  int fd;
+  char *path;
+};
+
+/**
+ * tb_lock_acquire:
+ * @path: lock file (created if needed)
+ * @what: human name of the locked thing, for the error message
+ *
+ * Takes an exclusive advisory lock (flock) on @path without waiting. The
+ * lock is released by tb_lock_release() or when the process dies, so a
+ * crash never leaves a context locked. The holder writes its pid into the
+ * file so that a refused process can name it.
+ */
+TbLock *
+tb_lock_acquire (const char *path, const char *what, GError **error)
+{
+  TbLock *lock;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_autofree char *pid_text = NULL;
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, saved_errno == EACCES ? TB_ERROR_PERMISSION : TB_ERROR_FAILED,
+                   _("Cannot open lock file %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved_errno = errno;
+      char buf[32] = { 0 };
+      gssize n = pread (fd, buf, sizeof buf - 1, 0);
+      close (fd);
+      if (saved_errno == EWOULDBLOCK)
+        {
+          guint64 pid = n > 0 ? g_ascii_strtoull (buf, NULL, 10) : 0;
+          if (pid > 0)
+            g_set_error (error, TB_ERROR, TB_ERROR_BUSY,
+                         _("%s is in use by another process (pid %" G_GUINT64_FORMAT "); close it and try again"),
+                         what, pid);
+          else
+            g_set_error (error, TB_ERROR, TB_ERROR_BUSY,
+                         _("%s is in use by another process; close it and try again"), what);
+        }
+      else
+        g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                     _("Cannot lock %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  pid_text = g_strdup_printf ("%ld\n", (long) getpid ());
+  if (ftruncate (fd, 0) == 0)
+    {
+      gssize ignored = pwrite (fd, pid_text, strlen (pid_text), 0);
+      (void) ignored;
+    }
+  lock = g_new0 (TbLock, 1);
+  lock->fd = fd;
+  lock->path = g_strdup (path);
+  return lock;
+}
+
+void
+tb_lock_release (TbLock *lock)
+{
+  if (lock == NULL)
+    return;
+  if (ftruncate (lock->fd, 0) != 0)
+    g_debug ("cannot clear %s", lock->path);
+  close (lock->fd);
+  g_free (lock->path);
+  g_free (lock);
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* libtrustbench: all of Trustbench's logic, no GTK. */
+
+#include "tb-context.h"
+#include "tb-demo.h"
+#include "tb-error.h"
+#include "tb-file.h"
+#include "tb-policy.h"
+#include "tb-progress.h"

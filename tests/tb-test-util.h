@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+char    *tb_test_make_tmpdir     (void);
+void     tb_test_rm_rf           (const char *path);
+char    *tb_test_read_file       (const char *path,
+                                  gsize      *len);
+void     tb_test_write_file      (const char *path,
+                                  const char *contents);
+
+G_END_DECLS

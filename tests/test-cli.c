@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* trustbench-tool as scripts see it: exit codes, stdout/stderr and the
+ * JSON contract of docs/cli.md. Runs the real binary. */
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "tb-test-util.h"
+
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+static const char *
+tool_path (void)
+{
+  const char *path = g_getenv ("TB_TOOL");
+  g_assert_nonnull (path);
+  return path;
+}
+
+/* Runs trustbench-tool with @args (NULL-terminated); @context_env sets
+ * $TRUSTBENCH_CONTEXT when not NULL. */
+static void
+run_tool_env (Run *r, const char *context_env, const char *const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_launcher_unsetenv (launcher, "TRUSTBENCH_CONTEXT");
+  if (context_env != NULL)
+    g_subprocess_launcher_setenv (launcher, "TRUSTBENCH_CONTEXT", context_env, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_ptr_array_add (argv, (gpointer) tool_path ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  r->status = g_subprocess_get_exit_status (proc);
+}
+
+#define RUN(r, ...) run_tool_env (r, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+
+static JsonObject *
+parse_json_object (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  if (error != NULL)
+    g_error ("stdout is not one JSON object (%s):\n%s", error->message, text);
+  root = json_parser_get_root (parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_object_ref (json_node_get_object (root));
+}
+
+static void
+assert_one_error_line (const Run *r, const char *expect)
+{
+  g_auto(GStrv) lines = g_strsplit (r->err, "\n", -1);
+  gboolean found = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "trustbench-tool: "))
+      {
+        g_assert_false (found);
+        found = TRUE;
+        if (expect != NULL && strstr (lines[i], expect) == NULL)
+          g_error ("error line “%s” does not contain “%s”", lines[i], expect);
+      }
+  if (!found)
+    g_error ("no “trustbench-tool: …” line on stderr:\n%s", r->err);
+}
+
+static void
+test_help (void)
+{
+  g_auto(Run) r = { 0 };
+  g_auto(Run) r2 = { 0 };
+  g_auto(Run) r3 = { 0 };
+
+  RUN (&r, "--help");
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Usage:"));
+  g_assert_nonnull (strstr (r.out, "init"));
+  g_assert_nonnull (strstr (r.out, "--json"));
+  g_assert_nonnull (strstr (r.out, "Exit codes"));
+
+  RUN (&r2, "init", "--help");
+  g_assert_cmpint (r2.status, ==, 0);
+  g_assert_nonnull (strstr (r2.out, "--empty"));
+  g_assert_nonnull (strstr (r2.out, "--product"));
+
+  RUN (&r3, "--version");
+  g_assert_cmpint (r3.status, ==, 0);
+  g_assert_nonnull (strstr (r3.out, PACKAGE_VERSION));
+}
+
+static void
+test_usage_errors (void)
+{
+  g_auto(Run) none = { 0 };
+  g_auto(Run) bogus = { 0 };
+  g_auto(Run) bogus_json = { 0 };
+  g_auto(Run) bad_opt = { 0 };
+  g_auto(Run) bad_cmd_opt = { 0 };
+  g_auto(Run) no_ctx = { 0 };
+  g_autoptr(JsonObject) obj = NULL;
+  JsonObject *err;
+
+  RUN (&none, "--json");
+  g_assert_cmpint (none.status, ==, 2);
+
+  RUN (&bogus, "frobnicate");
+  g_assert_cmpint (bogus.status, ==, 2);
+  assert_one_error_line (&bogus, "frobnicate");
+  g_assert_cmpstr (bogus.out, ==, "");
+
+  RUN (&bogus_json, "--json", "frobnicate");
+  g_assert_cmpint (bogus_json.status, ==, 2);
+  obj = parse_json_object (bogus_json.out);
+  err = json_object_get_object_member (obj, "error");
+  g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "invalid-argument");
+  g_assert_nonnull (strstr (json_object_get_string_member (err, "message"), "frobnicate"));
+
+  RUN (&bad_opt, "--frob", "show");
+  g_assert_cmpint (bad_opt.status, ==, 2);
+  assert_one_error_line (&bad_opt, "--frob");
+
+  RUN (&bad_cmd_opt, "show", "--frob");
+  g_assert_cmpint (bad_cmd_opt.status, ==, 2);
+  assert_one_error_line (&bad_cmd_opt, "--frob");
+
+  RUN (&no_ctx, "show");
+  g_assert_cmpint (no_ctx.status, ==, 2);
+  assert_one_error_line (&no_ctx, "TRUSTBENCH_CONTEXT");
+}
+
+static void
+assert_array_member (JsonObject *obj, const char *member)
+{
+  if (!json_object_has_member (obj, member) ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, member)))
+    g_error ("JSON has no array “%s”", member);
+}
+
+static void
+test_init_show (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_auto(Run) init = { 0 };
+  g_auto(Run) again = { 0 };
+  g_auto(Run) show = { 0 };
+  g_auto(Run) show_env = { 0 };
+  g_auto(Run) show_text = { 0 };
+  g_autoptr(JsonObject) init_obj = NULL;
+  g_autoptr(JsonObject) show_obj = NULL;
+  JsonArray *products;
+  JsonArray *warnings;
+
+  RUN (&init, "-C", dir, "--json", "init", "--empty", "--name", "ACME", "--product", "sensor", "--product", "gateway");
+  g_assert_cmpint (init.status, ==, 0);
+  init_obj = parse_json_object (init.out);
+  g_assert_nonnull (json_object_get_string_member (init_obj, "context"));
+  assert_array_member (init_obj, "keys");
+  assert_array_member (init_obj, "certificates");
+
+  RUN (&again, "-C", dir, "init", "--empty");
+  g_assert_cmpint (again.status, ==, 1);
+  assert_one_error_line (&again, "already holds a security context");
+
+  /* global options after the command work too */
+  RUN (&show, "show", "--json", "-C", dir);
+  g_assert_cmpint (show.status, ==, 0);
+  show_obj = parse_json_object (show.out);
+  g_assert_cmpstr (json_object_get_string_member (show_obj, "name"), ==, "ACME");
+  assert_array_member (show_obj, "keys");
+  assert_array_member (show_obj, "certificates");
+  assert_array_member (show_obj, "products");
+  assert_array_member (show_obj, "warnings");
+  products = json_object_get_array_member (show_obj, "products");
+  g_assert_cmpuint (json_array_get_length (products), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (products, 1), "name"), ==, "gateway");
+  warnings = json_object_get_array_member (show_obj, "warnings");
+  g_assert_cmpuint (json_array_get_length (warnings), >=, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (warnings, 0), "severity"), ==, "warning");
+  g_assert_nonnull (json_object_get_string_member (json_array_get_object_element (warnings, 0), "message"));
+
+  run_tool_env (&show_env, dir, (const char *const[]){ "--json", "show", NULL });
+  g_assert_cmpint (show_env.status, ==, 0);
+  g_assert_cmpstr (show_env.out, ==, show.out);
+
+  run_tool_env (&show_text, dir, (const char *const[]){ "show", NULL });
+  g_assert_cmpint (show_text.status, ==, 0);
+  g_assert_nonnull (strstr (show_text.out, "ACME"));
+  g_assert_nonnull (strstr (show_text.out, "no root CA"));
+
+  tb_test_rm_rf (tmp);
+}
+
+static void
+test_init_bad_product (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_auto(Run) r = { 0 };
+
+  RUN (&r, "-C", dir, "init", "--empty", "--product", "../x");
+  g_assert_cmpint (r.status, ==, 2);
+  assert_one_error_line (&r, "../x");
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  tb_test_rm_rf (tmp);
+}
+
+static void
+test_broken_context (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *json = g_build_filename (dir, "context.json", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *after = NULL;
+  gsize len = 0;
+  g_auto(Run) init = { 0 };
+  g_auto(Run) show = { 0 };
+  g_auto(Run) show_json = { 0 };
+  g_auto(Run) newer = { 0 };
+  g_autoptr(JsonObject) obj = NULL;
+
+  RUN (&init, "-C", dir, "init", "--empty");
+  g_assert_cmpint (init.status, ==, 0);
+  contents = tb_test_read_file (json, &len);
+  g_assert_true (g_file_set_contents (json, contents, (gssize) (len / 2), NULL));
+
+  RUN (&show, "-C", dir, "show");
+  g_assert_cmpint (show.status, ==, 1);
+  assert_one_error_line (&show, json);
+
+  RUN (&show_json, "-C", dir, "--json", "show");
+  g_assert_cmpint (show_json.status, ==, 1);
+  obj = parse_json_object (show_json.out);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (obj, "error"), "code"),
+                   ==, "invalid-data");
+
+  after = tb_test_read_file (json, NULL);
+  g_assert_cmpuint (strlen (after), ==, len / 2);
+
+  tb_test_write_file (json, "{\"schema_version\": 9, \"id\": \"x\", \"name\": \"n\", \"created\": \"c\"}");
+  RUN (&newer, "-C", dir, "show");
+  g_assert_cmpint (newer.status, ==, 1);
+  assert_one_error_line (&newer, "newer");
+  tb_test_rm_rf (tmp);
+}
+
+static void
+test_demo (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "demo", NULL);
+  g_auto(Run) demo = { 0 };
+  g_auto(Run) again = { 0 };
+  g_autoptr(JsonObject) obj = NULL;
+
+  RUN (&demo, "--json", "demo", dir);
+  g_assert_cmpint (demo.status, ==, 0);
+  obj = parse_json_object (demo.out);
+  g_assert_cmpstr (json_object_get_string_member (obj, "name"), ==, "Demo OEM");
+  /* the steps went to stderr, one line each */
+  g_assert_nonnull (strstr (demo.err, "Creating the security context"));
+  g_assert_nonnull (strstr (demo.err, "Checking the context"));
+
+  RUN (&again, "demo", dir);
+  g_assert_cmpint (again.status, ==, 1);
+  assert_one_error_line (&again, "already holds");
+  tb_test_rm_rf (tmp);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/tb/cli/help", test_help);
+  g_test_add_func ("/tb/cli/usage-errors", test_usage_errors);
+  g_test_add_func ("/tb/cli/init-show", test_init_show);
+  g_test_add_func ("/tb/cli/init-bad-product", test_init_bad_product);
+  g_test_add_func ("/tb/cli/broken-context", test_broken_context);
+  g_test_add_func ("/tb/cli/demo", test_demo);
+  return g_test_run ();
+}

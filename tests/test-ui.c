@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* GUI smoke test, run under Xvfb: the app starts on a context, every page
+ * exists and can be shown, a broken context is refused without losing
+ * anything, the demo opens; screenshots go into the build directory. */
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "tb-application.h"
+#include "tb-screenshot.h"
+#include "tb-test-util.h"
+#include "tb-window.h"
+
+static TbApplication *app;
+static char *tmp;
+
+static void
+spin_until (gboolean (*done) (TbWindow *), TbWindow *window)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!done (window))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the window");
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+is_idle (TbWindow *window)
+{
+  return !tb_window_is_busy (window);
+}
+
+static void
+spin_frames (guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (10000);
+    }
+}
+
+static void
+screenshot (GtkWidget *widget, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = g_strdup_printf ("screenshot-%s.png", name);
+  g_autofree char *path = g_build_filename (g_getenv ("TB_SCREENSHOT_DIR") ?: ".", file, NULL);
+
+  spin_frames (30);
+  g_assert_true (tb_widget_save_png (widget, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_test_message ("screenshot: %s", path);
+}
+
+static TbWindow *
+new_window (void)
+{
+  TbWindow *window = tb_window_new (ADW_APPLICATION (app));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  spin_frames (5);
+  return window;
+}
+
+static void
+test_pages (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "ctx", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, "Smoke Test OEM", &error);
+  TbWindow *window;
+  g_auto(GStrv) pages = NULL;
+  const char *expect[] = { "trust-chain", "keys", "images", "devices", "production", "audit" };
+
+  g_assert_no_error (error);
+  tb_context_unlock (ctx);
+
+  window = new_window ();
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "welcome");
+  g_assert_false (tb_window_show_page (window, "keys"));
+  screenshot (GTK_WIDGET (window), "welcome");
+
+  tb_window_open_context (window, dir);
+  spin_until (is_idle, window);
+  g_assert_nonnull (tb_window_get_context (window));
+  g_assert_cmpstr (tb_context_get_name (tb_window_get_context (window)), ==, "Smoke Test OEM");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Smoke Test OEM");
+
+  pages = tb_window_dup_page_names (window);
+  g_assert_cmpuint (g_strv_length (pages), ==, G_N_ELEMENTS (expect));
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
+    {
+      g_assert_cmpstr (pages[i], ==, expect[i]);
+      g_assert_true (tb_window_show_page (window, expect[i]));
+      g_assert_cmpstr (tb_window_get_visible_page (window), ==, expect[i]);
+    }
+  g_assert_false (tb_window_show_page (window, "no-such-page"));
+
+  /* keyboard shortcuts reach the pages through the action */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "images"));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "images");
+
+  tb_window_show_page (window, "trust-chain");
+  screenshot (GTK_WIDGET (window), "trust-chain");
+
+  /* the opened context is remembered */
+  {
+    g_auto(GStrv) recent = tb_application_dup_recent (app);
+    g_assert_nonnull (recent[0]);
+    g_assert_cmpstr (recent[0], ==, tb_context_get_path (tb_window_get_context (window)));
+  }
+
+  tb_window_close_context (window);
+  g_assert_null (tb_window_get_context (window));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "welcome");
+  screenshot (GTK_WIDGET (window), "welcome-recent");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_broken_context (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "broken", NULL);
+  g_autofree char *json = g_build_filename (dir, "context.json", NULL);
+  g_autofree char *after = NULL;
+  TbWindow *window;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint before;
+  const char *broken = "{\"schema_version\": 1, \"id\": ";
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  tb_test_write_file (json, broken);
+  window = new_window ();
+  before = g_list_model_get_n_items (toplevels);
+  tb_window_open_context (window, dir);
+  spin_until (is_idle, window);
+  spin_frames (5);
+  g_assert_null (tb_window_get_context (window));
+  /* the error is shown in a dialog */
+  g_assert_cmpuint (g_list_model_get_n_items (toplevels), ==, before + 1);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w))
+        {
+          g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (w)), json));
+          screenshot (GTK_WIDGET (w), "broken-context-dialog");
+          gtk_window_destroy (w);
+        }
+    }
+  after = tb_test_read_file (json, NULL);
+  g_assert_cmpstr (after, ==, broken);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+has_context (TbWindow *window)
+{
+  return tb_window_get_context (window) != NULL && !tb_window_is_busy (window);
+}
+
+static void
+test_demo (void)
+{
+  TbWindow *window = new_window ();
+  g_autofree char *expected = tb_demo_get_default_path ();
+
+  g_assert_true (g_str_has_prefix (expected, tmp));
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  g_assert_cmpstr (tb_context_get_name (tb_window_get_context (window)), ==, TB_DEMO_CONTEXT_NAME);
+  g_assert_cmpstr (tb_context_get_path (tb_window_get_context (window)), ==, expected);
+  tb_window_show_page (window, "keys");
+  screenshot (GTK_WIDGET (window), "demo-keys");
+
+  /* a second time the existing demo context is opened, not recreated */
+  {
+    g_autofree char *id = g_strdup (tb_context_get_id (tb_window_get_context (window)));
+    tb_window_close_context (window);
+    tb_window_open_demo (window);
+    spin_until (has_context, window);
+    g_assert_cmpstr (tb_context_get_id (tb_window_get_context (window)), ==, id);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  tmp = tb_test_make_tmpdir ();
+  g_setenv ("XDG_DATA_HOME", tmp, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  g_setenv ("GTK_A11Y", "none", FALSE);
+  g_setenv ("NO_AT_BRIDGE", "1", TRUE);
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  app = tb_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/tb/ui/pages", test_pages);
+  g_test_add_func ("/tb/ui/broken-context", test_broken_context);
+  g_test_add_func ("/tb/ui/demo", test_demo);
+  rc = g_test_run ();
+
+  g_clear_object (&app);
+  tb_test_rm_rf (tmp);
+  g_free (tmp);
+  return rc;
+}
