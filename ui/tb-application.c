@@ -203,6 +203,7 @@ tb_application_startup (GApplication *app)
   };
 
   G_APPLICATION_CLASS (tb_application_parent_class)->startup (app);
+  TB_APPLICATION (app)->settings = settings_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
@@ -239,7 +240,6 @@ tb_application_init (TbApplication *self)
     { NULL },
   };
 
-  self->settings = settings_new ();
   g_application_add_main_option_entries (G_APPLICATION (self), options);
   g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[CONTEXT-DIR]"));
 }
