@@ -8,12 +8,16 @@
 
 #include "tb-cli.h"
 
-static void
-add_entries_member (JsonBuilder *builder, TbContext *ctx, TbInventory inventory)
+/**
+ * tb_cli_add_entries_member:
+ * @entries: (element-type JsonObject): inventory entries
+ *
+ * Adds `member: [entries…]` to an open JSON object.
+ */
+void
+tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries)
 {
-  g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inventory);
-
-  json_builder_set_member_name (builder, tb_inventory_to_string (inventory));
+  json_builder_set_member_name (builder, member);
   json_builder_begin_array (builder);
   for (guint i = 0; i < entries->len; i++)
     {
@@ -43,7 +47,10 @@ tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx)
   json_builder_set_member_name (builder, "created");
   json_builder_add_string_value (builder, tb_context_get_created (ctx));
   for (TbInventory inv = 0; inv < TB_INVENTORY_N; inv++)
-    add_entries_member (builder, ctx, inv);
+    {
+      g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inv);
+      tb_cli_add_entries_member (builder, tb_inventory_to_string (inv), entries);
+    }
 }
 
 static gboolean
@@ -59,25 +66,47 @@ add_products (TbContext *ctx, char **products, GError **error)
   return TRUE;
 }
 
+typedef struct {
+  TbContext *ctx;
+  char **products;
+  const char *algorithm;
+  const char *passphrase;
+} InitWork;
+
+static gboolean
+init_work (gpointer data, TbProgress *progress, GError **error)
+{
+  InitWork *w = data;
+
+  return tb_hierarchy_create (w->ctx, (const char *const *) w->products, w->algorithm, w->passphrase,
+                              progress, error);
+}
+
 int
 tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
 {
   g_autofree char *name = NULL;
+  g_autofree char *algorithm = NULL;
   g_auto(GStrv) products = NULL;
   gboolean empty = FALSE;
+  gboolean existed;
   const char *dir;
   g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbSecret) pass = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   const GOptionEntry entries[] = {
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Human name of the context (default: the directory name)"), N_("NAME") },
     { "product", 0, 0, G_OPTION_ARG_STRING_ARRAY, &products, N_("A product of the OEM (repeat for several; default: “default”)"), N_("PRODUCT") },
+    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, N_("Algorithm of the root, CA and mastering keys: ec-p256 (default), ec-p384, ed25519, rsa-3072"), N_("ALGORITHM") },
     { "empty", 0, 0, G_OPTION_ARG_NONE, &empty, N_("Create the context without the default key hierarchy"), NULL },
     { NULL },
   };
 
   if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
-                             _("Create a security context in the directory given by -C (or $TRUSTBENCH_CONTEXT)."),
+                             _("Create a security context in the directory given by -C (or $TRUSTBENCH_CONTEXT): "
+                               "the root CA, provisioning CA, mastering key and one key per product, "
+                               "every private key encrypted with the passphrase."),
                              entries, &error))
     return tb_cli_fail (cli, error);
   if (argc > 1)
@@ -90,18 +119,47 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
   for (guint i = 0; products[i] != NULL; i++)
     if (!tb_name_is_valid (products[i], &error))
       return tb_cli_fail (cli, error);
+  if (algorithm != NULL && !tb_key_algorithm_is_supported (algorithm, &error))
+    return tb_cli_fail (cli, error);
   if (!empty)
     {
-      g_set_error (&error, TB_ERROR, TB_ERROR_UNSUPPORTED,
-                   _("This build cannot create the default key hierarchy yet; use “init --empty”"));
-      return tb_cli_fail (cli, error);
+      pass = tb_cli_get_passphrase (cli, _("the new context's keys"), TRUE, &error);
+      if (pass == NULL)
+        return tb_cli_fail (cli, error);
     }
 
+  existed = g_file_test (dir, G_FILE_TEST_EXISTS);
   ctx = tb_context_create (dir, name, &error);
-  if (ctx == NULL ||
-      !add_products (ctx, products, &error) ||
-      !tb_context_save (ctx, &error))
+  if (ctx == NULL)
     return tb_cli_fail (cli, error);
+  if (empty)
+    {
+      if (!add_products (ctx, products, &error) || !tb_context_save (ctx, &error))
+        return tb_cli_fail (cli, error);
+    }
+  else
+    {
+      InitWork w = { ctx, products, algorithm, pass };
+      if (!tb_cli_run_work (cli, init_work, &w, &error))
+        {
+          /* undo what this command created: the directory was new or empty */
+          g_autofree char *path = g_strdup (tb_context_get_path (ctx));
+          g_clear_object (&ctx);
+          if (existed)
+            {
+              g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+              const char *entry;
+              while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+                {
+                  g_autofree char *child = g_build_filename (path, entry, NULL);
+                  tb_file_remove_tree (child, NULL);
+                }
+            }
+          else
+            tb_file_remove_tree (path, NULL);
+          return tb_cli_fail (cli, error);
+        }
+    }
 
   tb_cli_message (cli, _("Created security context “%s” in %s"), tb_context_get_name (ctx),
                   tb_context_get_path (ctx));

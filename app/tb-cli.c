@@ -5,7 +5,11 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 static gboolean
@@ -40,6 +44,8 @@ tb_cli_parse_options (TbCli *cli, int *argc, char ***argv, const char *parameter
       N_("Security context directory (default: $TRUSTBENCH_CONTEXT)"), N_("DIR") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print one JSON object on stdout"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet, N_("Print no progress or messages"), NULL },
+    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &cli->passphrase_file,
+      N_("Read the key passphrase from FILE (default: $TRUSTBENCH_PASSPHRASE, else a prompt)"), N_("FILE") },
     { NULL },
   };
 
@@ -192,6 +198,117 @@ tb_cli_open_context (TbCli *cli, TbContextOpenFlags flags, GError **error)
       return NULL;
     }
   return tb_context_open (dir, flags, error);
+}
+
+/* ---- passphrases ---- */
+
+static TbSecret *
+read_tty_line (int fd, const char *prompt, GError **error)
+{
+  struct termios old, quiet;
+  GString *line = g_string_new (NULL);
+  TbSecret *secret;
+  gboolean echo_off;
+  char c;
+
+  if (write (fd, prompt, strlen (prompt)) < 0)
+    {
+      /* the prompt is cosmetic */
+    }
+  echo_off = tcgetattr (fd, &old) == 0;
+  if (echo_off)
+    {
+      quiet = old;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (fd, TCSAFLUSH, &quiet);
+    }
+  for (;;)
+    {
+      gssize n = read (fd, &c, 1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || c == '\n' || c == '\r')
+        break;
+      g_string_append_c (line, c);
+    }
+  if (echo_off)
+    tcsetattr (fd, TCSAFLUSH, &old);
+  if (write (fd, "\n", 1) < 0)
+    {
+      /* cosmetic */
+    }
+  if (line->len == 0)
+    {
+      g_string_free (line, TRUE);
+      g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION, _("No passphrase entered"));
+      return NULL;
+    }
+  secret = tb_secret_new_len (line->str, line->len);
+  tb_secret_wipe (line->str, line->len);
+  g_string_free (line, TRUE);
+  return secret;
+}
+
+/**
+ * tb_cli_get_passphrase:
+ * @purpose: what it unlocks, for the prompt
+ * @new_passphrase: ask twice (a passphrase being set)
+ *
+ * The passphrase comes from $TRUSTBENCH_PASSPHRASE, else --passphrase-file,
+ * else a prompt on the terminal without echo; never from an argument.
+ */
+TbSecret *
+tb_cli_get_passphrase (TbCli *cli, const char *purpose, gboolean new_passphrase, GError **error)
+{
+  const char *env = g_getenv ("TRUSTBENCH_PASSPHRASE");
+  g_autoptr(TbSecret) first = NULL;
+  g_autoptr(TbSecret) second = NULL;
+  g_autofree char *prompt = NULL;
+  int fd;
+
+  if (env != NULL && env[0] != '\0')
+    return tb_secret_new (env);
+  if (cli->passphrase_file != NULL)
+    {
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      if (!tb_file_read_bounded (cli->passphrase_file, 4096, &data, &len, error))
+        return NULL;
+      while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+      first = tb_secret_new_len (data, len);
+      tb_secret_wipe (data, len);
+      if (len == 0)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION, _("The passphrase file %s is empty"),
+                       cli->passphrase_file);
+          return NULL;
+        }
+      return g_steal_pointer (&first);
+    }
+  fd = open ("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("A passphrase is needed for %s: set TRUSTBENCH_PASSPHRASE, use --passphrase-file FILE "
+                     "or run on a terminal"), purpose);
+      return NULL;
+    }
+  prompt = g_strdup_printf (_("Passphrase for %s: "), purpose);
+  first = read_tty_line (fd, prompt, error);
+  if (first != NULL && new_passphrase)
+    {
+      second = read_tty_line (fd, _("Repeat the passphrase: "), error);
+      if (second != NULL && strcmp (first, second) != 0)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("The passphrases do not match"));
+          g_clear_pointer (&first, tb_secret_free);
+        }
+      else if (second == NULL)
+        g_clear_pointer (&first, tb_secret_free);
+    }
+  close (fd);
+  return g_steal_pointer (&first);
 }
 
 /* ---- progress rendering ---- */

@@ -15,6 +15,7 @@ struct _TbCli {
   char *context_dir;
   gboolean json;
   gboolean quiet;
+  char *passphrase_file;
   char *command_path;   /* "key generate", for messages and --help */
 };
 
@@ -53,6 +54,10 @@ TbContext *tb_cli_open_context    (TbCli          *cli,
                                    TbContextOpenFlags flags,
                                    GError        **error);
 const char *tb_cli_context_dir    (TbCli          *cli);
+TbSecret  *tb_cli_get_passphrase  (TbCli          *cli,
+                                   const char     *purpose,
+                                   gboolean        new_passphrase,
+                                   GError        **error);
 gboolean   tb_cli_run_work        (TbCli          *cli,
                                    TbCliWorkFunc   func,
                                    gpointer        data,
@@ -69,6 +74,17 @@ void       tb_cli_print_commands  (FILE           *out,
 int tb_cli_cmd_init (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_show (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_demo (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_key_list (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_key_export_public (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_cert_list (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_cert_show (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_cert_verify (TbCli *cli, int argc, char **argv);
+
+void tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries);
 
 void tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx);
 

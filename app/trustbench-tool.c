@@ -11,9 +11,28 @@
 
 #include "tb-cli.h"
 
+static const TbCliCommand key_commands[] = {
+  { "list", N_("List the keys of the context"), tb_cli_cmd_key_list, NULL },
+  { "generate", N_("Generate a key pair"), tb_cli_cmd_key_generate, NULL },
+  { "import", N_("Import an existing private key (PEM, DER, PKCS#8, PKCS#12)"), tb_cli_cmd_key_import, NULL },
+  { "export-public", N_("Export a public key as PEM"), tb_cli_cmd_key_export_public, NULL },
+  { NULL },
+};
+
+static const TbCliCommand cert_commands[] = {
+  { "list", N_("List the certificates of the context"), tb_cli_cmd_cert_list, NULL },
+  { "show", N_("Show a certificate"), tb_cli_cmd_cert_show, NULL },
+  { "export", N_("Export a certificate or its chain (PEM, DER, PKCS#12)"), tb_cli_cmd_cert_export, NULL },
+  { "issue", N_("Issue a certificate from a PKCS#10 request or a device public key"), tb_cli_cmd_cert_issue, NULL },
+  { "verify", N_("Verify a certificate against the context's root"), tb_cli_cmd_cert_verify, NULL },
+  { NULL },
+};
+
 static const TbCliCommand commands[] = {
   { "init", N_("Create a security context"), tb_cli_cmd_init, NULL },
   { "show", N_("Show the context summary and policy warnings"), tb_cli_cmd_show, NULL },
+  { "key", N_("Keys: list, generate, import, export-public"), NULL, key_commands },
+  { "cert", N_("Certificates: list, show, export, issue, verify"), NULL, cert_commands },
   { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
   { NULL },
 };
@@ -28,6 +47,7 @@ print_help (FILE *out, const char *prog)
                   "  -C, --context DIR  Security context directory (default: $TRUSTBENCH_CONTEXT)\n"
                   "  --json             Print one JSON object on stdout; messages go to stderr\n"
                   "  -q, --quiet        Print no progress or messages\n"
+                  "  --passphrase-file FILE  Key passphrase (default: $TRUSTBENCH_PASSPHRASE, else a prompt)\n"
                   "  -h, --help         Show this help; “COMMAND --help” shows a command's help\n"
                   "  --version          Show the version\n\n"));
   fprintf (out, _("Commands:\n"));
@@ -75,6 +95,18 @@ main (int argc, char **argv)
           g_free (cli.context_dir);
           cli.context_dir = g_strdup (argv[++i]);
         }
+      else if (g_str_equal (arg, "--passphrase-file"))
+        {
+          if (i + 1 >= argc)
+            return tb_cli_usage_error (&cli, _("Option %s needs a file"), arg);
+          g_free (cli.passphrase_file);
+          cli.passphrase_file = g_strdup (argv[++i]);
+        }
+      else if (g_str_has_prefix (arg, "--passphrase-file="))
+        {
+          g_free (cli.passphrase_file);
+          cli.passphrase_file = g_strdup (arg + strlen ("--passphrase-file="));
+        }
       else if (g_str_has_prefix (arg, "--context="))
         {
           g_free (cli.context_dir);
@@ -98,6 +130,7 @@ main (int argc, char **argv)
   rc = tb_cli_dispatch (&cli, commands, argc - i, argv + i);
   fflush (stdout);
   g_free (cli.context_dir);
+  g_free (cli.passphrase_file);
   g_free (cli.command_path);
   return rc;
 }

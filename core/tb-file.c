@@ -279,3 +279,47 @@ tb_lock_release (TbLock *lock)
   g_free (lock->path);
   g_free (lock);
 }
+
+/**
+ * tb_file_remove_tree:
+ * @path: a directory (or file) to delete with everything below it
+ *
+ * Used only to undo what the caller itself just created (a context whose
+ * creation failed half-way). Does not follow symbolic links.
+ */
+gboolean
+tb_file_remove_tree (const char *path, GError **error)
+{
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return TRUE;
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, error);
+      const char *name;
+
+      if (dir == NULL)
+        return FALSE;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          if (!tb_file_remove_tree (child, error))
+            return FALSE;
+        }
+      if (g_rmdir (path) != 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot remove %s: %s"), path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (g_unlink (path) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot remove %s: %s"), path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -21,6 +21,8 @@ gboolean tb_file_read_bounded        (const char  *path,
                                       GError     **error);
 gboolean tb_file_fsync_directory     (const char  *dir,
                                       GError     **error);
+gboolean tb_file_remove_tree         (const char  *path,
+                                      GError     **error);
 guint    tb_file_remove_stale_temps  (const char  *dir,
                                       const char  *basename);
 

@@ -296,7 +296,10 @@ tb_progress_finish (TbProgress *self)
 {
   if (self == NULL)
     return;
-  tb_progress_set_range (self, 0.0, 1.0);
+  g_mutex_lock (&self->mutex);
+  self->range_start = 0.0;
+  self->range_end = 1.0;
+  g_mutex_unlock (&self->mutex);
   tb_progress_set_fraction (self, 1.0);
 }
 

@@ -3,9 +3,13 @@
 
 /* libtrustbench: all of Trustbench's logic, no GTK. */
 
+#include "tb-cert.h"
 #include "tb-context.h"
 #include "tb-demo.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-hierarchy.h"
+#include "tb-key.h"
+#include "tb-secret.h"
 #include "tb-policy.h"
 #include "tb-progress.h"

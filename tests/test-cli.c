@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tb-test-util.h"
 
@@ -37,7 +38,13 @@ tool_path (void)
 /* Runs trustbench-tool with @args (NULL-terminated); @context_env sets
  * $TRUSTBENCH_CONTEXT when not NULL. */
 static void
-run_tool_env (Run *r, const char *context_env, const char *const *args)
+detach_from_tty (gpointer data)
+{
+  setsid ();
+}
+
+static void
+run_tool_full (Run *r, const char *context_env, const char *const *env, const char *const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -45,7 +52,15 @@ run_tool_env (Run *r, const char *context_env, const char *const *args)
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
 
+  /* no controlling terminal: a passphrase prompt must not block the test */
+  g_subprocess_launcher_set_child_setup (launcher, detach_from_tty, NULL, NULL);
   g_subprocess_launcher_unsetenv (launcher, "TRUSTBENCH_CONTEXT");
+  g_subprocess_launcher_unsetenv (launcher, "TRUSTBENCH_PASSPHRASE");
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (env[i], "=", 2);
+      g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
+    }
   if (context_env != NULL)
     g_subprocess_launcher_setenv (launcher, "TRUSTBENCH_CONTEXT", context_env, TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
@@ -61,7 +76,16 @@ run_tool_env (Run *r, const char *context_env, const char *const *args)
   r->status = g_subprocess_get_exit_status (proc);
 }
 
+static void
+run_tool_env (Run *r, const char *context_env, const char *const *args)
+{
+  run_tool_full (r, context_env, NULL, args);
+}
+
 #define RUN(r, ...) run_tool_env (r, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN_PASS(r, pass, ...) \
+  run_tool_full (r, NULL, (const char *const[]){ "TRUSTBENCH_PASSPHRASE=" pass, NULL }, \
+                 (const char *const[]){ __VA_ARGS__, NULL })
 
 static JsonObject *
 parse_json_object (const char *text)
@@ -300,6 +324,124 @@ test_demo (void)
   tb_test_rm_rf (tmp);
 }
 
+static void
+test_hierarchy (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *pass_file = g_build_filename (tmp, "pass", NULL);
+  g_auto(Run) no_pass = { 0 };
+  g_auto(Run) init = { 0 };
+  g_auto(Run) keys = { 0 };
+  g_auto(Run) certs = { 0 };
+  g_auto(Run) wrong = { 0 };
+  g_auto(Run) from_file = { 0 };
+  g_auto(Run) gen = { 0 };
+  g_auto(Run) gen_bad = { 0 };
+  g_auto(Run) verify = { 0 };
+  g_auto(Run) verify_bad = { 0 };
+  g_autoptr(JsonObject) obj = NULL;
+  g_autoptr(JsonObject) keys_obj = NULL;
+  g_autoptr(JsonObject) certs_obj = NULL;
+  g_autoptr(JsonObject) verify_obj = NULL;
+  JsonArray *arr;
+  const char *expect[] = { "root-ca", "provisioning-ca", "mastering", "product-sensor" };
+  g_autofree char *csr = g_build_filename (tmp, "csr.pem", NULL);
+
+  /* no passphrase and no terminal: a usage error, nothing created */
+  RUN (&no_pass, "-C", dir, "init", "--product", "sensor");
+  g_assert_cmpint (no_pass.status, ==, 2);
+  assert_one_error_line (&no_pass, "TRUSTBENCH_PASSPHRASE");
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+
+  RUN_PASS (&init, "a good passphrase", "-C", dir, "--json", "init", "--product", "sensor");
+  g_assert_cmpint (init.status, ==, 0);
+  obj = parse_json_object (init.out);
+  arr = json_object_get_array_member (obj, "keys");
+  g_assert_cmpuint (json_array_get_length (arr), ==, G_N_ELEMENTS (expect));
+  arr = json_object_get_array_member (obj, "certificates");
+  g_assert_cmpuint (json_array_get_length (arr), ==, G_N_ELEMENTS (expect));
+  g_assert_null (strstr (init.out, "PRIVATE"));
+
+  RUN (&keys, "-C", dir, "--json", "key", "list");
+  g_assert_cmpint (keys.status, ==, 0);
+  keys_obj = parse_json_object (keys.out);
+  arr = json_object_get_array_member (keys_obj, "keys");
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
+    {
+      JsonObject *k = json_array_get_object_element (arr, i);
+      g_assert_cmpstr (json_object_get_string_member (k, "name"), ==, expect[i]);
+      g_assert_cmpstr (json_object_get_string_member (k, "storage"), ==, "file");
+      g_assert_cmpstr (json_object_get_string_member (k, "algorithm"), ==, "ec-p256");
+      g_assert_cmpuint (strlen (json_object_get_string_member (k, "public_key_sha256")), ==, 64);
+      g_assert_nonnull (json_object_get_string_member (k, "usage"));
+    }
+
+  RUN (&certs, "-C", dir, "--json", "cert", "list");
+  g_assert_cmpint (certs.status, ==, 0);
+  certs_obj = parse_json_object (certs.out);
+  arr = json_object_get_array_member (certs_obj, "certificates");
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
+    {
+      JsonObject *c = json_array_get_object_element (arr, i);
+      g_assert_cmpstr (json_object_get_string_member (c, "name"), ==, expect[i]);
+      g_assert_cmpstr (json_object_get_string_member (c, "key"), ==, expect[i]);
+      g_assert_nonnull (json_object_get_string_member (c, "subject"));
+      g_assert_nonnull (json_object_get_string_member (c, "issuer"));
+      g_assert_nonnull (json_object_get_string_member (c, "not_after"));
+    }
+
+  /* a wrong passphrase is a clear error */
+  {
+    g_autofree char *cmd = g_strdup_printf ("%s req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                                            "-keyout /dev/null -subj /CN=cli-csr -out %s",
+                                            g_getenv ("TB_OPENSSL"), csr);
+    int status = 0;
+    g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL));
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  {
+    g_autofree char *out = g_build_filename (tmp, "leaf.pem", NULL);
+    RUN_PASS (&wrong, "not the passphrase", "-C", dir, "cert", "issue", "--csr", csr, "-o", out);
+    g_assert_cmpint (wrong.status, ==, 1);
+    assert_one_error_line (&wrong, "Wrong passphrase");
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+    tb_test_write_file (pass_file, "a good passphrase\n");
+    RUN (&from_file, "-C", dir, "--passphrase-file", pass_file, "cert", "issue", "--csr", csr, "-o", out);
+    g_assert_cmpint (from_file.status, ==, 0);
+
+    RUN (&verify, "-C", dir, "--json", "cert", "verify", out);
+    g_assert_cmpint (verify.status, ==, 0);
+    verify_obj = parse_json_object (verify.out);
+    g_assert_true (json_object_get_boolean_member (verify_obj, "valid"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (verify_obj, "chain")), ==, 3);
+  }
+  {
+    g_autoptr(JsonObject) bad_obj = NULL;
+    g_autofree char *foreign = g_build_filename (tmp, "foreign.pem", NULL);
+    g_autofree char *cmd = g_strdup_printf ("%s req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                                            "-keyout /dev/null -subj /CN=foreign -days 2 -out %s",
+                                            g_getenv ("TB_OPENSSL"), foreign);
+    int status = 0;
+    g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL));
+    RUN (&verify_bad, "-C", dir, "--json", "cert", "verify", foreign);
+    g_assert_cmpint (verify_bad.status, ==, 3);
+    bad_obj = parse_json_object (verify_bad.out);
+    g_assert_false (json_object_get_boolean_member (bad_obj, "valid"));
+  }
+
+  RUN_PASS (&gen, "a good passphrase", "-C", dir, "--json", "key", "generate", "job-1", "--usage", "job",
+            "--algorithm", "ed25519");
+  g_assert_cmpint (gen.status, ==, 0);
+  g_assert_nonnull (strstr (gen.out, "\"ed25519\""));
+  RUN_PASS (&gen_bad, "a good passphrase", "-C", dir, "key", "generate", "job-2", "--usage", "printer");
+  g_assert_cmpint (gen_bad.status, ==, 2);
+  assert_one_error_line (&gen_bad, "printer");
+
+  tb_test_rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -310,5 +452,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/init-bad-product", test_init_bad_product);
   g_test_add_func ("/tb/cli/broken-context", test_broken_context);
   g_test_add_func ("/tb/cli/demo", test_demo);
+  g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);
   return g_test_run ();
 }

@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* trustbench-tool key … and cert … commands. */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tb-cli.h"
+
+static void
+add_string (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static TbKey *
+load_unlocked_key (TbCli *cli, TbContext *ctx, const char *name, GError **error)
+{
+  g_autoptr(TbKey) key = tb_key_load (ctx, name, error);
+  g_autoptr(TbSecret) pass = NULL;
+  g_autofree char *purpose = NULL;
+
+  if (key == NULL)
+    return NULL;
+  purpose = g_strdup_printf (_("key “%s” of %s"), name, tb_context_get_name (ctx));
+  pass = tb_cli_get_passphrase (cli, purpose, FALSE, error);
+  if (pass == NULL || !tb_key_unlock (key, ctx, pass, error))
+    return NULL;
+  return g_steal_pointer (&key);
+}
+
+/* ---- key list ---- */
+
+int
+tb_cli_cmd_key_list (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL, _("List the keys of the context and where each lives."),
+                             NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc > 1)
+    return tb_cli_usage_error (cli, _("“key list” takes no arguments"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
+  if (!cli->json)
+    {
+      tb_cli_message (cli, "%-20s %-16s %-10s %-8s %s", _("NAME"), _("USAGE"), _("ALGORITHM"), _("STORAGE"),
+                      _("PUBLIC KEY SHA-256"));
+      for (guint i = 0; i < keys->len; i++)
+        {
+          JsonObject *k = g_ptr_array_index (keys, i);
+          tb_cli_message (cli, "%-20s %-16s %-10s %-8s %s",
+                          json_object_get_string_member_with_default (k, "name", ""),
+                          json_object_get_string_member_with_default (k, "usage", ""),
+                          json_object_get_string_member_with_default (k, "algorithm", ""),
+                          json_object_get_string_member_with_default (k, "storage", ""),
+                          json_object_get_string_member_with_default (k, "public_key_sha256", ""));
+        }
+      return TB_EXIT_OK;
+    }
+  json_builder_begin_object (b);
+  tb_cli_add_entries_member (b, "keys", keys);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+static void
+add_key_result (JsonBuilder *b, TbKey *key)
+{
+  g_autofree char *where = tb_key_describe_storage (key);
+
+  json_builder_begin_object (b);
+  add_string (b, "name", tb_key_get_name (key));
+  add_string (b, "usage", tb_key_usage_to_string (tb_key_get_usage (key)));
+  add_string (b, "algorithm", tb_key_get_algorithm (key));
+  add_string (b, "storage", tb_key_get_storage (key));
+  add_string (b, "storage_description", where);
+  add_string (b, "public_key_sha256", tb_key_get_public_sha256 (key));
+  json_builder_end_object (b);
+}
+
+/* ---- key generate ---- */
+
+typedef struct {
+  TbContext *ctx;
+  const char *name;
+  const char *algorithm;
+  TbKeyUsage usage;
+  const char *passphrase;
+  TbKey *key;
+} GenerateWork;
+
+static gboolean
+generate_work (gpointer data, TbProgress *progress, GError **error)
+{
+  GenerateWork *w = data;
+
+  tb_progress_set_stage (progress, _("Generating %s key “%s”"), w->algorithm, w->name);
+  w->key = tb_key_generate (w->algorithm, error);
+  if (w->key == NULL)
+    return FALSE;
+  tb_progress_set_fraction (progress, 0.5);
+  tb_progress_set_stage (progress, _("Encrypting and storing it"));
+  if (tb_progress_set_error_if_cancelled (progress, error) ||
+      !tb_key_store (w->key, w->ctx, w->name, w->usage, w->passphrase, error) ||
+      !tb_context_save (w->ctx, error))
+    return FALSE;
+  tb_progress_finish (progress);
+  return TRUE;
+}
+
+int
+tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *usage_text = NULL;
+  g_autofree char *algorithm = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbSecret) pass = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  GenerateWork w = { 0 };
+  const GOptionEntry entries[] = {
+    { "usage", 0, 0, G_OPTION_ARG_STRING, &usage_text,
+      N_("root-ca, provisioning-ca, mastering, product or job"), N_("USAGE") },
+    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm,
+      N_("ec-p256 (default), ec-p384, ed25519 or rsa-3072"), N_("ALGORITHM") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("NAME"), _("Generate a key pair, stored encrypted in the context."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2)
+    return tb_cli_usage_error (cli, _("“key generate” takes one NAME"));
+  if (usage_text == NULL)
+    return tb_cli_usage_error (cli, _("“key generate” needs --usage"));
+  w.name = argv[1];
+  w.algorithm = algorithm != NULL ? algorithm : TB_KEY_ALGORITHM_DEFAULT;
+  if (!tb_name_is_valid (w.name, &error) ||
+      !tb_key_usage_from_string (usage_text, &w.usage, &error) ||
+      !tb_key_algorithm_is_supported (w.algorithm, &error))
+    return tb_cli_fail (cli, error);
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  if (tb_context_find_entry (ctx, TB_INVENTORY_KEYS, w.name) != NULL)
+    {
+      g_set_error (&error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a key “%s”"), w.name);
+      return tb_cli_fail (cli, error);
+    }
+  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if (pass == NULL)
+    return tb_cli_fail (cli, error);
+  w.ctx = ctx;
+  w.passphrase = pass;
+  if (!tb_cli_run_work (cli, generate_work, &w, &error))
+    {
+      g_clear_object (&w.key);
+      return tb_cli_fail (cli, error);
+    }
+  tb_cli_message (cli, _("Generated %s key “%s” (%s)"), w.algorithm, w.name, tb_key_usage_to_string (w.usage));
+  add_key_result (b, w.key);
+  g_clear_object (&w.key);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- key import ---- */
+
+int
+tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *usage_text = NULL;
+  g_autofree char *file_pass_path = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbSecret) pass = NULL;
+  g_autoptr(TbSecret) file_pass = NULL;
+  g_autoptr(TbKey) key = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  TbKeyUsage usage;
+  const GOptionEntry entries[] = {
+    { "usage", 0, 0, G_OPTION_ARG_STRING, &usage_text,
+      N_("root-ca, provisioning-ca, mastering, product or job"), N_("USAGE") },
+    { "file-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &file_pass_path,
+      N_("Passphrase of an encrypted FILE (default: $TRUSTBENCH_IMPORT_PASSPHRASE)"), N_("PATH") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("NAME FILE"),
+                             _("Import an existing private key (PEM, DER, PKCS#8, encrypted PKCS#8 or PKCS#12); "
+                               "it is stored encrypted with the context passphrase."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 3)
+    return tb_cli_usage_error (cli, _("“key import” takes NAME and FILE"));
+  if (usage_text == NULL)
+    return tb_cli_usage_error (cli, _("“key import” needs --usage"));
+  if (!tb_name_is_valid (argv[1], &error) || !tb_key_usage_from_string (usage_text, &usage, &error))
+    return tb_cli_fail (cli, error);
+  if (file_pass_path != NULL)
+    {
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      if (!tb_file_read_bounded (file_pass_path, 4096, &data, &len, &error))
+        return tb_cli_fail (cli, error);
+      while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+      file_pass = tb_secret_new_len (data, len);
+      tb_secret_wipe (data, len);
+    }
+  else if (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE") != NULL)
+    file_pass = tb_secret_new (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE"));
+
+  key = tb_key_import_file (argv[2], file_pass, &error);
+  if (key == NULL)
+    return tb_cli_fail (cli, error);
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if (pass == NULL ||
+      !tb_key_store (key, ctx, argv[1], usage, pass, &error) ||
+      !tb_context_save (ctx, &error))
+    return tb_cli_fail (cli, error);
+  tb_cli_message (cli, _("Imported %s key “%s” (%s)"), tb_key_get_algorithm (key), argv[1], usage_text);
+  add_key_result (b, key);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- key export-public ---- */
+
+int
+tb_cli_cmd_key_export_public (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbKey) key = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Write the PEM public key to FILE"), N_("FILE") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("NAME"), _("Export a public key as PEM."), entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2 || output == NULL)
+    return tb_cli_usage_error (cli, _("“key export-public” takes NAME and -o FILE"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL || (key = tb_key_load (ctx, argv[1], &error)) == NULL ||
+      !tb_key_export_public (key, output, &error))
+    return tb_cli_fail (cli, error);
+  json_builder_begin_object (b);
+  add_string (b, "name", argv[1]);
+  add_string (b, "output", output);
+  add_string (b, "public_key_sha256", tb_key_get_public_sha256 (key));
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- cert list / show ---- */
+
+int
+tb_cli_cmd_cert_list (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(GPtrArray) certs = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL, _("List the certificates of the context."), NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc > 1)
+    return tb_cli_usage_error (cli, _("“cert list” takes no arguments"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
+  if (!cli->json)
+    {
+      for (guint i = 0; i < certs->len; i++)
+        {
+          JsonObject *c = g_ptr_array_index (certs, i);
+          tb_cli_message (cli, "%-20s %s  (issuer %s, until %s)",
+                          json_object_get_string_member_with_default (c, "name", ""),
+                          json_object_get_string_member_with_default (c, "subject", ""),
+                          json_object_get_string_member_with_default (c, "issuer", ""),
+                          json_object_get_string_member_with_default (c, "not_after", ""));
+        }
+      return TB_EXIT_OK;
+    }
+  json_builder_begin_object (b);
+  tb_cli_add_entries_member (b, "certificates", certs);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+static void
+add_cert_fields (JsonBuilder *b, TbCert *cert)
+{
+  g_autofree char *subject = tb_cert_dup_subject (cert);
+  g_autofree char *issuer = tb_cert_dup_issuer (cert);
+  g_autofree char *serial = tb_cert_dup_serial (cert);
+  g_autofree char *nb = g_date_time_format (tb_cert_get_not_before (cert), "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree char *na = g_date_time_format (tb_cert_get_not_after (cert), "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree char *alg = tb_cert_dup_key_algorithm (cert);
+  g_autofree char *sig = tb_cert_dup_signature_algorithm (cert);
+
+  add_string (b, "name", tb_cert_get_name (cert));
+  add_string (b, "key", tb_cert_get_key_name (cert));
+  add_string (b, "subject", subject);
+  add_string (b, "issuer", issuer);
+  add_string (b, "serial", serial);
+  add_string (b, "not_before", nb);
+  add_string (b, "not_after", na);
+  add_string (b, "key_algorithm", alg);
+  add_string (b, "signature_algorithm", sig);
+  add_string (b, "sha256", tb_cert_get_sha256 (cert));
+  json_builder_set_member_name (b, "is_ca");
+  json_builder_add_boolean_value (b, tb_cert_is_ca (cert));
+}
+
+int
+tb_cli_cmd_cert_show (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbCert) cert = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("NAME"), _("Show a certificate of the context."), NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2)
+    return tb_cli_usage_error (cli, _("“cert show” takes one NAME"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL || (cert = tb_cert_load (ctx, argv[1], &error)) == NULL)
+    return tb_cli_fail (cli, error);
+  if (!cli->json)
+    {
+      g_autofree char *subject = tb_cert_dup_subject (cert);
+      g_autofree char *issuer = tb_cert_dup_issuer (cert);
+      g_autofree char *serial = tb_cert_dup_serial (cert);
+      g_autofree char *nb = g_date_time_format (tb_cert_get_not_before (cert), "%Y-%m-%d %H:%M:%S UTC");
+      g_autofree char *na = g_date_time_format (tb_cert_get_not_after (cert), "%Y-%m-%d %H:%M:%S UTC");
+      g_autofree char *alg = tb_cert_dup_key_algorithm (cert);
+      tb_cli_message (cli, _("Certificate  %s"), argv[1]);
+      tb_cli_message (cli, _("Subject      %s"), subject);
+      tb_cli_message (cli, _("Issuer       %s"), issuer);
+      tb_cli_message (cli, _("Serial       %s"), serial);
+      tb_cli_message (cli, _("Valid        %s – %s"), nb, na);
+      tb_cli_message (cli, _("Key          %s (%s)"), tb_cert_get_key_name (cert) ?: "-", alg);
+      tb_cli_message (cli, _("CA           %s"), tb_cert_is_ca (cert) ? _("yes") : _("no"));
+      tb_cli_message (cli, _("SHA-256      %s"), tb_cert_get_sha256 (cert));
+      return TB_EXIT_OK;
+    }
+  json_builder_begin_object (b);
+  add_cert_fields (b, cert);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- cert export ---- */
+
+int
+tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *format_text = NULL;
+  gboolean with_chain = FALSE;
+  gboolean with_key = FALSE;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbCert) cert = NULL;
+  g_autoptr(GPtrArray) chain = NULL;
+  g_autoptr(TbKey) key = NULL;
+  g_autoptr(TbSecret) export_pass = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  TbCertFormat format = TB_CERT_FORMAT_PEM;
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Output file"), N_("FILE") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("pem (default), der or p12"), N_("FORMAT") },
+    { "chain", 0, 0, G_OPTION_ARG_NONE, &with_chain, N_("Export the chain up to the root, leaf first"), NULL },
+    { "with-key", 0, 0, G_OPTION_ARG_NONE, &with_key,
+      N_("p12 only: include the private key, protected by $TRUSTBENCH_EXPORT_PASSPHRASE"), NULL },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("NAME"), _("Export a certificate or its chain."), entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2 || output == NULL)
+    return tb_cli_usage_error (cli, _("“cert export” takes NAME and -o FILE"));
+  if (format_text != NULL && !tb_cert_format_from_string (format_text, &format, &error))
+    return tb_cli_fail (cli, error);
+  if (with_key && format != TB_CERT_FORMAT_PKCS12)
+    return tb_cli_usage_error (cli, _("--with-key needs --format p12: private keys are never exported in clear"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL || (cert = tb_cert_load (ctx, argv[1], &error)) == NULL)
+    return tb_cli_fail (cli, error);
+  if (with_chain)
+    chain = tb_cert_build_chain (ctx, cert, &error);
+  else
+    {
+      chain = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (chain, g_object_ref (cert));
+    }
+  if (chain == NULL)
+    return tb_cli_fail (cli, error);
+  if (with_key)
+    {
+      const char *env = g_getenv ("TRUSTBENCH_EXPORT_PASSPHRASE");
+      if (tb_cert_get_key_name (cert) == NULL)
+        return tb_cli_usage_error (cli, _("Certificate “%s” has no key in the context"), argv[1]);
+      if (env == NULL)
+        return tb_cli_usage_error (cli, _("--with-key needs the PKCS#12 passphrase in $TRUSTBENCH_EXPORT_PASSPHRASE"));
+      export_pass = tb_secret_new (env);
+      key = load_unlocked_key (cli, ctx, tb_cert_get_key_name (cert), &error);
+      if (key == NULL)
+        return tb_cli_fail (cli, error);
+    }
+  if (!tb_cert_export (chain, format, key, export_pass, output, &error))
+    return tb_cli_fail (cli, error);
+  tb_cli_message (cli, _("Wrote %u certificate(s) to %s"), chain->len, output);
+  json_builder_begin_object (b);
+  add_string (b, "output", output);
+  json_builder_set_member_name (b, "certificates");
+  json_builder_add_int_value (b, chain->len);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- cert issue ---- */
+
+int
+tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *csr_path = NULL;
+  g_autofree char *issuer_name = NULL;
+  g_autofree char *output = NULL;
+  int days = TB_CERT_DAYS_LEAF;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbCert) issuer = NULL;
+  g_autoptr(TbKey) issuer_key = NULL;
+  g_autoptr(TbCert) cert = NULL;
+  g_autofree char *csr = NULL;
+  gsize csr_len = 0;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(GPtrArray) one = g_ptr_array_new ();
+  const GOptionEntry entries[] = {
+    { "csr", 0, 0, G_OPTION_ARG_FILENAME, &csr_path, N_("PKCS#10 request, PEM or DER"), N_("FILE") },
+    { "issuer", 0, 0, G_OPTION_ARG_STRING, &issuer_name, N_("Issuing CA (default: provisioning-ca)"), N_("NAME") },
+    { "days", 0, 0, G_OPTION_ARG_INT, &days, N_("Validity in days (default: 365)"), N_("N") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Write the PEM certificate to FILE"), N_("FILE") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("Issue a certificate from a PKCS#10 request; its signature is checked first."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 1 || csr_path == NULL || output == NULL)
+    return tb_cli_usage_error (cli, _("“cert issue” needs --csr FILE and -o FILE"));
+  if (days <= 0)
+    return tb_cli_usage_error (cli, _("--days must be positive"));
+  if (!tb_file_read_bounded (csr_path, 1024 * 1024, &csr, &csr_len, &error))
+    return tb_cli_fail (cli, error);
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  if (issuer_name == NULL)
+    issuer_name = g_strdup (TB_KEY_NAME_PROVISIONING_CA);
+  issuer = tb_cert_load (ctx, issuer_name, &error);
+  if (issuer == NULL)
+    return tb_cli_fail (cli, error);
+  if (tb_cert_get_key_name (issuer) == NULL)
+    return tb_cli_usage_error (cli, _("Certificate “%s” has no key in the context and cannot issue"), issuer_name);
+  issuer_key = load_unlocked_key (cli, ctx, tb_cert_get_key_name (issuer), &error);
+  if (issuer_key == NULL)
+    return tb_cli_fail (cli, error);
+  cert = tb_cert_issue_from_csr (issuer, issuer_key, csr, csr_len, csr_path, (guint) days, &error);
+  if (cert == NULL)
+    return tb_cli_fail (cli, error);
+  g_ptr_array_add (one, cert);
+  if (!tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, output, &error))
+    return tb_cli_fail (cli, error);
+  {
+    g_autofree char *subject = tb_cert_dup_subject (cert);
+    g_autofree char *serial = tb_cert_dup_serial (cert);
+    tb_cli_message (cli, _("Issued %s (serial %s) to %s"), subject, serial, output);
+    json_builder_begin_object (b);
+    add_string (b, "subject", subject);
+    add_string (b, "serial", serial);
+    add_string (b, "issuer", issuer_name);
+    add_string (b, "output", output);
+    json_builder_end_object (b);
+  }
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- cert verify ---- */
+
+int
+tb_cli_cmd_cert_verify (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbCert) cert = NULL;
+  g_autoptr(GPtrArray) chain = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  gboolean valid;
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("FILE"),
+                             _("Verify a certificate (PEM or DER) against the context's root CA."), NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2)
+    return tb_cli_usage_error (cli, _("“cert verify” takes one FILE"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL || (cert = tb_cert_new_from_file (argv[1], &error)) == NULL)
+    return tb_cli_fail (cli, error);
+  valid = tb_cert_verify (ctx, cert, &chain, &error);
+  if (!valid && !cli->json)
+    return tb_cli_fail (cli, error);
+  if (!cli->json)
+    {
+      tb_cli_message (cli, _("%s: valid"), argv[1]);
+      for (guint i = 0; i < chain->len; i++)
+        {
+          g_autofree char *subject = tb_cert_dup_subject (g_ptr_array_index (chain, i));
+          tb_cli_message (cli, "  %u: %s", i, subject);
+        }
+      return TB_EXIT_OK;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "valid");
+  json_builder_add_boolean_value (b, valid);
+  if (!valid)
+    add_string (b, "reason", error->message);
+  json_builder_set_member_name (b, "chain");
+  json_builder_begin_array (b);
+  for (guint i = 0; chain != NULL && i < chain->len; i++)
+    {
+      json_builder_begin_object (b);
+      add_cert_fields (b, g_ptr_array_index (chain, i));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  tb_cli_print_result (cli, b);
+  if (!valid)
+    {
+      fprintf (stderr, "%s: %s\n", cli->prog, error->message);
+      return TB_EXIT_VERIFY;
+    }
+  return TB_EXIT_OK;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "tb-context.h"
+#include "tb-progress.h"
+
+G_BEGIN_DECLS
+
+#define TB_KEY_NAME_ROOT_CA "root-ca"
+#define TB_KEY_NAME_PROVISIONING_CA "provisioning-ca"
+#define TB_KEY_NAME_MASTERING "mastering"
+#define TB_KEY_NAME_PRODUCT_PREFIX "product-"
+
+gboolean tb_hierarchy_create (TbContext          *ctx,
+                              const char *const  *products,
+                              const char         *algorithm,
+                              const char         *passphrase,
+                              TbProgress         *progress,
+                              GError            **error);
+
+G_END_DECLS

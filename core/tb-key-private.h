@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* OpenSSL-typed key API, for core/ only (the UI never does crypto). */
+
+#include <openssl/evp.h>
+
+#include "tb-key.h"
+
+G_BEGIN_DECLS
+
+EVP_PKEY *tb_key_get_public_pkey   (TbKey      *self);
+EVP_PKEY *tb_key_get_private_pkey  (TbKey      *self);
+TbKey    *tb_key_new_for_pkey      (EVP_PKEY   *pkey,
+                                    gboolean    has_private,
+                                    GError    **error);
+char     *tb_pkey_describe_algorithm (EVP_PKEY *pkey);
+char     *tb_pkey_public_sha256    (EVP_PKEY   *pkey);
+void      tb_set_error_from_openssl (GError   **error,
+                                     int        code,
+                                     const char *format,
+                                     ...) G_GNUC_PRINTF (3, 4);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY_CTX, EVP_PKEY_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
+
+G_END_DECLS
