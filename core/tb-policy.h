@@ -5,6 +5,9 @@
 
 G_BEGIN_DECLS
 
+/* A certificate closer than this to its end of validity is flagged. */
+#define TB_POLICY_EXPIRY_WARNING_DAYS 90
+
 typedef enum {
   TB_SEVERITY_INFO,
   TB_SEVERITY_WARNING,
