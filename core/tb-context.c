@@ -683,6 +683,28 @@ tb_context_get_schema_version (TbContext *self)
   return (guint) json_object_get_int_member (self->root, "schema_version");
 }
 
+/**
+ * tb_context_is_demo:
+ *
+ * Returns: whether this is a demo context, whose passphrase is public
+ */
+gboolean
+tb_context_is_demo (TbContext *self)
+{
+  g_return_val_if_fail (TB_IS_CONTEXT (self), FALSE);
+  return json_object_get_boolean_member_with_default (self->root, "demo", FALSE);
+}
+
+void
+tb_context_set_demo (TbContext *self, gboolean is_demo)
+{
+  g_return_if_fail (TB_IS_CONTEXT (self));
+  if (is_demo)
+    json_object_set_boolean_member (self->root, "demo", TRUE);
+  else
+    json_object_remove_member (self->root, "demo");
+}
+
 static JsonArray *
 get_inventory_array (TbContext *self, TbInventory inventory, gboolean create)
 {

@@ -71,6 +71,9 @@ void         tb_context_set_name             (TbContext           *self,
 const char  *tb_context_get_id               (TbContext           *self);
 const char  *tb_context_get_created          (TbContext           *self);
 guint        tb_context_get_schema_version   (TbContext           *self);
+gboolean     tb_context_is_demo              (TbContext           *self);
+void         tb_context_set_demo             (TbContext           *self,
+                                              gboolean             is_demo);
 
 GPtrArray   *tb_context_get_entries          (TbContext           *self,
                                               TbInventory          inventory);

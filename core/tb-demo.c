@@ -11,7 +11,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tb-cert.h"
 #include "tb-error.h"
+#include "tb-hierarchy.h"
 #include "tb-policy.h"
 
 /**
@@ -36,6 +38,8 @@ tb_demo_create_context (const char *path, TbProgress *progress, GError **error)
 {
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(JsonObject) product = json_object_new ();
+  const char *products[] = { TB_DEMO_PRODUCT, NULL };
+  g_autoptr(GPtrArray) keys = NULL;
 
   tb_progress_set_stage (progress, _("Creating the security context “%s” in %s"), TB_DEMO_CONTEXT_NAME, path);
   if (tb_progress_set_error_if_cancelled (progress, error))
@@ -43,12 +47,24 @@ tb_demo_create_context (const char *path, TbProgress *progress, GError **error)
   ctx = tb_context_create (path, TB_DEMO_CONTEXT_NAME, error);
   if (ctx == NULL)
     return NULL;
+  tb_context_set_demo (ctx, TRUE);
   json_object_set_string_member (product, "name", TB_DEMO_PRODUCT);
   json_object_set_string_member (product, "description", _("Demo temperature sensor"));
   if (!tb_context_add_entry (ctx, TB_INVENTORY_PRODUCTS, product, error) ||
       !tb_context_save (ctx, error))
     return NULL;
   tb_progress_log (progress, _("  context id %s, product “%s”"), tb_context_get_id (ctx), TB_DEMO_PRODUCT);
+
+  if (!tb_hierarchy_create (ctx, products, NULL, TB_DEMO_PASSPHRASE, progress, error))
+    return NULL;
+  keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      JsonObject *k = g_ptr_array_index (keys, i);
+      tb_progress_log (progress, _("  key %-20s %-16s %s, encrypted in %s"),
+                       json_object_get_string_member (k, "name"), json_object_get_string_member (k, "usage"),
+                       json_object_get_string_member (k, "algorithm"), json_object_get_string_member (k, "file"));
+    }
   return g_steal_pointer (&ctx);
 }
 
@@ -83,6 +99,23 @@ tb_demo_run (const char *path, TbProgress *progress, GError **error)
                    _("The context read back from %s is not the one written"), path);
       return FALSE;
     }
+
+  tb_progress_set_range (progress, 0.7, 0.8);
+  tb_progress_set_stage (progress, _("Verifying every certificate against the root CA"));
+  {
+    g_autoptr(GPtrArray) certs = tb_cert_load_all (reopened, error);
+    if (certs == NULL)
+      return FALSE;
+    for (guint i = 0; i < certs->len; i++)
+      {
+        g_autoptr(GPtrArray) chain = NULL;
+        TbCert *cert = g_ptr_array_index (certs, i);
+        g_autofree char *subject = tb_cert_dup_subject (cert);
+        if (!tb_cert_verify (reopened, cert, &chain, error))
+          return FALSE;
+        tb_progress_log (progress, _("  %-20s %s: valid (chain of %u)"), tb_cert_get_name (cert), subject, chain->len);
+      }
+  }
 
   tb_progress_set_range (progress, 0.8, 1.0);
   tb_progress_set_stage (progress, _("Checking the context against the policy"));

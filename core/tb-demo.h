@@ -8,6 +8,9 @@ G_BEGIN_DECLS
 
 #define TB_DEMO_CONTEXT_NAME "Demo OEM"
 #define TB_DEMO_PRODUCT "demo-sensor"
+/* The demo context's passphrase is public: the demo is for learning, its
+ * keys must never protect real devices (the policy check says so). */
+#define TB_DEMO_PASSPHRASE "trustbench-demo"
 
 char      *tb_demo_get_default_path (void);
 TbContext *tb_demo_create_context   (const char  *path,

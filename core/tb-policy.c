@@ -262,6 +262,10 @@ tb_policy_check_context (TbContext *ctx)
     for (guint i = 0; i < certs->len; i++)
       check_cert (findings, ctx, g_ptr_array_index (certs, i), now);
 
+  if (tb_context_is_demo (ctx))
+    add_finding (findings, TB_SEVERITY_INFO, NULL,
+                 _("This is a demo context: its passphrase is public (“trustbench-demo”). Use it to learn the "
+                   "workflow; never let its keys protect real devices."));
   if (!has_root)
     add_finding (findings, TB_SEVERITY_WARNING, NULL,
                  _("The context has no root CA, so nothing it holds can be trusted yet. "

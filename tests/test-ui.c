@@ -181,7 +181,24 @@ test_demo (void)
   g_assert_cmpstr (tb_context_get_name (tb_window_get_context (window)), ==, TB_DEMO_CONTEXT_NAME);
   g_assert_cmpstr (tb_context_get_path (tb_window_get_context (window)), ==, expected);
   tb_window_show_page (window, "keys");
-  screenshot (GTK_WIDGET (window), "demo-keys");
+  {
+    TbKeysPage *page = tb_window_get_keys_page (window);
+    g_autofree char *title = NULL;
+
+    g_assert_cmpuint (tb_keys_page_get_n_keys (page), ==, 4);
+    g_assert_cmpuint (tb_keys_page_get_n_certs (page), ==, 4);
+    g_assert_cmpuint (tb_keys_page_get_n_findings (page), >=, 2); /* root in a file, demo passphrase */
+    screenshot (GTK_WIDGET (window), "demo-keys");
+    g_assert_true (tb_keys_page_select (page, "cert", "provisioning-ca"));
+    title = tb_keys_page_dup_details_title (page);
+    g_assert_cmpstr (title, ==, "provisioning-ca");
+    screenshot (GTK_WIDGET (window), "demo-cert-details");
+    g_assert_true (tb_keys_page_select (page, "key", "mastering"));
+    g_clear_pointer (&title, g_free);
+    title = tb_keys_page_dup_details_title (page);
+    g_assert_cmpstr (title, ==, "mastering");
+    g_assert_false (tb_keys_page_select (page, "key", "no-such-key"));
+  }
 
   /* a second time the existing demo context is opened, not recreated */
   {
@@ -190,6 +207,101 @@ test_demo (void)
     tb_window_open_demo (window);
     spin_until (has_context, window);
     g_assert_cmpstr (tb_context_get_id (tb_window_get_context (window)), ==, id);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static AdwMessageDialog *
+find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+static void
+set_field (AdwMessageDialog *dialog, const char *id, const char *text)
+{
+  GtkEditable *row = g_object_get_data (G_OBJECT (dialog), id);
+
+  g_assert_nonnull (row);
+  gtk_editable_set_text (row, text);
+}
+
+static gboolean
+has_keys (TbWindow *window)
+{
+  return !tb_window_is_busy (window) && tb_keys_page_get_n_keys (tb_window_get_keys_page (window)) > 0;
+}
+
+/* The hierarchy is created from the Keys page's dialog, in the background,
+ * and lands on disk with every private key encrypted. */
+static void
+test_create_hierarchy (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "empty-ctx", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) created = tb_context_create (dir, "GUI OEM", &error);
+  g_autoptr(TbContext) reread = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
+  TbWindow *window;
+  TbKeysPage *page;
+  AdwMessageDialog *dialog;
+
+  g_assert_no_error (error);
+  tb_context_unlock (created);
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (is_idle, window);
+  tb_window_show_page (window, "keys");
+  page = tb_window_get_keys_page (window);
+  g_assert_cmpuint (tb_keys_page_get_n_keys (page), ==, 0);
+  screenshot (GTK_WIDGET (window), "keys-empty");
+
+  /* a short passphrase is refused with a dialog, nothing is created */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.create-hierarchy", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  set_field (dialog, "products", "thermo, valve");
+  set_field (dialog, "pass", "short");
+  set_field (dialog, "repeat", "short");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (3);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog); /* the refusal */
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "8 characters"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_false (tb_window_is_busy (window));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.create-hierarchy", NULL));
+  dialog = find_dialog ();
+  set_field (dialog, "products", "thermo, valve");
+  set_field (dialog, "pass", "gui passphrase");
+  set_field (dialog, "repeat", "gui passphrase");
+  screenshot (GTK_WIDGET (dialog), "create-hierarchy-dialog");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_until (has_keys, window);
+  g_assert_cmpuint (tb_keys_page_get_n_keys (page), ==, 5);
+  g_assert_cmpuint (tb_keys_page_get_n_certs (page), ==, 5);
+  screenshot (GTK_WIDGET (window), "keys-created");
+
+  reread = tb_context_open (dir, TB_CONTEXT_OPEN_READ, &error);
+  g_assert_no_error (error);
+  keys = tb_context_get_entries (reread, TB_INVENTORY_KEYS);
+  g_assert_cmpuint (keys->len, ==, 5);
+  {
+    g_autoptr(TbKey) key = tb_key_load (reread, "product-valve", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_key_unlock (key, reread, "gui passphrase", &error));
+    g_assert_no_error (error);
   }
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -216,6 +328,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/pages", test_pages);
   g_test_add_func ("/tb/ui/broken-context", test_broken_context);
   g_test_add_func ("/tb/ui/demo", test_demo);
+  g_test_add_func ("/tb/ui/create-hierarchy", test_create_hierarchy);
   rc = g_test_run ();
 
   g_clear_object (&app);

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "tb-application.h"
+#include "tb-keys-page.h"
 
 struct _TbWindow {
   AdwApplicationWindow parent_instance;
@@ -27,6 +28,7 @@ struct _TbWindow {
   GtkRevealer *progress_revealer;
   GtkProgressBar *progress_bar;
   GtkTextView *log_view;
+  TbKeysPage *keys_page;
 
   TbContext *context;
   GCancellable *operation;       /* non-NULL while long work runs */
@@ -228,6 +230,7 @@ set_context (TbWindow *self, TbContext *context)
   if (self->context != NULL)
     g_signal_handlers_disconnect_by_data (self->context, self);
   g_set_object (&self->context, context);
+  tb_keys_page_set_context (self->keys_page, context);
   if (context != NULL)
     {
       g_signal_connect_swapped (context, "notify::name", G_CALLBACK (context_name_changed_cb), self);
@@ -247,6 +250,17 @@ set_context (TbWindow *self, TbContext *context)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CONTEXT]);
 }
 
+/**
+ * tb_window_get_keys_page:
+ *
+ * Returns: (transfer none): the Keys & certificates page
+ */
+TbKeysPage *
+tb_window_get_keys_page (TbWindow *self)
+{
+  return self->keys_page;
+}
+
 static void
 open_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -264,7 +278,6 @@ open_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   set_context (self, context);
-  tb_window_add_toast (self, _("Context opened"));
 }
 
 /**
@@ -628,6 +641,7 @@ tb_window_class_init (TbWindowClass *klass)
     { GDK_KEY_4, "devices" }, { GDK_KEY_5, "production" }, { GDK_KEY_6, "audit" },
   };
 
+  g_type_ensure (TB_TYPE_KEYS_PAGE);
   object_class->dispose = tb_window_dispose;
   object_class->get_property = tb_window_get_property;
 
@@ -650,6 +664,7 @@ tb_window_class_init (TbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, log_view);
+  gtk_widget_class_bind_template_child (widget_class, TbWindow, keys_page);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, recent_row_activated_cb);

@@ -1,0 +1,922 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* The Keys & certificates page: policy findings, every key (usage,
+ * algorithm, where it lives) and every certificate (subject, issuer,
+ * validity, chain status), a details pane, and the actions to create the
+ * default hierarchy, generate, import and export. Anything that writes
+ * the context or does crypto runs through the window's worker (off the
+ * main loop) on its own writable TbContext; the page then reloads. */
+
+#include "config.h"
+
+#include "tb-keys-page.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "tb-form-dialog.h"
+#include "tb-window.h"
+
+struct _TbKeysPage {
+  AdwBin parent_instance;
+
+  GtkStack *stack;
+  AdwPreferencesGroup *policy_group;
+  GtkListBox *policy_list;
+  GtkListBox *key_list;
+  GtkListBox *cert_list;
+  GtkRevealer *details_revealer;
+  GtkLabel *details_title;
+  GtkListBox *details_list;
+  GtkButton *export_button;
+
+  TbContext *context;
+  GPtrArray *keys;     /* TbKey */
+  GPtrArray *certs;    /* TbCert */
+  guint n_findings;
+  char *selected_kind; /* "key" or "cert" */
+  char *selected_name;
+};
+
+G_DEFINE_FINAL_TYPE (TbKeysPage, tb_keys_page, ADW_TYPE_BIN)
+
+enum { PROP_0, PROP_CONTEXT, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+static TbWindow *
+get_window (TbKeysPage *self)
+{
+  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+}
+
+static void
+toast (TbKeysPage *self, const char *message)
+{
+  TbWindow *window = get_window (self);
+
+  if (window != NULL)
+    tb_window_add_toast (window, message);
+}
+
+static void
+show_error (TbKeysPage *self, const char *heading, const GError *error)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
+                                              error->message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+clear_list (GtkListBox *list)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
+    gtk_list_box_remove (list, child);
+}
+
+static char *
+format_date (GDateTime *t)
+{
+  return t != NULL ? g_date_time_format (t, "%Y-%m-%d") : g_strdup ("?");
+}
+
+/* ---- details ---- */
+
+static void
+add_detail (TbKeysPage *self, const char *field, const char *value)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value != NULL ? value : "—");
+  gtk_widget_add_css_class (row, "property");
+  gtk_list_box_append (self->details_list, row);
+}
+
+static TbKey *
+find_key (TbKeysPage *self, const char *name)
+{
+  for (guint i = 0; self->keys != NULL && i < self->keys->len; i++)
+    if (g_strcmp0 (tb_key_get_name (g_ptr_array_index (self->keys, i)), name) == 0)
+      return g_ptr_array_index (self->keys, i);
+  return NULL;
+}
+
+static TbCert *
+find_cert (TbKeysPage *self, const char *name)
+{
+  for (guint i = 0; self->certs != NULL && i < self->certs->len; i++)
+    if (g_strcmp0 (tb_cert_get_name (g_ptr_array_index (self->certs, i)), name) == 0)
+      return g_ptr_array_index (self->certs, i);
+  return NULL;
+}
+
+static void
+show_key_details (TbKeysPage *self, TbKey *key)
+{
+  g_autofree char *storage = tb_key_describe_storage (key);
+  JsonObject *entry = tb_context_find_entry (self->context, TB_INVENTORY_KEYS, tb_key_get_name (key));
+
+  gtk_label_set_text (self->details_title, tb_key_get_name (key));
+  clear_list (self->details_list);
+  add_detail (self, _("Usage"), tb_key_usage_describe (tb_key_get_usage (key)));
+  add_detail (self, _("Algorithm"), tb_key_get_algorithm (key));
+  add_detail (self, _("Private key lives in"), storage);
+  add_detail (self, _("Public key SHA-256"), tb_key_get_public_sha256 (key));
+  if (entry != NULL)
+    add_detail (self, _("Created"), json_object_get_string_member_with_default (entry, "created", NULL));
+  gtk_button_set_label (self->export_button, _("Export Public Key…"));
+}
+
+static void
+show_cert_details (TbKeysPage *self, TbCert *cert)
+{
+  g_autofree char *subject = tb_cert_dup_subject (cert);
+  g_autofree char *issuer = tb_cert_dup_issuer (cert);
+  g_autofree char *serial = tb_cert_dup_serial (cert);
+  g_autofree char *from = format_date (tb_cert_get_not_before (cert));
+  g_autofree char *until = format_date (tb_cert_get_not_after (cert));
+  g_autofree char *validity = g_strdup_printf (_("%s to %s"), from, until);
+  g_autofree char *alg = tb_cert_dup_key_algorithm (cert);
+  g_autofree char *sig = tb_cert_dup_signature_algorithm (cert);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) chain = NULL;
+  g_autofree char *status = NULL;
+
+  if (tb_cert_verify (self->context, cert, &chain, &error))
+    status = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Valid, chain of %u certificate to the root",
+                                           "Valid, chain of %u certificates to the root", chain->len),
+                              chain->len);
+  else
+    status = g_strdup (error->message);
+
+  gtk_label_set_text (self->details_title, tb_cert_get_name (cert));
+  clear_list (self->details_list);
+  add_detail (self, _("Status"), status);
+  add_detail (self, _("Subject"), subject);
+  add_detail (self, _("Issuer"), issuer);
+  add_detail (self, _("Validity"), validity);
+  add_detail (self, _("Serial number"), serial);
+  add_detail (self, _("Certified key"), tb_cert_get_key_name (cert));
+  add_detail (self, _("Key algorithm"), alg);
+  add_detail (self, _("Signature"), sig);
+  add_detail (self, _("Certificate authority"), tb_cert_is_ca (cert) ? _("Yes") : _("No"));
+  add_detail (self, _("SHA-256 fingerprint"), tb_cert_get_sha256 (cert));
+  gtk_button_set_label (self->export_button, _("Export Chain (PEM)…"));
+}
+
+static void
+set_selection (TbKeysPage *self, const char *kind, const char *name)
+{
+  g_free (self->selected_kind);
+  g_free (self->selected_name);
+  self->selected_kind = g_strdup (kind);
+  self->selected_name = g_strdup (name);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "keys.export-selected", name != NULL);
+  /* hidden, not only folded: a folded revealer still takes its width */
+  gtk_widget_set_visible (GTK_WIDGET (self->details_revealer), name != NULL);
+  gtk_revealer_set_reveal_child (self->details_revealer, name != NULL);
+}
+
+static void
+key_row_selected_cb (TbKeysPage *self, GtkListBoxRow *row)
+{
+  TbKey *key;
+
+  if (row == NULL)
+    return;
+  gtk_list_box_unselect_all (self->cert_list);
+  key = find_key (self, gtk_widget_get_name (GTK_WIDGET (row)));
+  if (key == NULL)
+    return;
+  set_selection (self, "key", tb_key_get_name (key));
+  show_key_details (self, key);
+}
+
+static void
+cert_row_selected_cb (TbKeysPage *self, GtkListBoxRow *row)
+{
+  TbCert *cert;
+
+  if (row == NULL)
+    return;
+  gtk_list_box_unselect_all (self->key_list);
+  cert = find_cert (self, gtk_widget_get_name (GTK_WIDGET (row)));
+  if (cert == NULL)
+    return;
+  set_selection (self, "cert", tb_cert_get_name (cert));
+  show_cert_details (self, cert);
+}
+
+/* ---- lists ---- */
+
+static const char *
+severity_icon (TbSeverity severity)
+{
+  switch (severity)
+    {
+    case TB_SEVERITY_CRITICAL:
+      return "dialog-error-symbolic";
+    case TB_SEVERITY_WARNING:
+      return "dialog-warning-symbolic";
+    case TB_SEVERITY_INFO:
+    default:
+      return "dialog-information-symbolic";
+    }
+}
+
+static GtkWidget *
+status_badge (const char *text, const char *style)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_widget_add_css_class (label, "caption");
+  gtk_widget_add_css_class (label, style);
+  gtk_widget_set_valign (label, GTK_ALIGN_CENTER);
+  return label;
+}
+
+static GtkWidget *
+key_row_new (TbKey *key)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *subtitle = NULL;
+  gboolean in_file = g_strcmp0 (tb_key_get_storage (key), TB_KEY_STORAGE_FILE) == 0;
+  GtkWidget *icon = gtk_image_new_from_icon_name (in_file ? "dialog-password-symbolic" : "channel-secure-symbolic");
+
+  subtitle = g_strdup_printf ("%s · %s · %s", tb_key_usage_to_string (tb_key_get_usage (key)),
+                              tb_key_get_algorithm (key), in_file ? _("encrypted file") : tb_key_get_storage (key));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), tb_key_get_name (key));
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_tooltip_text (icon, in_file ? _("Private key in an encrypted file") : _("Private key on a token"));
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("go-next-symbolic"));
+  gtk_widget_set_name (row, tb_key_get_name (key));
+  return row;
+}
+
+static GtkWidget *
+cert_row_new (TbKeysPage *self, TbCert *cert, GDateTime *now)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *subject = tb_cert_dup_subject (cert);
+  g_autofree char *until = format_date (tb_cert_get_not_after (cert));
+  g_autofree char *badge = NULL;
+  const char *style = "success";
+  gint64 days_left = g_date_time_difference (tb_cert_get_not_after (cert), now) / G_TIME_SPAN_DAY;
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_cert_verify (self->context, cert, NULL, &error))
+    {
+      badge = g_strdup (_("Invalid"));
+      style = "error";
+      gtk_widget_set_tooltip_text (row, error->message);
+    }
+  else if (days_left < 0)
+    {
+      badge = g_strdup (_("Expired"));
+      style = "error";
+    }
+  else if (days_left < TB_POLICY_EXPIRY_WARNING_DAYS)
+    {
+      badge = g_strdup_printf (_("Expires %s"), until);
+      style = "warning";
+    }
+  else
+    badge = g_strdup_printf (_("Valid until %s"), until);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), tb_cert_get_name (cert));
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subject);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name (tb_cert_is_ca (cert) ? "security-high-symbolic"
+                                                                                  : "application-certificate-symbolic"));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), status_badge (badge, style));
+  gtk_widget_set_name (row, tb_cert_get_name (cert));
+  return row;
+}
+
+static void
+reload (TbKeysPage *self)
+{
+  g_autoptr(GPtrArray) key_entries = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *kind = g_strdup (self->selected_kind);
+  g_autofree char *name = g_strdup (self->selected_name);
+
+  clear_list (self->policy_list);
+  clear_list (self->key_list);
+  clear_list (self->cert_list);
+  g_clear_pointer (&self->keys, g_ptr_array_unref);
+  g_clear_pointer (&self->certs, g_ptr_array_unref);
+  self->n_findings = 0;
+  set_selection (self, NULL, NULL);
+
+  if (self->context == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      return;
+    }
+
+  self->keys = g_ptr_array_new_with_free_func (g_object_unref);
+  self->certs = g_ptr_array_new_with_free_func (g_object_unref);
+  key_entries = tb_context_get_entries (self->context, TB_INVENTORY_KEYS);
+  for (guint i = 0; i < key_entries->len; i++)
+    {
+      const char *key_name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
+      g_autoptr(GError) error = NULL;
+      TbKey *key = tb_key_load (self->context, key_name, &error);
+
+      if (key == NULL)
+        continue; /* reported by the policy findings */
+      g_ptr_array_add (self->keys, key);
+      gtk_list_box_append (self->key_list, key_row_new (key));
+    }
+  {
+    g_autoptr(GPtrArray) cert_entries = tb_context_get_entries (self->context, TB_INVENTORY_CERTIFICATES);
+    for (guint i = 0; i < cert_entries->len; i++)
+      {
+        const char *cert_name = json_object_get_string_member (g_ptr_array_index (cert_entries, i), "name");
+        TbCert *cert = tb_cert_load (self->context, cert_name, NULL);
+        if (cert == NULL)
+          continue;
+        g_ptr_array_add (self->certs, cert);
+        gtk_list_box_append (self->cert_list, cert_row_new (self, cert, now));
+      }
+  }
+
+  findings = tb_policy_check_context (self->context);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      TbPolicyFinding *f = g_ptr_array_index (findings, i);
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *icon = gtk_image_new_from_icon_name (severity_icon (f->severity));
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), f->message);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 0);
+      if (f->subject != NULL)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), f->subject);
+      gtk_widget_add_css_class (icon, f->severity == TB_SEVERITY_CRITICAL ? "error"
+                                      : f->severity == TB_SEVERITY_WARNING ? "warning" : "accent");
+      gtk_widget_set_tooltip_text (icon, tb_severity_to_string (f->severity));
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+      gtk_list_box_append (self->policy_list, row);
+      self->n_findings++;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->policy_group), self->n_findings > 0);
+  gtk_stack_set_visible_child_name (self->stack, self->keys->len > 0 || self->certs->len > 0 ? "list" : "empty");
+  if (name != NULL)
+    tb_keys_page_select (self, kind, name);
+}
+
+/**
+ * tb_keys_page_select:
+ * @kind: "key" or "cert"
+ *
+ * Selects a row and shows its details (also used by keyboard navigation
+ * from other pages and by the tests).
+ */
+gboolean
+tb_keys_page_select (TbKeysPage *self, const char *kind, const char *name)
+{
+  GtkListBox *list = g_strcmp0 (kind, "key") == 0 ? self->key_list : self->cert_list;
+  GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (list));
+
+  for (; row != NULL; row = gtk_widget_get_next_sibling (row))
+    if (g_strcmp0 (gtk_widget_get_name (row), name) == 0)
+      {
+        gtk_list_box_select_row (list, GTK_LIST_BOX_ROW (row));
+        return TRUE;
+      }
+  return FALSE;
+}
+
+char *
+tb_keys_page_dup_details_title (TbKeysPage *self)
+{
+  if (!gtk_revealer_get_reveal_child (self->details_revealer))
+    return NULL;
+  return g_strdup (gtk_label_get_text (self->details_title));
+}
+
+guint
+tb_keys_page_get_n_keys (TbKeysPage *self)
+{
+  return self->keys != NULL ? self->keys->len : 0;
+}
+
+guint
+tb_keys_page_get_n_certs (TbKeysPage *self)
+{
+  return self->certs != NULL ? self->certs->len : 0;
+}
+
+guint
+tb_keys_page_get_n_findings (TbKeysPage *self)
+{
+  return self->n_findings;
+}
+
+TbContext *
+tb_keys_page_get_context (TbKeysPage *self)
+{
+  g_return_val_if_fail (TB_IS_KEYS_PAGE (self), NULL);
+  return self->context;
+}
+
+void
+tb_keys_page_set_context (TbKeysPage *self, TbContext *context)
+{
+  g_return_if_fail (TB_IS_KEYS_PAGE (self));
+
+  if (self->context == context)
+    return;
+  if (self->context != NULL)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_set_object (&self->context, context);
+  if (context != NULL)
+    g_signal_connect_swapped (context, "changed", G_CALLBACK (reload), self);
+  reload (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CONTEXT]);
+}
+
+/* ---- work in the background ---- */
+
+typedef struct {
+  char *path;
+  char *name;
+  char *usage;
+  char *algorithm;
+  char *file;
+  TbSecret *file_passphrase;
+  TbSecret *passphrase;
+  GStrv products;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_free (job->path);
+  g_free (job->name);
+  g_free (job->usage);
+  g_free (job->algorithm);
+  g_free (job->file);
+  tb_secret_free (job->file_passphrase);
+  tb_secret_free (job->passphrase);
+  g_strfreev (job->products);
+  g_free (job);
+}
+
+static gboolean
+create_hierarchy_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
+
+  return ctx != NULL &&
+         tb_hierarchy_create (ctx, (const char *const *) job->products, job->algorithm, job->passphrase, progress,
+                              error);
+}
+
+static gboolean
+generate_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
+  g_autoptr(TbKey) key = NULL;
+  TbKeyUsage usage;
+
+  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &usage, error))
+    return FALSE;
+  tb_progress_set_stage (progress, _("Generating %s key “%s”"), job->algorithm, job->name);
+  key = tb_key_generate (job->algorithm, error);
+  if (key == NULL)
+    return FALSE;
+  tb_progress_set_fraction (progress, 0.5);
+  tb_progress_set_stage (progress, _("Encrypting and storing it"));
+  return tb_key_store (key, ctx, job->name, usage, job->passphrase, error) && tb_context_save (ctx, error);
+}
+
+static gboolean
+import_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
+  g_autoptr(TbKey) key = NULL;
+  TbKeyUsage usage;
+
+  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &usage, error))
+    return FALSE;
+  tb_progress_set_stage (progress, _("Importing %s"), job->file);
+  key = tb_key_import_file (job->file, job->file_passphrase != NULL && job->file_passphrase[0] != '\0'
+                                         ? job->file_passphrase : NULL, error);
+  return key != NULL && tb_key_store (key, ctx, job->name, usage, job->passphrase, error) &&
+         tb_context_save (ctx, error);
+}
+
+/* Ends background work: reports a failure, reloads the context (which
+ * refreshes the page through TbContext::changed) and shows the toast whose
+ * text the action left on the page. */
+static void
+work_done_toast_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TbKeysPage *self = user_data;
+  g_autofree char *message = g_strdup (g_object_get_data (G_OBJECT (self), "tb-done-message"));
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("The Operation Failed"), error);
+      message = NULL;
+    }
+  if (self->context != NULL)
+    {
+      g_autoptr(GError) reload_error = NULL;
+      if (!tb_context_reload (self->context, &reload_error))
+        show_error (self, _("Cannot Reload the Context"), reload_error);
+    }
+  if (message != NULL)
+    toast (self, message);
+  g_object_unref (self);
+}
+
+static gboolean
+passphrase_ok (TbKeysPage *self, const char *pass, const char *repeat)
+{
+  const char *problem = NULL;
+
+  if (pass == NULL || g_utf8_strlen (pass, -1) < 8)
+    problem = _("The passphrase must have at least 8 characters.");
+  else if (repeat != NULL && g_strcmp0 (pass, repeat) != 0)
+    problem = _("The passphrases do not match.");
+  if (problem != NULL)
+    {
+      g_autoptr(GError) error = g_error_new_literal (TB_ERROR, TB_ERROR_INVALID_ARGUMENT, problem);
+      show_error (self, _("Passphrase Not Accepted"), error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+hierarchy_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
+{
+  Job *job;
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GStrvBuilder) products = g_strv_builder_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!passphrase_ok (self, tb_form_dialog_get_text (dialog, "pass"), tb_form_dialog_get_text (dialog, "repeat")))
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  parts = g_strsplit_set (tb_form_dialog_get_text (dialog, "products"), ", ", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      {
+        if (!tb_name_is_valid (parts[i], &error))
+          {
+            show_error (self, _("Invalid Product Name"), error);
+            tb_form_dialog_clear_secrets (dialog);
+            return;
+          }
+        g_strv_builder_add (products, parts[i]);
+      }
+  job = g_new0 (Job, 1);
+  job->path = g_strdup (tb_context_get_path (self->context));
+  job->products = g_strv_builder_end (products);
+  job->algorithm = tb_form_dialog_dup_choice (dialog, "algorithm");
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  if (job->products[0] == NULL)
+    {
+      g_strfreev (job->products);
+      job->products = g_strdupv ((char *[]){ (char *) "default", NULL });
+    }
+  g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup (_("Key hierarchy created")), g_free);
+  tb_window_run_work (get_window (self), _("Creating the key hierarchy"), create_hierarchy_work, job,
+                      (GDestroyNotify) job_free, work_done_toast_cb, g_object_ref (self));
+}
+
+static void
+create_hierarchy_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbKeysPage *self = TB_KEYS_PAGE (widget);
+  GtkWidget *dialog;
+  g_autoptr(GPtrArray) products = NULL;
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  if (self->context == NULL)
+    return;
+  products = tb_context_get_entries (self->context, TB_INVENTORY_PRODUCTS);
+  for (guint i = 0; i < products->len; i++)
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
+                            json_object_get_string_member (g_ptr_array_index (products, i), "name"));
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Create Default Hierarchy"),
+                               _("A root CA, a provisioning CA, a mastering key and one key per product. "
+                                 "The passphrase encrypts every private key; it cannot be recovered."),
+                               _("C_reate"));
+  tb_form_dialog_add_entry (dialog, "products", _("Products (comma separated)"),
+                            names->len > 0 ? names->str : "default");
+  tb_form_dialog_add_choice (dialog, "algorithm", _("Algorithm"), tb_key_algorithms (), 0);
+  tb_form_dialog_add_password (dialog, "pass", _("Passphrase"));
+  tb_form_dialog_add_password (dialog, "repeat", _("Repeat Passphrase"));
+  g_signal_connect (dialog, "response", G_CALLBACK (hierarchy_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static const char *const usages[] = { "root-ca", "provisioning-ca", "mastering", "product", "job", NULL };
+
+static void
+generate_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
+{
+  Job *job;
+  g_autoptr(GError) error = NULL;
+  const char *key_name = tb_form_dialog_get_text (dialog, "name");
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!tb_name_is_valid (key_name, &error))
+    {
+      show_error (self, _("Invalid Key Name"), error);
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!passphrase_ok (self, tb_form_dialog_get_text (dialog, "pass"), NULL))
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  job = g_new0 (Job, 1);
+  job->path = g_strdup (tb_context_get_path (self->context));
+  job->name = g_strdup (key_name);
+  job->usage = tb_form_dialog_dup_choice (dialog, "usage");
+  job->algorithm = tb_form_dialog_dup_choice (dialog, "algorithm");
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup_printf (_("Key “%s” generated"), job->name),
+                          g_free);
+  tb_window_run_work (get_window (self), _("Generating a key"), generate_work, job, (GDestroyNotify) job_free,
+                      work_done_toast_cb, g_object_ref (self));
+}
+
+static void
+generate_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbKeysPage *self = TB_KEYS_PAGE (widget);
+  GtkWidget *dialog;
+
+  if (self->context == NULL)
+    return;
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Generate a Key"),
+                               _("The private key is encrypted with the context passphrase."), _("_Generate"));
+  tb_form_dialog_add_entry (dialog, "name", _("Name"), "");
+  tb_form_dialog_add_choice (dialog, "usage", _("Usage"), usages, 4);
+  tb_form_dialog_add_choice (dialog, "algorithm", _("Algorithm"), tb_key_algorithms (), 0);
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  g_signal_connect (dialog, "response", G_CALLBACK (generate_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+import_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
+{
+  Job *job;
+  g_autoptr(GError) error = NULL;
+  const char *key_name = tb_form_dialog_get_text (dialog, "name");
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!tb_name_is_valid (key_name, &error))
+    {
+      show_error (self, _("Invalid Key Name"), error);
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!passphrase_ok (self, tb_form_dialog_get_text (dialog, "pass"), NULL))
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  job = g_new0 (Job, 1);
+  job->path = g_strdup (tb_context_get_path (self->context));
+  job->name = g_strdup (key_name);
+  job->file = g_strdup (g_object_get_data (G_OBJECT (dialog), "file"));
+  job->usage = tb_form_dialog_dup_choice (dialog, "usage");
+  job->file_passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "file-pass"));
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup_printf (_("Key “%s” imported"), job->name),
+                          g_free);
+  tb_window_run_work (get_window (self), _("Importing a key"), import_work, job, (GDestroyNotify) job_free,
+                      work_done_toast_cb, g_object_ref (self));
+}
+
+static void
+import_chooser_cb (GtkNativeDialog *chooser, int response, TbKeysPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *base = NULL;
+  GtkWidget *dialog;
+  char *dot;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL || (path = g_file_get_path (file)) == NULL)
+    return;
+  base = g_file_get_basename (file);
+  if ((dot = strchr (base, '.')) != NULL)
+    *dot = '\0';
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Import a Key"), path,
+                               _("_Import"));
+  g_object_set_data_full (G_OBJECT (dialog), "file", g_strdup (path), g_free);
+  tb_form_dialog_add_entry (dialog, "name", _("Name"), base);
+  tb_form_dialog_add_choice (dialog, "usage", _("Usage"), usages, 4);
+  tb_form_dialog_add_password (dialog, "file-pass", _("File Passphrase (if protected)"));
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  g_signal_connect (dialog, "response", G_CALLBACK (import_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+import_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbKeysPage *self = TB_KEYS_PAGE (widget);
+  GtkFileChooserNative *chooser;
+
+  if (self->context == NULL)
+    return;
+  chooser = gtk_file_chooser_native_new (_("Import a Key"), GTK_WINDOW (gtk_widget_get_root (widget)),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+export_chooser_cb (GtkNativeDialog *chooser, int response, TbKeysPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = FALSE;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL || (path = g_file_get_path (file)) == NULL || self->selected_name == NULL)
+    return;
+  if (g_strcmp0 (self->selected_kind, "key") == 0)
+    {
+      TbKey *key = find_key (self, self->selected_name);
+      ok = key != NULL && tb_key_export_public (key, path, &error);
+    }
+  else
+    {
+      TbCert *cert = find_cert (self, self->selected_name);
+      g_autoptr(GPtrArray) chain = cert != NULL ? tb_cert_build_chain (self->context, cert, &error) : NULL;
+      ok = chain != NULL && tb_cert_export (chain, TB_CERT_FORMAT_PEM, NULL, NULL, path, &error);
+    }
+  if (!ok)
+    {
+      if (error != NULL)
+        show_error (self, _("Export Failed"), error);
+      return;
+    }
+  toast (self, _("Exported"));
+}
+
+static void
+export_selected_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbKeysPage *self = TB_KEYS_PAGE (widget);
+  GtkFileChooserNative *chooser;
+  g_autofree char *suggested = NULL;
+
+  if (self->selected_name == NULL)
+    return;
+  chooser = gtk_file_chooser_native_new (_("Export"), GTK_WINDOW (gtk_widget_get_root (widget)),
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  suggested = g_strdup_printf (g_strcmp0 (self->selected_kind, "key") == 0 ? "%s.pub.pem" : "%s-chain.pem",
+                               self->selected_name);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+close_details_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbKeysPage *self = TB_KEYS_PAGE (widget);
+
+  gtk_list_box_unselect_all (self->key_list);
+  gtk_list_box_unselect_all (self->cert_list);
+  set_selection (self, NULL, NULL);
+}
+
+/* ---- GObject ---- */
+
+static void
+tb_keys_page_dispose (GObject *object)
+{
+  TbKeysPage *self = TB_KEYS_PAGE (object);
+
+  if (self->context != NULL)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_clear_object (&self->context);
+  g_clear_pointer (&self->keys, g_ptr_array_unref);
+  g_clear_pointer (&self->certs, g_ptr_array_unref);
+  g_clear_pointer (&self->selected_kind, g_free);
+  g_clear_pointer (&self->selected_name, g_free);
+  G_OBJECT_CLASS (tb_keys_page_parent_class)->dispose (object);
+}
+
+static void
+tb_keys_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_value_set_object (value, TB_KEYS_PAGE (object)->context);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tb_keys_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      tb_keys_page_set_context (TB_KEYS_PAGE (object), g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tb_keys_page_class_init (TbKeysPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tb_keys_page_dispose;
+  object_class->get_property = tb_keys_page_get_property;
+  object_class->set_property = tb_keys_page_set_property;
+
+  props[PROP_CONTEXT] = g_param_spec_object ("context", NULL, NULL, TB_TYPE_CONTEXT,
+                                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/trustbench/Trustbench/tb-keys-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, policy_group);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, policy_list);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, key_list);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, cert_list);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, details_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, details_title);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, details_list);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, export_button);
+  gtk_widget_class_bind_template_callback (widget_class, key_row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, cert_row_selected_cb);
+
+  gtk_widget_class_install_action (widget_class, "keys.create-hierarchy", NULL, create_hierarchy_action);
+  gtk_widget_class_install_action (widget_class, "keys.generate", NULL, generate_action);
+  gtk_widget_class_install_action (widget_class, "keys.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "keys.export-selected", NULL, export_selected_action);
+  gtk_widget_class_install_action (widget_class, "keys.close-details", NULL, close_details_action);
+}
+
+static void
+tb_keys_page_init (TbKeysPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  reload (self);
+}
