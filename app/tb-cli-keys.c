@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "tb-cli.h"
 
@@ -441,11 +442,53 @@ tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv)
 
 /* ---- cert issue ---- */
 
+/* A device public key given as 130 hex digits or as a file holding the
+ * 65 raw bytes of the point. */
+static gboolean
+read_device_point (const char *value, guint8 point[TB_DEVICE_POINT_LEN], GError **error)
+{
+  gsize len = strlen (value);
+
+  if (len == 2 * TB_DEVICE_POINT_LEN)
+    {
+      gboolean hex = TRUE;
+      for (gsize i = 0; i < len && hex; i++)
+        hex = g_ascii_isxdigit (value[i]);
+      if (hex)
+        {
+          for (gsize i = 0; i < TB_DEVICE_POINT_LEN; i++)
+            point[i] = (guint8) (g_ascii_xdigit_value (value[2 * i]) << 4 | g_ascii_xdigit_value (value[2 * i + 1]));
+          return TRUE;
+        }
+    }
+  if (g_file_test (value, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autofree char *data = NULL;
+      gsize data_len = 0;
+      if (!tb_file_read_bounded (value, 4096, &data, &data_len, error))
+        return FALSE;
+      if (data_len == TB_DEVICE_POINT_LEN)
+        {
+          memcpy (point, data, TB_DEVICE_POINT_LEN);
+          return TRUE;
+        }
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("%s holds %" G_GSIZE_FORMAT " bytes; a device public key is the %d bytes of an uncompressed "
+                     "P-256 point"), value, data_len, TB_DEVICE_POINT_LEN);
+      return FALSE;
+    }
+  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+               _("--device-key wants 130 hex digits (an uncompressed P-256 point) or a file of its 65 bytes"));
+  return FALSE;
+}
+
 int
 tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *csr_path = NULL;
+  g_autofree char *device_key = NULL;
+  g_autofree char *uid = NULL;
   g_autofree char *issuer_name = NULL;
   g_autofree char *output = NULL;
   int days = TB_CERT_DAYS_LEAF;
@@ -459,6 +502,9 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
   g_autoptr(GPtrArray) one = g_ptr_array_new ();
   const GOptionEntry entries[] = {
     { "csr", 0, 0, G_OPTION_ARG_FILENAME, &csr_path, N_("PKCS#10 request, PEM or DER"), N_("FILE") },
+    { "device-key", 0, 0, G_OPTION_ARG_STRING, &device_key,
+      N_("Device public key: 130 hex digits or a file of the 65-byte P-256 point (with --uid)"), N_("KEY") },
+    { "uid", 0, 0, G_OPTION_ARG_STRING, &uid, N_("Device UID, hex (with --device-key)"), N_("HEX") },
     { "issuer", 0, 0, G_OPTION_ARG_STRING, &issuer_name, N_("Issuing CA (default: provisioning-ca)"), N_("NAME") },
     { "days", 0, 0, G_OPTION_ARG_INT, &days, N_("Validity in days (default: 365)"), N_("N") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Write the PEM certificate to FILE"), N_("FILE") },
@@ -466,13 +512,44 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
   };
 
   if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
-                             _("Issue a certificate from a PKCS#10 request; its signature is checked first."),
+                             _("Issue a certificate from a PKCS#10 request (its signature is checked first), or a "
+                               "device certificate from the device's raw public key and UID."),
                              entries, &error))
     return tb_cli_fail (cli, error);
-  if (argc != 1 || csr_path == NULL || output == NULL)
-    return tb_cli_usage_error (cli, _("“cert issue” needs --csr FILE and -o FILE"));
+  if (argc != 1 || (csr_path == NULL) == (device_key == NULL) || output == NULL)
+    return tb_cli_usage_error (cli, _("“cert issue” needs -o FILE and either --csr FILE or --device-key KEY --uid HEX"));
+  if (device_key != NULL && uid == NULL)
+    return tb_cli_usage_error (cli, _("--device-key needs --uid"));
   if (days <= 0)
     return tb_cli_usage_error (cli, _("--days must be positive"));
+  if (device_key != NULL)
+    {
+      guint8 point[TB_DEVICE_POINT_LEN];
+      if (!read_device_point (device_key, point, &error) || !tb_device_uid_is_valid (uid, &error))
+        return tb_cli_fail (cli, error);
+      ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+      if (ctx == NULL)
+        return tb_cli_fail (cli, error);
+      issuer = tb_cert_load (ctx, issuer_name != NULL ? issuer_name : TB_KEY_NAME_PROVISIONING_CA, &error);
+      if (issuer == NULL)
+        return tb_cli_fail (cli, error);
+      issuer_key = load_unlocked_key (cli, ctx, tb_cert_get_key_name (issuer) ?: "", &error);
+      if (issuer_key == NULL)
+        return tb_cli_fail (cli, error);
+      {
+        g_autoptr(TbDeviceCertIssuer) dci = NULL;
+        g_autoptr(GBytes) der = NULL;
+        if (days == TB_CERT_DAYS_LEAF)
+          days = TB_CERT_DAYS_DEVICE;
+        dci = tb_device_cert_issuer_new (issuer, issuer_key, tb_context_get_name (ctx), (guint) days, &error);
+        der = dci != NULL ? tb_device_cert_issuer_issue (dci, point, sizeof point, uid, &error) : NULL;
+        cert = der != NULL ? tb_cert_new_from_data (g_bytes_get_data (der, NULL), g_bytes_get_size (der), "device",
+                                                    &error) : NULL;
+        if (cert == NULL)
+          return tb_cli_fail (cli, error);
+      }
+      goto write;
+    }
   if (!tb_file_read_bounded (csr_path, 1024 * 1024, &csr, &csr_len, &error))
     return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
@@ -491,6 +568,8 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
   cert = tb_cert_issue_from_csr (issuer, issuer_key, csr, csr_len, csr_path, (guint) days, &error);
   if (cert == NULL)
     return tb_cli_fail (cli, error);
+
+write:
   g_ptr_array_add (one, cert);
   if (!tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, output, &error))
     return tb_cli_fail (cli, error);
@@ -501,7 +580,7 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
     json_builder_begin_object (b);
     add_string (b, "subject", subject);
     add_string (b, "serial", serial);
-    add_string (b, "issuer", issuer_name);
+    add_string (b, "issuer", tb_cert_get_name (issuer));
     add_string (b, "output", output);
     json_builder_end_object (b);
   }

@@ -6,6 +6,7 @@
 #include "tb-cert.h"
 #include "tb-context.h"
 #include "tb-demo.h"
+#include "tb-device-cert.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-hierarchy.h"

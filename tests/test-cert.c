@@ -5,7 +5,10 @@
 
 #include "config.h"
 
+#include <openssl/core_names.h>
 #include <openssl/x509v3.h>
+
+#include "tb-key-private.h"
 
 #include "tb-cert-private.h"
 #include "tb-test-util.h"
@@ -399,6 +402,99 @@ test_export (Fixture *f, gconstpointer data)
   }
 }
 
+static void
+test_device (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbCert) prov = tb_cert_load (f->ctx, "provisioning-ca", NULL);
+  g_autoptr(TbKey) prov_key = tb_key_load (f->ctx, "provisioning-ca", NULL);
+  g_autoptr(TbKey) root_key = tb_key_load (f->ctx, "root-ca", NULL);
+  g_autoptr(TbCert) root = tb_cert_load (f->ctx, "root-ca", NULL);
+  g_autoptr(TbDeviceCertIssuer) dci = NULL;
+  g_autoptr(TbKey) device = tb_key_generate ("ec-p256", NULL);
+  g_autoptr(GBytes) der = NULL;
+  g_autoptr(TbCert) cert = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *pub = NULL;
+  g_autofree char *path = g_build_filename (f->tmp, "device.pem", NULL);
+  g_autoptr(GPtrArray) one = g_ptr_array_new ();
+  guint8 point[TB_DEVICE_POINT_LEN];
+  size_t len = 0;
+  X509 *x;
+
+  g_assert_true (EVP_PKEY_get_octet_string_param (tb_key_get_public_pkey (device),
+                                                  OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof point, &len));
+  g_assert_cmpuint (len, ==, TB_DEVICE_POINT_LEN);
+
+  /* locked or wrong-usage issuers are refused */
+  dci = tb_device_cert_issuer_new (prov, prov_key, "ACME Test", 365, &error);
+  g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
+  g_clear_error (&error);
+  g_assert_true (tb_key_unlock (root_key, f->ctx, PASS, NULL));
+  dci = tb_device_cert_issuer_new (root, root_key, "ACME Test", 365, &error);
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (tb_key_unlock (prov_key, f->ctx, PASS, NULL));
+  dci = tb_device_cert_issuer_new (prov, prov_key, "ACME Test", TB_CERT_DAYS_DEVICE, &error);
+  g_assert_no_error (error);
+  der = tb_device_cert_issuer_issue (dci, point, sizeof point, "0123456789abcdef", &error);
+  g_assert_no_error (error);
+  cert = tb_cert_new_from_data (g_bytes_get_data (der, NULL), g_bytes_get_size (der), "device", &error);
+  g_assert_no_error (error);
+  subject = tb_cert_dup_subject (cert);
+  g_assert_cmpstr (subject, ==, "serialNumber=0123456789abcdef,CN=Device 0123456789abcdef,O=ACME Test");
+  pub = tb_cert_dup_public_key_sha256 (cert);
+  g_assert_cmpstr (pub, ==, tb_key_get_public_sha256 (device));
+  g_assert_false (tb_cert_is_ca (cert));
+  x = tb_cert_get_x509 (cert);
+  g_assert_true (X509_get_key_usage (x) & KU_KEY_AGREEMENT);
+  g_assert_true (X509_get_extended_key_usage (x) & XKU_SSL_CLIENT);
+  g_assert_true (tb_cert_verify (f->ctx, cert, NULL, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (one, cert);
+  g_assert_true (tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, path, &error));
+  assert_openssl_verifies (f, path, TRUE);
+
+  /* two devices with the same key get different serials */
+  {
+    g_autoptr(GBytes) again = tb_device_cert_issuer_issue (dci, point, sizeof point, "0123456789abcdef", &error);
+    g_autoptr(TbCert) c2 = tb_cert_new_from_data (g_bytes_get_data (again, NULL), g_bytes_get_size (again), "d2",
+                                                  &error);
+    g_autofree char *s1 = tb_cert_dup_serial (cert);
+    g_autofree char *s2 = tb_cert_dup_serial (c2);
+    g_assert_cmpstr (s1, !=, s2);
+  }
+
+  /* bad points and UIDs */
+  {
+    guint8 bad[TB_DEVICE_POINT_LEN];
+    GBytes *none;
+
+    memcpy (bad, point, sizeof bad);
+    bad[64] ^= 0x01; /* off the curve */
+    none = tb_device_cert_issuer_issue (dci, bad, sizeof bad, "01", &error);
+    g_assert_null (none);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+    none = tb_device_cert_issuer_issue (dci, point, 33, "01", &error);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+    memcpy (bad, point, sizeof bad);
+    bad[0] = 0x02;
+    none = tb_device_cert_issuer_issue (dci, bad, sizeof bad, "01", &error);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+    for (const char *const *uid = (const char *const[]){ "", "1", "0g", "ab cd", NULL }; *uid != NULL; uid++)
+      {
+        none = tb_device_cert_issuer_issue (dci, point, sizeof point, *uid, &error);
+        g_assert_null (none);
+        g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+        g_clear_error (&error);
+      }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -412,6 +508,7 @@ main (int argc, char **argv)
   ADD ("/tb/cert/usage-refused", NULL, test_usage_refused);
   ADD ("/tb/cert/verify-foreign", NULL, test_verify_foreign);
   ADD ("/tb/cert/export", NULL, test_export);
+  ADD ("/tb/cert/device", NULL, test_device);
 #undef ADD
   return g_test_run ();
 }

@@ -431,6 +431,48 @@ test_hierarchy (void)
     g_assert_false (json_object_get_boolean_member (bad_obj, "valid"));
   }
 
+  /* public key export matches what openssl derives from the same key */
+  {
+    g_autofree char *imp = g_build_filename (tmp, "imp.pem", NULL);
+    g_autofree char *pub = g_build_filename (tmp, "imp.pub", NULL);
+    g_autofree char *exported = g_build_filename (tmp, "exported.pub", NULL);
+    g_autofree char *cmd1 = g_strdup_printf ("%s genpkey -algorithm ED25519 -out %s", g_getenv ("TB_OPENSSL"), imp);
+    g_autofree char *cmd2 = g_strdup_printf ("%s pkey -in %s -pubout -out %s", g_getenv ("TB_OPENSSL"), imp, pub);
+    g_autofree char *a = NULL;
+    g_autofree char *b = NULL;
+    g_autofree char *chain = g_build_filename (tmp, "chain.pem", NULL);
+    g_autofree char *dev = g_build_filename (tmp, "dev.pem", NULL);
+    g_auto(Run) imp_run = { 0 };
+    g_auto(Run) exp_run = { 0 };
+    g_auto(Run) chain_run = { 0 };
+    g_auto(Run) dev_run = { 0 };
+    g_auto(Run) dev_bad = { 0 };
+    int status = 0;
+
+    g_assert_true (g_spawn_command_line_sync (cmd1, NULL, NULL, &status, NULL));
+    g_assert_true (g_spawn_command_line_sync (cmd2, NULL, NULL, &status, NULL));
+    RUN_PASS (&imp_run, "a good passphrase", "-C", dir, "key", "import", "signer", imp, "--usage", "job");
+    g_assert_cmpint (imp_run.status, ==, 0);
+    RUN (&exp_run, "-C", dir, "key", "export-public", "signer", "-o", exported);
+    g_assert_cmpint (exp_run.status, ==, 0);
+    a = tb_test_read_file (pub, NULL);
+    b = tb_test_read_file (exported, NULL);
+    g_assert_cmpstr (a, ==, b);
+
+    RUN (&chain_run, "-C", dir, "cert", "export", "mastering", "--chain", "-o", chain);
+    g_assert_cmpint (chain_run.status, ==, 0);
+
+    RUN_PASS (&dev_run, "a good passphrase", "-C", dir, "--json", "cert", "issue", "--uid", "a1b2c3d4",
+              "--device-key",
+              "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
+              "-o", dev);
+    g_assert_cmpint (dev_run.status, ==, 0);
+    g_assert_nonnull (strstr (dev_run.out, "serialNumber=a1b2c3d4"));
+    RUN_PASS (&dev_bad, "a good passphrase", "-C", dir, "cert", "issue", "--uid", "a1b2c3d4", "--device-key",
+              "04deadbeef", "-o", dev);
+    g_assert_cmpint (dev_bad.status, ==, 2);
+  }
+
   RUN_PASS (&gen, "a good passphrase", "-C", dir, "--json", "key", "generate", "job-1", "--usage", "job",
             "--algorithm", "ed25519");
   g_assert_cmpint (gen.status, ==, 0);
