@@ -13,7 +13,7 @@ trap 'rm -f "$expected" "$listed"' EXIT
 } | sort -u >"$expected"
 grep -v -E '^(#|$)' po/POTFILES.in | sort -u >"$listed"
 status=0
-for f in $(comm -23 "$expected" "$listed"); do echo "missing from po/POTFILES.in: $f"; status=1; done
+for f in $(comm -23 "$expected" "$listed"); do echo "missing from po/POTFILES.in: $f (run tools/update-potfiles)"; status=1; done
 for f in $(cat "$listed"); do [ -f "$f" ] || { echo "listed in po/POTFILES.in but absent: $f"; status=1; }; done
 [ $status = 0 ] && echo "po/POTFILES.in lists $(wc -l <"$listed") files"
 exit $status
