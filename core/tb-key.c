@@ -523,14 +523,28 @@ tb_key_load (TbContext *ctx, const char *name, GError **error)
   return g_steal_pointer (&self);
 }
 
-/**
- * tb_key_unlock:
- * @passphrase: the context passphrase
+/* ---- storage backends ----
  *
- * Decrypts the private half. A wrong passphrase is %TB_ERROR_PERMISSION.
- */
-gboolean
-tb_key_unlock (TbKey *self, TbContext *ctx, const char *passphrase, GError **error)
+ * Where a private key lives is a backend: it loads the private half for
+ * use and describes the place to people. `file` (encrypted PKCS#8 in the
+ * context) is the one this build has; a PKCS#11 token backend registers
+ * the same two operations for `pkcs11:` storage. */
+
+typedef struct {
+  const char *name;
+  gboolean (*handles) (const char *storage);
+  EVP_PKEY *(*load_private) (TbKey *self, TbContext *ctx, const char *secret, GError **error);
+  char *(*describe) (TbKey *self);
+} TbKeyBackend;
+
+static gboolean
+file_handles (const char *storage)
+{
+  return g_strcmp0 (storage, TB_KEY_STORAGE_FILE) == 0;
+}
+
+static EVP_PKEY *
+file_load_private (TbKey *self, TbContext *ctx, const char *passphrase, GError **error)
 {
   g_autofree char *path = NULL;
   g_autofree char *pem = NULL;
@@ -540,24 +554,20 @@ tb_key_unlock (TbKey *self, TbContext *ctx, const char *passphrase, GError **err
   PKCS8_PRIV_KEY_INFO *p8inf;
   EVP_PKEY *pkey;
 
-  g_return_val_if_fail (TB_IS_KEY (self), FALSE);
-  if (self->private_key != NULL)
-    return TRUE;
-  if (g_strcmp0 (self->storage, TB_KEY_STORAGE_FILE) != 0 || self->file == NULL)
+  if (self->file == NULL)
     {
-      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
-                   _("Key “%s” lives in “%s”, which this build cannot use"), self->name, self->storage);
-      return FALSE;
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("Key “%s” in the context has no “file”"), self->name);
+      return NULL;
     }
   if (passphrase == NULL)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION,
                    _("Key “%s” is encrypted: a passphrase is needed"), self->name);
-      return FALSE;
+      return NULL;
     }
   path = tb_context_build_path (ctx, self->file);
   if (!tb_file_read_bounded (path, TB_KEY_FILE_MAX_BYTES, &pem, &len, error))
-    return FALSE;
+    return NULL;
   bio = BIO_new_mem_buf (pem, (int) len);
   p8 = PEM_read_bio_PKCS8 (bio, NULL, NULL, NULL);
   BIO_free (bio);
@@ -566,7 +576,7 @@ tb_key_unlock (TbKey *self, TbContext *ctx, const char *passphrase, GError **err
     {
       tb_set_error_from_openssl (error, TB_ERROR_INVALID_DATA,
                                  _("%s is not an encrypted PKCS#8 private key"), path);
-      return FALSE;
+      return NULL;
     }
   p8inf = PKCS8_decrypt_ex (p8, passphrase, (int) strlen (passphrase), NULL, NULL);
   X509_SIG_free (p8);
@@ -575,21 +585,68 @@ tb_key_unlock (TbKey *self, TbContext *ctx, const char *passphrase, GError **err
       ERR_clear_error ();
       g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION,
                    _("Wrong passphrase for key “%s” (%s)"), self->name, path);
-      return FALSE;
+      return NULL;
     }
   pkey = EVP_PKCS82PKEY_ex (p8inf, NULL, NULL);
   PKCS8_PRIV_KEY_INFO_free (p8inf);
   if (pkey == NULL)
+    tb_set_error_from_openssl (error, TB_ERROR_INVALID_DATA, _("%s holds no usable private key"), path);
+  return pkey;
+}
+
+static char *
+file_describe (TbKey *self)
+{
+  return g_strdup_printf (_("File %s (encrypted PKCS#8, scrypt + AES-256)"),
+                          self->file != NULL ? self->file : _("(not stored yet)"));
+}
+
+static const TbKeyBackend backends[] = {
+  { TB_KEY_STORAGE_FILE, file_handles, file_load_private, file_describe },
+};
+
+static const TbKeyBackend *
+find_backend (const char *storage)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    if (backends[i].handles (storage))
+      return &backends[i];
+  return NULL;
+}
+
+/**
+ * tb_key_unlock:
+ * @secret: the context passphrase (or the token PIN)
+ *
+ * Loads the private half from where the key lives and checks that it
+ * belongs to the public key. A wrong passphrase is %TB_ERROR_PERMISSION;
+ * a key in a place this build cannot reach is %TB_ERROR_UNSUPPORTED.
+ */
+gboolean
+tb_key_unlock (TbKey *self, TbContext *ctx, const char *secret, GError **error)
+{
+  const TbKeyBackend *backend;
+  EVP_PKEY *pkey;
+
+  g_return_val_if_fail (TB_IS_KEY (self), FALSE);
+  if (self->private_key != NULL)
+    return TRUE;
+  backend = find_backend (self->storage);
+  if (backend == NULL)
     {
-      tb_set_error_from_openssl (error, TB_ERROR_INVALID_DATA, _("%s holds no usable private key"), path);
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
+                   _("Key “%s” lives in “%s”, which this build cannot use"), self->name, self->storage);
       return FALSE;
     }
+  pkey = backend->load_private (self, ctx, secret, error);
+  if (pkey == NULL)
+    return FALSE;
   if (EVP_PKEY_eq (pkey, self->public_key) != 1)
     {
       EVP_PKEY_free (pkey);
       ERR_clear_error ();
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
-                   _("The private key in %s does not belong to the public key of “%s”"), path, self->name);
+                   _("The private key of “%s” (%s) does not belong to its public key"), self->name, self->storage);
       return FALSE;
     }
   self->private_key = pkey;
@@ -810,11 +867,11 @@ tb_key_get_storage (TbKey *self)
 char *
 tb_key_describe_storage (TbKey *self)
 {
+  const TbKeyBackend *backend;
+
   g_return_val_if_fail (TB_IS_KEY (self), NULL);
-  if (g_strcmp0 (self->storage, TB_KEY_STORAGE_FILE) == 0)
-    return g_strdup_printf (_("File %s (encrypted PKCS#8, scrypt + AES-256)"),
-                            self->file != NULL ? self->file : _("(not stored yet)"));
-  return g_strdup (self->storage);
+  backend = find_backend (self->storage);
+  return backend != NULL ? backend->describe (self) : g_strdup (self->storage);
 }
 
 const char *

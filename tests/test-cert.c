@@ -11,6 +11,7 @@
 #include "tb-key-private.h"
 
 #include "tb-cert-private.h"
+#include "tb-test-secrets.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -42,9 +43,29 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* After every test: no private key of the context lies in clear anywhere
+ * in the context directory, whatever the test did with it. */
+static void
+assert_no_secret (Fixture *f)
+{
+  g_autoptr(GPtrArray) secrets = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) keys = tb_context_get_entries (f->ctx, TB_INVENTORY_KEYS);
+
+  for (guint i = 0; i < keys->len; i++)
+    {
+      g_autoptr(TbKey) key = tb_key_load (f->ctx, json_object_get_string_member (g_ptr_array_index (keys, i), "name"),
+                                          NULL);
+      if (key != NULL && tb_key_unlock (key, f->ctx, PASS, NULL))
+        g_ptr_array_add (secrets, tb_test_private_material (key));
+    }
+  g_assert_cmpuint (secrets->len, >=, 4);
+  tb_test_assert_no_secret_on_disk (f->dir, secrets);
+}
+
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
+  assert_no_secret (f);
   g_clear_object (&f->ctx);
   tb_test_rm_rf (f->tmp);
   g_free (f->tmp);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "tb-key-private.h"
+#include "tb-test-secrets.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -53,68 +54,6 @@ run_ok (const char *const *argv)
     g_error ("%s failed: %s", argv[0], err);
 }
 
-/* Raw private key material of @key, to search the disk for. */
-static GBytes *
-private_material (TbKey *key)
-{
-  EVP_PKEY *pkey = tb_key_get_private_pkey (key);
-  BIGNUM *bn = NULL;
-  guint8 buf[1024];
-  size_t len = 0;
-
-  if (EVP_PKEY_get_bn_param (pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bn) ||
-      EVP_PKEY_get_bn_param (pkey, OSSL_PKEY_PARAM_RSA_D, &bn))
-    {
-      int n = BN_bn2bin (bn, buf);
-      BN_clear_free (bn);
-      return g_bytes_new (buf, (gsize) n);
-    }
-  g_assert_true (EVP_PKEY_get_octet_string_param (pkey, OSSL_PKEY_PARAM_PRIV_KEY, buf, sizeof buf, &len));
-  return g_bytes_new (buf, len);
-}
-
-/* No file below @dir holds a private key in clear: no unencrypted PEM
- * private key block and none of the raw secrets. */
-static void
-assert_no_secret_on_disk (const char *dir, GPtrArray *secrets)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_autofree char *data = NULL;
-      gsize len = 0;
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        {
-          assert_no_secret_on_disk (path, secrets);
-          continue;
-        }
-      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-      for (const char *const *m = (const char *const[]){ "BEGIN PRIVATE KEY", "BEGIN EC PRIVATE KEY",
-                                                         "BEGIN RSA PRIVATE KEY", NULL }; *m != NULL; m++)
-        if (g_strstr_len (data, (gssize) len, *m) != NULL)
-          g_error ("%s holds a private key in clear (%s)", path, *m);
-      for (guint i = 0; i < secrets->len; i++)
-        {
-          gsize slen = 0;
-          const guint8 *s = g_bytes_get_data (g_ptr_array_index (secrets, i), &slen);
-          for (gsize off = 0; slen > 0 && off + slen <= len; off++)
-            if (memcmp (data + off, s, slen) == 0)
-              g_error ("%s holds raw private key material", path);
-        }
-      if (g_str_has_suffix (name, ".key"))
-        {
-          GStatBuf st;
-          g_assert_cmpint (g_stat (path, &st), ==, 0);
-          g_assert_cmpint (st.st_mode & 0777, ==, 0600);
-        }
-    }
-}
-
 static void
 test_generate_store_unlock (Fixture *f, gconstpointer data)
 {
@@ -131,11 +70,11 @@ test_generate_store_unlock (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       g_assert_cmpstr (tb_key_get_algorithm (key), ==, algs[i]);
       g_assert_true (tb_key_has_private (key));
-      g_ptr_array_add (secrets, private_material (key));
+      g_ptr_array_add (secrets, tb_test_private_material (key));
       g_assert_true (tb_key_store (key, f->ctx, name, TB_KEY_USAGE_MASTERING, PASS, &error));
       g_assert_no_error (error);
       g_assert_true (tb_context_save (f->ctx, &error));
-      assert_no_secret_on_disk (f->dir, secrets);
+      tb_test_assert_no_secret_on_disk (f->dir, secrets);
 
       loaded = tb_key_load (f->ctx, name, &error);
       g_assert_no_error (error);
@@ -216,6 +155,19 @@ test_tampered_public (Fixture *f, gconstpointer data)
   g_assert_null (loaded);
   g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
   g_clear_error (&error);
+
+  /* a key whose storage this build does not know is refused, not guessed */
+  {
+    g_autoptr(TbKey) elsewhere = NULL;
+    JsonObject *entry = tb_context_find_entry (f->ctx, TB_INVENTORY_KEYS, "b");
+    json_object_set_string_member (entry, "storage", "pkcs11:token=vault;object=b");
+    elsewhere = tb_key_load (f->ctx, "b", &error);
+    g_assert_no_error (error);
+    g_assert_false (tb_key_unlock (elsewhere, f->ctx, PASS, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+    json_object_set_string_member (entry, "storage", "file");
+  }
 
   /* garbage in the key file */
   tb_test_write_file (b_key, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
@@ -307,11 +259,11 @@ test_import (Fixture *f, gconstpointer data)
     g_autofree char *pub_text = tb_test_read_file (pub, NULL);
 
     g_assert_no_error (error);
-    g_ptr_array_add (secrets, private_material (key));
+    g_ptr_array_add (secrets, tb_test_private_material (key));
     g_assert_true (tb_key_store (key, f->ctx, "imported", TB_KEY_USAGE_ROOT_CA, PASS, &error));
     g_assert_true (tb_context_save (f->ctx, &error));
     g_assert_no_error (error);
-    assert_no_secret_on_disk (f->dir, secrets);
+    tb_test_assert_no_secret_on_disk (f->dir, secrets);
     g_assert_true (tb_key_export_public (key, exported, &error));
     exported_text = tb_test_read_file (exported, NULL);
     g_assert_cmpstr (exported_text, ==, pub_text);

@@ -293,6 +293,31 @@ test_create_hierarchy (void)
   g_assert_cmpuint (tb_keys_page_get_n_certs (page), ==, 5);
   screenshot (GTK_WIDGET (window), "keys-created");
 
+  /* issue from a CSR through the page, in the background */
+  {
+    g_autofree char *csr = g_build_filename (tmp, "board.csr", NULL);
+    g_autofree char *out = g_build_filename (tmp, "board.cert.pem", NULL);
+    g_autofree char *cmd = g_strdup_printf ("%s req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                                            "-keyout /dev/null -subj /CN=gui-board -out %s",
+                                            g_getenv ("TB_OPENSSL"), csr);
+    g_autoptr(TbCert) issued = NULL;
+    int status = 0;
+
+    g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL));
+    tb_keys_page_ask_issue_from_csr (page, csr);
+    dialog = find_dialog ();
+    g_assert_nonnull (dialog);
+    set_field (dialog, "pass", "gui passphrase");
+    adw_message_dialog_response (dialog, "accept");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    spin_frames (2);
+    spin_until (is_idle, window);
+    issued = tb_cert_new_from_file (out, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_cert_verify (tb_window_get_context (window), issued, NULL, &error));
+    g_assert_no_error (error);
+  }
+
   reread = tb_context_open (dir, TB_CONTEXT_OPEN_READ, &error);
   g_assert_no_error (error);
   keys = tb_context_get_entries (reread, TB_INVENTORY_KEYS);

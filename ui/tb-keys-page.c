@@ -292,7 +292,12 @@ cert_row_new (TbKeysPage *self, TbCert *cert, GDateTime *now)
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), tb_cert_get_name (cert));
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subject);
+  {
+    g_autofree char *issuer = tb_cert_dup_issuer (cert);
+    g_autofree char *line = tb_cert_is_self_signed (cert) ? g_strdup_printf (_("%s · self-signed"), subject)
+                                                          : g_strdup_printf (_("%s · issued by %s"), subject, issuer);
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), line);
+  }
   adw_action_row_add_prefix (ADW_ACTION_ROW (row),
                              gtk_image_new_from_icon_name (tb_cert_is_ca (cert) ? "security-high-symbolic"
                                                                                   : "application-certificate-symbolic"));
@@ -451,6 +456,7 @@ tb_keys_page_set_context (TbKeysPage *self, TbContext *context)
 
 typedef struct {
   char *path;
+  char *output;
   char *name;
   char *usage;
   char *algorithm;
@@ -464,6 +470,7 @@ static void
 job_free (Job *job)
 {
   g_free (job->path);
+  g_free (job->output);
   g_free (job->name);
   g_free (job->usage);
   g_free (job->algorithm);
@@ -524,6 +531,36 @@ import_work (gpointer data, TbProgress *progress, GError **error)
 /* Ends background work: reports a failure, reloads the context (which
  * refreshes the page through TbContext::changed) and shows the toast whose
  * text the action left on the page. */
+static gboolean
+issue_csr_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_READ, error);
+  g_autoptr(TbCert) issuer = NULL;
+  g_autoptr(TbKey) key = NULL;
+  g_autoptr(TbCert) cert = NULL;
+  g_autoptr(GPtrArray) one = g_ptr_array_new ();
+  g_autofree char *csr = NULL;
+  gsize len = 0;
+
+  if (ctx == NULL || (issuer = tb_cert_load (ctx, job->name, error)) == NULL)
+    return FALSE;
+  tb_progress_set_stage (progress, _("Unlocking the key of “%s”"), job->name);
+  key = tb_key_load (ctx, tb_cert_get_key_name (issuer) != NULL ? tb_cert_get_key_name (issuer) : job->name, error);
+  if (key == NULL || !tb_key_unlock (key, ctx, job->passphrase, error))
+    return FALSE;
+  tb_progress_set_fraction (progress, 0.5);
+  tb_progress_set_stage (progress, _("Checking the request and issuing the certificate"));
+  if (!tb_file_read_bounded (job->file, 1024 * 1024, &csr, &len, error))
+    return FALSE;
+  cert = tb_cert_issue_from_csr (issuer, key, csr, len, job->file, TB_CERT_DAYS_LEAF, error);
+  if (cert == NULL)
+    return FALSE;
+  g_ptr_array_add (one, cert);
+  tb_progress_log (progress, _("Writing %s"), job->output);
+  return tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, job->output, error);
+}
+
 static void
 work_done_toast_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -828,6 +865,113 @@ export_selected_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+issue_csr_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
+{
+  Job *job;
+  const char *csr = g_object_get_data (G_OBJECT (dialog), "file");
+  g_autofree char *stem = NULL;
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!passphrase_ok (self, tb_form_dialog_get_text (dialog, "pass"), NULL))
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  stem = g_str_has_suffix (csr, ".csr") || g_str_has_suffix (csr, ".pem") || g_str_has_suffix (csr, ".der")
+           ? g_strndup (csr, strlen (csr) - 4) : g_strdup (csr);
+  job = g_new0 (Job, 1);
+  job->path = g_strdup (tb_context_get_path (self->context));
+  job->file = g_strdup (csr);
+  job->name = tb_form_dialog_dup_choice (dialog, "issuer");
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  for (guint i = 0; job->output == NULL || g_file_test (job->output, G_FILE_TEST_EXISTS); i++)
+    {
+      g_free (job->output);
+      job->output = i == 0 ? g_strdup_printf ("%s.cert.pem", stem) : g_strdup_printf ("%s-%u.cert.pem", stem, i);
+    }
+  g_object_set_data_full (G_OBJECT (self), "tb-done-message",
+                          g_strdup_printf (_("Certificate written to %s"), job->output), g_free);
+  tb_window_run_work (get_window (self), _("Issuing a certificate"), issue_csr_work, job, (GDestroyNotify) job_free,
+                      work_done_toast_cb, g_object_ref (self));
+}
+
+/**
+ * tb_keys_page_ask_issue_from_csr:
+ * @csr_path: a PKCS#10 request
+ *
+ * Asks for the issuer and the passphrase, then issues the certificate in
+ * the background into `NAME.cert.pem` next to the request.
+ */
+void
+tb_keys_page_ask_issue_from_csr (TbKeysPage *self, const char *path)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) issuers = NULL;
+  GtkWidget *dialog;
+
+  if (self->certs == NULL)
+    return;
+  /* the provisioning CAs first: they are the ones allowed to issue */
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < self->certs->len; i++)
+      {
+        TbCert *cert = g_ptr_array_index (self->certs, i);
+        TbKey *key = find_key (self, tb_cert_get_key_name (cert));
+        gboolean provisioning = key != NULL && tb_key_get_usage (key) == TB_KEY_USAGE_PROVISIONING_CA;
+        if (tb_cert_is_ca (cert) && provisioning == (pass == 0))
+          g_strv_builder_add (builder, tb_cert_get_name (cert));
+      }
+  issuers = g_strv_builder_end (builder);
+  if (issuers[0] == NULL)
+    {
+      g_autoptr(GError) error = g_error_new_literal (TB_ERROR, TB_ERROR_NOT_FOUND,
+                                                     _("The context has no CA certificate to issue with."));
+      show_error (self, _("Cannot Issue"), error);
+      return;
+    }
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                               _("Issue a Certificate"), path, _("_Issue"));
+  g_object_set_data_full (G_OBJECT (dialog), "file", g_strdup (path), g_free);
+  tb_form_dialog_add_choice (dialog, "issuer", _("Issuer"), (const char *const *) issuers, 0);
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  g_signal_connect (dialog, "response", G_CALLBACK (issue_csr_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+issue_csr_chooser_cb (GtkNativeDialog *chooser, int response, TbKeysPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file != NULL && (path = g_file_get_path (file)) != NULL)
+    tb_keys_page_ask_issue_from_csr (self, path);
+}
+
+static void
+issue_csr_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbKeysPage *self = TB_KEYS_PAGE (widget);
+  GtkFileChooserNative *chooser;
+
+  if (self->context == NULL)
+    return;
+  chooser = gtk_file_chooser_native_new (_("Choose a Certificate Request"), GTK_WINDOW (gtk_widget_get_root (widget)),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (issue_csr_chooser_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
 close_details_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TbKeysPage *self = TB_KEYS_PAGE (widget);
@@ -912,6 +1056,7 @@ tb_keys_page_class_init (TbKeysPageClass *klass)
   gtk_widget_class_install_action (widget_class, "keys.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "keys.export-selected", NULL, export_selected_action);
   gtk_widget_class_install_action (widget_class, "keys.close-details", NULL, close_details_action);
+  gtk_widget_class_install_action (widget_class, "keys.issue-csr", NULL, issue_csr_action);
 }
 
 static void

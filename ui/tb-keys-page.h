@@ -20,5 +20,7 @@ gboolean   tb_keys_page_select          (TbKeysPage *self,
                                          const char *kind,
                                          const char *name);
 char      *tb_keys_page_dup_details_title (TbKeysPage *self);
+void       tb_keys_page_ask_issue_from_csr (TbKeysPage *self,
+                                            const char *csr_path);
 
 G_END_DECLS
