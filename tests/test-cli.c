@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -484,6 +485,36 @@ test_hierarchy (void)
   tb_test_rm_rf (tmp);
 }
 
+/* Ctrl-C cancels long work: exit 130, and init removes what it created. */
+static void
+test_cancel (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_subprocess_launcher_set_child_setup (launcher, detach_from_tty, NULL, NULL);
+  g_subprocess_launcher_setenv (launcher, "TRUSTBENCH_PASSPHRASE", "a good passphrase", TRUE);
+  /* RSA-3072 keys take long enough to be interrupted half-way */
+  proc = g_subprocess_launcher_spawn (launcher, &error, tool_path (), "-C", dir, "init", "--algorithm", "rsa-3072",
+                                      "--product", "a", "--product", "b", "--product", "c", NULL);
+  g_assert_no_error (error);
+  g_usleep (300 * 1000);
+  g_subprocess_send_signal (proc, SIGINT);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 130);
+  g_assert_nonnull (strstr (err, "trustbench-tool: "));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  tb_test_rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -495,5 +526,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/broken-context", test_broken_context);
   g_test_add_func ("/tb/cli/demo", test_demo);
   g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);
+  g_test_add_func ("/tb/cli/cancel", test_cancel);
   return g_test_run ();
 }

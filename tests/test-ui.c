@@ -211,6 +211,57 @@ test_demo (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+typedef struct {
+  GApplication *app;
+  gint64 deadline;
+  char *expected_name;
+  gboolean opened;
+} RunCheck;
+
+static gboolean
+run_check_cb (gpointer data)
+{
+  RunCheck *check = data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (check->app));
+
+  if (window != NULL && TB_IS_WINDOW (window) && tb_window_get_context (TB_WINDOW (window)) != NULL &&
+      !tb_window_is_busy (TB_WINDOW (window)))
+    {
+      check->opened = g_strcmp0 (tb_context_get_name (tb_window_get_context (TB_WINDOW (window))),
+                                 check->expected_name) == 0;
+      g_application_quit (check->app);
+      return G_SOURCE_REMOVE;
+    }
+  if (g_get_monotonic_time () > check->deadline)
+    {
+      g_application_quit (check->app);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* `trustbench DIR` opens DIR, through the real command line handling. */
+static void
+test_command_line (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "cmdline-ctx", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, "Command Line OEM", &error);
+  g_autoptr(TbApplication) second = tb_application_new (G_APPLICATION_NON_UNIQUE);
+  RunCheck check = { G_APPLICATION (second), g_get_monotonic_time () + 20 * G_USEC_PER_SEC,
+                     g_strdup ("Command Line OEM"), FALSE };
+  char *argv[] = { (char *) "trustbench", dir, NULL };
+  int status;
+
+  g_assert_no_error (error);
+  tb_context_unlock (ctx);
+  g_timeout_add (50, run_check_cb, &check);
+  status = g_application_run (G_APPLICATION (second), 2, argv);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (check.opened);
+  g_free (check.expected_name);
+}
+
 static AdwMessageDialog *
 find_dialog (void)
 {
@@ -351,6 +402,7 @@ main (int argc, char **argv)
   g_assert_no_error (error);
 
   g_test_add_func ("/tb/ui/pages", test_pages);
+  g_test_add_func ("/tb/ui/command-line", test_command_line);
   g_test_add_func ("/tb/ui/broken-context", test_broken_context);
   g_test_add_func ("/tb/ui/demo", test_demo);
   g_test_add_func ("/tb/ui/create-hierarchy", test_create_hierarchy);
