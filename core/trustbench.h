@@ -9,6 +9,7 @@
 #include "tb-device-cert.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-firmware.h"
 #include "tb-hierarchy.h"
 #include "tb-key.h"
 #include "tb-secret.h"
