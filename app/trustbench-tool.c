@@ -28,11 +28,20 @@ static const TbCliCommand cert_commands[] = {
   { NULL },
 };
 
+static const TbCliCommand image_commands[] = {
+  { "info", N_("Show an update protection key"), tb_cli_cmd_image_info, NULL },
+  { "verify", N_("Verify a mastered image and its UPK"), tb_cli_cmd_image_verify, NULL },
+  { "decrypt", N_("Decrypt a mastered image with the product key"), tb_cli_cmd_image_decrypt, NULL },
+  { NULL },
+};
+
 static const TbCliCommand commands[] = {
   { "init", N_("Create a security context"), tb_cli_cmd_init, NULL },
   { "show", N_("Show the context summary and policy warnings"), tb_cli_cmd_show, NULL },
   { "key", N_("Keys: list, generate, import, export-public"), NULL, key_commands },
   { "cert", N_("Certificates: list, show, export, issue, verify"), NULL, cert_commands },
+  { "master", N_("Master a firmware image into an encrypted image and its UPK"), tb_cli_cmd_master, NULL },
+  { "image", N_("Mastered images: info, verify, decrypt"), NULL, image_commands },
   { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
   { NULL },
 };

@@ -12,6 +12,8 @@
 #include "tb-firmware.h"
 #include "tb-hierarchy.h"
 #include "tb-key.h"
+#include "tb-master.h"
 #include "tb-secret.h"
+#include "tb-upk.h"
 #include "tb-policy.h"
 #include "tb-progress.h"

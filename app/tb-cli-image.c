@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* trustbench-tool master, image info, image verify, image decrypt. */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <errno.h>
+#include <string.h>
+
+#include "tb-cli.h"
+
+static void
+add_string (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static char *
+hex (const guint8 *data, gsize len)
+{
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+parse_address (const char *text, guint64 *out, GError **error)
+{
+  char *end = NULL;
+  guint64 v;
+
+  if (text == NULL || text[0] == '\0')
+    goto bad;
+  errno = 0;
+  v = g_ascii_strtoull (text, &end, 0);
+  if (errno != 0 || end == NULL || *end != '\0')
+    goto bad;
+  *out = v;
+  return TRUE;
+bad:
+  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("“%s” is not an address (e.g. 0x08000000)"),
+               text != NULL ? text : "");
+  return FALSE;
+}
+
+/* The UPK fields of the `master` and `image info` JSON. */
+static void
+add_upk_fields (JsonBuilder *b, TbUpk *upk)
+{
+  g_autofree char *sha = hex (tb_upk_get_plaintext_sha256 (upk), 32);
+  g_autofree char *load = g_strdup_printf ("0x%08" G_GINT64_MODIFIER "x", tb_upk_get_load_address (upk));
+  g_autofree char *image_id = hex (tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN);
+  const char *const *types = tb_upk_get_device_types (upk);
+  const char *const *uids = tb_upk_get_device_uids (upk);
+  guint64 entry = 0;
+
+  add_string (b, "product", tb_upk_get_product (upk));
+  add_string (b, "version", tb_upk_get_version (upk));
+  json_builder_set_member_name (b, "security_counter");
+  json_builder_add_int_value (b, tb_upk_get_security_counter (upk));
+  json_builder_set_member_name (b, "size");
+  json_builder_add_int_value (b, (gint64) tb_upk_get_image_size (upk));
+  add_string (b, "load_address", load);
+  if (tb_upk_get_entry_point (upk, &entry))
+    {
+      g_autofree char *e = g_strdup_printf ("0x%08" G_GINT64_MODIFIER "x", entry);
+      add_string (b, "entry_point", e);
+    }
+  add_string (b, "plaintext_sha256", sha);
+  add_string (b, "image_id", image_id);
+  json_builder_set_member_name (b, "device_types");
+  json_builder_begin_array (b);
+  for (guint i = 0; types[i] != NULL; i++)
+    json_builder_add_string_value (b, types[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "device_uids");
+  json_builder_begin_array (b);
+  for (guint i = 0; uids[i] != NULL; i++)
+    json_builder_add_string_value (b, uids[i]);
+  json_builder_end_array (b);
+}
+
+/* ---- master ---- */
+
+typedef struct {
+  TbContext *ctx;
+  TbFirmware *firmware;
+  TbMasterOptions options;
+  const char *passphrase;
+  char *image_path;
+  char *upk_path;
+  TbUpk *upk;
+} MasterWork;
+
+static gboolean
+master_work (gpointer data, TbProgress *progress, GError **error)
+{
+  MasterWork *w = data;
+
+  w->upk = tb_master_image (w->ctx, w->firmware, &w->options, w->passphrase, w->image_path, w->upk_path, progress,
+                            error);
+  return w->upk != NULL;
+}
+
+int
+tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *product = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *load_text = NULL;
+  g_autofree char *format_text = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *name = NULL;
+  g_auto(GStrv) uids = NULL;
+  g_auto(GStrv) types = NULL;
+  gint64 counter = 0;
+  int chunk = 0;
+  guint64 load_address = TB_FIRMWARE_NO_ADDRESS;
+  TbFirmwareFormat format = TB_FIRMWARE_FORMAT_AUTO;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbFirmware) fw = NULL;
+  g_autoptr(TbSecret) pass = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  MasterWork w = { 0 };
+  g_autofree char *stem = NULL;
+  const GOptionEntry entries[] = {
+    { "product", 0, 0, G_OPTION_ARG_STRING, &product, N_("Product the image is for"), N_("PRODUCT") },
+    { "version", 0, 0, G_OPTION_ARG_STRING, &version, N_("Version, MAJOR.MINOR.PATCH"), N_("X.Y.Z") },
+    { "security-counter", 0, 0, G_OPTION_ARG_INT64, &counter,
+      N_("Anti-rollback counter: devices refuse a lower one (default 0)"), N_("N") },
+    { "load-address", 0, 0, G_OPTION_ARG_STRING, &load_text, N_("Load address of a raw binary"), N_("ADDRESS") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("bin, ihex, srec or elf (default: guess)"), N_("FORMAT") },
+    { "device-uid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &uids, N_("Bind to a device (repeat for several)"), N_("HEX") },
+    { "device-type", 0, 0, G_OPTION_ARG_STRING_ARRAY, &types, N_("Allowed device type (repeat)"), N_("TYPE") },
+    { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, N_("Encryption chunk size (default 4096)"), N_("BYTES") },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Output name (default: INPUT-VERSION)"), N_("NAME") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Output directory"), N_("DIR") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("INPUT"),
+                             _("Master a firmware image (BIN, HEX, SREC, ELF): encrypt it with a fresh key and write "
+                               "DIR/NAME.tbimg and the signed update protection key DIR/NAME.tbupk."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2)
+    return tb_cli_usage_error (cli, _("“master” takes one INPUT file"));
+  if (product == NULL || version == NULL || output == NULL)
+    return tb_cli_usage_error (cli, _("“master” needs --product, --version and -o DIR"));
+  if (counter < 0 || counter > G_MAXUINT32)
+    return tb_cli_usage_error (cli, _("--security-counter must be between 0 and 4294967295"));
+  if (chunk < 0)
+    return tb_cli_usage_error (cli, _("--chunk-size must be positive"));
+  if ((load_text != NULL && !parse_address (load_text, &load_address, &error)) ||
+      (format_text != NULL && !tb_firmware_format_from_string (format_text, &format, &error)) ||
+      !tb_semver_is_valid (version, &error))
+    return tb_cli_fail (cli, error);
+  if (name != NULL && !tb_name_is_valid (name, &error))
+    return tb_cli_fail (cli, error);
+  if (!g_file_test (output, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (&error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The output directory %s does not exist"), output);
+      return tb_cli_fail (cli, error);
+    }
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  fw = tb_firmware_load_file (argv[1], format, load_address, &error);
+  if (fw == NULL)
+    return tb_cli_fail (cli, error);
+  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if (pass == NULL)
+    return tb_cli_fail (cli, error);
+
+  if (name == NULL)
+    {
+      g_autofree char *base = g_path_get_basename (argv[1]);
+      char *dot = strrchr (base, '.');
+      if (dot != NULL && dot != base)
+        *dot = '\0';
+      stem = g_strdup_printf ("%s-%s", base, version);
+    }
+  else
+    stem = g_strdup (name);
+  w.ctx = ctx;
+  w.firmware = fw;
+  w.options.product = product;
+  w.options.version = version;
+  w.options.security_counter = (guint32) counter;
+  w.options.device_uids = (const char *const *) uids;
+  w.options.device_types = (const char *const *) types;
+  w.options.chunk_size = (guint32) chunk;
+  w.passphrase = pass;
+  w.image_path = g_strdup_printf ("%s/%s.tbimg", output, stem);
+  w.upk_path = g_strdup_printf ("%s/%s.tbupk", output, stem);
+  if (!tb_cli_run_work (cli, master_work, &w, &error))
+    {
+      g_free (w.image_path);
+      g_free (w.upk_path);
+      return tb_cli_fail (cli, error);
+    }
+  {
+    g_autofree char *sha = hex (tb_upk_get_plaintext_sha256 (w.upk), 32);
+    tb_cli_message (cli, _("Mastered %s %s for product “%s”: %s + %s (%" G_GUINT64_FORMAT " bytes, SHA-256 %s)"),
+                    argv[1], version, product, w.image_path, w.upk_path, tb_upk_get_image_size (w.upk), sha);
+  }
+  json_builder_begin_object (b);
+  add_string (b, "image", w.image_path);
+  add_string (b, "upk", w.upk_path);
+  add_upk_fields (b, w.upk);
+  json_builder_end_object (b);
+  g_object_unref (w.upk);
+  g_free (w.image_path);
+  g_free (w.upk_path);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- image info ---- */
+
+int
+tb_cli_cmd_image_info (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *signer = NULL;
+  g_autofree char *created = NULL;
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("UPK"),
+                             _("Show an update protection key (never its secrets). Does not verify it: see "
+                               "“image verify”."),
+                             NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2)
+    return tb_cli_usage_error (cli, _("“image info” takes one UPK file"));
+  upk = tb_upk_load_file (argv[1], &error);
+  if (upk == NULL)
+    return tb_cli_fail (cli, error);
+  signer = tb_cert_dup_subject (tb_upk_get_signer_cert (upk));
+  {
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc ((gint64) tb_upk_get_created (upk));
+    created = t != NULL ? g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("?");
+  }
+  if (!cli->json)
+    {
+      g_autofree char *sha = hex (tb_upk_get_plaintext_sha256 (upk), 32);
+      tb_cli_message (cli, _("Product           %s"), tb_upk_get_product (upk));
+      tb_cli_message (cli, _("Version           %s (security counter %u)"), tb_upk_get_version (upk),
+                      tb_upk_get_security_counter (upk));
+      tb_cli_message (cli, _("Load address      0x%08" G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT " bytes"),
+                      tb_upk_get_load_address (upk), tb_upk_get_image_size (upk));
+      tb_cli_message (cli, _("Plaintext SHA-256 %s"), sha);
+      tb_cli_message (cli, _("Signer            %s (%s)"), signer,
+                      tb_upk_signature_algorithm_to_string (tb_upk_get_signature_algorithm (upk)));
+      tb_cli_message (cli, _("Created           %s"), created);
+      for (guint i = 0; i < tb_upk_get_n_recipients (upk); i++)
+        {
+          const TbUpkRecipient *r = tb_upk_get_recipient (upk, i);
+          tb_cli_message (cli, _("Recipient         %s “%s”"),
+                          r->kind == TB_UPK_RECIPIENT_PRODUCT ? _("product") : _("device"), r->id);
+        }
+      for (const char *const *u = tb_upk_get_device_uids (upk); *u != NULL; u++)
+        tb_cli_message (cli, _("Bound to device   %s"), *u);
+      for (const char *const *t = tb_upk_get_device_types (upk); *t != NULL; t++)
+        tb_cli_message (cli, _("Device type       %s"), *t);
+      return TB_EXIT_OK;
+    }
+  json_builder_begin_object (b);
+  add_string (b, "upk", argv[1]);
+  add_upk_fields (b, upk);
+  add_string (b, "signer", signer);
+  add_string (b, "signature_algorithm", tb_upk_signature_algorithm_to_string (tb_upk_get_signature_algorithm (upk)));
+  add_string (b, "created", created);
+  json_builder_set_member_name (b, "recipients");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < tb_upk_get_n_recipients (upk); i++)
+    {
+      const TbUpkRecipient *r = tb_upk_get_recipient (upk, i);
+      g_autofree char *key_id = hex (r->key_id, sizeof r->key_id);
+      json_builder_begin_object (b);
+      add_string (b, "kind", r->kind == TB_UPK_RECIPIENT_PRODUCT ? "product" : "device");
+      add_string (b, "id", r->id);
+      add_string (b, "public_key_sha256", key_id);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- image verify ---- */
+
+typedef struct {
+  TbContext *ctx;
+  const char *upk;
+  const char *image;
+  const char *passphrase;
+  GPtrArray *checks;
+} VerifyWork;
+
+static gboolean
+verify_work (gpointer data, TbProgress *progress, GError **error)
+{
+  VerifyWork *w = data;
+
+  return tb_image_verify (w->ctx, w->upk, w->image, w->passphrase, &w->checks, progress, error);
+}
+
+int
+tb_cli_cmd_image_verify (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbSecret) pass = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(GPtrArray) checks = NULL;
+  gboolean no_decrypt = FALSE;
+  gboolean valid;
+  VerifyWork w = { 0 };
+  const GOptionEntry entries[] = {
+    { "no-decrypt", 0, 0, G_OPTION_ARG_NONE, &no_decrypt,
+      N_("Do not decrypt (no passphrase needed); signature, chain, recipients and header only"), NULL },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("UPK IMAGE"),
+                             _("Verify a mastered pair: signature, chain to the context root, recipients, image "
+                               "header, and with the product key (passphrase) every chunk and the plaintext digest. "
+                               "Exit 3 on any failure."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 3)
+    return tb_cli_usage_error (cli, _("“image verify” takes UPK and IMAGE"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  if (!no_decrypt)
+    {
+      pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+      if (pass == NULL)
+        return tb_cli_fail (cli, error);
+    }
+  w.ctx = ctx;
+  w.upk = argv[1];
+  w.image = argv[2];
+  w.passphrase = pass;
+  valid = tb_cli_run_work (cli, verify_work, &w, &error);
+  checks = w.checks;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return tb_cli_fail (cli, error);
+  if (!cli->json)
+    {
+      for (guint i = 0; checks != NULL && i < checks->len; i++)
+        {
+          TbCheck *c = g_ptr_array_index (checks, i);
+          tb_cli_message (cli, "%-10s %-8s %s", c->name, tb_check_status_to_string (c->status), c->message);
+        }
+      if (!valid)
+        return tb_cli_fail (cli, error);
+      tb_cli_message (cli, _("%s and %s: valid"), argv[1], argv[2]);
+      return TB_EXIT_OK;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "valid");
+  json_builder_add_boolean_value (b, valid);
+  if (!valid)
+    add_string (b, "reason", error->message);
+  json_builder_set_member_name (b, "checks");
+  json_builder_begin_array (b);
+  for (guint i = 0; checks != NULL && i < checks->len; i++)
+    {
+      TbCheck *c = g_ptr_array_index (checks, i);
+      json_builder_begin_object (b);
+      add_string (b, "name", c->name);
+      add_string (b, "status", tb_check_status_to_string (c->status));
+      add_string (b, "message", c->message);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  tb_cli_print_result (cli, b);
+  if (!valid)
+    {
+      fprintf (stderr, "%s: %s\n", cli->prog, error->message);
+      return TB_EXIT_VERIFY;
+    }
+  return TB_EXIT_OK;
+}
+
+/* ---- image decrypt ---- */
+
+typedef struct {
+  TbUpk *upk;
+  const char *image;
+  TbKey *key;
+  const char *output;
+} DecryptWork;
+
+static gboolean
+decrypt_work (gpointer data, TbProgress *progress, GError **error)
+{
+  DecryptWork *w = data;
+
+  return tb_image_decrypt (w->upk, w->image, w->key, w->output, NULL, progress, error);
+}
+
+int
+tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  g_autoptr(TbKey) key = NULL;
+  g_autoptr(TbSecret) pass = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *key_name = NULL;
+  DecryptWork w = { 0 };
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Write the plaintext image to FILE"), N_("FILE") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("UPK IMAGE"),
+                             _("Decrypt a mastered image with the product key, as a device would; the plaintext is "
+                               "written only if every chunk authenticates and the digest matches."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 3 || output == NULL)
+    return tb_cli_usage_error (cli, _("“image decrypt” takes UPK, IMAGE and -o FILE"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL || (upk = tb_upk_load_file (argv[1], &error)) == NULL)
+    return tb_cli_fail (cli, error);
+  if (!tb_upk_verify_signature (upk, &error))
+    return tb_cli_fail (cli, error);
+  {
+    JsonObject *product = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, tb_upk_get_product (upk));
+    key_name = product != NULL && json_object_has_member (product, "key")
+                 ? g_strdup (json_object_get_string_member (product, "key"))
+                 : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, tb_upk_get_product (upk), NULL);
+  }
+  key = tb_key_load (ctx, key_name, &error);
+  if (key == NULL)
+    return tb_cli_fail (cli, error);
+  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if (pass == NULL || !tb_key_unlock (key, ctx, pass, &error))
+    return tb_cli_fail (cli, error);
+  w.upk = upk;
+  w.image = argv[2];
+  w.key = key;
+  w.output = output;
+  if (!tb_cli_run_work (cli, decrypt_work, &w, &error))
+    return tb_cli_fail (cli, error);
+  tb_cli_message (cli, _("Decrypted %s to %s"), argv[2], output);
+  json_builder_begin_object (b);
+  add_string (b, "output", output);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}

@@ -1,0 +1,899 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Mastering: firmware → encrypted image (.tbimg) + signed UPK (.tbupk),
+ * and the reverse checks (verify, decrypt).
+ *
+ * The image is encrypted with a fresh AES-256 key in chunks of a few KiB,
+ * each sealed with AES-256-GCM under a nonce made of a per-image prefix
+ * and the chunk index, and additional data binding the image id, the
+ * chunk index, the chunk count and a final-chunk flag. A device streams
+ * the image through one chunk-sized RAM buffer and authenticates every
+ * chunk before it writes a byte of it to flash; reordering, truncation
+ * and extension are detected (see docs/formats/tbimg.md).
+ *
+ * The mastering loop streams through small reused buffers: the plaintext
+ * is read a block at a time, hashed (SHA-256) on a second thread while
+ * the main thread encrypts it, and written out; memory does not grow with
+ * the image. Both files are written to temporary files, synced and
+ * renamed into place, the image first and the UPK last. */
+
+#include "config.h"
+
+#include "tb-master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tb-cert-private.h"
+#include "tb-error.h"
+#include "tb-file.h"
+#include "tb-hierarchy.h"
+#include "tb-key-private.h"
+
+#define BLOCK_SIZE (256u * 1024u)   /* plaintext read per step: a multiple of every chunk size */
+#define N_BUFFERS 4
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
+
+/* ---- image header ---- */
+
+static void
+be32 (guint8 *p, guint32 v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+static guint32
+rd32 (const guint8 *p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+}
+
+void
+tb_image_header_encode (const TbImageHeader *h, guint8 *out)
+{
+  memset (out, 0, TB_IMAGE_HEADER_LEN);
+  memcpy (out, TB_IMAGE_MAGIC, 8);
+  out[8] = 0;
+  out[9] = TB_IMAGE_FORMAT_VERSION;
+  out[10] = 0;
+  out[11] = TB_IMAGE_HEADER_LEN;
+  be32 (out + 12, h->chunk_size);
+  be32 (out + 16, (guint32) (h->plaintext_size >> 32));
+  be32 (out + 20, (guint32) h->plaintext_size);
+  be32 (out + 24, h->chunk_count);
+  memcpy (out + 32, h->image_id, TB_UPK_IMAGE_ID_LEN);
+  memcpy (out + 48, h->nonce_prefix, TB_IMAGE_NONCE_PREFIX_LEN);
+}
+
+static gboolean
+chunk_size_is_valid (guint32 size)
+{
+  return size >= TB_IMAGE_MIN_CHUNK_SIZE && size <= TB_IMAGE_MAX_CHUNK_SIZE && (size & (size - 1)) == 0;
+}
+
+gboolean
+tb_image_header_decode (const guint8 *data, TbImageHeader *h, const char *origin, GError **error)
+{
+  guint64 expected_count;
+
+  if (memcmp (data, TB_IMAGE_MAGIC, 8) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a Trustbench encrypted image (bad magic)"),
+                   origin);
+      return FALSE;
+    }
+  if (data[8] != 0 || data[9] != TB_IMAGE_FORMAT_VERSION || data[10] != 0 || data[11] != TB_IMAGE_HEADER_LEN)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("%s: image format version %u is not supported"), origin,
+                   (guint) (data[8] << 8 | data[9]));
+      return FALSE;
+    }
+  h->chunk_size = rd32 (data + 12);
+  h->plaintext_size = (guint64) rd32 (data + 16) << 32 | rd32 (data + 20);
+  h->chunk_count = rd32 (data + 24);
+  memcpy (h->image_id, data + 32, TB_UPK_IMAGE_ID_LEN);
+  memcpy (h->nonce_prefix, data + 48, TB_IMAGE_NONCE_PREFIX_LEN);
+  expected_count = chunk_size_is_valid (h->chunk_size) ? (h->plaintext_size + h->chunk_size - 1) / h->chunk_size : 0;
+  if (!chunk_size_is_valid (h->chunk_size) || h->plaintext_size == 0 || expected_count != h->chunk_count ||
+      rd32 (data + 28) != 0 || memcmp (data + 56, "\0\0\0\0\0\0\0\0", 8) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("%s: the image header is inconsistent (chunk size %u, %" G_GUINT64_FORMAT " bytes, %u chunks)"),
+                   origin, h->chunk_size, h->plaintext_size, h->chunk_count);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+guint64
+tb_image_file_size (const TbImageHeader *h)
+{
+  return TB_IMAGE_HEADER_LEN + h->plaintext_size + (guint64) h->chunk_count * TB_IMAGE_TAG_LEN;
+}
+
+static void
+chunk_nonce_aad (const TbImageHeader *h, guint32 index, guint8 nonce[12], guint8 aad[25])
+{
+  memcpy (nonce, h->nonce_prefix, TB_IMAGE_NONCE_PREFIX_LEN);
+  be32 (nonce + 8, index);
+  memcpy (aad, h->image_id, TB_UPK_IMAGE_ID_LEN);
+  be32 (aad + 16, index);
+  be32 (aad + 20, h->chunk_count);
+  aad[24] = index + 1 == h->chunk_count ? 1 : 0;
+}
+
+/* ---- checks ---- */
+
+void
+tb_check_free (TbCheck *check)
+{
+  if (check == NULL)
+    return;
+  g_free (check->name);
+  g_free (check->message);
+  g_free (check);
+}
+
+const char *
+tb_check_status_to_string (TbCheckStatus status)
+{
+  switch (status)
+    {
+    case TB_CHECK_PASSED:
+      return "passed";
+    case TB_CHECK_FAILED:
+      return "failed";
+    case TB_CHECK_SKIPPED:
+    default:
+      return "skipped";
+    }
+}
+
+/* ---- a file written whole or not at all ---- */
+
+typedef struct {
+  char *path;
+  char *tmp;
+  int fd;
+} OutFile;
+
+static gboolean
+out_open (OutFile *o, const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+
+  o->path = g_strdup (path);
+  o->tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  o->fd = g_mkstemp_full (o->tmp, O_WRONLY | O_CLOEXEC, 0644);
+  if (o->fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create a file in %s: %s"), dir,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+out_write (OutFile *o, const guint8 *data, gsize len, GError **error)
+{
+  while (len > 0)
+    {
+      gssize n = write (o->fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+static gboolean
+out_commit (OutFile *o, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (o->path);
+
+  if (fsync (o->fd) != 0 || close (o->fd) != 0)
+    {
+      int saved_errno = errno;
+      o->fd = -1;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  o->fd = -1;
+  if (g_rename (o->tmp, o->path) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot replace %s: %s"), o->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  g_clear_pointer (&o->tmp, g_free);
+  return tb_file_fsync_directory (dir, error);
+}
+
+static void
+out_clear (OutFile *o)
+{
+  if (o->fd >= 0)
+    close (o->fd);
+  if (o->tmp != NULL)
+    g_unlink (o->tmp);
+  g_free (o->tmp);
+  g_free (o->path);
+  o->fd = -1;
+  o->tmp = NULL;
+  o->path = NULL;
+}
+
+/* ---- hashing on a second thread ---- */
+
+typedef struct {
+  guint8 *data;
+  gsize len;
+} Block;
+
+typedef struct {
+  GAsyncQueue *to_hash;
+  GAsyncQueue *free_blocks;
+  EVP_MD_CTX *sha;
+  Block stop;
+} Hasher;
+
+static gpointer
+hasher_thread (gpointer data)
+{
+  Hasher *h = data;
+  Block *b;
+
+  while ((b = g_async_queue_pop (h->to_hash)) != &h->stop)
+    {
+      EVP_DigestUpdate (h->sha, b->data, b->len);
+      g_async_queue_push (h->free_blocks, b);
+    }
+  return NULL;
+}
+
+/* ---- mastering ---- */
+
+static gboolean
+check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GError **error)
+{
+  *chunk_size = o->chunk_size != 0 ? o->chunk_size : TB_IMAGE_DEFAULT_CHUNK_SIZE;
+  if (!chunk_size_is_valid (*chunk_size))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("A chunk size of %u bytes is not acceptable: a power of two from 1024 to 65536"), *chunk_size);
+      return FALSE;
+    }
+  if (o->product == NULL || tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, o->product) == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no product “%s”"),
+                   o->product != NULL ? o->product : "");
+      return FALSE;
+    }
+  if (!tb_semver_is_valid (o->version, error))
+    return FALSE;
+  for (guint i = 0; o->device_uids != NULL && o->device_uids[i] != NULL; i++)
+    {
+      gsize len = strlen (o->device_uids[i]);
+      gboolean hex = len >= 2 && len <= 64 && len % 2 == 0;
+      for (gsize j = 0; hex && j < len; j++)
+        hex = g_ascii_isxdigit (o->device_uids[i][j]);
+      if (!hex)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                       _("Invalid device UID “%s”: expected 2 to 64 hex digits, an even number of them"),
+                       o->device_uids[i]);
+          return FALSE;
+        }
+    }
+  for (guint i = 0; o->device_types != NULL && o->device_types[i] != NULL; i++)
+    if (!tb_name_is_valid (o->device_types[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+static char *
+product_key_name (TbContext *ctx, const char *product)
+{
+  JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
+  const char *key = entry != NULL ? json_object_get_string_member_with_default (entry, "key", NULL) : NULL;
+
+  return key != NULL ? g_strdup (key) : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
+}
+
+/* Encrypts @len plaintext bytes (whole chunks, the last maybe short)
+ * starting at chunk @first into @out (ciphertext || tag per chunk). */
+static gboolean
+seal_chunks (EVP_CIPHER_CTX *gcm, const TbImageHeader *h, guint32 first, const guint8 *in, gsize len, guint8 *out,
+             gsize *out_len, GError **error)
+{
+  gsize done = 0;
+  guint8 *p = out;
+
+  for (guint32 index = first; done < len; index++)
+    {
+      gsize n = MIN (h->chunk_size, len - done);
+      guint8 nonce[12], aad[25];
+      int outl = 0;
+
+      chunk_nonce_aad (h, index, nonce, aad);
+      if (EVP_EncryptInit_ex (gcm, NULL, NULL, NULL, nonce) != 1 ||
+          EVP_EncryptUpdate (gcm, NULL, &outl, aad, sizeof aad) != 1 ||
+          EVP_EncryptUpdate (gcm, p, &outl, in + done, (int) n) != 1 ||
+          EVP_EncryptFinal_ex (gcm, p + outl, &outl) != 1 ||
+          EVP_CIPHER_CTX_ctrl (gcm, EVP_CTRL_GCM_GET_TAG, TB_IMAGE_TAG_LEN, p + n) != 1)
+        {
+          tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Encryption failed"));
+          return FALSE;
+        }
+      p += n + TB_IMAGE_TAG_LEN;
+      done += n;
+    }
+  *out_len = (gsize) (p - out);
+  return TRUE;
+}
+
+static gboolean
+random_bytes (guint8 *out, gsize len, GError **error)
+{
+  if (RAND_bytes (out, (int) len) == 1)
+    return TRUE;
+  tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("The random number generator failed"));
+  return FALSE;
+}
+
+typedef struct {
+  TbKey *mastering_key;
+  TbCert *mastering_cert;
+  TbKey *product_key;
+} Signers;
+
+static void
+signers_clear (Signers *s)
+{
+  g_clear_object (&s->mastering_key);
+  g_clear_object (&s->mastering_cert);
+  g_clear_object (&s->product_key);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Signers, signers_clear)
+
+static gboolean
+load_signers (TbContext *ctx, const char *product, const char *passphrase, Signers *s, GError **error)
+{
+  g_autofree char *product_key = product_key_name (ctx, product);
+
+  s->mastering_cert = tb_cert_load (ctx, TB_KEY_NAME_MASTERING, error);
+  if (s->mastering_cert == NULL)
+    return FALSE;
+  s->mastering_key = tb_key_load (ctx, tb_cert_get_key_name (s->mastering_cert) != NULL
+                                         ? tb_cert_get_key_name (s->mastering_cert) : TB_KEY_NAME_MASTERING, error);
+  if (s->mastering_key == NULL ||
+      !tb_key_require_usage (s->mastering_key, TB_KEY_USAGE_MASTERING, _("master images"), error))
+    return FALSE;
+  s->product_key = tb_key_load (ctx, product_key, error);
+  if (s->product_key == NULL ||
+      !tb_key_require_usage (s->product_key, TB_KEY_USAGE_PRODUCT, _("receive image keys"), error))
+    return FALSE;
+  return tb_key_unlock (s->mastering_key, ctx, passphrase, error);
+}
+
+/**
+ * tb_master_image:
+ * @firmware: the plaintext image
+ * @passphrase: unlocks the mastering key
+ * @image_path: where the .tbimg goes
+ * @upk_path: where the .tbupk goes
+ *
+ * Masters @firmware for a product. Runs in the caller's thread (plus one
+ * hashing thread); reports progress and honours the progress's
+ * cancellable; on failure or cancel nothing is left at the destinations.
+ *
+ * Returns: (transfer full): the signed UPK
+ */
+TbUpk *
+tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *options, const char *passphrase,
+                 const char *image_path, const char *upk_path, TbProgress *progress, GError **error)
+{
+  g_auto(Signers) signers = { 0 };
+  g_autoptr(TbUpk) upk = NULL;
+  g_autoptr(EVP_CIPHER_CTX) gcm = EVP_CIPHER_CTX_new ();
+  g_autoptr(GBytes) upk_bytes = NULL;
+  TbImageHeader h = { 0 };
+  guint8 image_key[TB_UPK_IMAGE_KEY_LEN];
+  guint8 header[TB_IMAGE_HEADER_LEN];
+  guint8 digest[32];
+  unsigned int digest_len = 0;
+  OutFile out = { NULL, NULL, -1 };
+  Hasher hasher = { 0 };
+  GThread *thread = NULL;
+  Block blocks[N_BUFFERS] = { { 0 } };
+  g_autofree guint8 *sealed = NULL;
+  gboolean ok = FALSE;
+  guint64 size;
+
+  if (!check_options (ctx, options, &h.chunk_size, error))
+    return NULL;
+  tb_progress_set_stage (progress, _("Unlocking the mastering key"));
+  if (!load_signers (ctx, options->product, passphrase, &signers, error))
+    return NULL;
+
+  size = tb_firmware_get_size (firmware);
+  h.plaintext_size = size;
+  h.chunk_count = (guint32) ((size + h.chunk_size - 1) / h.chunk_size);
+  if ((size + h.chunk_size - 1) / h.chunk_size > G_MAXUINT32)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("The image is too large"));
+      return NULL;
+    }
+  if (!random_bytes (image_key, sizeof image_key, error) || !random_bytes (h.image_id, sizeof h.image_id, error) ||
+      !random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
+    return NULL;
+  tb_image_header_encode (&h, header);
+
+  if (EVP_EncryptInit_ex2 (gcm, EVP_aes_256_gcm (), image_key, NULL, NULL) != 1)
+    {
+      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM"));
+      goto out;
+    }
+  if (!out_open (&out, image_path, error) || !out_write (&out, header, sizeof header, error))
+    goto out;
+
+  hasher.to_hash = g_async_queue_new ();
+  hasher.free_blocks = g_async_queue_new ();
+  hasher.sha = EVP_MD_CTX_new ();
+  EVP_DigestInit_ex (hasher.sha, EVP_sha256 (), NULL);
+  for (guint i = 0; i < N_BUFFERS; i++)
+    {
+      blocks[i].data = g_malloc (BLOCK_SIZE);
+      g_async_queue_push (hasher.free_blocks, &blocks[i]);
+    }
+  sealed = g_malloc (BLOCK_SIZE + (BLOCK_SIZE / TB_IMAGE_MIN_CHUNK_SIZE) * TB_IMAGE_TAG_LEN);
+  thread = g_thread_new ("tb-master-sha256", hasher_thread, &hasher);
+
+  tb_progress_set_stage (progress, _("Encrypting %" G_GUINT64_FORMAT " bytes in chunks of %u bytes"), size,
+                         h.chunk_size);
+  for (guint64 off = 0; off < size; off += BLOCK_SIZE)
+    {
+      Block *b = g_async_queue_pop (hasher.free_blocks);
+      gsize sealed_len = 0;
+
+      b->len = (gsize) MIN (BLOCK_SIZE, size - off);
+      if (tb_progress_set_error_if_cancelled (progress, error) ||
+          !tb_firmware_read (firmware, off, b->data, b->len, error))
+        {
+          g_async_queue_push (hasher.free_blocks, b);
+          goto stop;
+        }
+      g_async_queue_push (hasher.to_hash, b);
+      if (!seal_chunks (gcm, &h, (guint32) (off / h.chunk_size), b->data, b->len, sealed, &sealed_len, error) ||
+          !out_write (&out, sealed, sealed_len, error))
+        goto stop;
+      tb_progress_set_fraction (progress, (double) (off + b->len) / size * 0.95);
+    }
+  ok = TRUE;
+
+stop:
+  g_async_queue_push (hasher.to_hash, &hasher.stop);
+  g_thread_join (thread);
+  thread = NULL;
+  EVP_DigestFinal_ex (hasher.sha, digest, &digest_len);
+  if (!ok)
+    goto out;
+  ok = FALSE;
+
+  tb_progress_set_stage (progress, _("Signing the update protection key"));
+  upk = tb_upk_new ();
+  tb_upk_set_product (upk, options->product);
+  for (guint i = 0; options->device_types != NULL && options->device_types[i] != NULL; i++)
+    tb_upk_add_device_type (upk, options->device_types[i]);
+  for (guint i = 0; options->device_uids != NULL && options->device_uids[i] != NULL; i++)
+    tb_upk_add_device_uid (upk, options->device_uids[i]);
+  tb_upk_set_version (upk, options->version);
+  tb_upk_set_security_counter (upk, options->security_counter);
+  tb_upk_set_load_address (upk, tb_firmware_get_base_address (firmware));
+  tb_upk_set_image_size (upk, size);
+  if (tb_firmware_has_entry_point (firmware))
+    tb_upk_set_entry_point (upk, tb_firmware_get_entry_point (firmware));
+  tb_upk_set_plaintext_sha256 (upk, digest);
+  {
+    guint8 header_digest[32];
+    unsigned int n = 0;
+    EVP_Digest (header, sizeof header, header_digest, &n, EVP_sha256 (), NULL);
+    tb_upk_set_image_header_sha256 (upk, header_digest);
+  }
+  tb_upk_set_image_id (upk, h.image_id);
+  tb_upk_set_created (upk, (guint64) (g_get_real_time () / G_USEC_PER_SEC));
+  if (!tb_upk_add_recipient (upk, TB_UPK_RECIPIENT_PRODUCT, options->product, signers.product_key, image_key, error))
+    goto out;
+  upk_bytes = tb_upk_sign (upk, signers.mastering_cert, signers.mastering_key, error);
+  if (upk_bytes == NULL)
+    goto out;
+
+  tb_progress_set_stage (progress, _("Writing %s and %s"), image_path, upk_path);
+  if (tb_progress_set_error_if_cancelled (progress, error) || !out_commit (&out, error) ||
+      !tb_file_write_atomic (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
+    goto out;
+  tb_progress_finish (progress);
+  ok = TRUE;
+
+out:
+  OPENSSL_cleanse (image_key, sizeof image_key);
+  out_clear (&out);
+  if (hasher.to_hash != NULL)
+    {
+      g_async_queue_unref (hasher.to_hash);
+      g_async_queue_unref (hasher.free_blocks);
+      EVP_MD_CTX_free (hasher.sha);
+    }
+  for (guint i = 0; i < N_BUFFERS; i++)
+    g_free (blocks[i].data);
+  return ok ? g_steal_pointer (&upk) : NULL;
+}
+
+/* ---- decrypting ---- */
+
+static gboolean
+read_exact (int fd, guint8 *buf, gsize len, const char *origin, guint64 offset, GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gssize n = read (fd, buf + done, len - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s: %s"), origin, g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("%s ends at offset %" G_GUINT64_FORMAT ", before its last chunk: it is truncated"), origin,
+                       offset + done);
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  return TRUE;
+}
+
+/* Opens an image, reads and checks its header against the UPK. */
+static int
+open_image (TbUpk *upk, const char *image_path, TbImageHeader *h, GError **error)
+{
+  guint8 header[TB_IMAGE_HEADER_LEN];
+  guint8 digest[32];
+  unsigned int n = 0;
+  struct stat st;
+  int fd = open (image_path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, saved_errno == ENOENT ? TB_ERROR_NOT_FOUND : TB_ERROR_FAILED,
+                   _("Cannot read %s: %s"), image_path, g_strerror (saved_errno));
+      return -1;
+    }
+  if (fstat (fd, &st) != 0 || !read_exact (fd, header, sizeof header, image_path, 0, error) ||
+      !tb_image_header_decode (header, h, image_path, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s"), image_path);
+      close (fd);
+      return -1;
+    }
+  EVP_Digest (header, sizeof header, digest, &n, EVP_sha256 (), NULL);
+  if (memcmp (digest, tb_upk_get_image_header_sha256 (upk), 32) != 0 ||
+      memcmp (h->image_id, tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN) != 0 ||
+      h->plaintext_size != tb_upk_get_image_size (upk))
+    {
+      close (fd);
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The header of %s does not match the UPK: it is another image or was altered"), image_path);
+      return -1;
+    }
+  if ((guint64) st.st_size != tb_image_file_size (h))
+    {
+      close (fd);
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("%s has %" G_GUINT64_FORMAT " bytes, the UPK says %" G_GUINT64_FORMAT ": it is %s"), image_path,
+                   (guint64) st.st_size, tb_image_file_size (h),
+                   (guint64) st.st_size < tb_image_file_size (h) ? _("truncated") : _("extended"));
+      return -1;
+    }
+  return fd;
+}
+
+/**
+ * tb_image_decrypt:
+ * @recipient: an unlocked key the UPK is wrapped for
+ * @output_path: (nullable): where the plaintext goes, written only if
+ *   every chunk authenticates and the digest matches
+ * @plaintext_sha256: (out caller-allocates) (optional): 32 bytes
+ *
+ * Decrypts and authenticates every chunk as the device does.
+ */
+gboolean
+tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const char *output_path,
+                  guint8 *plaintext_sha256, TbProgress *progress, GError **error)
+{
+  TbImageHeader h;
+  guint8 image_key[TB_UPK_IMAGE_KEY_LEN];
+  g_autoptr(EVP_CIPHER_CTX) gcm = EVP_CIPHER_CTX_new ();
+  g_autoptr(EVP_MD_CTX) sha = EVP_MD_CTX_new ();
+  g_autofree guint8 *in = NULL;
+  g_autofree guint8 *plain = NULL;
+  guint8 digest[32];
+  unsigned int digest_len = 0;
+  OutFile out = { NULL, NULL, -1 };
+  gboolean ok = FALSE;
+  int fd;
+
+  fd = open_image (upk, image_path, &h, error);
+  if (fd < 0)
+    return FALSE;
+  if (!tb_upk_unwrap_image_key (upk, recipient, image_key, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  in = g_malloc (h.chunk_size + TB_IMAGE_TAG_LEN);
+  plain = g_malloc (h.chunk_size);
+  if (EVP_DecryptInit_ex2 (gcm, EVP_aes_256_gcm (), image_key, NULL, NULL) != 1 ||
+      EVP_DigestInit_ex (sha, EVP_sha256 (), NULL) != 1)
+    {
+      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM"));
+      goto out;
+    }
+  if (output_path != NULL && !out_open (&out, output_path, error))
+    goto out;
+
+  tb_progress_set_stage (progress, _("Decrypting and authenticating %u chunks"), h.chunk_count);
+  for (guint32 index = 0; index < h.chunk_count; index++)
+    {
+      gsize n = (gsize) MIN ((guint64) h.chunk_size, h.plaintext_size - (guint64) index * h.chunk_size);
+      guint8 nonce[12], aad[25];
+      int outl = 0;
+      guint64 offset = TB_IMAGE_HEADER_LEN + (guint64) index * (h.chunk_size + TB_IMAGE_TAG_LEN);
+
+      if (tb_progress_set_error_if_cancelled (progress, error) ||
+          !read_exact (fd, in, n + TB_IMAGE_TAG_LEN, image_path, offset, error))
+        goto out;
+      chunk_nonce_aad (&h, index, nonce, aad);
+      if (EVP_DecryptInit_ex (gcm, NULL, NULL, NULL, nonce) != 1 ||
+          EVP_DecryptUpdate (gcm, NULL, &outl, aad, sizeof aad) != 1 ||
+          EVP_DecryptUpdate (gcm, plain, &outl, in, (int) n) != 1 ||
+          EVP_CIPHER_CTX_ctrl (gcm, EVP_CTRL_GCM_SET_TAG, TB_IMAGE_TAG_LEN, in + n) != 1 ||
+          EVP_DecryptFinal_ex (gcm, plain + outl, &outl) != 1)
+        {
+          ERR_clear_error ();
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("%s: chunk %u of %u (offset %" G_GUINT64_FORMAT ") does not authenticate: the image was "
+                         "altered"), image_path, index + 1, h.chunk_count, offset);
+          goto out;
+        }
+      EVP_DigestUpdate (sha, plain, n);
+      if (output_path != NULL && !out_write (&out, plain, n, error))
+        goto out;
+      if (index % 64 == 0)
+        tb_progress_set_fraction (progress, (double) index / h.chunk_count);
+    }
+  EVP_DigestFinal_ex (sha, digest, &digest_len);
+  if (memcmp (digest, tb_upk_get_plaintext_sha256 (upk), 32) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("%s decrypts, but not to the image the UPK describes (SHA-256 differs)"), image_path);
+      goto out;
+    }
+  if (plaintext_sha256 != NULL)
+    memcpy (plaintext_sha256, digest, 32);
+  if (output_path != NULL && !out_commit (&out, error))
+    goto out;
+  tb_progress_finish (progress);
+  ok = TRUE;
+
+out:
+  OPENSSL_cleanse (image_key, sizeof image_key);
+  if (plain != NULL)
+    OPENSSL_cleanse (plain, h.chunk_size);
+  out_clear (&out);
+  close (fd);
+  return ok;
+}
+
+/* ---- verification ---- */
+
+static void
+add_check (GPtrArray *checks, const char *name, TbCheckStatus status, const char *message)
+{
+  TbCheck *c = g_new0 (TbCheck, 1);
+
+  c->name = g_strdup (name);
+  c->status = status;
+  c->message = g_strdup (message);
+  g_ptr_array_add (checks, c);
+}
+
+static char *
+hex (const guint8 *data, gsize len)
+{
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+/**
+ * tb_image_verify:
+ * @passphrase: (nullable): unlocks the product key to decrypt; without
+ *   it the decryption checks are skipped
+ * @checks: (out) (transfer container) (element-type TbCheck): every
+ *   check made, passed or not
+ *
+ * Verifies a mastered pair against the context: the UPK's structure and
+ * signature, the signer's chain to the context root and its code-signing
+ * usage, the product and its key among the recipients, the image header,
+ * and (with the passphrase) every chunk and the plaintext digest.
+ *
+ * Returns: %TRUE if nothing failed; else %TB_ERROR_VERIFY_FAILED naming
+ *   the first failure
+ */
+gboolean
+tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, const char *passphrase,
+                 GPtrArray **checks, TbProgress *progress, GError **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_check_free);
+  g_autoptr(TbUpk) upk = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(TbKey) product_key = NULL;
+  g_autofree char *product_key_id = NULL;
+  g_autofree char *first_failure = NULL;
+  TbImageHeader h;
+  int fd;
+
+#define FAILED(name, msg) \
+  G_STMT_START { \
+    add_check (list, name, TB_CHECK_FAILED, msg); \
+    if (first_failure == NULL) \
+      first_failure = g_strdup (msg); \
+  } G_STMT_END
+
+  tb_progress_set_stage (progress, _("Checking the update protection key"));
+  upk = tb_upk_load_file (upk_path, &local);
+  if (upk == NULL)
+    {
+      FAILED ("upk", local->message);
+      goto done;
+    }
+  add_check (list, "upk", TB_CHECK_PASSED, _("well formed"));
+
+  if (tb_upk_verify_signature (upk, &local))
+    add_check (list, "signature", TB_CHECK_PASSED,
+               tb_upk_signature_algorithm_to_string (tb_upk_get_signature_algorithm (upk)));
+  else
+    FAILED ("signature", local->message);
+  g_clear_error (&local);
+
+  {
+    TbCert *signer = tb_upk_get_signer_cert (upk);
+    g_autofree char *subject = tb_cert_dup_subject (signer);
+    if (!tb_cert_verify (ctx, signer, NULL, &local))
+      FAILED ("chain", local->message);
+    else if (!(X509_get_extended_key_usage (tb_cert_get_x509 (signer)) & XKU_CODE_SIGN))
+      FAILED ("chain", _("the signer certificate is not for code signing"));
+    else
+      {
+        g_autofree char *msg = g_strdup_printf (_("signed by %s, which chains to the context root"), subject);
+        add_check (list, "chain", TB_CHECK_PASSED, msg);
+      }
+    g_clear_error (&local);
+  }
+
+  {
+    const char *product = tb_upk_get_product (upk);
+    g_autofree char *key_name = NULL;
+    if (tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product) == NULL)
+      {
+        g_autofree char *msg = g_strdup_printf (_("the context has no product “%s”"), product);
+        FAILED ("recipients", msg);
+      }
+    else
+      {
+        key_name = product_key_name (ctx, product);
+        product_key = tb_key_load (ctx, key_name, &local);
+        if (product_key == NULL)
+          FAILED ("recipients", local->message);
+        else if (tb_upk_find_recipient (upk, tb_key_get_public_sha256 (product_key)) == NULL)
+          {
+            g_autofree char *msg = g_strdup_printf (_("the image key is not wrapped for the key of product “%s”"),
+                                                    product);
+            FAILED ("recipients", msg);
+            g_clear_object (&product_key);
+          }
+        else
+          {
+            g_autofree char *msg = g_strdup_printf (_("wrapped for %u recipient(s), including product key “%s”"),
+                                                    tb_upk_get_n_recipients (upk), key_name);
+            add_check (list, "recipients", TB_CHECK_PASSED, msg);
+          }
+        g_clear_error (&local);
+      }
+  }
+
+  tb_progress_set_stage (progress, _("Checking the encrypted image"));
+  fd = open_image (upk, image_path, &h, &local);
+  if (fd < 0)
+    FAILED ("image", local->message);
+  else
+    {
+      g_autofree char *msg = g_strdup_printf (_("%u chunks of %u bytes, header bound to the UPK"), h.chunk_count,
+                                              h.chunk_size);
+      close (fd);
+      add_check (list, "image", TB_CHECK_PASSED, msg);
+    }
+  g_clear_error (&local);
+
+  if (first_failure != NULL)
+    {
+      add_check (list, "decrypt", TB_CHECK_SKIPPED, _("not attempted after a failure"));
+      goto done;
+    }
+  if (passphrase == NULL || product_key == NULL)
+    {
+      add_check (list, "decrypt", TB_CHECK_SKIPPED, _("no passphrase for the product key"));
+      goto done;
+    }
+  if (!tb_key_unlock (product_key, ctx, passphrase, &local))
+    FAILED ("decrypt", local->message);
+  else
+    {
+      guint8 digest[32];
+      if (tb_image_decrypt (upk, image_path, product_key, NULL, digest, progress, &local))
+        {
+          g_autofree char *digest_hex = hex (digest, 32);
+          g_autofree char *msg = g_strdup_printf (_("every chunk authenticates; plaintext SHA-256 %s"), digest_hex);
+          add_check (list, "decrypt", TB_CHECK_PASSED, msg);
+        }
+      else
+        FAILED ("decrypt", local->message);
+    }
+  g_clear_error (&local);
+
+done:
+#undef FAILED
+  if (checks != NULL)
+    *checks = g_ptr_array_ref (list);
+  if (first_failure != NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("Verification failed: %s"), first_failure);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Mastering: round trip, and a tamper sweep over both files — every
+ * flipped byte, truncation, extension, reordering, a foreign mastering
+ * key and the wrong product key are refused. */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "tb-test-util.h"
+#include "trustbench.h"
+
+#define PASS "correct horse battery"
+
+typedef struct {
+  char *tmp;
+  TbContext *ctx;
+  char *bin;
+  char *image;
+  char *upk;
+  TbUpk *master_upk;
+  guint8 *plain;
+  gsize plain_len;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(TbFirmware) fw = NULL;
+  const char *products[] = { "sensor", "gateway", NULL };
+  TbMasterOptions options = { "sensor", NULL, NULL, "2.1.0", 7, 0 };
+
+  f->tmp = tb_test_make_tmpdir ();
+  dir = g_build_filename (f->tmp, "ctx", NULL);
+  f->ctx = tb_context_create (dir, "Master Test", &error);
+  g_assert_no_error (error);
+  g_assert_true (tb_hierarchy_create (f->ctx, products, NULL, PASS, NULL, &error));
+  g_assert_no_error (error);
+
+  /* 5 chunks of 4 KiB, the last one short */
+  f->plain_len = 4 * 4096 + 1000;
+  f->plain = g_malloc (f->plain_len);
+  for (gsize i = 0; i < f->plain_len; i++)
+    f->plain[i] = (guint8) g_test_rand_int ();
+  f->bin = g_build_filename (f->tmp, "app.bin", NULL);
+  g_assert_true (g_file_set_contents (f->bin, (const char *) f->plain, (gssize) f->plain_len, NULL));
+  f->image = g_build_filename (f->tmp, "app.tbimg", NULL);
+  f->upk = g_build_filename (f->tmp, "app.tbupk", NULL);
+  fw = tb_firmware_load_file (f->bin, TB_FIRMWARE_FORMAT_BIN, 0x08000000, &error);
+  g_assert_no_error (error);
+  f->master_upk = tb_master_image (f->ctx, fw, &options, PASS, f->image, f->upk, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->master_upk);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->master_upk);
+  g_clear_object (&f->ctx);
+  tb_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->bin);
+  g_free (f->image);
+  g_free (f->upk);
+  g_free (f->plain);
+}
+
+static TbKey *
+unlocked (Fixture *f, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  TbKey *key = tb_key_load (f->ctx, name, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (tb_key_unlock (key, f->ctx, PASS, &error));
+  g_assert_no_error (error);
+  return key;
+}
+
+static void
+test_round_trip (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) checks = NULL;
+  g_autoptr(TbKey) product = unlocked (f, "product-sensor");
+  g_autoptr(TbUpk) upk = tb_upk_load_file (f->upk, &error);
+  g_autofree char *out = g_build_filename (f->tmp, "out.bin", NULL);
+  g_autofree char *back = NULL;
+  gsize back_len = 0;
+  GStatBuf st;
+  guint8 digest[32];
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (tb_upk_get_product (upk), ==, "sensor");
+  g_assert_cmpstr (tb_upk_get_version (upk), ==, "2.1.0");
+  g_assert_cmpuint (tb_upk_get_security_counter (upk), ==, 7);
+  g_assert_cmpuint (tb_upk_get_load_address (upk), ==, 0x08000000);
+  g_assert_cmpuint (tb_upk_get_image_size (upk), ==, f->plain_len);
+  g_assert_cmpuint (tb_upk_get_n_recipients (upk), ==, 1);
+
+  g_assert_true (tb_image_verify (f->ctx, f->upk, f->image, PASS, &checks, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < checks->len; i++)
+    g_assert_cmpint (((TbCheck *) g_ptr_array_index (checks, i))->status, ==, TB_CHECK_PASSED);
+
+  g_assert_true (tb_image_decrypt (upk, f->image, product, out, digest, NULL, &error));
+  g_assert_no_error (error);
+  back = tb_test_read_file (out, &back_len);
+  g_assert_cmpmem (back, back_len, f->plain, f->plain_len);
+
+  /* the ciphertext does not contain the plaintext */
+  g_assert_cmpint (g_stat (f->image, &st), ==, 0);
+  g_assert_cmpuint ((guint64) st.st_size, ==, 64 + f->plain_len + 5 * 16);
+  {
+    g_autofree char *cipher = tb_test_read_file (f->image, NULL);
+    g_assert_true (memcmp (cipher + 64, f->plain, 64) != 0);
+  }
+
+  /* without the passphrase, the decryption checks are skipped, not passed */
+  g_clear_pointer (&checks, g_ptr_array_unref);
+  g_assert_true (tb_image_verify (f->ctx, f->upk, f->image, NULL, &checks, NULL, &error));
+  g_assert_cmpint (((TbCheck *) g_ptr_array_index (checks, checks->len - 1))->status, ==, TB_CHECK_SKIPPED);
+}
+
+/* Every single-byte change of the UPK is refused: the structure, the
+ * signature, or the signer's chain fails. */
+static void
+test_upk_flips (Fixture *f, gconstpointer data)
+{
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+
+  bytes = tb_test_read_file (f->upk, &len);
+  for (gsize i = 0; i < len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TbUpk) upk = NULL;
+
+      bytes[i] ^= 0x01;
+      upk = tb_upk_parse ((const guint8 *) bytes, len, "flipped", &error);
+      if (upk != NULL && tb_upk_verify_signature (upk, &error) &&
+          tb_cert_verify (f->ctx, tb_upk_get_signer_cert (upk), NULL, &error))
+        g_error ("a flip at offset %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " was accepted", i, len);
+      bytes[i] ^= 0x01;
+    }
+  /* truncated and extended */
+  for (gsize cut = 0; cut < len; cut += 37)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TbUpk) upk = tb_upk_parse ((const guint8 *) bytes, cut, "truncated", &error);
+      g_assert_null (upk);
+      g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *longer = g_malloc (len + 8);
+    g_autoptr(TbUpk) upk = NULL;
+    memcpy (longer, bytes, len);
+    memcpy (longer + len, "\0\x01\0\x02xy", 6);
+    upk = tb_upk_parse ((const guint8 *) longer, len + 6, "extended", &error);
+    g_assert_null (upk);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    g_assert_nonnull (strstr (error->message, "after the signature"));
+  }
+}
+
+static gboolean
+decrypt_ok (TbUpk *upk, const char *image, TbKey *key)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = tb_image_decrypt (upk, image, key, NULL, NULL, NULL, &error);
+
+  /* refused as altered, or as not an image at all (a flipped magic) */
+  if (!ok && !g_error_matches (error, TB_ERROR, TB_ERROR_VERIFY_FAILED) &&
+      !g_error_matches (error, TB_ERROR, TB_ERROR_INVALID_DATA) && !g_error_matches (error, TB_ERROR, TB_ERROR_UNSUPPORTED))
+    g_error ("unexpected error: %s", error->message);
+  return ok;
+}
+
+static void
+test_image_flips (Fixture *f, gconstpointer data)
+{
+  g_autoptr(TbKey) product = unlocked (f, "product-sensor");
+  g_autoptr(TbUpk) upk = tb_upk_load_file (f->upk, NULL);
+  g_autofree char *bytes = NULL;
+  g_autofree char *copy = g_build_filename (f->tmp, "copy.tbimg", NULL);
+  gsize len = 0;
+  const gsize chunk = 4096 + 16;
+  guint tried = 0;
+
+  bytes = tb_test_read_file (f->image, &len);
+  g_assert_true (decrypt_ok (upk, f->image, product));
+  for (gsize i = 0; i < len; i++)
+    {
+      gsize in_chunk = i < 64 ? 0 : (i - 64) % chunk;
+      gsize index = i < 64 ? 0 : (i - 64) / chunk;
+      /* the whole header; first, middle and last chunk densely (ciphertext and tag); the rest sampled */
+      gboolean dense = i < 64 || index == 0 || index == 2 || i >= len - 1016 || in_chunk >= 4096;
+      if (!dense && i % 97 != 0)
+        continue;
+      if (!dense && in_chunk % 3 != 0)
+        continue;
+      bytes[i] ^= 0x80;
+      g_assert_true (g_file_set_contents (copy, bytes, (gssize) len, NULL));
+      if (decrypt_ok (upk, copy, product))
+        g_error ("a flip at offset %" G_GSIZE_FORMAT " of the image was accepted", i);
+      bytes[i] ^= 0x80;
+      tried++;
+    }
+  g_test_message ("image flips tried: %u", tried);
+  /* header + first, middle (ciphertext and tag) and last chunk, densely */
+  g_assert_cmpuint (tried, >, 64 + 2 * 4112 + 1000);
+
+  /* truncated at a chunk boundary, in the middle, by one byte; extended */
+  for (const gsize *cut = (const gsize[]){ 64, 64 + chunk, 64 + 2 * chunk + 100, 0 }; *cut != 0; cut++)
+    {
+      g_assert_true (g_file_set_contents (copy, bytes, (gssize) *cut, NULL));
+      g_assert_false (decrypt_ok (upk, copy, product));
+    }
+  g_assert_true (g_file_set_contents (copy, bytes, (gssize) len - 1, NULL));
+  g_assert_false (decrypt_ok (upk, copy, product));
+  {
+    g_autofree char *longer = g_malloc (len + chunk);
+    memcpy (longer, bytes, len);
+    memcpy (longer + len, bytes + 64, chunk); /* a replayed chunk */
+    g_assert_true (g_file_set_contents (copy, longer, (gssize) (len + chunk), NULL));
+    g_assert_false (decrypt_ok (upk, copy, product));
+  }
+  /* two chunks swapped */
+  {
+    g_autofree char *swapped = g_memdup2 (bytes, len);
+    memcpy (swapped + 64, bytes + 64 + chunk, chunk);
+    memcpy (swapped + 64 + chunk, bytes + 64, chunk);
+    g_assert_true (g_file_set_contents (copy, swapped, (gssize) len, NULL));
+    g_assert_false (decrypt_ok (upk, copy, product));
+  }
+  /* the image of another mastering of the same firmware */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TbFirmware) fw = tb_firmware_load_file (f->bin, TB_FIRMWARE_FORMAT_BIN, 0x08000000, &error);
+    g_autofree char *image2 = g_build_filename (f->tmp, "again.tbimg", NULL);
+    g_autofree char *upk2 = g_build_filename (f->tmp, "again.tbupk", NULL);
+    TbMasterOptions options = { "sensor", NULL, NULL, "2.1.0", 7, 0 };
+    g_autoptr(TbUpk) other = tb_master_image (f->ctx, fw, &options, PASS, image2, upk2, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_false (decrypt_ok (upk, image2, product));
+    g_assert_true (decrypt_ok (other, image2, product));
+  }
+}
+
+static void
+test_wrong_keys (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbKey) gateway = unlocked (f, "product-gateway");
+  g_autoptr(TbUpk) upk = tb_upk_load_file (f->upk, NULL);
+  g_autofree char *other_dir = g_build_filename (f->tmp, "mallory", NULL);
+  g_autoptr(TbContext) other = tb_context_create (other_dir, "Mallory", &error);
+  const char *products[] = { "sensor", NULL };
+  g_autofree char *forged_image = g_build_filename (f->tmp, "forged.tbimg", NULL);
+  g_autofree char *forged_upk = g_build_filename (f->tmp, "forged.tbupk", NULL);
+  g_autoptr(GPtrArray) checks = NULL;
+
+  /* the wrong product key: not a recipient */
+  g_assert_false (tb_image_decrypt (upk, f->image, gateway, NULL, NULL, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_assert_nonnull (strstr (error->message, "not wrapped for"));
+  g_clear_error (&error);
+
+  /* a UPK made with another OEM's mastering key is refused by our context */
+  g_assert_true (tb_hierarchy_create (other, products, NULL, PASS, NULL, &error));
+  {
+    g_autoptr(TbFirmware) fw = tb_firmware_load_file (f->bin, TB_FIRMWARE_FORMAT_BIN, 0x08000000, &error);
+    TbMasterOptions options = { "sensor", NULL, NULL, "9.9.9", 99, 0 };
+    g_autoptr(TbUpk) forged = tb_master_image (other, fw, &options, PASS, forged_image, forged_upk, NULL, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_false (tb_image_verify (f->ctx, forged_upk, forged_image, PASS, &checks, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_clear_error (&error);
+  {
+    gboolean chain_failed = FALSE, recipients_failed = FALSE;
+    for (guint i = 0; i < checks->len; i++)
+      {
+        TbCheck *c = g_ptr_array_index (checks, i);
+        if (g_str_equal (c->name, "chain") && c->status == TB_CHECK_FAILED)
+          chain_failed = TRUE;
+        if (g_str_equal (c->name, "recipients") && c->status == TB_CHECK_FAILED)
+          recipients_failed = TRUE;
+      }
+    g_assert_true (chain_failed);
+    g_assert_true (recipients_failed);
+  }
+
+  /* a UPK and an image that do not belong together */
+  g_clear_pointer (&checks, g_ptr_array_unref);
+  g_assert_false (tb_image_verify (f->ctx, f->upk, forged_image, PASS, &checks, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_assert_nonnull (strstr (error->message, "does not match the UPK"));
+  g_clear_error (&error);
+
+  /* the mastering key must be unlockable: a wrong passphrase masters nothing */
+  {
+    g_autoptr(TbFirmware) fw = tb_firmware_load_file (f->bin, TB_FIRMWARE_FORMAT_BIN, 0x08000000, NULL);
+    g_autofree char *i2 = g_build_filename (f->tmp, "x.tbimg", NULL);
+    g_autofree char *u2 = g_build_filename (f->tmp, "x.tbupk", NULL);
+    TbMasterOptions options = { "sensor", NULL, NULL, "1.0.0", 0, 0 };
+    g_autoptr(TbUpk) none = tb_master_image (f->ctx, fw, &options, "wrong passphrase", i2, u2, NULL, &error);
+    g_assert_null (none);
+    g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
+    g_assert_false (g_file_test (i2, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (u2, G_FILE_TEST_EXISTS));
+    g_clear_error (&error);
+    options.product = "toaster";
+    none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
+    g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+    options.product = "sensor";
+    options.version = "1.0";
+    none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    options.version = "1.0.0";
+    options.chunk_size = 3000;
+    none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+  }
+}
+
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbFirmware) fw = tb_firmware_load_file (f->bin, TB_FIRMWARE_FORMAT_BIN, 0x08000000, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(TbProgress) progress = tb_progress_new (cancellable);
+  g_autofree char *i2 = g_build_filename (f->tmp, "c.tbimg", NULL);
+  g_autofree char *u2 = g_build_filename (f->tmp, "c.tbupk", NULL);
+  TbMasterOptions options = { "sensor", NULL, NULL, "1.0.0", 0, 0 };
+  g_autoptr(TbUpk) none = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  g_cancellable_cancel (cancellable);
+  none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, progress, &error);
+  g_assert_null (none);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (g_file_test (i2, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (u2, G_FILE_TEST_EXISTS));
+  /* no temporary file left behind */
+  dir = g_dir_open (f->tmp, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_prefix (name, ".c.tbimg"));
+}
+
+/* The same firmware as HEX and as BIN masters to the same plaintext. */
+static void
+test_formats_same_digest (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hex = g_build_filename (f->tmp, "app.hex", NULL);
+  g_autofree char *cmd = NULL;
+  g_autoptr(TbFirmware) fw = NULL;
+  g_autofree char *i2 = g_build_filename (f->tmp, "h.tbimg", NULL);
+  g_autofree char *u2 = g_build_filename (f->tmp, "h.tbupk", NULL);
+  TbMasterOptions options = { "sensor", NULL, NULL, "2.1.0", 7, 0 };
+  g_autoptr(TbUpk) upk = NULL;
+  int status = 0;
+
+  if (g_getenv ("TB_OBJCOPY") == NULL)
+    {
+      g_test_skip ("objcopy not found");
+      return;
+    }
+  cmd = g_strdup_printf ("%s -I binary -O ihex --change-addresses 0x08000000 %s %s", g_getenv ("TB_OBJCOPY"), f->bin,
+                         hex);
+  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  fw = tb_firmware_load_file (hex, TB_FIRMWARE_FORMAT_AUTO, TB_FIRMWARE_NO_ADDRESS, &error);
+  g_assert_no_error (error);
+  upk = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (tb_upk_get_plaintext_sha256 (upk), 32, tb_upk_get_plaintext_sha256 (f->master_upk), 32);
+  g_assert_cmpuint (tb_upk_get_load_address (upk), ==, 0x08000000);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/tb/master/round-trip", test_round_trip);
+  ADD ("/tb/master/upk-flips", test_upk_flips);
+  ADD ("/tb/master/image-flips", test_image_flips);
+  ADD ("/tb/master/wrong-keys", test_wrong_keys);
+  ADD ("/tb/master/cancel", test_cancel);
+  ADD ("/tb/master/formats-same-digest", test_formats_same_digest);
+#undef ADD
+  return g_test_run ();
+}
