@@ -168,7 +168,13 @@ typedef struct {
   char *path;
   char *tmp;
   int fd;
+  guint64 written;
+  guint64 flushed;
 } OutFile;
+
+/* Start writing back what is written every few MiB, so the final fsync
+ * has little left to wait for. */
+#define WRITEBACK_STEP (4u * 1024u * 1024u)
 
 static gboolean
 out_open (OutFile *o, const char *path, GError **error)
@@ -205,6 +211,12 @@ out_write (OutFile *o, const guint8 *data, gsize len, GError **error)
         }
       data += n;
       len -= (gsize) n;
+      o->written += (guint64) n;
+    }
+  if (o->written - o->flushed >= WRITEBACK_STEP)
+    {
+      sync_file_range (o->fd, (off64_t) o->flushed, (off64_t) (o->written - o->flushed), SYNC_FILE_RANGE_WRITE);
+      o->flushed = o->written;
     }
   return TRUE;
 }
@@ -244,33 +256,101 @@ out_clear (OutFile *o)
   o->fd = -1;
   o->tmp = NULL;
   o->path = NULL;
+  o->written = o->flushed = 0;
 }
 
-/* ---- hashing on a second thread ---- */
+/* ---- pipeline stages: hashing and writing on their own threads ---- */
 
 typedef struct {
   guint8 *data;
   gsize len;
 } Block;
 
-typedef struct {
-  GAsyncQueue *to_hash;
-  GAsyncQueue *free_blocks;
-  EVP_MD_CTX *sha;
+typedef struct _Stage Stage;
+struct _Stage {
+  GAsyncQueue *in;        /* blocks to process */
+  GAsyncQueue *done;      /* where processed blocks go back */
+  gboolean (*process) (Stage *stage, Block *block, GError **error);
+  gpointer user;
+  GError *error;          /* the first failure; later blocks pass through */
+  gint failed;
+  GThread *thread;
   Block stop;
-} Hasher;
+};
 
 static gpointer
-hasher_thread (gpointer data)
+stage_thread (gpointer data)
 {
-  Hasher *h = data;
+  Stage *stage = data;
   Block *b;
 
-  while ((b = g_async_queue_pop (h->to_hash)) != &h->stop)
+  while ((b = g_async_queue_pop (stage->in)) != &stage->stop)
     {
-      EVP_DigestUpdate (h->sha, b->data, b->len);
-      g_async_queue_push (h->free_blocks, b);
+      if (stage->error == NULL && !stage->process (stage, b, &stage->error))
+        g_atomic_int_set (&stage->failed, 1);
+      g_async_queue_push (stage->done, b);
     }
+  return NULL;
+}
+
+static void
+stage_start (Stage *stage, const char *name, gboolean (*process) (Stage *, Block *, GError **), gpointer user,
+             GAsyncQueue *done)
+{
+  stage->in = g_async_queue_new ();
+  stage->done = g_async_queue_ref (done);
+  stage->process = process;
+  stage->user = user;
+  stage->thread = g_thread_new (name, stage_thread, stage);
+}
+
+/* Waits for the stage to drain; returns its error, if any. */
+static gboolean
+stage_finish (Stage *stage, GError **error)
+{
+  if (stage->thread == NULL)
+    return TRUE;
+  g_async_queue_push (stage->in, &stage->stop);
+  g_thread_join (stage->thread);
+  stage->thread = NULL;
+  g_async_queue_unref (stage->in);
+  g_async_queue_unref (stage->done);
+  if (stage->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&stage->error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+hash_block (Stage *stage, Block *b, GError **error)
+{
+  return EVP_DigestUpdate (stage->user, b->data, b->len) == 1;
+}
+
+static gboolean
+write_block (Stage *stage, Block *b, GError **error)
+{
+  return out_write (stage->user, b->data, b->len, error);
+}
+
+/* The mastering key is decrypted (scrypt) while the image streams. */
+typedef struct {
+  TbKey *key;
+  TbContext *ctx;
+  const char *passphrase;
+  GError *error;
+  gint failed;
+} UnlockJob;
+
+static gpointer
+unlock_thread (gpointer data)
+{
+  UnlockJob *job = data;
+
+  if (!tb_key_unlock (job->key, job->ctx, job->passphrase, &job->error))
+    g_atomic_int_set (&job->failed, 1);
   return NULL;
 }
 
@@ -381,7 +461,7 @@ signers_clear (Signers *s)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Signers, signers_clear)
 
 static gboolean
-load_signers (TbContext *ctx, const char *product, const char *passphrase, Signers *s, GError **error)
+load_signers (TbContext *ctx, const char *product, Signers *s, GError **error)
 {
   g_autofree char *product_key = product_key_name (ctx, product);
 
@@ -394,10 +474,8 @@ load_signers (TbContext *ctx, const char *product, const char *passphrase, Signe
       !tb_key_require_usage (s->mastering_key, TB_KEY_USAGE_MASTERING, _("master images"), error))
     return FALSE;
   s->product_key = tb_key_load (ctx, product_key, error);
-  if (s->product_key == NULL ||
-      !tb_key_require_usage (s->product_key, TB_KEY_USAGE_PRODUCT, _("receive image keys"), error))
-    return FALSE;
-  return tb_key_unlock (s->mastering_key, ctx, passphrase, error);
+  return s->product_key != NULL &&
+         tb_key_require_usage (s->product_key, TB_KEY_USAGE_PRODUCT, _("receive image keys"), error);
 }
 
 /**
@@ -407,9 +485,11 @@ load_signers (TbContext *ctx, const char *product, const char *passphrase, Signe
  * @image_path: where the .tbimg goes
  * @upk_path: where the .tbupk goes
  *
- * Masters @firmware for a product. Runs in the caller's thread (plus one
- * hashing thread); reports progress and honours the progress's
- * cancellable; on failure or cancel nothing is left at the destinations.
+ * Masters @firmware for a product. Runs in the caller's thread, with the
+ * SHA-256 of the plaintext, the writing of the ciphertext and the
+ * decryption of the mastering key on three helper threads; reports
+ * progress and honours the progress's cancellable; on failure or cancel
+ * nothing is left at the destinations.
  *
  * Returns: (transfer full): the signed UPK
  */
@@ -420,89 +500,119 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   g_auto(Signers) signers = { 0 };
   g_autoptr(TbUpk) upk = NULL;
   g_autoptr(EVP_CIPHER_CTX) gcm = EVP_CIPHER_CTX_new ();
+  g_autoptr(EVP_MD_CTX) sha = EVP_MD_CTX_new ();
   g_autoptr(GBytes) upk_bytes = NULL;
+  g_autoptr(GAsyncQueue) free_plain = g_async_queue_new ();
+  g_autoptr(GAsyncQueue) free_sealed = g_async_queue_new ();
   TbImageHeader h = { 0 };
   guint8 image_key[TB_UPK_IMAGE_KEY_LEN];
   guint8 header[TB_IMAGE_HEADER_LEN];
   guint8 digest[32];
   unsigned int digest_len = 0;
-  OutFile out = { NULL, NULL, -1 };
-  Hasher hasher = { 0 };
-  GThread *thread = NULL;
-  Block blocks[N_BUFFERS] = { { 0 } };
-  g_autofree guint8 *sealed = NULL;
+  OutFile out = { NULL, NULL, -1, 0, 0 };
+  Stage hasher = { 0 };
+  Stage writer = { 0 };
+  UnlockJob unlock = { 0 };
+  GThread *unlock_thr = NULL;
+  Block plain[N_BUFFERS] = { { 0 } };
+  Block sealed[N_BUFFERS] = { { 0 } };
   gboolean ok = FALSE;
   guint64 size;
 
-  if (!check_options (ctx, options, &h.chunk_size, error))
-    return NULL;
-  tb_progress_set_stage (progress, _("Unlocking the mastering key"));
-  if (!load_signers (ctx, options->product, passphrase, &signers, error))
+  if (!check_options (ctx, options, &h.chunk_size, error) || !load_signers (ctx, options->product, &signers, error))
     return NULL;
 
   size = tb_firmware_get_size (firmware);
-  h.plaintext_size = size;
-  h.chunk_count = (guint32) ((size + h.chunk_size - 1) / h.chunk_size);
   if ((size + h.chunk_size - 1) / h.chunk_size > G_MAXUINT32)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("The image is too large"));
       return NULL;
     }
+  h.plaintext_size = size;
+  h.chunk_count = (guint32) ((size + h.chunk_size - 1) / h.chunk_size);
   if (!random_bytes (image_key, sizeof image_key, error) || !random_bytes (h.image_id, sizeof h.image_id, error) ||
       !random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
     return NULL;
   tb_image_header_encode (&h, header);
 
-  if (EVP_EncryptInit_ex2 (gcm, EVP_aes_256_gcm (), image_key, NULL, NULL) != 1)
+  if (EVP_EncryptInit_ex2 (gcm, EVP_aes_256_gcm (), image_key, NULL, NULL) != 1 ||
+      EVP_DigestInit_ex (sha, EVP_sha256 (), NULL) != 1)
     {
-      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM"));
+      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM and SHA-256"));
       goto out;
     }
   if (!out_open (&out, image_path, error) || !out_write (&out, header, sizeof header, error))
     goto out;
 
-  hasher.to_hash = g_async_queue_new ();
-  hasher.free_blocks = g_async_queue_new ();
-  hasher.sha = EVP_MD_CTX_new ();
-  EVP_DigestInit_ex (hasher.sha, EVP_sha256 (), NULL);
+  tb_progress_set_stage (progress, _("Unlocking the mastering key"));
+  unlock.key = signers.mastering_key;
+  unlock.ctx = ctx;
+  unlock.passphrase = passphrase;
+  unlock_thr = g_thread_new ("tb-master-unlock", unlock_thread, &unlock);
+
   for (guint i = 0; i < N_BUFFERS; i++)
     {
-      blocks[i].data = g_malloc (BLOCK_SIZE);
-      g_async_queue_push (hasher.free_blocks, &blocks[i]);
+      plain[i].data = g_malloc (BLOCK_SIZE);
+      sealed[i].data = g_malloc (BLOCK_SIZE + (BLOCK_SIZE / TB_IMAGE_MIN_CHUNK_SIZE) * TB_IMAGE_TAG_LEN);
+      g_async_queue_push (free_plain, &plain[i]);
+      g_async_queue_push (free_sealed, &sealed[i]);
     }
-  sealed = g_malloc (BLOCK_SIZE + (BLOCK_SIZE / TB_IMAGE_MIN_CHUNK_SIZE) * TB_IMAGE_TAG_LEN);
-  thread = g_thread_new ("tb-master-sha256", hasher_thread, &hasher);
+  stage_start (&hasher, "tb-master-sha256", hash_block, sha, free_plain);
+  stage_start (&writer, "tb-master-write", write_block, &out, free_sealed);
 
   tb_progress_set_stage (progress, _("Encrypting %" G_GUINT64_FORMAT " bytes in chunks of %u bytes"), size,
                          h.chunk_size);
   for (guint64 off = 0; off < size; off += BLOCK_SIZE)
     {
-      Block *b = g_async_queue_pop (hasher.free_blocks);
-      gsize sealed_len = 0;
+      Block *p = g_async_queue_pop (free_plain);
+      Block *c;
 
-      b->len = (gsize) MIN (BLOCK_SIZE, size - off);
-      if (tb_progress_set_error_if_cancelled (progress, error) ||
-          !tb_firmware_read (firmware, off, b->data, b->len, error))
+      p->len = (gsize) MIN (BLOCK_SIZE, size - off);
+      if (tb_progress_set_error_if_cancelled (progress, error) || g_atomic_int_get (&unlock.failed) ||
+          g_atomic_int_get (&writer.failed) || !tb_firmware_read (firmware, off, p->data, p->len, error))
         {
-          g_async_queue_push (hasher.free_blocks, b);
+          g_async_queue_push (free_plain, p);
           goto stop;
         }
-      g_async_queue_push (hasher.to_hash, b);
-      if (!seal_chunks (gcm, &h, (guint32) (off / h.chunk_size), b->data, b->len, sealed, &sealed_len, error) ||
-          !out_write (&out, sealed, sealed_len, error))
-        goto stop;
-      tb_progress_set_fraction (progress, (double) (off + b->len) / size * 0.95);
+      g_async_queue_push (hasher.in, p);
+      c = g_async_queue_pop (free_sealed);
+      if (!seal_chunks (gcm, &h, (guint32) (off / h.chunk_size), p->data, p->len, c->data, &c->len, error))
+        {
+          g_async_queue_push (free_sealed, c);
+          goto stop;
+        }
+      g_async_queue_push (writer.in, c);
+      tb_progress_set_fraction (progress, (double) (off + p->len) / size * 0.95);
     }
   ok = TRUE;
 
 stop:
-  g_async_queue_push (hasher.to_hash, &hasher.stop);
-  g_thread_join (thread);
-  thread = NULL;
-  EVP_DigestFinal_ex (hasher.sha, digest, &digest_len);
+  /* drain both stages and the key; the most telling error wins: a wrong
+   * passphrase, then a write failure, then whatever stopped the loop */
+  {
+    GError *stage_errors[3] = { NULL, NULL, NULL };
+
+    stage_finish (&writer, &stage_errors[1]);
+    stage_finish (&hasher, &stage_errors[2]);
+    g_thread_join (unlock_thr);
+    unlock_thr = NULL;
+    stage_errors[0] = g_steal_pointer (&unlock.error);
+    for (guint i = 0; i < G_N_ELEMENTS (stage_errors); i++)
+      if (stage_errors[i] != NULL)
+        {
+          if (ok || (error != NULL && *error == NULL) || i == 0)
+            {
+              g_clear_error (error);
+              g_propagate_error (error, g_steal_pointer (&stage_errors[i]));
+            }
+          ok = FALSE;
+          g_clear_error (&stage_errors[i]);
+        }
+  }
   if (!ok)
     goto out;
   ok = FALSE;
+  EVP_DigestFinal_ex (sha, digest, &digest_len);
 
   tb_progress_set_stage (progress, _("Signing the update protection key"));
   upk = tb_upk_new ();
@@ -540,16 +650,18 @@ stop:
   ok = TRUE;
 
 out:
+  stage_finish (&writer, NULL);
+  stage_finish (&hasher, NULL);
+  if (unlock_thr != NULL)
+    g_thread_join (unlock_thr);
+  g_clear_error (&unlock.error);
   OPENSSL_cleanse (image_key, sizeof image_key);
   out_clear (&out);
-  if (hasher.to_hash != NULL)
-    {
-      g_async_queue_unref (hasher.to_hash);
-      g_async_queue_unref (hasher.free_blocks);
-      EVP_MD_CTX_free (hasher.sha);
-    }
   for (guint i = 0; i < N_BUFFERS; i++)
-    g_free (blocks[i].data);
+    {
+      g_free (plain[i].data);
+      g_free (sealed[i].data);
+    }
   return ok ? g_steal_pointer (&upk) : NULL;
 }
 
@@ -651,7 +763,7 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
   g_autofree guint8 *plain = NULL;
   guint8 digest[32];
   unsigned int digest_len = 0;
-  OutFile out = { NULL, NULL, -1 };
+  OutFile out = { NULL, NULL, -1, 0, 0 };
   gboolean ok = FALSE;
   int fd;
 
