@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
@@ -485,6 +486,94 @@ test_hierarchy (void)
   tb_test_rm_rf (tmp);
 }
 
+/* master, image info, image verify: JSON keys and exit 3 on tampering */
+static void
+test_master (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *bin = g_build_filename (tmp, "app.bin", NULL);
+  g_autofree char *out = g_build_filename (tmp, "out", NULL);
+  g_autofree char *upk = g_build_filename (out, "app-1.4.2.tbupk", NULL);
+  g_autofree char *image = g_build_filename (out, "app-1.4.2.tbimg", NULL);
+  g_autofree char *plain = g_build_filename (tmp, "plain.bin", NULL);
+  g_autofree guint8 *data = g_malloc (10000);
+  g_auto(Run) init = { 0 };
+  g_auto(Run) master = { 0 };
+  g_auto(Run) no_addr = { 0 };
+  g_auto(Run) info = { 0 };
+  g_auto(Run) verify = { 0 };
+  g_auto(Run) tampered = { 0 };
+  g_auto(Run) decrypt = { 0 };
+  g_autoptr(JsonObject) m = NULL;
+  g_autoptr(JsonObject) i = NULL;
+  g_autoptr(JsonObject) v = NULL;
+  g_autoptr(JsonObject) t = NULL;
+  g_autofree char *back = NULL;
+  gsize back_len = 0;
+
+  for (guint k = 0; k < 10000; k++)
+    data[k] = (guint8) (k * 7);
+  g_assert_true (g_file_set_contents (bin, (const char *) data, 10000, NULL));
+  g_assert_cmpint (g_mkdir (out, 0700), ==, 0);
+  RUN_PASS (&init, "a good passphrase", "-C", dir, "init", "--product", "sensor");
+  g_assert_cmpint (init.status, ==, 0);
+
+  RUN_PASS (&no_addr, "a good passphrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "1.4.2",
+            "-o", out);
+  g_assert_cmpint (no_addr.status, ==, 2);
+  assert_one_error_line (&no_addr, "load address");
+
+  RUN_PASS (&master, "a good passphrase", "-C", dir, "--json", "master", bin, "--product", "sensor", "--version",
+            "1.4.2", "--security-counter", "3", "--load-address", "0x08004000", "-o", out);
+  g_assert_cmpint (master.status, ==, 0);
+  m = parse_json_object (master.out);
+  g_assert_cmpstr (json_object_get_string_member (m, "image"), ==, image);
+  g_assert_cmpstr (json_object_get_string_member (m, "upk"), ==, upk);
+  g_assert_cmpstr (json_object_get_string_member (m, "product"), ==, "sensor");
+  g_assert_cmpstr (json_object_get_string_member (m, "version"), ==, "1.4.2");
+  g_assert_cmpint (json_object_get_int_member (m, "security_counter"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (m, "size"), ==, 10000);
+  {
+    g_autofree char *expect = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, 10000);
+    g_assert_cmpstr (json_object_get_string_member (m, "plaintext_sha256"), ==, expect);
+  }
+
+  RUN (&info, "--json", "image", "info", upk);
+  g_assert_cmpint (info.status, ==, 0);
+  i = parse_json_object (info.out);
+  g_assert_cmpstr (json_object_get_string_member (i, "load_address"), ==, "0x08004000");
+  g_assert_nonnull (strstr (json_object_get_string_member (i, "signer"), "Mastering"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (i, "recipients")), ==, 1);
+  g_assert_null (strstr (info.out, "wrapped"));
+
+  RUN_PASS (&verify, "a good passphrase", "-C", dir, "--json", "image", "verify", upk, image);
+  g_assert_cmpint (verify.status, ==, 0);
+  v = parse_json_object (verify.out);
+  g_assert_true (json_object_get_boolean_member (v, "valid"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (v, "checks")), ==, 6);
+
+  RUN_PASS (&decrypt, "a good passphrase", "-C", dir, "image", "decrypt", upk, image, "-o", plain);
+  g_assert_cmpint (decrypt.status, ==, 0);
+  back = tb_test_read_file (plain, &back_len);
+  g_assert_cmpmem (back, back_len, data, 10000);
+
+  /* one flipped byte in the last chunk: exit 3 */
+  {
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    bytes = tb_test_read_file (image, &len);
+    bytes[len - 20] ^= 0x01;
+    g_assert_true (g_file_set_contents (image, bytes, (gssize) len, NULL));
+  }
+  RUN_PASS (&tampered, "a good passphrase", "-C", dir, "--json", "image", "verify", upk, image);
+  g_assert_cmpint (tampered.status, ==, 3);
+  t = parse_json_object (tampered.out);
+  g_assert_false (json_object_get_boolean_member (t, "valid"));
+  g_assert_nonnull (strstr (json_object_get_string_member (t, "reason"), "does not authenticate"));
+  tb_test_rm_rf (tmp);
+}
+
 /* Ctrl-C cancels long work: exit 130, and init removes what it created. */
 static void
 test_cancel (void)
@@ -527,5 +616,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/demo", test_demo);
   g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);
   g_test_add_func ("/tb/cli/cancel", test_cancel);
+  g_test_add_func ("/tb/cli/master", test_master);
   return g_test_run ();
 }
