@@ -465,3 +465,102 @@ tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
+
+/* ---- image export-mcuboot ---- */
+
+typedef struct {
+  TbContext *ctx;
+  TbFirmware *firmware;
+  TbMcubootOptions options;
+  const char *passphrase;
+  const char *output;
+} McubootWork;
+
+static gboolean
+mcuboot_work (gpointer data, TbProgress *progress, GError **error)
+{
+  McubootWork *w = data;
+
+  return tb_mcuboot_export (w->ctx, w->firmware, &w->options, w->passphrase, w->output, progress, error);
+}
+
+int
+tb_cli_cmd_image_export_mcuboot (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *load_text = NULL;
+  g_autofree char *format_text = NULL;
+  g_autofree char *product = NULL;
+  g_autofree char *output = NULL;
+  gboolean encrypt = FALSE;
+  gint64 counter = 0;
+  int header_size = 0;
+  guint64 load_address = TB_FIRMWARE_NO_ADDRESS;
+  TbFirmwareFormat format = TB_FIRMWARE_FORMAT_AUTO;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbFirmware) fw = NULL;
+  g_autoptr(TbSecret) pass = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  McubootWork w = { 0 };
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_STRING, &version, N_("Version, MAJOR.MINOR.PATCH[+BUILD]"), N_("X.Y.Z") },
+    { "security-counter", 0, 0, G_OPTION_ARG_INT64, &counter, N_("Security counter (default 0)"), N_("N") },
+    { "load-address", 0, 0, G_OPTION_ARG_STRING, &load_text, N_("Load address of a raw binary"), N_("ADDRESS") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("bin, ihex, srec or elf (default: guess)"), N_("FORMAT") },
+    { "header-size", 0, 0, G_OPTION_ARG_INT, &header_size, N_("MCUboot header size (default 0x200 = 512)"), N_("BYTES") },
+    { "encrypt", 0, 0, G_OPTION_ARG_NONE, &encrypt, N_("Encrypt the image (ECIES-P256) to the product key"), NULL },
+    { "product", 0, 0, G_OPTION_ARG_STRING, &product, N_("Product whose key receives the image key (with --encrypt)"),
+      N_("PRODUCT") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("The MCUboot image to write"), N_("FILE") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("INPUT"),
+                             _("Write a standard MCUboot image signed by the mastering key (ECDSA P-256), optionally "
+                               "encrypted to a product key, for projects that boot with MCUboot."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2 || version == NULL || output == NULL)
+    return tb_cli_usage_error (cli, _("“image export-mcuboot” takes INPUT, --version and -o FILE"));
+  if (counter < 0 || counter > G_MAXUINT32 || header_size < 0)
+    return tb_cli_usage_error (cli, _("--security-counter and --header-size must be positive 32-bit numbers"));
+  if ((load_text != NULL && !parse_address (load_text, &load_address, &error)) ||
+      (format_text != NULL && !tb_firmware_format_from_string (format_text, &format, &error)))
+    return tb_cli_fail (cli, error);
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  if (encrypt && product == NULL)
+    {
+      g_autoptr(GPtrArray) products = tb_context_get_entries (ctx, TB_INVENTORY_PRODUCTS);
+      if (products->len != 1)
+        return tb_cli_usage_error (cli, _("--encrypt needs --product: the context has %u products"), products->len);
+      product = g_strdup (json_object_get_string_member (g_ptr_array_index (products, 0), "name"));
+    }
+  fw = tb_firmware_load_file (argv[1], format, load_address, &error);
+  if (fw == NULL)
+    return tb_cli_fail (cli, error);
+  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if (pass == NULL)
+    return tb_cli_fail (cli, error);
+  w.ctx = ctx;
+  w.firmware = fw;
+  w.options.version = version;
+  w.options.security_counter = (guint32) counter;
+  w.options.header_size = (guint32) header_size;
+  w.options.encrypt_for = encrypt ? product : NULL;
+  w.passphrase = pass;
+  w.output = output;
+  if (!tb_cli_run_work (cli, mcuboot_work, &w, &error))
+    return tb_cli_fail (cli, error);
+  tb_cli_message (cli, _("Wrote the MCUboot image %s (%s%s)"), output, version,
+                  encrypt ? _(", encrypted") : "");
+  json_builder_begin_object (b);
+  add_string (b, "output", output);
+  add_string (b, "version", version);
+  json_builder_set_member_name (b, "encrypted");
+  json_builder_add_boolean_value (b, encrypt);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}

@@ -32,6 +32,7 @@ static const TbCliCommand image_commands[] = {
   { "info", N_("Show an update protection key"), tb_cli_cmd_image_info, NULL },
   { "verify", N_("Verify a mastered image and its UPK"), tb_cli_cmd_image_verify, NULL },
   { "decrypt", N_("Decrypt a mastered image with the product key"), tb_cli_cmd_image_decrypt, NULL },
+  { "export-mcuboot", N_("Write a signed (optionally encrypted) MCUboot image"), tb_cli_cmd_image_export_mcuboot, NULL },
   { NULL },
 };
 
@@ -41,7 +42,7 @@ static const TbCliCommand commands[] = {
   { "key", N_("Keys: list, generate, import, export-public"), NULL, key_commands },
   { "cert", N_("Certificates: list, show, export, issue, verify"), NULL, cert_commands },
   { "master", N_("Master a firmware image into an encrypted image and its UPK"), tb_cli_cmd_master, NULL },
-  { "image", N_("Mastered images: info, verify, decrypt"), NULL, image_commands },
+  { "image", N_("Mastered images: info, verify, decrypt, export-mcuboot"), NULL, image_commands },
   { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
   { NULL },
 };

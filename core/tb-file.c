@@ -15,8 +15,10 @@
 #include "tb-error.h"
 
 static gboolean
-write_all (int fd, const guint8 *data, gsize len, const char *path, GError **error)
+write_all (int fd, const void *buf, gsize len, const char *path, GError **error)
 {
+  const guint8 *data = buf;
+
   while (len > 0)
     {
       gssize n = write (fd, data, MIN (len, (gsize) G_MAXSSIZE));
@@ -322,4 +324,77 @@ tb_file_remove_tree (const char *path, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* Start writing back every few MiB, so the final fsync has little left. */
+#define WRITEBACK_STEP (4u * 1024u * 1024u)
+
+gboolean
+tb_output_file_open (TbOutputFile *o, const char *path, int mode, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+
+  o->path = g_strdup (path);
+  o->tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  o->written = o->flushed = 0;
+  o->fd = g_mkstemp_full (o->tmp, O_WRONLY | O_CLOEXEC, mode);
+  if (o->fd < 0 || fchmod (o->fd, (mode_t) mode) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create a file in %s: %s"), dir,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tb_output_file_write (TbOutputFile *o, const void *data, gsize len, GError **error)
+{
+  if (!write_all (o->fd, data, len, o->path, error))
+    return FALSE;
+  o->written += len;
+  if (o->written - o->flushed >= WRITEBACK_STEP)
+    {
+      sync_file_range (o->fd, (off64_t) o->flushed, (off64_t) (o->written - o->flushed), SYNC_FILE_RANGE_WRITE);
+      o->flushed = o->written;
+    }
+  return TRUE;
+}
+
+gboolean
+tb_output_file_commit (TbOutputFile *o, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (o->path);
+  int fd = o->fd;
+
+  o->fd = -1;
+  if (fsync (fd) != 0 || close (fd) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (g_rename (o->tmp, o->path) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot replace %s: %s"), o->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  g_clear_pointer (&o->tmp, g_free);
+  return tb_file_fsync_directory (dir, error);
+}
+
+void
+tb_output_file_clear (TbOutputFile *o)
+{
+  if (o->fd >= 0)
+    close (o->fd);
+  if (o->tmp != NULL)
+    g_unlink (o->tmp);
+  g_clear_pointer (&o->tmp, g_free);
+  g_clear_pointer (&o->path, g_free);
+  o->fd = -1;
+  o->written = o->flushed = 0;
 }

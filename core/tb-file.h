@@ -26,6 +26,36 @@ gboolean tb_file_remove_tree         (const char  *path,
 guint    tb_file_remove_stale_temps  (const char  *dir,
                                       const char  *basename);
 
+/**
+ * TbOutputFile:
+ *
+ * A file written in pieces, whole or not at all: the data goes to a
+ * temporary file next to the destination, writeback starts as it grows,
+ * and tb_output_file_commit() syncs it and renames it into place.
+ * tb_output_file_clear() removes an uncommitted temporary file.
+ */
+typedef struct {
+  char *path;
+  char *tmp;
+  int fd;
+  guint64 written;
+  guint64 flushed;
+} TbOutputFile;
+
+#define TB_OUTPUT_FILE_INIT { NULL, NULL, -1, 0, 0 }
+
+gboolean tb_output_file_open   (TbOutputFile *file,
+                                const char   *path,
+                                int           mode,
+                                GError      **error);
+gboolean tb_output_file_write  (TbOutputFile *file,
+                                const void   *data,
+                                gsize         len,
+                                GError      **error);
+gboolean tb_output_file_commit (TbOutputFile *file,
+                                GError      **error);
+void     tb_output_file_clear  (TbOutputFile *file);
+
 typedef struct _TbLock TbLock;
 
 TbLock  *tb_lock_acquire (const char  *path,

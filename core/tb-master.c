@@ -162,103 +162,6 @@ tb_check_status_to_string (TbCheckStatus status)
     }
 }
 
-/* ---- a file written whole or not at all ---- */
-
-typedef struct {
-  char *path;
-  char *tmp;
-  int fd;
-  guint64 written;
-  guint64 flushed;
-} OutFile;
-
-/* Start writing back what is written every few MiB, so the final fsync
- * has little left to wait for. */
-#define WRITEBACK_STEP (4u * 1024u * 1024u)
-
-static gboolean
-out_open (OutFile *o, const char *path, GError **error)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-
-  o->path = g_strdup (path);
-  o->tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  o->fd = g_mkstemp_full (o->tmp, O_WRONLY | O_CLOEXEC, 0644);
-  if (o->fd < 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create a file in %s: %s"), dir,
-                   g_strerror (saved_errno));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-out_write (OutFile *o, const guint8 *data, gsize len, GError **error)
-{
-  while (len > 0)
-    {
-      gssize n = write (o->fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved_errno = errno;
-          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize) n;
-      o->written += (guint64) n;
-    }
-  if (o->written - o->flushed >= WRITEBACK_STEP)
-    {
-      sync_file_range (o->fd, (off64_t) o->flushed, (off64_t) (o->written - o->flushed), SYNC_FILE_RANGE_WRITE);
-      o->flushed = o->written;
-    }
-  return TRUE;
-}
-
-static gboolean
-out_commit (OutFile *o, GError **error)
-{
-  g_autofree char *dir = g_path_get_dirname (o->path);
-
-  if (fsync (o->fd) != 0 || close (o->fd) != 0)
-    {
-      int saved_errno = errno;
-      o->fd = -1;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
-      return FALSE;
-    }
-  o->fd = -1;
-  if (g_rename (o->tmp, o->path) != 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot replace %s: %s"), o->path, g_strerror (saved_errno));
-      return FALSE;
-    }
-  g_clear_pointer (&o->tmp, g_free);
-  return tb_file_fsync_directory (dir, error);
-}
-
-static void
-out_clear (OutFile *o)
-{
-  if (o->fd >= 0)
-    close (o->fd);
-  if (o->tmp != NULL)
-    g_unlink (o->tmp);
-  g_free (o->tmp);
-  g_free (o->path);
-  o->fd = -1;
-  o->tmp = NULL;
-  o->path = NULL;
-  o->written = o->flushed = 0;
-}
-
 /* ---- pipeline stages: hashing and writing on their own threads ---- */
 
 typedef struct {
@@ -332,7 +235,7 @@ hash_block (Stage *stage, Block *b, GError **error)
 static gboolean
 write_block (Stage *stage, Block *b, GError **error)
 {
-  return out_write (stage->user, b->data, b->len, error);
+  return tb_output_file_write (stage->user, b->data, b->len, error);
 }
 
 /* The mastering key is decrypted (scrypt) while the image streams. */
@@ -509,7 +412,7 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   guint8 header[TB_IMAGE_HEADER_LEN];
   guint8 digest[32];
   unsigned int digest_len = 0;
-  OutFile out = { NULL, NULL, -1, 0, 0 };
+  TbOutputFile out = TB_OUTPUT_FILE_INIT;
   Stage hasher = { 0 };
   Stage writer = { 0 };
   UnlockJob unlock = { 0 };
@@ -541,7 +444,7 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM and SHA-256"));
       goto out;
     }
-  if (!out_open (&out, image_path, error) || !out_write (&out, header, sizeof header, error))
+  if (!tb_output_file_open (&out, image_path, 0644, error) || !tb_output_file_write (&out, header, sizeof header, error))
     goto out;
 
   tb_progress_set_stage (progress, _("Unlocking the mastering key"));
@@ -643,7 +546,7 @@ stop:
     goto out;
 
   tb_progress_set_stage (progress, _("Writing %s and %s"), image_path, upk_path);
-  if (tb_progress_set_error_if_cancelled (progress, error) || !out_commit (&out, error) ||
+  if (tb_progress_set_error_if_cancelled (progress, error) || !tb_output_file_commit (&out, error) ||
       !tb_file_write_atomic (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
     goto out;
   tb_progress_finish (progress);
@@ -656,7 +559,7 @@ out:
     g_thread_join (unlock_thr);
   g_clear_error (&unlock.error);
   OPENSSL_cleanse (image_key, sizeof image_key);
-  out_clear (&out);
+  tb_output_file_clear (&out);
   for (guint i = 0; i < N_BUFFERS; i++)
     {
       g_free (plain[i].data);
@@ -763,7 +666,7 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
   g_autofree guint8 *plain = NULL;
   guint8 digest[32];
   unsigned int digest_len = 0;
-  OutFile out = { NULL, NULL, -1, 0, 0 };
+  TbOutputFile out = TB_OUTPUT_FILE_INIT;
   gboolean ok = FALSE;
   int fd;
 
@@ -783,7 +686,7 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM"));
       goto out;
     }
-  if (output_path != NULL && !out_open (&out, output_path, error))
+  if (output_path != NULL && !tb_output_file_open (&out, output_path, 0600, error))
     goto out;
 
   tb_progress_set_stage (progress, _("Decrypting and authenticating %u chunks"), h.chunk_count);
@@ -811,7 +714,7 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
           goto out;
         }
       EVP_DigestUpdate (sha, plain, n);
-      if (output_path != NULL && !out_write (&out, plain, n, error))
+      if (output_path != NULL && !tb_output_file_write (&out, plain, n, error))
         goto out;
       if (index % 64 == 0)
         tb_progress_set_fraction (progress, (double) index / h.chunk_count);
@@ -825,7 +728,7 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
     }
   if (plaintext_sha256 != NULL)
     memcpy (plaintext_sha256, digest, 32);
-  if (output_path != NULL && !out_commit (&out, error))
+  if (output_path != NULL && !tb_output_file_commit (&out, error))
     goto out;
   tb_progress_finish (progress);
   ok = TRUE;
@@ -834,7 +737,7 @@ out:
   OPENSSL_cleanse (image_key, sizeof image_key);
   if (plain != NULL)
     OPENSSL_cleanse (plain, h.chunk_size);
-  out_clear (&out);
+  tb_output_file_clear (&out);
   close (fd);
   return ok;
 }

@@ -13,6 +13,7 @@
 #include "tb-hierarchy.h"
 #include "tb-key.h"
 #include "tb-master.h"
+#include "tb-mcuboot.h"
 #include "tb-secret.h"
 #include "tb-upk.h"
 #include "tb-policy.h"
