@@ -9,7 +9,8 @@
  * run in; observers connect to #TbProgress::changed and #TbProgress::log,
  * which are always emitted in the thread-default main context that was
  * current when the object was created (the GTK main loop in the GUI, the
- * CLI's main loop in trustbench-tool). Updates are coalesced: a worker may
+ * CLI's main loop in trustbench-tool), in the thread that created it.
+ * Updates are coalesced: a worker may
  * set the fraction a million times, the observer sees it at the rate its
  * main loop runs. Log lines are never coalesced or reordered.
  *
@@ -30,6 +31,7 @@ struct _TbProgress {
 
   GCancellable *cancellable;
   GMainContext *context;
+  GThread *creator;
 
   GMutex mutex;
   double fraction;
@@ -89,6 +91,7 @@ tb_progress_init (TbProgress *self)
   g_queue_init (&self->pending_logs);
   self->range_end = 1.0;
   self->context = g_main_context_ref_thread_default ();
+  self->creator = g_thread_self ();
 }
 
 /**
@@ -138,11 +141,26 @@ mark_dirty_locked (TbProgress *self)
   return TRUE;
 }
 
+/* Signals are emitted in the creating thread: directly when it is the one
+ * reporting, else from an idle source in its main context (never through
+ * g_main_context_invoke(), which would run the handlers in the reporting
+ * thread whenever the main context happens to be free). */
 static void
 schedule_dispatch (TbProgress *self)
 {
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, dispatch_cb,
-                              g_object_ref (self), g_object_unref);
+  GSource *source;
+
+  if (g_thread_self () == self->creator)
+    {
+      dispatch_cb (self);
+      return;
+    }
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, dispatch_cb, g_object_ref (self), g_object_unref);
+  g_source_set_static_name (source, "[trustbench] progress");
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 /**
