@@ -854,7 +854,10 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
           }
         else
           {
-            g_autofree char *msg = g_strdup_printf (_("wrapped for %u recipient(s), including product key “%s”"),
+            g_autofree char *msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                                 "wrapped for %u recipient, the product key “%s”",
+                                                                 "wrapped for %u recipients, including the product key “%s”",
+                                                                 tb_upk_get_n_recipients (upk)),
                                                     tb_upk_get_n_recipients (upk), key_name);
             add_check (list, "recipients", TB_CHECK_PASSED, msg);
           }
@@ -868,8 +871,10 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
     FAILED ("image", local->message);
   else
     {
-      g_autofree char *msg = g_strdup_printf (_("%u chunks of %u bytes, header bound to the UPK"), h.chunk_count,
-                                              h.chunk_size);
+      g_autofree char *msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u chunk of %u bytes, header bound to the UPK",
+                                                           "%u chunks of %u bytes, header bound to the UPK",
+                                                           h.chunk_count),
+                                              h.chunk_count, h.chunk_size);
       close (fd);
       add_check (list, "image", TB_CHECK_PASSED, msg);
     }

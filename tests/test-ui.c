@@ -16,6 +16,9 @@
 static TbApplication *app;
 static char *tmp;
 
+static AdwMessageDialog *find_dialog (void);
+static void set_field (AdwMessageDialog *dialog, const char *id, const char *text);
+
 static void
 spin_until (gboolean (*done) (TbWindow *), TbWindow *window)
 {
@@ -198,6 +201,48 @@ test_demo (void)
     title = tb_keys_page_dup_details_title (page);
     g_assert_cmpstr (title, ==, "mastering");
     g_assert_false (tb_keys_page_select (page, "key", "no-such-key"));
+  }
+
+  /* master an image from the Images page, then verify it */
+  {
+    TbImagesPage *images = tb_window_get_images_page (window);
+    g_autofree char *hex = g_build_filename (tmp, "app.hex", NULL);
+    AdwMessageDialog *dialog;
+    TbUpk *upk;
+
+    tb_test_write_file (hex, ":10800000000102030405060708090A0B0C0D0E0FF8\n"
+                             ":10801000101112131415161718191A1B1C1D1E1FE8\n"
+                             ":00000001FF\n");
+    g_assert_true (tb_window_show_page (window, "images"));
+    screenshot (GTK_WIDGET (window), "images-empty");
+    tb_images_page_open_file (images, hex);
+    spin_until (is_idle, window);
+    g_assert_nonnull (tb_images_page_get_firmware (images));
+    tb_images_page_set_version (images, "2.0.1");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.master", NULL));
+    dialog = find_dialog ();
+    g_assert_nonnull (dialog);
+    set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
+    adw_message_dialog_response (dialog, "accept");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    spin_frames (2);
+    spin_until (is_idle, window);
+    upk = tb_images_page_get_upk (images);
+    g_assert_nonnull (upk);
+    g_assert_cmpstr (tb_upk_get_version (upk), ==, "2.0.1");
+    g_assert_cmpstr (tb_upk_get_product (upk), ==, TB_DEMO_PRODUCT);
+    g_assert_cmpuint (tb_upk_get_image_size (upk), ==, 32);
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.verify", NULL));
+    dialog = find_dialog ();
+    set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
+    adw_message_dialog_response (dialog, "accept");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    spin_frames (2);
+    spin_until (is_idle, window);
+    g_assert_cmpuint (tb_images_page_count_checks (images, TB_CHECK_PASSED), ==, 6);
+    g_assert_cmpuint (tb_images_page_count_checks (images, TB_CHECK_FAILED), ==, 0);
+    screenshot (GTK_WIDGET (window), "images-mastered");
   }
 
   /* a second time the existing demo context is opened, not recreated */

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "tb-application.h"
+#include "tb-images-page.h"
 #include "tb-keys-page.h"
 
 struct _TbWindow {
@@ -29,6 +30,7 @@ struct _TbWindow {
   GtkProgressBar *progress_bar;
   GtkTextView *log_view;
   TbKeysPage *keys_page;
+  TbImagesPage *images_page;
 
   TbContext *context;
   GCancellable *operation;       /* non-NULL while long work runs */
@@ -231,6 +233,7 @@ set_context (TbWindow *self, TbContext *context)
     g_signal_handlers_disconnect_by_data (self->context, self);
   g_set_object (&self->context, context);
   tb_keys_page_set_context (self->keys_page, context);
+  tb_images_page_set_context (self->images_page, context);
   if (context != NULL)
     {
       g_signal_connect_swapped (context, "notify::name", G_CALLBACK (context_name_changed_cb), self);
@@ -259,6 +262,12 @@ TbKeysPage *
 tb_window_get_keys_page (TbWindow *self)
 {
   return self->keys_page;
+}
+
+TbImagesPage *
+tb_window_get_images_page (TbWindow *self)
+{
+  return self->images_page;
 }
 
 static void
@@ -419,8 +428,11 @@ tb_window_run_work (TbWindow *self, const char *title, TbWindowWorkFunc func, gp
   update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
 
+  /* the data lives as long as the outer task, so the caller's callback
+   * may still use it */
+  g_task_set_task_data (outer, work, (GDestroyNotify) work_data_free);
   inner = g_task_new (NULL, self->operation, work_done_cb, outer);
-  g_task_set_task_data (inner, work, (GDestroyNotify) work_data_free);
+  g_task_set_task_data (inner, work, NULL);
   g_task_run_in_thread (inner, work_thread);
 }
 
@@ -642,6 +654,7 @@ tb_window_class_init (TbWindowClass *klass)
   };
 
   g_type_ensure (TB_TYPE_KEYS_PAGE);
+  g_type_ensure (TB_TYPE_IMAGES_PAGE);
   object_class->dispose = tb_window_dispose;
   object_class->get_property = tb_window_get_property;
 
@@ -665,6 +678,7 @@ tb_window_class_init (TbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, log_view);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, keys_page);
+  gtk_widget_class_bind_template_child (widget_class, TbWindow, images_page);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, recent_row_activated_cb);

@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* The Images page: drop or choose a firmware file, pick the product and
+ * the version, master it (in the background, with the window's progress
+ * panel), then see the update protection key's fields and verify the
+ * pair. Reading, mastering and verifying all run off the main loop. */
+
+#include "config.h"
+
+#include "tb-images-page.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "tb-form-dialog.h"
+#include "tb-window.h"
+
+struct _TbImagesPage {
+  AdwBin parent_instance;
+
+  GtkScrolledWindow *scroller;
+  GtkWidget *drop_zone;
+  GtkLabel *drop_label;
+  AdwPreferencesGroup *input_group;
+  AdwActionRow *file_row;
+  AdwEntryRow *load_address_row;
+  AdwComboRow *product_row;
+  AdwEntryRow *version_row;
+  GtkSpinButton *counter_spin;
+  AdwActionRow *output_row;
+  GtkWidget *master_button;
+  GtkWidget *verify_button;
+  AdwPreferencesGroup *result_group;
+  GtkListBox *result_list;
+  AdwPreferencesGroup *checks_group;
+  GtkListBox *checks_list;
+
+  TbContext *context;
+  char *path;
+  char *output_dir;
+  TbFirmware *firmware;
+  char *image_path;
+  char *upk_path;
+  TbUpk *upk;
+  GPtrArray *checks;
+};
+
+G_DEFINE_FINAL_TYPE (TbImagesPage, tb_images_page, ADW_TYPE_BIN)
+
+static TbWindow *
+get_window (TbImagesPage *self)
+{
+  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+}
+
+static void
+show_error (TbImagesPage *self, const char *heading, const GError *error)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
+                                              error->message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+clear_list (GtkListBox *list)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
+    gtk_list_box_remove (list, child);
+}
+
+static void
+add_field (GtkListBox *list, const char *title, const char *value)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
+  gtk_widget_add_css_class (row, "property");
+  gtk_list_box_append (list, row);
+}
+
+static char *
+hex (const guint8 *data, gsize len)
+{
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+static char *
+selected_product (TbImagesPage *self)
+{
+  GObject *item = adw_combo_row_get_selected_item (self->product_row);
+
+  return item != NULL ? g_strdup (gtk_string_object_get_string (GTK_STRING_OBJECT (item))) : NULL;
+}
+
+static gboolean
+parse_address (const char *text, guint64 *out)
+{
+  char *end = NULL;
+
+  if (text == NULL || text[0] == '\0')
+    return FALSE;
+  *out = g_ascii_strtoull (text, &end, 0);
+  return end != NULL && *end == '\0';
+}
+
+static void
+update_form (TbImagesPage *self)
+{
+  g_autofree char *product = selected_product (self);
+  gboolean ready = self->firmware != NULL && product != NULL &&
+                   tb_semver_is_valid (gtk_editable_get_text (GTK_EDITABLE (self->version_row)), NULL) &&
+                   self->output_dir != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "images.master", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "images.verify", self->upk != NULL);
+}
+
+static void
+form_changed_cb (TbImagesPage *self)
+{
+  update_form (self);
+}
+
+static void
+show_firmware (TbImagesPage *self)
+{
+  g_autofree char *base = g_path_get_basename (self->path);
+  g_autofree char *size = g_format_size (tb_firmware_get_size (self->firmware));
+  g_autofree char *subtitle = NULL;
+
+  subtitle = g_strdup_printf (_("%s · %s · 0x%08" G_GINT64_MODIFIER "x, %s in %u segment(s)"), base,
+                              tb_firmware_format_to_string (tb_firmware_get_format (self->firmware)),
+                              tb_firmware_get_base_address (self->firmware), size,
+                              tb_firmware_get_n_segments (self->firmware));
+  adw_action_row_set_subtitle (self->file_row, subtitle);
+  gtk_label_set_text (self->drop_label, base);
+  gtk_widget_set_visible (GTK_WIDGET (self->input_group), TRUE);
+  gtk_widget_set_visible (self->master_button, TRUE);
+  if (self->output_dir == NULL)
+    {
+      self->output_dir = g_path_get_dirname (self->path);
+      adw_action_row_set_subtitle (self->output_row, self->output_dir);
+    }
+  if (gtk_editable_get_text (GTK_EDITABLE (self->version_row))[0] == '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->version_row), "1.0.0");
+  update_form (self);
+}
+
+/* ---- reading a file ---- */
+
+typedef struct {
+  char *path;
+  guint64 load_address;
+  TbFirmware *firmware;
+  char *ctx_path;
+  char *passphrase;
+  char *product;
+  char *version;
+  guint32 counter;
+  char *image_path;
+  char *upk_path;
+  TbUpk *upk;
+  GPtrArray *checks;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_free (job->path);
+  g_clear_object (&job->firmware);
+  g_free (job->ctx_path);
+  tb_secret_free (job->passphrase);
+  g_free (job->product);
+  g_free (job->version);
+  g_free (job->image_path);
+  g_free (job->upk_path);
+  g_clear_object (&job->upk);
+  g_clear_pointer (&job->checks, g_ptr_array_unref);
+  g_free (job);
+}
+
+static gboolean
+read_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+
+  tb_progress_set_stage (progress, _("Reading %s"), job->path);
+  job->firmware = tb_firmware_load_file (job->path, TB_FIRMWARE_FORMAT_AUTO, job->load_address, error);
+  return job->firmware != NULL;
+}
+
+static void
+read_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbImagesPage) self = user_data;
+  Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      /* a raw binary needs its load address: ask for it in the form */
+      if (g_error_matches (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT) && g_str_has_suffix (self->path, ".bin"))
+        {
+          gtk_widget_set_visible (GTK_WIDGET (self->load_address_row), TRUE);
+          gtk_widget_set_visible (GTK_WIDGET (self->input_group), TRUE);
+          adw_action_row_set_subtitle (self->file_row, error->message);
+          gtk_widget_grab_focus (GTK_WIDGET (self->load_address_row));
+          return;
+        }
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("Cannot Read the Firmware"), error);
+      return;
+    }
+  g_set_object (&self->firmware, job->firmware);
+  show_firmware (self);
+}
+
+/**
+ * tb_images_page_open_file:
+ * @path: a firmware file
+ *
+ * Reads the file in the background and fills the mastering form.
+ */
+void
+tb_images_page_open_file (TbImagesPage *self, const char *path)
+{
+  TbWindow *window = get_window (self);
+  Job *job;
+  guint64 address = TB_FIRMWARE_NO_ADDRESS;
+
+  if (window == NULL || tb_window_is_busy (window))
+    return;
+  if (g_strcmp0 (self->path, path) != 0)
+    {
+      g_clear_object (&self->firmware);
+      g_free (self->path);
+      self->path = g_strdup (path);
+      gtk_editable_set_text (GTK_EDITABLE (self->load_address_row), "");
+    }
+  parse_address (gtk_editable_get_text (GTK_EDITABLE (self->load_address_row)), &address);
+  job = g_new0 (Job, 1);
+  job->path = g_strdup (path);
+  job->load_address = address;
+  /* the window's task owns the job; the page keeps a borrowed pointer for
+   * the completion, which runs before the task frees it */
+  g_object_set_data (G_OBJECT (self), "tb-job", job);
+  tb_window_run_work (window, _("Reading the firmware"), read_work, job, (GDestroyNotify) job_free, read_done_cb,
+                      g_object_ref (self));
+}
+
+TbFirmware *
+tb_images_page_get_firmware (TbImagesPage *self)
+{
+  return self->firmware;
+}
+
+void
+tb_images_page_set_version (TbImagesPage *self, const char *version)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->version_row), version);
+}
+
+TbUpk *
+tb_images_page_get_upk (TbImagesPage *self)
+{
+  return self->upk;
+}
+
+guint
+tb_images_page_count_checks (TbImagesPage *self, TbCheckStatus status)
+{
+  guint n = 0;
+
+  for (guint i = 0; self->checks != NULL && i < self->checks->len; i++)
+    if (((TbCheck *) g_ptr_array_index (self->checks, i))->status == status)
+      n++;
+  return n;
+}
+
+static void
+choose_cb (GtkNativeDialog *chooser, int response, TbImagesPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file != NULL && (path = g_file_get_path (file)) != NULL)
+    tb_images_page_open_file (self, path);
+}
+
+static void
+choose_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Choose a Firmware File"),
+                                                               GTK_WINDOW (gtk_widget_get_root (widget)),
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Firmware (BIN, HEX, SREC, ELF)"));
+  for (const char *const *p = (const char *const[]){ "*.bin", "*.hex", "*.ihex", "*.srec", "*.s19", "*.s28", "*.s37",
+                                                     "*.mot", "*.elf", "*.axf", NULL };
+       *p != NULL; p++)
+    gtk_file_filter_add_pattern (filter, *p);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (choose_cb), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+output_cb (GtkNativeDialog *chooser, int response, TbImagesPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL)
+    return;
+  g_free (self->output_dir);
+  self->output_dir = g_file_get_path (file);
+  adw_action_row_set_subtitle (self->output_row, self->output_dir);
+  update_form (self);
+}
+
+static void
+choose_output_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Output Folder"),
+                                                               GTK_WINDOW (gtk_widget_get_root (widget)),
+                                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
+                                                               _("_Cancel"));
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (output_cb), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, TbImagesPage *self)
+{
+  GFile *file = g_value_get_object (value);
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+  if (path == NULL)
+    return FALSE;
+  tb_images_page_open_file (self, path);
+  return TRUE;
+}
+
+/* ---- mastering ---- */
+
+/* Brings the result into view: the viewport scrolls to the focused
+ * widget (GTK 4.8 has no gtk_viewport_scroll_to()), once it is laid out. */
+static gboolean
+focus_idle (gpointer data)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (data));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bring_into_view (GtkWidget *target)
+{
+  g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, 50, focus_idle, g_object_ref (target), g_object_unref);
+}
+
+static void
+show_upk (TbImagesPage *self)
+{
+  TbUpk *upk = self->upk;
+  g_autofree char *counter = g_strdup_printf ("%u", tb_upk_get_security_counter (upk));
+  g_autofree char *size = g_format_size_full (tb_upk_get_image_size (upk), G_FORMAT_SIZE_LONG_FORMAT);
+  g_autofree char *load = g_strdup_printf ("0x%08" G_GINT64_MODIFIER "x", tb_upk_get_load_address (upk));
+  g_autofree char *sha = hex (tb_upk_get_plaintext_sha256 (upk), 32);
+  g_autofree char *signer = tb_cert_dup_subject (tb_upk_get_signer_cert (upk));
+  g_autoptr(GString) recipients = g_string_new (NULL);
+
+  for (guint i = 0; i < tb_upk_get_n_recipients (upk); i++)
+    {
+      const TbUpkRecipient *r = tb_upk_get_recipient (upk, i);
+      g_string_append_printf (recipients, "%s%s “%s”", i > 0 ? ", " : "",
+                              r->kind == TB_UPK_RECIPIENT_PRODUCT ? _("product") : _("device"), r->id);
+    }
+  clear_list (self->result_list);
+  add_field (self->result_list, _("Product"), tb_upk_get_product (upk));
+  add_field (self->result_list, _("Version"), tb_upk_get_version (upk));
+  add_field (self->result_list, _("Security counter"), counter);
+  add_field (self->result_list, _("Load address"), load);
+  add_field (self->result_list, _("Size"), size);
+  add_field (self->result_list, _("Plaintext SHA-256"), sha);
+  add_field (self->result_list, _("Image key wrapped for"), recipients->str);
+  add_field (self->result_list, _("Signed by"), signer);
+  add_field (self->result_list, _("Encrypted image"), self->image_path);
+  add_field (self->result_list, _("Update protection key"), self->upk_path);
+  gtk_widget_set_visible (GTK_WIDGET (self->result_group), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->checks_group), FALSE);
+  update_form (self);
+  bring_into_view (self->verify_button);
+}
+
+static gboolean
+master_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbContext) ctx = tb_context_open (job->ctx_path, TB_CONTEXT_OPEN_READ, error);
+  TbMasterOptions options = { job->product, NULL, NULL, job->version, job->counter, 0 };
+
+  if (ctx == NULL)
+    return FALSE;
+  job->upk = tb_master_image (ctx, job->firmware, &options, job->passphrase, job->image_path, job->upk_path, progress,
+                              error);
+  return job->upk != NULL;
+}
+
+static void
+master_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbImagesPage) self = user_data;
+  Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("Mastering Failed"), error);
+      return;
+    }
+  g_set_object (&self->upk, job->upk);
+  g_free (self->image_path);
+  g_free (self->upk_path);
+  self->image_path = g_strdup (job->image_path);
+  self->upk_path = g_strdup (job->upk_path);
+  show_upk (self);
+  tb_window_add_toast (TB_WINDOW (source), _("Image mastered"));
+}
+
+static void
+master_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
+{
+  Job *job;
+  g_autofree char *base = NULL;
+  char *dot;
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL || self->firmware == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  job = g_new0 (Job, 1);
+  job->ctx_path = g_strdup (tb_context_get_path (self->context));
+  job->firmware = g_object_ref (self->firmware);
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  job->product = selected_product (self);
+  job->version = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->version_row)));
+  job->counter = (guint32) gtk_spin_button_get_value (self->counter_spin);
+  base = g_path_get_basename (self->path);
+  if ((dot = strrchr (base, '.')) != NULL && dot != base)
+    *dot = '\0';
+  job->image_path = g_strdup_printf ("%s/%s-%s.tbimg", self->output_dir, base, job->version);
+  job->upk_path = g_strdup_printf ("%s/%s-%s.tbupk", self->output_dir, base, job->version);
+  g_object_set_data (G_OBJECT (self), "tb-job", job);
+  tb_window_run_work (get_window (self), _("Mastering the image"), master_work, job, (GDestroyNotify) job_free,
+                      master_done_cb, g_object_ref (self));
+}
+
+static void
+ask_passphrase (TbImagesPage *self, const char *heading, const char *body, const char *accept, GCallback callback)
+{
+  GtkWidget *dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading, body, accept);
+
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  g_signal_connect (dialog, "response", callback, self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+master_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbImagesPage *self = TB_IMAGES_PAGE (widget);
+
+  if (self->firmware == NULL || self->context == NULL)
+    return;
+  ask_passphrase (self, _("Master the Image"), _("The mastering key signs the update protection key."), _("_Master"),
+                  G_CALLBACK (master_response_cb));
+}
+
+/* ---- verifying ---- */
+
+static gboolean
+verify_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbContext) ctx = tb_context_open (job->ctx_path, TB_CONTEXT_OPEN_READ, error);
+  g_autoptr(GError) local = NULL;
+
+  if (ctx == NULL)
+    return FALSE;
+  /* a failed check is a result to show, not an error of the operation */
+  tb_image_verify (ctx, job->upk_path, job->image_path, job->passphrase, &job->checks, progress, &local);
+  return TRUE;
+}
+
+static const char *
+check_icon (TbCheckStatus status)
+{
+  switch (status)
+    {
+    case TB_CHECK_PASSED:
+      return "emblem-ok-symbolic";
+    case TB_CHECK_FAILED:
+      return "dialog-error-symbolic";
+    case TB_CHECK_SKIPPED:
+    default:
+      return "action-unavailable-symbolic";
+    }
+}
+
+static void
+verify_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbImagesPage) self = user_data;
+  Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
+  g_autoptr(GError) error = NULL;
+  guint failed = 0;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("Verification Failed"), error);
+      return;
+    }
+  g_clear_pointer (&self->checks, g_ptr_array_unref);
+  self->checks = g_ptr_array_ref (job->checks);
+  clear_list (self->checks_list);
+  for (guint i = 0; i < self->checks->len; i++)
+    {
+      TbCheck *c = g_ptr_array_index (self->checks, i);
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *icon = gtk_image_new_from_icon_name (check_icon (c->status));
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), c->name);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), c->message);
+      gtk_widget_add_css_class (icon, c->status == TB_CHECK_PASSED ? "success"
+                                      : c->status == TB_CHECK_FAILED ? "error" : "dim-label");
+      gtk_widget_set_tooltip_text (icon, tb_check_status_to_string (c->status));
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+      gtk_list_box_append (self->checks_list, row);
+      failed += c->status == TB_CHECK_FAILED;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->checks_group), TRUE);
+  bring_into_view (GTK_WIDGET (gtk_widget_get_last_child (GTK_WIDGET (self->checks_list))));
+  tb_window_add_toast (TB_WINDOW (source), failed == 0 ? _("The image and its UPK are valid")
+                                                       : _("Verification failed"));
+}
+
+static void
+verify_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
+{
+  Job *job;
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL || self->upk_path == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  job = g_new0 (Job, 1);
+  job->ctx_path = g_strdup (tb_context_get_path (self->context));
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  job->image_path = g_strdup (self->image_path);
+  job->upk_path = g_strdup (self->upk_path);
+  g_object_set_data (G_OBJECT (self), "tb-job", job);
+  tb_window_run_work (get_window (self), _("Verifying the image"), verify_work, job, (GDestroyNotify) job_free,
+                      verify_done_cb, g_object_ref (self));
+}
+
+static void
+verify_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbImagesPage *self = TB_IMAGES_PAGE (widget);
+
+  if (self->upk == NULL)
+    return;
+  ask_passphrase (self, _("Verify the Image"),
+                  _("With the product key the image is decrypted and every chunk checked, as a device does."),
+                  _("_Verify"), G_CALLBACK (verify_response_cb));
+}
+
+/* ---- context ---- */
+
+static void
+reload_products (TbImagesPage *self)
+{
+  g_autoptr(GPtrArray) products = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) names = NULL;
+  GtkStringList *model;
+  TbContext *context = self->context;
+
+  if (context != NULL)
+    {
+      products = tb_context_get_entries (context, TB_INVENTORY_PRODUCTS);
+      for (guint i = 0; i < products->len; i++)
+        g_strv_builder_add (builder, json_object_get_string_member (g_ptr_array_index (products, i), "name"));
+    }
+  names = g_strv_builder_end (builder);
+  model = gtk_string_list_new ((const char *const *) names);
+  adw_combo_row_set_model (self->product_row, G_LIST_MODEL (model));
+  g_object_unref (model);
+  update_form (self);
+}
+
+void
+tb_images_page_set_context (TbImagesPage *self, TbContext *context)
+{
+  if (self->context == context)
+    return;
+  if (self->context != NULL)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_set_object (&self->context, context);
+  if (context != NULL)
+    g_signal_connect_swapped (context, "changed", G_CALLBACK (reload_products), self);
+  reload_products (self);
+}
+
+static void
+tb_images_page_dispose (GObject *object)
+{
+  TbImagesPage *self = TB_IMAGES_PAGE (object);
+
+  if (self->context != NULL)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_clear_object (&self->context);
+  g_clear_object (&self->firmware);
+  g_clear_object (&self->upk);
+  g_clear_pointer (&self->checks, g_ptr_array_unref);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->output_dir, g_free);
+  g_clear_pointer (&self->image_path, g_free);
+  g_clear_pointer (&self->upk_path, g_free);
+  G_OBJECT_CLASS (tb_images_page_parent_class)->dispose (object);
+}
+
+static void
+tb_images_page_class_init (TbImagesPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tb_images_page_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/trustbench/Trustbench/tb-images-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, scroller);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, drop_zone);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, drop_label);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, input_group);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, file_row);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, load_address_row);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, product_row);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, version_row);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, counter_spin);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, output_row);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, master_button);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, verify_button);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, result_group);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, result_list);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, checks_group);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, checks_list);
+  gtk_widget_class_bind_template_callback (widget_class, form_changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "images.choose", NULL, choose_action);
+  gtk_widget_class_install_action (widget_class, "images.choose-output", NULL, choose_output_action);
+  gtk_widget_class_install_action (widget_class, "images.master", NULL, master_action);
+  gtk_widget_class_install_action (widget_class, "images.verify", NULL, verify_action);
+}
+
+static void
+load_address_activate_cb (TbImagesPage *self)
+{
+  if (self->path != NULL && self->firmware == NULL)
+    tb_images_page_open_file (self, self->path);
+}
+
+static void
+tb_images_page_init (TbImagesPage *self)
+{
+  GtkDropTarget *drop;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  adw_entry_row_set_show_apply_button (self->load_address_row, TRUE);
+  g_signal_connect_swapped (self->load_address_row, "apply", G_CALLBACK (load_address_activate_cb), self);
+  update_form (self);
+}
