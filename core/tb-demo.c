@@ -10,10 +10,14 @@
 #include "tb-demo.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "tb-cert.h"
 #include "tb-error.h"
+#include "tb-file.h"
+#include "tb-firmware.h"
 #include "tb-hierarchy.h"
+#include "tb-master.h"
 #include "tb-policy.h"
 
 /**
@@ -68,6 +72,65 @@ tb_demo_create_context (const char *path, TbProgress *progress, GError **error)
   return g_steal_pointer (&ctx);
 }
 
+/* The demo application: a Cortex-M vector table (initial stack pointer,
+ * reset vector) followed by code-like bytes, 24 KiB at 0x08000000. */
+static gboolean
+write_demo_firmware (const char *path, GError **error)
+{
+  const gsize size = 24 * 1024;
+  g_autofree guint8 *image = g_malloc (size);
+  guint32 words[2] = { GUINT32_TO_LE (0x20008000), GUINT32_TO_LE (0x08000101) };
+
+  memcpy (image, words, sizeof words);
+  for (gsize i = sizeof words; i < size; i++)
+    image[i] = (guint8) ((i * 2654435761u) >> 24);
+  return tb_file_write_atomic (path, image, size, 0644, error);
+}
+
+static gboolean
+demo_master (TbContext *ctx, const char *dir, TbProgress *progress, GError **error)
+{
+  g_autofree char *fw_dir = g_build_filename (dir, "firmware", NULL);
+  g_autofree char *fw_path = g_build_filename (fw_dir, "demo-app.bin", NULL);
+  g_autofree char *image = g_build_filename (fw_dir, "demo-app-1.0.0.tbimg", NULL);
+  g_autofree char *upk_path = g_build_filename (fw_dir, "demo-app-1.0.0.tbupk", NULL);
+  g_autoptr(TbFirmware) fw = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  g_autoptr(GPtrArray) checks = NULL;
+  TbMasterOptions options = { TB_DEMO_PRODUCT, NULL, NULL, "1.0.0", 1, 0 };
+  g_autofree char *sha = NULL;
+
+  tb_progress_set_range (progress, 0.85, 0.95);
+  tb_progress_set_stage (progress, _("Mastering the demo application 1.0.0 for “%s”"), TB_DEMO_PRODUCT);
+  if (g_mkdir_with_parents (fw_dir, 0700) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create %s"), fw_dir);
+      return FALSE;
+    }
+  if (!write_demo_firmware (fw_path, error))
+    return FALSE;
+  fw = tb_firmware_load_file (fw_path, TB_FIRMWARE_FORMAT_BIN, 0x08000000, error);
+  if (fw == NULL)
+    return FALSE;
+  upk = tb_master_image (ctx, fw, &options, TB_DEMO_PASSPHRASE, image, upk_path, NULL, error);
+  if (upk == NULL)
+    return FALSE;
+  sha = tb_firmware_compute_sha256 (fw, NULL, error);
+  tb_progress_log (progress, _("  %s + %s (%" G_GUINT64_FORMAT " bytes at 0x%08" G_GINT64_MODIFIER "x, SHA-256 %s)"),
+                   image, upk_path, tb_upk_get_image_size (upk), tb_upk_get_load_address (upk), sha);
+
+  tb_progress_set_range (progress, 0.95, 1.0);
+  tb_progress_set_stage (progress, _("Verifying the mastered image as a device would"));
+  if (!tb_image_verify (ctx, upk_path, image, TB_DEMO_PASSPHRASE, &checks, NULL, error))
+    return FALSE;
+  for (guint i = 0; i < checks->len; i++)
+    {
+      TbCheck *c = g_ptr_array_index (checks, i);
+      tb_progress_log (progress, "  %-10s %s", c->name, c->message);
+    }
+  return TRUE;
+}
+
 /**
  * tb_demo_run:
  * @path: a new or empty directory for the demo context
@@ -117,7 +180,7 @@ tb_demo_run (const char *path, TbProgress *progress, GError **error)
       }
   }
 
-  tb_progress_set_range (progress, 0.8, 1.0);
+  tb_progress_set_range (progress, 0.8, 0.85);
   tb_progress_set_stage (progress, _("Checking the context against the policy"));
   findings = tb_policy_check_context (reopened);
   for (guint i = 0; i < findings->len; i++)
@@ -125,6 +188,9 @@ tb_demo_run (const char *path, TbProgress *progress, GError **error)
       TbPolicyFinding *f = g_ptr_array_index (findings, i);
       tb_progress_log (progress, "  %s: %s", tb_severity_to_string (f->severity), f->message);
     }
+
+  if (!demo_master (reopened, path, progress, error))
+    return FALSE;
   tb_progress_finish (progress);
   return TRUE;
 }

@@ -319,6 +319,8 @@ test_demo (void)
   /* the steps went to stderr, one line each */
   g_assert_nonnull (strstr (demo.err, "Creating the security context"));
   g_assert_nonnull (strstr (demo.err, "Checking the context"));
+  g_assert_nonnull (strstr (demo.err, "Mastering the demo application"));
+  g_assert_nonnull (strstr (demo.err, "every chunk authenticates"));
 
   RUN (&again, "demo", dir);
   g_assert_cmpint (again.status, ==, 1);
