@@ -88,6 +88,11 @@ int tb_cli_cmd_image_info (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_image_verify (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_image_export_mcuboot (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_device_create (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_probe_list (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_probe_read (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_probe_write (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_probe_reset (TbCli *cli, int argc, char **argv);
 
 void tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries);
 

@@ -36,6 +36,19 @@ static const TbCliCommand image_commands[] = {
   { NULL },
 };
 
+static const TbCliCommand device_commands[] = {
+  { "create", N_("Make a new virtual board"), tb_cli_cmd_device_create, NULL },
+  { NULL },
+};
+
+static const TbCliCommand probe_commands[] = {
+  { "list", N_("List the probes found"), tb_cli_cmd_probe_list, NULL },
+  { "read", N_("Read target memory"), tb_cli_cmd_probe_read, NULL },
+  { "write", N_("Write target memory"), tb_cli_cmd_probe_write, NULL },
+  { "reset", N_("Reset the target"), tb_cli_cmd_probe_reset, NULL },
+  { NULL },
+};
+
 static const TbCliCommand commands[] = {
   { "init", N_("Create a security context"), tb_cli_cmd_init, NULL },
   { "show", N_("Show the context summary and policy warnings"), tb_cli_cmd_show, NULL },
@@ -43,6 +56,8 @@ static const TbCliCommand commands[] = {
   { "cert", N_("Certificates: list, show, export, issue, verify"), NULL, cert_commands },
   { "master", N_("Master a firmware image into an encrypted image and its UPK"), tb_cli_cmd_master, NULL },
   { "image", N_("Mastered images: info, verify, decrypt, export-mcuboot"), NULL, image_commands },
+  { "device", N_("Devices: create (a virtual board)"), NULL, device_commands },
+  { "probe", N_("Probes: list, read, write, reset"), NULL, probe_commands },
   { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
   { NULL },
 };

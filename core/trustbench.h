@@ -16,5 +16,8 @@
 #include "tb-mcuboot.h"
 #include "tb-secret.h"
 #include "tb-upk.h"
+#include "tb-virtual-board.h"
+#include "tb-virtual-probe.h"
 #include "tb-policy.h"
+#include "tb-probe.h"
 #include "tb-progress.h"

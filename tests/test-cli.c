@@ -576,6 +576,55 @@ test_master (void)
   tb_test_rm_rf (tmp);
 }
 
+static void
+test_device_probe (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *board = g_build_filename (tmp, "b1", NULL);
+  g_autofree char *in = g_build_filename (tmp, "in.bin", NULL);
+  g_autofree char *out = g_build_filename (tmp, "out.bin", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+  g_auto(Run) create = { 0 };
+  g_auto(Run) list = { 0 };
+  g_auto(Run) wr = { 0 };
+  g_auto(Run) rd = { 0 };
+  g_auto(Run) bad = { 0 };
+  g_autoptr(JsonObject) c = NULL;
+  g_autoptr(JsonObject) l = NULL;
+  g_autofree char *back = NULL;
+  gsize len = 0;
+
+  RUN (&create, "--json", "device", "create", board, "--uid", "cafe0001", "--flash-size", "262144");
+  g_assert_cmpint (create.status, ==, 0);
+  c = parse_json_object (create.out);
+  g_assert_cmpstr (json_object_get_string_member (c, "uid"), ==, "cafe0001");
+  g_assert_cmpstr (json_object_get_string_member (c, "lifecycle"), ==, "blank");
+  g_assert_cmpstr (json_object_get_string_member (c, "device_type"), ==, "tb-vmcu-m4");
+
+  {
+    g_autofree char *env = g_strconcat ("TRUSTBENCH_BOARDS=", tmp, NULL);
+    run_tool_full (&list, NULL, (const char *const[]){ env, NULL },
+                   (const char *const[]){ "--json", "probe", "list", NULL });
+  }
+  g_assert_cmpint (list.status, ==, 0);
+  l = parse_json_object (list.out);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (l, "probes")), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (
+                     json_object_get_array_member (l, "probes"), 0), "uri"), ==, uri);
+
+  tb_test_write_file (in, "hello board");
+  RUN (&wr, "probe", "write", "--probe", uri, "0x08000100", in);
+  g_assert_cmpint (wr.status, ==, 0);
+  RUN (&rd, "probe", "read", "--probe", uri, "0x08000100", "11", "-o", out);
+  g_assert_cmpint (rd.status, ==, 0);
+  back = tb_test_read_file (out, &len);
+  g_assert_cmpstr (back, ==, "hello board");
+
+  RUN (&bad, "probe", "read", "--probe", "usb:1", "0", "4", "-o", out);
+  g_assert_cmpint (bad.status, ==, 2);
+  tb_test_rm_rf (tmp);
+}
+
 /* Ctrl-C cancels long work: exit 130, and init removes what it created. */
 static void
 test_cancel (void)
@@ -619,5 +668,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);
   g_test_add_func ("/tb/cli/cancel", test_cancel);
   g_test_add_func ("/tb/cli/master", test_master);
+  g_test_add_func ("/tb/cli/device-probe", test_device_probe);
   return g_test_run ();
 }

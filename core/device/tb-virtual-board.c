@@ -1,0 +1,707 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/**
+ * TbVirtualBoard:
+ *
+ * A virtual microcontroller that behaves like a lab board: flash with
+ * page-erase / program semantics (erased 0xFF; programming only clears
+ * bits), RAM holding the SBM mailbox, an OTP/key store, a unique ID, a
+ * device type and a lifecycle (blank → SBM installed → provisioned →
+ * locked). It is born with a P-256 device key pair generated inside; the
+ * private key stays in the board's OTP and is used only by code running
+ * "on" the board (the SBM). A locked board limits debug access to the
+ * mailbox.
+ *
+ * State lives in a board directory: `board.json` (identity, lifecycle,
+ * OTP) written atomically, and `flash.bin` (the raw flash) updated in
+ * place at every flash operation, like real flash. docs/board.md
+ * documents both. Fault injection: power is lost after the N-th flash
+ * operation from the moment it is armed; the board then refuses
+ * everything until it is power-cycled, keeping the flash as it was.
+ */
+
+#include "config.h"
+
+#include "tb-virtual-board.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tb-error.h"
+#include "tb-context.h"
+#include "tb-file.h"
+#include "tb-secret.h"
+
+#define BOARD_FILE "board.json"
+#define FLASH_FILE "flash.bin"
+#define MAX_FLASH_SIZE (64u * 1024u * 1024u)
+
+struct _TbVirtualBoard {
+  GObject parent_instance;
+
+  char *path;
+  char *json_path;
+  JsonObject *root;
+  guint8 *flash;
+  guint32 flash_size;
+  guint32 page_size;
+  int flash_fd;
+  guint8 *ram;                /* TB_BOARD_RAM_SIZE bytes, not persisted */
+  guint64 flash_ops;
+  gint64 power_loss_after;    /* ops left before power is lost; -1 = never */
+  gboolean powered;
+};
+
+G_DEFINE_FINAL_TYPE (TbVirtualBoard, tb_virtual_board, G_TYPE_OBJECT)
+
+static const char *const lifecycle_names[] = { "blank", "sbm-installed", "provisioned", "locked" };
+
+const char *
+tb_lifecycle_to_string (TbLifecycle lifecycle)
+{
+  g_return_val_if_fail (lifecycle <= TB_LIFECYCLE_LOCKED, NULL);
+  return lifecycle_names[lifecycle];
+}
+
+static void
+tb_virtual_board_finalize (GObject *object)
+{
+  TbVirtualBoard *self = TB_VIRTUAL_BOARD (object);
+
+  if (self->flash_fd >= 0)
+    close (self->flash_fd);
+  g_free (self->flash);
+  g_free (self->ram);
+  g_clear_pointer (&self->root, json_object_unref);
+  g_free (self->json_path);
+  g_free (self->path);
+  G_OBJECT_CLASS (tb_virtual_board_parent_class)->finalize (object);
+}
+
+static void
+tb_virtual_board_class_init (TbVirtualBoardClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tb_virtual_board_finalize;
+}
+
+static void
+tb_virtual_board_init (TbVirtualBoard *self)
+{
+  self->flash_fd = -1;
+  self->ram = g_malloc0 (TB_BOARD_RAM_SIZE);
+  self->power_loss_after = -1;
+  self->powered = TRUE;
+}
+
+static char *
+hex_encode (const guint8 *data, gsize len)
+{
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+uid_is_valid (const char *uid)
+{
+  gsize len = uid != NULL ? strlen (uid) : 0;
+
+  if (len < 2 || len > 64 || len % 2 != 0)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isxdigit (uid[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* The device key is born inside the board: a P-256 pair whose private
+ * scalar goes into the OTP and never out through the debug port. */
+static gboolean
+generate_device_key (JsonObject *otp, GError **error)
+{
+  EVP_PKEY *pkey = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  BIGNUM *priv = NULL;
+  guint8 scalar[32];
+  guint8 point[65];
+  size_t point_len = 0;
+  g_autofree char *priv_hex = NULL;
+  g_autofree char *pub_hex = NULL;
+  gboolean ok;
+
+  ok = pkey != NULL && EVP_PKEY_get_bn_param (pkey, OSSL_PKEY_PARAM_PRIV_KEY, &priv) &&
+       BN_bn2binpad (priv, scalar, sizeof scalar) == sizeof scalar &&
+       EVP_PKEY_get_octet_string_param (pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof point, &point_len) &&
+       point_len == sizeof point;
+  BN_clear_free (priv);
+  EVP_PKEY_free (pkey);
+  if (!ok)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board cannot generate its device key"));
+      return FALSE;
+    }
+  priv_hex = hex_encode (scalar, sizeof scalar);
+  pub_hex = hex_encode (point, sizeof point);
+  OPENSSL_cleanse (scalar, sizeof scalar);
+  json_object_set_string_member (otp, "device_private_key", priv_hex);
+  json_object_set_string_member (otp, "device_public_key", pub_hex);
+  tb_secret_wipe (priv_hex, strlen (priv_hex));
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_save:
+ *
+ * Writes board.json atomically (the flash is written at each operation).
+ */
+gboolean
+tb_virtual_board_save (TbVirtualBoard *self, GError **error)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  json_node_set_object (node, self->root);
+  json_generator_set_root (gen, node);
+  json_generator_set_pretty (gen, TRUE);
+  data = json_generator_to_data (gen, &len);
+  return tb_file_write_atomic (self->json_path, data, len, 0600, error);
+}
+
+/**
+ * tb_virtual_board_create:
+ * @path: a new or empty directory
+ * @device_type: (nullable): default %TB_BOARD_DEFAULT_DEVICE_TYPE
+ * @flash_size: bytes, a multiple of @page_size (0: 1 MiB)
+ * @page_size: erase page (0: 4 KiB), a power of two
+ * @uid_hex: (nullable): the unique ID, else 16 random bytes
+ *
+ * Makes a blank board, born with its UID and device key.
+ */
+TbVirtualBoard *
+tb_virtual_board_create (const char *path, const char *device_type, guint32 flash_size, guint32 page_size,
+                         const char *uid_hex, GError **error)
+{
+  g_autoptr(TbVirtualBoard) self = g_object_new (TB_TYPE_VIRTUAL_BOARD, NULL);
+  g_autoptr(JsonObject) flash = json_object_new ();
+  g_autoptr(JsonObject) otp = json_object_new ();
+  g_autofree char *flash_path = NULL;
+  g_autofree char *uid = NULL;
+  g_autoptr(GDir) dir = NULL;
+
+  if (flash_size == 0)
+    flash_size = TB_BOARD_DEFAULT_FLASH_SIZE;
+  if (page_size == 0)
+    page_size = TB_BOARD_DEFAULT_PAGE_SIZE;
+  if (device_type == NULL)
+    device_type = TB_BOARD_DEFAULT_DEVICE_TYPE;
+  if (page_size < 256 || page_size > 128 * 1024 || (page_size & (page_size - 1)) != 0 ||
+      flash_size < 16 * page_size || flash_size > MAX_FLASH_SIZE || flash_size % page_size != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("A flash of %u bytes in pages of %u bytes is not possible: pages are a power of two from 256 "
+                     "bytes to 128 KiB, the flash 16 pages to 64 MiB, a whole number of pages"),
+                   flash_size, page_size);
+      return NULL;
+    }
+  if (!tb_name_is_valid (device_type, error))
+    return NULL;
+  if (uid_hex != NULL && !uid_is_valid (uid_hex))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("Invalid UID “%s”: expected 2 to 64 hex digits, an even number of them"), uid_hex);
+      return NULL;
+    }
+  if (g_mkdir_with_parents (path, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  if (dir != NULL && g_dir_read_name (dir) != NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("%s is not empty; a new board needs a new or empty directory"),
+                   path);
+      return NULL;
+    }
+  if (uid_hex != NULL)
+    uid = g_ascii_strdown (uid_hex, -1);
+  else
+    {
+      guint8 raw[16];
+      RAND_bytes (raw, sizeof raw);
+      uid = hex_encode (raw, sizeof raw);
+    }
+
+  self->path = g_canonicalize_filename (path, NULL);
+  self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
+  self->flash_size = flash_size;
+  self->page_size = page_size;
+  self->root = json_object_new ();
+  json_object_set_int_member (self->root, "schema_version", TB_BOARD_SCHEMA_VERSION);
+  json_object_set_string_member (self->root, "uid", uid);
+  json_object_set_string_member (self->root, "device_type", device_type);
+  json_object_set_string_member (self->root, "lifecycle", lifecycle_names[TB_LIFECYCLE_BLANK]);
+  json_object_set_int_member (flash, "base", TB_BOARD_FLASH_BASE);
+  json_object_set_int_member (flash, "size", flash_size);
+  json_object_set_int_member (flash, "page_size", page_size);
+  json_object_set_string_member (flash, "file", FLASH_FILE);
+  json_object_set_object_member (self->root, "flash", g_steal_pointer (&flash));
+  if (!generate_device_key (otp, error))
+    return NULL;
+  json_object_set_object_member (self->root, "otp", g_steal_pointer (&otp));
+
+  self->flash = g_malloc (flash_size);
+  memset (self->flash, 0xff, flash_size);
+  flash_path = g_build_filename (self->path, FLASH_FILE, NULL);
+  if (!tb_file_write_atomic (flash_path, self->flash, flash_size, 0600, error) || !tb_virtual_board_save (self, error))
+    return NULL;
+  self->flash_fd = open (flash_path, O_RDWR | O_CLOEXEC);
+  if (self->flash_fd < 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot open %s"), flash_path);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+static gboolean
+fail_board (GError **error, const char *file, const char *message)
+{
+  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, "%s: %s", file, message);
+  return FALSE;
+}
+
+/**
+ * tb_virtual_board_open:
+ * @path: a board directory
+ *
+ * Loads a board, checking board.json and that flash.bin has the flash's size.
+ */
+TbVirtualBoard *
+tb_virtual_board_open (const char *path, GError **error)
+{
+  g_autoptr(TbVirtualBoard) self = g_object_new (TB_TYPE_VIRTUAL_BOARD, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *data = NULL;
+  g_autofree char *flash_path = NULL;
+  g_autoptr(GError) local = NULL;
+  gsize len = 0;
+  JsonNode *root;
+  JsonObject *flash, *otp;
+  const char *lifecycle;
+  gboolean known = FALSE;
+
+  self->path = g_canonicalize_filename (path, NULL);
+  self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
+  if (!tb_file_read_bounded (self->json_path, 1024 * 1024, &data, &len, &local))
+    {
+      if (g_error_matches (local, TB_ERROR, TB_ERROR_NOT_FOUND))
+        g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("%s is not a virtual board: %s does not exist"),
+                     self->path, BOARD_FILE);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, "%s: %s", self->json_path, local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return fail_board (error, self->json_path, _("the top level must be an object")), NULL;
+  self->root = json_object_ref (json_node_get_object (root));
+  if (json_object_get_int_member_with_default (self->root, "schema_version", 0) != TB_BOARD_SCHEMA_VERSION)
+    return fail_board (error, self->json_path, _("unknown schema_version")), NULL;
+  if (!uid_is_valid (json_object_get_string_member_with_default (self->root, "uid", NULL)))
+    return fail_board (error, self->json_path, _("“uid” is missing or not hex")), NULL;
+  if (!tb_name_is_valid (json_object_get_string_member_with_default (self->root, "device_type", NULL), NULL))
+    return fail_board (error, self->json_path, _("“device_type” is missing or invalid")), NULL;
+  lifecycle = json_object_get_string_member_with_default (self->root, "lifecycle", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (lifecycle_names); i++)
+    known |= g_strcmp0 (lifecycle, lifecycle_names[i]) == 0;
+  if (!known)
+    return fail_board (error, self->json_path, _("“lifecycle” is not blank, sbm-installed, provisioned or locked")),
+           NULL;
+  flash = json_object_get_object_member (self->root, "flash");
+  otp = json_object_get_object_member (self->root, "otp");
+  if (flash == NULL || otp == NULL)
+    return fail_board (error, self->json_path, _("“flash” or “otp” is missing")), NULL;
+  self->flash_size = (guint32) json_object_get_int_member_with_default (flash, "size", 0);
+  self->page_size = (guint32) json_object_get_int_member_with_default (flash, "page_size", 0);
+  if (self->page_size < 256 || (self->page_size & (self->page_size - 1)) != 0 || self->flash_size == 0 ||
+      self->flash_size > MAX_FLASH_SIZE || self->flash_size % self->page_size != 0)
+    return fail_board (error, self->json_path, _("the flash geometry is not valid")), NULL;
+  if (json_object_get_string_member_with_default (otp, "device_public_key", NULL) == NULL ||
+      json_object_get_string_member_with_default (otp, "device_private_key", NULL) == NULL)
+    return fail_board (error, self->json_path, _("the device key is missing from the OTP")), NULL;
+
+  flash_path = g_build_filename (self->path, FLASH_FILE, NULL);
+  self->flash_fd = open (flash_path, O_RDWR | O_CLOEXEC);
+  if (self->flash_fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("Cannot open %s: %s"), flash_path,
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+  self->flash = g_malloc (self->flash_size);
+  {
+    gssize n = pread (self->flash_fd, self->flash, self->flash_size, 0);
+    guint8 extra;
+    if (n != (gssize) self->flash_size || pread (self->flash_fd, &extra, 1, self->flash_size) != 0)
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: the flash image must have exactly %u bytes"),
+                     flash_path, self->flash_size);
+        return NULL;
+      }
+  }
+  return g_steal_pointer (&self);
+}
+
+const char *
+tb_virtual_board_get_path (TbVirtualBoard *self)
+{
+  return self->path;
+}
+
+const char *
+tb_virtual_board_get_uid (TbVirtualBoard *self)
+{
+  return json_object_get_string_member (self->root, "uid");
+}
+
+const char *
+tb_virtual_board_get_device_type (TbVirtualBoard *self)
+{
+  return json_object_get_string_member (self->root, "device_type");
+}
+
+TbLifecycle
+tb_virtual_board_get_lifecycle (TbVirtualBoard *self)
+{
+  const char *name = json_object_get_string_member (self->root, "lifecycle");
+
+  for (guint i = 0; i < G_N_ELEMENTS (lifecycle_names); i++)
+    if (g_strcmp0 (name, lifecycle_names[i]) == 0)
+      return (TbLifecycle) i;
+  return TB_LIFECYCLE_BLANK;
+}
+
+/**
+ * tb_virtual_board_set_lifecycle:
+ *
+ * Moves the lifecycle forward (it never goes back) and saves board.json.
+ */
+gboolean
+tb_virtual_board_set_lifecycle (TbVirtualBoard *self, TbLifecycle lifecycle, GError **error)
+{
+  TbLifecycle current = tb_virtual_board_get_lifecycle (self);
+
+  if (lifecycle < current)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The board's lifecycle cannot go back from %s to %s"),
+                   lifecycle_names[current], lifecycle_names[lifecycle]);
+      return FALSE;
+    }
+  json_object_set_string_member (self->root, "lifecycle", lifecycle_names[lifecycle]);
+  return tb_virtual_board_save (self, error);
+}
+
+guint32
+tb_virtual_board_get_flash_size (TbVirtualBoard *self)
+{
+  return self->flash_size;
+}
+
+guint32
+tb_virtual_board_get_page_size (TbVirtualBoard *self)
+{
+  return self->page_size;
+}
+
+const char *
+tb_virtual_board_get_public_key (TbVirtualBoard *self)
+{
+  return json_object_get_string_member (tb_virtual_board_get_otp (self), "device_public_key");
+}
+
+/**
+ * tb_virtual_board_get_otp:
+ *
+ * Returns: (transfer none): the OTP/key store; board-internal (the SBM)
+ */
+JsonObject *
+tb_virtual_board_get_otp (TbVirtualBoard *self)
+{
+  return json_object_get_object_member (self->root, "otp");
+}
+
+/* ---- flash ---- */
+
+static gboolean
+check_range (TbVirtualBoard *self, guint32 offset, gsize len, GError **error)
+{
+  if (offset > self->flash_size || len > self->flash_size - offset)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("Flash access at offset 0x%x, %" G_GSIZE_FORMAT " bytes, is outside the %u-byte flash"), offset,
+                   len, self->flash_size);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Counts a flash operation; refuses it once power is lost. */
+static gboolean
+begin_flash_op (TbVirtualBoard *self, GError **error)
+{
+  if (self->powered && self->power_loss_after == 0)
+    self->powered = FALSE;
+  if (!self->powered)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board lost power"));
+      return FALSE;
+    }
+  if (self->power_loss_after > 0)
+    self->power_loss_after--;
+  self->flash_ops++;
+  return TRUE;
+}
+
+static gboolean
+persist (TbVirtualBoard *self, guint32 offset, gsize len, GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gssize n = pwrite (self->flash_fd, self->flash + offset + done, len - done, (off_t) (offset + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write the board's flash: %s"),
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  return TRUE;
+}
+
+gboolean
+tb_virtual_board_flash_read (TbVirtualBoard *self, guint32 offset, guint8 *buf, gsize len, GError **error)
+{
+  if (!check_range (self, offset, len, error))
+    return FALSE;
+  if (!self->powered)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board lost power"));
+      return FALSE;
+    }
+  memcpy (buf, self->flash + offset, len);
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_flash_erase_page:
+ * @offset: any offset inside the page
+ *
+ * Sets a whole page to 0xFF. One flash operation.
+ */
+gboolean
+tb_virtual_board_flash_erase_page (TbVirtualBoard *self, guint32 offset, GError **error)
+{
+  guint32 page = offset - offset % self->page_size;
+
+  if (!check_range (self, offset, 1, error) || !begin_flash_op (self, error))
+    return FALSE;
+  memset (self->flash + page, 0xff, self->page_size);
+  return persist (self, page, self->page_size, error);
+}
+
+/**
+ * tb_virtual_board_flash_program:
+ *
+ * Programs bytes, which can only clear bits: a byte whose programming
+ * would set a bit that is 0 is refused (erase the page first). One flash
+ * operation; it may not cross a page boundary.
+ */
+gboolean
+tb_virtual_board_flash_program (TbVirtualBoard *self, guint32 offset, const guint8 *data, gsize len, GError **error)
+{
+  if (!check_range (self, offset, len, error))
+    return FALSE;
+  if (len == 0)
+    return TRUE;
+  if (offset / self->page_size != (offset + len - 1) / self->page_size)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("A flash program operation at 0x%x of %" G_GSIZE_FORMAT " bytes crosses a page boundary"), offset,
+                   len);
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    if ((data[i] & ~self->flash[offset + i]) != 0)
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                     _("Flash at 0x%" G_GSIZE_FORMAT " is not erased: programming only clears bits (erase the page "
+                       "first)"), (gsize) offset + i);
+        return FALSE;
+      }
+  if (!begin_flash_op (self, error))
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    self->flash[offset + i] &= data[i];
+  return persist (self, offset, len, error);
+}
+
+guint64
+tb_virtual_board_get_flash_ops (TbVirtualBoard *self)
+{
+  return self->flash_ops;
+}
+
+/**
+ * tb_virtual_board_set_power_loss_after:
+ * @n_ops: power is lost after this many more flash operations; -1 never
+ */
+void
+tb_virtual_board_set_power_loss_after (TbVirtualBoard *self, gint64 n_ops)
+{
+  self->power_loss_after = n_ops;
+}
+
+gboolean
+tb_virtual_board_is_powered (TbVirtualBoard *self)
+{
+  return self->powered;
+}
+
+/**
+ * tb_virtual_board_power_cycle:
+ *
+ * Power comes back: RAM is cleared, the flash keeps what was written.
+ */
+void
+tb_virtual_board_power_cycle (TbVirtualBoard *self)
+{
+  self->powered = TRUE;
+  self->power_loss_after = -1;
+  memset (self->ram, 0, TB_BOARD_RAM_SIZE);
+}
+
+/* ---- debug access ---- */
+
+static gboolean
+in_range (guint32 address, gsize len, guint32 base, guint32 size)
+{
+  return address >= base && len <= size && address - base <= size - len;
+}
+
+static gboolean
+debug_check (TbVirtualBoard *self, guint32 address, gsize len, gboolean write, GError **error)
+{
+  gboolean mailbox = in_range (address, len, TB_BOARD_RAM_BASE, TB_BOARD_MAILBOX_SIZE);
+
+  if (!self->powered)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board does not answer: it lost power"));
+      return FALSE;
+    }
+  if (tb_virtual_board_get_lifecycle (self) == TB_LIFECYCLE_LOCKED && !mailbox)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The board is locked: debug access is limited to the SBM mailbox (0x%08x, %u bytes); %s at "
+                     "0x%08x refused"),
+                   TB_BOARD_RAM_BASE, TB_BOARD_MAILBOX_SIZE, write ? _("writing") : _("reading"), address);
+      return FALSE;
+    }
+  if (!in_range (address, len, TB_BOARD_RAM_BASE, TB_BOARD_RAM_SIZE) &&
+      !in_range (address, len, TB_BOARD_FLASH_BASE, self->flash_size))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("Nothing is mapped at 0x%08x (%" G_GSIZE_FORMAT " bytes): flash is at 0x%08x (%u bytes), RAM at "
+                     "0x%08x (%u bytes)"),
+                   address, len, TB_BOARD_FLASH_BASE, self->flash_size, TB_BOARD_RAM_BASE, TB_BOARD_RAM_SIZE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_debug_read:
+ *
+ * What a debug probe reads: RAM and flash, only the mailbox when locked.
+ */
+gboolean
+tb_virtual_board_debug_read (TbVirtualBoard *self, guint32 address, guint8 *buf, gsize len, GError **error)
+{
+  if (!debug_check (self, address, len, FALSE, error))
+    return FALSE;
+  if (address >= TB_BOARD_RAM_BASE && address < TB_BOARD_RAM_BASE + TB_BOARD_RAM_SIZE)
+    memcpy (buf, self->ram + (address - TB_BOARD_RAM_BASE), len);
+  else
+    memcpy (buf, self->flash + (address - TB_BOARD_FLASH_BASE), len);
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_debug_write:
+ *
+ * What a debug probe writes: RAM directly; flash through the debugger's
+ * flash algorithm (erase the touched pages, program), refused when locked.
+ */
+gboolean
+tb_virtual_board_debug_write (TbVirtualBoard *self, guint32 address, const guint8 *data, gsize len, GError **error)
+{
+  guint32 offset;
+
+  if (!debug_check (self, address, len, TRUE, error))
+    return FALSE;
+  if (address >= TB_BOARD_RAM_BASE && address < TB_BOARD_RAM_BASE + TB_BOARD_RAM_SIZE)
+    {
+      memcpy (self->ram + (address - TB_BOARD_RAM_BASE), data, len);
+      return TRUE;
+    }
+  offset = address - TB_BOARD_FLASH_BASE;
+  /* read-modify-write of every touched page */
+  for (guint32 page = offset - offset % self->page_size; page < offset + len; page += self->page_size)
+    {
+      g_autofree guint8 *copy = g_memdup2 (self->flash + page, self->page_size);
+      guint32 lo = MAX (page, offset);
+      guint32 hi = MIN (page + self->page_size, offset + (guint32) len);
+
+      memcpy (copy + (lo - page), data + (lo - offset), hi - lo);
+      if (!tb_virtual_board_flash_erase_page (self, page, error) ||
+          !tb_virtual_board_flash_program (self, page, copy, self->page_size, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_get_ram: (skip)
+ *
+ * Returns: the board's RAM (%TB_BOARD_RAM_SIZE bytes), for code running
+ *   on the board
+ */
+guint8 *
+tb_virtual_board_get_ram (TbVirtualBoard *self)
+{
+  return self->ram;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* The probe backend for virtual boards: memory access goes through the
+ * board's debug port, with its lock rules. */
+
+#include "config.h"
+
+#include "tb-virtual-probe.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "tb-error.h"
+
+struct _TbVirtualProbe {
+  TbProbe parent_instance;
+
+  TbVirtualBoard *board;
+};
+
+G_DEFINE_FINAL_TYPE (TbVirtualProbe, tb_virtual_probe, TB_TYPE_PROBE)
+
+static gboolean
+virtual_read (TbProbe *probe, guint32 address, guint8 *buf, gsize len, GError **error)
+{
+  return tb_virtual_board_debug_read (TB_VIRTUAL_PROBE (probe)->board, address, buf, len, error);
+}
+
+static gboolean
+virtual_write (TbProbe *probe, guint32 address, const guint8 *data, gsize len, GError **error)
+{
+  return tb_virtual_board_debug_write (TB_VIRTUAL_PROBE (probe)->board, address, data, len, error);
+}
+
+static gboolean
+virtual_reset (TbProbe *probe, gboolean halt, GError **error)
+{
+  tb_virtual_board_power_cycle (TB_VIRTUAL_PROBE (probe)->board);
+  return TRUE;
+}
+
+static void
+tb_virtual_probe_finalize (GObject *object)
+{
+  g_clear_object (&TB_VIRTUAL_PROBE (object)->board);
+  G_OBJECT_CLASS (tb_virtual_probe_parent_class)->finalize (object);
+}
+
+static void
+tb_virtual_probe_class_init (TbVirtualProbeClass *klass)
+{
+  TbProbeClass *probe_class = TB_PROBE_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = tb_virtual_probe_finalize;
+  probe_class->read_memory = virtual_read;
+  probe_class->write_memory = virtual_write;
+  probe_class->reset = virtual_reset;
+}
+
+static void
+tb_virtual_probe_init (TbVirtualProbe *self)
+{
+}
+
+/**
+ * tb_virtual_probe_open:
+ * @board_path: a virtual board directory
+ */
+TbProbe *
+tb_virtual_probe_open (const char *board_path, GError **error)
+{
+  g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (board_path, error);
+  g_autofree char *uri = NULL;
+  g_autofree char *description = NULL;
+  TbVirtualProbe *self;
+
+  if (board == NULL)
+    return NULL;
+  uri = g_strconcat ("virtual:", tb_virtual_board_get_path (board), NULL);
+  description = g_strdup_printf (_("Virtual board %s (%s, %s)"), tb_virtual_board_get_uid (board),
+                                 tb_virtual_board_get_device_type (board),
+                                 tb_lifecycle_to_string (tb_virtual_board_get_lifecycle (board)));
+  self = g_object_new (TB_TYPE_VIRTUAL_PROBE, "uri", uri, "kind", "virtual", "serial",
+                       tb_virtual_board_get_uid (board), "description", description, NULL);
+  self->board = g_steal_pointer (&board);
+  return TB_PROBE (self);
+}
+
+/**
+ * tb_virtual_probe_get_board:
+ *
+ * Returns: (transfer none): the board behind the probe
+ */
+TbVirtualBoard *
+tb_virtual_probe_get_board (TbVirtualProbe *self)
+{
+  return self->board;
+}
