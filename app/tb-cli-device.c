@@ -242,3 +242,286 @@ tb_cli_cmd_probe_reset (TbCli *cli, int argc, char **argv)
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
+
+/* ---- device info / reset, provision, program ---- */
+
+static void
+add_app (JsonBuilder *b, const TbAttestation *att)
+{
+  json_builder_set_member_name (b, "app");
+  if (att->boot != 0 || att->app_version == NULL || att->app_version[0] == '\0')
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_object (b);
+  add_string (b, "name", "application");
+  add_string (b, "version", att->app_version);
+  json_builder_set_member_name (b, "security_counter");
+  json_builder_add_int_value (b, att->app_counter);
+  json_builder_end_object (b);
+}
+
+static const char *
+boot_reason (guint boot)
+{
+  switch (boot)
+    {
+    case 0: return _("the application's digest matches the signature table");
+    case 1: return _("no application is installed");
+    default: return _("the application was modified: its digest does not match the signature table");
+    }
+}
+
+int
+tb_cli_cmd_device_info (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(TbTarget) target = NULL;
+  g_autoptr(TbAttestation) att = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *pub = NULL;
+  const GOptionEntry entries[] = {
+    { "probe", 0, 0, G_OPTION_ARG_STRING, &uri, N_("Probe URI"), N_("URI") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("Identify the device and check its attestation (signed by its own key)."), entries,
+                             &error))
+    return tb_cli_fail (cli, error);
+  probe = open_probe (cli, uri, &error);
+  if (probe == NULL)
+    return tb_cli_fail (cli, error);
+  target = tb_target_new (probe);
+  att = tb_target_attest (target, &error);
+  if (att == NULL)
+    return tb_cli_fail (cli, error);
+  {
+    GString *s = g_string_new (NULL);
+    for (guint i = 0; i < 65; i++)
+      g_string_append_printf (s, "%02x", att->device_public_key[i]);
+    pub = g_string_free (s, FALSE);
+  }
+  if (!cli->json)
+    {
+      tb_cli_message (cli, _("UID          %s"), att->uid);
+      tb_cli_message (cli, _("Device type  %s"), att->device_type);
+      tb_cli_message (cli, _("Lifecycle    %s"), tb_lifecycle_to_string (att->lifecycle));
+      tb_cli_message (cli, _("SBM          %u.%u.%u"), att->sbm_version >> 16, (att->sbm_version >> 8) & 0xff,
+                      att->sbm_version & 0xff);
+      tb_cli_message (cli, _("Attestation  valid (signed by the device key %.16s…)"), pub);
+      tb_cli_message (cli, _("Application  %s"), att->boot == 0 ? att->app_version : boot_reason (att->boot));
+      return TB_EXIT_OK;
+    }
+  json_builder_begin_object (b);
+  add_string (b, "uid", att->uid);
+  add_string (b, "device_type", att->device_type);
+  add_string (b, "lifecycle", tb_lifecycle_to_string (att->lifecycle));
+  {
+    g_autofree char *v = g_strdup_printf ("%u.%u.%u", att->sbm_version >> 16, (att->sbm_version >> 8) & 0xff,
+                                          att->sbm_version & 0xff);
+    add_string (b, "sbm_version", v);
+  }
+  add_string (b, "device_public_key", pub);
+  json_builder_set_member_name (b, "attestation_valid");
+  json_builder_add_boolean_value (b, TRUE);
+  add_app (b, att);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+int
+tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(TbTarget) target = NULL;
+  g_autoptr(TbAttestation) att = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  const GOptionEntry entries[] = {
+    { "probe", 0, 0, G_OPTION_ARG_STRING, &uri, N_("Probe URI"), N_("URI") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("Reset the device: the SBM re-checks the application against its signature table."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  probe = open_probe (cli, uri, &error);
+  if (probe == NULL || !tb_probe_reset (probe, FALSE, &error))
+    return tb_cli_fail (cli, error);
+  target = tb_target_new (probe);
+  att = tb_target_attest (target, &error);
+  if (att == NULL)
+    return tb_cli_fail (cli, error);
+  tb_cli_message (cli, att->boot == 0 ? _("Boot: ok, running %s") : _("Boot: %s"),
+                  att->boot == 0 ? att->app_version : boot_reason (att->boot));
+  json_builder_begin_object (b);
+  add_string (b, "boot", att->boot == 0 ? "ok" : att->boot == 1 ? "no-application" : "refused");
+  add_app (b, att);
+  add_string (b, "reason", boot_reason (att->boot));
+  json_builder_end_object (b);
+  tb_cli_print_result (cli, b);
+  return att->boot == 2 ? TB_EXIT_VERIFY : TB_EXIT_OK;
+}
+
+typedef struct {
+  TbContext *ctx;
+  TbProbe *probe;
+  TbProvisionOptions options;
+  const char *passphrase;
+  TbProvisionResult result;
+} ProvisionWork;
+
+static gboolean
+provision_work (gpointer data, TbProgress *progress, GError **error)
+{
+  ProvisionWork *w = data;
+
+  return tb_provision_device (w->ctx, w->probe, &w->options, w->passphrase, &w->result, progress, error);
+}
+
+int
+tb_cli_cmd_provision (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *upk = NULL;
+  g_autofree char *product = NULL;
+  gboolean no_lock = FALSE;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(TbSecret) pass = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *record_id = NULL;
+  ProvisionWork w = { 0 };
+  const GOptionEntry entries[] = {
+    { "probe", 0, 0, G_OPTION_ARG_STRING, &uri, N_("Probe URI"), N_("URI") },
+    { "image", 0, 0, G_OPTION_ARG_FILENAME, &upk, N_("Program this mastered image too (UPK, then IMAGE as argument)"),
+      N_("UPK") },
+    { "product", 0, 0, G_OPTION_ARG_STRING, &product, N_("The device's product (default: the only one)"),
+      N_("PRODUCT") },
+    { "no-lock", 0, 0, G_OPTION_ARG_NONE, &no_lock, N_("Leave debug access open (lab boards)"), NULL },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("[IMAGE]"),
+                             _("Provision a device: install the SBM if blank, attest, issue its certificate, wrap the "
+                               "product key to the device key, lock, program the image if given, reset and record."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if ((upk != NULL) != (argc == 2) || argc > 2)
+    return tb_cli_usage_error (cli, _("--image takes the UPK, followed by the IMAGE file"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  probe = open_probe (cli, uri, &error);
+  if (probe == NULL)
+    return tb_cli_fail (cli, error);
+  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if (pass == NULL)
+    return tb_cli_fail (cli, error);
+  w.ctx = ctx;
+  w.probe = probe;
+  w.options.product = product;
+  w.options.upk_path = upk;
+  w.options.image_path = upk != NULL ? argv[1] : NULL;
+  w.options.no_lock = no_lock;
+  w.passphrase = pass;
+  if (!tb_cli_run_work (cli, provision_work, &w, &error))
+    {
+      tb_provision_result_clear (&w.result);
+      return tb_cli_fail (cli, error);
+    }
+  record_id = tb_provision_record (ctx, &w.result, &error);
+  if (record_id == NULL)
+    {
+      tb_provision_result_clear (&w.result);
+      return tb_cli_fail (cli, error);
+    }
+  tb_cli_message (cli, _("Provisioned device %s: %s, certificate serial %s%s%s"), w.result.uid, w.result.lifecycle,
+                  w.result.device_certificate_serial, w.result.app_version != NULL ? _(", running ") : "",
+                  w.result.app_version != NULL ? w.result.app_version : "");
+  json_builder_begin_object (b);
+  add_string (b, "uid", w.result.uid);
+  add_string (b, "device_certificate", w.result.device_certificate);
+  add_string (b, "device_certificate_serial", w.result.device_certificate_serial);
+  add_string (b, "lifecycle", w.result.lifecycle);
+  json_builder_set_member_name (b, "app");
+  if (w.result.app_version != NULL)
+    {
+      json_builder_begin_object (b);
+      add_string (b, "version", w.result.app_version);
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  add_string (b, "record_id", record_id);
+  json_builder_end_object (b);
+  tb_provision_result_clear (&w.result);
+  return tb_cli_print_result (cli, b);
+}
+
+typedef struct {
+  TbProbe *probe;
+  const char *upk;
+  const char *image;
+  char *version;
+  GBytes *receipt;
+} ProgramWork;
+
+static gboolean
+program_work (gpointer data, TbProgress *progress, GError **error)
+{
+  ProgramWork *w = data;
+
+  return tb_program_device (w->probe, w->upk, w->image, &w->version, &w->receipt, progress, error);
+}
+
+int
+tb_cli_cmd_program (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  ProgramWork w = { 0 };
+  const GOptionEntry entries[] = {
+    { "probe", 0, 0, G_OPTION_ARG_STRING, &uri, N_("Probe URI"), N_("URI") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("UPK IMAGE"),
+                             _("Install or update a mastered image through the device's SBM, which authenticates "
+                               "every chunk before it writes it; exit 3 when the device refuses."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 3)
+    return tb_cli_usage_error (cli, _("“program” takes UPK and IMAGE"));
+  probe = open_probe (cli, uri, &error);
+  if (probe == NULL)
+    return tb_cli_fail (cli, error);
+  w.probe = probe;
+  w.upk = argv[1];
+  w.image = argv[2];
+  if (!tb_cli_run_work (cli, program_work, &w, &error))
+    return tb_cli_fail (cli, error);
+  tb_cli_message (cli, _("The device runs %s"), w.version);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "app");
+  json_builder_begin_object (b);
+  add_string (b, "version", w.version);
+  json_builder_end_object (b);
+  {
+    g_autofree char *receipt = g_base64_encode (g_bytes_get_data (w.receipt, NULL), g_bytes_get_size (w.receipt));
+    add_string (b, "receipt", receipt);
+  }
+  json_builder_end_object (b);
+  g_free (w.version);
+  g_bytes_unref (w.receipt);
+  return tb_cli_print_result (cli, b);
+}

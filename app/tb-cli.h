@@ -93,6 +93,10 @@ int tb_cli_cmd_probe_list (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_probe_read (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_probe_write (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_probe_reset (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_device_info (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_provision (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_program (TbCli *cli, int argc, char **argv);
 
 void tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries);
 

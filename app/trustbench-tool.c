@@ -38,6 +38,8 @@ static const TbCliCommand image_commands[] = {
 
 static const TbCliCommand device_commands[] = {
   { "create", N_("Make a new virtual board"), tb_cli_cmd_device_create, NULL },
+  { "info", N_("Identify the device and check its attestation"), tb_cli_cmd_device_info, NULL },
+  { "reset", N_("Reset the device and report what boots"), tb_cli_cmd_device_reset, NULL },
   { NULL },
 };
 
@@ -56,7 +58,9 @@ static const TbCliCommand commands[] = {
   { "cert", N_("Certificates: list, show, export, issue, verify"), NULL, cert_commands },
   { "master", N_("Master a firmware image into an encrypted image and its UPK"), tb_cli_cmd_master, NULL },
   { "image", N_("Mastered images: info, verify, decrypt, export-mcuboot"), NULL, image_commands },
-  { "device", N_("Devices: create (a virtual board)"), NULL, device_commands },
+  { "device", N_("Devices: create (a virtual board), info, reset"), NULL, device_commands },
+  { "provision", N_("Provision a device through a probe"), tb_cli_cmd_provision, NULL },
+  { "program", N_("Install or update a mastered image on a device"), tb_cli_cmd_program, NULL },
   { "probe", N_("Probes: list, read, write, reset"), NULL, probe_commands },
   { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
   { NULL },

@@ -14,6 +14,12 @@ EVP_PKEY *tb_key_get_private_pkey  (TbKey      *self);
 TbKey    *tb_key_new_for_pkey      (EVP_PKEY   *pkey,
                                     gboolean    has_private,
                                     GError    **error);
+TbKey    *tb_key_new_from_point    (const guint8 *point,
+                                    GError      **error);
+gboolean  tb_key_get_p256_point    (TbKey      *self,
+                                    guint8     *point);
+gboolean  tb_key_get_p256_scalar   (TbKey      *self,
+                                    guint8     *scalar);
 char     *tb_pkey_describe_algorithm (EVP_PKEY *pkey);
 char     *tb_pkey_public_sha256    (EVP_PKEY   *pkey);
 void      tb_set_error_from_openssl (GError   **error,

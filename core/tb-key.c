@@ -19,6 +19,7 @@
 #include "tb-key-private.h"
 
 #include <glib/gi18n-lib.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
@@ -899,4 +900,65 @@ EVP_PKEY *
 tb_key_get_private_pkey (TbKey *self)
 {
   return self->private_key;
+}
+
+/**
+ * tb_key_new_from_point: (skip)
+ * @point: an uncompressed P-256 point (65 bytes)
+ *
+ * A public-only key, e.g. a device key as a device reports it.
+ */
+TbKey *
+tb_key_new_from_point (const guint8 *point, GError **error)
+{
+  OSSL_PARAM params[3];
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name (NULL, "EC", NULL);
+  g_autoptr(EVP_PKEY) pkey = NULL;
+
+  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_PKEY_PARAM_GROUP_NAME, (char *) "P-256", 0);
+  params[1] = OSSL_PARAM_construct_octet_string (OSSL_PKEY_PARAM_PUB_KEY, (void *) point, 65);
+  params[2] = OSSL_PARAM_construct_end ();
+  if (ctx == NULL || EVP_PKEY_fromdata_init (ctx) != 1 ||
+      EVP_PKEY_fromdata (ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    {
+      EVP_PKEY_CTX_free (ctx);
+      tb_set_error_from_openssl (error, TB_ERROR_INVALID_DATA, _("Not a P-256 public key"));
+      return NULL;
+    }
+  EVP_PKEY_CTX_free (ctx);
+  return tb_key_new_for_pkey (pkey, FALSE, error);
+}
+
+/**
+ * tb_key_dup_p256_point: (skip)
+ * @point: (out caller-allocates): 65 bytes
+ *
+ * Returns: whether the key is P-256 (and @point filled)
+ */
+gboolean
+tb_key_get_p256_point (TbKey *self, guint8 *point)
+{
+  size_t len = 0;
+
+  return g_strcmp0 (self->algorithm, "ec-p256") == 0 &&
+         EVP_PKEY_get_octet_string_param (self->public_key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, 65, &len) &&
+         len == 65;
+}
+
+/**
+ * tb_key_get_p256_scalar: (skip)
+ * @scalar: (out caller-allocates): 32 bytes; wipe after use
+ *
+ * The private scalar of an unlocked P-256 key, for wrapping it to a device.
+ */
+gboolean
+tb_key_get_p256_scalar (TbKey *self, guint8 *scalar)
+{
+  BIGNUM *bn = NULL;
+  gboolean ok;
+
+  ok = self->private_key != NULL && g_strcmp0 (self->algorithm, "ec-p256") == 0 &&
+       EVP_PKEY_get_bn_param (self->private_key, OSSL_PKEY_PARAM_PRIV_KEY, &bn) && BN_bn2binpad (bn, scalar, 32) == 32;
+  BN_clear_free (bn);
+  return ok;
 }

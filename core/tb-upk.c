@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "tb-cert-private.h"
+#include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-key-private.h"
@@ -219,71 +220,12 @@ static gboolean
 derive_kek (const guint8 *z, gsize z_len, const guint8 *image_id, const guint8 *ephemeral, const guint8 *key_id,
             guint8 kek[32], GError **error)
 {
-  EVP_KDF *kdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
-  EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new (kdf) : NULL;
   guint8 info[sizeof KEK_INFO_LABEL - 1 + TB_UPK_EPHEMERAL_LEN + TB_UPK_KEY_ID_LEN];
-  OSSL_PARAM params[5];
-  gboolean ok;
 
   memcpy (info, KEK_INFO_LABEL, sizeof KEK_INFO_LABEL - 1);
   memcpy (info + sizeof KEK_INFO_LABEL - 1, ephemeral, TB_UPK_EPHEMERAL_LEN);
   memcpy (info + sizeof KEK_INFO_LABEL - 1 + TB_UPK_EPHEMERAL_LEN, key_id, TB_UPK_KEY_ID_LEN);
-  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
-  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) z, z_len);
-  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) image_id, TB_UPK_IMAGE_ID_LEN);
-  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, info, sizeof info);
-  params[4] = OSSL_PARAM_construct_end ();
-  ok = kctx != NULL && EVP_KDF_derive (kctx, kek, 32, params) == 1;
-  EVP_KDF_CTX_free (kctx);
-  EVP_KDF_free (kdf);
-  if (!ok)
-    tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot derive the key-encryption key"));
-  return ok;
-}
-
-static gboolean
-aes_key_wrap (gboolean wrap, const guint8 kek[32], const guint8 *in, gsize in_len, guint8 *out, gsize *out_len,
-              GError **error)
-{
-  EVP_CIPHER *cipher = EVP_CIPHER_fetch (NULL, "AES-256-WRAP", NULL);
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
-  int n1 = 0, n2 = 0;
-  gboolean ok;
-
-  if (ctx != NULL)
-    EVP_CIPHER_CTX_set_flags (ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-  ok = cipher != NULL && ctx != NULL && EVP_CipherInit_ex2 (ctx, cipher, kek, NULL, wrap ? 1 : 0, NULL) == 1 &&
-       EVP_CipherUpdate (ctx, out, &n1, in, (int) in_len) == 1 && EVP_CipherFinal_ex (ctx, out + n1, &n2) == 1;
-  EVP_CIPHER_CTX_free (ctx);
-  EVP_CIPHER_free (cipher);
-  if (!ok)
-    {
-      ERR_clear_error ();
-      g_set_error (error, TB_ERROR, wrap ? TB_ERROR_FAILED : TB_ERROR_VERIFY_FAILED,
-                   wrap ? _("Cannot wrap the image key") : _("The wrapped image key does not unwrap: wrong key or "
-                                                             "altered UPK"));
-      return FALSE;
-    }
-  *out_len = (gsize) (n1 + n2);
-  return TRUE;
-}
-
-static gboolean
-ecdh (EVP_PKEY *own, EVP_PKEY *peer, guint8 *z, gsize *z_len, GError **error)
-{
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey (NULL, own, NULL);
-  size_t len = 64;
-  gboolean ok = ctx != NULL && EVP_PKEY_derive_init (ctx) == 1 && EVP_PKEY_derive_set_peer (ctx, peer) == 1 &&
-                EVP_PKEY_derive (ctx, z, &len) == 1;
-
-  EVP_PKEY_CTX_free (ctx);
-  if (!ok)
-    {
-      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Key agreement (ECDH) failed"));
-      return FALSE;
-    }
-  *z_len = len;
-  return TRUE;
+  return tb_crypto_hkdf_sha256 (z, z_len, image_id, TB_UPK_IMAGE_ID_LEN, info, sizeof info, kek, 32, error);
 }
 
 static gboolean
@@ -333,9 +275,9 @@ tb_upk_add_recipient (TbUpk *self, TbUpkRecipientKind kind, const char *id, TbKe
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot make an ephemeral key"));
       return FALSE;
     }
-  ok = ecdh (eph, tb_key_get_public_pkey (recipient), z, &z_len, error) &&
+  ok = tb_crypto_ecdh (eph, tb_key_get_public_pkey (recipient), z, &z_len, error) &&
        derive_kek (z, z_len, self->image_id, r.ephemeral, r.key_id, kek, error) &&
-       aes_key_wrap (TRUE, kek, image_key, TB_UPK_IMAGE_KEY_LEN, r.wrapped_key, &wrapped_len, error);
+       tb_crypto_aes256_kw (TRUE, kek, image_key, TB_UPK_IMAGE_KEY_LEN, r.wrapped_key, &wrapped_len, error);
   OPENSSL_cleanse (z, sizeof z);
   OPENSSL_cleanse (kek, sizeof kek);
   if (!ok)
@@ -368,23 +310,6 @@ tb_upk_find_recipient (TbUpk *self, const char *public_key_sha256)
   return NULL;
 }
 
-static EVP_PKEY *
-pkey_from_p256_point (const guint8 *point, gsize len)
-{
-  OSSL_PARAM params[3];
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name (NULL, "EC", NULL);
-  EVP_PKEY *pkey = NULL;
-
-  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_PKEY_PARAM_GROUP_NAME, (char *) "P-256", 0);
-  params[1] = OSSL_PARAM_construct_octet_string (OSSL_PKEY_PARAM_PUB_KEY, (void *) point, len);
-  params[2] = OSSL_PARAM_construct_end ();
-  if (ctx == NULL || EVP_PKEY_fromdata_init (ctx) != 1 ||
-      EVP_PKEY_fromdata (ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-    pkey = NULL;
-  EVP_PKEY_CTX_free (ctx);
-  return pkey;
-}
-
 /**
  * tb_upk_unwrap_image_key:
  * @recipient: an unlocked recipient key
@@ -414,16 +339,20 @@ tb_upk_unwrap_image_key (TbUpk *self, TbKey *recipient, guint8 *image_key, GErro
       g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION, _("Key “%s” is locked"), tb_key_get_name (recipient));
       return FALSE;
     }
-  eph = pkey_from_p256_point (r->ephemeral, sizeof r->ephemeral);
+  {
+    g_autoptr(TbKey) eph_key = tb_key_new_from_point (r->ephemeral, NULL);
+    if (eph_key != NULL)
+      eph = EVP_PKEY_dup (tb_key_get_public_pkey (eph_key));
+  }
   if (eph == NULL)
     {
       ERR_clear_error ();
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The UPK's ephemeral key is not a P-256 point"));
       return FALSE;
     }
-  ok = ecdh (tb_key_get_private_pkey (recipient), eph, z, &z_len, error) &&
+  ok = tb_crypto_ecdh (tb_key_get_private_pkey (recipient), eph, z, &z_len, error) &&
        derive_kek (z, z_len, self->image_id, r->ephemeral, r->key_id, kek, error) &&
-       aes_key_wrap (FALSE, kek, r->wrapped_key, TB_UPK_WRAPPED_KEY_LEN, image_key, &out_len, error);
+       tb_crypto_aes256_kw (FALSE, kek, r->wrapped_key, TB_UPK_WRAPPED_KEY_LEN, image_key, &out_len, error);
   OPENSSL_cleanse (z, sizeof z);
   OPENSSL_cleanse (kek, sizeof kek);
   if (ok && out_len != TB_UPK_IMAGE_KEY_LEN)

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "sbm/tb-sbm.h"
 #include "tb-error.h"
 
 struct _TbVirtualProbe {
@@ -28,13 +29,21 @@ virtual_read (TbProbe *probe, guint32 address, guint8 *buf, gsize len, GError **
 static gboolean
 virtual_write (TbProbe *probe, guint32 address, const guint8 *data, gsize len, GError **error)
 {
-  return tb_virtual_board_debug_write (TB_VIRTUAL_PROBE (probe)->board, address, data, len, error);
+  TbVirtualBoard *board = TB_VIRTUAL_PROBE (probe)->board;
+  guint32 doorbell = TB_BOARD_RAM_BASE + TB_MB_OFF_COMMAND;
+
+  if (!tb_virtual_board_debug_write (board, address, data, len, error))
+    return FALSE;
+  /* writing the mailbox's command word wakes the SBM */
+  if (address <= doorbell && doorbell < address + len)
+    tb_virtual_board_doorbell (board);
+  return TRUE;
 }
 
 static gboolean
 virtual_reset (TbProbe *probe, gboolean halt, GError **error)
 {
-  tb_virtual_board_power_cycle (TB_VIRTUAL_PROBE (probe)->board);
+  tb_virtual_board_reset (TB_VIRTUAL_PROBE (probe)->board);
   return TRUE;
 }
 
@@ -82,6 +91,8 @@ tb_virtual_probe_open (const char *board_path, GError **error)
   self = g_object_new (TB_TYPE_VIRTUAL_PROBE, "uri", uri, "kind", "virtual", "serial",
                        tb_virtual_board_get_uid (board), "description", description, NULL);
   self->board = g_steal_pointer (&board);
+  /* connecting powers the board up: the ROM starts the SBM if there is one */
+  tb_virtual_board_reset (self->board);
   return TB_PROBE (self);
 }
 

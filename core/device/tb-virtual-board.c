@@ -36,8 +36,10 @@
 #include <unistd.h>
 
 #include "tb-error.h"
+#include "sbm/tb-sbm.h"
 #include "tb-context.h"
 #include "tb-file.h"
+#include "tb-sbm-crypto-openssl.h"
 #include "tb-secret.h"
 
 #define BOARD_FILE "board.json"
@@ -58,6 +60,12 @@ struct _TbVirtualBoard {
   guint64 flash_ops;
   gint64 power_loss_after;    /* ops left before power is lost; -1 = never */
   gboolean powered;
+
+  /* the SBM, running "on" the board once a genuine SBM image is in flash */
+  TbSbm *sbm;
+  TbSbmPlatform platform;
+  gboolean sbm_running;
+  gboolean otp_dirty;
 };
 
 G_DEFINE_FINAL_TYPE (TbVirtualBoard, tb_virtual_board, G_TYPE_OBJECT)
@@ -80,6 +88,7 @@ tb_virtual_board_finalize (GObject *object)
     close (self->flash_fd);
   g_free (self->flash);
   g_free (self->ram);
+  g_free (self->sbm);
   g_clear_pointer (&self->root, json_object_unref);
   g_free (self->json_path);
   g_free (self->path);
@@ -97,6 +106,7 @@ tb_virtual_board_init (TbVirtualBoard *self)
 {
   self->flash_fd = -1;
   self->ram = g_malloc0 (TB_BOARD_RAM_SIZE);
+  self->sbm = g_new0 (TbSbm, 1);
   self->power_loss_after = -1;
   self->powered = TRUE;
 }
@@ -261,6 +271,14 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
   if (!generate_device_key (otp, error))
     return NULL;
   json_object_set_object_member (self->root, "otp", g_steal_pointer (&otp));
+  {
+    /* the silicon vendor fuses the hash of the genuine SBM into ROM */
+    g_autoptr(GBytes) sbm = tb_virtual_board_build_sbm_image ();
+    g_autofree char *sbm_hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, sbm);
+    g_autoptr(JsonObject) rom = json_object_new ();
+    json_object_set_string_member (rom, "sbm_sha256", sbm_hash);
+    json_object_set_object_member (self->root, "rom", g_steal_pointer (&rom));
+  }
 
   self->flash = g_malloc (flash_size);
   memset (self->flash, 0xff, flash_size);
@@ -704,4 +722,242 @@ guint8 *
 tb_virtual_board_get_ram (TbVirtualBoard *self)
 {
   return self->ram;
+}
+
+/* ---- the SBM on the board ---- */
+
+/**
+ * tb_virtual_board_build_sbm_image:
+ *
+ * Returns: (transfer full): the genuine SBM image (%TB_SBM_REGION_SIZE
+ *   bytes) that provisioning installs at the start of flash; its SHA-256
+ *   is in the board's ROM
+ */
+GBytes *
+tb_virtual_board_build_sbm_image (void)
+{
+  guint8 *image = g_malloc (TB_SBM_REGION_SIZE);
+  guint8 digest[32];
+  gsize digest_len = sizeof digest;
+  g_autoptr(GChecksum) sum = NULL;
+
+  memset (image, 0, TB_SBM_REGION_SIZE);
+  memcpy (image, "TBSBM\0\0\0", 8);
+  image[8] = (guint8) (TB_SBM_VERSION >> 24);
+  image[9] = (guint8) (TB_SBM_VERSION >> 16);
+  image[10] = (guint8) (TB_SBM_VERSION >> 8);
+  image[11] = (guint8) TB_SBM_VERSION;
+  /* stands for the SBM's code: a deterministic hash chain */
+  for (gsize off = 32; off + 32 <= TB_SBM_REGION_SIZE; off += 32)
+    {
+      sum = g_checksum_new (G_CHECKSUM_SHA256);
+      g_checksum_update (sum, image + off - 32, 32);
+      g_checksum_get_digest (sum, digest, &digest_len);
+      memcpy (image + off, digest, 32);
+      g_clear_pointer (&sum, g_checksum_free);
+    }
+  return g_bytes_new_take (image, TB_SBM_REGION_SIZE);
+}
+
+static int
+plat_flash_read (void *ctx, uint32_t offset, uint8_t *buf, size_t len)
+{
+  return tb_virtual_board_flash_read (ctx, offset, buf, len, NULL) ? 0 : -1;
+}
+
+static int
+plat_flash_erase (void *ctx, uint32_t offset)
+{
+  return tb_virtual_board_flash_erase_page (ctx, offset, NULL) ? 0 : -1;
+}
+
+static int
+plat_flash_program (void *ctx, uint32_t offset, const uint8_t *data, size_t len)
+{
+  return tb_virtual_board_flash_program (ctx, offset, data, len, NULL) ? 0 : -1;
+}
+
+static int
+hex_to_buf (const char *hex, uint8_t *buf, size_t cap)
+{
+  size_t len = hex != NULL ? strlen (hex) : 0;
+
+  if (hex == NULL || len % 2 != 0 || len / 2 > cap)
+    return -1;
+  for (size_t i = 0; i < len / 2; i++)
+    {
+      int hi = g_ascii_xdigit_value (hex[2 * i]), lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+      if (hi < 0 || lo < 0)
+        return -1;
+      buf[i] = (uint8_t) (hi << 4 | lo);
+    }
+  return (int) (len / 2);
+}
+
+static const char *
+otp_member (int item, gboolean *is_hex)
+{
+  *is_hex = TRUE;
+  switch (item)
+    {
+    case TB_OTP_DEVICE_PRIVATE_KEY: return "device_private_key";
+    case TB_OTP_DEVICE_PUBLIC_KEY: return "device_public_key";
+    case TB_OTP_ANCHOR: return "anchor";
+    case TB_OTP_PRODUCT_KEY: return "product_key";
+    case TB_OTP_DEVICE_CERT: return "device_certificate";
+    case TB_OTP_PRODUCT: *is_hex = FALSE; return "product";
+    default: return NULL;
+    }
+}
+
+static int
+plat_otp_read (void *ctx, int item, uint8_t *buf, size_t cap)
+{
+  TbVirtualBoard *self = ctx;
+  JsonObject *otp = tb_virtual_board_get_otp (self);
+  gboolean is_hex;
+  const char *member;
+  const char *value;
+
+  switch (item)
+    {
+    case TB_OTP_UID:
+      return hex_to_buf (tb_virtual_board_get_uid (self), buf, cap);
+    case TB_OTP_DEVICE_TYPE:
+      value = tb_virtual_board_get_device_type (self);
+      if (strlen (value) > cap)
+        return -1;
+      memcpy (buf, value, strlen (value));
+      return (int) strlen (value);
+    case TB_OTP_LIFECYCLE:
+      if (cap < 1)
+        return -1;
+      buf[0] = (uint8_t) tb_virtual_board_get_lifecycle (self);
+      return 1;
+    default:
+      break;
+    }
+  member = otp_member (item, &is_hex);
+  value = member != NULL ? json_object_get_string_member_with_default (otp, member, NULL) : NULL;
+  if (value == NULL)
+    return -1;
+  if (is_hex)
+    return hex_to_buf (value, buf, cap);
+  if (strlen (value) > cap)
+    return -1;
+  memcpy (buf, value, strlen (value));
+  return (int) strlen (value);
+}
+
+static int
+plat_otp_write (void *ctx, int item, const uint8_t *data, size_t len)
+{
+  TbVirtualBoard *self = ctx;
+  JsonObject *otp = tb_virtual_board_get_otp (self);
+  gboolean is_hex;
+  const char *member;
+
+  if (item == TB_OTP_LIFECYCLE)
+    {
+      if (len != 1 || data[0] > TB_LIFECYCLE_LOCKED || data[0] < (uint8_t) tb_virtual_board_get_lifecycle (self))
+        return -1;
+      json_object_set_string_member (self->root, "lifecycle", lifecycle_names[data[0]]);
+      self->otp_dirty = TRUE;
+      return 0;
+    }
+  member = otp_member (item, &is_hex);
+  if (member == NULL || item == TB_OTP_DEVICE_PRIVATE_KEY || item == TB_OTP_DEVICE_PUBLIC_KEY)
+    return -1;
+  if (is_hex)
+    {
+      g_autofree char *hex = hex_encode (data, len);
+      json_object_set_string_member (otp, member, hex);
+    }
+  else
+    {
+      g_autofree char *text = g_strndup ((const char *) data, len);
+      json_object_set_string_member (otp, member, text);
+    }
+  self->otp_dirty = TRUE;
+  return 0;
+}
+
+static gboolean
+sbm_is_genuine (TbVirtualBoard *self)
+{
+  JsonObject *rom = json_object_get_object_member (self->root, "rom");
+  const char *expected = rom != NULL ? json_object_get_string_member_with_default (rom, "sbm_sha256", NULL) : NULL;
+  g_autofree char *actual = g_compute_checksum_for_data (G_CHECKSUM_SHA256, self->flash, TB_SBM_REGION_SIZE);
+
+  return expected != NULL && self->flash_size > TB_SBM_REGION_SIZE && g_strcmp0 (expected, actual) == 0;
+}
+
+/**
+ * tb_virtual_board_reset:
+ *
+ * A system reset: power comes back, the ROM checks the SBM image against
+ * the hash it holds and runs the SBM only if it is genuine; the SBM then
+ * checks the application (tb_sbm_boot()).
+ */
+void
+tb_virtual_board_reset (TbVirtualBoard *self)
+{
+  tb_virtual_board_power_cycle (self);
+  self->sbm_running = FALSE;
+  if (!sbm_is_genuine (self))
+    return;
+  if (tb_virtual_board_get_lifecycle (self) == TB_LIFECYCLE_BLANK)
+    tb_virtual_board_set_lifecycle (self, TB_LIFECYCLE_SBM_INSTALLED, NULL);
+  self->platform.ctx = self;
+  self->platform.flash_size = self->flash_size;
+  self->platform.page_size = self->page_size;
+  self->platform.flash_read = plat_flash_read;
+  self->platform.flash_erase = plat_flash_erase;
+  self->platform.flash_program = plat_flash_program;
+  self->platform.otp_read = plat_otp_read;
+  self->platform.otp_write = plat_otp_write;
+  self->platform.mailbox = self->ram;
+  tb_sbm_init (self->sbm, &self->platform, tb_sbm_crypto_openssl ());
+  tb_sbm_boot (self->sbm);
+  self->sbm_running = TRUE;
+}
+
+gboolean
+tb_virtual_board_is_sbm_running (TbVirtualBoard *self)
+{
+  return self->sbm_running;
+}
+
+/**
+ * tb_virtual_board_get_boot_result:
+ *
+ * Returns: 0 the application runs, 1 there is none, 2 it was refused; -1
+ *   when no SBM runs
+ */
+int
+tb_virtual_board_get_boot_result (TbVirtualBoard *self, const char **app_version)
+{
+  if (!self->sbm_running)
+    return -1;
+  if (app_version != NULL)
+    *app_version = self->sbm->app_version;
+  return (int) self->sbm->boot;
+}
+
+/**
+ * tb_virtual_board_doorbell:
+ *
+ * The host wrote a command into the mailbox: the SBM runs it.
+ */
+void
+tb_virtual_board_doorbell (TbVirtualBoard *self)
+{
+  if (!self->sbm_running || !self->powered)
+    return;
+  tb_sbm_handle_mailbox (self->sbm);
+  if (self->otp_dirty)
+    {
+      tb_virtual_board_save (self, NULL);
+      self->otp_dirty = FALSE;
+    }
 }

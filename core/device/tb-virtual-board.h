@@ -81,6 +81,13 @@ guint8         *tb_virtual_board_get_ram       (TbVirtualBoard  *self);
 gboolean        tb_virtual_board_save          (TbVirtualBoard  *self,
                                                 GError         **error);
 
+GBytes         *tb_virtual_board_build_sbm_image (void);
+void            tb_virtual_board_reset         (TbVirtualBoard  *self);
+gboolean        tb_virtual_board_is_sbm_running (TbVirtualBoard *self);
+int             tb_virtual_board_get_boot_result (TbVirtualBoard *self,
+                                                const char     **app_version);
+void            tb_virtual_board_doorbell      (TbVirtualBoard  *self);
+
 const char     *tb_lifecycle_to_string         (TbLifecycle      lifecycle);
 
 G_END_DECLS

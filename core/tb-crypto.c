@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "tb-crypto.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+
+#include "tb-error.h"
+#include "tb-key-private.h"
+
+/**
+ * tb_crypto_hkdf_sha256: (skip)
+ */
+gboolean
+tb_crypto_hkdf_sha256 (const guint8 *ikm, gsize ikm_len, const guint8 *salt, gsize salt_len, const guint8 *info,
+                       gsize info_len, guint8 *out, gsize out_len, GError **error)
+{
+  EVP_KDF *kdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
+  EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new (kdf) : NULL;
+  OSSL_PARAM params[5];
+  gboolean ok;
+
+  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
+  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
+  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
+  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
+  params[4] = OSSL_PARAM_construct_end ();
+  ok = kctx != NULL && EVP_KDF_derive (kctx, out, out_len, params) == 1;
+  EVP_KDF_CTX_free (kctx);
+  EVP_KDF_free (kdf);
+  if (!ok)
+    tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot derive the key-encryption key"));
+  return ok;
+}
+
+/**
+ * tb_crypto_aes256_kw: (skip)
+ * @wrap: wrap (RFC 3394) or unwrap
+ *
+ * A failed unwrap (wrong key, altered data) is %TB_ERROR_VERIFY_FAILED.
+ */
+gboolean
+tb_crypto_aes256_kw (gboolean wrap, const guint8 *kek, const guint8 *in, gsize in_len, guint8 *out, gsize *out_len,
+                     GError **error)
+{
+  EVP_CIPHER *cipher = EVP_CIPHER_fetch (NULL, "AES-256-WRAP", NULL);
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  int n1 = 0, n2 = 0;
+  gboolean ok;
+
+  if (ctx != NULL)
+    EVP_CIPHER_CTX_set_flags (ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+  ok = cipher != NULL && ctx != NULL && EVP_CipherInit_ex2 (ctx, cipher, kek, NULL, wrap ? 1 : 0, NULL) == 1 &&
+       EVP_CipherUpdate (ctx, out, &n1, in, (int) in_len) == 1 && EVP_CipherFinal_ex (ctx, out + n1, &n2) == 1;
+  EVP_CIPHER_CTX_free (ctx);
+  EVP_CIPHER_free (cipher);
+  if (!ok)
+    {
+      ERR_clear_error ();
+      g_set_error (error, TB_ERROR, wrap ? TB_ERROR_FAILED : TB_ERROR_VERIFY_FAILED,
+                   wrap ? _("Cannot wrap the key") : _("The wrapped key does not unwrap: wrong key or altered data"));
+      return FALSE;
+    }
+  *out_len = (gsize) (n1 + n2);
+  return TRUE;
+}
+
+/**
+ * tb_crypto_ecdh: (skip)
+ * @shared: (out caller-allocates): at least 64 bytes
+ */
+gboolean
+tb_crypto_ecdh (EVP_PKEY *own, EVP_PKEY *peer, guint8 *shared, gsize *shared_len, GError **error)
+{
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey (NULL, own, NULL);
+  size_t len = 64;
+  gboolean ok = ctx != NULL && EVP_PKEY_derive_init (ctx) == 1 && EVP_PKEY_derive_set_peer (ctx, peer) == 1 &&
+                EVP_PKEY_derive (ctx, shared, &len) == 1;
+
+  EVP_PKEY_CTX_free (ctx);
+  if (!ok)
+    {
+      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Key agreement (ECDH) failed"));
+      return FALSE;
+    }
+  *shared_len = len;
+  return TRUE;
+}

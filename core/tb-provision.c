@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Provisioning and programming through a probe:
+ *
+ *   identify → install the SBM if blank → attest (the device signs a
+ *   fresh nonce with its own key) → issue the device certificate from the
+ *   device's public key (provisioning CA) → wrap the product key to the
+ *   device key → provision (trust anchor, certificate, wrapped key) and
+ *   lock → program the image if given → reset and check what runs.
+ *
+ * Secrets never cross the probe in clear: the product key travels wrapped
+ * to the device key (ECDH P-256 + HKDF-SHA256 + AES key wrap), the image
+ * encrypted under a key only the product key unwraps. */
+
+#include "config.h"
+
+#include "tb-provision.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "sbm/tb-sbm.h"
+#include "tb-cert.h"
+#include "tb-crypto.h"
+#include "tb-device-cert.h"
+#include "tb-error.h"
+#include "tb-hierarchy.h"
+#include "tb-key-private.h"
+#include "tb-upk.h"
+#include "tb-virtual-board.h"
+
+void
+tb_provision_result_clear (TbProvisionResult *r)
+{
+  g_clear_pointer (&r->uid, g_free);
+  g_clear_pointer (&r->device_type, g_free);
+  g_clear_pointer (&r->device_certificate, g_free);
+  g_clear_pointer (&r->device_certificate_serial, g_free);
+  g_clear_pointer (&r->lifecycle, g_free);
+  g_clear_pointer (&r->app_version, g_free);
+  g_clear_pointer (&r->receipt, g_bytes_unref);
+}
+
+static const char *
+lifecycle_name (guint lc)
+{
+  return tb_lifecycle_to_string (lc <= TB_LIFECYCLE_LOCKED ? (TbLifecycle) lc : TB_LIFECYCLE_BLANK);
+}
+
+/* Wraps the product key's scalar to the device key (see docs/mailbox.md). */
+static gboolean
+wrap_product_key (TbKey *product_key, const TbAttestation *att, guint8 eph_out[65], guint8 wrapped[40],
+                  GError **error)
+{
+  g_autoptr(TbKey) device = tb_key_new_from_point (att->device_public_key, error);
+  g_autoptr(TbKey) eph = NULL;
+  guint8 scalar[32], shared[64], kek[32], uid[32];
+  guint8 info[23 + 65 + 65];
+  gsize shared_len = 0, out_len = 0, uid_len = strlen (att->uid) / 2;
+  gboolean ok;
+
+  if (device == NULL)
+    return FALSE;
+  eph = tb_key_generate ("ec-p256", error);
+  if (eph == NULL || !tb_key_get_p256_point (eph, eph_out))
+    return FALSE;
+  for (gsize i = 0; i < uid_len && i < sizeof uid; i++)
+    uid[i] = (guint8) (g_ascii_xdigit_value (att->uid[2 * i]) << 4 | g_ascii_xdigit_value (att->uid[2 * i + 1]));
+  memcpy (info, "trustbench-provision-v1", 23);
+  memcpy (info + 23, eph_out, 65);
+  memcpy (info + 23 + 65, att->device_public_key, 65);
+  if (!tb_key_get_p256_scalar (product_key, scalar))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("The product key must be an unlocked P-256 key"));
+      return FALSE;
+    }
+  ok = tb_crypto_ecdh (tb_key_get_private_pkey (eph), tb_key_get_public_pkey (device), shared, &shared_len, error) &&
+       tb_crypto_hkdf_sha256 (shared, shared_len, uid, MIN (uid_len, sizeof uid), info, sizeof info, kek, 32, error) &&
+       tb_crypto_aes256_kw (TRUE, kek, scalar, 32, wrapped, &out_len, error) && out_len == 40;
+  OPENSSL_cleanse (scalar, sizeof scalar);
+  OPENSSL_cleanse (shared, sizeof shared);
+  OPENSSL_cleanse (kek, sizeof kek);
+  return ok;
+}
+
+static char *
+pick_product (TbContext *ctx, const char *product, GError **error)
+{
+  g_autoptr(GPtrArray) products = tb_context_get_entries (ctx, TB_INVENTORY_PRODUCTS);
+
+  if (product != NULL)
+    {
+      if (tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product) == NULL)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no product “%s”"), product);
+          return NULL;
+        }
+      return g_strdup (product);
+    }
+  if (products->len != 1)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("The context has %u products: say which one this device is"), products->len);
+      return NULL;
+    }
+  return g_strdup (json_object_get_string_member (g_ptr_array_index (products, 0), "name"));
+}
+
+static gboolean
+install_sbm (TbTarget *target, TbProgress *progress, GError **error)
+{
+  g_autoptr(GBytes) sbm = tb_virtual_board_build_sbm_image ();
+
+  tb_progress_set_stage (progress, _("Installing the secure boot manager"));
+  return tb_probe_write_memory (tb_target_get_probe (target), TB_BOARD_FLASH_BASE, g_bytes_get_data (sbm, NULL),
+                                g_bytes_get_size (sbm), NULL, error) &&
+         tb_probe_reset (tb_target_get_probe (target), FALSE, error);
+}
+
+/**
+ * tb_provision_device:
+ * @passphrase: unlocks the provisioning CA and product keys
+ *
+ * Provisions one device through @probe. Each step is reported through
+ * @progress, which can cancel between steps.
+ */
+gboolean
+tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *options, const char *passphrase,
+                     TbProvisionResult *result, TbProgress *progress, GError **error)
+{
+  g_autoptr(TbTarget) target = tb_target_new (probe);
+  g_autoptr(TbAttestation) att = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *product = pick_product (ctx, options->product, error);
+  g_autofree char *product_key_name = NULL;
+  g_autoptr(TbCert) prov_cert = NULL;
+  g_autoptr(TbKey) prov_key = NULL;
+  g_autoptr(TbKey) product_key = NULL;
+  g_autoptr(TbCert) mastering = NULL;
+  g_autoptr(TbDeviceCertIssuer) issuer = NULL;
+  g_autoptr(GBytes) cert_der = NULL;
+  g_autoptr(TbCert) cert = NULL;
+  g_autoptr(GByteArray) req = g_byte_array_new ();
+  guint8 anchor[65], eph[65], wrapped[40];
+
+  if (product == NULL)
+    return FALSE;
+  tb_progress_set_range (progress, 0.0, 0.1);
+  tb_progress_set_stage (progress, _("Identifying the device"));
+  if (!tb_target_has_sbm (target, &local))
+    {
+      if (!g_error_matches (local, TB_ERROR, TB_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_clear_error (&local);
+      if (!install_sbm (target, progress, error) || !tb_target_has_sbm (target, error))
+        return FALSE;
+    }
+  att = tb_target_attest (target, error);
+  if (att == NULL)
+    return FALSE;
+  tb_progress_log (progress, _("  device %s (%s), %s, its attestation verifies"), att->uid, att->device_type,
+                   lifecycle_name (att->lifecycle));
+  if (att->lifecycle != TB_LIFECYCLE_SBM_INSTALLED)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("Device %s is already %s: a device is provisioned once"), att->uid, lifecycle_name (att->lifecycle));
+      return FALSE;
+    }
+
+  tb_progress_set_range (progress, 0.1, 0.3);
+  tb_progress_set_stage (progress, _("Issuing the device certificate"));
+  if (tb_progress_set_error_if_cancelled (progress, error))
+    return FALSE;
+  prov_cert = tb_cert_load (ctx, TB_KEY_NAME_PROVISIONING_CA, error);
+  if (prov_cert == NULL)
+    return FALSE;
+  prov_key = tb_key_load (ctx, tb_cert_get_key_name (prov_cert) != NULL ? tb_cert_get_key_name (prov_cert)
+                                                                         : TB_KEY_NAME_PROVISIONING_CA, error);
+  if (prov_key == NULL || !tb_key_unlock (prov_key, ctx, passphrase, error))
+    return FALSE;
+  issuer = tb_device_cert_issuer_new (prov_cert, prov_key, tb_context_get_name (ctx), TB_CERT_DAYS_DEVICE, error);
+  cert_der = issuer != NULL ? tb_device_cert_issuer_issue (issuer, att->device_public_key, 65, att->uid, error) : NULL;
+  if (cert_der == NULL)
+    return FALSE;
+  cert = tb_cert_new_from_data (g_bytes_get_data (cert_der, NULL), g_bytes_get_size (cert_der), "device", error);
+  if (cert == NULL)
+    return FALSE;
+
+  tb_progress_set_range (progress, 0.3, 0.5);
+  tb_progress_set_stage (progress, _("Wrapping the key of product “%s” to the device key"), product);
+  {
+    JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
+    product_key_name = entry != NULL && json_object_has_member (entry, "key")
+                         ? g_strdup (json_object_get_string_member (entry, "key"))
+                         : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
+  }
+  product_key = tb_key_load (ctx, product_key_name, error);
+  if (product_key == NULL || !tb_key_unlock (product_key, ctx, passphrase, error) ||
+      !wrap_product_key (product_key, att, eph, wrapped, error))
+    return FALSE;
+  mastering = tb_cert_load (ctx, TB_KEY_NAME_MASTERING, error);
+  if (mastering == NULL)
+    return FALSE;
+  {
+    g_autoptr(TbKey) mk = tb_key_load (ctx, tb_cert_get_key_name (mastering) != NULL ? tb_cert_get_key_name (mastering)
+                                                                                      : TB_KEY_NAME_MASTERING, error);
+    if (mk == NULL)
+      return FALSE;
+    if (!tb_key_get_p256_point (mk, anchor))
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("The reference SBM trusts a P-256 mastering key; this one "
+                                                              "is %s"), tb_key_get_algorithm (mk));
+        return FALSE;
+      }
+  }
+
+  tb_progress_set_stage (progress, options->no_lock ? _("Provisioning the OEM identity")
+                                                    : _("Provisioning the OEM identity and locking the device"));
+  if (tb_progress_set_error_if_cancelled (progress, error))
+    return FALSE;
+  {
+    guint8 plen = (guint8) MIN (strlen (product), 255);
+    gsize clen = g_bytes_get_size (cert_der);
+    guint8 clen_be[2] = { (guint8) (clen >> 8), (guint8) clen };
+    guint8 lock = options->no_lock ? 0 : 1;
+
+    g_byte_array_append (req, anchor, 65);
+    g_byte_array_append (req, &plen, 1);
+    g_byte_array_append (req, (const guint8 *) product, plen);
+    g_byte_array_append (req, eph, 65);
+    g_byte_array_append (req, wrapped, 40);
+    g_byte_array_append (req, clen_be, 2);
+    g_byte_array_append (req, g_bytes_get_data (cert_der, NULL), (guint) clen);
+    g_byte_array_append (req, &lock, 1);
+  }
+  if (!tb_target_command (target, TB_MB_CMD_PROVISION, req->data, req->len, NULL, error))
+    return FALSE;
+
+  result->uid = g_strdup (att->uid);
+  result->device_type = g_strdup (att->device_type);
+  result->device_certificate = tb_cert_dup_pem (cert);
+  result->device_certificate_serial = tb_cert_dup_serial (cert);
+
+  if (options->upk_path != NULL)
+    {
+      tb_progress_set_range (progress, 0.5, 0.95);
+      if (!tb_program_device (probe, options->upk_path, options->image_path, &result->app_version, &result->receipt,
+                              progress, error))
+        return FALSE;
+    }
+
+  tb_progress_set_range (progress, 0.95, 1.0);
+  tb_progress_set_stage (progress, _("Resetting and checking the device"));
+  g_clear_pointer (&att, tb_attestation_free);
+  if (!tb_probe_reset (probe, FALSE, error) || (att = tb_target_attest (target, error)) == NULL)
+    return FALSE;
+  result->lifecycle = g_strdup (lifecycle_name (att->lifecycle));
+  tb_progress_finish (progress);
+  return TRUE;
+}
+
+/**
+ * tb_program_device:
+ * @app_version: (out) (optional): what runs after the reset
+ * @receipt: (out) (optional): the install receipt signed by the device
+ *
+ * Installs (or updates) an image through the SBM, resets the device and
+ * checks that the new version runs. A refusal is %TB_ERROR_VERIFY_FAILED.
+ */
+gboolean
+tb_program_device (TbProbe *probe, const char *upk_path, const char *image_path, char **app_version,
+                   GBytes **receipt, TbProgress *progress, GError **error)
+{
+  g_autoptr(TbTarget) target = tb_target_new (probe);
+  g_autoptr(TbAttestation) att = NULL;
+  g_autoptr(TbUpk) upk = tb_upk_load_file (upk_path, error);
+
+  if (upk == NULL)
+    return FALSE;
+  tb_progress_set_stage (progress, _("Programming %s %s"), tb_upk_get_product (upk), tb_upk_get_version (upk));
+  if (!tb_target_install (target, upk_path, image_path, receipt, progress, error))
+    return FALSE;
+  if (!tb_probe_reset (probe, FALSE, error) || (att = tb_target_attest (target, error)) == NULL)
+    return FALSE;
+  if (att->boot != 0 || g_strcmp0 (att->app_version, tb_upk_get_version (upk)) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("After the reset the device runs “%s” (boot %u), not %s"), att->app_version, att->boot,
+                   tb_upk_get_version (upk));
+      return FALSE;
+    }
+  tb_progress_log (progress, _("  the device boots %s %s"), tb_upk_get_product (upk), att->app_version);
+  if (app_version != NULL)
+    *app_version = g_strdup (att->app_version);
+  return TRUE;
+}
+
+/**
+ * tb_provision_record:
+ * @result: a provisioning result
+ *
+ * Appends one line to `records/devices.jsonl` in the context (append and
+ * fsync: records are never rewritten).
+ *
+ * Returns: (transfer full): the record id, or %NULL with @error
+ */
+char *
+tb_provision_record (TbContext *ctx, const TbProvisionResult *result, GError **error)
+{
+  g_autofree char *dir = tb_context_build_path (ctx, "records");
+  g_autofree char *path = g_build_filename (dir, "devices.jsonl", NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree char *id = g_strdup_printf ("%s-%" G_GINT64_FORMAT, result->uid, g_date_time_to_unix (now));
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *full = NULL;
+  int fd;
+  gsize len;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "record_id");
+  json_builder_add_string_value (b, id);
+  json_builder_set_member_name (b, "uid");
+  json_builder_add_string_value (b, result->uid);
+  json_builder_set_member_name (b, "device_type");
+  json_builder_add_string_value (b, result->device_type);
+  json_builder_set_member_name (b, "device_certificate_serial");
+  json_builder_add_string_value (b, result->device_certificate_serial);
+  json_builder_set_member_name (b, "app_version");
+  if (result->app_version != NULL)
+    json_builder_add_string_value (b, result->app_version);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "lifecycle");
+  json_builder_add_string_value (b, result->lifecycle);
+  json_builder_set_member_name (b, "time");
+  json_builder_add_string_value (b, when);
+  json_builder_set_member_name (b, "result");
+  json_builder_add_string_value (b, "provisioned");
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  line = json_generator_to_data (gen, &len);
+  full = g_strconcat (line, "\n", NULL);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create %s"), dir);
+      return NULL;
+    }
+  fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || write (fd, full, strlen (full)) != (gssize) strlen (full) || fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot append to %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  close (fd);
+  return g_steal_pointer (&id);
+}

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Provisioning and programming a virtual board through its probe, with
+ * the reference SBM enforcing every rule: each test checks the board's
+ * state (flash, lifecycle, what boots). */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "sbm/tb-sbm.h"
+#include "tb-test-util.h"
+#include "trustbench.h"
+
+#define PASS "correct horse battery"
+
+typedef struct {
+  char *tmp;
+  TbContext *ctx;
+  char *board_dir;
+  char *uri;
+  char *upk[3];
+  char *image[3];
+} Fixture;
+
+static void
+master_version (Fixture *f, TbContext *ctx, guint i, const char *version, guint32 counter, const char *const *uids,
+                const char *product)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bin = g_strdup_printf ("%s/app-%u.bin", f->tmp, i);
+  g_autofree guint8 *data = g_malloc (10000 + i * 777);
+  g_autoptr(TbFirmware) fw = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  TbMasterOptions options = { product, NULL, uids, version, counter, 0 };
+
+  for (gsize k = 0; k < 10000 + i * 777; k++)
+    data[k] = (guint8) (k * (i + 3));
+  g_assert_true (g_file_set_contents (bin, (const char *) data, 10000 + i * 777, NULL));
+  fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error);
+  g_assert_no_error (error);
+  g_free (f->upk[i]);
+  g_free (f->image[i]);
+  f->upk[i] = g_strdup_printf ("%s/app-%u.tbupk", f->tmp, i);
+  f->image[i] = g_strdup_printf ("%s/app-%u.tbimg", f->tmp, i);
+  upk = tb_master_image (ctx, fw, &options, PASS, f->image[i], f->upk[i], NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(TbVirtualBoard) board = NULL;
+  const char *products[] = { "sensor", "gateway", NULL };
+
+  f->tmp = tb_test_make_tmpdir ();
+  dir = g_build_filename (f->tmp, "ctx", NULL);
+  f->ctx = tb_context_create (dir, "Provision Test", &error);
+  g_assert_true (tb_hierarchy_create (f->ctx, products, NULL, PASS, NULL, &error));
+  g_assert_no_error (error);
+  f->board_dir = g_build_filename (f->tmp, "board", NULL);
+  board = tb_virtual_board_create (f->board_dir, NULL, 256 * 1024, 1024, "0badcafe", &error);
+  g_assert_no_error (error);
+  f->uri = g_strconcat ("virtual:", f->board_dir, NULL);
+  master_version (f, f->ctx, 0, "1.0.0", 1, NULL, "sensor");
+  master_version (f, f->ctx, 1, "1.1.0", 2, NULL, "sensor");
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->ctx);
+  tb_test_rm_rf (f->tmp);
+  for (guint i = 0; i < G_N_ELEMENTS (f->upk); i++)
+    {
+      g_free (f->upk[i]);
+      g_free (f->image[i]);
+    }
+  g_free (f->tmp);
+  g_free (f->board_dir);
+  g_free (f->uri);
+}
+
+static TbAttestation *
+attest (TbProbe *probe)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbTarget) target = tb_target_new (probe);
+  TbAttestation *att = tb_target_attest (target, &error);
+
+  g_assert_no_error (error);
+  return att;
+}
+
+static void
+provision (Fixture *f, TbProbe *probe, gboolean with_image, gboolean lock)
+{
+  g_autoptr(GError) error = NULL;
+  TbProvisionOptions options = { "sensor", with_image ? f->upk[0] : NULL, with_image ? f->image[0] : NULL, !lock };
+  TbProvisionResult result = { 0 };
+
+  g_assert_true (tb_provision_device (f->ctx, probe, &options, PASS, &result, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (result.uid, ==, "0badcafe");
+  g_assert_cmpstr (result.lifecycle, ==, lock ? "locked" : "provisioned");
+  if (with_image)
+    {
+      g_assert_cmpstr (result.app_version, ==, "1.0.0");
+      g_assert_nonnull (result.receipt);
+    }
+  /* the device certificate chains to the context's root */
+  {
+    g_autoptr(TbCert) cert = tb_cert_new_from_data (result.device_certificate, strlen (result.device_certificate),
+                                                    "device", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_cert_verify (f->ctx, cert, NULL, &error));
+    g_assert_no_error (error);
+  }
+  tb_provision_result_clear (&result);
+}
+
+static void
+test_provision_and_boot (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  g_autoptr(TbAttestation) att = NULL;
+  g_autoptr(TbProbe) again = NULL;
+  g_autofree char *version = NULL;
+
+  g_assert_no_error (error);
+  provision (f, probe, TRUE, TRUE);
+  att = attest (probe);
+  g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_LOCKED);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
+  g_clear_pointer (&att, tb_attestation_free);
+
+  /* the board outlives the process: reopen it, it boots the same */
+  g_clear_object (&probe);
+  again = tb_probe_open (f->uri, &error);
+  g_assert_no_error (error);
+  att = attest (again);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
+  g_assert_cmpuint (att->boot, ==, 0);
+
+  /* an update */
+  g_assert_true (tb_program_device (again, f->upk[1], f->image[1], &version, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (version, ==, "1.1.0");
+
+  /* a second provisioning is refused */
+  {
+    TbProvisionOptions options = { "sensor", NULL, NULL, FALSE };
+    TbProvisionResult result = { 0 };
+    g_assert_false (tb_provision_device (f->ctx, again, &options, PASS, &result, NULL, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+    tb_provision_result_clear (&result);
+  }
+}
+
+/* Reads the signature table and the application slot, to check that a
+ * refusal left them untouched (the staging slot may hold the chunks that
+ * authenticated before the refusal). */
+static GBytes *
+snapshot (TbProbe *probe)
+{
+  TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+  TbSbmPlatform p = { .flash_size = tb_virtual_board_get_flash_size (board),
+                      .page_size = tb_virtual_board_get_page_size (board) };
+  gsize size = tb_sbm_app_offset (&p) + tb_sbm_slot_size (&p) - TB_SBM_REGION_SIZE;
+  guint8 *buf = g_malloc (size);
+
+  g_assert_true (tb_virtual_board_flash_read (board, TB_SBM_REGION_SIZE, buf, size, NULL));
+  return g_bytes_new_take (buf, size);
+}
+
+static void
+assert_refused (TbProbe *probe, const char *upk, const char *image, const char *why)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) before = snapshot (probe);
+  g_autoptr(GBytes) after = NULL;
+  g_autoptr(TbAttestation) att = NULL;
+
+  g_assert_false (tb_program_device (probe, upk, image, NULL, NULL, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  if (strstr (error->message, why) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, why);
+  g_assert_true (tb_probe_reset (probe, FALSE, NULL));
+  after = snapshot (probe);
+  g_assert_true (g_bytes_equal (before, after));
+  att = attest (probe);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
+}
+
+static void
+test_refusals (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  g_autofree char *other_dir = g_build_filename (f->tmp, "mallory", NULL);
+  g_autoptr(TbContext) other = tb_context_create (other_dir, "Mallory", &error);
+  const char *products[] = { "sensor", NULL };
+  const char *other_uid[] = { "00000001", NULL };
+  g_autofree char *tampered = g_build_filename (f->tmp, "tampered.tbimg", NULL);
+
+  g_assert_true (tb_hierarchy_create (other, products, NULL, PASS, NULL, &error));
+  provision (f, probe, TRUE, TRUE);
+
+  /* a tampered chunk: the SBM checks it before writing a byte of it */
+  {
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    bytes = tb_test_read_file (f->image[1], &len);
+    bytes[64 + 4112 + 100] ^= 0x01;
+    g_assert_true (g_file_set_contents (tampered, bytes, (gssize) len, NULL));
+  }
+  assert_refused (probe, f->upk[1], tampered, "does not authenticate");
+  /* signed by another OEM's mastering key */
+  master_version (f, other, 2, "9.0.0", 9, NULL, "sensor");
+  assert_refused (probe, f->upk[2], f->image[2], "signature");
+  /* for the other product */
+  master_version (f, f->ctx, 2, "2.0.0", 5, NULL, "gateway");
+  assert_refused (probe, f->upk[2], f->image[2], "another product");
+  /* bound to another device */
+  master_version (f, f->ctx, 2, "2.0.0", 5, other_uid, "sensor");
+  assert_refused (probe, f->upk[2], f->image[2], "other devices");
+  /* a rollback: counter not above the installed one */
+  master_version (f, f->ctx, 2, "0.9.0", 1, NULL, "sensor");
+  assert_refused (probe, f->upk[2], f->image[2], "rollback");
+}
+
+static void
+test_modified_flash_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  g_autoptr(TbAttestation) att = NULL;
+  TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+  TbSbmPlatform p = { .flash_size = tb_virtual_board_get_flash_size (board),
+                      .page_size = tb_virtual_board_get_page_size (board) };
+  guint32 app = tb_sbm_app_offset (&p);
+  guint8 b = 0;
+
+  provision (f, probe, TRUE, FALSE);
+  /* one byte of the application changed behind the SBM's back */
+  g_assert_true (tb_virtual_board_flash_read (board, app + 100, &b, 1, NULL));
+  g_assert_true (tb_virtual_board_flash_erase_page (board, app + 100, NULL));
+  b = (guint8) ~b;
+  g_assert_true (tb_virtual_board_flash_program (board, app + 100, &b, 1, NULL));
+  g_assert_true (tb_probe_reset (probe, FALSE, &error));
+  att = attest (probe);
+  g_assert_cmpuint (att->boot, ==, 2);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
+}
+
+static void
+test_locked_debug (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  guint8 buf[16] = { 0 };
+
+  provision (f, probe, TRUE, TRUE);
+  g_assert_false (tb_probe_write_memory (probe, TB_BOARD_FLASH_BASE + 0x8000, buf, 16, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_clear_error (&error);
+  g_assert_false (tb_probe_read_memory (probe, TB_BOARD_FLASH_BASE, buf, 16, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+}
+
+/* Power lost at every flash operation of an update: the board boots the
+ * old or the new image, never anything else. */
+static void
+test_power_cut_sweep (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+  guint64 ops_before, ops_total;
+  guint old_count = 0, new_count = 0;
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
+
+  provision (f, probe, TRUE, FALSE);
+  /* how many flash operations a whole update takes */
+  {
+    g_autofree char *cmd = g_strdup_printf ("cp -a %s %s", f->board_dir, pristine);
+    g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+  }
+  ops_before = tb_virtual_board_get_flash_ops (board);
+  g_assert_true (tb_program_device (probe, f->upk[1], f->image[1], NULL, NULL, NULL, &error));
+  ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
+  g_assert_cmpuint (ops_total, >, 20);
+  g_clear_object (&probe);
+
+  for (guint64 cut = 0; cut < ops_total; cut++)
+    {
+      g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", f->board_dir, pristine,
+                                              f->board_dir);
+      g_autoptr(TbProbe) p = NULL;
+      g_autoptr(TbAttestation) att = NULL;
+      g_autoptr(GError) cut_error = NULL;
+
+      g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+      p = tb_probe_open (f->uri, &error);
+      g_assert_no_error (error);
+      tb_virtual_board_set_power_loss_after (tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (p)), (gint64) cut);
+      g_assert_false (tb_program_device (p, f->upk[1], f->image[1], NULL, NULL, NULL, &cut_error));
+      g_assert_true (tb_probe_reset (p, FALSE, &error));
+      att = attest (p);
+      if (att->boot != 0 || (g_strcmp0 (att->app_version, "1.0.0") != 0 && g_strcmp0 (att->app_version, "1.1.0") != 0))
+        g_error ("power cut after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " flash operations: boot %u, “%s”",
+                 cut, ops_total, att->boot, att->app_version);
+      if (g_strcmp0 (att->app_version, "1.0.0") == 0)
+        old_count++;
+      else
+        new_count++;
+    }
+  g_test_message ("power cut at each of %" G_GUINT64_FORMAT " flash operations: %u boot the old image, %u the new",
+                  ops_total, old_count, new_count);
+  g_assert_cmpuint (old_count, >, 0);
+  g_assert_cmpuint (new_count, >, 0);
+}
+
+static void
+test_hostile_mailbox (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  g_autoptr(TbTarget) target = tb_target_new (probe);
+  guint8 junk[3000];
+
+  provision (f, probe, FALSE, FALSE);
+  for (guint i = 0; i < sizeof junk; i++)
+    junk[i] = (guint8) g_test_rand_int ();
+  for (guint32 cmd = 0; cmd <= 8; cmd++)
+    for (gsize len = 0; len < sizeof junk; len += 397)
+      {
+        g_autoptr(GError) e = NULL;
+        gboolean ok = tb_target_command (target, cmd, junk, len, NULL, &e);
+        g_assert_false (ok && cmd != TB_MB_CMD_ATTEST);
+        if (!ok)
+          g_assert_true (e->domain == TB_ERROR);
+      }
+  /* a length beyond the mailbox, written by hand, is refused, not followed */
+  {
+    guint8 head[12] = { 0 };
+    guint8 status[4];
+    head[0] = 0xff; head[1] = 0xff; head[2] = 0xff; head[3] = 0x7f; /* length */
+    g_assert_true (tb_probe_write_memory (probe, TB_BOARD_RAM_BASE + TB_MB_OFF_LENGTH, head, 4, NULL, &error));
+    head[0] = TB_MB_CMD_INSTALL_CHUNK;
+    g_assert_true (tb_probe_write_memory (probe, TB_BOARD_RAM_BASE + TB_MB_OFF_COMMAND, head, 4, NULL, &error));
+    g_assert_true (tb_probe_read_memory (probe, TB_BOARD_RAM_BASE + TB_MB_OFF_STATUS, status, 4, NULL, &error));
+    g_assert_cmpuint (status[0], ==, TB_MB_ERR_BAD_REQUEST);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/tb/provision/provision-and-boot", test_provision_and_boot);
+  ADD ("/tb/provision/refusals", test_refusals);
+  ADD ("/tb/provision/modified-flash-refused", test_modified_flash_refused);
+  ADD ("/tb/provision/locked-debug", test_locked_debug);
+  ADD ("/tb/provision/power-cut-sweep", test_power_cut_sweep);
+  ADD ("/tb/provision/hostile-mailbox", test_hostile_mailbox);
+#undef ADD
+  return g_test_run ();
+}
