@@ -18,6 +18,10 @@
 #include "tb-firmware.h"
 #include "tb-hierarchy.h"
 #include "tb-master.h"
+#include "tb-probe.h"
+#include "tb-provision.h"
+#include "tb-target.h"
+#include "tb-virtual-board.h"
 #include "tb-policy.h"
 
 /**
@@ -100,7 +104,7 @@ demo_master (TbContext *ctx, const char *dir, TbProgress *progress, GError **err
   TbMasterOptions options = { TB_DEMO_PRODUCT, NULL, NULL, "1.0.0", 1, 0 };
   g_autofree char *sha = NULL;
 
-  tb_progress_set_range (progress, 0.85, 0.95);
+  tb_progress_set_range (progress, 0.85, 0.9);
   tb_progress_set_stage (progress, _("Mastering the demo application 1.0.0 for “%s”"), TB_DEMO_PRODUCT);
   if (g_mkdir_with_parents (fw_dir, 0700) != 0)
     {
@@ -119,7 +123,7 @@ demo_master (TbContext *ctx, const char *dir, TbProgress *progress, GError **err
   tb_progress_log (progress, _("  %s + %s (%" G_GUINT64_FORMAT " bytes at 0x%08" G_GINT64_MODIFIER "x, SHA-256 %s)"),
                    image, upk_path, tb_upk_get_image_size (upk), tb_upk_get_load_address (upk), sha);
 
-  tb_progress_set_range (progress, 0.95, 1.0);
+  tb_progress_set_range (progress, 0.9, 0.95);
   tb_progress_set_stage (progress, _("Verifying the mastered image as a device would"));
   if (!tb_image_verify (ctx, upk_path, image, TB_DEMO_PASSPHRASE, &checks, NULL, error))
     return FALSE;
@@ -128,6 +132,65 @@ demo_master (TbContext *ctx, const char *dir, TbProgress *progress, GError **err
       TbCheck *c = g_ptr_array_index (checks, i);
       tb_progress_log (progress, "  %-10s %s", c->name, c->message);
     }
+  return TRUE;
+}
+
+/* A virtual board made, provisioned with the demo image, reset and booted. */
+static gboolean
+demo_board (TbContext *ctx, const char *dir, TbProgress *progress, GError **error)
+{
+  g_autofree char *board_dir = g_build_filename (dir, "board", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", board_dir, NULL);
+  g_autofree char *upk = g_build_filename (dir, "firmware", "demo-app-1.0.0.tbupk", NULL);
+  g_autofree char *image = g_build_filename (dir, "firmware", "demo-app-1.0.0.tbimg", NULL);
+  g_autoptr(TbVirtualBoard) board = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(TbTarget) target = NULL;
+  g_autoptr(TbAttestation) att = NULL;
+  TbProvisionOptions options = { TB_DEMO_PRODUCT, upk, image, FALSE };
+  TbProvisionResult result = { 0 };
+  g_autofree char *record = NULL;
+  gboolean ok;
+
+  tb_progress_set_range (progress, 0.95, 0.97);
+  tb_progress_set_stage (progress, _("Making a virtual board in %s"), board_dir);
+  board = tb_virtual_board_create (board_dir, NULL, 0, 0, NULL, error);
+  if (board == NULL)
+    return FALSE;
+  tb_progress_log (progress, _("  board %s (%s), born %s with its device key"), tb_virtual_board_get_uid (board),
+                   tb_virtual_board_get_device_type (board),
+                   tb_lifecycle_to_string (tb_virtual_board_get_lifecycle (board)));
+  g_clear_object (&board);
+  probe = tb_probe_open (uri, error);
+  if (probe == NULL)
+    return FALSE;
+
+  tb_progress_set_range (progress, 0.97, 0.995);
+  ok = tb_provision_device (ctx, probe, &options, TB_DEMO_PASSPHRASE, &result, progress, error);
+  if (ok)
+    {
+      record = tb_provision_record (ctx, &result, error);
+      ok = record != NULL;
+    }
+  if (ok)
+    tb_progress_log (progress, _("  device %s provisioned and %s, certificate serial %s, record %s"), result.uid,
+                     result.lifecycle, result.device_certificate_serial, record);
+  tb_provision_result_clear (&result);
+  if (!ok)
+    return FALSE;
+
+  tb_progress_set_range (progress, 0.995, 1.0);
+  tb_progress_set_stage (progress, _("Resetting the board: the SBM checks the application before it starts it"));
+  target = tb_target_new (probe);
+  if (!tb_probe_reset (probe, FALSE, error) || (att = tb_target_attest (target, error)) == NULL)
+    return FALSE;
+  if (att->boot != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The demo board did not boot its application"));
+      return FALSE;
+    }
+  tb_progress_log (progress, _("  boot ok: the board runs %s %s (security counter %u)"), TB_DEMO_PRODUCT,
+                   att->app_version, att->app_counter);
   return TRUE;
 }
 
@@ -189,7 +252,7 @@ tb_demo_run (const char *path, TbProgress *progress, GError **error)
       tb_progress_log (progress, "  %s: %s", tb_severity_to_string (f->severity), f->message);
     }
 
-  if (!demo_master (reopened, path, progress, error))
+  if (!demo_master (reopened, path, progress, error) || !demo_board (reopened, path, progress, error))
     return FALSE;
   tb_progress_finish (progress);
   return TRUE;

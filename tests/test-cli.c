@@ -321,6 +321,7 @@ test_demo (void)
   g_assert_nonnull (strstr (demo.err, "Checking the context"));
   g_assert_nonnull (strstr (demo.err, "Mastering the demo application"));
   g_assert_nonnull (strstr (demo.err, "every chunk authenticates"));
+  g_assert_nonnull (strstr (demo.err, "boot ok: the board runs demo-sensor 1.0.0"));
 
   RUN (&again, "demo", dir);
   g_assert_cmpint (again.status, ==, 1);
@@ -625,6 +626,73 @@ test_device_probe (void)
   tb_test_rm_rf (tmp);
 }
 
+static void
+test_provision (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *board = g_build_filename (tmp, "board", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+  g_autofree char *bin = g_build_filename (tmp, "app.bin", NULL);
+  g_autofree char *upk2 = g_build_filename (tmp, "app-2.0.0.tbupk", NULL);
+  g_autofree char *img2 = g_build_filename (tmp, "app-2.0.0.tbimg", NULL);
+  g_autofree char *upk1 = g_build_filename (tmp, "app-1.0.0.tbupk", NULL);
+  g_autofree char *img1 = g_build_filename (tmp, "app-1.0.0.tbimg", NULL);
+  g_auto(Run) init = { 0 };
+  g_auto(Run) m1 = { 0 };
+  g_auto(Run) m2 = { 0 };
+  g_auto(Run) create = { 0 };
+  g_auto(Run) prov = { 0 };
+  g_auto(Run) info = { 0 };
+  g_auto(Run) rollback = { 0 };
+  g_auto(Run) reset = { 0 };
+  g_auto(Run) peek = { 0 };
+  g_autoptr(JsonObject) p = NULL;
+  g_autoptr(JsonObject) i = NULL;
+  g_autoptr(JsonObject) r = NULL;
+  g_autofree char *peek_out = g_build_filename (tmp, "peek.bin", NULL);
+
+  tb_test_write_file (bin, "an application image, small but real enough");
+  RUN_PASS (&init, "pass phrase", "-C", dir, "-q", "init", "--product", "sensor");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN_PASS (&m2, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version", "2.0.0",
+            "--security-counter", "2", "--load-address", "0x08008000", "-o", tmp);
+  RUN_PASS (&m1, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version", "1.0.0",
+            "--security-counter", "1", "--load-address", "0x08008000", "-o", tmp);
+  g_assert_cmpint (m1.status + m2.status, ==, 0);
+  RUN (&create, "-q", "device", "create", board);
+  g_assert_cmpint (create.status, ==, 0);
+
+  RUN_PASS (&prov, "pass phrase", "-C", dir, "--json", "provision", "--probe", uri, "--image", upk2, img2);
+  g_assert_cmpint (prov.status, ==, 0);
+  p = parse_json_object (prov.out);
+  g_assert_cmpstr (json_object_get_string_member (p, "lifecycle"), ==, "locked");
+  g_assert_nonnull (strstr (json_object_get_string_member (p, "device_certificate"), "BEGIN CERTIFICATE"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (p, "app"), "version"), ==, "2.0.0");
+  g_assert_nonnull (json_object_get_string_member (p, "record_id"));
+
+  RUN (&info, "--json", "device", "info", "--probe", uri);
+  g_assert_cmpint (info.status, ==, 0);
+  i = parse_json_object (info.out);
+  g_assert_true (json_object_get_boolean_member (i, "attestation_valid"));
+  g_assert_cmpstr (json_object_get_string_member (i, "uid"), ==, json_object_get_string_member (p, "uid"));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (i, "app"), "security_counter"), ==, 2);
+
+  RUN (&rollback, "program", "--probe", uri, upk1, img1);
+  g_assert_cmpint (rollback.status, ==, 3);
+  assert_one_error_line (&rollback, "rollback");
+
+  RUN (&reset, "--json", "device", "reset", "--probe", uri);
+  g_assert_cmpint (reset.status, ==, 0);
+  r = parse_json_object (reset.out);
+  g_assert_cmpstr (json_object_get_string_member (r, "boot"), ==, "ok");
+
+  /* locked: raw reads outside the mailbox are refused */
+  RUN (&peek, "probe", "read", "--probe", uri, "0x08000000", "16", "-o", peek_out);
+  g_assert_cmpint (peek.status, ==, 3);
+  tb_test_rm_rf (tmp);
+}
+
 /* Ctrl-C cancels long work: exit 130, and init removes what it created. */
 static void
 test_cancel (void)
@@ -669,5 +737,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/cancel", test_cancel);
   g_test_add_func ("/tb/cli/master", test_master);
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);
+  g_test_add_func ("/tb/cli/provision", test_provision);
   return g_test_run ();
 }
