@@ -273,26 +273,26 @@ test_locked_debug (Fixture *f, gconstpointer data)
   g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
 }
 
-/* Power lost at every flash operation of an update: the board boots the
- * old or the new image, never anything else. */
+/* Cuts the power at each flash operation of programming UPK/IMAGE on a copy
+ * of the board as it is now, resets, and checks that the board boots
+ * @old (or nothing when @old is NULL) or @new, never anything else. */
 static void
-test_power_cut_sweep (Fixture *f, gconstpointer data)
+power_cut_sweep (Fixture *f, guint which, const char *old, const char *new_version)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
   TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
   guint64 ops_before, ops_total;
   guint old_count = 0, new_count = 0;
-  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
 
-  provision (f, probe, TRUE, FALSE);
-  /* how many flash operations a whole update takes */
   {
-    g_autofree char *cmd = g_strdup_printf ("cp -a %s %s", f->board_dir, pristine);
+    g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", pristine, f->board_dir, pristine);
     g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
   }
   ops_before = tb_virtual_board_get_flash_ops (board);
-  g_assert_true (tb_program_device (probe, f->upk[1], f->image[1], NULL, NULL, NULL, &error));
+  g_assert_true (tb_program_device (probe, f->upk[which], f->image[which], NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
   ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
   g_assert_cmpuint (ops_total, >, 20);
   g_clear_object (&probe);
@@ -304,26 +304,51 @@ test_power_cut_sweep (Fixture *f, gconstpointer data)
       g_autoptr(TbProbe) p = NULL;
       g_autoptr(TbAttestation) att = NULL;
       g_autoptr(GError) cut_error = NULL;
+      gboolean is_old, is_new;
 
       g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
       p = tb_probe_open (f->uri, &error);
       g_assert_no_error (error);
       tb_virtual_board_set_power_loss_after (tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (p)), (gint64) cut);
-      g_assert_false (tb_program_device (p, f->upk[1], f->image[1], NULL, NULL, NULL, &cut_error));
+      g_assert_false (tb_program_device (p, f->upk[which], f->image[which], NULL, NULL, NULL, &cut_error));
       g_assert_true (tb_probe_reset (p, FALSE, &error));
       att = attest (p);
-      if (att->boot != 0 || (g_strcmp0 (att->app_version, "1.0.0") != 0 && g_strcmp0 (att->app_version, "1.1.0") != 0))
+      is_old = old == NULL ? att->boot == 1 : att->boot == 0 && g_strcmp0 (att->app_version, old) == 0;
+      is_new = att->boot == 0 && g_strcmp0 (att->app_version, new_version) == 0;
+      if (!is_old && !is_new)
         g_error ("power cut after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " flash operations: boot %u, “%s”",
                  cut, ops_total, att->boot, att->app_version);
-      if (g_strcmp0 (att->app_version, "1.0.0") == 0)
-        old_count++;
-      else
-        new_count++;
+      old_count += is_old;
+      new_count += is_new;
     }
-  g_test_message ("power cut at each of %" G_GUINT64_FORMAT " flash operations: %u boot the old image, %u the new",
-                  ops_total, old_count, new_count);
+  g_test_message ("power cut at each of %" G_GUINT64_FORMAT " flash operations: %u boot %s, %u boot %s", ops_total,
+                  old_count, old != NULL ? old : "nothing", new_count, new_version);
   g_assert_cmpuint (old_count, >, 0);
   g_assert_cmpuint (new_count, >, 0);
+
+  /* leave the board as a whole install leaves it */
+  {
+    g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", f->board_dir, pristine, f->board_dir);
+    g_autoptr(TbProbe) p = NULL;
+    g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+    p = tb_probe_open (f->uri, &error);
+    g_assert_true (tb_program_device (p, f->upk[which], f->image[which], NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+  }
+}
+
+/* Power lost at every flash operation of a first install, then of an update. */
+static void
+test_power_cut_sweep (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    provision (f, probe, FALSE, FALSE);
+  }
+  power_cut_sweep (f, 0, NULL, "1.0.0");
+  power_cut_sweep (f, 1, "1.0.0", "1.1.0");
 }
 
 static void
