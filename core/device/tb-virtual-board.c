@@ -88,6 +88,8 @@ tb_virtual_board_finalize (GObject *object)
     close (self->flash_fd);
   g_free (self->flash);
   g_free (self->ram);
+  if (self->sbm_running)
+    tb_sbm_shutdown (self->sbm);
   g_free (self->sbm);
   g_clear_pointer (&self->root, json_object_unref);
   g_free (self->json_path);
@@ -902,6 +904,8 @@ sbm_is_genuine (TbVirtualBoard *self)
 void
 tb_virtual_board_reset (TbVirtualBoard *self)
 {
+  if (self->sbm_running)
+    tb_sbm_shutdown (self->sbm);
   tb_virtual_board_power_cycle (self);
   self->sbm_running = FALSE;
   if (!sbm_is_genuine (self))

@@ -32,6 +32,8 @@ typedef struct {
   uint8_t digest[32];
 } Record;
 
+static void end_install (TbSbm *sbm);
+
 static const uint8_t p256_spki_prefix[26] = {
   0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
   0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
@@ -285,7 +287,7 @@ tb_sbm_boot (TbSbm *sbm)
   Record r;
   uint8_t digest[32];
 
-  sbm->installing = 0;
+  end_install (sbm);
   sbm->app_version[0] = '\0';
   sbm->app_counter = 0;
   if (latest_record (sbm, &r) < 0)
@@ -301,6 +303,32 @@ tb_sbm_boot (TbSbm *sbm)
   memcpy (sbm->app_version, r.version, sizeof r.version);
   sbm->app_counter = r.counter;
   return sbm->boot = TB_SBM_BOOT_OK;
+}
+
+/* Ends an install session: forgets the image key and releases the running
+ * digest (the crypto backend may hold resources for it). */
+static void
+end_install (TbSbm *sbm)
+{
+  uint8_t scratch[32];
+
+  if (sbm->hashing)
+    sbm->c->sha256_final (&sbm->running, scratch);
+  sbm->hashing = 0;
+  sbm->installing = 0;
+  sbm->c->wipe (sbm->image_key, sizeof sbm->image_key);
+}
+
+/**
+ * tb_sbm_shutdown:
+ *
+ * Power goes away: whatever session ran is abandoned.
+ */
+void
+tb_sbm_shutdown (TbSbm *sbm)
+{
+  if (sbm->p != NULL)
+    end_install (sbm);
 }
 
 /* ---- commands ---- */
@@ -516,7 +544,7 @@ cmd_install_begin (TbSbm *sbm, const uint8_t *upk, size_t len)
   TbSbmSha256 s;
   uint8_t spki[91];
 
-  sbm->installing = 0;
+  end_install (sbm);
   if (lifecycle (sbm) < 2)
     return TB_MB_ERR_STATE;
   if (len < 12 || memcmp (upk, "TBUPK\r\n\x1a\x00\x01\x00\x00", 12) != 0)
@@ -662,7 +690,7 @@ cmd_install_header (TbSbm *sbm, const uint8_t *h, size_t len)
   sbm->c->sha256_final (&s, digest);
   if (!ct_equal (digest, sbm->header_sha256, 32))
     {
-      sbm->installing = 0;
+      end_install (sbm);
       return TB_MB_ERR_SIGNATURE;
     }
   sbm->chunk_size = rd32be (h + 12);
@@ -673,11 +701,12 @@ cmd_install_header (TbSbm *sbm, const uint8_t *h, size_t len)
       sbm->chunk_size % sbm->p->page_size != 0 ||
       (uint64_t) sbm->chunk_count != (size + sbm->chunk_size - 1) / sbm->chunk_size)
     {
-      sbm->installing = 0;
+      end_install (sbm);
       return TB_MB_ERR_TOO_LARGE;
     }
   sbm->next_chunk = 0;
   sbm->c->sha256_init (&sbm->running);
+  sbm->hashing = 1;
   return TB_MB_STATUS_OK;
 }
 
@@ -699,7 +728,7 @@ cmd_install_chunk (TbSbm *sbm, uint8_t *req, size_t len)
       n != (index + 1 == sbm->chunk_count ? (uint32_t) (sbm->image_size - (uint64_t) index * sbm->chunk_size)
                                           : sbm->chunk_size))
     {
-      sbm->installing = 0;
+      end_install (sbm);
       return TB_MB_ERR_CHUNK;
     }
   memcpy (nonce, sbm->nonce_prefix, 8);
@@ -711,7 +740,7 @@ cmd_install_chunk (TbSbm *sbm, uint8_t *req, size_t len)
   /* authenticated (and decrypted in place) before a byte reaches flash */
   if (sbm->c->aes256_gcm_decrypt (sbm->image_key, nonce, aad, sizeof aad, req + 4, n, req + 4 + n, req + 4) != 0)
     {
-      sbm->installing = 0;
+      end_install (sbm);
       return TB_MB_ERR_CHUNK;
     }
   sbm->c->sha256_update (&sbm->running, req + 4, n);
@@ -721,7 +750,7 @@ cmd_install_chunk (TbSbm *sbm, uint8_t *req, size_t len)
       uint32_t m = n - o < p->page_size ? n - o : p->page_size;
       if (p->flash_erase (p->ctx, offset + o) != 0 || p->flash_program (p->ctx, offset + o, req + 4 + o, m) != 0)
         {
-          sbm->installing = 0;
+          end_install (sbm);
           return TB_MB_ERR_FLASH;
         }
     }
@@ -740,9 +769,9 @@ cmd_install_finish (TbSbm *sbm, Writer *w)
 
   if (!sbm->installing || sbm->chunk_count == 0 || sbm->next_chunk != sbm->chunk_count)
     return TB_MB_ERR_STATE;
-  sbm->installing = 0;
-  sbm->c->wipe (sbm->image_key, sizeof sbm->image_key);
+  sbm->hashing = 0;
   sbm->c->sha256_final (&sbm->running, digest);
+  end_install (sbm);
   if (!ct_equal (digest, sbm->plaintext_sha256, 32))
     return TB_MB_ERR_DIGEST;
 

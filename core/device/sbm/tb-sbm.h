@@ -113,6 +113,7 @@ typedef struct {
   const TbSbmCrypto *c;
   /* install session (kept in SBM RAM) */
   int installing;
+  int hashing;
   uint8_t image_key[32];
   uint8_t image_id[16];
   uint8_t plaintext_sha256[32];
@@ -134,5 +135,6 @@ typedef struct {
 void            tb_sbm_init             (TbSbm *sbm, const TbSbmPlatform *p, const TbSbmCrypto *c);
 TbSbmBootResult tb_sbm_boot             (TbSbm *sbm);
 void            tb_sbm_handle_mailbox   (TbSbm *sbm);
+void            tb_sbm_shutdown         (TbSbm *sbm);
 uint32_t        tb_sbm_app_offset       (const TbSbmPlatform *p);
 uint32_t        tb_sbm_slot_size        (const TbSbmPlatform *p);
