@@ -245,6 +245,48 @@ test_demo (void)
     screenshot (GTK_WIDGET (window), "images-mastered");
   }
 
+  /* a virtual board: made, provisioned and programmed from the Devices page */
+  {
+    TbDevicesPage *devices = tb_window_get_devices_page (window);
+    g_autofree char *upk = g_build_filename (tmp, "app-2.0.1.tbupk", NULL);
+    g_autofree char *uri = NULL;
+    g_autoptr(GError) error = NULL;
+    AdwMessageDialog *dialog;
+    TbAttestation *att;
+
+    g_assert_true (tb_window_show_page (window, "devices"));
+    tb_devices_page_refresh (devices);
+    g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 0);
+    screenshot (GTK_WIDGET (window), "devices-empty");
+    uri = tb_devices_page_new_board (devices, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 1);
+    g_assert_true (tb_devices_page_select (devices, uri));
+    spin_frames (2);
+    spin_until (is_idle, window);
+    g_assert_null (tb_devices_page_get_attestation (devices)); /* blank: no SBM yet */
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+    dialog = find_dialog ();
+    g_assert_nonnull (dialog);
+    set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
+    adw_message_dialog_response (dialog, "accept");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    spin_frames (2);
+    spin_until (is_idle, window);
+    att = tb_devices_page_get_attestation (devices);
+    g_assert_nonnull (att);
+    g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_LOCKED);
+
+    tb_devices_page_program (devices, upk);
+    spin_frames (2);
+    spin_until (is_idle, window);
+    att = tb_devices_page_get_attestation (devices);
+    g_assert_cmpuint (att->boot, ==, 0);
+    g_assert_cmpstr (att->app_version, ==, "2.0.1");
+    screenshot (GTK_WIDGET (window), "devices-provisioned");
+  }
+
   /* a second time the existing demo context is opened, not recreated */
   {
     g_autofree char *id = g_strdup (tb_context_get_id (tb_window_get_context (window)));
@@ -435,6 +477,10 @@ main (int argc, char **argv)
 
   tmp = tb_test_make_tmpdir ();
   g_setenv ("XDG_DATA_HOME", tmp, TRUE);
+  {
+    g_autofree char *boards = g_build_filename (tmp, "boards", NULL);
+    g_setenv ("TRUSTBENCH_BOARDS", boards, TRUE);
+  }
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
   g_setenv ("GTK_A11Y", "none", FALSE);

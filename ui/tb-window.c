@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "tb-application.h"
+#include "tb-devices-page.h"
 #include "tb-images-page.h"
 #include "tb-keys-page.h"
 
@@ -31,6 +32,7 @@ struct _TbWindow {
   GtkTextView *log_view;
   TbKeysPage *keys_page;
   TbImagesPage *images_page;
+  TbDevicesPage *devices_page;
 
   TbContext *context;
   GCancellable *operation;       /* non-NULL while long work runs */
@@ -234,6 +236,7 @@ set_context (TbWindow *self, TbContext *context)
   g_set_object (&self->context, context);
   tb_keys_page_set_context (self->keys_page, context);
   tb_images_page_set_context (self->images_page, context);
+  tb_devices_page_set_context (self->devices_page, context);
   if (context != NULL)
     {
       g_signal_connect_swapped (context, "notify::name", G_CALLBACK (context_name_changed_cb), self);
@@ -268,6 +271,12 @@ TbImagesPage *
 tb_window_get_images_page (TbWindow *self)
 {
   return self->images_page;
+}
+
+TbDevicesPage *
+tb_window_get_devices_page (TbWindow *self)
+{
+  return self->devices_page;
 }
 
 static void
@@ -655,6 +664,7 @@ tb_window_class_init (TbWindowClass *klass)
 
   g_type_ensure (TB_TYPE_KEYS_PAGE);
   g_type_ensure (TB_TYPE_IMAGES_PAGE);
+  g_type_ensure (TB_TYPE_DEVICES_PAGE);
   object_class->dispose = tb_window_dispose;
   object_class->get_property = tb_window_get_property;
 
@@ -679,6 +689,7 @@ tb_window_class_init (TbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbWindow, log_view);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, keys_page);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, images_page);
+  gtk_widget_class_bind_template_child (widget_class, TbWindow, devices_page);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, recent_row_activated_cb);

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* The Devices page: the probes and virtual boards, the selected device's
+ * identity (attested by the device itself), and Provision, Program and
+ * Reset, each run in the background with the window's progress panel
+ * (every step in its log); a refusal is shown in the device's own words. */
+
+#include "config.h"
+
+#include "tb-devices-page.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "tb-form-dialog.h"
+#include "tb-window.h"
+
+struct _TbDevicesPage {
+  AdwBin parent_instance;
+
+  GtkListBox *probe_list;
+  AdwStatusPage *no_probe;
+  AdwPreferencesGroup *device_group;
+  GtkListBox *device_list;
+
+  TbContext *context;
+  char *uri;                  /* the selected probe */
+  TbAttestation *att;
+  guint n_probes;
+  gboolean refreshing;
+};
+
+G_DEFINE_FINAL_TYPE (TbDevicesPage, tb_devices_page, ADW_TYPE_BIN)
+
+static TbWindow *
+get_window (TbDevicesPage *self)
+{
+  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+}
+
+static void
+show_error (TbDevicesPage *self, const char *heading, const GError *error)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
+                                              error->message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+clear_list (GtkListBox *list)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
+    gtk_list_box_remove (list, child);
+}
+
+static void
+add_field (GtkListBox *list, const char *title, const char *value)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
+  gtk_widget_add_css_class (row, "property");
+  gtk_list_box_append (list, row);
+}
+
+static const char *
+boot_text (guint boot)
+{
+  switch (boot)
+    {
+    case 0: return _("runs");
+    case 1: return _("no application installed");
+    default: return _("refused at boot: the application was modified");
+    }
+}
+
+static void
+show_device (TbDevicesPage *self)
+{
+  TbAttestation *att = self->att;
+  g_autofree char *sbm = NULL;
+  g_autofree char *app = NULL;
+  g_autofree char *pub = NULL;
+
+  clear_list (self->device_list);
+  gtk_widget_set_visible (GTK_WIDGET (self->device_group), self->uri != NULL);
+  if (att == NULL)
+    {
+      if (self->uri != NULL)
+        add_field (self->device_list, _("Device"), _("No secure boot manager answers: the device is blank. Provision "
+                                                     "it to install one."));
+      return;
+    }
+  sbm = g_strdup_printf ("%u.%u.%u", att->sbm_version >> 16, (att->sbm_version >> 8) & 0xff, att->sbm_version & 0xff);
+  app = att->boot == 0 ? g_strdup_printf (_("%s (security counter %u)"), att->app_version, att->app_counter)
+                       : g_strdup (boot_text (att->boot));
+  {
+    GString *s = g_string_new (NULL);
+    for (guint i = 0; i < 65; i++)
+      g_string_append_printf (s, "%02x", att->device_public_key[i]);
+    pub = g_string_free (s, FALSE);
+  }
+  add_field (self->device_list, _("Unique ID"), att->uid);
+  add_field (self->device_list, _("Device type"), att->device_type);
+  add_field (self->device_list, _("Lifecycle"), tb_lifecycle_to_string (att->lifecycle));
+  add_field (self->device_list, _("Secure boot manager"), sbm);
+  add_field (self->device_list, _("Device key (attestation verified)"), pub);
+  add_field (self->device_list, _("Application"), app);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.provision",
+                                 att->lifecycle <= TB_LIFECYCLE_SBM_INSTALLED && self->context != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.program", att->lifecycle >= TB_LIFECYCLE_PROVISIONED);
+}
+
+/* ---- background work ---- */
+
+typedef struct {
+  char *uri;
+  char *ctx_path;
+  TbSecret *passphrase;
+  char *product;
+  gboolean lock;
+  char *upk;
+  char *image;
+  int kind;                    /* 0 identify, 1 provision, 2 program, 3 reset */
+  TbAttestation *att;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_free (job->uri);
+  g_free (job->ctx_path);
+  tb_secret_free (job->passphrase);
+  g_free (job->product);
+  g_free (job->upk);
+  g_free (job->image);
+  tb_attestation_free (job->att);
+  g_free (job);
+}
+
+static gboolean
+device_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbProbe) probe = tb_probe_open (job->uri, error);
+  g_autoptr(TbTarget) target = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (probe == NULL)
+    return FALSE;
+  if (job->kind == 1)
+    {
+      g_autoptr(TbContext) ctx = tb_context_open (job->ctx_path, TB_CONTEXT_OPEN_READ, error);
+      TbProvisionOptions options = { job->product, NULL, NULL, !job->lock };
+      TbProvisionResult result = { 0 };
+      g_autofree char *record = NULL;
+      gboolean ok = ctx != NULL && tb_provision_device (ctx, probe, &options, job->passphrase, &result, progress, error);
+
+      if (ok)
+        {
+          record = tb_provision_record (ctx, &result, error);
+          ok = record != NULL;
+        }
+      tb_provision_result_clear (&result);
+      if (!ok)
+        return FALSE;
+    }
+  else if (job->kind == 2)
+    {
+      if (!tb_program_device (probe, job->upk, job->image, NULL, NULL, progress, error))
+        return FALSE;
+    }
+  else if (job->kind == 3)
+    {
+      tb_progress_set_stage (progress, _("Resetting the device"));
+      if (!tb_probe_reset (probe, FALSE, error))
+        return FALSE;
+    }
+  tb_progress_set_stage (progress, _("Asking the device who it is"));
+  target = tb_target_new (probe);
+  if (!tb_target_has_sbm (target, &local))
+    {
+      /* a blank device has no SBM to ask: that is an answer, not an error */
+      if (g_error_matches (local, TB_ERROR, TB_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  job->att = tb_target_attest (target, error);
+  return job->att != NULL;
+}
+
+static void
+device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbDevicesPage) self = user_data;
+  Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
+  g_autoptr(GError) error = NULL;
+  static const char *const done[] = { NULL, N_("Device provisioned"), N_("Image installed"), N_("Device reset") };
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, job->kind == 2 ? _("The Device Refused the Image") : _("The Operation Failed"), error);
+    }
+  else if (done[job->kind] != NULL)
+    tb_window_add_toast (TB_WINDOW (source), _(done[job->kind]));
+  if (g_strcmp0 (job->uri, self->uri) == 0)
+    {
+      g_clear_pointer (&self->att, tb_attestation_free);
+      self->att = g_steal_pointer (&job->att);
+      show_device (self);
+    }
+  tb_devices_page_refresh (self);
+}
+
+static void
+run_job (TbDevicesPage *self, Job *job, const char *title)
+{
+  TbWindow *window = get_window (self);
+
+  if (window == NULL || tb_window_is_busy (window))
+    {
+      job_free (job);
+      return;
+    }
+  job->uri = g_strdup (self->uri);
+  g_object_set_data (G_OBJECT (self), "tb-job", job);
+  tb_window_run_work (window, title, device_work, job, (GDestroyNotify) job_free, device_done_cb, g_object_ref (self));
+}
+
+/* ---- probes ---- */
+
+static GtkWidget *
+probe_row_new (TbProbeInfo *info)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), info->description);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), info->uri);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("media-flash-symbolic"));
+  gtk_widget_set_name (row, info->uri);
+  return row;
+}
+
+/**
+ * tb_devices_page_refresh:
+ *
+ * Lists the probes again, keeping the selection.
+ */
+void
+tb_devices_page_refresh (TbDevicesPage *self)
+{
+  g_autoptr(GPtrArray) probes = tb_probe_list (NULL);
+  g_autofree char *selected = g_strdup (self->uri);
+
+  self->refreshing = TRUE;
+  clear_list (self->probe_list);
+  self->n_probes = probes != NULL ? probes->len : 0;
+  for (guint i = 0; probes != NULL && i < probes->len; i++)
+    {
+      GtkWidget *row = probe_row_new (g_ptr_array_index (probes, i));
+      gtk_list_box_append (self->probe_list, row);
+      if (g_strcmp0 (gtk_widget_get_name (row), selected) == 0)
+        gtk_list_box_select_row (self->probe_list, GTK_LIST_BOX_ROW (row));
+    }
+  self->refreshing = FALSE;
+  gtk_widget_set_visible (GTK_WIDGET (self->no_probe), self->n_probes == 0);
+}
+
+static void
+probe_selected_cb (TbDevicesPage *self, GtkListBoxRow *row)
+{
+  if (self->refreshing || row == NULL || g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (row)), self->uri) == 0)
+    return;
+  g_free (self->uri);
+  self->uri = g_strdup (gtk_widget_get_name (GTK_WIDGET (row)));
+  g_clear_pointer (&self->att, tb_attestation_free);
+  show_device (self);
+  run_job (self, g_new0 (Job, 1), _("Identifying the device"));
+}
+
+/**
+ * tb_devices_page_select:
+ * @uri: a probe URI
+ *
+ * Selects the probe and identifies its device in the background.
+ */
+gboolean
+tb_devices_page_select (TbDevicesPage *self, const char *uri)
+{
+  GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->probe_list));
+
+  for (; row != NULL; row = gtk_widget_get_next_sibling (row))
+    if (g_strcmp0 (gtk_widget_get_name (row), uri) == 0)
+      {
+        gtk_list_box_select_row (self->probe_list, GTK_LIST_BOX_ROW (row));
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * tb_devices_page_new_board:
+ *
+ * Makes a virtual board in the boards directory.
+ *
+ * Returns: (transfer full): its probe URI
+ */
+char *
+tb_devices_page_new_board (TbDevicesPage *self, GError **error)
+{
+  g_autofree char *dir = tb_probe_get_boards_dir ();
+  g_autofree char *path = NULL;
+  g_autoptr(TbVirtualBoard) board = NULL;
+
+  for (guint i = 1; path == NULL || g_file_test (path, G_FILE_TEST_EXISTS); i++)
+    {
+      g_free (path);
+      path = g_strdup_printf ("%s/board-%u", dir, i);
+    }
+  board = tb_virtual_board_create (path, NULL, 0, 0, NULL, error);
+  if (board == NULL)
+    return NULL;
+  tb_devices_page_refresh (self);
+  return g_strconcat ("virtual:", tb_virtual_board_get_path (board), NULL);
+}
+
+static void
+new_board_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbDevicesPage *self = TB_DEVICES_PAGE (widget);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = tb_devices_page_new_board (self, &error);
+
+  if (uri == NULL)
+    {
+      show_error (self, _("Cannot Make a Virtual Board"), error);
+      return;
+    }
+  tb_devices_page_select (self, uri);
+  tb_window_add_toast (get_window (self), _("Virtual board created"));
+}
+
+static void
+refresh_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tb_devices_page_refresh (TB_DEVICES_PAGE (widget));
+}
+
+static void
+reset_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = 3;
+  run_job (TB_DEVICES_PAGE (widget), job, _("Resetting the device"));
+}
+
+static void
+provision_response_cb (GtkWidget *dialog, const char *response, TbDevicesPage *self)
+{
+  Job *job;
+  g_autofree char *lock = NULL;
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL || self->uri == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  job = g_new0 (Job, 1);
+  job->kind = 1;
+  job->ctx_path = g_strdup (tb_context_get_path (self->context));
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  job->product = tb_form_dialog_dup_choice (dialog, "product");
+  lock = tb_form_dialog_dup_choice (dialog, "lock");
+  job->lock = g_strcmp0 (lock, _("Lock (production)")) == 0;
+  run_job (self, job, _("Provisioning the device"));
+}
+
+static void
+provision_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbDevicesPage *self = TB_DEVICES_PAGE (widget);
+  g_autoptr(GPtrArray) products = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) names = NULL;
+  const char *locks[] = { N_("Lock (production)"), N_("Leave debug access open (lab)"), NULL };
+  const char *translated[3] = { _(locks[0]), _(locks[1]), NULL };
+  GtkWidget *dialog;
+
+  if (self->context == NULL || self->uri == NULL)
+    return;
+  products = tb_context_get_entries (self->context, TB_INVENTORY_PRODUCTS);
+  for (guint i = 0; i < products->len; i++)
+    g_strv_builder_add (builder, json_object_get_string_member (g_ptr_array_index (products, i), "name"));
+  names = g_strv_builder_end (builder);
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Provision the Device"),
+                               _("The device gets its certificate from its own key, the product key wrapped to that "
+                                 "key, and the mastering key to trust."),
+                               _("_Provision"));
+  tb_form_dialog_add_choice (dialog, "product", _("Product"), (const char *const *) names, 0);
+  tb_form_dialog_add_choice (dialog, "lock", _("Debug Access"), translated, 0);
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  g_signal_connect (dialog, "response", G_CALLBACK (provision_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/**
+ * tb_devices_page_program:
+ * @upk_path: a `.tbupk`; the image is the `.tbimg` beside it
+ *
+ * Installs the image on the selected device in the background.
+ */
+void
+tb_devices_page_program (TbDevicesPage *self, const char *upk_path)
+{
+  Job *job;
+
+  if (self->uri == NULL)
+    return;
+  job = g_new0 (Job, 1);
+  job->kind = 2;
+  job->upk = g_strdup (upk_path);
+  if (g_str_has_suffix (upk_path, ".tbupk"))
+    {
+      g_autofree char *stem = g_strndup (upk_path, strlen (upk_path) - strlen (".tbupk"));
+      job->image = g_strconcat (stem, ".tbimg", NULL);
+    }
+  else
+    job->image = g_strconcat (upk_path, ".tbimg", NULL);
+  run_job (self, job, _("Programming the device"));
+}
+
+static void
+program_chooser_cb (GtkNativeDialog *chooser, int response, TbDevicesPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file != NULL && (path = g_file_get_path (file)) != NULL)
+    tb_devices_page_program (self, path);
+}
+
+static void
+program_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Choose a Mastered Image (.tbupk)"),
+                                                               GTK_WINDOW (gtk_widget_get_root (widget)),
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Program"),
+                                                               _("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Update protection keys"));
+  gtk_file_filter_add_pattern (filter, "*.tbupk");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (program_chooser_cb), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+TbAttestation *
+tb_devices_page_get_attestation (TbDevicesPage *self)
+{
+  return self->att;
+}
+
+guint
+tb_devices_page_get_n_probes (TbDevicesPage *self)
+{
+  return self->n_probes;
+}
+
+void
+tb_devices_page_set_context (TbDevicesPage *self, TbContext *context)
+{
+  g_set_object (&self->context, context);
+  show_device (self);
+}
+
+static void
+tb_devices_page_dispose (GObject *object)
+{
+  TbDevicesPage *self = TB_DEVICES_PAGE (object);
+
+  g_clear_object (&self->context);
+  g_clear_pointer (&self->uri, g_free);
+  g_clear_pointer (&self->att, tb_attestation_free);
+  G_OBJECT_CLASS (tb_devices_page_parent_class)->dispose (object);
+}
+
+static void
+tb_devices_page_class_init (TbDevicesPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tb_devices_page_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/trustbench/Trustbench/tb-devices-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, probe_list);
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, no_probe);
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, device_group);
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, device_list);
+  gtk_widget_class_bind_template_callback (widget_class, probe_selected_cb);
+  gtk_widget_class_install_action (widget_class, "devices.refresh", NULL, refresh_action);
+  gtk_widget_class_install_action (widget_class, "devices.new-board", NULL, new_board_action);
+  gtk_widget_class_install_action (widget_class, "devices.reset", NULL, reset_action);
+  gtk_widget_class_install_action (widget_class, "devices.provision", NULL, provision_action);
+  gtk_widget_class_install_action (widget_class, "devices.program", NULL, program_action);
+}
+
+static void
+tb_devices_page_init (TbDevicesPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  tb_devices_page_refresh (self);
+}
