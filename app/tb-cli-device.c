@@ -369,6 +369,40 @@ tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv)
   return att->boot == 2 ? TB_EXIT_VERIFY : TB_EXIT_OK;
 }
 
+int
+tb_cli_cmd_device_stage_update (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbVirtualBoard) board = NULL;
+  g_autoptr(GMappedFile) upk = NULL;
+  g_autoptr(GMappedFile) image = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("PATH UPK IMAGE"),
+                             _("Play the application of the virtual board in PATH: write an update it downloaded "
+                               "into the update region. The SBM installs it, with every check, at the next reset."),
+                             NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 4)
+    return tb_cli_usage_error (cli, _("“device stage-update” takes the board PATH, the UPK and the image"));
+  board = tb_virtual_board_open (argv[1], &error);
+  if (board == NULL || (upk = g_mapped_file_new (argv[2], FALSE, &error)) == NULL ||
+      (image = g_mapped_file_new (argv[3], FALSE, &error)) == NULL ||
+      !tb_virtual_board_stage_update (board, (const guint8 *) g_mapped_file_get_contents (upk),
+                                      g_mapped_file_get_length (upk),
+                                      (const guint8 *) g_mapped_file_get_contents (image),
+                                      g_mapped_file_get_length (image), &error))
+    return tb_cli_fail (cli, error);
+  tb_cli_message (cli, _("Update staged on %s; it installs at the next reset (device reset --probe virtual:%s)"),
+                  tb_virtual_board_get_uid (board), tb_virtual_board_get_path (board));
+  json_builder_begin_object (b);
+  add_string (b, "uid", tb_virtual_board_get_uid (board));
+  json_builder_set_member_name (b, "staged_bytes");
+  json_builder_add_int_value (b, (gint64) (g_mapped_file_get_length (upk) + g_mapped_file_get_length (image)));
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
 typedef struct {
   TbContext *ctx;
   TbProbe *probe;

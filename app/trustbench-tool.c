@@ -40,6 +40,8 @@ static const TbCliCommand device_commands[] = {
   { "create", N_("Make a new virtual board"), tb_cli_cmd_device_create, NULL },
   { "info", N_("Identify the device and check its attestation"), tb_cli_cmd_device_info, NULL },
   { "reset", N_("Reset the device and report what boots"), tb_cli_cmd_device_reset, NULL },
+  { "stage-update", N_("Write an update into a virtual board, as its application would"),
+    tb_cli_cmd_device_stage_update, NULL },
   { NULL },
 };
 

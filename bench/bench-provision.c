@@ -50,7 +50,7 @@ main (int argc, char **argv)
       !g_file_set_contents (bin, (const char *) data, (gssize) size, &error) ||
       (fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error)) == NULL ||
       (upk = tb_master_image (ctx, fw, &mopts, PASS, image, upk_path, NULL, &error)) == NULL ||
-      (board = tb_virtual_board_create (board_dir, NULL, (guint32) (size * 2 + 256 * 1024) / 4096 * 4096 + 4096 * 8,
+      (board = tb_virtual_board_create (board_dir, NULL, (guint32) (size * 3 + 256 * 1024) / 4096 * 4096 + 4096 * 12,
                                         4096, NULL, &error)) == NULL)
     {
       fprintf (stderr, "bench: %s\n", error->message);

@@ -690,6 +690,31 @@ test_provision (void)
   /* locked: raw reads outside the mailbox are refused */
   RUN (&peek, "probe", "read", "--probe", uri, "0x08000000", "16", "-o", peek_out);
   g_assert_cmpint (peek.status, ==, 3);
+
+  /* an update the application staged installs at the next reset */
+  {
+    g_autofree char *upk3 = g_build_filename (tmp, "app-3.0.0.tbupk", NULL);
+    g_autofree char *img3 = g_build_filename (tmp, "app-3.0.0.tbimg", NULL);
+    g_auto(Run) m3 = { 0 };
+    g_auto(Run) staged = { 0 };
+    g_auto(Run) missing = { 0 };
+    g_auto(Run) after = { 0 };
+    g_autoptr(JsonObject) a = NULL;
+
+    RUN_PASS (&m3, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version", "3.0.0",
+              "--security-counter", "3", "--load-address", "0x08008000", "-o", tmp);
+    g_assert_cmpint (m3.status, ==, 0);
+    RUN (&missing, "device", "stage-update", board, upk3, "/nonexistent/app.tbimg");
+    g_assert_cmpint (missing.status, !=, 0);
+    assert_one_error_line (&missing, "nonexistent");
+    RUN (&staged, "--json", "device", "stage-update", board, upk3, img3);
+    g_assert_cmpint (staged.status, ==, 0);
+    RUN (&after, "--json", "device", "reset", "--probe", uri);
+    g_assert_cmpint (after.status, ==, 0);
+    a = parse_json_object (after.out);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (a, "app"), "version"), ==,
+                     "3.0.0");
+  }
   tb_test_rm_rf (tmp);
 }
 

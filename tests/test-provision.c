@@ -384,6 +384,158 @@ test_hostile_mailbox (Fixture *f, gconstpointer data)
   }
 }
 
+/* The application writes UPK/IMAGE into the update region, as it would
+ * after downloading them by its own means. */
+static void
+stage (TbProbe *probe, const char *upk, const char *image)
+{
+  g_autoptr(GError) error = NULL;
+  gsize upk_len = 0, image_len = 0;
+  g_autofree char *upk_bytes = tb_test_read_file (upk, &upk_len);
+  g_autofree char *image_bytes = tb_test_read_file (image, &image_len);
+  TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+
+  tb_virtual_board_stage_update (board, (guint8 *) upk_bytes, upk_len, (guint8 *) image_bytes, image_len, &error);
+  g_assert_no_error (error);
+}
+
+/* Resets and checks what boots and that the staged update was consumed. */
+static void
+reset_expect (TbProbe *probe, guint boot, const char *version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbAttestation) att = NULL;
+  TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+  TbSbmPlatform p = { .flash_size = tb_virtual_board_get_flash_size (board),
+                      .page_size = tb_virtual_board_get_page_size (board) };
+  guint8 head[TB_SBM_UPDATE_HEADER];
+
+  g_assert_true (tb_probe_reset (probe, FALSE, &error));
+  g_assert_no_error (error);
+  att = attest (probe);
+  g_assert_cmpuint (att->boot, ==, boot);
+  g_assert_cmpstr (att->app_version, ==, version);
+  g_assert_true (tb_virtual_board_flash_read (board, tb_sbm_update_offset (&p), head, sizeof head, NULL));
+  for (guint i = 0; i < sizeof head; i++)
+    g_assert_cmpuint (head[i], ==, 0xff);
+}
+
+static void
+test_staged_update (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  g_autofree char *tampered = g_build_filename (f->tmp, "tampered.tbimg", NULL);
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+
+  g_assert_no_error (error);
+  provision (f, probe, TRUE, TRUE);
+  /* a staged update installs at the next reset, debug port locked */
+  stage (probe, f->upk[1], f->image[1]);
+  reset_expect (probe, 0, "1.1.0");
+  reset_expect (probe, 0, "1.1.0");
+
+  /* the same update again is a rollback: refused and consumed */
+  before = snapshot (probe);
+  stage (probe, f->upk[1], f->image[1]);
+  reset_expect (probe, 0, "1.1.0");
+  after = snapshot (probe);
+  g_assert_true (g_bytes_equal (before, after));
+  g_clear_pointer (&after, g_bytes_unref);
+
+  /* a tampered image is refused before a byte of it reaches the application */
+  master_version (f, f->ctx, 2, "1.2.0", 3, NULL, "sensor");
+  {
+    gsize len = 0;
+    g_autofree char *bytes = tb_test_read_file (f->image[2], &len);
+    bytes[len - 20] ^= 0x40;
+    g_assert_true (g_file_set_contents (tampered, bytes, (gssize) len, NULL));
+  }
+  stage (probe, f->upk[2], tampered);
+  reset_expect (probe, 0, "1.1.0");
+  after = snapshot (probe);
+  g_assert_true (g_bytes_equal (before, after));
+
+  /* an update too large for the region is refused by the board */
+  {
+    g_autofree guint8 *big = g_malloc0 (200 * 1024);
+    TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+    g_assert_false (tb_virtual_board_stage_update (board, big, 100, big, 200 * 1024, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+  }
+
+  /* the untampered one installs */
+  stage (probe, f->upk[2], f->image[2]);
+  reset_expect (probe, 0, "1.2.0");
+}
+
+/* Power lost at each flash operation of the boot that installs a staged
+ * update: the board boots the old or the new application, never neither,
+ * and the staged update is gone once a boot completes. */
+static void
+test_staged_update_power_cut (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
+  guint64 ops_before, ops_total;
+  guint old_count = 0, new_count = 0;
+
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", pristine, f->board_dir, pristine);
+    g_autoptr(TbVirtualBoard) board = NULL;
+
+    provision (f, probe, TRUE, TRUE);
+    stage (probe, f->upk[1], f->image[1]);
+    g_clear_object (&probe);
+    g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+    /* the board as the application left it, not yet reset (opening a probe
+     * would power it up) */
+    board = tb_virtual_board_open (f->board_dir, &error);
+    g_assert_no_error (error);
+    ops_before = tb_virtual_board_get_flash_ops (board);
+    tb_virtual_board_reset (board);
+    ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
+    g_assert_cmpuint (ops_total, >, 10);
+  }
+
+  for (guint64 cut = 0; cut < ops_total; cut++)
+    {
+      g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", f->board_dir, pristine,
+                                              f->board_dir);
+      g_autoptr(TbProbe) p = NULL;
+      g_autoptr(TbAttestation) att = NULL;
+      gboolean is_old, is_new;
+
+      g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+      {
+        g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+        g_assert_no_error (error);
+        tb_virtual_board_set_power_loss_after (board, (gint64) cut);
+        tb_virtual_board_reset (board);
+        g_assert_false (tb_virtual_board_is_powered (board));
+        g_assert_false (tb_virtual_board_is_sbm_running (board));
+      }
+      /* power comes back: the boot runs again */
+      p = tb_probe_open (f->uri, &error);
+      g_assert_no_error (error);
+      att = attest (p);
+      is_old = att->boot == 0 && g_strcmp0 (att->app_version, "1.0.0") == 0;
+      is_new = att->boot == 0 && g_strcmp0 (att->app_version, "1.1.0") == 0;
+      if (!is_old && !is_new)
+        g_error ("power cut after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " flash operations: boot %u, “%s”",
+                 cut, ops_total, att->boot, att->app_version);
+      old_count += is_old;
+      new_count += is_new;
+      /* whatever the cut did, the staged update is consumed for good */
+      reset_expect (p, 0, is_new ? "1.1.0" : "1.0.0");
+    }
+  g_test_message ("power cut at each of %" G_GUINT64_FORMAT " flash operations of a boot-time install: %u boot "
+                  "1.0.0, %u boot 1.1.0", ops_total, old_count, new_count);
+  g_assert_cmpuint (new_count, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -395,6 +547,8 @@ main (int argc, char **argv)
   ADD ("/tb/provision/locked-debug", test_locked_debug);
   ADD ("/tb/provision/power-cut-sweep", test_power_cut_sweep);
   ADD ("/tb/provision/hostile-mailbox", test_hostile_mailbox);
+  ADD ("/tb/provision/staged-update", test_staged_update);
+  ADD ("/tb/provision/staged-update-power-cut", test_staged_update_power_cut);
 #undef ADD
   return g_test_run ();
 }

@@ -489,7 +489,10 @@ static gboolean
 begin_flash_op (TbVirtualBoard *self, GError **error)
 {
   if (self->powered && self->power_loss_after == 0)
-    self->powered = FALSE;
+    {
+      self->powered = FALSE;
+      self->power_loss_after = -1; /* a cut happens once */
+    }
   if (!self->powered)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board lost power"));
@@ -615,13 +618,14 @@ tb_virtual_board_is_powered (TbVirtualBoard *self)
 /**
  * tb_virtual_board_power_cycle:
  *
- * Power comes back: RAM is cleared, the flash keeps what was written.
+ * Power comes back: RAM is cleared, the flash keeps what was written. A
+ * power cut armed with tb_virtual_board_set_power_loss_after() that has not
+ * happened yet stays armed, so it can hit the boot that follows.
  */
 void
 tb_virtual_board_power_cycle (TbVirtualBoard *self)
 {
   self->powered = TRUE;
-  self->power_loss_after = -1;
   memset (self->ram, 0, TB_BOARD_RAM_SIZE);
 }
 
@@ -923,7 +927,67 @@ tb_virtual_board_reset (TbVirtualBoard *self)
   self->platform.mailbox = self->ram;
   tb_sbm_init (self->sbm, &self->platform, tb_sbm_crypto_openssl ());
   tb_sbm_boot (self->sbm);
-  self->sbm_running = TRUE;
+  self->sbm_running = self->powered;
+  if (!self->sbm_running)
+    tb_sbm_shutdown (self->sbm); /* power was lost while the SBM booted */
+}
+
+/* Programs @len bytes at @offset, one page-bounded operation at a time. */
+static gboolean
+program_span (TbVirtualBoard *self, guint32 offset, const guint8 *data, gsize len, GError **error)
+{
+  while (len > 0)
+    {
+      gsize n = MIN (len, self->page_size - offset % self->page_size);
+      if (!tb_virtual_board_flash_program (self, offset, data, n, error))
+        return FALSE;
+      offset += (guint32) n;
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_stage_update:
+ * @upk: (array length=upk_len): the Update Protection Key file
+ * @image: (array length=image_len): the encrypted image (.tbimg)
+ *
+ * What an application does when it has downloaded an update by its own
+ * means: it writes the UPK and the encrypted image into the update region
+ * (docs/mailbox.md), header last, so that a power cut while staging leaves
+ * nothing for the SBM to act on. The SBM installs it at the next reset
+ * (tb_virtual_board_reset()), through the same checks as an install over
+ * the mailbox.
+ */
+gboolean
+tb_virtual_board_stage_update (TbVirtualBoard *self, const guint8 *upk, gsize upk_len, const guint8 *image,
+                               gsize image_len, GError **error)
+{
+  TbSbmPlatform geometry = { .flash_size = self->flash_size, .page_size = self->page_size };
+  guint32 base = tb_sbm_update_offset (&geometry);
+  guint32 region = self->flash_size - base;
+  guint8 header[TB_SBM_UPDATE_HEADER] = "TBUPD\0\0\1";
+
+  if (upk_len == 0 || image_len == 0 || upk_len > region || image_len > region - upk_len ||
+      TB_SBM_UPDATE_HEADER > region - upk_len - image_len)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("The update (%" G_GSIZE_FORMAT " bytes) does not fit the board’s %u-byte update region"),
+                   upk_len + image_len + TB_SBM_UPDATE_HEADER, region);
+      return FALSE;
+    }
+  for (guint32 off = base; off < base + TB_SBM_UPDATE_HEADER + upk_len + image_len; off += self->page_size)
+    if (!tb_virtual_board_flash_erase_page (self, off, error))
+      return FALSE;
+  for (guint i = 0; i < 4; i++)
+    {
+      header[8 + i] = (guint8) (upk_len >> (8 * i));
+      header[12 + i] = (guint8) (image_len >> (8 * i));
+    }
+  return program_span (self, base + TB_SBM_UPDATE_HEADER, upk, upk_len, error) &&
+         program_span (self, base + TB_SBM_UPDATE_HEADER + (guint32) upk_len, image, image_len, error) &&
+         program_span (self, base, header, sizeof header, error);
 }
 
 gboolean

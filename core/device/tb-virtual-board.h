@@ -87,6 +87,12 @@ gboolean        tb_virtual_board_is_sbm_running (TbVirtualBoard *self);
 int             tb_virtual_board_get_boot_result (TbVirtualBoard *self,
                                                 const char     **app_version);
 void            tb_virtual_board_doorbell      (TbVirtualBoard  *self);
+gboolean        tb_virtual_board_stage_update  (TbVirtualBoard  *self,
+                                                const guint8    *upk,
+                                                gsize            upk_len,
+                                                const guint8    *image,
+                                                gsize            image_len,
+                                                GError         **error);
 
 const char     *tb_lifecycle_to_string         (TbLifecycle      lifecycle);
 

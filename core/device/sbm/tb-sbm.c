@@ -120,7 +120,13 @@ uint32_t
 tb_sbm_slot_size (const TbSbmPlatform *p)
 {
   uint32_t rest = p->flash_size - tb_sbm_app_offset (p);
-  return rest / 2 / p->page_size * p->page_size;
+  return rest / 3 / p->page_size * p->page_size;
+}
+
+uint32_t
+tb_sbm_update_offset (const TbSbmPlatform *p)
+{
+  return tb_sbm_app_offset (p) + 2 * tb_sbm_slot_size (p);
 }
 
 static uint32_t
@@ -274,33 +280,24 @@ tb_sbm_init (TbSbm *sbm, const TbSbmPlatform *p, const TbSbmCrypto *c)
   wr32le (p->mailbox + TB_MB_OFF_MAGIC, TB_MB_MAGIC);
 }
 
-/**
- * tb_sbm_boot:
- *
- * At every reset: finish an interrupted update, then recompute the
- * application digest against the signature table; a modified application
- * is refused.
- */
-TbSbmBootResult
-tb_sbm_boot (TbSbm *sbm)
+/* Finishes an interrupted copy, then checks the application against the
+ * signature table. */
+static TbSbmBootResult
+check_app (TbSbm *sbm)
 {
   Record r;
   uint8_t digest[32];
 
-  end_install (sbm);
   sbm->app_version[0] = '\0';
   sbm->app_counter = 0;
   if (latest_record (sbm, &r) < 0)
     return sbm->boot = TB_SBM_BOOT_NO_APP;
   if (r.state == JOURNAL_STAGED && complete_staged (sbm, &r) != 0)
     return sbm->boot = TB_SBM_BOOT_REFUSED;
+  memcpy (sbm->app_version, r.version, sizeof r.version);
   if (r.size == 0 || r.size > tb_sbm_slot_size (sbm->p) ||
       digest_region (sbm, tb_sbm_app_offset (sbm->p), r.size, digest) != 0 || !ct_equal (digest, r.digest, 32))
-    {
-      memcpy (sbm->app_version, r.version, sizeof r.version);
-      return sbm->boot = TB_SBM_BOOT_REFUSED;
-    }
-  memcpy (sbm->app_version, r.version, sizeof r.version);
+    return sbm->boot = TB_SBM_BOOT_REFUSED;
   sbm->app_counter = r.counter;
   return sbm->boot = TB_SBM_BOOT_OK;
 }
@@ -329,6 +326,25 @@ tb_sbm_shutdown (TbSbm *sbm)
 {
   if (sbm->p != NULL)
     end_install (sbm);
+}
+
+static int process_staged_update (TbSbm *sbm);
+
+/**
+ * tb_sbm_boot:
+ *
+ * At every reset: finish an interrupted update, install an update the
+ * application staged, then recompute the application digest against the
+ * signature table; a modified application is refused.
+ */
+TbSbmBootResult
+tb_sbm_boot (TbSbm *sbm)
+{
+  end_install (sbm);
+  check_app (sbm);
+  if (process_staged_update (sbm))
+    check_app (sbm);
+  return sbm->boot;
 }
 
 /* ---- commands ---- */
@@ -784,7 +800,7 @@ cmd_install_finish (TbSbm *sbm, Writer *w)
   memcpy (r.digest, digest, 32);
   if (write_record (sbm, &r) != 0 || complete_staged (sbm, &r) != 0)
     return TB_MB_ERR_FLASH;
-  if (tb_sbm_boot (sbm) != TB_SBM_BOOT_OK)
+  if (check_app (sbm) != TB_SBM_BOOT_OK)
     return TB_MB_ERR_DIGEST;
 
   /* the receipt, signed by the device key */
@@ -839,4 +855,64 @@ tb_sbm_handle_mailbox (TbSbm *sbm)
   if (status == TB_MB_STATUS_OK && w.len > 0)
     memcpy (payload, response, w.len);
   set_status (sbm, status, status == TB_MB_STATUS_OK ? (uint32_t) w.len : 0);
+}
+
+/* ---- updates staged by the application ----
+ *
+ * The application writes an update into the update region: a 16-byte
+ * header (magic "TBUPD\0\0\1", UPK length, image length, little-endian)
+ * followed by the UPK and the encrypted image. At the next reset the SBM
+ * runs it through the same checks as an install over the mailbox, using
+ * the mailbox buffer as its RAM, then erases the header: the update is
+ * consumed whether it was installed or refused. A power cut before the
+ * header is erased runs it again at the next reset. */
+
+#define UPDATE_MAGIC "TBUPD\0\0\1"
+
+static int
+process_staged_update (TbSbm *sbm)
+{
+  const TbSbmPlatform *p = sbm->p;
+  uint32_t base = tb_sbm_update_offset (p);
+  uint32_t region = p->flash_size - base;
+  uint8_t head[16];
+  uint8_t *buf = p->mailbox + TB_MB_HEADER;
+  uint32_t upk_len, image_len, pos;
+  uint8_t scratch[512];
+  Writer w = { scratch, 0, sizeof scratch, 0 };
+  uint32_t status;
+
+  if (p->flash_read (p->ctx, base, head, sizeof head) != 0 || memcmp (head, UPDATE_MAGIC, 8) != 0)
+    return 0;
+  upk_len = rd32le (head + 8);
+  image_len = rd32le (head + 12);
+  if (upk_len == 0 || upk_len > TB_MB_PAYLOAD_MAX || image_len < 64 || image_len > region ||
+      16 + upk_len > region - image_len)
+    goto consume;
+  if (p->flash_read (p->ctx, base + 16, buf, upk_len) != 0 ||
+      cmd_install_begin (sbm, buf, upk_len) != TB_MB_STATUS_OK)
+    goto consume;
+  pos = base + 16 + upk_len;
+  if (p->flash_read (p->ctx, pos, buf, 64) != 0 || cmd_install_header (sbm, buf, 64) != TB_MB_STATUS_OK)
+    goto consume;
+  pos += 64;
+  for (uint32_t i = 0; i < sbm->chunk_count; i++)
+    {
+      uint32_t n = (i + 1 == sbm->chunk_count ? (uint32_t) (sbm->image_size - (uint64_t) i * sbm->chunk_size)
+                                              : sbm->chunk_size) + 16;
+      if (pos + n > base + 16 + upk_len + image_len)
+        goto consume;
+      wr32be (buf, i);
+      if (p->flash_read (p->ctx, pos, buf + 4, n) != 0 || cmd_install_chunk (sbm, buf, 4 + n) != TB_MB_STATUS_OK)
+        goto consume;
+      pos += n;
+    }
+  status = cmd_install_finish (sbm, &w);
+  (void) status;
+
+consume:
+  end_install (sbm);
+  memset (buf, 0, TB_MB_PAYLOAD_MAX);
+  p->flash_erase (p->ctx, base);
+  return 1;
 }

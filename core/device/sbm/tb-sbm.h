@@ -138,3 +138,5 @@ void            tb_sbm_handle_mailbox   (TbSbm *sbm);
 void            tb_sbm_shutdown         (TbSbm *sbm);
 uint32_t        tb_sbm_app_offset       (const TbSbmPlatform *p);
 uint32_t        tb_sbm_slot_size        (const TbSbmPlatform *p);
+uint32_t        tb_sbm_update_offset    (const TbSbmPlatform *p);
+#define TB_SBM_UPDATE_HEADER 16u
