@@ -244,3 +244,39 @@ tb_probe_reset (TbProbe *self, gboolean halt, GError **error)
 {
   return TB_PROBE_GET_CLASS (self)->reset (self, halt, error);
 }
+
+static gboolean
+check_supported (TbProbe *self, gpointer vfunc, const char *what, GError **error)
+{
+  if (vfunc != NULL)
+    return TRUE;
+  g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("The probe %s cannot %s the core"), tb_probe_get_uri (self),
+               what);
+  return FALSE;
+}
+
+/**
+ * tb_probe_halt:
+ *
+ * Stops the target's core (a locked device refuses).
+ */
+gboolean
+tb_probe_halt (TbProbe *self, GError **error)
+{
+  TbProbeClass *klass = TB_PROBE_GET_CLASS (self);
+
+  return check_supported (self, klass->halt, _("halt"), error) && klass->halt (self, error);
+}
+
+/**
+ * tb_probe_resume:
+ *
+ * Lets the target's core run again.
+ */
+gboolean
+tb_probe_resume (TbProbe *self, GError **error)
+{
+  TbProbeClass *klass = TB_PROBE_GET_CLASS (self);
+
+  return check_supported (self, klass->resume, _("resume"), error) && klass->resume (self, error);
+}

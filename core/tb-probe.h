@@ -18,6 +18,8 @@ G_DECLARE_DERIVABLE_TYPE (TbProbe, tb_probe, TB, PROBE, GObject)
  * @read_memory: read target memory (at most %TB_PROBE_BLOCK_SIZE bytes)
  * @write_memory: write target memory (at most %TB_PROBE_BLOCK_SIZE bytes)
  * @reset: reset the target, halting it after the reset if asked
+ * @halt: stop the core
+ * @resume: let the core run again
  *
  * A debug probe attached to one target. Backends: virtual boards now;
  * CMSIS-DAP and GDB remote next.
@@ -38,8 +40,12 @@ struct _TbProbeClass {
   gboolean (*reset)        (TbProbe      *self,
                             gboolean      halt,
                             GError      **error);
+  gboolean (*halt)         (TbProbe      *self,
+                            GError      **error);
+  gboolean (*resume)       (TbProbe      *self,
+                            GError      **error);
 
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 typedef struct {
@@ -73,6 +79,10 @@ gboolean     tb_probe_write_memory (TbProbe      *self,
                                     GError      **error);
 gboolean     tb_probe_reset        (TbProbe      *self,
                                     gboolean      halt,
+                                    GError      **error);
+gboolean     tb_probe_halt         (TbProbe      *self,
+                                    GError      **error);
+gboolean     tb_probe_resume       (TbProbe      *self,
                                     GError      **error);
 
 char        *tb_probe_get_boards_dir (void);

@@ -26,6 +26,7 @@
 struct _TbTarget {
   TbProbe *probe;
   guint32 sequence;
+  guint timeout_ms;
 };
 
 void
@@ -45,7 +46,18 @@ tb_target_new (TbProbe *probe)
   TbTarget *self = g_new0 (TbTarget, 1);
 
   self->probe = g_object_ref (probe);
+  self->timeout_ms = TIMEOUT_US / 1000;
   return self;
+}
+
+/**
+ * tb_target_set_timeout:
+ * @timeout_ms: how long a command may take before it is an error
+ */
+void
+tb_target_set_timeout (TbTarget *self, guint timeout_ms)
+{
+  self->timeout_ms = timeout_ms;
 }
 
 void
@@ -132,7 +144,7 @@ tb_target_command (TbTarget *self, guint32 command, const guint8 *request, gsize
                    GError **error)
 {
   guint8 head[TB_MB_HEADER];
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_US;
+  gint64 deadline = g_get_monotonic_time () + (gint64) self->timeout_ms * 1000;
   guint32 status, out_len;
 
   if (len > TB_MB_PAYLOAD_MAX)
@@ -164,8 +176,9 @@ tb_target_command (TbTarget *self, guint32 command, const guint8 *request, gsize
         break;
       if (g_get_monotonic_time () > deadline)
         {
-          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The device did not answer within %d seconds"),
-                       (int) (TIMEOUT_US / G_USEC_PER_SEC));
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                       _("The device did not answer within %.1f seconds (is its core halted?)"),
+                       self->timeout_ms / 1000.0);
           return FALSE;
         }
       g_usleep (1000);

@@ -22,6 +22,8 @@ void         tb_attestation_free  (TbAttestation *att);
 typedef struct _TbTarget TbTarget;
 
 TbTarget    *tb_target_new        (TbProbe       *probe);
+void         tb_target_set_timeout (TbTarget      *self,
+                                   guint          timeout_ms);
 void         tb_target_free       (TbTarget      *self);
 TbProbe     *tb_target_get_probe  (TbTarget      *self);
 gboolean     tb_target_has_sbm    (TbTarget      *self,

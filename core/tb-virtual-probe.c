@@ -43,7 +43,22 @@ virtual_write (TbProbe *probe, guint32 address, const guint8 *data, gsize len, G
 static gboolean
 virtual_reset (TbProbe *probe, gboolean halt, GError **error)
 {
+  if (halt)
+    return tb_virtual_board_reset_halt (TB_VIRTUAL_PROBE (probe)->board, error);
   tb_virtual_board_reset (TB_VIRTUAL_PROBE (probe)->board);
+  return TRUE;
+}
+
+static gboolean
+virtual_halt (TbProbe *probe, GError **error)
+{
+  return tb_virtual_board_halt (TB_VIRTUAL_PROBE (probe)->board, error);
+}
+
+static gboolean
+virtual_resume (TbProbe *probe, GError **error)
+{
+  tb_virtual_board_resume (TB_VIRTUAL_PROBE (probe)->board);
   return TRUE;
 }
 
@@ -63,6 +78,8 @@ tb_virtual_probe_class_init (TbVirtualProbeClass *klass)
   probe_class->read_memory = virtual_read;
   probe_class->write_memory = virtual_write;
   probe_class->reset = virtual_reset;
+  probe_class->halt = virtual_halt;
+  probe_class->resume = virtual_resume;
 }
 
 static void

@@ -271,6 +271,68 @@ test_locked_debug (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   g_assert_false (tb_probe_read_memory (probe, TB_BOARD_FLASH_BASE, buf, 16, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_clear_error (&error);
+  /* nor can it stop the core */
+  g_assert_false (tb_probe_halt (probe, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_clear_error (&error);
+  g_assert_false (tb_probe_reset (probe, TRUE, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_clear_error (&error);
+  {
+    g_autoptr(TbAttestation) att = attest (probe);
+    g_assert_cmpuint (att->boot, ==, 0);
+  }
+}
+
+/* Halt, resume and reset-and-halt on an unlocked board: a halted core
+ * answers no mailbox command (a clear timeout, not a hang). */
+static void
+test_halt_resume (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  g_autoptr(TbTarget) target = NULL;
+  g_autoptr(TbAttestation) att = NULL;
+  TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+  guint8 buf[16];
+
+  g_assert_no_error (error);
+  provision (f, probe, TRUE, FALSE);
+  target = tb_target_new (probe);
+  tb_target_set_timeout (target, 200);
+
+  g_assert_true (tb_probe_halt (probe, &error));
+  g_assert_no_error (error);
+  g_assert_true (tb_virtual_board_is_halted (board));
+  att = tb_target_attest (target, &error);
+  g_assert_null (att);
+  g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "did not answer"));
+  g_clear_error (&error);
+  g_assert_true (tb_probe_resume (probe, &error));
+  g_assert_false (tb_virtual_board_is_halted (board));
+  att = tb_target_attest (target, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
+  g_clear_pointer (&att, tb_attestation_free);
+
+  /* halted at the reset vector: nothing ran, the debugger reads the flash */
+  g_assert_true (tb_probe_reset (probe, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_false (tb_virtual_board_is_sbm_running (board));
+  g_assert_cmpint (tb_virtual_board_get_boot_result (board, NULL), ==, -1);
+  g_assert_true (tb_probe_read_memory (probe, TB_BOARD_FLASH_BASE, buf, sizeof buf, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_null (tb_target_attest (target, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* resumed, it boots as after any reset */
+  g_assert_true (tb_probe_resume (probe, &error));
+  att = tb_target_attest (target, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
 }
 
 /* Cuts the power at each flash operation of programming UPK/IMAGE on a copy
@@ -545,6 +607,7 @@ main (int argc, char **argv)
   ADD ("/tb/provision/refusals", test_refusals);
   ADD ("/tb/provision/modified-flash-refused", test_modified_flash_refused);
   ADD ("/tb/provision/locked-debug", test_locked_debug);
+  ADD ("/tb/provision/halt-resume", test_halt_resume);
   ADD ("/tb/provision/power-cut-sweep", test_power_cut_sweep);
   ADD ("/tb/provision/hostile-mailbox", test_hostile_mailbox);
   ADD ("/tb/provision/staged-update", test_staged_update);

@@ -65,6 +65,8 @@ struct _TbVirtualBoard {
   TbSbm *sbm;
   TbSbmPlatform platform;
   gboolean sbm_running;
+  gboolean halted;            /* the core is stopped by the debugger */
+  gboolean boot_pending;      /* halted at reset: the ROM has not run yet */
   gboolean otp_dirty;
 };
 
@@ -898,6 +900,9 @@ sbm_is_genuine (TbVirtualBoard *self)
   return expected != NULL && self->flash_size > TB_SBM_REGION_SIZE && g_strcmp0 (expected, actual) == 0;
 }
 
+static void power_on_reset (TbVirtualBoard *self);
+static void start_core (TbVirtualBoard *self);
+
 /**
  * tb_virtual_board_reset:
  *
@@ -908,10 +913,26 @@ sbm_is_genuine (TbVirtualBoard *self)
 void
 tb_virtual_board_reset (TbVirtualBoard *self)
 {
+  power_on_reset (self);
+  start_core (self);
+}
+
+/* The core held at the reset vector: power is back, nothing has run yet. */
+static void
+power_on_reset (TbVirtualBoard *self)
+{
   if (self->sbm_running)
     tb_sbm_shutdown (self->sbm);
   tb_virtual_board_power_cycle (self);
   self->sbm_running = FALSE;
+  self->halted = FALSE;
+  self->boot_pending = FALSE;
+}
+
+/* The core runs from the reset vector: the ROM, then the SBM's boot. */
+static void
+start_core (TbVirtualBoard *self)
+{
   if (!sbm_is_genuine (self))
     return;
   if (tb_virtual_board_get_lifecycle (self) == TB_LIFECYCLE_BLANK)
@@ -930,6 +951,77 @@ tb_virtual_board_reset (TbVirtualBoard *self)
   self->sbm_running = self->powered;
   if (!self->sbm_running)
     tb_sbm_shutdown (self->sbm); /* power was lost while the SBM booted */
+}
+
+static gboolean
+check_debug_halt (TbVirtualBoard *self, GError **error)
+{
+  if (tb_virtual_board_get_lifecycle (self) == TB_LIFECYCLE_LOCKED)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The device is locked: its debug port cannot halt the core, only reach the SBM mailbox"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_reset_halt:
+ *
+ * A reset that leaves the core halted at the reset vector (nothing runs,
+ * not even the ROM check) until tb_virtual_board_resume(). Refused by a
+ * locked device.
+ */
+gboolean
+tb_virtual_board_reset_halt (TbVirtualBoard *self, GError **error)
+{
+  if (!check_debug_halt (self, error))
+    return FALSE;
+  power_on_reset (self);
+  self->halted = TRUE;
+  self->boot_pending = TRUE;
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_halt:
+ *
+ * Stops the core: the SBM answers no mailbox command until
+ * tb_virtual_board_resume(). Refused by a locked device.
+ */
+gboolean
+tb_virtual_board_halt (TbVirtualBoard *self, GError **error)
+{
+  if (!check_debug_halt (self, error))
+    return FALSE;
+  self->halted = TRUE;
+  return TRUE;
+}
+
+/**
+ * tb_virtual_board_resume:
+ *
+ * Lets a halted core run again; one halted at reset boots now.
+ */
+void
+tb_virtual_board_resume (TbVirtualBoard *self)
+{
+  if (!self->halted)
+    return;
+  self->halted = FALSE;
+  if (self->boot_pending)
+    {
+      self->boot_pending = FALSE;
+      start_core (self);
+    }
+  else if (self->sbm_running)
+    tb_virtual_board_doorbell (self); /* a command rung while halted runs now */
+}
+
+gboolean
+tb_virtual_board_is_halted (TbVirtualBoard *self)
+{
+  return self->halted;
 }
 
 /* Programs @len bytes at @offset, one page-bounded operation at a time. */
@@ -1020,7 +1112,7 @@ tb_virtual_board_get_boot_result (TbVirtualBoard *self, const char **app_version
 void
 tb_virtual_board_doorbell (TbVirtualBoard *self)
 {
-  if (!self->sbm_running || !self->powered)
+  if (!self->sbm_running || !self->powered || self->halted)
     return;
   tb_sbm_handle_mailbox (self->sbm);
   if (self->otp_dirty)

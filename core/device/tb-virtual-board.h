@@ -87,6 +87,12 @@ gboolean        tb_virtual_board_is_sbm_running (TbVirtualBoard *self);
 int             tb_virtual_board_get_boot_result (TbVirtualBoard *self,
                                                 const char     **app_version);
 void            tb_virtual_board_doorbell      (TbVirtualBoard  *self);
+gboolean        tb_virtual_board_reset_halt    (TbVirtualBoard  *self,
+                                                GError         **error);
+gboolean        tb_virtual_board_halt          (TbVirtualBoard  *self,
+                                                GError         **error);
+void            tb_virtual_board_resume        (TbVirtualBoard  *self);
+gboolean        tb_virtual_board_is_halted     (TbVirtualBoard  *self);
 gboolean        tb_virtual_board_stage_update  (TbVirtualBoard  *self,
                                                 const guint8    *upk,
                                                 gsize            upk_len,
