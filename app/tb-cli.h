@@ -95,6 +95,8 @@ int tb_cli_cmd_probe_write (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_probe_reset (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_device_info (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_audit_show (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_audit_verify (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_device_stage_update (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_provision (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_program (TbCli *cli, int argc, char **argv);

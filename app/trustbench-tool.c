@@ -53,6 +53,12 @@ static const TbCliCommand probe_commands[] = {
   { NULL },
 };
 
+static const TbCliCommand audit_commands[] = {
+  { "show", N_("List the audit log's entries"), tb_cli_cmd_audit_show, NULL },
+  { "verify", N_("Check the audit log for tampering (exit 3)"), tb_cli_cmd_audit_verify, NULL },
+  { NULL },
+};
+
 static const TbCliCommand commands[] = {
   { "init", N_("Create a security context"), tb_cli_cmd_init, NULL },
   { "show", N_("Show the context summary and policy warnings"), tb_cli_cmd_show, NULL },
@@ -60,10 +66,11 @@ static const TbCliCommand commands[] = {
   { "cert", N_("Certificates: list, show, export, issue, verify"), NULL, cert_commands },
   { "master", N_("Master a firmware image into an encrypted image and its UPK"), tb_cli_cmd_master, NULL },
   { "image", N_("Mastered images: info, verify, decrypt, export-mcuboot"), NULL, image_commands },
-  { "device", N_("Devices: create (a virtual board), info, reset"), NULL, device_commands },
+  { "device", N_("Devices: create (a virtual board), info, reset, stage-update"), NULL, device_commands },
   { "provision", N_("Provision a device through a probe"), tb_cli_cmd_provision, NULL },
   { "program", N_("Install or update a mastered image on a device"), tb_cli_cmd_program, NULL },
   { "probe", N_("Probes: list, read, write, reset"), NULL, probe_commands },
+  { "audit", N_("The audit log: show, verify"), NULL, audit_commands },
   { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
   { NULL },
 };

@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "tb-audit.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-key-private.h"
@@ -280,6 +281,15 @@ tb_cert_store (TbCert *self, TbContext *ctx, const char *name, const char *key_n
   json_object_set_string_member (entry, "sha256", self->sha256);
   if (!tb_context_add_entry (ctx, TB_INVENTORY_CERTIFICATES, entry, error))
     return FALSE;
+  {
+    g_autoptr(JsonObject) details = json_object_new ();
+    json_object_set_string_member (details, "subject", subject);
+    json_object_set_string_member (details, "issuer", issuer);
+    json_object_set_string_member (details, "serial", serial);
+    json_object_set_string_member (details, "sha256", self->sha256);
+    if (!tb_audit_append (ctx, "cert.issue", name, details, error))
+      return FALSE;
+  }
   g_free (self->name);
   self->name = g_strdup (name);
   g_free (self->key_name);

@@ -174,6 +174,38 @@ tb_file_read_bounded (const char *path, gsize max_bytes, char **contents, gsize 
 }
 
 /**
+ * tb_file_append_durable:
+ *
+ * Appends @data to @path (created 0600 if missing, its directory too) in
+ * one write and syncs it: append-only logs and records are never rewritten.
+ */
+gboolean
+tb_file_append_durable (const char *path, const void *data, gsize len, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  int fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create directory %s: %s"), dir,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || write (fd, data, len) != (gssize) len || fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot append to %s: %s"), path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+/**
  * tb_file_remove_stale_temps:
  * @dir: directory
  * @basename: the file name whose temporaries to remove

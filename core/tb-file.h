@@ -19,6 +19,10 @@ gboolean tb_file_read_bounded        (const char  *path,
                                       char       **contents,
                                       gsize       *len,
                                       GError     **error);
+gboolean tb_file_append_durable      (const char  *path,
+                                      const void  *data,
+                                      gsize        len,
+                                      GError     **error);
 gboolean tb_file_fsync_directory     (const char  *dir,
                                       GError     **error);
 gboolean tb_file_remove_tree         (const char  *path,

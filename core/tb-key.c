@@ -29,6 +29,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "tb-audit.h"
 #include "tb-error.h"
 #include "tb-file.h"
 
@@ -792,6 +793,15 @@ tb_key_store (TbKey *self, TbContext *ctx, const char *name, TbKeyUsage usage,
   json_object_set_string_member (entry, "created", created);
   if (!tb_context_add_entry (ctx, TB_INVENTORY_KEYS, entry, error))
     return FALSE;
+  {
+    g_autoptr(JsonObject) details = json_object_new ();
+    json_object_set_string_member (details, "usage", usage_names[usage]);
+    json_object_set_string_member (details, "algorithm", self->algorithm);
+    json_object_set_string_member (details, "storage", TB_KEY_STORAGE_FILE);
+    json_object_set_string_member (details, "public_key_sha256", self->public_sha256);
+    if (!tb_audit_append (ctx, "key.store", name, details, error))
+      return FALSE;
+  }
 
   g_free (self->name);
   self->name = g_strdup (name);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "tb-cert-private.h"
+#include "tb-audit.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-hierarchy.h"
@@ -45,6 +46,8 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
 
 /* ---- image header ---- */
+
+static char *hex (const guint8 *data, gsize len);
 
 static void
 be32 (guint8 *p, guint32 v)
@@ -549,6 +552,22 @@ stop:
   if (tb_progress_set_error_if_cancelled (progress, error) || !tb_output_file_commit (&out, error) ||
       !tb_file_write_atomic (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
     goto out;
+  {
+    g_autoptr(JsonObject) details = json_object_new ();
+    g_autofree char *subject = g_strdup_printf ("%s %s", options->product, options->version);
+    g_autofree char *sha_hex = hex (digest, 32);
+    g_autofree char *id = hex (h.image_id, 16);
+
+    json_object_set_string_member (details, "product", options->product);
+    json_object_set_string_member (details, "version", options->version);
+    json_object_set_int_member (details, "security_counter", options->security_counter);
+    json_object_set_string_member (details, "image_id", id);
+    json_object_set_string_member (details, "plaintext_sha256", sha_hex);
+    json_object_set_string_member (details, "image", image_path);
+    json_object_set_string_member (details, "upk", upk_path);
+    if (!tb_audit_append (ctx, "image.master", subject, details, error))
+      goto out;
+  }
   tb_progress_finish (progress);
   ok = TRUE;
 

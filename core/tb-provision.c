@@ -24,10 +24,12 @@
 #include <string.h>
 
 #include "sbm/tb-sbm.h"
+#include "tb-audit.h"
 #include "tb-cert.h"
 #include "tb-crypto.h"
 #include "tb-device-cert.h"
 #include "tb-error.h"
+#include "tb-file.h"
 #include "tb-hierarchy.h"
 #include "tb-key-private.h"
 #include "tb-upk.h"
@@ -324,7 +326,6 @@ tb_provision_record (TbContext *ctx, const TbProvisionResult *result, GError **e
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *line = NULL;
   g_autofree char *full = NULL;
-  int fd;
   gsize len;
 
   json_builder_begin_object (b);
@@ -353,20 +354,18 @@ tb_provision_record (TbContext *ctx, const TbProvisionResult *result, GError **e
   line = json_generator_to_data (gen, &len);
   full = g_strconcat (line, "\n", NULL);
 
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create %s"), dir);
+  if (!tb_file_append_durable (path, full, strlen (full), error))
+    return NULL;
+  {
+    g_autoptr(JsonObject) details = json_object_new ();
+    json_object_set_string_member (details, "record_id", id);
+    json_object_set_string_member (details, "device_type", result->device_type);
+    json_object_set_string_member (details, "device_certificate_serial", result->device_certificate_serial);
+    if (result->app_version != NULL)
+      json_object_set_string_member (details, "app_version", result->app_version);
+    json_object_set_string_member (details, "lifecycle", result->lifecycle);
+    if (!tb_audit_append (ctx, "device.provision", result->uid, details, error))
       return NULL;
-    }
-  fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || write (fd, full, strlen (full)) != (gssize) strlen (full) || fsync (fd) != 0)
-    {
-      int saved_errno = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot append to %s: %s"), path, g_strerror (saved_errno));
-      return NULL;
-    }
-  close (fd);
+  }
   return g_steal_pointer (&id);
 }

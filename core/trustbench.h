@@ -3,6 +3,7 @@
 
 /* libtrustbench: all of Trustbench's logic, no GTK. */
 
+#include "tb-audit.h"
 #include "tb-cert.h"
 #include "tb-context.h"
 #include "tb-demo.h"

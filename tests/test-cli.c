@@ -715,6 +715,41 @@ test_provision (void)
     g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (a, "app"), "version"), ==,
                      "3.0.0");
   }
+  /* every step above is in the audit log; a removed entry is found */
+  {
+    g_autofree char *log = g_build_filename (dir, "audit", "log.jsonl", NULL);
+    g_autofree char *text = tb_test_read_file (log, NULL);
+    g_auto(Run) ok = { 0 };
+    g_auto(Run) bad = { 0 };
+    g_autoptr(JsonObject) a = NULL;
+    g_autoptr(JsonObject) v = NULL;
+    char *second;
+
+    RUN (&ok, "-C", dir, "--json", "audit", "show");
+    g_assert_cmpint (ok.status, ==, 0);
+    a = parse_json_object (ok.out);
+    g_assert_true (json_object_get_boolean_member (a, "valid"));
+    g_assert_cmpint (json_object_get_int_member (a, "entries"), >=, 10);
+    g_assert_nonnull (strstr (ok.out, "device.provision"));
+    g_assert_nonnull (strstr (ok.out, "image.master"));
+    second = strchr (text, '\n') + 1;
+    memmove (second, strchr (second, '\n') + 1, strlen (strchr (second, '\n') + 1) + 1);
+    tb_test_write_file (log, text);
+    RUN (&bad, "-C", dir, "--json", "audit", "verify");
+    g_assert_cmpint (bad.status, ==, 3);
+    v = parse_json_object (bad.out);
+    g_assert_false (json_object_get_boolean_member (v, "valid"));
+    g_assert_cmpint (json_object_get_int_member (v, "first_bad_entry"), ==, 2);
+    /* and nothing is added to a tampered log */
+    {
+      g_auto(Run) refused = { 0 };
+      RUN_PASS (&refused, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version",
+                "4.0.0", "--security-counter", "4", "--load-address", "0x08008000", "-o", tmp);
+      g_assert_cmpint (refused.status, ==, 3);
+      assert_one_error_line (&refused, "audit log");
+    }
+  }
+
   tb_test_rm_rf (tmp);
 }
 

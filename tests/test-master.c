@@ -54,6 +54,14 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->master_upk = tb_master_image (f->ctx, fw, &options, PASS, f->image, f->upk, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->master_upk);
+  /* mastering is audited */
+  {
+    g_autoptr(GPtrArray) log = tb_audit_read (f->ctx, &error);
+    JsonObject *last = g_ptr_array_index (log, log->len - 1);
+    g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "image.master");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (last, "details"), "version"), ==,
+                     options.version);
+  }
 }
 
 static void

@@ -105,6 +105,17 @@ provision (Fixture *f, TbProbe *probe, gboolean with_image, gboolean lock)
   g_assert_no_error (error);
   g_assert_cmpstr (result.uid, ==, "0badcafe");
   g_assert_cmpstr (result.lifecycle, ==, lock ? "locked" : "provisioned");
+  /* recorded: a device record, and the audit log's newest entry */
+  {
+    g_autofree char *record_id = tb_provision_record (f->ctx, &result, &error);
+    g_autoptr(GPtrArray) log = NULL;
+    g_assert_no_error (error);
+    g_assert_nonnull (record_id);
+    log = tb_audit_read (f->ctx, &error);
+    JsonObject *last = g_ptr_array_index (log, log->len - 1);
+    g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "device.provision");
+    g_assert_cmpstr (json_object_get_string_member (last, "subject"), ==, "0badcafe");
+  }
   if (with_image)
     {
       g_assert_cmpstr (result.app_version, ==, "1.0.0");

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* trustbench-tool commands on the audit log: show, verify. */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tb-cli.h"
+
+static void
+add_report (JsonBuilder *b, const TbAuditReport *report)
+{
+  json_builder_set_member_name (b, "valid");
+  json_builder_add_boolean_value (b, report->valid);
+  json_builder_set_member_name (b, "entries");
+  json_builder_add_int_value (b, (gint64) report->entries);
+  json_builder_set_member_name (b, "anchored");
+  json_builder_add_int_value (b, (gint64) report->anchored);
+  json_builder_set_member_name (b, "first_bad_entry");
+  if (report->first_bad > 0)
+    json_builder_add_int_value (b, (gint64) report->first_bad);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "problem");
+  if (report->problem != NULL)
+    json_builder_add_string_value (b, report->problem);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+say_report (TbCli *cli, const TbAuditReport *report)
+{
+  if (report->valid)
+    tb_cli_message (cli, _("Audit log valid: %" G_GUINT64_FORMAT " entries, none modified, deleted, reordered or "
+                           "truncated"), report->entries);
+  else
+    tb_cli_message (cli, _("Audit log NOT valid: %s"), report->problem);
+}
+
+/* Opens the context read-only and verifies its log. */
+static TbContext *
+open_and_verify (TbCli *cli, TbAuditReport *report, GError **error)
+{
+  g_autoptr(TbContext) ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, error);
+
+  if (ctx == NULL || !tb_audit_verify (ctx, report, error))
+    return NULL;
+  return g_steal_pointer (&ctx);
+}
+
+int
+tb_cli_cmd_audit_verify (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  TbAuditReport report;
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("Check the context's audit log: every entry chained to the one before it and the "
+                               "last one to the recorded head. Exit 3 when it was tampered with."),
+                             NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 1)
+    return tb_cli_usage_error (cli, _("“audit verify” takes no arguments"));
+  ctx = open_and_verify (cli, &report, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
+  say_report (cli, &report);
+  json_builder_begin_object (b);
+  add_report (b, &report);
+  json_builder_end_object (b);
+  tb_cli_print_result (cli, b);
+  tb_audit_report_clear (&report);
+  return report.valid ? TB_EXIT_OK : TB_EXIT_VERIFY;
+}
+
+int
+tb_cli_cmd_audit_show (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  TbAuditReport report;
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("List the audit log's entries, oldest first, with the result of its verification."),
+                             NULL, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 1)
+    return tb_cli_usage_error (cli, _("“audit show” takes no arguments"));
+  ctx = open_and_verify (cli, &report, &error);
+  if (ctx == NULL || (entries = tb_audit_read (ctx, &error)) == NULL)
+    {
+      tb_audit_report_clear (&report);
+      return tb_cli_fail (cli, error);
+    }
+  for (guint i = 0; i < entries->len; i++)
+    {
+      JsonObject *e = g_ptr_array_index (entries, i);
+      tb_cli_message (cli, "%5" G_GINT64_FORMAT "  %s  %-16s %s", json_object_get_int_member_with_default (e, "seq", 0),
+                      json_object_get_string_member_with_default (e, "time", "?"),
+                      json_object_get_string_member_with_default (e, "event", "?"),
+                      json_object_get_string_member_with_default (e, "subject", ""));
+    }
+  say_report (cli, &report);
+  json_builder_begin_object (b);
+  add_report (b, &report);
+  tb_cli_add_entries_member (b, "log", entries);
+  json_builder_end_object (b);
+  tb_audit_report_clear (&report);
+  return tb_cli_print_result (cli, b);
+}
