@@ -165,9 +165,16 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (name != NULL && !tb_name_is_valid (name, &error))
     return tb_cli_fail (cli, error);
-  if (!g_file_test (output, G_FILE_TEST_IS_DIR))
+  if (g_file_test (output, G_FILE_TEST_EXISTS) && !g_file_test (output, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (&error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The output directory %s does not exist"), output);
+      g_set_error (&error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("The output %s is not a directory"), output);
+      return tb_cli_fail (cli, error);
+    }
+  if (g_mkdir_with_parents (output, 0755) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (&error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create the output directory %s: %s"), output,
+                   g_strerror (saved_errno));
       return tb_cli_fail (cli, error);
     }
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);

@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "sbm/tb-sbm.h"
 #include "tb-cert.h"
 #include "tb-error.h"
 #include "tb-file.h"
@@ -77,13 +78,16 @@ tb_demo_create_context (const char *path, TbProgress *progress, GError **error)
 }
 
 /* The demo application: a Cortex-M vector table (initial stack pointer,
- * reset vector) followed by code-like bytes, 24 KiB at 0x08000000. */
+ * reset vector) followed by code-like bytes, 24 KiB linked for the virtual
+ * board's application slot. */
+#define DEMO_LOAD_ADDRESS (TB_BOARD_FLASH_BASE + TB_SBM_APP_MIN_OFFSET)
+
 static gboolean
 write_demo_firmware (const char *path, GError **error)
 {
   const gsize size = 24 * 1024;
   g_autofree guint8 *image = g_malloc (size);
-  guint32 words[2] = { GUINT32_TO_LE (0x20008000), GUINT32_TO_LE (0x08000101) };
+  guint32 words[2] = { GUINT32_TO_LE (0x20008000), GUINT32_TO_LE (DEMO_LOAD_ADDRESS + 0x101) };
 
   memcpy (image, words, sizeof words);
   for (gsize i = sizeof words; i < size; i++)
@@ -113,7 +117,7 @@ demo_master (TbContext *ctx, const char *dir, TbProgress *progress, GError **err
     }
   if (!write_demo_firmware (fw_path, error))
     return FALSE;
-  fw = tb_firmware_load_file (fw_path, TB_FIRMWARE_FORMAT_BIN, 0x08000000, error);
+  fw = tb_firmware_load_file (fw_path, TB_FIRMWARE_FORMAT_BIN, DEMO_LOAD_ADDRESS, error);
   if (fw == NULL)
     return FALSE;
   upk = tb_master_image (ctx, fw, &options, TB_DEMO_PASSPHRASE, image, upk_path, NULL, error);

@@ -129,6 +129,7 @@ refusal (guint32 status)
     case TB_MB_ERR_FLASH: return _("the device could not write its flash");
     case TB_MB_ERR_CRYPTO: return _("the device's cryptography failed");
     case TB_MB_ERR_TOO_LARGE: return _("the image does not fit the device");
+    case TB_MB_ERR_ADDRESS: return _("the image is linked for another address than the device's application slot");
     default: return _("the device answered with an unknown status");
     }
 }

@@ -257,6 +257,25 @@ test_broken (Fixture *f, gconstpointer data)
     g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
     g_clear_error (&error);
   }
+  /* a geometry the flash could not have */
+  {
+    const char *from[] = { "\"page_size\" : 1024", "\"page_size\" : 1024", "\"size\" : 65536", "\"size\" : 65536" };
+    const char *to[] = { "\"page_size\" : 0", "\"page_size\" : 1000", "\"size\" : 4294967295",
+                         "\"size\" : -65536" };
+    for (guint i = 0; i < G_N_ELEMENTS (from); i++)
+      {
+        g_auto(GStrv) parts = g_strsplit (good, from[i], 2);
+        g_autofree char *hacked = NULL;
+        g_assert_nonnull (parts[1]);
+        hacked = g_strconcat (parts[0], to[i], parts[1], NULL);
+        tb_test_write_file (json, hacked);
+        b = tb_virtual_board_open (f->dir, &error);
+        g_assert_null (b);
+        g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+        g_assert_nonnull (strstr (error->message, "geometry"));
+        g_clear_error (&error);
+      }
+  }
   tb_test_write_file (json, good);
   tb_test_write_file (flash, "short");
   b = tb_virtual_board_open (f->dir, &error);

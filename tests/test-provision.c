@@ -240,6 +240,26 @@ test_refusals (Fixture *f, gconstpointer data)
   /* bound to another device */
   master_version (f, f->ctx, 2, "2.0.0", 5, other_uid, "sensor");
   assert_refused (probe, f->upk[2], f->image[2], "other devices");
+  /* linked for another address than the application slot */
+  {
+    gsize len = 0;
+    g_autofree char *bytes = NULL;
+    g_autofree char *bin = g_strdup_printf ("%s/elsewhere.bin", f->tmp);
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) upk = NULL;
+    TbMasterOptions options = { "sensor", NULL, NULL, "3.0.0", 7, 0 };
+
+    bytes = tb_test_read_file (f->image[0], &len);
+    g_assert_true (g_file_set_contents (bin, bytes, 4096, NULL));
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE, &error);
+    g_free (f->upk[2]);
+    g_free (f->image[2]);
+    f->upk[2] = g_strdup_printf ("%s/elsewhere.tbupk", f->tmp);
+    f->image[2] = g_strdup_printf ("%s/elsewhere.tbimg", f->tmp);
+    upk = tb_master_image (f->ctx, fw, &options, PASS, f->image[2], f->upk[2], NULL, &error);
+    g_assert_no_error (error);
+    assert_refused (probe, f->upk[2], f->image[2], "linked for another address");
+  }
   /* a rollback: counter not above the installed one */
   master_version (f, f->ctx, 2, "0.9.0", 1, NULL, "sensor");
   assert_refused (probe, f->upk[2], f->image[2], "rollback");

@@ -210,7 +210,9 @@ test_demo (void)
     AdwMessageDialog *dialog;
     TbUpk *upk;
 
-    tb_test_write_file (hex, ":10800000000102030405060708090A0B0C0D0E0FF8\n"
+    /* linked for the virtual board's application slot, 0x08008000 */
+    tb_test_write_file (hex, ":020000040800F2\n"
+                             ":10800000000102030405060708090A0B0C0D0E0FF8\n"
                              ":10801000101112131415161718191A1B1C1D1E1FE8\n"
                              ":00000001FF\n");
     g_assert_true (tb_window_show_page (window, "images"));
@@ -282,9 +284,24 @@ test_demo (void)
     spin_frames (2);
     spin_until (is_idle, window);
     att = tb_devices_page_get_attestation (devices);
+    g_assert_nonnull (att);
     g_assert_cmpuint (att->boot, ==, 0);
     g_assert_cmpstr (att->app_version, ==, "2.0.1");
     screenshot (GTK_WIDGET (window), "devices-provisioned");
+
+    /* the same image again is a rollback: explained, and the device's
+     * details stay on screen */
+    tb_devices_page_program (devices, upk);
+    spin_frames (2);
+    spin_until (is_idle, window);
+    dialog = find_dialog ();
+    g_assert_nonnull (dialog);
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "rollback"));
+    screenshot (GTK_WIDGET (window), "devices-refused");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    att = tb_devices_page_get_attestation (devices);
+    g_assert_nonnull (att);
+    g_assert_cmpstr (att->app_version, ==, "2.0.1");
   }
 
   /* a second time the existing demo context is opened, not recreated */

@@ -203,15 +203,17 @@ device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
   g_autoptr(GError) error = NULL;
   static const char *const done[] = { NULL, N_("Device provisioned"), N_("Image installed"), N_("Device reset") };
+  gboolean ok = tb_window_run_work_finish (TB_WINDOW (source), result, &error);
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!ok)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         show_error (self, job->kind == 2 ? _("The Device Refused the Image") : _("The Operation Failed"), error);
     }
   else if (done[job->kind] != NULL)
     tb_window_add_toast (TB_WINDOW (source), _(done[job->kind]));
-  if (g_strcmp0 (job->uri, self->uri) == 0)
+  /* a refusal leaves the device as it was: keep showing what it said */
+  if (g_strcmp0 (job->uri, self->uri) == 0 && (ok || job->att != NULL))
     {
       g_clear_pointer (&self->att, tb_attestation_free);
       self->att = g_steal_pointer (&job->att);

@@ -940,6 +940,7 @@ start_core (TbVirtualBoard *self)
   self->platform.ctx = self;
   self->platform.flash_size = self->flash_size;
   self->platform.page_size = self->page_size;
+  self->platform.flash_base = TB_BOARD_FLASH_BASE;
   self->platform.flash_read = plat_flash_read;
   self->platform.flash_erase = plat_flash_erase;
   self->platform.flash_program = plat_flash_program;

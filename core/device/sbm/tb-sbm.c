@@ -113,6 +113,10 @@ uint32_t
 tb_sbm_app_offset (const TbSbmPlatform *p)
 {
   uint32_t off = TB_SBM_REGION_SIZE + 2 * p->page_size;
+
+  /* the application's address does not move with the page size */
+  if (off < TB_SBM_APP_MIN_OFFSET)
+    off = TB_SBM_APP_MIN_OFFSET;
   return (off + p->page_size - 1) / p->page_size * p->page_size;
 }
 
@@ -552,6 +556,8 @@ cmd_install_begin (TbSbm *sbm, const uint8_t *upk, size_t len)
   const uint8_t *recipients[8];
   size_t recipient_lens[8];
   int n_recipients = 0, n_types = 0, type_ok = 0, n_uids = 0, uid_ok = 0, have_counter = 0, have_digest = 0;
+  int have_load = 0;
+  uint64_t load_address = 0;
   int have_header = 0, have_id = 0, have_size = 0;
   uint8_t anchor[65], own_product[64], own_type[64], own_uid[32], product_key[32], product_pub[65], key_id[32];
   uint8_t digest[32];
@@ -599,6 +605,7 @@ cmd_install_begin (TbSbm *sbm, const uint8_t *upk, size_t len)
           sbm->version[vlen] = '\0';
           break;
         case 0x0005: if (vlen != 4) return TB_MB_ERR_BAD_REQUEST; sbm->counter = rd32be (v); have_counter = 1; break;
+        case 0x0006: if (vlen != 8) return TB_MB_ERR_BAD_REQUEST; load_address = rd64be (v); have_load = 1; break;
         case 0x0007: if (vlen != 8) return TB_MB_ERR_BAD_REQUEST; sbm->image_size = rd64be (v); have_size = 1; break;
         case 0x0008: if (vlen != 32) return TB_MB_ERR_BAD_REQUEST; memcpy (sbm->plaintext_sha256, v, 32); have_digest = 1; break;
         case 0x0009: if (vlen != 32) return TB_MB_ERR_BAD_REQUEST; memcpy (sbm->header_sha256, v, 32); have_header = 1; break;
@@ -620,7 +627,7 @@ cmd_install_begin (TbSbm *sbm, const uint8_t *upk, size_t len)
       pos += 4u + vlen;
     }
   if (sig == NULL || sig_len < 3 || sig[0] != 0 || sig[1] != 1 || signer == NULL || product == NULL ||
-      !have_counter || !have_digest || !have_header || !have_id || !have_size || n_recipients == 0)
+      !have_counter || !have_digest || !have_header || !have_id || !have_size || !have_load || n_recipients == 0)
     return TB_MB_ERR_BAD_REQUEST;
 
   /* signed by the anchored mastering key */
@@ -648,6 +655,9 @@ cmd_install_begin (TbSbm *sbm, const uint8_t *upk, size_t len)
     return TB_MB_ERR_ROLLBACK;
   if (sbm->image_size == 0 || sbm->image_size > tb_sbm_slot_size (sbm->p))
     return TB_MB_ERR_TOO_LARGE;
+  /* linked to run from the application slot, not anywhere else */
+  if (load_address != (uint64_t) sbm->p->flash_base + tb_sbm_app_offset (sbm->p))
+    return TB_MB_ERR_ADDRESS;
 
   /* the image key, wrapped for our product key */
   if (sbm->p->otp_read (sbm->p->ctx, TB_OTP_PRODUCT_KEY, product_key, 32) != 32 ||

@@ -50,6 +50,7 @@ enum {
   TB_MB_ERR_FLASH = 0x8a,
   TB_MB_ERR_CRYPTO = 0x8b,
   TB_MB_ERR_TOO_LARGE = 0x8c,
+  TB_MB_ERR_ADDRESS = 0x8d,
 };
 
 /* OTP items */
@@ -69,6 +70,7 @@ typedef struct {
   void *ctx;
   uint32_t flash_size;
   uint32_t page_size;
+  uint32_t flash_base;   /* the flash's address in the memory map */
   int (*flash_read) (void *ctx, uint32_t offset, uint8_t *buf, size_t len);
   int (*flash_erase) (void *ctx, uint32_t offset);
   int (*flash_program) (void *ctx, uint32_t offset, const uint8_t *data, size_t len);
@@ -101,6 +103,9 @@ typedef struct {
 
 /* The flash layout the SBM manages (offsets from the flash base). */
 #define TB_SBM_REGION_SIZE (16u * 1024u)
+/* The application slot starts here at the earliest (flash base + 32 KiB):
+ * images are linked for that address. */
+#define TB_SBM_APP_MIN_OFFSET (32u * 1024u)
 
 typedef enum {
   TB_SBM_BOOT_OK = 0,
