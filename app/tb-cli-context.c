@@ -187,16 +187,29 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(GPtrArray) warnings = NULL;
+  g_autofree char *report = NULL;
+  const GOptionEntry entries[] = {
+    { "report", 0, 0, G_OPTION_ARG_FILENAME, &report,
+      N_("Also write the review report (keys, certificates, fingerprints, validity, storage, warnings, images, "
+         "devices and how they chain) to FILE.json"), N_("FILE") },
+    { NULL },
+  };
 
   if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
                              _("Show a summary of the security context and its policy warnings."),
-                             NULL, &error))
+                             entries, &error))
     return tb_cli_fail (cli, error);
   if (argc > 1)
     return tb_cli_usage_error (cli, _("“show” takes no arguments"));
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
+  if (report != NULL)
+    {
+      if (!tb_trust_report_write (ctx, report, &error))
+        return tb_cli_fail (cli, error);
+      tb_cli_message (cli, _("Review report written to %s"), report);
+    }
   warnings = tb_policy_check_context (ctx);
 
   if (!cli->json)

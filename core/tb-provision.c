@@ -45,6 +45,7 @@ tb_provision_result_clear (TbProvisionResult *r)
   g_clear_pointer (&r->lifecycle, g_free);
   g_clear_pointer (&r->app_version, g_free);
   g_clear_pointer (&r->receipt, g_bytes_unref);
+  g_clear_pointer (&r->product, g_free);
 }
 
 static const char *
@@ -246,6 +247,7 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
     return FALSE;
 
   result->uid = g_strdup (att->uid);
+  result->product = g_strdup (product);
   result->device_type = g_strdup (att->device_type);
   result->device_certificate = tb_cert_dup_pem (cert);
   result->device_certificate_serial = tb_cert_dup_serial (cert);
@@ -335,6 +337,11 @@ tb_provision_record (TbContext *ctx, const TbProvisionResult *result, GError **e
   json_builder_add_string_value (b, result->uid);
   json_builder_set_member_name (b, "device_type");
   json_builder_add_string_value (b, result->device_type);
+  if (result->product != NULL)
+    {
+      json_builder_set_member_name (b, "product");
+      json_builder_add_string_value (b, result->product);
+    }
   json_builder_set_member_name (b, "device_certificate_serial");
   json_builder_add_string_value (b, result->device_certificate_serial);
   json_builder_set_member_name (b, "app_version");
@@ -360,6 +367,8 @@ tb_provision_record (TbContext *ctx, const TbProvisionResult *result, GError **e
     g_autoptr(JsonObject) details = json_object_new ();
     json_object_set_string_member (details, "record_id", id);
     json_object_set_string_member (details, "device_type", result->device_type);
+    if (result->product != NULL)
+      json_object_set_string_member (details, "product", result->product);
     json_object_set_string_member (details, "device_certificate_serial", result->device_certificate_serial);
     if (result->app_version != NULL)
       json_object_set_string_member (details, "app_version", result->app_version);

@@ -23,6 +23,7 @@ typedef struct {
   char *lifecycle;
   char *app_version;            /* NULL when no image was programmed */
   GBytes *receipt;
+  char *product;                /* the product it was provisioned for */
 } TbProvisionResult;
 
 void     tb_provision_result_clear (TbProvisionResult      *result);

@@ -17,6 +17,7 @@
 #include "tb-mcuboot.h"
 #include "tb-secret.h"
 #include "tb-target.h"
+#include "tb-trust-graph.h"
 #include "tb-upk.h"
 #include "tb-virtual-board.h"
 #include "tb-virtual-probe.h"
