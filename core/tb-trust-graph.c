@@ -7,13 +7,18 @@
 
 #include "tb-trust-graph.h"
 
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "tb-audit.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-policy.h"
+#include "tb-trust-render.h"
 
 static void
 node_free (TbTrustNode *n)
@@ -56,8 +61,30 @@ tb_trust_graph_find (TbTrustGraph *graph, const char *id)
   return g_hash_table_lookup (graph->by_id, id);
 }
 
-static TbTrustNode *
-add_node (TbTrustGraph *graph, const char *id, TbTrustNodeKind kind, const char *name)
+/**
+ * tb_trust_graph_new:
+ *
+ * Returns: (transfer full): an empty graph (tb_trust_graph_new_from_context()
+ *   fills one from a context)
+ */
+TbTrustGraph *
+tb_trust_graph_new (void)
+{
+  TbTrustGraph *graph = g_new0 (TbTrustGraph, 1);
+
+  graph->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
+  graph->edges = g_ptr_array_new_with_free_func ((GDestroyNotify) edge_free);
+  graph->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  return graph;
+}
+
+/**
+ * tb_trust_graph_add_node:
+ *
+ * Returns: (transfer none): the node with @id, added if new
+ */
+TbTrustNode *
+tb_trust_graph_add_node (TbTrustGraph *graph, const char *id, TbTrustNodeKind kind, const char *name)
 {
   TbTrustNode *n = tb_trust_graph_find (graph, id);
 
@@ -87,8 +114,13 @@ tb_trust_graph_has_edge (TbTrustGraph *graph, const char *from, const char *to, 
   return FALSE;
 }
 
-static void
-add_edge (TbTrustGraph *graph, const char *from, const char *to, const char *relation)
+/**
+ * tb_trust_graph_add_edge:
+ *
+ * Adds an edge unless it is there already or an end is %NULL.
+ */
+void
+tb_trust_graph_add_edge (TbTrustGraph *graph, const char *from, const char *to, const char *relation)
 {
   TbTrustEdge *e;
 
@@ -99,6 +131,12 @@ add_edge (TbTrustGraph *graph, const char *from, const char *to, const char *rel
   e->to = g_strdup (to);
   e->relation = g_strdup (relation);
   g_ptr_array_add (graph->edges, e);
+}
+
+static void
+rgb_fill (cairo_t *cr, const double c[3])
+{
+  cairo_set_source_rgb (cr, c[0], c[1], c[2]);
 }
 
 static const char *
@@ -150,7 +188,7 @@ add_keys_and_certs (TbTrustGraph *graph, TbContext *ctx, GDateTime *now)
     {
       JsonObject *k = g_ptr_array_index (keys, i);
       g_autofree char *id = g_strconcat ("key:", member (k, "name"), NULL);
-      TbTrustNode *n = add_node (graph, id, kind_for_usage (member (k, "usage")), member (k, "name"));
+      TbTrustNode *n = tb_trust_graph_add_node (graph, id, kind_for_usage (member (k, "usage")), member (k, "name"));
 
       n->algorithm = g_strdup (member (k, "algorithm"));
       n->storage = g_strdup (member (k, "storage"));
@@ -165,7 +203,7 @@ add_keys_and_certs (TbTrustGraph *graph, TbContext *ctx, GDateTime *now)
       TbTrustNode *n = key_id != NULL ? tb_trust_graph_find (graph, key_id) : NULL;
 
       if (n == NULL)
-        n = add_node (graph, cert_id, TB_TRUST_NODE_CA, member (c, "name"));
+        n = tb_trust_graph_add_node (graph, cert_id, TB_TRUST_NODE_CA, member (c, "name"));
       g_free (n->subject);
       n->subject = g_strdup (member (c, "subject"));
       g_free (n->serial);
@@ -187,7 +225,7 @@ add_keys_and_certs (TbTrustGraph *graph, TbContext *ctx, GDateTime *now)
       TbTrustNode *to = subject != NULL ? g_hash_table_lookup (node_by_subject, subject) : NULL;
 
       if (from != NULL && to != NULL && from != to)
-        add_edge (graph, from->id, to->id, "issues");
+        tb_trust_graph_add_edge (graph, from->id, to->id, "issues");
     }
 }
 
@@ -227,10 +265,10 @@ add_images (TbTrustGraph *graph, TbContext *ctx)
       if (g_strcmp0 (member (e, "event"), "image.master") != 0 || d == NULL || member (d, "image_id") == NULL)
         continue;
       id = g_strconcat ("image:", member (d, "image_id"), NULL);
-      n = add_node (graph, id, TB_TRUST_NODE_IMAGE, member (e, "subject"));
+      n = tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_IMAGE, member (e, "subject"));
       n->fingerprint = g_strdup (member (d, "plaintext_sha256"));
-      add_edge (graph, key_node_id (graph, TB_TRUST_NODE_MASTERING, NULL), id, "signs");
-      add_edge (graph, key_node_id (graph, TB_TRUST_NODE_PRODUCT, member (d, "product")), id, "wraps");
+      tb_trust_graph_add_edge (graph, key_node_id (graph, TB_TRUST_NODE_MASTERING, NULL), id, "signs");
+      tb_trust_graph_add_edge (graph, key_node_id (graph, TB_TRUST_NODE_PRODUCT, member (d, "product")), id, "wraps");
     }
 }
 
@@ -288,24 +326,24 @@ add_devices (TbTrustGraph *graph, TbContext *ctx, guint group_devices, GError **
         {
           g_autofree char *id = g_strconcat ("devices:", product, NULL);
           g_autofree char *name = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device", "%u devices", list->len), list->len);
-          TbTrustNode *n = add_node (graph, id, TB_TRUST_NODE_DEVICE_GROUP, name);
+          TbTrustNode *n = tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_DEVICE_GROUP, name);
           n->count = list->len;
           n->storage = g_strdup ("device");
-          add_edge (graph, from, id, "provisioned into");
-          add_edge (graph, issuer, id, "issues");
+          tb_trust_graph_add_edge (graph, from, id, "provisioned into");
+          tb_trust_graph_add_edge (graph, issuer, id, "issues");
           continue;
         }
       for (guint i = 0; i < list->len; i++)
         {
           JsonObject *r = g_ptr_array_index (list, i);
           g_autofree char *id = g_strconcat ("device:", member (r, "uid"), NULL);
-          TbTrustNode *n = add_node (graph, id, TB_TRUST_NODE_DEVICE, member (r, "uid"));
+          TbTrustNode *n = tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_DEVICE, member (r, "uid"));
           g_free (n->serial);
           n->serial = g_strdup (member (r, "device_certificate_serial"));
           g_free (n->storage);
           n->storage = g_strdup ("device");
-          add_edge (graph, from, id, "provisioned into");
-          add_edge (graph, issuer, id, "issues");
+          tb_trust_graph_add_edge (graph, from, id, "provisioned into");
+          tb_trust_graph_add_edge (graph, issuer, id, "issues");
         }
     }
   return TRUE;
@@ -344,12 +382,8 @@ attach_findings (TbTrustGraph *graph, TbContext *ctx)
 TbTrustGraph *
 tb_trust_graph_new_from_context (TbContext *ctx, guint group_devices, GError **error)
 {
-  g_autoptr(TbTrustGraph) graph = g_new0 (TbTrustGraph, 1);
+  g_autoptr(TbTrustGraph) graph = tb_trust_graph_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-
-  graph->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
-  graph->edges = g_ptr_array_new_with_free_func ((GDestroyNotify) edge_free);
-  graph->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   add_keys_and_certs (graph, ctx, now);
   add_images (graph, ctx);
   if (!add_devices (graph, ctx, group_devices, error))
@@ -441,6 +475,157 @@ tb_trust_graph_to_json (TbTrustGraph *graph)
   return json_builder_get_root (b);
 }
 
+/* Splits @text into lines no wider than @max_width at the current font. */
+static GPtrArray *
+wrap_text (cairo_t *cr, const char *text, double max_width)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  GString *current = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      g_autofree char *candidate = current->len > 0 ? g_strconcat (current->str, " ", words[i], NULL)
+                                                    : g_strdup (words[i]);
+      cairo_text_extents_t ext;
+
+      cairo_text_extents (cr, candidate, &ext);
+      if (ext.x_advance > max_width && current->len > 0)
+        {
+          g_ptr_array_add (lines, g_strdup (current->str));
+          g_string_assign (current, words[i]);
+        }
+      else
+        g_string_assign (current, candidate);
+    }
+  g_ptr_array_add (lines, g_string_free (current, FALSE));
+  return lines;
+}
+
+/* Header lines of the drawn report, then the graph. */
+static gboolean
+write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const char *path, gboolean pdf,
+               GError **error)
+{
+  const double margin = 36, line = 16, max_page = 14000;
+  g_autoptr(TbTrustLayout) layout = tb_trust_layout_compute (graph, error);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *generated = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");
+  g_autofree char *tmp = NULL;
+  const TbTrustPalette *p = tb_trust_palette_light ();
+  double header, width, height, scale = 1.0;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  cairo_status_t status;
+  guint devices = 0, images = 0, keys = 0, n_lines = 0;
+  g_autoptr(GPtrArray) wrapped = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+
+  if (layout == NULL)
+    return FALSE;
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
+      if (n->kind == TB_TRUST_NODE_DEVICE || n->kind == TB_TRUST_NODE_DEVICE_GROUP)
+        devices += n->count;
+      images += n->kind == TB_TRUST_NODE_IMAGE;
+      keys += n->kind <= TB_TRUST_NODE_JOB;
+    }
+  width = MAX (layout->width + 2 * margin, 595);
+  if (width > max_page)
+    {
+      scale = (max_page - 2 * margin) / layout->width;
+      width = max_page;
+    }
+  /* the findings, wrapped to the page, measured before the page is made */
+  {
+    cairo_surface_t *scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t *m = cairo_create (scratch);
+
+    cairo_select_font_face (m, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size (m, 10);
+    for (guint i = 0; i < findings->len; i++)
+      {
+        TbPolicyFinding *f = g_ptr_array_index (findings, i);
+        g_autofree char *text = g_strdup_printf ("%s: %s", tb_severity_to_string (f->severity), f->message);
+        g_ptr_array_add (wrapped, wrap_text (m, text, width - 2 * margin));
+        n_lines += ((GPtrArray *) g_ptr_array_index (wrapped, i))->len;
+      }
+    cairo_destroy (m);
+    cairo_surface_destroy (scratch);
+  }
+  header = margin + 4.5 * line + n_lines * line + 1.5 * line;
+  height = MIN (header + layout->height * scale + margin, max_page);
+
+  /* written next to the destination, renamed when complete */
+  tmp = g_strdup_printf ("%s.tmp-%u", path, g_random_int ());
+  surface = pdf ? cairo_pdf_surface_create (tmp, width, height) : cairo_svg_surface_create (tmp, width, height);
+  cr = cairo_create (surface);
+  rgb_fill (cr, p->background);
+  cairo_paint (cr);
+
+  cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, 18);
+  rgb_fill (cr, p->text);
+  {
+    g_autofree char *title = g_strdup_printf (_("Trust chain review — %s"), tb_context_get_name (ctx));
+    cairo_move_to (cr, margin, margin + line);
+    cairo_show_text (cr, title);
+  }
+  cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 10);
+  rgb_fill (cr, p->dim_text);
+  {
+    g_autofree char *l1 = g_strdup_printf (_("Context %s · %s · generated %s"), tb_context_get_id (ctx),
+                                           tb_context_get_path (ctx), generated);
+    g_autofree char *k = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u key", "%u keys", keys), keys);
+    g_autofree char *im = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u mastered image", "%u mastered images",
+                                                        images), images);
+    g_autofree char *dv = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device", "%u devices", devices),
+                                           devices);
+    g_autofree char *fi = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u policy finding", "%u policy findings",
+                                                        findings->len), findings->len);
+    g_autofree char *l2 = g_strdup_printf ("%s · %s · %s · %s", k, im, dv, fi);
+    cairo_move_to (cr, margin, margin + 2.3 * line);
+    cairo_show_text (cr, l1);
+    cairo_move_to (cr, margin, margin + 3.3 * line);
+    cairo_show_text (cr, l2);
+  }
+  {
+    guint y = 0;
+    for (guint i = 0; i < findings->len; i++)
+      {
+        TbPolicyFinding *f = g_ptr_array_index (findings, i);
+        GPtrArray *lines = g_ptr_array_index (wrapped, i);
+        rgb_fill (cr, f->severity == TB_SEVERITY_CRITICAL ? p->expired
+                      : f->severity == TB_SEVERITY_WARNING ? p->warning : p->dim_text);
+        for (guint l = 0; l < lines->len; l++, y++)
+          {
+            cairo_move_to (cr, margin + (l > 0 ? 12 : 0), margin + (4.5 + y) * line);
+            cairo_show_text (cr, g_ptr_array_index (lines, l));
+          }
+      }
+  }
+
+  cairo_translate (cr, (width - layout->width * scale) / 2, header);
+  cairo_scale (cr, scale, scale);
+  tb_trust_render (cr, graph, layout, p, NULL);
+  cairo_show_page (cr);
+  status = cairo_status (cr);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+  if (status != CAIRO_STATUS_SUCCESS || g_rename (tmp, path) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write the report %s: %s"), path,
+                   status != CAIRO_STATUS_SUCCESS ? cairo_status_to_string (status) : g_strerror (errno));
+      g_unlink (tmp);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * tb_trust_report_write:
  * @path: where to write; its extension picks the format (.json today)
@@ -468,17 +653,20 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
   g_autoptr(GPtrArray) certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
   g_autoptr(GPtrArray) jobs = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
 
-  if (!g_str_has_suffix (path, ".json"))
+  gboolean pdf = g_str_has_suffix (path, ".pdf"), svg = g_str_has_suffix (path, ".svg");
+
+  if (!g_str_has_suffix (path, ".json") && !pdf && !svg)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
-                   _("Cannot write %s: reports are written as JSON (.json) so far; PDF and SVG come with the "
-                     "trust chain graph"), path);
+                   _("Cannot write %s: a report is a .pdf, .svg or .json file"), path);
       return FALSE;
     }
   graph = tb_trust_graph_new_from_context (ctx, TB_TRUST_GRAPH_GROUP_DEVICES, error);
   if (graph == NULL)
     return FALSE;
   findings = tb_policy_check_context (ctx);
+  if (pdf || svg)
+    return write_drawing (ctx, graph, findings, path, pdf, error);
   for (guint i = 0; i < graph->nodes->len; i++)
     {
       TbTrustNode *n = g_ptr_array_index (graph->nodes, i);

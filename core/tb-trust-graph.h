@@ -73,6 +73,15 @@ typedef struct {
 /* Devices of one product beyond this many are drawn as one group. */
 #define TB_TRUST_GRAPH_GROUP_DEVICES 12
 
+TbTrustGraph *tb_trust_graph_new              (void);
+TbTrustNode  *tb_trust_graph_add_node         (TbTrustGraph  *graph,
+                                               const char    *id,
+                                               TbTrustNodeKind kind,
+                                               const char    *name);
+void          tb_trust_graph_add_edge         (TbTrustGraph  *graph,
+                                               const char    *from,
+                                               const char    *to,
+                                               const char    *relation);
 TbTrustGraph *tb_trust_graph_new_from_context (TbContext     *ctx,
                                                guint          group_devices,
                                                GError       **error);

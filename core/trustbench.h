@@ -18,6 +18,8 @@
 #include "tb-secret.h"
 #include "tb-target.h"
 #include "tb-trust-graph.h"
+#include "tb-trust-layout.h"
+#include "tb-trust-render.h"
 #include "tb-upk.h"
 #include "tb-virtual-board.h"
 #include "tb-virtual-probe.h"

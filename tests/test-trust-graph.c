@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -123,13 +125,167 @@ test_graph (void)
                                                                        "edges")),
                       ==, graph->edges->len);
   }
+  /* drawn: a PDF that pdfinfo opens, an SVG that parses */
   {
     g_autofree char *pdf = g_build_filename (tmp, "review.pdf", NULL);
-    g_assert_false (tb_trust_report_write (ctx, pdf, &error));
+    g_autofree char *svg = g_build_filename (tmp, "review.svg", NULL);
+    g_autofree char *txt = g_build_filename (tmp, "review.txt", NULL);
+    g_autofree char *svg_text = NULL;
+    const char *pdfinfo = g_getenv ("TB_PDFINFO");
+
+    g_assert_true (tb_trust_report_write (ctx, pdf, &error));
+    g_assert_no_error (error);
+    if (pdfinfo != NULL)
+      {
+        g_autofree char *out = NULL;
+        int status = -1;
+        const char *argv[] = { pdfinfo, pdf, NULL };
+        g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
+                                     &error));
+        g_assert_cmpint (status, ==, 0);
+        g_assert_true (g_regex_match_simple ("^Pages:\\s+1$", out, G_REGEX_MULTILINE, 0));
+      }
+    else
+      g_test_message ("pdfinfo not found: the PDF is only checked for its header");
+    {
+      g_autofree char *head = tb_test_read_file (pdf, NULL);
+      g_assert_true (g_str_has_prefix (head, "%PDF-"));
+    }
+    g_assert_true (tb_trust_report_write (ctx, svg, &error));
+    g_assert_no_error (error);
+    svg_text = tb_test_read_file (svg, NULL);
+    {
+      GMarkupParser parser = { 0 };
+      g_autoptr(GMarkupParseContext) mc = g_markup_parse_context_new (&parser, 0, NULL, NULL);
+      g_assert_true (g_markup_parse_context_parse (mc, svg_text, -1, &error) &&
+                     g_markup_parse_context_end_parse (mc, &error));
+      g_assert_no_error (error);
+      g_assert_nonnull (strstr (svg_text, "<svg"));
+    }
+    g_assert_false (tb_trust_report_write (ctx, txt, &error));
     g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
-    g_assert_false (g_file_test (pdf, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (txt, G_FILE_TEST_EXISTS));
   }
   tb_test_rm_rf (tmp);
+}
+
+/* A hierarchy with @products products and @devices devices spread over
+ * them, built directly (no keys needed to test the layout). */
+static TbTrustGraph *
+generated (guint products, guint devices, guint group)
+{
+  TbTrustGraph *graph = tb_trust_graph_new ();
+  g_autoptr(GHashTable) per_product = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+  tb_trust_graph_add_node (graph, "key:root-ca", TB_TRUST_NODE_ROOT_CA, "root-ca");
+  tb_trust_graph_add_node (graph, "key:provisioning-ca", TB_TRUST_NODE_CA, "provisioning-ca");
+  tb_trust_graph_add_node (graph, "key:mastering", TB_TRUST_NODE_MASTERING, "mastering");
+  tb_trust_graph_add_edge (graph, "key:root-ca", "key:provisioning-ca", "issues");
+  tb_trust_graph_add_edge (graph, "key:root-ca", "key:mastering", "issues");
+  for (guint p = 0; p < products; p++)
+    {
+      g_autofree char *id = g_strdup_printf ("key:product-p%u", p);
+      g_autofree char *image = g_strdup_printf ("image:%u", p);
+      tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_PRODUCT, id + 4);
+      tb_trust_graph_add_edge (graph, "key:root-ca", id, "issues");
+      tb_trust_graph_add_node (graph, image, TB_TRUST_NODE_IMAGE, "p 1.0.0");
+      tb_trust_graph_add_edge (graph, "key:mastering", image, "signs");
+      tb_trust_graph_add_edge (graph, id, image, "wraps");
+    }
+  /* grouping as the context loader does it: per product beyond @group */
+  for (guint p = 0; p < products; p++)
+    {
+      guint n = devices / products + (p < devices % products);
+      g_autofree char *product = g_strdup_printf ("key:product-p%u", p);
+      if (n > group)
+        {
+          g_autofree char *id = g_strdup_printf ("devices:p%u", p);
+          TbTrustNode *node = tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_DEVICE_GROUP, "devices");
+          node->count = n;
+          tb_trust_graph_add_edge (graph, product, id, "provisioned into");
+          continue;
+        }
+      for (guint d = 0; d < n; d++)
+        {
+          g_autofree char *id = g_strdup_printf ("device:%u-%u", p, d);
+          tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_DEVICE, id + 7);
+          tb_trust_graph_add_edge (graph, product, id, "provisioned into");
+          tb_trust_graph_add_edge (graph, "key:provisioning-ca", id, "issues");
+        }
+    }
+  return graph;
+}
+
+static void
+assert_no_overlap (TbTrustGraph *graph, TbTrustLayout *layout)
+{
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      const TbTrustRect *a = tb_trust_layout_get_rect (layout, ((TbTrustNode *) graph->nodes->pdata[i])->id);
+      g_assert_nonnull (a);
+      g_assert_cmpfloat (a->x, >=, -0.5);
+      g_assert_cmpfloat (a->y, >=, -0.5);
+      g_assert_cmpfloat (a->x + a->width, <=, layout->width + 0.5);
+      g_assert_cmpfloat (a->y + a->height, <=, layout->height + 0.5);
+      for (guint j = i + 1; j < graph->nodes->len; j++)
+        {
+          const TbTrustRect *b = tb_trust_layout_get_rect (layout, ((TbTrustNode *) graph->nodes->pdata[j])->id);
+          gboolean apart = a->x + a->width <= b->x + 0.5 || b->x + b->width <= a->x + 0.5 ||
+                           a->y + a->height <= b->y + 0.5 || b->y + b->height <= a->y + 0.5;
+          if (!apart)
+            g_error ("%s and %s overlap", ((TbTrustNode *) graph->nodes->pdata[i])->id,
+                     ((TbTrustNode *) graph->nodes->pdata[j])->id);
+        }
+    }
+}
+
+static void
+test_layout (void)
+{
+  const guint sizes[] = { 1, 10, 1000 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TbTrustGraph) graph = generated (3, sizes[s], TB_TRUST_GRAPH_GROUP_DEVICES);
+      g_autoptr(TbTrustLayout) layout = tb_trust_layout_compute (graph, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (layout->paths->len, ==, graph->edges->len);
+      assert_no_overlap (graph, layout);
+      /* layered top-down: root above the keys, keys above images, images above devices */
+      {
+        const TbTrustRect *root = tb_trust_layout_get_rect (layout, "key:root-ca");
+        const TbTrustRect *product = tb_trust_layout_get_rect (layout, "key:product-p0");
+        const TbTrustRect *image = tb_trust_layout_get_rect (layout, "image:0");
+        g_assert_cmpfloat (root->y + root->height, <, product->y);
+        g_assert_cmpfloat (product->y + product->height, <, image->y);
+      }
+      /* every edge has a path that starts at its source's box */
+      for (guint i = 0; i < graph->edges->len; i++)
+        {
+          GArray *path = g_ptr_array_index (layout->paths, i);
+          TbTrustEdge *e = g_ptr_array_index (graph->edges, i);
+          const TbTrustRect *from = tb_trust_layout_get_rect (layout, e->from);
+          g_assert_cmpuint (path->len, >=, 8);
+          g_assert_cmpuint ((path->len / 2 - 1) % 3, ==, 0);
+          {
+            double x = g_array_index (path, double, 0), y = g_array_index (path, double, 1);
+            double dx = MAX (MAX (from->x - x, 0), x - (from->x + from->width));
+            double dy = MAX (MAX (from->y - y, 0), y - (from->y + from->height));
+            g_assert_cmpfloat (sqrt (dx * dx + dy * dy), <, 2.0);
+          }
+        }
+    }
+  /* without grouping, 1000 devices still do not overlap */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TbTrustGraph) graph = generated (4, 1000, G_MAXUINT);
+    g_autoptr(TbTrustLayout) layout = tb_trust_layout_compute (graph, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (graph->nodes->len, ==, 3 + 4 + 4 + 1000);
+    assert_no_overlap (graph, layout);
+  }
 }
 
 int
@@ -137,5 +293,6 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tb/trust-graph/from-context", test_graph);
+  g_test_add_func ("/tb/trust-graph/layout", test_layout);
   return g_test_run ();
 }
