@@ -304,6 +304,59 @@ test_demo (void)
     g_assert_cmpstr (att->app_version, ==, "2.0.1");
   }
 
+  /* the trust chain: keys, the mastered images and the provisioned device */
+  {
+    TbTrustChainPage *chain = tb_window_get_trust_chain_page (window);
+    TbTrustView *view = tb_trust_chain_page_get_view (chain);
+    TbTrustGraph *graph;
+    TbTrustNode *first, *second;
+
+    g_assert_true (tb_window_show_page (window, "trust-chain"));
+    spin_frames (2);
+    g_assert_true (tb_trust_chain_page_has_graph (chain));
+    graph = tb_trust_view_get_graph (view);
+    g_assert_nonnull (tb_trust_graph_find (graph, "key:root-ca"));
+    g_assert_nonnull (tb_trust_graph_find (graph, "key:mastering"));
+    /* the image mastered on the Images page, the board provisioned on the
+     * Devices page, with their edges */
+    {
+      TbTrustNode *image = NULL, *device = NULL;
+      for (guint i = 0; i < graph->nodes->len; i++)
+        {
+          TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
+          if (n->kind == TB_TRUST_NODE_IMAGE)
+            image = n;
+          if (n->kind == TB_TRUST_NODE_DEVICE)
+            device = n;
+        }
+      g_assert_nonnull (image);
+      g_assert_cmpstr (image->name, ==, TB_DEMO_PRODUCT " 2.0.1");
+      g_assert_true (tb_trust_graph_has_edge (graph, "key:mastering", image->id, "signs"));
+      g_assert_nonnull (device);
+      g_assert_true (tb_trust_graph_has_edge (graph, "key:provisioning-ca", device->id, "issues"));
+    }
+    /* keyboard navigation moves the selection, the details follow */
+    g_assert_null (tb_trust_view_get_selected (view));
+    g_assert_true (tb_trust_view_select (view, "key:root-ca"));
+    first = tb_trust_view_get_selected (view);
+    g_assert_cmpstr (first->id, ==, "key:root-ca");
+    screenshot (GTK_WIDGET (window), "trust-chain-demo");
+    tb_trust_view_move_selection (view, 1);
+    second = tb_trust_view_get_selected (view);
+    g_assert_nonnull (second);
+    g_assert_cmpstr (second->id, !=, "key:root-ca");
+    tb_trust_view_move_selection (view, -1);
+    g_assert_cmpstr (tb_trust_view_get_selected (view)->id, ==, "key:root-ca");
+    /* zoom is bounded */
+    tb_trust_view_set_zoom (view, 100);
+    g_assert_cmpfloat (tb_trust_view_get_zoom (view), <=, 2.0);
+    tb_trust_chain_page_fit (chain);
+    g_assert_cmpfloat (tb_trust_view_get_zoom (view), <=, 1.0);
+    adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+    screenshot (GTK_WIDGET (window), "trust-chain-demo-dark");
+    adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  }
+
   /* a second time the existing demo context is opened, not recreated */
   {
     g_autofree char *id = g_strdup (tb_context_get_id (tb_window_get_context (window)));

@@ -12,6 +12,7 @@
 
 #include "tb-application.h"
 #include "tb-devices-page.h"
+#include "tb-trust-chain-page.h"
 #include "tb-images-page.h"
 #include "tb-keys-page.h"
 
@@ -33,6 +34,7 @@ struct _TbWindow {
   TbKeysPage *keys_page;
   TbImagesPage *images_page;
   TbDevicesPage *devices_page;
+  TbTrustChainPage *trust_chain_page;
 
   TbContext *context;
   GCancellable *operation;       /* non-NULL while long work runs */
@@ -120,6 +122,9 @@ sidebar_row_selected_cb (TbWindow *self, GtkListBoxRow *row)
   if (row == NULL)
     return;
   gtk_stack_set_visible_child_name (self->page_stack, gtk_widget_get_name (GTK_WIDGET (row)));
+  /* images and devices are made by other pages: show the chain as it is now */
+  if (g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (row)), "trust-chain") == 0)
+    tb_trust_chain_page_refresh (self->trust_chain_page);
 }
 
 static void
@@ -237,6 +242,7 @@ set_context (TbWindow *self, TbContext *context)
   tb_keys_page_set_context (self->keys_page, context);
   tb_images_page_set_context (self->images_page, context);
   tb_devices_page_set_context (self->devices_page, context);
+  tb_trust_chain_page_set_context (self->trust_chain_page, context);
   if (context != NULL)
     {
       g_signal_connect_swapped (context, "notify::name", G_CALLBACK (context_name_changed_cb), self);
@@ -277,6 +283,12 @@ TbDevicesPage *
 tb_window_get_devices_page (TbWindow *self)
 {
   return self->devices_page;
+}
+
+TbTrustChainPage *
+tb_window_get_trust_chain_page (TbWindow *self)
+{
+  return self->trust_chain_page;
 }
 
 static void
@@ -665,6 +677,7 @@ tb_window_class_init (TbWindowClass *klass)
   g_type_ensure (TB_TYPE_KEYS_PAGE);
   g_type_ensure (TB_TYPE_IMAGES_PAGE);
   g_type_ensure (TB_TYPE_DEVICES_PAGE);
+  g_type_ensure (TB_TYPE_TRUST_CHAIN_PAGE);
   object_class->dispose = tb_window_dispose;
   object_class->get_property = tb_window_get_property;
 
@@ -688,6 +701,7 @@ tb_window_class_init (TbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, log_view);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, keys_page);
+  gtk_widget_class_bind_template_child (widget_class, TbWindow, trust_chain_page);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, images_page);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, devices_page);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);

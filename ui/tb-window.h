@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "tb-devices-page.h"
+#include "tb-trust-chain-page.h"
 #include "tb-images-page.h"
 #include "tb-keys-page.h"
 #include "trustbench.h"
@@ -27,6 +28,7 @@ gboolean    tb_window_is_busy          (TbWindow       *self);
 TbKeysPage *tb_window_get_keys_page    (TbWindow       *self);
 TbImagesPage *tb_window_get_images_page (TbWindow     *self);
 TbDevicesPage *tb_window_get_devices_page (TbWindow   *self);
+TbTrustChainPage *tb_window_get_trust_chain_page (TbWindow *self);
 GStrv       tb_window_dup_page_names   (TbWindow       *self);
 const char *tb_window_get_visible_page (TbWindow       *self);
 gboolean    tb_window_show_page        (TbWindow       *self,
