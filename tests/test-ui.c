@@ -336,7 +336,6 @@ test_demo (void)
       g_assert_true (tb_trust_graph_has_edge (graph, "key:provisioning-ca", device->id, "issues"));
     }
     /* keyboard navigation moves the selection, the details follow */
-    g_assert_null (tb_trust_view_get_selected (view));
     g_assert_true (tb_trust_view_select (view, "key:root-ca"));
     first = tb_trust_view_get_selected (view);
     g_assert_cmpstr (first->id, ==, "key:root-ca");
@@ -347,6 +346,19 @@ test_demo (void)
     g_assert_cmpstr (second->id, !=, "key:root-ca");
     tb_trust_view_move_selection (view, -1);
     g_assert_cmpstr (tb_trust_view_get_selected (view)->id, ==, "key:root-ca");
+    /* each node is a focusable widget with an accessible name; focusing
+     * one selects it */
+    {
+      GtkWidget *node = tb_trust_view_get_node_widget (view, "key:mastering");
+      g_assert_nonnull (node);
+      g_assert_true (gtk_widget_get_focusable (node));
+      g_assert_true (gtk_widget_grab_focus (node));
+      spin_frames (2);
+      g_assert_cmpstr (tb_trust_view_get_selected (view)->id, ==, "key:mastering");
+      tb_trust_view_move_selection (view, 1);
+      g_assert_true (gtk_widget_has_focus (tb_trust_view_get_node_widget (view,
+                                                                          tb_trust_view_get_selected (view)->id)));
+    }
     /* zoom is bounded */
     tb_trust_view_set_zoom (view, 100);
     g_assert_cmpfloat (tb_trust_view_get_zoom (view), <=, 2.0);
@@ -450,6 +462,56 @@ has_keys (TbWindow *window)
 
 /* The hierarchy is created from the Keys page's dialog, in the background,
  * and lands on disk with every private key encrypted. */
+/* A production-sized context: 400 devices of one product collapse into a
+ * group, the few of another stay single; the report exports from the page. */
+static void
+test_trust_chain_large (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "large-ctx", NULL);
+  g_autofree char *report = g_build_filename (tmp, "large-review.pdf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, "Large OEM", &error);
+  const char *products[] = { "meter", "valve", NULL };
+  TbTrustChainPage *chain;
+  TbTrustNode *group;
+  TbWindow *window;
+
+  g_assert_true (tb_hierarchy_create (ctx, products, NULL, "large passphrase", NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 405; i++)
+    {
+      g_autofree char *id = NULL;
+      TbProvisionResult r = { 0 };
+      r.uid = g_strdup_printf ("%08x", 0x10000000u + i);
+      r.product = g_strdup (i < 400 ? "meter" : "valve");
+      r.device_type = g_strdup ("tb-vmcu-m4");
+      r.device_certificate_serial = g_strdup_printf ("%08x", i);
+      r.lifecycle = g_strdup ("locked");
+      id = tb_provision_record (ctx, &r, &error);
+      g_assert_no_error (error);
+      tb_provision_result_clear (&r);
+    }
+  tb_context_unlock (ctx);
+
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "trust-chain"));
+  chain = tb_window_get_trust_chain_page (window);
+  g_assert_true (tb_trust_chain_page_has_graph (chain));
+  group = tb_trust_graph_find (tb_trust_view_get_graph (tb_trust_chain_page_get_view (chain)), "devices:meter");
+  g_assert_nonnull (group);
+  g_assert_cmpuint (group->count, ==, 400);
+  g_assert_nonnull (tb_trust_graph_find (tb_trust_view_get_graph (tb_trust_chain_page_get_view (chain)),
+                                         "device:10000190"));
+  tb_trust_view_select (tb_trust_chain_page_get_view (chain), "devices:meter");
+  screenshot (GTK_WIDGET (window), "trust-chain-large");
+  g_assert_true (tb_trust_chain_page_export_report (chain, report, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (report, G_FILE_TEST_IS_REGULAR));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_create_hierarchy (void)
 {
@@ -567,6 +629,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/broken-context", test_broken_context);
   g_test_add_func ("/tb/ui/demo", test_demo);
   g_test_add_func ("/tb/ui/create-hierarchy", test_create_hierarchy);
+  g_test_add_func ("/tb/ui/trust-chain-large", test_trust_chain_large);
   rc = g_test_run ();
 
   g_clear_object (&app);

@@ -7,6 +7,8 @@
 
 #include <glib/gi18n.h>
 
+#include "tb-window.h"
+
 struct _TbTrustChainPage {
   AdwBin parent_instance;
   TbContext *context;
@@ -16,6 +18,7 @@ struct _TbTrustChainPage {
   TbTrustView *view;
   GtkBox *details;
   GtkWidget *details_group;
+  GtkWidget *actions_box;
   GtkWidget *findings_group;
   double drag_h, drag_v;
   gboolean fitted;              /* fitted once for this context */
@@ -69,6 +72,136 @@ status_text (TbTrustStatus status)
     }
 }
 
+static GtkWidget *
+action_button (const char *label, const char *page)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.show-page");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", page);
+  gtk_widget_add_css_class (button, "pill");
+  return button;
+}
+
+/* What one can do from a node: go where it is managed. */
+static GtkWidget *
+node_actions (TbTrustNode *n)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+
+  switch (n->kind)
+    {
+    case TB_TRUST_NODE_MASTERING:
+    case TB_TRUST_NODE_PRODUCT:
+      gtk_box_append (GTK_BOX (box), action_button (_("_Master an Image…"), "images"));
+      G_GNUC_FALLTHROUGH;
+    case TB_TRUST_NODE_ROOT_CA:
+    case TB_TRUST_NODE_CA:
+    case TB_TRUST_NODE_JOB:
+      gtk_box_append (GTK_BOX (box), action_button (_("Export or Issue in _Keys & Certificates"), "keys"));
+      break;
+    case TB_TRUST_NODE_IMAGE:
+      gtk_box_append (GTK_BOX (box), action_button (_("Open _Images"), "images"));
+      break;
+    case TB_TRUST_NODE_DEVICE:
+    case TB_TRUST_NODE_DEVICE_GROUP:
+    default:
+      gtk_box_append (GTK_BOX (box), action_button (_("Open _Devices"), "devices"));
+      break;
+    }
+  return box;
+}
+
+/**
+ * tb_trust_chain_page_export_report:
+ * @path: a .pdf, .svg or .json file
+ *
+ * Writes the review report of the page's context.
+ */
+gboolean
+tb_trust_chain_page_export_report (TbTrustChainPage *self, const char *path, GError **error)
+{
+  if (self->context == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("No security context is open"));
+      return FALSE;
+    }
+  return tb_trust_report_write (self->context, path, error);
+}
+
+static void
+export_response_cb (GtkNativeDialog *chooser, int response, TbTrustChainPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      path = g_file_get_path (file);
+      if (!g_str_has_suffix (path, ".pdf") && !g_str_has_suffix (path, ".svg") && !g_str_has_suffix (path, ".json"))
+        {
+          char *with_pdf = g_strconcat (path, ".pdf", NULL);
+          g_free (path);
+          path = with_pdf;
+        }
+      if (TB_IS_WINDOW (root))
+        {
+          if (tb_trust_chain_page_export_report (self, path, &error))
+            {
+              g_autofree char *done = g_strdup_printf (_("Review report written to %s"), path);
+              tb_window_add_toast (TB_WINDOW (root), done);
+            }
+          else
+            tb_window_add_toast (TB_WINDOW (root), error->message);
+        }
+    }
+  g_object_unref (chooser);
+}
+
+static void
+export_clicked_cb (TbTrustChainPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Export Review Report"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  g_autofree char *name = g_strdup_printf ("%s-review.pdf", self->context != NULL
+                                                              ? tb_context_get_name (self->context)
+                                                              : "trustbench");
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("PDF, SVG or JSON report"));
+  gtk_file_filter_add_suffix (filter, "pdf");
+  gtk_file_filter_add_suffix (filter, "svg");
+  gtk_file_filter_add_suffix (filter, "json");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* A sentence fragment for an edge seen from its source or its target. */
+static char *
+relation_text (const char *relation, gboolean outgoing, const char *other)
+{
+  if (g_strcmp0 (relation, "issues") == 0)
+    return outgoing ? g_strdup_printf (_("issues the certificate of %s"), other)
+                    : g_strdup_printf (_("certificate issued by %s"), other);
+  if (g_strcmp0 (relation, "signs") == 0)
+    return outgoing ? g_strdup_printf (_("signs %s"), other) : g_strdup_printf (_("signed by %s"), other);
+  if (g_strcmp0 (relation, "wraps") == 0)
+    return outgoing ? g_strdup_printf (_("wraps the image key of %s"), other)
+                    : g_strdup_printf (_("image key wrapped for %s"), other);
+  if (g_strcmp0 (relation, "provisioned into") == 0)
+    return outgoing ? g_strdup_printf (_("provisioned into %s"), other)
+                    : g_strdup_printf (_("provisioned with %s"), other);
+  return g_strdup_printf (outgoing ? "→ %s" : "← %s", other);
+}
+
 static void
 show_details (TbTrustChainPage *self)
 {
@@ -78,9 +211,17 @@ show_details (TbTrustChainPage *self)
 
   if (self->details_group != NULL)
     gtk_box_remove (self->details, self->details_group);
+  if (self->actions_box != NULL)
+    gtk_box_remove (self->details, self->actions_box);
+  self->actions_box = NULL;
   group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   self->details_group = GTK_WIDGET (group);
   gtk_box_prepend (self->details, self->details_group);
+  if (n != NULL)
+    {
+      self->actions_box = node_actions (n);
+      gtk_box_insert_child_after (self->details, self->actions_box, self->details_group);
+    }
   if (n == NULL)
     {
       adw_preferences_group_set_title (group, _("Details"));
@@ -116,12 +257,12 @@ show_details (TbTrustChainPage *self)
       if (g_str_equal (e->from, n->id))
         {
           other = tb_trust_graph_find (graph, e->to);
-          text = g_strdup_printf (_("%s %s"), e->relation, other != NULL ? other->name : e->to);
+          text = relation_text (e->relation, TRUE, other != NULL ? other->name : e->to);
         }
       else if (g_str_equal (e->to, n->id))
         {
           other = tb_trust_graph_find (graph, e->from);
-          text = g_strdup_printf (_("%s by %s"), e->relation, other != NULL ? other->name : e->from);
+          text = relation_text (e->relation, FALSE, other != NULL ? other->name : e->from);
         }
       if (text != NULL)
         add_row (group, _("Relation"), text);
@@ -140,6 +281,14 @@ show_findings (TbTrustChainPage *self)
   self->findings_group = GTK_WIDGET (group);
   gtk_box_append (self->details, self->findings_group);
   adw_preferences_group_set_title (group, _("Policy Findings"));
+  {
+    GtkWidget *export = gtk_button_new_with_mnemonic (_("_Export Review Report…"));
+    gtk_widget_set_tooltip_text (export, _("Write what a security officer signs off on, as PDF, SVG or JSON"));
+    gtk_widget_add_css_class (export, "pill");
+    gtk_widget_set_margin_top (export, 12);
+    g_signal_connect_swapped (export, "clicked", G_CALLBACK (export_clicked_cb), self);
+    adw_preferences_group_add (group, export);
+  }
   if (findings->len == 0)
     adw_preferences_group_set_description (group, _("None: the hierarchy follows the policy."));
   for (guint i = 0; i < findings->len; i++)
@@ -171,6 +320,9 @@ fit_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   self->fit_tick = 0;
   self->fitted = TRUE;
   tb_trust_chain_page_fit (self);
+  /* a large chain opens readable, to be panned; Fit shows it whole */
+  if (tb_trust_view_get_zoom (self->view) < 0.75)
+    tb_trust_view_set_zoom (self->view, 0.75);
   gtk_adjustment_set_value (gtk_scrolled_window_get_hadjustment (self->scroller), 0);
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
   return G_SOURCE_REMOVE;

@@ -16,5 +16,8 @@ void         tb_trust_chain_page_refresh     (TbTrustChainPage *self);
 TbTrustView *tb_trust_chain_page_get_view    (TbTrustChainPage *self);
 gboolean     tb_trust_chain_page_has_graph   (TbTrustChainPage *self);
 void         tb_trust_chain_page_fit         (TbTrustChainPage *self);
+gboolean     tb_trust_chain_page_export_report (TbTrustChainPage *self,
+                                              const char       *path,
+                                              GError          **error);
 
 G_END_DECLS

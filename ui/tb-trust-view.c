@@ -18,6 +18,7 @@ struct _TbTrustView {
   TbTrustLayout *layout;
   double zoom;
   int selected; /* index into graph->nodes, -1 for none */
+  GPtrArray *node_widgets; /* one focusable, accessible button per node */
 };
 
 G_DEFINE_FINAL_TYPE (TbTrustView, tb_trust_view, GTK_TYPE_WIDGET)
@@ -45,6 +46,9 @@ update_accessible (TbTrustView *self)
 static void
 set_selected (TbTrustView *self, int index)
 {
+  /* keyboard moves carry the focus along */
+  if (index >= 0 && (guint) index < self->node_widgets->len && gtk_widget_get_focus_child (GTK_WIDGET (self)) != NULL)
+    gtk_widget_grab_focus (g_ptr_array_index (self->node_widgets, index));
   if (self->selected == index)
     return;
   self->selected = index;
@@ -85,6 +89,45 @@ tb_trust_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_scale (cr, self->zoom, self->zoom);
   tb_trust_render (cr, self->graph, self->layout, palette, selected != NULL ? selected->id : NULL);
   cairo_destroy (cr);
+  for (guint i = 0; i < self->node_widgets->len; i++)
+    gtk_widget_snapshot_child (widget, g_ptr_array_index (self->node_widgets, i), snapshot);
+}
+
+static double
+origin_x (TbTrustView *self)
+{
+  return MAX (MARGIN, (gtk_widget_get_width (GTK_WIDGET (self)) - self->layout->width * self->zoom) / 2);
+}
+
+static double
+origin_y (TbTrustView *self)
+{
+  return MAX (MARGIN, (gtk_widget_get_height (GTK_WIDGET (self)) - self->layout->height * self->zoom) / 2);
+}
+
+/* Each node has a transparent button over its card: it takes the focus
+ * (Tab, arrows), the clicks, and carries the node's accessible name. */
+static void
+tb_trust_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  TbTrustView *self = TB_TRUST_VIEW (widget);
+
+  for (guint i = 0; self->layout != NULL && i < self->node_widgets->len; i++)
+    {
+      TbTrustNode *n = g_ptr_array_index (self->graph->nodes, i);
+      const TbTrustRect *r = tb_trust_layout_get_rect (self->layout, n->id);
+      GtkWidget *child = g_ptr_array_index (self->node_widgets, i);
+      GtkAllocation a = { 0 };
+
+      if (r != NULL)
+        {
+          a.x = (int) (origin_x (self) + r->x * self->zoom);
+          a.y = (int) (origin_y (self) + r->y * self->zoom);
+          a.width = MAX (1, (int) (r->width * self->zoom));
+          a.height = MAX (1, (int) (r->height * self->zoom));
+        }
+      gtk_widget_size_allocate (child, &a, -1);
+    }
 }
 
 /* Widget coordinates → layout coordinates. */
@@ -95,6 +138,7 @@ to_layout (TbTrustView *self, double x, double y, double *lx, double *ly)
 
   *lx = (x - MAX (MARGIN, (width - self->layout->width * self->zoom) / 2)) / self->zoom;
   *ly = (y - MAX (MARGIN, (height - self->layout->height * self->zoom) / 2)) / self->zoom;
+  (void) origin_x;
 }
 
 static void
@@ -162,6 +206,7 @@ tb_trust_view_dispose (GObject *object)
   TbTrustView *self = TB_TRUST_VIEW (object);
 
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
+  g_clear_pointer (&self->node_widgets, g_ptr_array_unref);
   g_clear_pointer (&self->layout, tb_trust_layout_free);
   g_clear_pointer (&self->graph, tb_trust_graph_free);
   G_OBJECT_CLASS (tb_trust_view_parent_class)->dispose (object);
@@ -175,6 +220,7 @@ tb_trust_view_class_init (TbTrustViewClass *klass)
   G_OBJECT_CLASS (klass)->dispose = tb_trust_view_dispose;
   widget_class->measure = tb_trust_view_measure;
   widget_class->snapshot = tb_trust_view_snapshot;
+  widget_class->size_allocate = tb_trust_view_size_allocate;
   signals[SIGNAL_SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass),
                                                     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
@@ -189,13 +235,64 @@ tb_trust_view_init (TbTrustView *self)
 
   self->zoom = 1.0;
   self->selected = -1;
-  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  self->node_widgets = g_ptr_array_new_with_free_func ((GDestroyNotify) gtk_widget_unparent);
   g_signal_connect (click, "pressed", G_CALLBACK (pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
   g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), keys);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (dark_changed_cb), self);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Trust chain graph"), -1);
+}
+
+static void
+node_clicked_cb (GtkButton *button, TbTrustView *self)
+{
+  set_selected (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "tb-index")));
+}
+
+static void
+node_focus_cb (GtkEventControllerFocus *controller, TbTrustView *self)
+{
+  GtkWidget *button = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller));
+  set_selected (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "tb-index")));
+}
+
+static GtkWidget *
+make_node_widget (TbTrustView *self, TbTrustNode *n, guint index)
+{
+  GtkWidget *button = gtk_button_new ();
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+  g_autofree char *label = g_strdup_printf ("%s %s", tb_trust_node_kind_to_string (n->kind), n->name);
+  g_autofree char *description = g_strdup_printf (_("status %s%s%s"), tb_trust_status_to_string (n->status),
+                                                  n->warnings->len > 0 ? ", " : "",
+                                                  n->warnings->len > 0 ? (char *) n->warnings->pdata[0] : "");
+
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_add_css_class (button, "trust-node");
+  gtk_widget_set_tooltip_text (button, n->name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+  g_object_set_data (G_OBJECT (button), "tb-index", GINT_TO_POINTER ((int) index));
+  g_signal_connect (button, "clicked", G_CALLBACK (node_clicked_cb), self);
+  g_signal_connect (focus, "enter", G_CALLBACK (node_focus_cb), self);
+  gtk_widget_add_controller (button, focus);
+  gtk_widget_set_parent (button, GTK_WIDGET (self));
+  return button;
+}
+
+/**
+ * tb_trust_view_get_node_widget:
+ *
+ * Returns: (transfer none) (nullable): the focusable, accessible widget of
+ *   the node with @id
+ */
+GtkWidget *
+tb_trust_view_get_node_widget (TbTrustView *self, const char *id)
+{
+  for (guint i = 0; self->graph != NULL && i < self->graph->nodes->len; i++)
+    if (g_str_equal (((TbTrustNode *) self->graph->nodes->pdata[i])->id, id))
+      return g_ptr_array_index (self->node_widgets, i);
+  return NULL;
 }
 
 GtkWidget *
@@ -219,11 +316,14 @@ tb_trust_view_set_graph (TbTrustView *self, TbTrustGraph *graph, TbTrustLayout *
 
   if (tb_trust_view_get_selected (self) != NULL)
     selected = g_strdup (tb_trust_view_get_selected (self)->id);
+  g_ptr_array_set_size (self->node_widgets, 0);
   g_clear_pointer (&self->layout, tb_trust_layout_free);
   g_clear_pointer (&self->graph, tb_trust_graph_free);
   self->graph = graph;
   self->layout = layout;
   self->selected = -1;
+  for (guint i = 0; graph != NULL && i < graph->nodes->len; i++)
+    g_ptr_array_add (self->node_widgets, make_node_widget (self, g_ptr_array_index (graph->nodes, i), i));
   for (guint i = 0; selected != NULL && graph != NULL && i < graph->nodes->len; i++)
     if (g_str_equal (((TbTrustNode *) graph->nodes->pdata[i])->id, selected))
       index = (int) i;

@@ -26,5 +26,7 @@ gboolean     tb_trust_view_select        (TbTrustView  *self,
                                           const char   *id);
 void         tb_trust_view_move_selection (TbTrustView *self,
                                           int           delta);
+GtkWidget   *tb_trust_view_get_node_widget (TbTrustView *self,
+                                           const char  *id);
 
 G_END_DECLS
