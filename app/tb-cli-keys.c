@@ -643,3 +643,46 @@ tb_cli_cmd_cert_verify (TbCli *cli, int argc, char **argv)
     }
   return TB_EXIT_OK;
 }
+
+/* ---- cert revoke ---- */
+
+int
+tb_cli_cmd_cert_revoke (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  JsonObject *entry;
+  const GOptionEntry entries[] = {
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, N_("Why (key compromise, superseded, …)"), N_("TEXT") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, _("NAME"),
+                             _("Revoke a certificate of the context: it and everything it certifies no longer "
+                               "verify, the policy check and the trust chain show it."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 2)
+    return tb_cli_usage_error (cli, _("“cert revoke” takes one certificate NAME"));
+  ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
+  if (ctx == NULL || !tb_cert_revoke (ctx, argv[1], reason, &error) || !tb_context_save (ctx, &error))
+    return tb_cli_fail (cli, error);
+  entry = tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, argv[1]);
+  tb_cli_message (cli, _("Revoked certificate “%s”"), argv[1]);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, argv[1]);
+  json_builder_set_member_name (b, "serial");
+  json_builder_add_string_value (b, json_object_get_string_member_with_default (entry, "serial", ""));
+  json_builder_set_member_name (b, "revoked");
+  json_builder_add_string_value (b, json_object_get_string_member (entry, "revoked"));
+  json_builder_set_member_name (b, "reason");
+  if (reason != NULL)
+    json_builder_add_string_value (b, reason);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}

@@ -83,6 +83,7 @@ int tb_cli_cmd_cert_show (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_cert_verify (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_cert_revoke (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_master (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_image_info (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_image_verify (TbCli *cli, int argc, char **argv);

@@ -25,6 +25,7 @@ static const TbCliCommand cert_commands[] = {
   { "export", N_("Export a certificate or its chain (PEM, DER, PKCS#12)"), tb_cli_cmd_cert_export, NULL },
   { "issue", N_("Issue a certificate from a PKCS#10 request or a device public key"), tb_cli_cmd_cert_issue, NULL },
   { "verify", N_("Verify a certificate against the context's root"), tb_cli_cmd_cert_verify, NULL },
+  { "revoke", N_("Revoke a certificate"), tb_cli_cmd_cert_revoke, NULL },
   { NULL },
 };
 

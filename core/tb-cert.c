@@ -713,6 +713,31 @@ tb_cert_verify (TbContext *ctx, TbCert *leaf, GPtrArray **chain, GError **error)
                    subject, X509_verify_cert_error_string (err), depth);
       return FALSE;
     }
+  /* a revoked certificate anywhere on the path voids it */
+  {
+    STACK_OF (X509) *path = X509_STORE_CTX_get0_chain (vctx);
+
+    for (int i = 0; i < sk_X509_num (path); i++)
+      {
+        X509 *x = sk_X509_value (path, i);
+        for (guint j = 0; j < certs->len; j++)
+          {
+            TbCert *c = g_ptr_array_index (certs, j);
+            JsonObject *entry = c->name != NULL ? tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, c->name) : NULL;
+            const char *revoked = entry != NULL ? json_object_get_string_member_with_default (entry, "revoked", NULL)
+                                                : NULL;
+            if (revoked != NULL && X509_cmp (c->x509, x) == 0)
+              {
+                sk_X509_free (untrusted);
+                g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                             _("The certificate “%s” on the path was revoked on %s (%s): nothing it certifies can "
+                               "be trusted"), c->name, revoked,
+                             json_object_get_string_member_with_default (entry, "revocation_reason", _("no reason given")));
+                return FALSE;
+              }
+          }
+      }
+  }
   if (chain != NULL)
     {
       *chain = g_ptr_array_new_with_free_func (g_object_unref);
@@ -736,6 +761,51 @@ tb_cert_verify (TbContext *ctx, TbCert *leaf, GPtrArray **chain, GError **error)
         }
     }
   sk_X509_free (untrusted);
+  return TRUE;
+}
+
+/**
+ * tb_cert_revoke:
+ * @ctx: a context locked for writing
+ * @reason: (nullable): why, in words (key compromise, superseded…)
+ *
+ * Marks the certificate NAME revoked in the inventory (call
+ * tb_context_save()): verification then fails for it and everything it
+ * certifies, the policy check reports it and the trust chain shows it.
+ * Audited.
+ */
+gboolean
+tb_cert_revoke (TbContext *ctx, const char *name, const char *reason, GError **error)
+{
+  JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, name);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  g_autoptr(JsonObject) details = json_object_new ();
+
+  if (entry == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no certificate “%s”"), name);
+      return FALSE;
+    }
+  if (json_object_has_member (entry, "revoked"))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("The certificate “%s” was already revoked on %s"), name,
+                   json_object_get_string_member_with_default (entry, "revoked", "?"));
+      return FALSE;
+    }
+  if (!tb_context_is_writable (ctx))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The security context %s is open read-only"),
+                   tb_context_get_path (ctx));
+      return FALSE;
+    }
+  json_object_set_string_member (details, "serial", json_object_get_string_member_with_default (entry, "serial", ""));
+  json_object_set_string_member (details, "reason", reason != NULL ? reason : "");
+  if (!tb_audit_append (ctx, "cert.revoke", name, details, error))
+    return FALSE;
+  json_object_set_string_member (entry, "revoked", when);
+  if (reason != NULL)
+    json_object_set_string_member (entry, "revocation_reason", reason);
   return TRUE;
 }
 

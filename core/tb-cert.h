@@ -84,6 +84,10 @@ TbCert     *tb_cert_issue_from_csr      (TbCert       *issuer,
                                          guint         days,
                                          GError      **error);
 
+gboolean    tb_cert_revoke              (TbContext    *ctx,
+                                         const char   *name,
+                                         const char   *reason,
+                                         GError      **error);
 gboolean    tb_cert_verify              (TbContext    *ctx,
                                          TbCert       *leaf,
                                          GPtrArray   **chain,

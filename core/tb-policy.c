@@ -164,6 +164,11 @@ check_cert (GPtrArray *findings, TbContext *ctx, TbCert *cert, GDateTime *now)
   double limit;
   gint64 days_left;
 
+  JsonObject *entry = name != NULL ? tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, name) : NULL;
+
+  /* a revoked certificate is reported once, as revoked */
+  if (entry != NULL && json_object_has_member (entry, "revoked"))
+    return;
   if (!tb_cert_verify (ctx, cert, NULL, &error))
     {
       msg = g_strdup_printf (_("Certificate “%s” does not chain to the root: %s"), name, error->message);
@@ -238,8 +243,20 @@ tb_policy_check_context (TbContext *ctx)
 
   for (guint i = 0; i < cert_entries->len; i++)
     {
-      const char *name = json_object_get_string_member (g_ptr_array_index (cert_entries, i), "name");
+      JsonObject *entry = g_ptr_array_index (cert_entries, i);
+      const char *name = json_object_get_string_member (entry, "name");
+      const char *revoked = json_object_get_string_member_with_default (entry, "revoked", NULL);
       g_autoptr(GError) error = NULL;
+
+      if (revoked != NULL)
+        {
+          g_autofree char *msg = g_strdup_printf (
+            _("Certificate “%s” was revoked on %s (%s): what it signed or certified is no longer trusted; issue "
+              "a replacement and re-provision or re-master what depended on it."),
+            name, revoked,
+            json_object_get_string_member_with_default (entry, "revocation_reason", _("no reason given")));
+          add_finding (findings, TB_SEVERITY_CRITICAL, name, msg);
+        }
       TbCert *cert = tb_cert_load (ctx, name, &error);
 
       if (cert == NULL)

@@ -212,7 +212,7 @@ add_keys_and_certs (TbTrustGraph *graph, TbContext *ctx, GDateTime *now)
       n->not_after = g_strdup (member (c, "not_after"));
       g_free (n->fingerprint);
       n->fingerprint = g_strdup (member (c, "sha256"));
-      n->status = status_for_expiry (n->not_after, now);
+      n->status = member (c, "revoked") != NULL ? TB_TRUST_STATUS_REVOKED : status_for_expiry (n->not_after, now);
       if (n->subject != NULL)
         g_hash_table_insert (node_by_subject, n->subject, n);
     }
@@ -403,7 +403,7 @@ tb_trust_node_kind_to_string (TbTrustNodeKind kind)
 const char *
 tb_trust_status_to_string (TbTrustStatus status)
 {
-  static const char *const names[] = { "valid", "expiring", "expired", "warning" };
+  static const char *const names[] = { "valid", "expiring", "expired", "warning", "revoked" };
   return status < G_N_ELEMENTS (names) ? names[status] : "unknown";
 }
 

@@ -46,7 +46,8 @@ status_colour (const TbTrustPalette *p, TbTrustStatus status)
   switch (status)
     {
     case TB_TRUST_STATUS_EXPIRING: return p->expiring;
-    case TB_TRUST_STATUS_EXPIRED: return p->expired;
+    case TB_TRUST_STATUS_EXPIRED:
+    case TB_TRUST_STATUS_REVOKED: return p->expired;
     case TB_TRUST_STATUS_WARNING: return p->warning;
     case TB_TRUST_STATUS_VALID:
     default: return p->valid;
@@ -173,8 +174,10 @@ draw_node (cairo_t *cr, TbTrustNode *n, const TbTrustRect *r, const TbTrustPalet
   show_fitted (cr, r->x + 16, r->y + 35, n->name, r->width - 24);
   cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size (cr, 10);
-  rgb (cr, n->warnings->len > 0 ? status : p->dim_text);
-  if (n->warnings->len > 0)
+  rgb (cr, n->warnings->len > 0 || n->status == TB_TRUST_STATUS_REVOKED ? status : p->dim_text);
+  if (n->status == TB_TRUST_STATUS_REVOKED)
+    show_fitted (cr, r->x + 16, r->y + 53, _("✕ revoked"), r->width - 24);
+  else if (n->warnings->len > 0)
     {
       g_autofree char *w = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "⚠ %u policy finding", "⚠ %u policy findings",
                                                          n->warnings->len), n->warnings->len);

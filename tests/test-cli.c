@@ -249,6 +249,46 @@ test_init_show (void)
   tb_test_rm_rf (tmp);
 }
 
+/* cert revoke: the certificate no longer verifies (exit 3), a second
+ * revocation is refused, the review report says so. */
+static void
+test_revoke (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *pem = g_build_filename (dir, "certs", "product-valve.pem", NULL);
+  g_autofree char *report = g_build_filename (tmp, "review.json", NULL);
+  g_auto(Run) init = { 0 };
+  g_auto(Run) before = { 0 };
+  g_auto(Run) revoke = { 0 };
+  g_auto(Run) again = { 0 };
+  g_auto(Run) after = { 0 };
+  g_auto(Run) show = { 0 };
+  g_autoptr(JsonObject) r = NULL;
+  g_autofree char *text = NULL;
+
+  RUN_PASS (&init, "pass phrase", "-C", dir, "-q", "init", "--product", "valve");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN (&before, "-C", dir, "cert", "verify", pem);
+  g_assert_cmpint (before.status, ==, 0);
+  RUN (&revoke, "-C", dir, "--json", "cert", "revoke", "product-valve", "--reason", "superseded");
+  g_assert_cmpint (revoke.status, ==, 0);
+  r = parse_json_object (revoke.out);
+  g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, "superseded");
+  g_assert_nonnull (json_object_get_string_member (r, "revoked"));
+  RUN (&again, "-C", dir, "cert", "revoke", "product-valve");
+  g_assert_cmpint (again.status, ==, 1);
+  assert_one_error_line (&again, "already revoked");
+  RUN (&after, "-C", dir, "cert", "verify", pem);
+  g_assert_cmpint (after.status, ==, 3);
+  assert_one_error_line (&after, "revoked");
+  RUN (&show, "-C", dir, "-q", "show", "--report", report);
+  g_assert_cmpint (show.status, ==, 0);
+  text = tb_test_read_file (report, NULL);
+  g_assert_nonnull (strstr (text, "\"status\" : \"revoked\""));
+  tb_test_rm_rf (tmp);
+}
+
 static void
 test_init_bad_product (void)
 {
@@ -791,6 +831,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/tb/cli/init-show", test_init_show);
   g_test_add_func ("/tb/cli/init-bad-product", test_init_bad_product);
+  g_test_add_func ("/tb/cli/revoke", test_revoke);
   g_test_add_func ("/tb/cli/broken-context", test_broken_context);
   g_test_add_func ("/tb/cli/demo", test_demo);
   g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);

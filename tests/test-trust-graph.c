@@ -166,6 +166,50 @@ test_graph (void)
     g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
     g_assert_false (g_file_test (txt, G_FILE_TEST_EXISTS));
   }
+  g_clear_error (&error);
+  /* revocation: the node, verification, the policy check, the audit log */
+  {
+    g_autoptr(TbTrustGraph) after = NULL;
+    g_autoptr(TbCert) cert = tb_cert_load (ctx, "product-gateway", &error);
+    g_autoptr(GPtrArray) findings = NULL;
+    g_autoptr(GPtrArray) log = NULL;
+    gboolean reported = FALSE;
+
+    g_assert_no_error (error);
+    g_assert_true (tb_cert_verify (ctx, cert, NULL, &error));
+    g_assert_true (tb_cert_revoke (ctx, "product-gateway", "key compromise", &error));
+    g_assert_no_error (error);
+    g_assert_true (tb_context_save (ctx, &error));
+    g_assert_false (tb_cert_revoke (ctx, "product-gateway", NULL, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_EXISTS);
+    g_clear_error (&error);
+    g_assert_false (tb_cert_revoke (ctx, "no-such-cert", NULL, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+    g_assert_false (tb_cert_verify (ctx, cert, NULL, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+    g_assert_nonnull (strstr (error->message, "revoked"));
+    g_clear_error (&error);
+    after = tb_trust_graph_new_from_context (ctx, 12, &error);
+    g_assert_cmpint (tb_trust_graph_find (after, "key:product-gateway")->status, ==, TB_TRUST_STATUS_REVOKED);
+    g_assert_cmpint (tb_trust_graph_find (after, "key:product-sensor")->status, ==, TB_TRUST_STATUS_VALID);
+    findings = tb_policy_check_context (ctx);
+    for (guint i = 0; i < findings->len; i++)
+      {
+        TbPolicyFinding *f = g_ptr_array_index (findings, i);
+        if (g_strcmp0 (f->subject, "product-gateway") == 0)
+          {
+            g_assert_cmpint (f->severity, ==, TB_SEVERITY_CRITICAL);
+            g_assert_nonnull (strstr (f->message, "key compromise"));
+            g_assert_false (reported); /* reported once */
+            reported = TRUE;
+          }
+      }
+    g_assert_true (reported);
+    log = tb_audit_read (ctx, &error);
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (log, log->len - 1), "event"), ==,
+                     "cert.revoke");
+  }
   tb_test_rm_rf (tmp);
 }
 

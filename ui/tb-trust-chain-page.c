@@ -66,6 +66,7 @@ status_text (TbTrustStatus status)
     {
     case TB_TRUST_STATUS_EXPIRING: return _("Expires within 90 days");
     case TB_TRUST_STATUS_EXPIRED: return _("Expired");
+    case TB_TRUST_STATUS_REVOKED: return _("Revoked");
     case TB_TRUST_STATUS_WARNING: return _("Policy findings");
     case TB_TRUST_STATUS_VALID:
     default: return _("Valid");
