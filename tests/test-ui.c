@@ -358,6 +358,15 @@ test_demo (void)
       tb_trust_view_move_selection (view, 1);
       g_assert_true (gtk_widget_has_focus (tb_trust_view_get_node_widget (view,
                                                                           tb_trust_view_get_selected (view)->id)));
+      /* Tab moves the focus along the nodes, and the selection with it */
+      {
+        g_autofree char *before = g_strdup (tb_trust_view_get_selected (view)->id);
+        g_assert_true (gtk_widget_child_focus (GTK_WIDGET (view), GTK_DIR_TAB_FORWARD));
+        spin_frames (2);
+        g_assert_cmpstr (tb_trust_view_get_selected (view)->id, !=, before);
+        g_assert_true (gtk_widget_has_focus (tb_trust_view_get_node_widget (view,
+                                                                            tb_trust_view_get_selected (view)->id)));
+      }
     }
     /* zoom is bounded */
     tb_trust_view_set_zoom (view, 100);
