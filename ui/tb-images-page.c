@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tb-ui-util.h"
 #include "tb-form-dialog.h"
 #include "tb-window.h"
 
@@ -629,13 +630,8 @@ reload_products (TbImagesPage *self)
 void
 tb_images_page_set_context (TbImagesPage *self, TbContext *context)
 {
-  if (self->context == context)
+  if (!tb_ui_follow_context (self, &self->context, context, G_CALLBACK (reload_products)))
     return;
-  if (self->context != NULL)
-    g_signal_handlers_disconnect_by_data (self->context, self);
-  g_set_object (&self->context, context);
-  if (context != NULL)
-    g_signal_connect_swapped (context, "changed", G_CALLBACK (reload_products), self);
   reload_products (self);
 }
 
@@ -644,9 +640,7 @@ tb_images_page_dispose (GObject *object)
 {
   TbImagesPage *self = TB_IMAGES_PAGE (object);
 
-  if (self->context != NULL)
-    g_signal_handlers_disconnect_by_data (self->context, self);
-  g_clear_object (&self->context);
+  tb_ui_unfollow_context (self, &self->context);
   g_clear_object (&self->firmware);
   g_clear_object (&self->upk);
   g_clear_pointer (&self->checks, g_ptr_array_unref);

@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tb-ui-util.h"
 #include "tb-form-dialog.h"
 #include "tb-window.h"
 
@@ -441,13 +442,8 @@ tb_keys_page_set_context (TbKeysPage *self, TbContext *context)
 {
   g_return_if_fail (TB_IS_KEYS_PAGE (self));
 
-  if (self->context == context)
+  if (!tb_ui_follow_context (self, &self->context, context, G_CALLBACK (reload)))
     return;
-  if (self->context != NULL)
-    g_signal_handlers_disconnect_by_data (self->context, self);
-  g_set_object (&self->context, context);
-  if (context != NULL)
-    g_signal_connect_swapped (context, "changed", G_CALLBACK (reload), self);
   reload (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CONTEXT]);
 }
@@ -988,9 +984,7 @@ tb_keys_page_dispose (GObject *object)
 {
   TbKeysPage *self = TB_KEYS_PAGE (object);
 
-  if (self->context != NULL)
-    g_signal_handlers_disconnect_by_data (self->context, self);
-  g_clear_object (&self->context);
+  tb_ui_unfollow_context (self, &self->context);
   g_clear_pointer (&self->keys, g_ptr_array_unref);
   g_clear_pointer (&self->certs, g_ptr_array_unref);
   g_clear_pointer (&self->selected_kind, g_free);

@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tb-ui-util.h"
 #include "tb-window.h"
 
 struct _TbTrustChainPage {
@@ -372,13 +373,8 @@ tb_trust_chain_page_refresh (TbTrustChainPage *self)
 void
 tb_trust_chain_page_set_context (TbTrustChainPage *self, TbContext *context)
 {
-  if (self->context == context)
+  if (!tb_ui_follow_context (self, &self->context, context, G_CALLBACK (tb_trust_chain_page_refresh)))
     return;
-  if (self->context != NULL)
-    g_signal_handlers_disconnect_by_data (self->context, self);
-  g_set_object (&self->context, context);
-  if (context != NULL)
-    g_signal_connect_swapped (context, "changed", G_CALLBACK (tb_trust_chain_page_refresh), self);
   self->fitted = FALSE;
   tb_trust_chain_page_refresh (self);
 }
@@ -449,9 +445,7 @@ tb_trust_chain_page_dispose (GObject *object)
 {
   TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (object);
 
-  if (self->context != NULL)
-    g_signal_handlers_disconnect_by_data (self->context, self);
-  g_clear_object (&self->context);
+  tb_ui_unfollow_context (self, &self->context);
   if (self->fit_tick != 0)
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->fit_tick);
