@@ -212,8 +212,21 @@ tb_audit_append (TbContext *ctx, const char *event, const char *subject, JsonObj
   g_return_val_if_fail (event != NULL && subject != NULL, FALSE);
   if (!tb_context_is_writable (ctx))
     {
-      if (!tb_context_lock (ctx, error))
-        return FALSE;
+      /* another writer holds the context for a moment (a key being
+       * generated…): wait for it rather than lose the entry */
+      gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+      g_autoptr(GError) busy = NULL;
+
+      while (!tb_context_lock (ctx, &busy))
+        {
+          if (!g_error_matches (busy, TB_ERROR, TB_ERROR_BUSY) || g_get_monotonic_time () > deadline)
+            {
+              g_propagate_error (error, g_steal_pointer (&busy));
+              return FALSE;
+            }
+          g_clear_error (&busy);
+          g_usleep (50 * 1000);
+        }
       locked_here = TRUE;
     }
 

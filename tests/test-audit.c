@@ -237,6 +237,36 @@ test_damaged_head (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "head.json"));
 }
 
+static gpointer
+unlock_later (gpointer data)
+{
+  g_usleep (300 * 1000);
+  tb_context_unlock (data);
+  return NULL;
+}
+
+/* A writer appending while another process-like holder has the context
+ * locked waits for it instead of losing the entry. */
+static void
+test_waits_for_lock (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) other = tb_context_open (f->dir, TB_CONTEXT_OPEN_READ, &error);
+  g_autoptr(GThread) thread = NULL;
+  g_autoptr(JsonObject) details = json_object_new ();
+  gint64 start;
+
+  g_assert_no_error (error);
+  g_assert_true (tb_context_is_writable (f->ctx));
+  thread = g_thread_new ("unlock", unlock_later, f->ctx);
+  start = g_get_monotonic_time ();
+  g_assert_true (tb_audit_append (other, "test.event", "waited", details, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 200 * 1000);
+  g_thread_join (g_steal_pointer (&thread));
+  verify (f, TRUE, 7, 0, NULL);
+}
+
 /* Key creation, issuance, mastering and provisioning leave entries. */
 static void
 test_events_recorded (Fixture *f, gconstpointer data)
@@ -269,6 +299,7 @@ main (int argc, char **argv)
   ADD ("/tb/audit/unanchored-tail", test_unanchored_tail);
   ADD ("/tb/audit/damaged-head", test_damaged_head);
   ADD ("/tb/audit/events-recorded", test_events_recorded);
+  ADD ("/tb/audit/waits-for-lock", test_waits_for_lock);
 #undef ADD
   return g_test_run ();
 }
