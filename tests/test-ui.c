@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include <adwaita.h>
 
 #include "tb-application.h"
@@ -350,7 +352,12 @@ test_demo (void)
      * one selects it */
     {
       GtkWidget *node = tb_trust_view_get_node_widget (view, "key:mastering");
+      graphene_rect_t bounds;
       g_assert_nonnull (node);
+      /* the node's widget covers its drawn card */
+      g_assert_true (gtk_widget_compute_bounds (node, GTK_WIDGET (view), &bounds));
+      g_assert_cmpfloat (fabs (bounds.size.width - TB_TRUST_NODE_WIDTH * tb_trust_view_get_zoom (view)), <=, 1.5);
+      g_assert_cmpfloat (fabs (bounds.size.height - TB_TRUST_NODE_HEIGHT * tb_trust_view_get_zoom (view)), <=, 1.5);
       g_assert_true (gtk_widget_get_focusable (node));
       g_assert_true (gtk_widget_grab_focus (node));
       spin_frames (2);

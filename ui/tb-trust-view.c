@@ -69,6 +69,26 @@ tb_trust_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_si
   *minimum = *natural = (int) (size + 2 * MARGIN);
 }
 
+/* Where the drawing starts in a widget of @width × @height: centred when
+ * the widget is larger than the drawing. */
+static double
+origin_for (TbTrustView *self, int size, double drawing)
+{
+  return MAX (MARGIN, (size - drawing * self->zoom) / 2);
+}
+
+static double
+origin_x (TbTrustView *self)
+{
+  return origin_for (self, gtk_widget_get_width (GTK_WIDGET (self)), self->layout->width);
+}
+
+static double
+origin_y (TbTrustView *self)
+{
+  return origin_for (self, gtk_widget_get_height (GTK_WIDGET (self)), self->layout->height);
+}
+
 static void
 tb_trust_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -84,25 +104,12 @@ tb_trust_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     return;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   /* centred when the view is larger than the drawing */
-  cairo_translate (cr, MAX (MARGIN, (width - self->layout->width * self->zoom) / 2),
-                   MAX (MARGIN, (height - self->layout->height * self->zoom) / 2));
+  cairo_translate (cr, origin_x (self), origin_y (self));
   cairo_scale (cr, self->zoom, self->zoom);
   tb_trust_render (cr, self->graph, self->layout, palette, selected != NULL ? selected->id : NULL);
   cairo_destroy (cr);
   for (guint i = 0; i < self->node_widgets->len; i++)
     gtk_widget_snapshot_child (widget, g_ptr_array_index (self->node_widgets, i), snapshot);
-}
-
-static double
-origin_x (TbTrustView *self)
-{
-  return MAX (MARGIN, (gtk_widget_get_width (GTK_WIDGET (self)) - self->layout->width * self->zoom) / 2);
-}
-
-static double
-origin_y (TbTrustView *self)
-{
-  return MAX (MARGIN, (gtk_widget_get_height (GTK_WIDGET (self)) - self->layout->height * self->zoom) / 2);
 }
 
 /* Each node has a transparent button over its card: it takes the focus
@@ -121,8 +128,8 @@ tb_trust_view_size_allocate (GtkWidget *widget, int width, int height, int basel
 
       if (r != NULL)
         {
-          a.x = (int) (origin_x (self) + r->x * self->zoom);
-          a.y = (int) (origin_y (self) + r->y * self->zoom);
+          a.x = (int) (origin_for (self, width, self->layout->width) + r->x * self->zoom);
+          a.y = (int) (origin_for (self, height, self->layout->height) + r->y * self->zoom);
           a.width = MAX (1, (int) (r->width * self->zoom));
           a.height = MAX (1, (int) (r->height * self->zoom));
         }
@@ -134,11 +141,8 @@ tb_trust_view_size_allocate (GtkWidget *widget, int width, int height, int basel
 static void
 to_layout (TbTrustView *self, double x, double y, double *lx, double *ly)
 {
-  int width = gtk_widget_get_width (GTK_WIDGET (self)), height = gtk_widget_get_height (GTK_WIDGET (self));
-
-  *lx = (x - MAX (MARGIN, (width - self->layout->width * self->zoom) / 2)) / self->zoom;
-  *ly = (y - MAX (MARGIN, (height - self->layout->height * self->zoom) / 2)) / self->zoom;
-  (void) origin_x;
+  *lx = (x - origin_x (self)) / self->zoom;
+  *ly = (y - origin_y (self)) / self->zoom;
 }
 
 static void
