@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tb-ui-util.h"
 #include "tb-form-dialog.h"
 #include "tb-window.h"
 
@@ -38,37 +39,6 @@ get_window (TbDevicesPage *self)
   return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
 }
 
-static void
-show_error (TbDevicesPage *self, const char *heading, const GError *error)
-{
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
-                                              error->message);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-clear_list (GtkListBox *list)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
-    gtk_list_box_remove (list, child);
-}
-
-static void
-add_field (GtkListBox *list, const char *title, const char *value)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
-  gtk_widget_add_css_class (row, "property");
-  gtk_list_box_append (list, row);
-}
-
 static const char *
 boot_text (guint boot)
 {
@@ -88,12 +58,12 @@ show_device (TbDevicesPage *self)
   g_autofree char *app = NULL;
   g_autofree char *pub = NULL;
 
-  clear_list (self->device_list);
+  tb_ui_clear_list (self->device_list);
   gtk_widget_set_visible (GTK_WIDGET (self->device_group), self->uri != NULL);
   if (att == NULL)
     {
       if (self->uri != NULL)
-        add_field (self->device_list, _("Device"), _("No secure boot manager answers: the device is blank. Provision "
+        tb_ui_add_property (self->device_list, _("Device"), _("No secure boot manager answers: the device is blank. Provision "
                                                      "it to install one."));
       return;
     }
@@ -106,12 +76,12 @@ show_device (TbDevicesPage *self)
       g_string_append_printf (s, "%02x", att->device_public_key[i]);
     pub = g_string_free (s, FALSE);
   }
-  add_field (self->device_list, _("Unique ID"), att->uid);
-  add_field (self->device_list, _("Device type"), att->device_type);
-  add_field (self->device_list, _("Lifecycle"), tb_lifecycle_to_string (att->lifecycle));
-  add_field (self->device_list, _("Secure boot manager"), sbm);
-  add_field (self->device_list, _("Device key (attestation verified)"), pub);
-  add_field (self->device_list, _("Application"), app);
+  tb_ui_add_property (self->device_list, _("Unique ID"), att->uid);
+  tb_ui_add_property (self->device_list, _("Device type"), att->device_type);
+  tb_ui_add_property (self->device_list, _("Lifecycle"), tb_lifecycle_to_string (att->lifecycle));
+  tb_ui_add_property (self->device_list, _("Secure boot manager"), sbm);
+  tb_ui_add_property (self->device_list, _("Device key (attestation verified)"), pub);
+  tb_ui_add_property (self->device_list, _("Application"), app);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.provision",
                                  att->lifecycle <= TB_LIFECYCLE_SBM_INSTALLED && self->context != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.program", att->lifecycle >= TB_LIFECYCLE_PROVISIONED);
@@ -208,7 +178,7 @@ device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!ok)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, job->kind == 2 ? _("The Device Refused the Image") : _("The Operation Failed"), error);
+        tb_ui_show_error (GTK_WIDGET (self), job->kind == 2 ? _("The Device Refused the Image") : _("The Operation Failed"), error);
     }
   else if (done[job->kind] != NULL)
     tb_window_add_toast (TB_WINDOW (source), _(done[job->kind]));
@@ -264,7 +234,7 @@ tb_devices_page_refresh (TbDevicesPage *self)
   g_autofree char *selected = g_strdup (self->uri);
 
   self->refreshing = TRUE;
-  clear_list (self->probe_list);
+  tb_ui_clear_list (self->probe_list);
   self->n_probes = probes != NULL ? probes->len : 0;
   for (guint i = 0; probes != NULL && i < probes->len; i++)
     {
@@ -344,7 +314,7 @@ new_board_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (uri == NULL)
     {
-      show_error (self, _("Cannot Make a Virtual Board"), error);
+      tb_ui_show_error (GTK_WIDGET (self), _("Cannot Make a Virtual Board"), error);
       return;
     }
   tb_devices_page_select (self, uri);

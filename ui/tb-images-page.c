@@ -54,37 +54,6 @@ get_window (TbImagesPage *self)
   return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
 }
 
-static void
-show_error (TbImagesPage *self, const char *heading, const GError *error)
-{
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
-                                              error->message);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-clear_list (GtkListBox *list)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
-    gtk_list_box_remove (list, child);
-}
-
-static void
-add_field (GtkListBox *list, const char *title, const char *value)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
-  gtk_widget_add_css_class (row, "property");
-  gtk_list_box_append (list, row);
-}
-
 static char *
 hex (const guint8 *data, gsize len)
 {
@@ -219,7 +188,7 @@ read_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           return;
         }
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Cannot Read the Firmware"), error);
+        tb_ui_show_error (GTK_WIDGET (self), _("Cannot Read the Firmware"), error);
       return;
     }
   g_set_object (&self->firmware, job->firmware);
@@ -396,17 +365,17 @@ show_upk (TbImagesPage *self)
       g_string_append_printf (recipients, "%s%s “%s”", i > 0 ? ", " : "",
                               r->kind == TB_UPK_RECIPIENT_PRODUCT ? _("product") : _("device"), r->id);
     }
-  clear_list (self->result_list);
-  add_field (self->result_list, _("Product"), tb_upk_get_product (upk));
-  add_field (self->result_list, _("Version"), tb_upk_get_version (upk));
-  add_field (self->result_list, _("Security counter"), counter);
-  add_field (self->result_list, _("Load address"), load);
-  add_field (self->result_list, _("Size"), size);
-  add_field (self->result_list, _("Plaintext SHA-256"), sha);
-  add_field (self->result_list, _("Image key wrapped for"), recipients->str);
-  add_field (self->result_list, _("Signed by"), signer);
-  add_field (self->result_list, _("Encrypted image"), self->image_path);
-  add_field (self->result_list, _("Update protection key"), self->upk_path);
+  tb_ui_clear_list (self->result_list);
+  tb_ui_add_property (self->result_list, _("Product"), tb_upk_get_product (upk));
+  tb_ui_add_property (self->result_list, _("Version"), tb_upk_get_version (upk));
+  tb_ui_add_property (self->result_list, _("Security counter"), counter);
+  tb_ui_add_property (self->result_list, _("Load address"), load);
+  tb_ui_add_property (self->result_list, _("Size"), size);
+  tb_ui_add_property (self->result_list, _("Plaintext SHA-256"), sha);
+  tb_ui_add_property (self->result_list, _("Image key wrapped for"), recipients->str);
+  tb_ui_add_property (self->result_list, _("Signed by"), signer);
+  tb_ui_add_property (self->result_list, _("Encrypted image"), self->image_path);
+  tb_ui_add_property (self->result_list, _("Update protection key"), self->upk_path);
   gtk_widget_set_visible (GTK_WIDGET (self->result_group), TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->checks_group), FALSE);
   update_form (self);
@@ -437,7 +406,7 @@ master_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Mastering Failed"), error);
+        tb_ui_show_error (GTK_WIDGET (self), _("Mastering Failed"), error);
       return;
     }
   g_set_object (&self->upk, job->upk);
@@ -542,12 +511,12 @@ verify_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Verification Failed"), error);
+        tb_ui_show_error (GTK_WIDGET (self), _("Verification Failed"), error);
       return;
     }
   g_clear_pointer (&self->checks, g_ptr_array_unref);
   self->checks = g_ptr_array_ref (job->checks);
-  clear_list (self->checks_list);
+  tb_ui_clear_list (self->checks_list);
   for (guint i = 0; i < self->checks->len; i++)
     {
       TbCheck *c = g_ptr_array_index (self->checks, i);

@@ -59,25 +59,6 @@ toast (TbKeysPage *self, const char *message)
     tb_window_add_toast (window, message);
 }
 
-static void
-show_error (TbKeysPage *self, const char *heading, const GError *error)
-{
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
-                                              error->message);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-clear_list (GtkListBox *list)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
-    gtk_list_box_remove (list, child);
-}
-
 static char *
 format_date (GDateTime *t)
 {
@@ -89,13 +70,7 @@ format_date (GDateTime *t)
 static void
 add_detail (TbKeysPage *self, const char *field, const char *value)
 {
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value != NULL ? value : "—");
-  gtk_widget_add_css_class (row, "property");
-  gtk_list_box_append (self->details_list, row);
+  tb_ui_add_property (self->details_list, field, value != NULL ? value : "—");
 }
 
 static TbKey *
@@ -123,7 +98,7 @@ show_key_details (TbKeysPage *self, TbKey *key)
   JsonObject *entry = tb_context_find_entry (self->context, TB_INVENTORY_KEYS, tb_key_get_name (key));
 
   gtk_label_set_text (self->details_title, tb_key_get_name (key));
-  clear_list (self->details_list);
+  tb_ui_clear_list (self->details_list);
   add_detail (self, _("Usage"), tb_key_usage_describe (tb_key_get_usage (key)));
   add_detail (self, _("Algorithm"), tb_key_get_algorithm (key));
   add_detail (self, _("Private key lives in"), storage);
@@ -156,7 +131,7 @@ show_cert_details (TbKeysPage *self, TbCert *cert)
     status = g_strdup (error->message);
 
   gtk_label_set_text (self->details_title, tb_cert_get_name (cert));
-  clear_list (self->details_list);
+  tb_ui_clear_list (self->details_list);
   add_detail (self, _("Status"), status);
   add_detail (self, _("Subject"), subject);
   add_detail (self, _("Issuer"), issuer);
@@ -316,9 +291,9 @@ reload (TbKeysPage *self)
   g_autofree char *kind = g_strdup (self->selected_kind);
   g_autofree char *name = g_strdup (self->selected_name);
 
-  clear_list (self->policy_list);
-  clear_list (self->key_list);
-  clear_list (self->cert_list);
+  tb_ui_clear_list (self->policy_list);
+  tb_ui_clear_list (self->key_list);
+  tb_ui_clear_list (self->cert_list);
   g_clear_pointer (&self->keys, g_ptr_array_unref);
   g_clear_pointer (&self->certs, g_ptr_array_unref);
   self->n_findings = 0;
@@ -567,14 +542,14 @@ work_done_toast_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("The Operation Failed"), error);
+        tb_ui_show_error (GTK_WIDGET (self), _("The Operation Failed"), error);
       message = NULL;
     }
   if (self->context != NULL)
     {
       g_autoptr(GError) reload_error = NULL;
       if (!tb_context_reload (self->context, &reload_error))
-        show_error (self, _("Cannot Reload the Context"), reload_error);
+        tb_ui_show_error (GTK_WIDGET (self), _("Cannot Reload the Context"), reload_error);
     }
   if (message != NULL)
     toast (self, message);
@@ -593,7 +568,7 @@ passphrase_ok (TbKeysPage *self, const char *pass, const char *repeat)
   if (problem != NULL)
     {
       g_autoptr(GError) error = g_error_new_literal (TB_ERROR, TB_ERROR_INVALID_ARGUMENT, problem);
-      show_error (self, _("Passphrase Not Accepted"), error);
+      tb_ui_show_error (GTK_WIDGET (self), _("Passphrase Not Accepted"), error);
       return FALSE;
     }
   return TRUE;
@@ -623,7 +598,7 @@ hierarchy_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self
       {
         if (!tb_name_is_valid (parts[i], &error))
           {
-            show_error (self, _("Invalid Product Name"), error);
+            tb_ui_show_error (GTK_WIDGET (self), _("Invalid Product Name"), error);
             tb_form_dialog_clear_secrets (dialog);
             return;
           }
@@ -688,7 +663,7 @@ generate_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
     }
   if (!tb_name_is_valid (key_name, &error))
     {
-      show_error (self, _("Invalid Key Name"), error);
+      tb_ui_show_error (GTK_WIDGET (self), _("Invalid Key Name"), error);
       tb_form_dialog_clear_secrets (dialog);
       return;
     }
@@ -742,7 +717,7 @@ import_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
     }
   if (!tb_name_is_valid (key_name, &error))
     {
-      show_error (self, _("Invalid Key Name"), error);
+      tb_ui_show_error (GTK_WIDGET (self), _("Invalid Key Name"), error);
       tb_form_dialog_clear_secrets (dialog);
       return;
     }
@@ -835,7 +810,7 @@ export_chooser_cb (GtkNativeDialog *chooser, int response, TbKeysPage *self)
   if (!ok)
     {
       if (error != NULL)
-        show_error (self, _("Export Failed"), error);
+        tb_ui_show_error (GTK_WIDGET (self), _("Export Failed"), error);
       return;
     }
   toast (self, _("Exported"));
@@ -927,7 +902,7 @@ tb_keys_page_ask_issue_from_csr (TbKeysPage *self, const char *path)
     {
       g_autoptr(GError) error = g_error_new_literal (TB_ERROR, TB_ERROR_NOT_FOUND,
                                                      _("The context has no CA certificate to issue with."));
-      show_error (self, _("Cannot Issue"), error);
+      tb_ui_show_error (GTK_WIDGET (self), _("Cannot Issue"), error);
       return;
     }
   dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),

@@ -31,16 +31,8 @@ G_DEFINE_FINAL_TYPE (TbTrustChainPage, tb_trust_chain_page, ADW_TYPE_BIN)
 static void
 add_row (AdwPreferencesGroup *group, const char *title, const char *value)
 {
-  GtkWidget *row;
-
-  if (value == NULL || value[0] == '\0')
-    return;
-  row = adw_action_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
-  gtk_widget_add_css_class (row, "property");
-  adw_preferences_group_add (group, row);
+  if (value != NULL && value[0] != '\0')
+    adw_preferences_group_add (group, tb_ui_property_row_new (title, value));
 }
 
 static const char *

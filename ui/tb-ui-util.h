@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <adwaita.h>
+
 #include "trustbench.h"
 
 G_BEGIN_DECLS
@@ -11,5 +13,14 @@ gboolean tb_ui_follow_context   (gpointer     owner,
                                  GCallback    on_changed);
 void     tb_ui_unfollow_context (gpointer     owner,
                                  TbContext  **slot);
+void     tb_ui_show_error       (GtkWidget   *widget,
+                                 const char  *heading,
+                                 const GError *error);
+void     tb_ui_clear_list       (GtkListBox  *list);
+GtkWidget *tb_ui_property_row_new (const char *title,
+                                 const char  *value);
+void     tb_ui_add_property     (GtkListBox  *list,
+                                 const char  *title,
+                                 const char  *value);
 
 G_END_DECLS

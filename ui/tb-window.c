@@ -13,6 +13,7 @@
 #include "tb-application.h"
 #include "tb-devices-page.h"
 #include "tb-trust-chain-page.h"
+#include "tb-ui-util.h"
 #include "tb-images-page.h"
 #include "tb-keys-page.h"
 
@@ -70,15 +71,6 @@ tb_window_add_toast (TbWindow *self, const char *message)
 
   adw_toast_set_timeout (toast, 4);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
-}
-
-static void
-show_error (TbWindow *self, const char *heading, const GError *error)
-{
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* ---- pages ---- */
@@ -304,7 +296,7 @@ open_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (context == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Cannot Open Context"), error);
+        tb_ui_show_error (GTK_WIDGET (self), _("Cannot Open Context"), error);
       return;
     }
   set_context (self, context);
@@ -485,7 +477,7 @@ demo_created_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!tb_window_run_work_finish (self, result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Cannot Create the Demo Context"), error);
+        tb_ui_show_error (GTK_WIDGET (self), _("Cannot Create the Demo Context"), error);
       return;
     }
   tb_window_open_context (self, path);
@@ -548,7 +540,7 @@ chooser_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
 
       if (ctx == NULL)
         {
-          show_error (self, _("Cannot Create Context"), error);
+          tb_ui_show_error (GTK_WIDGET (self), _("Cannot Create Context"), error);
           return;
         }
       tb_context_unlock (ctx);
