@@ -649,35 +649,49 @@ create_hierarchy_action (GtkWidget *widget, const char *name, GVariant *param)
 
 static const char *const usages[] = { "root-ca", "provisioning-ca", "mastering", "product", "job", NULL };
 
-static void
-generate_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
+/* The answer to a key dialog (generate, import): a job for the context and
+ * the named key with the context passphrase, or %NULL (cancelled, a bad
+ * name or passphrase, explained; the dialog's secrets are cleared). The
+ * caller takes its other fields, then clears the secrets. */
+static Job *
+begin_key_job (TbKeysPage *self, GtkWidget *dialog, const char *response)
 {
-  Job *job;
   g_autoptr(GError) error = NULL;
   const char *key_name = tb_form_dialog_get_text (dialog, "name");
+  Job *job;
 
   if (g_strcmp0 (response, "accept") != 0 || self->context == NULL)
     {
       tb_form_dialog_clear_secrets (dialog);
-      return;
+      return NULL;
     }
   if (!tb_name_is_valid (key_name, &error))
     {
       tb_ui_show_error (GTK_WIDGET (self), _("Invalid Key Name"), error);
       tb_form_dialog_clear_secrets (dialog);
-      return;
+      return NULL;
     }
   if (!passphrase_ok (self, tb_form_dialog_get_text (dialog, "pass"), NULL))
     {
       tb_form_dialog_clear_secrets (dialog);
-      return;
+      return NULL;
     }
   job = g_new0 (Job, 1);
   job->path = g_strdup (tb_context_get_path (self->context));
   job->name = g_strdup (key_name);
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  return job;
+}
+
+static void
+generate_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
+{
+  Job *job = begin_key_job (self, dialog, response);
+
+  if (job == NULL)
+    return;
   job->usage = tb_form_dialog_dup_choice (dialog, "usage");
   job->algorithm = tb_form_dialog_dup_choice (dialog, "algorithm");
-  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
   tb_form_dialog_clear_secrets (dialog);
   g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup_printf (_("Key “%s” generated"), job->name),
                           g_free);
@@ -706,33 +720,13 @@ generate_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 import_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
 {
-  Job *job;
-  g_autoptr(GError) error = NULL;
-  const char *key_name = tb_form_dialog_get_text (dialog, "name");
+  Job *job = begin_key_job (self, dialog, response);
 
-  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL)
-    {
-      tb_form_dialog_clear_secrets (dialog);
-      return;
-    }
-  if (!tb_name_is_valid (key_name, &error))
-    {
-      tb_ui_show_error (GTK_WIDGET (self), _("Invalid Key Name"), error);
-      tb_form_dialog_clear_secrets (dialog);
-      return;
-    }
-  if (!passphrase_ok (self, tb_form_dialog_get_text (dialog, "pass"), NULL))
-    {
-      tb_form_dialog_clear_secrets (dialog);
-      return;
-    }
-  job = g_new0 (Job, 1);
-  job->path = g_strdup (tb_context_get_path (self->context));
-  job->name = g_strdup (key_name);
+  if (job == NULL)
+    return;
   job->file = g_strdup (g_object_get_data (G_OBJECT (dialog), "file"));
   job->usage = tb_form_dialog_dup_choice (dialog, "usage");
   job->file_passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "file-pass"));
-  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
   tb_form_dialog_clear_secrets (dialog);
   g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup_printf (_("Key “%s” imported"), job->name),
                           g_free);
