@@ -502,6 +502,28 @@ wrap_text (cairo_t *cr, const char *text, double max_width)
   return lines;
 }
 
+typedef struct {
+  guint keys;      /* key and certificate nodes */
+  guint images;
+  guint devices;   /* devices, counting each group's members */
+} NodeCounts;
+
+static NodeCounts
+count_nodes (TbTrustGraph *graph)
+{
+  NodeCounts c = { 0 };
+
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
+      if (n->kind == TB_TRUST_NODE_DEVICE || n->kind == TB_TRUST_NODE_DEVICE_GROUP)
+        c.devices += n->count;
+      c.images += n->kind == TB_TRUST_NODE_IMAGE;
+      c.keys += n->kind <= TB_TRUST_NODE_JOB;
+    }
+  return c;
+}
+
 /* Header lines of the drawn report, then the graph. */
 static gboolean
 write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const char *path, gboolean pdf,
@@ -517,19 +539,12 @@ write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const c
   cairo_surface_t *surface;
   cairo_t *cr;
   cairo_status_t status;
-  guint devices = 0, images = 0, keys = 0, n_lines = 0;
+  NodeCounts counts = count_nodes (graph);
+  guint n_lines = 0;
   g_autoptr(GPtrArray) wrapped = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
 
   if (layout == NULL)
     return FALSE;
-  for (guint i = 0; i < graph->nodes->len; i++)
-    {
-      TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
-      if (n->kind == TB_TRUST_NODE_DEVICE || n->kind == TB_TRUST_NODE_DEVICE_GROUP)
-        devices += n->count;
-      images += n->kind == TB_TRUST_NODE_IMAGE;
-      keys += n->kind <= TB_TRUST_NODE_JOB;
-    }
   width = MAX (layout->width + 2 * margin, 595);
   if (width > max_page)
     {
@@ -577,11 +592,11 @@ write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const c
   {
     g_autofree char *l1 = g_strdup_printf (_("Context %s · %s · generated %s"), tb_context_get_id (ctx),
                                            tb_context_get_path (ctx), generated);
-    g_autofree char *k = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u key", "%u keys", keys), keys);
+    g_autofree char *k = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u key", "%u keys", counts.keys), counts.keys);
     g_autofree char *im = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u mastered image", "%u mastered images",
-                                                        images), images);
-    g_autofree char *dv = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device", "%u devices", devices),
-                                           devices);
+                                                        counts.images), counts.images);
+    g_autofree char *dv = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device", "%u devices", counts.devices),
+                                           counts.devices);
     g_autofree char *fi = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u policy finding", "%u policy findings",
                                                         findings->len), findings->len);
     g_autofree char *l2 = g_strdup_printf ("%s · %s · %s · %s", k, im, dv, fi);
@@ -646,12 +661,11 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *generated = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
   g_autofree char *text = NULL;
-  guint counts[TB_TRUST_NODE_DEVICE_GROUP + 1] = { 0 };
-  guint devices = 0;
+  NodeCounts counts;
   gsize len = 0;
-  g_autoptr(GPtrArray) keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
-  g_autoptr(GPtrArray) certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
-  g_autoptr(GPtrArray) jobs = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
+  g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(GPtrArray) certs = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
 
   gboolean pdf = g_str_has_suffix (path, ".pdf"), svg = g_str_has_suffix (path, ".svg");
 
@@ -667,13 +681,10 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
   findings = tb_policy_check_context (ctx);
   if (pdf || svg)
     return write_drawing (ctx, graph, findings, path, pdf, error);
-  for (guint i = 0; i < graph->nodes->len; i++)
-    {
-      TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
-      counts[n->kind]++;
-      if (n->kind == TB_TRUST_NODE_DEVICE || n->kind == TB_TRUST_NODE_DEVICE_GROUP)
-        devices += n->count;
-    }
+  counts = count_nodes (graph);
+  keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
+  certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
+  jobs = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "report");
@@ -692,9 +703,9 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
   json_builder_set_member_name (b, "certificates");
   json_builder_add_int_value (b, certs->len);
   json_builder_set_member_name (b, "images");
-  json_builder_add_int_value (b, counts[TB_TRUST_NODE_IMAGE]);
+  json_builder_add_int_value (b, counts.images);
   json_builder_set_member_name (b, "devices");
-  json_builder_add_int_value (b, devices);
+  json_builder_add_int_value (b, counts.devices);
   json_builder_set_member_name (b, "jobs");
   json_builder_add_int_value (b, jobs->len);
   json_builder_end_object (b);
