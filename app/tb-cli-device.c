@@ -129,8 +129,8 @@ tb_cli_cmd_probe_list (TbCli *cli, int argc, char **argv)
   return tb_cli_print_result (cli, b);
 }
 
-static TbProbe *
-open_probe (TbCli *cli, const char *uri, GError **error)
+TbProbe *
+tb_cli_open_probe (TbCli *cli, const char *uri, GError **error)
 {
   if (uri == NULL)
     {
@@ -165,7 +165,7 @@ tb_cli_cmd_probe_read (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (length == 0 || length > 64 * 1024 * 1024)
     return tb_cli_usage_error (cli, _("LENGTH must be 1 byte to 64 MiB"));
-  probe = open_probe (cli, uri, &error);
+  probe = tb_cli_open_probe (cli, uri, &error);
   if (probe == NULL)
     return tb_cli_fail (cli, error);
   buf = g_malloc (length);
@@ -205,7 +205,7 @@ tb_cli_cmd_probe_write (TbCli *cli, int argc, char **argv)
   if (!parse_u32 (argv[1], _("address"), &address, &error) ||
       !tb_file_read_bounded (argv[2], 64 * 1024 * 1024, &data, &len, &error))
     return tb_cli_fail (cli, error);
-  probe = open_probe (cli, uri, &error);
+  probe = tb_cli_open_probe (cli, uri, &error);
   if (probe == NULL || !tb_probe_write_memory (probe, address, (const guint8 *) data, len, NULL, &error))
     return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
@@ -233,7 +233,7 @@ tb_cli_cmd_probe_reset (TbCli *cli, int argc, char **argv)
 
   if (!tb_cli_parse_options (cli, &argc, &argv, NULL, _("Reset the target."), entries, &error))
     return tb_cli_fail (cli, error);
-  probe = open_probe (cli, uri, &error);
+  probe = tb_cli_open_probe (cli, uri, &error);
   if (probe == NULL || !tb_probe_reset (probe, halt, &error))
     return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
@@ -292,7 +292,7 @@ tb_cli_cmd_device_info (TbCli *cli, int argc, char **argv)
                              _("Identify the device and check its attestation (signed by its own key)."), entries,
                              &error))
     return tb_cli_fail (cli, error);
-  probe = open_probe (cli, uri, &error);
+  probe = tb_cli_open_probe (cli, uri, &error);
   if (probe == NULL)
     return tb_cli_fail (cli, error);
   target = tb_target_new (probe);
@@ -351,7 +351,7 @@ tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv)
                              _("Reset the device: the SBM re-checks the application against its signature table."),
                              entries, &error))
     return tb_cli_fail (cli, error);
-  probe = open_probe (cli, uri, &error);
+  probe = tb_cli_open_probe (cli, uri, &error);
   if (probe == NULL || !tb_probe_reset (probe, FALSE, &error))
     return tb_cli_fail (cli, error);
   target = tb_target_new (probe);
@@ -453,7 +453,7 @@ tb_cli_cmd_provision (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  probe = open_probe (cli, uri, &error);
+  probe = tb_cli_open_probe (cli, uri, &error);
   if (probe == NULL)
     return tb_cli_fail (cli, error);
   pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
@@ -536,7 +536,7 @@ tb_cli_cmd_program (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 3)
     return tb_cli_usage_error (cli, _("“program” takes UPK and IMAGE"));
-  probe = open_probe (cli, uri, &error);
+  probe = tb_cli_open_probe (cli, uri, &error);
   if (probe == NULL)
     return tb_cli_fail (cli, error);
   w.probe = probe;

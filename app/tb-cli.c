@@ -260,7 +260,23 @@ read_tty_line (int fd, const char *prompt, GError **error)
 TbSecret *
 tb_cli_get_passphrase (TbCli *cli, const char *purpose, gboolean new_passphrase, GError **error)
 {
-  const char *env = g_getenv ("TRUSTBENCH_PASSPHRASE");
+  return tb_cli_get_secret (cli, "TRUSTBENCH_PASSPHRASE", cli->passphrase_file, "--passphrase-file", purpose,
+                            new_passphrase, error);
+}
+
+/**
+ * tb_cli_get_secret:
+ * @env_name: the environment variable that may hold it
+ * @file: (nullable): the file given with @option
+ *
+ * A secret from $@env_name, else @file, else a prompt on the terminal
+ * without echo; never from an argument.
+ */
+TbSecret *
+tb_cli_get_secret (TbCli *cli, const char *env_name, const char *file, const char *option, const char *purpose,
+                   gboolean new_passphrase, GError **error)
+{
+  const char *env = g_getenv (env_name);
   g_autoptr(TbSecret) first = NULL;
   g_autoptr(TbSecret) second = NULL;
   g_autofree char *prompt = NULL;
@@ -268,11 +284,11 @@ tb_cli_get_passphrase (TbCli *cli, const char *purpose, gboolean new_passphrase,
 
   if (env != NULL && env[0] != '\0')
     return tb_secret_new (env);
-  if (cli->passphrase_file != NULL)
+  if (file != NULL)
     {
       g_autofree char *data = NULL;
       gsize len = 0;
-      if (!tb_file_read_bounded (cli->passphrase_file, 4096, &data, &len, error))
+      if (!tb_file_read_bounded (file, 4096, &data, &len, error))
         return NULL;
       while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
         len--;
@@ -280,8 +296,7 @@ tb_cli_get_passphrase (TbCli *cli, const char *purpose, gboolean new_passphrase,
       tb_secret_wipe (data, len);
       if (len == 0)
         {
-          g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION, _("The passphrase file %s is empty"),
-                       cli->passphrase_file);
+          g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION, _("The passphrase file %s is empty"), file);
           return NULL;
         }
       return g_steal_pointer (&first);
@@ -290,8 +305,8 @@ tb_cli_get_passphrase (TbCli *cli, const char *purpose, gboolean new_passphrase,
   if (fd < 0)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
-                   _("A passphrase is needed for %s: set TRUSTBENCH_PASSPHRASE, use --passphrase-file FILE "
-                     "or run on a terminal"), purpose);
+                   _("A passphrase is needed for %s: set %s, use %s FILE or run on a terminal"), purpose, env_name,
+                   option);
       return NULL;
     }
   prompt = g_strdup_printf (_("Passphrase for %s: "), purpose);

@@ -58,6 +58,16 @@ TbSecret  *tb_cli_get_passphrase  (TbCli          *cli,
                                    const char     *purpose,
                                    gboolean        new_passphrase,
                                    GError        **error);
+TbSecret  *tb_cli_get_secret      (TbCli          *cli,
+                                   const char     *env_name,
+                                   const char     *file,
+                                   const char     *option,
+                                   const char     *purpose,
+                                   gboolean        new_passphrase,
+                                   GError        **error);
+TbProbe   *tb_cli_open_probe      (TbCli          *cli,
+                                   const char     *uri,
+                                   GError        **error);
 gboolean   tb_cli_run_work        (TbCli          *cli,
                                    TbCliWorkFunc   func,
                                    gpointer        data,
@@ -101,6 +111,13 @@ int tb_cli_cmd_audit_verify (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_device_stage_update (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_provision (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_program (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_job_create (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_job_import (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_job_list (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_job_show (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_produce (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_records_export (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv);
 
 void tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries);
 

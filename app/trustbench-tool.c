@@ -60,6 +60,24 @@ static const TbCliCommand audit_commands[] = {
   { NULL },
 };
 
+static const TbCliCommand job_commands[] = {
+  { "create", N_("Make a production job package signed by the OEM root"), tb_cli_cmd_job_create, NULL },
+  { "import", N_("Import a job package into a station context"), tb_cli_cmd_job_import, NULL },
+  { "list", N_("List jobs with their counts"), tb_cli_cmd_job_list, NULL },
+  { "show", N_("Show a job and its interrupted slots"), tb_cli_cmd_job_show, NULL },
+  { NULL },
+};
+
+static const TbCliCommand records_commands[] = {
+  { "export", N_("Export the device records as CSV or JSON"), tb_cli_cmd_records_export, NULL },
+  { NULL },
+};
+
+static const TbCliCommand receipts_commands[] = {
+  { "verify", N_("Verify exported records and their device receipts offline"), tb_cli_cmd_receipts_verify, NULL },
+  { NULL },
+};
+
 static const TbCliCommand commands[] = {
   { "init", N_("Create a security context"), tb_cli_cmd_init, NULL },
   { "show", N_("Show the context summary and policy warnings"), tb_cli_cmd_show, NULL },
@@ -71,6 +89,10 @@ static const TbCliCommand commands[] = {
   { "provision", N_("Provision a device through a probe"), tb_cli_cmd_provision, NULL },
   { "program", N_("Install or update a mastered image on a device"), tb_cli_cmd_program, NULL },
   { "probe", N_("Probes: list, read, write, reset"), NULL, probe_commands },
+  { "job", N_("Production jobs: create, import, list, show"), NULL, job_commands },
+  { "produce", N_("Make one device under a job (exit 4 when the count is exhausted)"), tb_cli_cmd_produce, NULL },
+  { "records", N_("Device records: export"), NULL, records_commands },
+  { "receipts", N_("Device receipts: verify"), NULL, receipts_commands },
   { "audit", N_("The audit log: show, verify"), NULL, audit_commands },
   { "demo", N_("Run the whole chain on a fresh demo context"), tb_cli_cmd_demo, NULL },
   { NULL },

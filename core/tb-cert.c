@@ -444,7 +444,7 @@ require_private (TbKey *key, GError **error)
 /* Builds and signs a certificate. @issuer NULL means self-signed. */
 static TbCert *
 issue_internal (X509 *issuer, EVP_PKEY *issuer_pkey, EVP_PKEY *subject_pkey, X509_NAME *subject,
-                TbCertProfile profile, guint days, GError **error)
+                TbCertProfile profile, guint days, X509_EXTENSION *extra, GError **error)
 {
   g_autoptr(X509) x509 = X509_new ();
 
@@ -468,6 +468,11 @@ issue_internal (X509 *issuer, EVP_PKEY *issuer_pkey, EVP_PKEY *subject_pkey, X50
     }
   if (!tb_cert_add_profile_extensions (x509, issuer, profile, error))
     return NULL;
+  if (extra != NULL && !X509_add_ext (x509, extra, -1))
+    {
+      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot add an extension to the certificate"));
+      return NULL;
+    }
   if (X509_sign (x509, issuer_pkey, tb_cert_digest_for_key (issuer_pkey)) <= 0)
     {
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot sign the certificate"));
@@ -494,7 +499,7 @@ tb_cert_issue_self_signed (TbKey *key, const char *common_name, const char *orga
     return NULL;
   name = make_name (common_name, organization, NULL);
   cert = issue_internal (NULL, tb_key_get_private_pkey (key), tb_key_get_public_pkey (key), name,
-                         TB_CERT_PROFILE_ROOT_CA, days, error);
+                         TB_CERT_PROFILE_ROOT_CA, days, NULL, error);
   X509_NAME_free (name);
   return cert;
 }
@@ -564,7 +569,7 @@ tb_cert_issue (TbCert *issuer, TbKey *issuer_key, TbKey *subject_key, TbCertProf
     return NULL;
   name = make_name (common_name, organization, NULL);
   cert = issue_internal (issuer->x509, tb_key_get_private_pkey (issuer_key), tb_key_get_public_pkey (subject_key),
-                         name, profile, days, error);
+                         name, profile, days, NULL, error);
   X509_NAME_free (name);
   return cert;
 }
@@ -633,7 +638,7 @@ tb_cert_issue_from_csr (TbCert *issuer, TbKey *issuer_key, const void *csr, gsiz
       return NULL;
     }
   return issue_internal (issuer->x509, tb_key_get_private_pkey (issuer_key), req_key, subject,
-                         TB_CERT_PROFILE_LEAF, days, error);
+                         TB_CERT_PROFILE_LEAF, days, NULL, error);
 }
 
 /* ---- verification ---- */
@@ -1066,4 +1071,134 @@ X509 *
 tb_cert_get_x509 (TbCert *self)
 {
   return self->x509;
+}
+
+/* ---- production job CAs ---- */
+
+/* A private extension (OID in the UUID arc of ITU-T X.667, no registration
+ * needed) holding the job authorization as a UTF8String of compact JSON:
+ * job id, slice, first slot, slice count, job total, product. Not
+ * critical: other verifiers may ignore it; Trustbench reads it. */
+#define TB_CERT_JOB_OID "2.25.683455246303960272276866362310974843"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OBJECT, ASN1_OBJECT_free)
+
+/**
+ * tb_cert_issue_job_ca:
+ * @root: the OEM root certificate
+ * @root_key: its unlocked key
+ * @subject_key: the job's issuing key
+ * @authorization: the job authorization (compact JSON) to embed
+ *
+ * Issues the certificate of a production job's issuing CA: a CA with
+ * pathlen 0 directly under the root (so it can issue device
+ * certificates) that carries the job id and count it is limited to.
+ */
+TbCert *
+tb_cert_issue_job_ca (TbCert *root, TbKey *root_key, TbKey *subject_key, const char *common_name,
+                      const char *organization, guint days, const char *authorization, GError **error)
+{
+  g_autoptr(ASN1_OBJECT) obj = OBJ_txt2obj (TB_CERT_JOB_OID, 1);
+  ASN1_UTF8STRING *text = ASN1_UTF8STRING_new ();
+  ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new ();
+  X509_EXTENSION *ext = NULL;
+  unsigned char *der = NULL;
+  int der_len;
+  X509_NAME *name;
+  TbCert *cert = NULL;
+
+  if (!tb_key_require_usage (root_key, TB_KEY_USAGE_ROOT_CA, _("certify a production job"), error) ||
+      !require_private (root_key, error) || !check_issuer_pair (root, root_key, error))
+    goto out;
+  if (obj == NULL || text == NULL || value == NULL ||
+      !ASN1_STRING_set (text, authorization, (int) strlen (authorization)) ||
+      (der_len = i2d_ASN1_UTF8STRING (text, &der)) <= 0 || !ASN1_OCTET_STRING_set (value, der, der_len) ||
+      (ext = X509_EXTENSION_create_by_OBJ (NULL, obj, 0, value)) == NULL)
+    {
+      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot encode the job authorization"));
+      goto out;
+    }
+  name = make_name (common_name, organization, NULL);
+  cert = issue_internal (root->x509, tb_key_get_private_pkey (root_key), tb_key_get_public_pkey (subject_key), name,
+                         TB_CERT_PROFILE_PROVISIONING_CA, days, ext, error);
+  X509_NAME_free (name);
+
+out:
+  OPENSSL_free (der);
+  X509_EXTENSION_free (ext);
+  ASN1_OCTET_STRING_free (value);
+  ASN1_UTF8STRING_free (text);
+  return cert;
+}
+
+/**
+ * tb_cert_dup_job_authorization:
+ *
+ * Returns: (transfer full) (nullable): the job authorization a job CA
+ *   certificate carries (compact JSON), %NULL when it carries none
+ */
+char *
+tb_cert_dup_job_authorization (TbCert *self)
+{
+  g_autoptr(ASN1_OBJECT) obj = OBJ_txt2obj (TB_CERT_JOB_OID, 1);
+  int i = obj != NULL ? X509_get_ext_by_OBJ (self->x509, obj, -1) : -1;
+  X509_EXTENSION *ext = i >= 0 ? X509_get_ext (self->x509, i) : NULL;
+  ASN1_OCTET_STRING *value = ext != NULL ? X509_EXTENSION_get_data (ext) : NULL;
+  const unsigned char *p;
+  ASN1_UTF8STRING *text;
+  char *out = NULL;
+
+  if (value == NULL)
+    return NULL;
+  p = ASN1_STRING_get0_data (value);
+  text = d2i_ASN1_UTF8STRING (NULL, &p, ASN1_STRING_length (value));
+  if (text != NULL)
+    out = g_strndup ((const char *) ASN1_STRING_get0_data (text), (gsize) ASN1_STRING_length (text));
+  ASN1_UTF8STRING_free (text);
+  ERR_clear_error ();
+  return out;
+}
+
+/**
+ * tb_cert_verify_with_root:
+ * @root: the trust anchor
+ * @intermediates: (nullable) (element-type TbCert): untrusted CAs
+ * @at: (nullable): the time to verify at, %NULL for now
+ *
+ * Verifies @leaf against @root alone (strict X.509), outside any context:
+ * what a station and an offline receipt check rely on.
+ */
+gboolean
+tb_cert_verify_with_root (TbCert *root, GPtrArray *intermediates, TbCert *leaf, GDateTime *at, GError **error)
+{
+  g_autoptr(X509_STORE) store = X509_STORE_new ();
+  g_autoptr(X509_STORE_CTX) vctx = X509_STORE_CTX_new ();
+  STACK_OF (X509) *untrusted = sk_X509_new_null ();
+  gboolean ok;
+
+  X509_STORE_add_cert (store, root->x509);
+  for (guint i = 0; intermediates != NULL && i < intermediates->len; i++)
+    sk_X509_push (untrusted, ((TbCert *) g_ptr_array_index (intermediates, i))->x509);
+  X509_STORE_set_flags (store, X509_V_FLAG_X509_STRICT);
+  if (!X509_STORE_CTX_init (vctx, store, leaf->x509, untrusted))
+    {
+      sk_X509_free (untrusted);
+      tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up certificate verification"));
+      return FALSE;
+    }
+  if (at != NULL)
+    X509_STORE_CTX_set_time (vctx, 0, (time_t) g_date_time_to_unix (at));
+  ok = X509_verify_cert (vctx) == 1;
+  if (!ok)
+    {
+      int err = X509_STORE_CTX_get_error (vctx);
+      int depth = X509_STORE_CTX_get_error_depth (vctx);
+      g_autofree char *subject = tb_cert_dup_subject (leaf);
+      ERR_clear_error ();
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The certificate “%s” does not verify against the OEM root: %s (at depth %d)"), subject,
+                   X509_verify_cert_error_string (err), depth);
+    }
+  sk_X509_free (untrusted);
+  return ok;
 }

@@ -84,6 +84,21 @@ TbCert     *tb_cert_issue_from_csr      (TbCert       *issuer,
                                          guint         days,
                                          GError      **error);
 
+TbCert     *tb_cert_issue_job_ca        (TbCert       *root,
+                                         TbKey        *root_key,
+                                         TbKey        *subject_key,
+                                         const char   *common_name,
+                                         const char   *organization,
+                                         guint         days,
+                                         const char   *authorization,
+                                         GError      **error);
+char       *tb_cert_dup_job_authorization (TbCert     *self);
+gboolean    tb_cert_verify_with_root    (TbCert       *root,
+                                         GPtrArray    *intermediates,
+                                         TbCert       *leaf,
+                                         GDateTime    *at,
+                                         GError      **error);
+
 gboolean    tb_cert_revoke              (TbContext    *ctx,
                                          const char   *name,
                                          const char   *reason,

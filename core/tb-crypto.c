@@ -8,6 +8,8 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 
+#include <string.h>
+
 #include "tb-error.h"
 #include "tb-key-private.h"
 
@@ -88,4 +90,36 @@ tb_crypto_ecdh (EVP_PKEY *own, EVP_PKEY *peer, guint8 *shared, gsize *shared_len
     }
   *shared_len = len;
   return TRUE;
+}
+
+/**
+ * tb_crypto_verify_device_signature:
+ * @pub: the device's uncompressed P-256 public key
+ *
+ * Checks an ECDSA signature by a device key over SHA-256(@label ‖ @prefix ‖
+ * @signed_data), the form the SBM signs attestations and receipts in.
+ */
+gboolean
+tb_crypto_verify_device_signature (const guint8 pub[65], const char *label, const guint8 *prefix, gsize prefix_len,
+                                   const guint8 *signed_data, gsize signed_len, const guint8 *sig, gsize sig_len)
+{
+  g_autoptr(EVP_MD_CTX) md = EVP_MD_CTX_new ();
+  guint8 digest[32];
+  unsigned int n = 0;
+  g_autoptr(TbKey) key = tb_key_new_from_point (pub, NULL);
+  EVP_PKEY_CTX *ctx;
+  gboolean ok;
+
+  EVP_DigestInit_ex (md, EVP_sha256 (), NULL);
+  EVP_DigestUpdate (md, label, strlen (label));
+  if (prefix_len > 0)
+    EVP_DigestUpdate (md, prefix, prefix_len);
+  EVP_DigestUpdate (md, signed_data, signed_len);
+  EVP_DigestFinal_ex (md, digest, &n);
+  if (key == NULL)
+    return FALSE;
+  ctx = EVP_PKEY_CTX_new_from_pkey (NULL, tb_key_get_public_pkey (key), NULL);
+  ok = ctx != NULL && EVP_PKEY_verify_init (ctx) == 1 && EVP_PKEY_verify (ctx, sig, sig_len, digest, 32) == 1;
+  EVP_PKEY_CTX_free (ctx);
+  return ok;
 }

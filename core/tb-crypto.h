@@ -30,5 +30,13 @@ gboolean tb_crypto_aes256_kw     (gboolean       wrap,
                                   guint8        *out,
                                   gsize         *out_len,
                                   GError       **error);
+gboolean tb_crypto_verify_device_signature (const guint8 pub[65],
+                                            const char   *label,
+                                            const guint8 *prefix,
+                                            gsize         prefix_len,
+                                            const guint8 *signed_data,
+                                            gsize         signed_len,
+                                            const guint8 *sig,
+                                            gsize         sig_len);
 
 G_END_DECLS

@@ -20,6 +20,15 @@ gboolean  tb_key_get_p256_point    (TbKey      *self,
                                     guint8     *point);
 gboolean  tb_key_get_p256_scalar   (TbKey      *self,
                                     guint8     *scalar);
+TbKey    *tb_key_import_data       (const char *data,
+                                    gsize       len,
+                                    const char *origin,
+                                    const char *passphrase,
+                                    GError    **error);
+char     *tb_key_dup_encrypted_pem (TbKey      *self,
+                                    const char *passphrase,
+                                    gsize      *len,
+                                    GError    **error);
 char     *tb_pkey_describe_algorithm (EVP_PKEY *pkey);
 char     *tb_pkey_public_sha256    (EVP_PKEY   *pkey);
 void      tb_set_error_from_openssl (GError   **error,

@@ -380,14 +380,31 @@ tb_key_import_file (const char *path, const char *passphrase, GError **error)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
+  TbKey *key;
+
+  if (!tb_file_read_bounded (path, TB_KEY_FILE_MAX_BYTES, &data, &len, error))
+    return NULL;
+  key = tb_key_import_data (data, len, path, passphrase, error);
+  tb_secret_wipe (data, len);
+  return key;
+}
+
+/**
+ * tb_key_import_data: (skip)
+ * @origin: where the data comes from, for messages
+ *
+ * tb_key_import_file() on bytes in memory.
+ */
+TbKey *
+tb_key_import_data (const char *data, gsize len, const char *origin, const char *passphrase, GError **error)
+{
+  const char *path = origin;
   g_autoptr(EVP_PKEY) pkey = NULL;
   OSSL_DECODER_CTX *dctx;
   const unsigned char *p;
   size_t left;
   g_autoptr(GError) p12_error = NULL;
 
-  if (!tb_file_read_bounded (path, TB_KEY_FILE_MAX_BYTES, &data, &len, error))
-    return NULL;
   if (len == 0)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is empty"), path);
@@ -693,6 +710,24 @@ fail:
   PKCS8_PRIV_KEY_INFO_free (p8inf);
   BIO_free (mem);
   return out;
+}
+
+/**
+ * tb_key_dup_encrypted_pem: (skip)
+ *
+ * The private key as encrypted PKCS#8 PEM (scrypt, AES-256), as keys are
+ * stored; wipe it with tb_secret_wipe() when done.
+ */
+char *
+tb_key_dup_encrypted_pem (TbKey *self, const char *passphrase, gsize *len, GError **error)
+{
+  if (self->private_key == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION, _("Key “%s” is locked"),
+                   self->name != NULL ? self->name : "?");
+      return NULL;
+    }
+  return encrypt_private_pem (self->private_key, passphrase, len, error);
 }
 
 /**

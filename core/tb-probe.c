@@ -13,6 +13,8 @@
 
 #include "tb-probe.h"
 
+#include "tb-crashpoint.h"
+
 #include <glib/gi18n-lib.h>
 
 #include "tb-error.h"
@@ -233,6 +235,7 @@ tb_probe_write_memory (TbProbe *self, guint32 address, const guint8 *data, gsize
           !TB_PROBE_GET_CLASS (self)->write_memory (self, address + (guint32) done, data + done, n, error))
         return FALSE;
       done += n;
+      tb_crash_point ("probe write");
       priv->bytes_moved += n;
       tb_progress_set_fraction (progress, (double) done / len);
     }
@@ -242,7 +245,10 @@ tb_probe_write_memory (TbProbe *self, guint32 address, const guint8 *data, gsize
 gboolean
 tb_probe_reset (TbProbe *self, gboolean halt, GError **error)
 {
-  return TB_PROBE_GET_CLASS (self)->reset (self, halt, error);
+  if (!TB_PROBE_GET_CLASS (self)->reset (self, halt, error))
+    return FALSE;
+  tb_crash_point ("probe reset");
+  return TRUE;
 }
 
 static gboolean

@@ -31,6 +31,7 @@
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-hierarchy.h"
+#include "tb-cert-private.h"
 #include "tb-key-private.h"
 #include "tb-upk.h"
 #include "tb-virtual-board.h"
@@ -124,6 +125,171 @@ install_sbm (TbTarget *target, TbProgress *progress, GError **error)
          tb_probe_reset (tb_target_get_probe (target), FALSE, error);
 }
 
+void
+tb_provision_identity_clear (TbProvisionIdentity *id)
+{
+  g_clear_pointer (&id->product, g_free);
+  g_clear_pointer (&id->organization, g_free);
+  g_clear_object (&id->product_key);
+  g_clear_object (&id->issuer_cert);
+  g_clear_object (&id->issuer_key);
+  g_clear_pointer (&id->issuer, tb_device_cert_issuer_free);
+}
+
+/**
+ * tb_provision_identity_set_anchor:
+ * @mastering: the mastering certificate the device will trust
+ *
+ * The reference SBM anchors the mastering public key (P-256) directly.
+ */
+gboolean
+tb_provision_identity_set_anchor (TbProvisionIdentity *id, TbCert *mastering, GError **error)
+{
+  X509 *x = tb_cert_get_x509 (mastering);
+  EVP_PKEY *pub = x != NULL ? X509_get0_pubkey (x) : NULL;
+  g_autoptr(TbKey) key = pub != NULL ? tb_key_new_for_pkey (pub, FALSE, NULL) : NULL;
+
+  if (key == NULL || !tb_key_get_p256_point (key, id->anchor))
+    {
+      g_autofree char *alg = tb_cert_dup_key_algorithm (mastering);
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
+                   _("The reference SBM trusts a P-256 mastering key; this one is %s"), alg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static TbKey *
+load_unlocked (TbContext *ctx, const char *name, const char *passphrase, GError **error)
+{
+  g_autoptr(TbKey) key = tb_key_load (ctx, name, error);
+
+  if (key == NULL || !tb_key_unlock (key, ctx, passphrase, error))
+    return NULL;
+  return g_steal_pointer (&key);
+}
+
+/**
+ * tb_provision_identity_from_context:
+ * @product: (nullable): the product, %NULL for the context's only one
+ * @passphrase: unlocks the provisioning CA and product keys
+ *
+ * What an OEM context provisions with: its provisioning CA issues device
+ * certificates; the product key and the mastering anchor come from it.
+ */
+gboolean
+tb_provision_identity_from_context (TbContext *ctx, const char *product, const char *passphrase,
+                                    TbProvisionIdentity *id, GError **error)
+{
+  g_autoptr(TbCert) mastering = NULL;
+  g_autofree char *product_key_name = NULL;
+  JsonObject *entry;
+
+  id->product = pick_product (ctx, product, error);
+  if (id->product == NULL)
+    return FALSE;
+  id->organization = g_strdup (tb_context_get_name (ctx));
+  id->issuer_cert = tb_cert_load (ctx, TB_KEY_NAME_PROVISIONING_CA, error);
+  if (id->issuer_cert == NULL)
+    return FALSE;
+  id->issuer_key = load_unlocked (ctx, tb_cert_get_key_name (id->issuer_cert) != NULL
+                                         ? tb_cert_get_key_name (id->issuer_cert) : TB_KEY_NAME_PROVISIONING_CA,
+                                  passphrase, error);
+  if (id->issuer_key == NULL)
+    return FALSE;
+  entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, id->product);
+  product_key_name = entry != NULL && json_object_has_member (entry, "key")
+                       ? g_strdup (json_object_get_string_member (entry, "key"))
+                       : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, id->product, NULL);
+  id->product_key = load_unlocked (ctx, product_key_name, passphrase, error);
+  if (id->product_key == NULL)
+    return FALSE;
+  mastering = tb_cert_load (ctx, TB_KEY_NAME_MASTERING, error);
+  return mastering != NULL && tb_provision_identity_set_anchor (id, mastering, error);
+}
+
+/**
+ * tb_provision_identify:
+ *
+ * Installs the SBM on a blank device, then asks it for its attestation
+ * (verified with the device key it reports).
+ */
+TbAttestation *
+tb_provision_identify (TbTarget *target, TbProgress *progress, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  TbAttestation *att;
+
+  tb_progress_set_stage (progress, _("Identifying the device"));
+  if (!tb_target_has_sbm (target, &local))
+    {
+      if (!g_error_matches (local, TB_ERROR, TB_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      if (!install_sbm (target, progress, error) || !tb_target_has_sbm (target, error))
+        return NULL;
+    }
+  att = tb_target_attest (target, error);
+  if (att != NULL)
+    tb_progress_log (progress, _("  device %s (%s), %s, its attestation verifies"), att->uid, att->device_type,
+                     lifecycle_name (att->lifecycle));
+  return att;
+}
+
+/**
+ * tb_provision_issue_certificate:
+ *
+ * Issues the device certificate for the attested device key and UID.
+ *
+ * Returns: (transfer full): the certificate (DER)
+ */
+GBytes *
+tb_provision_issue_certificate (TbProvisionIdentity *id, const TbAttestation *att, GError **error)
+{
+  if (id->issuer == NULL)
+    {
+      id->issuer = tb_device_cert_issuer_new (id->issuer_cert, id->issuer_key, id->organization,
+                                              TB_CERT_DAYS_DEVICE, error);
+      if (id->issuer == NULL)
+        return NULL;
+    }
+  return tb_device_cert_issuer_issue (id->issuer, att->device_public_key, 65, att->uid, error);
+}
+
+/**
+ * tb_provision_send_identity:
+ * @cert_der: the device certificate
+ * @lock: lock the debug port
+ *
+ * Wraps the product key to the device key and sends the OEM identity
+ * (PROVISION). Afterwards the device holds it, whatever happens next.
+ */
+gboolean
+tb_provision_send_identity (TbTarget *target, TbProvisionIdentity *id, const TbAttestation *att, GBytes *cert_der,
+                            gboolean lock, GError **error)
+{
+  g_autoptr(GByteArray) req = g_byte_array_new ();
+  guint8 eph[65], wrapped[40];
+  guint8 plen = (guint8) MIN (strlen (id->product), 255);
+  gsize clen = g_bytes_get_size (cert_der);
+  guint8 clen_be[2] = { (guint8) (clen >> 8), (guint8) clen };
+  guint8 lock_byte = lock ? 1 : 0;
+
+  if (!wrap_product_key (id->product_key, att, eph, wrapped, error))
+    return FALSE;
+  g_byte_array_append (req, id->anchor, 65);
+  g_byte_array_append (req, &plen, 1);
+  g_byte_array_append (req, (const guint8 *) id->product, plen);
+  g_byte_array_append (req, eph, 65);
+  g_byte_array_append (req, wrapped, 40);
+  g_byte_array_append (req, clen_be, 2);
+  g_byte_array_append (req, g_bytes_get_data (cert_der, NULL), (guint) clen);
+  g_byte_array_append (req, &lock_byte, 1);
+  return tb_target_command (target, TB_MB_CMD_PROVISION, req->data, req->len, NULL, error);
+}
+
 /**
  * tb_provision_device:
  * @passphrase: unlocks the provisioning CA and product keys
@@ -137,39 +303,14 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
 {
   g_autoptr(TbTarget) target = tb_target_new (probe);
   g_autoptr(TbAttestation) att = NULL;
-  g_autoptr(GError) local = NULL;
-  g_autofree char *product = pick_product (ctx, options->product, error);
-  g_autofree char *product_key_name = NULL;
-  g_autoptr(TbCert) prov_cert = NULL;
-  g_autoptr(TbKey) prov_key = NULL;
-  g_autoptr(TbKey) product_key = NULL;
-  g_autoptr(TbCert) mastering = NULL;
-  g_autoptr(TbDeviceCertIssuer) issuer = NULL;
+  g_auto(TbProvisionIdentity) id = { 0 };
   g_autoptr(GBytes) cert_der = NULL;
   g_autoptr(TbCert) cert = NULL;
-  g_autoptr(GByteArray) req = g_byte_array_new ();
-  guint8 anchor[65], eph[65], wrapped[40];
 
-  if (product == NULL)
-    return FALSE;
   tb_progress_set_range (progress, 0.0, 0.1);
-  tb_progress_set_stage (progress, _("Identifying the device"));
-  if (!tb_target_has_sbm (target, &local))
-    {
-      if (!g_error_matches (local, TB_ERROR, TB_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      g_clear_error (&local);
-      if (!install_sbm (target, progress, error) || !tb_target_has_sbm (target, error))
-        return FALSE;
-    }
-  att = tb_target_attest (target, error);
+  att = tb_provision_identify (target, progress, error);
   if (att == NULL)
     return FALSE;
-  tb_progress_log (progress, _("  device %s (%s), %s, its attestation verifies"), att->uid, att->device_type,
-                   lifecycle_name (att->lifecycle));
   if (att->lifecycle != TB_LIFECYCLE_SBM_INSTALLED)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
@@ -179,17 +320,10 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
 
   tb_progress_set_range (progress, 0.1, 0.3);
   tb_progress_set_stage (progress, _("Issuing the device certificate"));
-  if (tb_progress_set_error_if_cancelled (progress, error))
+  if (tb_progress_set_error_if_cancelled (progress, error) ||
+      !tb_provision_identity_from_context (ctx, options->product, passphrase, &id, error))
     return FALSE;
-  prov_cert = tb_cert_load (ctx, TB_KEY_NAME_PROVISIONING_CA, error);
-  if (prov_cert == NULL)
-    return FALSE;
-  prov_key = tb_key_load (ctx, tb_cert_get_key_name (prov_cert) != NULL ? tb_cert_get_key_name (prov_cert)
-                                                                         : TB_KEY_NAME_PROVISIONING_CA, error);
-  if (prov_key == NULL || !tb_key_unlock (prov_key, ctx, passphrase, error))
-    return FALSE;
-  issuer = tb_device_cert_issuer_new (prov_cert, prov_key, tb_context_get_name (ctx), TB_CERT_DAYS_DEVICE, error);
-  cert_der = issuer != NULL ? tb_device_cert_issuer_issue (issuer, att->device_public_key, 65, att->uid, error) : NULL;
+  cert_der = tb_provision_issue_certificate (&id, att, error);
   if (cert_der == NULL)
     return FALSE;
   cert = tb_cert_new_from_data (g_bytes_get_data (cert_der, NULL), g_bytes_get_size (cert_der), "device", error);
@@ -197,57 +331,15 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
     return FALSE;
 
   tb_progress_set_range (progress, 0.3, 0.5);
-  tb_progress_set_stage (progress, _("Wrapping the key of product “%s” to the device key"), product);
-  {
-    JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
-    product_key_name = entry != NULL && json_object_has_member (entry, "key")
-                         ? g_strdup (json_object_get_string_member (entry, "key"))
-                         : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
-  }
-  product_key = tb_key_load (ctx, product_key_name, error);
-  if (product_key == NULL || !tb_key_unlock (product_key, ctx, passphrase, error) ||
-      !wrap_product_key (product_key, att, eph, wrapped, error))
-    return FALSE;
-  mastering = tb_cert_load (ctx, TB_KEY_NAME_MASTERING, error);
-  if (mastering == NULL)
-    return FALSE;
-  {
-    g_autoptr(TbKey) mk = tb_key_load (ctx, tb_cert_get_key_name (mastering) != NULL ? tb_cert_get_key_name (mastering)
-                                                                                      : TB_KEY_NAME_MASTERING, error);
-    if (mk == NULL)
-      return FALSE;
-    if (!tb_key_get_p256_point (mk, anchor))
-      {
-        g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("The reference SBM trusts a P-256 mastering key; this one "
-                                                              "is %s"), tb_key_get_algorithm (mk));
-        return FALSE;
-      }
-  }
-
-  tb_progress_set_stage (progress, options->no_lock ? _("Provisioning the OEM identity")
-                                                    : _("Provisioning the OEM identity and locking the device"));
-  if (tb_progress_set_error_if_cancelled (progress, error))
-    return FALSE;
-  {
-    guint8 plen = (guint8) MIN (strlen (product), 255);
-    gsize clen = g_bytes_get_size (cert_der);
-    guint8 clen_be[2] = { (guint8) (clen >> 8), (guint8) clen };
-    guint8 lock = options->no_lock ? 0 : 1;
-
-    g_byte_array_append (req, anchor, 65);
-    g_byte_array_append (req, &plen, 1);
-    g_byte_array_append (req, (const guint8 *) product, plen);
-    g_byte_array_append (req, eph, 65);
-    g_byte_array_append (req, wrapped, 40);
-    g_byte_array_append (req, clen_be, 2);
-    g_byte_array_append (req, g_bytes_get_data (cert_der, NULL), (guint) clen);
-    g_byte_array_append (req, &lock, 1);
-  }
-  if (!tb_target_command (target, TB_MB_CMD_PROVISION, req->data, req->len, NULL, error))
+  tb_progress_set_stage (progress, options->no_lock ? _("Provisioning the OEM identity for product “%s”")
+                                                    : _("Provisioning the OEM identity for product “%s” and locking "
+                                                        "the device"), id.product);
+  if (tb_progress_set_error_if_cancelled (progress, error) ||
+      !tb_provision_send_identity (target, &id, att, cert_der, !options->no_lock, error))
     return FALSE;
 
   result->uid = g_strdup (att->uid);
-  result->product = g_strdup (product);
+  result->product = g_strdup (id.product);
   result->device_type = g_strdup (att->device_type);
   result->device_certificate = tb_cert_dup_pem (cert);
   result->device_certificate_serial = tb_cert_dup_serial (cert);

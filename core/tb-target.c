@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sbm/tb-sbm.h"
+#include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-key-private.h"
 #include "tb-master.h"
@@ -231,31 +232,6 @@ take (Cursor *c, gsize n)
   return v;
 }
 
-static gboolean
-verify_device_signature (const guint8 pub[65], const char *label, const guint8 *prefix, gsize prefix_len,
-                         const guint8 *signed_data, gsize signed_len, const guint8 *sig, gsize sig_len)
-{
-  g_autoptr(EVP_MD_CTX) md = EVP_MD_CTX_new ();
-  guint8 digest[32];
-  unsigned int n = 0;
-  g_autoptr(TbKey) key = tb_key_new_from_point (pub, NULL);
-  EVP_PKEY_CTX *ctx;
-  gboolean ok;
-
-  EVP_DigestInit_ex (md, EVP_sha256 (), NULL);
-  EVP_DigestUpdate (md, label, strlen (label));
-  if (prefix_len > 0)
-    EVP_DigestUpdate (md, prefix, prefix_len);
-  EVP_DigestUpdate (md, signed_data, signed_len);
-  EVP_DigestFinal_ex (md, digest, &n);
-  if (key == NULL)
-    return FALSE;
-  ctx = EVP_PKEY_CTX_new_from_pkey (NULL, tb_key_get_public_pkey (key), NULL);
-  ok = ctx != NULL && EVP_PKEY_verify_init (ctx) == 1 && EVP_PKEY_verify (ctx, sig, sig_len, digest, 32) == 1;
-  EVP_PKEY_CTX_free (ctx);
-  return ok;
-}
-
 /**
  * tb_target_attest:
  *
@@ -304,7 +280,7 @@ tb_target_attest (TbTarget *self, GError **error)
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("The device's attestation is malformed"));
       return NULL;
     }
-  if (!verify_device_signature (pub, "TBATTEST1", nonce, 32, resp->data, signed_len, sig,
+  if (!tb_crypto_verify_device_signature (pub, "TBATTEST1", nonce, 32, resp->data, signed_len, sig,
                                 (gsize) (sig_len[0] << 8 | sig_len[1])))
     {
       g_string_free (hex, TRUE);
@@ -390,4 +366,24 @@ tb_target_install (TbTarget *self, const char *upk_path, const char *image_path,
   if (receipt != NULL)
     *receipt = g_bytes_new (resp->data, resp->len);
   return TRUE;
+}
+
+/**
+ * tb_target_get_receipt:
+ * @nonce: 32 fresh random bytes, echoed in the receipt
+ *
+ * Asks the SBM for the receipt of the application it runs now (command
+ * RECEIPT): what a host that lost the install receipt uses to reconcile.
+ * The caller verifies it with tb_receipt_parse().
+ *
+ * Returns: (transfer full): the receipt bytes, or %NULL with @error
+ */
+GBytes *
+tb_target_get_receipt (TbTarget *self, const guint8 nonce[32], GError **error)
+{
+  g_autoptr(GByteArray) resp = NULL;
+
+  if (!tb_target_command (self, TB_MB_CMD_RECEIPT, nonce, 32, &resp, error))
+    return NULL;
+  return g_bytes_new (resp->data, resp->len);
 }

@@ -43,6 +43,10 @@ gboolean     tb_target_install    (TbTarget      *self,
                                    TbProgress    *progress,
                                    GError       **error);
 
+GBytes      *tb_target_get_receipt (TbTarget      *self,
+                                   const guint8   nonce[32],
+                                   GError       **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbTarget, tb_target_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbAttestation, tb_attestation_free)
 

@@ -827,6 +827,34 @@ cmd_install_finish (TbSbm *sbm, Writer *w)
   return sign_append (sbm, w, "TBRECEIPT1", NULL, 0) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
 }
 
+/* The receipt of what runs now: the committed record of an application
+ * that passed its check at the last reset, signed over the host's nonce.
+ * A host that lost the install receipt (it crashed) asks for this one. */
+static uint32_t
+cmd_receipt (TbSbm *sbm, const uint8_t *req, size_t len, Writer *w)
+{
+  uint8_t nonce[32], uid[32];
+  Record r;
+  int uid_len;
+
+  if (len != 32)
+    return TB_MB_ERR_BAD_REQUEST;
+  memcpy (nonce, req, 32); /* the response overwrites the request */
+  if (sbm->boot != TB_SBM_BOOT_OK || latest_record (sbm, &r) < 0 || r.state != JOURNAL_COMMITTED)
+    return TB_MB_ERR_STATE;
+  uid_len = sbm->p->otp_read (sbm->p->ctx, TB_OTP_UID, uid, sizeof uid);
+  if (uid_len <= 0)
+    return TB_MB_ERR_STATE;
+  put (w, nonce, 32);
+  put_u8 (w, (uint8_t) uid_len);
+  put (w, uid, (size_t) uid_len);
+  put (w, r.digest, 32);
+  put_u32 (w, r.counter);
+  put_u8 (w, (uint8_t) strlen (r.version));
+  put (w, r.version, strlen (r.version));
+  return sign_append (sbm, w, "TBRECEIPT2", NULL, 0) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
+}
+
 /**
  * tb_sbm_handle_mailbox:
  *
@@ -858,6 +886,7 @@ tb_sbm_handle_mailbox (TbSbm *sbm)
     case TB_MB_CMD_INSTALL_HEADER: status = cmd_install_header (sbm, payload, length); break;
     case TB_MB_CMD_INSTALL_CHUNK: status = cmd_install_chunk (sbm, payload, length); break;
     case TB_MB_CMD_INSTALL_FINISH: status = cmd_install_finish (sbm, &w); break;
+    case TB_MB_CMD_RECEIPT: status = cmd_receipt (sbm, payload, length, &w); break;
     default: status = TB_MB_ERR_BAD_COMMAND; break;
     }
   if (status == TB_MB_STATUS_OK && w.bad)

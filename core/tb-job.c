@@ -1,0 +1,1047 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Production jobs: what the OEM authorizes a station to make.
+ *
+ * The OEM context makes a job from a mastered pair: for each slice (one
+ * station each) it generates a job issuing key and certifies it from the
+ * root as a CA (pathlen 0) whose certificate carries the job id, the
+ * slice's slot range and the job total. The slice's package holds a
+ * manifest signed by the root — job id, product, device types, counts,
+ * validity window, digests of the image pair, the root, issuing and
+ * mastering certificates, and the issuing and product keys encrypted
+ * under a job passphrase given to the station out of band — plus the
+ * image pair itself.
+ *
+ * A station context imports a package only under an OEM root it already
+ * pins or whose fingerprint the operator confirms (recorded as the
+ * certificate `oem-root`); every signature, chain and digest is checked,
+ * the keys are re-encrypted under the station's passphrase. The station
+ * never holds the OEM root or provisioning CA key: it issues device
+ * certificates with the job's own CA, which the OEM can later hold to the
+ * count it signed. docs/production.md tells the whole story. */
+
+#include "config.h"
+
+#include "tb-job.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <string.h>
+
+#include "tb-audit.h"
+#include "tb-cert-private.h"
+#include "tb-error.h"
+#include "tb-file.h"
+#include "tb-hierarchy.h"
+#include "tb-key-private.h"
+#include "tb-secret.h"
+#include "tb-upk.h"
+
+struct _TbJobPackage {
+  char *path;
+  JsonObject *manifest;
+  char *manifest_b64;
+  char *signature_b64;
+  TbCert *root;
+  TbCert *issuer;
+  TbCert *mastering;
+  GBytes *upk;
+  GBytes *image;
+  char *package_text;
+  gsize package_len;
+};
+
+void
+tb_job_package_free (TbJobPackage *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->path);
+  g_clear_pointer (&p->manifest, json_object_unref);
+  g_free (p->manifest_b64);
+  g_free (p->signature_b64);
+  g_clear_object (&p->root);
+  g_clear_object (&p->issuer);
+  g_clear_object (&p->mastering);
+  g_clear_pointer (&p->upk, g_bytes_unref);
+  g_clear_pointer (&p->image, g_bytes_unref);
+  g_free (p->package_text);
+  g_free (p);
+}
+
+char *
+tb_job_build_path (TbContext *ctx, const char *job_id, const char *file)
+{
+  g_autofree char *rel = g_build_filename ("jobs", job_id, file, NULL);
+  return tb_context_build_path (ctx, rel);
+}
+
+static char *
+sha256_bytes (GBytes *bytes)
+{
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+}
+
+static char *
+hex_encode (const guint8 *data, gsize len)
+{
+  GString *s = g_string_sized_new (len * 2);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+static char *
+to_json (JsonObject *obj)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+
+  json_node_set_object (node, obj);
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
+static JsonObject *
+parse_object (const char *text, gsize len, const char *origin, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not valid JSON: %s"), origin, local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a JSON object"), origin);
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+static const char *
+member_string (JsonObject *obj, const char *member, const char *origin, GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: “%s” is missing or not a string"), origin, member);
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+static gboolean
+member_uint (JsonObject *obj, const char *member, guint64 max, guint64 *out, const char *origin, GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+  gint64 v;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+      (v = json_node_get_int (node)) < 0 || (guint64) v > max)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: “%s” is missing or out of range"), origin, member);
+      return FALSE;
+    }
+  *out = (guint64) v;
+  return TRUE;
+}
+
+static GBytes *
+decode_b64 (JsonObject *obj, const char *member, const char *origin, GError **error)
+{
+  const char *text = member_string (obj, member, origin, error);
+  gsize len = 0;
+  guchar *data;
+
+  if (text == NULL)
+    return NULL;
+  data = g_base64_decode (text, &len);
+  return g_bytes_new_take (data, len);
+}
+
+/* ---- signing the manifest with the root key ---- */
+
+static char *
+sign_b64 (TbKey *key, const char *data, gsize len, GError **error)
+{
+  g_autoptr(EVP_MD_CTX) mctx = EVP_MD_CTX_new ();
+  EVP_PKEY *pkey = tb_key_get_private_pkey (key);
+  const EVP_MD *md = tb_cert_digest_for_key (pkey);
+  g_autofree guint8 *sig = NULL;
+  size_t sig_len = 0;
+
+  if (mctx == NULL ||
+      EVP_DigestSignInit_ex (mctx, NULL, md != NULL ? EVP_MD_get0_name (md) : NULL, NULL, NULL, pkey, NULL) != 1 ||
+      EVP_DigestSign (mctx, NULL, &sig_len, (const guint8 *) data, len) != 1)
+    goto fail;
+  sig = g_malloc (sig_len);
+  if (EVP_DigestSign (mctx, sig, &sig_len, (const guint8 *) data, len) != 1)
+    goto fail;
+  return g_base64_encode (sig, sig_len);
+
+fail:
+  tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot sign the job manifest"));
+  return NULL;
+}
+
+/**
+ * tb_job_verify_manifest:
+ * @root: the OEM root the manifest must be signed by
+ * @manifest: (out) (optional): the parsed manifest
+ *
+ * Checks the root's signature over a job manifest (base64 as carried in
+ * the package and in exported records). %TB_ERROR_VERIFY_FAILED when it
+ * does not verify.
+ */
+gboolean
+tb_job_verify_manifest (const char *manifest_b64, const char *signature_b64, TbCert *root, JsonObject **manifest,
+                        GError **error)
+{
+  gsize mlen = 0, slen = 0;
+  g_autofree guint8 *m = g_base64_decode (manifest_b64, &mlen);
+  g_autofree guint8 *sig = g_base64_decode (signature_b64, &slen);
+  g_autoptr(EVP_MD_CTX) mctx = EVP_MD_CTX_new ();
+  EVP_PKEY *pub = X509_get0_pubkey (tb_cert_get_x509 (root));
+  const EVP_MD *md = pub != NULL ? tb_cert_digest_for_key (pub) : NULL;
+  int rc;
+
+  rc = pub != NULL && mctx != NULL && mlen > 0 && slen > 0
+         ? EVP_DigestVerifyInit_ex (mctx, NULL, md != NULL ? EVP_MD_get0_name (md) : NULL, NULL, NULL, pub, NULL)
+         : 0;
+  if (rc == 1)
+    rc = EVP_DigestVerify (mctx, sig, slen, m, mlen);
+  ERR_clear_error ();
+  if (rc != 1)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The job manifest is not signed by the OEM root %.16s…: it was forged or altered"),
+                   tb_cert_get_sha256 (root));
+      return FALSE;
+    }
+  if (manifest != NULL)
+    {
+      *manifest = parse_object ((const char *) m, mlen, _("the job manifest"), error);
+      if (*manifest == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- making a job (OEM side) ---- */
+
+static char *
+slice_path (const char *output, guint index, guint n)
+{
+  const char *dot;
+  g_autofree char *base = NULL;
+
+  if (n <= 1)
+    return g_strdup (output);
+  dot = strrchr (output, '.');
+  if (dot != NULL && strchr (dot, '/') == NULL && dot != output)
+    {
+      base = g_strndup (output, (gsize) (dot - output));
+      return g_strdup_printf ("%s-s%u%s", base, index, dot);
+    }
+  return g_strdup_printf ("%s-s%u", output, index);
+}
+
+static char *
+generate_job_id (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *day = g_date_time_format (now, "%Y%m%d");
+  return g_strdup_printf ("job-%s-%04x", day, g_random_int_range (0, 0x10000));
+}
+
+static char *
+iso_time (GDateTime *t)
+{
+  return t != NULL ? g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+}
+
+static GBytes *
+read_file_bytes (const char *path, gsize max, GError **error)
+{
+  char *data = NULL;
+  gsize len = 0;
+
+  if (!tb_file_read_bounded (path, max, &data, &len, error))
+    return NULL;
+  return g_bytes_new_take (data, len);
+}
+
+static char *
+authorization_json (const char *job_id, guint slice, guint slices, guint64 first, guint64 count, guint64 total,
+                    const char *product)
+{
+  g_autoptr(JsonObject) a = json_object_new ();
+
+  json_object_set_string_member (a, "job_id", job_id);
+  json_object_set_int_member (a, "slice", slice);
+  json_object_set_int_member (a, "slices", slices);
+  json_object_set_int_member (a, "first", (gint64) first);
+  json_object_set_int_member (a, "count", (gint64) count);
+  json_object_set_int_member (a, "total_count", (gint64) total);
+  json_object_set_string_member (a, "product", product);
+  return to_json (a);
+}
+
+static TbKey *
+load_unlocked (TbContext *ctx, const char *name, const char *passphrase, GError **error)
+{
+  g_autoptr(TbKey) key = tb_key_load (ctx, name, error);
+
+  if (key == NULL || !tb_key_unlock (key, ctx, passphrase, error))
+    return NULL;
+  return g_steal_pointer (&key);
+}
+
+static char *
+product_key_name (TbContext *ctx, const char *product)
+{
+  JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
+
+  if (entry != NULL && json_object_has_member (entry, "key"))
+    return g_strdup (json_object_get_string_member (entry, "key"));
+  return g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
+}
+
+static JsonArray *
+strv_to_array (const char *const *strv)
+{
+  JsonArray *a = json_array_new ();
+  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+    json_array_add_string_element (a, strv[i]);
+  return a;
+}
+
+static gboolean
+check_device_types (TbUpk *upk, const char *const *wanted, GError **error)
+{
+  const char *const *allowed = tb_upk_get_device_types (upk);
+
+  if (allowed == NULL || allowed[0] == NULL || wanted == NULL)
+    return TRUE;
+  for (guint i = 0; wanted[i] != NULL; i++)
+    if (!g_strv_contains (allowed, wanted[i]))
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                     _("The image is mastered for device types other than “%s”: a job cannot widen its binding"),
+                     wanted[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+typedef struct {
+  TbContext *ctx;
+  const TbJobCreateOptions *o;
+  const char *job_id;
+  const char *job_passphrase;
+  TbUpk *upk;
+  GBytes *upk_bytes;
+  GBytes *image_bytes;
+  TbCert *root;
+  TbKey *root_key;
+  TbKey *product_key;
+  TbCert *mastering;
+  const char *const *device_types;
+  char *created;
+  char *not_after;
+} Maker;
+
+static gboolean
+make_slice (Maker *m, guint index, guint n, guint64 first, guint64 count, JsonArray *slices, GPtrArray *files,
+            GError **error)
+{
+  g_autoptr(TbKey) key = tb_key_generate ("ec-p256", error);
+  g_autofree char *auth = NULL;
+  g_autofree char *cn = NULL;
+  g_autoptr(TbCert) ca = NULL;
+  g_autoptr(JsonObject) man = json_object_new ();
+  g_autoptr(JsonObject) pkg = json_object_new ();
+  g_autofree char *issuer_pem = NULL, *product_pem = NULL, *manifest = NULL, *manifest_b64 = NULL;
+  g_autofree char *sig_b64 = NULL, *text = NULL, *path = NULL, *root_pem = NULL, *ca_pem = NULL;
+  g_autofree char *mastering_pem = NULL, *upk_sha = NULL, *image_sha = NULL;
+  gsize issuer_len = 0, product_len = 0;
+  g_autoptr(JsonObject) slice = json_object_new ();
+  gboolean ok;
+
+  if (key == NULL)
+    return FALSE;
+  auth = authorization_json (m->job_id, index, n, first, count, m->o->count, tb_upk_get_product (m->upk));
+  cn = n > 1 ? g_strdup_printf ("Job %s slice %u/%u", m->job_id, index, n) : g_strdup_printf ("Job %s", m->job_id);
+  ca = tb_cert_issue_job_ca (m->root, m->root_key, key, cn, tb_context_get_name (m->ctx), TB_CERT_DAYS_DEVICE, auth,
+                             error);
+  if (ca == NULL)
+    return FALSE;
+  issuer_pem = tb_key_dup_encrypted_pem (key, m->job_passphrase, &issuer_len, error);
+  if (issuer_pem == NULL)
+    return FALSE;
+  product_pem = tb_key_dup_encrypted_pem (m->product_key, m->job_passphrase, &product_len, error);
+  if (product_pem == NULL)
+    {
+      tb_secret_wipe (issuer_pem, issuer_len);
+      return FALSE;
+    }
+  root_pem = tb_cert_dup_pem (m->root);
+  ca_pem = tb_cert_dup_pem (ca);
+  mastering_pem = tb_cert_dup_pem (m->mastering);
+  upk_sha = sha256_bytes (m->upk_bytes);
+  image_sha = sha256_bytes (m->image_bytes);
+
+  json_object_set_string_member (man, "format", TB_JOB_MANIFEST_FORMAT);
+  json_object_set_int_member (man, "version", TB_JOB_FORMAT_VERSION);
+  json_object_set_string_member (man, "job_id", m->job_id);
+  json_object_set_string_member (man, "oem", tb_context_get_name (m->ctx));
+  json_object_set_string_member (man, "product", tb_upk_get_product (m->upk));
+  json_object_set_array_member (man, "device_types", strv_to_array (m->device_types));
+  json_object_set_int_member (man, "total_count", (gint64) m->o->count);
+  json_object_set_int_member (man, "slice", index);
+  json_object_set_int_member (man, "slices", n);
+  json_object_set_int_member (man, "first", (gint64) first);
+  json_object_set_int_member (man, "count", (gint64) count);
+  json_object_set_string_member (man, "created", m->created);
+  if (m->not_after != NULL)
+    json_object_set_string_member (man, "not_after", m->not_after);
+  else
+    json_object_set_null_member (man, "not_after");
+  json_object_set_string_member (man, "image_version", tb_upk_get_version (m->upk));
+  json_object_set_int_member (man, "security_counter", tb_upk_get_security_counter (m->upk));
+  {
+    g_autofree char *digest = hex_encode (tb_upk_get_plaintext_sha256 (m->upk), 32);
+    g_autofree char *image_id = hex_encode (tb_upk_get_image_id (m->upk), TB_UPK_IMAGE_ID_LEN);
+    json_object_set_string_member (man, "plaintext_sha256", digest);
+    json_object_set_string_member (man, "image_id", image_id);
+  }
+  json_object_set_string_member (man, "upk_sha256", upk_sha);
+  json_object_set_string_member (man, "image_sha256", image_sha);
+  json_object_set_string_member (man, "root_certificate", root_pem);
+  json_object_set_string_member (man, "issuer_certificate", ca_pem);
+  json_object_set_string_member (man, "mastering_certificate", mastering_pem);
+  json_object_set_string_member (man, "issuer_key", issuer_pem);
+  json_object_set_string_member (man, "product_key", product_pem);
+  manifest = to_json (man);
+  tb_secret_wipe (issuer_pem, issuer_len);
+  tb_secret_wipe (product_pem, product_len);
+  sig_b64 = sign_b64 (m->root_key, manifest, strlen (manifest), error);
+  if (sig_b64 == NULL)
+    return FALSE;
+  manifest_b64 = g_base64_encode ((const guint8 *) manifest, strlen (manifest));
+
+  json_object_set_string_member (pkg, "format", TB_JOB_FORMAT);
+  json_object_set_int_member (pkg, "version", TB_JOB_FORMAT_VERSION);
+  json_object_set_string_member (pkg, "job_id", m->job_id);
+  json_object_set_int_member (pkg, "slice", index);
+  json_object_set_string_member (pkg, "manifest", manifest_b64);
+  json_object_set_string_member (pkg, "signature", sig_b64);
+  {
+    g_autofree char *u = g_base64_encode (g_bytes_get_data (m->upk_bytes, NULL), g_bytes_get_size (m->upk_bytes));
+    g_autofree char *i = g_base64_encode (g_bytes_get_data (m->image_bytes, NULL), g_bytes_get_size (m->image_bytes));
+    json_object_set_string_member (pkg, "upk", u);
+    json_object_set_string_member (pkg, "image", i);
+  }
+  text = to_json (pkg);
+  path = slice_path (m->o->output, index, n);
+  ok = tb_file_write_atomic (path, text, strlen (text), 0600, error);
+  tb_secret_wipe (manifest, strlen (manifest));
+  if (!ok)
+    return FALSE;
+  g_ptr_array_add (files, g_steal_pointer (&path));
+
+  json_object_set_int_member (slice, "slice", index);
+  json_object_set_int_member (slice, "first", (gint64) first);
+  json_object_set_int_member (slice, "count", (gint64) count);
+  json_object_set_string_member (slice, "issuer_certificate", ca_pem);
+  json_object_set_string_member (slice, "manifest", manifest_b64);
+  json_object_set_string_member (slice, "signature", sig_b64);
+  json_array_add_object_element (slices, g_steal_pointer (&slice));
+  return TRUE;
+}
+
+/**
+ * tb_job_create:
+ * @ctx: an OEM context locked for writing
+ * @passphrase: unlocks the root and product keys
+ * @job_passphrase: encrypts the job's keys in the package (at least 8
+ *   characters; the station needs it to import)
+ * @job_id: (out) (optional): the job id
+ * @files: (out) (optional) (element-type utf8): the packages written
+ *
+ * Makes a production job from a mastered pair (see the top of this file),
+ * records it in @ctx and audits it.
+ */
+gboolean
+tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphrase, const char *job_passphrase,
+               char **job_id, GPtrArray **files, GError **error)
+{
+  g_autofree char *id = o->job_id != NULL ? g_strdup (o->job_id) : generate_job_id ();
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(JsonArray) slices = json_array_new ();
+  g_autoptr(TbUpk) upk = NULL;
+  g_autoptr(GBytes) upk_bytes = NULL;
+  g_autoptr(GBytes) image_bytes = NULL;
+  g_autoptr(TbCert) root = NULL;
+  g_autoptr(TbKey) root_key = NULL;
+  g_autoptr(TbKey) product_key = NULL;
+  g_autofree char *pk_name = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *created = iso_time (now);
+  g_autofree char *not_after = iso_time (o->not_after);
+  guint n = o->slices == 0 ? 1 : o->slices;
+  guint64 first = 0;
+  Maker m = { 0 };
+
+  if (!tb_name_is_valid (id, error))
+    return FALSE;
+  if (o->count == 0 || o->count > TB_JOB_MAX_COUNT)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("A job's count must be 1 to %u"), TB_JOB_MAX_COUNT);
+      return FALSE;
+    }
+  if (n > TB_JOB_MAX_SLICES || n > o->count)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("%u slices for %" G_GUINT64_FORMAT " devices: each slice needs at least one device (at most %u "
+                     "slices)"), n, o->count, TB_JOB_MAX_SLICES);
+      return FALSE;
+    }
+  if (o->not_after != NULL && g_date_time_compare (o->not_after, now) <= 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("The job would expire before it starts (%s)"),
+                   not_after);
+      return FALSE;
+    }
+  if (job_passphrase == NULL || strlen (job_passphrase) < 8)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("The job passphrase protecting the package's keys must have at least 8 characters"));
+      return FALSE;
+    }
+  if (tb_context_find_entry (ctx, TB_INVENTORY_JOBS, id) != NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a job “%s”"), id);
+      return FALSE;
+    }
+
+  upk_bytes = read_file_bytes (o->upk_path, TB_UPK_MAX_BYTES, error);
+  if (upk_bytes == NULL)
+    return FALSE;
+  upk = tb_upk_parse (g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), o->upk_path, error);
+  if (upk == NULL || !tb_upk_verify_signature (upk, error) ||
+      !tb_cert_verify (ctx, tb_upk_get_signer_cert (upk), NULL, error) ||
+      !check_device_types (upk, o->device_types, error))
+    return FALSE;
+  image_bytes = read_file_bytes (o->image_path, TB_JOB_FILE_MAX_BYTES / 2, error);
+  if (image_bytes == NULL)
+    return FALSE;
+  {
+    guint8 digest[32];
+    gsize dlen = sizeof digest;
+    g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+    g_checksum_update (sum, g_bytes_get_data (image_bytes, NULL), MIN (g_bytes_get_size (image_bytes), 64));
+    g_checksum_get_digest (sum, digest, &dlen);
+    if (g_bytes_get_size (image_bytes) < 64 || memcmp (digest, tb_upk_get_image_header_sha256 (upk), 32) != 0)
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("%s is not the image of %s"), o->image_path,
+                     o->upk_path);
+        return FALSE;
+      }
+  }
+
+  root = tb_cert_load (ctx, TB_KEY_NAME_ROOT_CA, error);
+  if (root == NULL)
+    return FALSE;
+  root_key = load_unlocked (ctx, tb_cert_get_key_name (root) != NULL ? tb_cert_get_key_name (root)
+                                                                      : TB_KEY_NAME_ROOT_CA, passphrase, error);
+  if (root_key == NULL)
+    return FALSE;
+  pk_name = product_key_name (ctx, tb_upk_get_product (upk));
+  product_key = load_unlocked (ctx, pk_name, passphrase, error);
+  if (product_key == NULL)
+    return FALSE;
+  if (tb_upk_find_recipient (upk, tb_key_get_public_sha256 (product_key)) == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The image key of %s is not wrapped for the key of product “%s”"), o->upk_path,
+                   tb_upk_get_product (upk));
+      return FALSE;
+    }
+
+  m.ctx = ctx;
+  m.o = o;
+  m.job_id = id;
+  m.job_passphrase = job_passphrase;
+  m.upk = upk;
+  m.upk_bytes = upk_bytes;
+  m.image_bytes = image_bytes;
+  m.root = root;
+  m.root_key = root_key;
+  m.product_key = product_key;
+  m.mastering = tb_upk_get_signer_cert (upk);
+  m.device_types = o->device_types != NULL && o->device_types[0] != NULL ? o->device_types
+                                                                          : tb_upk_get_device_types (upk);
+  m.created = created;
+  m.not_after = not_after;
+  for (guint i = 1; i <= n; i++)
+    {
+      guint64 count = o->count / n + (i <= o->count % n ? 1 : 0);
+      if (!make_slice (&m, i, n, first, count, slices, written, error))
+        {
+          for (guint j = 0; j < written->len; j++)
+            g_unlink (g_ptr_array_index (written, j));
+          return FALSE;
+        }
+      first += count;
+    }
+
+  {
+    g_autoptr(JsonObject) entry = json_object_new ();
+    g_autoptr(JsonObject) details = json_object_new ();
+    g_autofree char *upk_sha = sha256_bytes (upk_bytes);
+    g_autofree char *image_sha = sha256_bytes (image_bytes);
+
+    json_object_set_string_member (entry, "job_id", id);
+    json_object_set_string_member (entry, "role", "oem");
+    json_object_set_string_member (entry, "product", tb_upk_get_product (upk));
+    json_object_set_string_member (entry, "image_version", tb_upk_get_version (upk));
+    json_object_set_int_member (entry, "count", (gint64) o->count);
+    json_object_set_int_member (entry, "total_count", (gint64) o->count);
+    json_object_set_array_member (entry, "device_types", strv_to_array (m.device_types));
+    json_object_set_string_member (entry, "created", created);
+    if (not_after != NULL)
+      json_object_set_string_member (entry, "not_after", not_after);
+    json_object_set_string_member (entry, "upk_sha256", upk_sha);
+    json_object_set_string_member (entry, "image_sha256", image_sha);
+    json_object_set_array_member (entry, "slices", json_array_ref (slices));
+    if (!tb_context_add_entry (ctx, TB_INVENTORY_JOBS, entry, error))
+      return FALSE;
+    json_object_set_string_member (details, "product", tb_upk_get_product (upk));
+    json_object_set_string_member (details, "image_version", tb_upk_get_version (upk));
+    json_object_set_int_member (details, "count", (gint64) o->count);
+    json_object_set_int_member (details, "slices", n);
+    json_object_set_string_member (details, "upk_sha256", upk_sha);
+    if (not_after != NULL)
+      json_object_set_string_member (details, "not_after", not_after);
+    if (!tb_audit_append (ctx, "job.create", id, details, error) || !tb_context_save (ctx, error))
+      return FALSE;
+  }
+  if (job_id != NULL)
+    *job_id = g_steal_pointer (&id);
+  if (files != NULL)
+    *files = g_steal_pointer (&written);
+  return TRUE;
+}
+
+/* ---- reading and importing a package (station side) ---- */
+
+static TbCert *
+cert_member (JsonObject *man, const char *member, GError **error)
+{
+  const char *pem = member_string (man, member, _("the job manifest"), error);
+
+  return pem != NULL ? tb_cert_new_from_data (pem, strlen (pem), member, error) : NULL;
+}
+
+static gboolean
+check_authorization (TbJobPackage *p, GError **error)
+{
+  g_autofree char *auth_text = tb_cert_dup_job_authorization (p->issuer);
+  g_autoptr(JsonObject) auth = NULL;
+  static const char *const numbers[] = { "slice", "slices", "first", "count", "total_count" };
+
+  if (auth_text == NULL || (auth = parse_object (auth_text, strlen (auth_text), "job authorization", NULL)) == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The job's issuing certificate carries no job authorization"));
+      return FALSE;
+    }
+  if (g_strcmp0 (json_object_get_string_member_with_default (auth, "job_id", NULL),
+                 json_object_get_string_member_with_default (p->manifest, "job_id", "")) != 0 ||
+      g_strcmp0 (json_object_get_string_member_with_default (auth, "product", NULL),
+                 json_object_get_string_member_with_default (p->manifest, "product", "")) != 0)
+    goto mismatch;
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+    if (json_object_get_int_member_with_default (auth, numbers[i], -1) !=
+        json_object_get_int_member_with_default (p->manifest, numbers[i], -2))
+      goto mismatch;
+  return TRUE;
+
+mismatch:
+  g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+               _("The job's issuing certificate authorizes another job, slice or count than the manifest"));
+  return FALSE;
+}
+
+/**
+ * tb_job_package_load:
+ *
+ * Reads a job package and checks everything that does not depend on
+ * which root the station trusts: the manifest's signature by the root it
+ * carries, the issuing and mastering certificates' chains to that root,
+ * the job authorization in the issuing certificate, the digests and
+ * signature of the image pair. A forged or altered package is
+ * %TB_ERROR_VERIFY_FAILED; a malformed one %TB_ERROR_INVALID_DATA.
+ */
+TbJobPackage *
+tb_job_package_load (const char *path, GError **error)
+{
+  g_autoptr(TbJobPackage) p = g_new0 (TbJobPackage, 1);
+  g_autoptr(JsonObject) pkg = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  const char *s;
+  guint64 version = 0, first = 0, count = 0, total = 0, slice = 0, slices = 0;
+
+  p->path = g_strdup (path);
+  if (!tb_file_read_bounded (path, TB_JOB_FILE_MAX_BYTES, &p->package_text, &p->package_len, error))
+    return NULL;
+  pkg = parse_object (p->package_text, p->package_len, path, error);
+  if (pkg == NULL)
+    return NULL;
+  if (g_strcmp0 (json_object_get_string_member_with_default (pkg, "format", NULL), TB_JOB_FORMAT) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a Trustbench job package"), path);
+      return NULL;
+    }
+  if (!member_uint (pkg, "version", G_MAXUINT32, &version, path, error))
+    return NULL;
+  if (version != TB_JOB_FORMAT_VERSION)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
+                   _("%s is a job package of format version %" G_GUINT64_FORMAT "; this Trustbench reads version %d"),
+                   path, version, TB_JOB_FORMAT_VERSION);
+      return NULL;
+    }
+  if ((s = member_string (pkg, "manifest", path, error)) == NULL)
+    return NULL;
+  p->manifest_b64 = g_strdup (s);
+  if ((s = member_string (pkg, "signature", path, error)) == NULL)
+    return NULL;
+  p->signature_b64 = g_strdup (s);
+  {
+    gsize mlen = 0;
+    g_autofree guint8 *m = g_base64_decode (p->manifest_b64, &mlen);
+    p->manifest = parse_object ((const char *) m, mlen, _("the job manifest"), error);
+    if (m != NULL)
+      tb_secret_wipe (m, mlen);
+    if (p->manifest == NULL)
+      return NULL;
+  }
+  p->root = cert_member (p->manifest, "root_certificate", error);
+  if (p->root == NULL)
+    return NULL;
+  if (!tb_cert_is_self_signed (p->root) || !tb_cert_is_ca (p->root))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The job's root certificate is not a self-signed CA"));
+      return NULL;
+    }
+  if (!tb_job_verify_manifest (p->manifest_b64, p->signature_b64, p->root, NULL, error))
+    return NULL;
+  if (g_strcmp0 (json_object_get_string_member_with_default (p->manifest, "format", NULL),
+                 TB_JOB_MANIFEST_FORMAT) != 0 ||
+      member_string (p->manifest, "job_id", path, error) == NULL ||
+      member_string (p->manifest, "product", path, error) == NULL ||
+      member_string (p->manifest, "image_version", path, error) == NULL ||
+      member_string (p->manifest, "plaintext_sha256", path, error) == NULL ||
+      !member_uint (p->manifest, "slice", TB_JOB_MAX_SLICES, &slice, path, error) ||
+      !member_uint (p->manifest, "slices", TB_JOB_MAX_SLICES, &slices, path, error) ||
+      !member_uint (p->manifest, "first", TB_JOB_MAX_COUNT, &first, path, error) ||
+      !member_uint (p->manifest, "count", TB_JOB_MAX_COUNT, &count, path, error) ||
+      !member_uint (p->manifest, "total_count", TB_JOB_MAX_COUNT, &total, path, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: the manifest is not a job manifest"), path);
+      return NULL;
+    }
+  if (count == 0 || first + count > total || slice == 0 || slice > slices ||
+      !tb_name_is_valid (json_object_get_string_member (p->manifest, "job_id"), NULL))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: the job's counts or id are inconsistent"), path);
+      return NULL;
+    }
+  p->issuer = cert_member (p->manifest, "issuer_certificate", error);
+  p->mastering = p->issuer != NULL ? cert_member (p->manifest, "mastering_certificate", error) : NULL;
+  if (p->mastering == NULL || !tb_cert_verify_with_root (p->root, NULL, p->issuer, NULL, error) ||
+      !tb_cert_verify_with_root (p->root, NULL, p->mastering, NULL, error) || !check_authorization (p, error))
+    return NULL;
+
+  p->upk = decode_b64 (pkg, "upk", path, error);
+  p->image = p->upk != NULL ? decode_b64 (pkg, "image", path, error) : NULL;
+  if (p->image == NULL)
+    return NULL;
+  {
+    g_autofree char *upk_sha = sha256_bytes (p->upk);
+    g_autofree char *image_sha = sha256_bytes (p->image);
+    if (g_strcmp0 (upk_sha, json_object_get_string_member_with_default (p->manifest, "upk_sha256", "")) != 0 ||
+        g_strcmp0 (image_sha, json_object_get_string_member_with_default (p->manifest, "image_sha256", "")) != 0)
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                     _("%s: the image pair is not the one the OEM signed in the job"), path);
+        return NULL;
+      }
+  }
+  upk = tb_upk_parse (g_bytes_get_data (p->upk, NULL), g_bytes_get_size (p->upk), path, error);
+  if (upk == NULL || !tb_upk_verify_signature (upk, error))
+    return NULL;
+  {
+    g_autoptr(GBytes) a = tb_cert_get_der (tb_upk_get_signer_cert (upk));
+    g_autoptr(GBytes) b = tb_cert_get_der (p->mastering);
+    if (!g_bytes_equal (a, b) || g_strcmp0 (tb_upk_get_product (upk), json_object_get_string_member (p->manifest,
+                                                                                                      "product")) != 0)
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                     _("%s: the UPK is signed by another mastering key or for another product than the job says"),
+                     path);
+        return NULL;
+      }
+  }
+  return g_steal_pointer (&p);
+}
+
+const char *
+tb_job_package_get_job_id (TbJobPackage *p)
+{
+  return json_object_get_string_member (p->manifest, "job_id");
+}
+
+const char *
+tb_job_package_get_root_sha256 (TbJobPackage *p)
+{
+  return tb_cert_get_sha256 (p->root);
+}
+
+TbCert *
+tb_job_package_get_root (TbJobPackage *p)
+{
+  return p->root;
+}
+
+JsonObject *
+tb_job_package_get_manifest (TbJobPackage *p)
+{
+  return p->manifest;
+}
+
+/**
+ * tb_job_get_pinned_root:
+ *
+ * Returns: (transfer full) (nullable): the OEM root this context trusts
+ *   for jobs — its `oem-root` certificate, else its own `root-ca` — or
+ *   %NULL (without @error) when it trusts none yet
+ */
+TbCert *
+tb_job_get_pinned_root (TbContext *ctx, GError **error)
+{
+  const char *names[] = { TB_CERT_NAME_OEM_ROOT, TB_KEY_NAME_ROOT_CA };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, names[i]) != NULL)
+      return tb_cert_load (ctx, names[i], error);
+  return NULL;
+}
+
+static gboolean
+same_public_key (TbKey *a, const char *public_sha256)
+{
+  return g_strcmp0 (tb_key_get_public_sha256 (a), public_sha256) == 0;
+}
+
+static TbKey *
+open_package_key (JsonObject *man, const char *member, const char *job_passphrase, GError **error)
+{
+  const char *pem = member_string (man, member, _("the job manifest"), error);
+  g_autoptr(GError) local = NULL;
+  TbKey *key;
+
+  if (pem == NULL)
+    return NULL;
+  key = tb_key_import_data (pem, strlen (pem), member, job_passphrase, &local);
+  if (key == NULL)
+    {
+      if (g_error_matches (local, TB_ERROR, TB_ERROR_PERMISSION))
+        g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION,
+                     _("Wrong job passphrase: the package's keys do not open with it"));
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+    }
+  return key;
+}
+
+/**
+ * tb_job_import:
+ * @ctx: a station context locked for writing
+ * @root_sha256: (nullable): the OEM root fingerprint the operator
+ *   confirmed out of band; needed while @ctx pins no root yet
+ * @job_passphrase: opens the package's keys
+ * @passphrase: the station's passphrase, which re-encrypts them
+ *
+ * Imports a checked package (tb_job_package_load()): the root must be the
+ * one @ctx pins, or, on a first import, have the fingerprint
+ * @root_sha256 (then it is pinned as `oem-root`). Stores the job's
+ * issuing key and certificate, the product key, the image pair and the
+ * job entry, and audits the import with the fingerprint.
+ */
+gboolean
+tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const char *job_passphrase,
+               const char *passphrase, GError **error)
+{
+  const char *job_id = tb_job_package_get_job_id (p);
+  const char *product = json_object_get_string_member (p->manifest, "product");
+  g_autoptr(TbCert) pinned = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(TbKey) issuer_key = NULL;
+  g_autoptr(TbKey) product_key = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  g_autofree char *ca_name = g_strdup_printf ("%s-ca", job_id);
+  g_autofree char *pk_name = NULL;
+  g_autoptr(JsonObject) entry = json_object_new ();
+  g_autoptr(JsonObject) details = json_object_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *imported = iso_time (now);
+  g_autofree char *rel_upk = g_build_filename ("jobs", job_id, "image.tbupk", NULL);
+  g_autofree char *rel_img = g_build_filename ("jobs", job_id, "image.tbimg", NULL);
+  g_autofree char *rel_pkg = g_build_filename ("jobs", job_id, "job.tbjob", NULL);
+  gboolean pin_now = FALSE;
+
+  pinned = tb_job_get_pinned_root (ctx, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (pinned != NULL)
+    {
+      if (g_strcmp0 (tb_cert_get_sha256 (pinned), tb_cert_get_sha256 (p->root)) != 0)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("The job is signed by the OEM root %s, not by the root this station trusts (%s): refused"),
+                       tb_cert_get_sha256 (p->root), tb_cert_get_sha256 (pinned));
+          return FALSE;
+        }
+    }
+  else
+    {
+      if (root_sha256 == NULL)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("This station trusts no OEM root yet. The job is signed by the root with SHA-256 "
+                         "fingerprint %s: confirm it with the OEM out of band, then import with that fingerprint"),
+                       tb_cert_get_sha256 (p->root));
+          return FALSE;
+        }
+      if (g_ascii_strcasecmp (root_sha256, tb_cert_get_sha256 (p->root)) != 0)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("The job is signed by the root %s, not by the root you confirmed (%s): refused"),
+                       tb_cert_get_sha256 (p->root), root_sha256);
+          return FALSE;
+        }
+      pin_now = TRUE;
+    }
+  if (tb_context_find_entry (ctx, TB_INVENTORY_JOBS, job_id) != NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("Job “%s” is already imported in this context"), job_id);
+      return FALSE;
+    }
+
+  issuer_key = open_package_key (p->manifest, "issuer_key", job_passphrase, error);
+  if (issuer_key == NULL)
+    return FALSE;
+  product_key = open_package_key (p->manifest, "product_key", job_passphrase, error);
+  if (product_key == NULL)
+    return FALSE;
+  upk = tb_upk_parse (g_bytes_get_data (p->upk, NULL), g_bytes_get_size (p->upk), p->path, error);
+  if (upk == NULL)
+    return FALSE;
+  if (X509_check_private_key (tb_cert_get_x509 (p->issuer), tb_key_get_private_pkey (issuer_key)) != 1 ||
+      tb_upk_find_recipient (upk, tb_key_get_public_sha256 (product_key)) == NULL)
+    {
+      ERR_clear_error ();
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The package's keys do not belong to its issuing certificate or image"));
+      return FALSE;
+    }
+
+  if (pin_now && !tb_cert_store (p->root, ctx, TB_CERT_NAME_OEM_ROOT, NULL, error))
+    return FALSE;
+  if (!tb_key_store (issuer_key, ctx, ca_name, TB_KEY_USAGE_PROVISIONING_CA, passphrase, error) ||
+      !tb_cert_store (p->issuer, ctx, ca_name, ca_name, error))
+    return FALSE;
+  pk_name = product_key_name (ctx, product);
+  if (tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name) != NULL)
+    {
+      JsonObject *k = tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name);
+      if (!same_public_key (product_key, json_object_get_string_member_with_default (k, "public_key_sha256", "")))
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_EXISTS,
+                       _("The context already has a different key “%s” for product “%s”"), pk_name, product);
+          return FALSE;
+        }
+    }
+  else if (!tb_key_store (product_key, ctx, pk_name, TB_KEY_USAGE_PRODUCT, passphrase, error))
+    return FALSE;
+  if (tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product) == NULL)
+    {
+      g_autoptr(JsonObject) prod = json_object_new ();
+      json_object_set_string_member (prod, "name", product);
+      json_object_set_string_member (prod, "key", pk_name);
+      if (!tb_context_add_entry (ctx, TB_INVENTORY_PRODUCTS, prod, error))
+        return FALSE;
+    }
+  if (!tb_context_write_file (ctx, rel_upk, g_bytes_get_data (p->upk, NULL), g_bytes_get_size (p->upk), 0644,
+                              error) ||
+      !tb_context_write_file (ctx, rel_img, g_bytes_get_data (p->image, NULL), g_bytes_get_size (p->image), 0644,
+                              error) ||
+      !tb_context_write_file (ctx, rel_pkg, p->package_text, p->package_len, 0600, error))
+    return FALSE;
+
+  json_object_set_string_member (entry, "job_id", job_id);
+  json_object_set_string_member (entry, "role", "station");
+  json_object_set_string_member (entry, "oem", json_object_get_string_member_with_default (p->manifest, "oem", ""));
+  json_object_set_string_member (entry, "product", product);
+  {
+    JsonNode *types = json_object_get_member (p->manifest, "device_types");
+    if (types != NULL && JSON_NODE_HOLDS_ARRAY (types))
+      json_object_set_member (entry, "device_types", json_node_copy (types));
+    else
+      json_object_set_array_member (entry, "device_types", json_array_new ());
+  }
+  {
+    static const char *const copy[] = { "slice", "slices", "first", "count", "total_count", "security_counter" };
+    for (guint i = 0; i < G_N_ELEMENTS (copy); i++)
+      json_object_set_int_member (entry, copy[i], json_object_get_int_member_with_default (p->manifest, copy[i], 0));
+  }
+  json_object_set_string_member (entry, "image_version", json_object_get_string_member (p->manifest,
+                                                                                         "image_version"));
+  json_object_set_string_member (entry, "plaintext_sha256",
+                                 json_object_get_string_member (p->manifest, "plaintext_sha256"));
+  json_object_set_string_member (entry, "image_id",
+                                 json_object_get_string_member_with_default (p->manifest, "image_id", ""));
+  if (json_object_get_string_member_with_default (p->manifest, "not_after", NULL) != NULL)
+    json_object_set_string_member (entry, "not_after", json_object_get_string_member (p->manifest, "not_after"));
+  json_object_set_string_member (entry, "issuer", ca_name);
+  json_object_set_string_member (entry, "upk", rel_upk);
+  json_object_set_string_member (entry, "image", rel_img);
+  json_object_set_string_member (entry, "package", rel_pkg);
+  json_object_set_string_member (entry, "root_sha256", tb_cert_get_sha256 (p->root));
+  json_object_set_string_member (entry, "imported", imported);
+  if (!tb_context_add_entry (ctx, TB_INVENTORY_JOBS, entry, error))
+    return FALSE;
+
+  json_object_set_string_member (details, "root_sha256", tb_cert_get_sha256 (p->root));
+  json_object_set_boolean_member (details, "root_pinned_now", pin_now);
+  json_object_set_string_member (details, "product", product);
+  json_object_set_int_member (details, "slice", json_object_get_int_member (p->manifest, "slice"));
+  json_object_set_int_member (details, "count", json_object_get_int_member (p->manifest, "count"));
+  json_object_set_int_member (details, "total_count", json_object_get_int_member (p->manifest, "total_count"));
+  return tb_audit_append (ctx, "job.import", job_id, details, error) && tb_context_save (ctx, error);
+}

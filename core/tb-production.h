@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "tb-cert.h"
+#include "tb-context.h"
+#include "tb-probe.h"
+#include "tb-progress.h"
+
+G_BEGIN_DECLS
+
+#define TB_RECORDS_FORMAT "trustbench-records"
+#define TB_RECORDS_FORMAT_VERSION 1
+
+/**
+ * TbJobCounts:
+ * @count: devices this station may make under the job (its slice)
+ * @made: devices made (a record with the device's receipt)
+ * @reserved: slots reserved and not completed: in progress, or
+ *   interrupted (a crash) and counted until reconciled with the device
+ * @remaining: @count - @made - @reserved
+ * @failed: attempts that failed (each is in the records)
+ * @entries: journal entries
+ *
+ * Read from the journal's last entry: constant time whatever the count.
+ */
+typedef struct {
+  guint64 count;
+  guint64 first;
+  guint64 made;
+  guint64 reserved;
+  guint64 remaining;
+  guint64 failed;
+  guint64 entries;
+} TbJobCounts;
+
+gboolean tb_job_get_counts      (TbContext       *ctx,
+                                 const char      *job_id,
+                                 TbJobCounts     *counts,
+                                 GError         **error);
+GPtrArray *tb_job_list_interrupted (TbContext    *ctx,
+                                 const char      *job_id,
+                                 GError         **error);
+
+typedef struct {
+  const char *job_id;
+  const char *operator_name;    /* NULL: the login name */
+  gboolean no_lock;             /* leave debug access open (lab use) */
+} TbProduceOptions;
+
+typedef struct {
+  char *uid;
+  char *record_id;
+  char *result;                 /* "made" or "reconciled" */
+  char *device_certificate_serial;
+  char *app_version;
+  guint64 slot;
+  guint64 made;
+  guint64 limit;
+  GBytes *receipt;
+} TbProduceResult;
+
+void     tb_produce_result_clear (TbProduceResult *result);
+gboolean tb_produce             (TbContext              *ctx,
+                                 TbProbe                *probe,
+                                 const TbProduceOptions *options,
+                                 const char             *passphrase,
+                                 TbProduceResult        *result,
+                                 TbProgress             *progress,
+                                 GError                **error);
+
+/* Low-level journal access, for tests and benchmarks. */
+gboolean tb_job_journal_append_record (TbContext      *ctx,
+                                 const char             *job_id,
+                                 JsonObject             *record,
+                                 GError                **error);
+
+typedef enum {
+  TB_RECORDS_FORMAT_JSON,
+  TB_RECORDS_FORMAT_CSV,
+} TbRecordsFormat;
+
+JsonObject *tb_records_collect  (TbContext              *ctx,
+                                 const char             *job_id,
+                                 GError                **error);
+gboolean tb_records_export      (TbContext              *ctx,
+                                 const char             *job_id,
+                                 TbRecordsFormat         format,
+                                 const char             *path,
+                                 guint                  *n_records,
+                                 GError                **error);
+
+/**
+ * TbReceiptsReport:
+ * @valid: every record verifies and no count is exceeded
+ * @records: records read
+ * @devices: distinct devices with a verified receipt
+ * @bad: (element-type JsonObject): {record_id, uid, problem} for each
+ *   problem found
+ * @jobs: (element-type JsonObject): per job: job_id, total_count, devices
+ */
+typedef struct {
+  gboolean valid;
+  guint records;
+  guint devices;
+  GPtrArray *bad;
+  GPtrArray *jobs;
+} TbReceiptsReport;
+
+void     tb_receipts_report_clear (TbReceiptsReport *report);
+gboolean tb_receipts_verify     (TbCert                 *root,
+                                 const char *const      *files,
+                                 TbReceiptsReport       *report,
+                                 GError                **error);
+
+G_END_DECLS
