@@ -946,7 +946,8 @@ gboolean
 tb_produce (TbContext *ctx, TbProbe *probe, const TbProduceOptions *options, const char *passphrase,
             TbProduceResult *result, TbProgress *progress, GError **error)
 {
-  JsonObject *job = find_job (ctx, options->job_id, error);
+  JsonObject *entry = find_job (ctx, options->job_id, error);
+  g_autoptr(JsonObject) job = entry != NULL ? json_object_ref (entry) : NULL;
   g_autoptr(Journal) j = NULL;
   g_autoptr(TbUpk) upk = NULL;
   g_autoptr(TbTarget) target = NULL;
@@ -976,7 +977,7 @@ tb_produce (TbContext *ctx, TbProbe *probe, const TbProduceOptions *options, con
     }
   target = tb_target_new (probe);
   p.ctx = ctx;
-  p.job = job;
+  p.job = job; /* referenced: an audit append may reload the context */
   p.job_id = options->job_id;
   p.j = j;
   p.upk = upk;
