@@ -617,6 +617,105 @@ test_create_hierarchy (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A station: a job imported through the Production page (fingerprint
+ * confirmed), devices made with the big button until the limit, a refusal
+ * explained, and the Audit page showing it all, valid. */
+static void
+test_production (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *oem_dir = g_build_filename (tmp, "prod-oem", NULL);
+  g_autofree char *station_dir = g_build_filename (tmp, "prod-station", NULL);
+  g_autofree char *bin = g_build_filename (tmp, "prod-app.bin", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "prod-app.tbupk", NULL);
+  g_autofree char *image = g_build_filename (tmp, "prod-app.tbimg", NULL);
+  g_autofree char *job = g_build_filename (tmp, "prod.tbjob", NULL);
+  const char *products[] = { "widget", NULL };
+  TbProductionPage *page;
+  TbAuditPage *audit;
+  TbWindow *window;
+  AdwMessageDialog *dialog;
+
+  {
+    g_autoptr(TbContext) oem = tb_context_create (oem_dir, "Production OEM", &error);
+    g_autoptr(TbContext) station = NULL;
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) u = NULL;
+    TbMasterOptions mo = { "widget", NULL, NULL, "3.1.0", 1, 0 };
+    TbJobCreateOptions jo = { "line-test", upk, image, 2, NULL, NULL, 1, job };
+    guint8 data[6000];
+
+    for (gsize i = 0; i < sizeof data; i++)
+      data[i] = (guint8) (i * 13);
+    g_assert_no_error (error);
+    g_assert_true (tb_hierarchy_create (oem, products, NULL, "oem passphrase", NULL, &error));
+    g_assert_true (g_file_set_contents (bin, (const char *) data, sizeof data, &error));
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error);
+    g_assert_no_error (error);
+    u = tb_master_image (oem, fw, &mo, "oem passphrase", image, upk, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_job_create (oem, &jo, "oem passphrase", "job passphrase", NULL, NULL, &error));
+    g_assert_no_error (error);
+    station = tb_context_create (station_dir, "Line 7", &error);
+    g_assert_no_error (error);
+  }
+
+  window = new_window ();
+  tb_window_open_context (window, station_dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "production"));
+  page = tb_window_get_production_page (window);
+  screenshot (GTK_WIDGET (window), "production-empty");
+
+  tb_production_page_import (page, job);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "fingerprint"));
+  screenshot (GTK_WIDGET (dialog), "production-import-dialog");
+  set_field (dialog, "job-pass", "job passphrase");
+  set_field (dialog, "pass", "station passphrase");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_null (find_dialog ());
+  g_assert_nonnull (tb_context_find_entry (tb_window_get_context (window), TB_INVENTORY_JOBS, "line-test"));
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *uri = tb_devices_page_new_board (tb_window_get_devices_page (window), &error);
+      g_assert_no_error (error);
+      g_assert_true (tb_production_page_select_probe (page, uri));
+      tb_production_page_program_next (page, "station passphrase");
+      spin_frames (2);
+      spin_until (is_idle, window);
+      if (i == 0)
+        screenshot (GTK_WIDGET (window), "production-made");
+    }
+  /* the third device is over the limit: explained */
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "2 of 2"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (5);
+  screenshot (GTK_WIDGET (window), "production-limit");
+  g_assert_cmpuint (tb_production_page_get_n_results (page), ==, 3);
+  {
+    TbJobCounts c;
+    g_assert_true (tb_job_get_counts (tb_window_get_context (window), "line-test", &c, &error));
+    g_assert_cmpuint (c.made, ==, 2);
+    g_assert_cmpuint (c.remaining, ==, 0);
+  }
+
+  g_assert_true (tb_window_show_page (window, "audit"));
+  audit = tb_window_get_audit_page (window);
+  tb_audit_page_reload (audit);
+  g_assert_true (tb_audit_page_is_valid (audit));
+  g_assert_cmpuint (tb_audit_page_get_n_shown (audit), >=, 5);
+  screenshot (GTK_WIDGET (window), "audit");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -646,6 +745,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/demo", test_demo);
   g_test_add_func ("/tb/ui/create-hierarchy", test_create_hierarchy);
   g_test_add_func ("/tb/ui/trust-chain-large", test_trust_chain_large);
+  g_test_add_func ("/tb/ui/production", test_production);
   rc = g_test_run ();
 
   g_clear_object (&app);

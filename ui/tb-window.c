@@ -11,7 +11,9 @@
 #include <glib/gi18n.h>
 
 #include "tb-application.h"
+#include "tb-audit-page.h"
 #include "tb-devices-page.h"
+#include "tb-production-page.h"
 #include "tb-trust-chain-page.h"
 #include "tb-ui-util.h"
 #include "tb-images-page.h"
@@ -35,6 +37,8 @@ struct _TbWindow {
   TbKeysPage *keys_page;
   TbImagesPage *images_page;
   TbDevicesPage *devices_page;
+  TbProductionPage *production_page;
+  TbAuditPage *audit_page;
   TbTrustChainPage *trust_chain_page;
 
   TbContext *context;
@@ -234,6 +238,8 @@ set_context (TbWindow *self, TbContext *context)
   tb_keys_page_set_context (self->keys_page, context);
   tb_images_page_set_context (self->images_page, context);
   tb_devices_page_set_context (self->devices_page, context);
+  tb_production_page_set_context (self->production_page, context);
+  tb_audit_page_set_context (self->audit_page, context);
   tb_trust_chain_page_set_context (self->trust_chain_page, context);
   if (context != NULL)
     {
@@ -275,6 +281,18 @@ TbDevicesPage *
 tb_window_get_devices_page (TbWindow *self)
 {
   return self->devices_page;
+}
+
+TbProductionPage *
+tb_window_get_production_page (TbWindow *self)
+{
+  return self->production_page;
+}
+
+TbAuditPage *
+tb_window_get_audit_page (TbWindow *self)
+{
+  return self->audit_page;
 }
 
 TbTrustChainPage *
@@ -669,6 +687,8 @@ tb_window_class_init (TbWindowClass *klass)
   g_type_ensure (TB_TYPE_KEYS_PAGE);
   g_type_ensure (TB_TYPE_IMAGES_PAGE);
   g_type_ensure (TB_TYPE_DEVICES_PAGE);
+  g_type_ensure (TB_TYPE_PRODUCTION_PAGE);
+  g_type_ensure (TB_TYPE_AUDIT_PAGE);
   g_type_ensure (TB_TYPE_TRUST_CHAIN_PAGE);
   object_class->dispose = tb_window_dispose;
   object_class->get_property = tb_window_get_property;
@@ -696,6 +716,8 @@ tb_window_class_init (TbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbWindow, trust_chain_page);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, images_page);
   gtk_widget_class_bind_template_child (widget_class, TbWindow, devices_page);
+  gtk_widget_class_bind_template_child (widget_class, TbWindow, production_page);
+  gtk_widget_class_bind_template_child (widget_class, TbWindow, audit_page);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, recent_row_activated_cb);

@@ -3,7 +3,9 @@
 
 #include <adwaita.h>
 
+#include "tb-audit-page.h"
 #include "tb-devices-page.h"
+#include "tb-production-page.h"
 #include "tb-trust-chain-page.h"
 #include "tb-images-page.h"
 #include "tb-keys-page.h"
@@ -28,6 +30,8 @@ gboolean    tb_window_is_busy          (TbWindow       *self);
 TbKeysPage *tb_window_get_keys_page    (TbWindow       *self);
 TbImagesPage *tb_window_get_images_page (TbWindow     *self);
 TbDevicesPage *tb_window_get_devices_page (TbWindow   *self);
+TbProductionPage *tb_window_get_production_page (TbWindow *self);
+TbAuditPage *tb_window_get_audit_page (TbWindow   *self);
 TbTrustChainPage *tb_window_get_trust_chain_page (TbWindow *self);
 GStrv       tb_window_dup_page_names   (TbWindow       *self);
 const char *tb_window_get_visible_page (TbWindow       *self);

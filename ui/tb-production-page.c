@@ -1,0 +1,738 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* The Production page: the operator's view of a station.
+ *
+ * The job card (product, image version, made / reserved / limit, expiry,
+ * the OEM root it is signed by), the slots a crash left open and what to do
+ * about them, the probe to use, one large "Program Next Device" button, and
+ * the result of every device of this session, failures explained. Jobs are
+ * imported from a package after the operator compares the OEM root's
+ * fingerprint. All production work (tb_produce(), tb_job_import()) runs in
+ * the background through the window's progress panel. */
+
+#include "config.h"
+
+#include "tb-production-page.h"
+
+#include <glib/gi18n.h>
+
+#include "tb-form-dialog.h"
+#include "tb-ui-util.h"
+#include "tb-window.h"
+
+struct _TbProductionPage {
+  AdwBin parent_instance;
+
+  GtkStack *stack;
+  AdwComboRow *job_row;
+  GtkStringList *job_ids;
+  GtkListBox *card;
+  GtkLevelBar *level;
+  GtkLabel *count_label;
+  AdwPreferencesGroup *interrupted_group;
+  GtkListBox *interrupted_list;
+  AdwComboRow *probe_row;
+  GtkStringList *probe_uris;
+  AdwEntryRow *operator_row;
+  GtkButton *program_button;
+  GtkListBox *results;
+  AdwPreferencesGroup *results_group;
+
+  TbContext *context;
+  TbSecret *passphrase;         /* the station's, kept for the session once it worked */
+  guint n_results;
+  gboolean reloading;
+};
+
+G_DEFINE_FINAL_TYPE (TbProductionPage, tb_production_page, ADW_TYPE_BIN)
+
+static TbWindow *
+get_window (TbProductionPage *self)
+{
+  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+}
+
+static const char *
+selected_job (TbProductionPage *self)
+{
+  guint i = adw_combo_row_get_selected (self->job_row);
+
+  return i != GTK_INVALID_LIST_POSITION ? gtk_string_list_get_string (self->job_ids, i) : NULL;
+}
+
+static const char *
+selected_probe (TbProductionPage *self)
+{
+  guint i = adw_combo_row_get_selected (self->probe_row);
+
+  return i != GTK_INVALID_LIST_POSITION ? gtk_string_list_get_string (self->probe_uris, i) : NULL;
+}
+
+/* ---- showing the job ---- */
+
+static void
+show_job (TbProductionPage *self)
+{
+  const char *job_id = selected_job (self);
+  JsonObject *job = job_id != NULL && self->context != NULL
+                      ? tb_context_find_entry (self->context, TB_INVENTORY_JOBS, job_id) : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  g_autofree char *counts_text = NULL;
+  g_autofree char *product = NULL;
+  TbJobCounts c = { 0 };
+  gboolean station;
+
+  tb_ui_clear_list (self->card);
+  tb_ui_clear_list (self->interrupted_list);
+  gtk_widget_set_visible (GTK_WIDGET (self->interrupted_group), FALSE);
+  if (job == NULL)
+    return;
+  station = g_strcmp0 (json_object_get_string_member_with_default (job, "role", ""), "station") == 0;
+  if (!tb_job_get_counts (self->context, job_id, &c, &error))
+    {
+      tb_ui_add_property (self->card, _("Job"), error->message);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->program_button), FALSE);
+      return;
+    }
+  product = g_strdup_printf (_("%s %s"), json_object_get_string_member_with_default (job, "product", "?"),
+                             json_object_get_string_member_with_default (job, "image_version", "?"));
+  tb_ui_add_property (self->card, _("Product and image"), product);
+  if (json_object_get_int_member_with_default (job, "slices", 1) > 1)
+    {
+      g_autofree char *slice = g_strdup_printf (_("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " (the whole job makes %"
+                                                  G_GINT64_FORMAT ")"),
+                                                json_object_get_int_member_with_default (job, "slice", 1),
+                                                json_object_get_int_member_with_default (job, "slices", 1),
+                                                json_object_get_int_member_with_default (job, "total_count", 0));
+      tb_ui_add_property (self->card, _("Slice"), slice);
+    }
+  tb_ui_add_property (self->card, _("Expires"), json_object_get_string_member_with_default (job, "not_after",
+                                                                                              _("never")));
+  if (json_object_has_member (job, "root_sha256"))
+    tb_ui_add_property (self->card, _("Signed by the OEM root"), json_object_get_string_member (job, "root_sha256"));
+  if (!station)
+    tb_ui_add_property (self->card, _("Made here"),
+                       _("This job was created in this OEM context. Import its package into a station context to "
+                         "produce under it."));
+
+  counts_text = g_strdup_printf (_("%" G_GUINT64_FORMAT " made · %" G_GUINT64_FORMAT " reserved · limit %"
+                                   G_GUINT64_FORMAT " · %" G_GUINT64_FORMAT " remaining"),
+                                 c.made, c.reserved, c.count, c.remaining);
+  gtk_label_set_text (self->count_label, counts_text);
+  gtk_level_bar_set_max_value (self->level, MAX (c.count, 1));
+  gtk_level_bar_set_value (self->level, (double) (c.made + c.reserved));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->program_button),
+                            station && (c.remaining > 0 || c.reserved > 0) && selected_probe (self) != NULL);
+
+  if (station)
+    open = tb_job_list_interrupted (self->context, job_id, NULL);
+  for (guint i = 0; open != NULL && i < open->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (open, i);
+      GtkWidget *row = adw_action_row_new ();
+      g_autofree char *title = g_strdup_printf (_("Slot %" G_GINT64_FORMAT ": device %s"),
+                                                json_object_get_int_member (o, "slot"),
+                                                json_object_get_string_member_with_default (o, "uid", _("unknown")));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                                   json_object_get_boolean_member (o, "identity_sent")
+                                     ? _("Interrupted after the device got its identity: it stays counted. Connect "
+                                         "this device and press Program Next Device to finish it.")
+                                     : _("Interrupted before the device got anything: released at the next device."));
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
+      gtk_list_box_append (self->interrupted_list, row);
+      gtk_widget_set_visible (GTK_WIDGET (self->interrupted_group), TRUE);
+    }
+}
+
+static void
+reload (TbProductionPage *self)
+{
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autofree char *keep = g_strdup (selected_job (self));
+  guint select = 0;
+
+  self->reloading = TRUE;
+  gtk_string_list_splice (self->job_ids, 0, g_list_model_get_n_items (G_LIST_MODEL (self->job_ids)), NULL);
+  jobs = self->context != NULL ? tb_context_get_entries (self->context, TB_INVENTORY_JOBS) : NULL;
+  for (guint i = 0; jobs != NULL && i < jobs->len; i++)
+    {
+      const char *id = json_object_get_string_member (g_ptr_array_index (jobs, i), "job_id");
+      gtk_string_list_append (self->job_ids, id);
+      if (g_strcmp0 (id, keep) == 0)
+        select = i;
+    }
+  if (jobs != NULL && jobs->len > 0)
+    adw_combo_row_set_selected (self->job_row, select);
+  self->reloading = FALSE;
+  gtk_stack_set_visible_child_name (self->stack, jobs != NULL && jobs->len > 0 ? "job" : "empty");
+  show_job (self);
+}
+
+static void
+refresh_probes (TbProductionPage *self)
+{
+  g_autoptr(GPtrArray) probes = tb_probe_list (NULL);
+  g_autofree char *keep = g_strdup (selected_probe (self));
+  guint select = 0;
+
+  gtk_string_list_splice (self->probe_uris, 0, g_list_model_get_n_items (G_LIST_MODEL (self->probe_uris)), NULL);
+  for (guint i = 0; probes != NULL && i < probes->len; i++)
+    {
+      TbProbeInfo *info = g_ptr_array_index (probes, i);
+      gtk_string_list_append (self->probe_uris, info->uri);
+      if (g_strcmp0 (info->uri, keep) == 0)
+        select = i;
+    }
+  if (probes != NULL && probes->len > 0)
+    adw_combo_row_set_selected (self->probe_row, select);
+  show_job (self);
+}
+
+/* ---- producing ---- */
+
+typedef struct {
+  char *ctx_path;
+  char *job_id;
+  char *uri;
+  char *operator_name;
+  TbSecret *passphrase;
+  TbProduceResult result;
+  GError *failure;              /* kept for the result list */
+} Work;
+
+static void
+work_free (Work *w)
+{
+  g_free (w->ctx_path);
+  g_free (w->job_id);
+  g_free (w->uri);
+  g_free (w->operator_name);
+  tb_secret_free (w->passphrase);
+  tb_produce_result_clear (&w->result);
+  g_clear_error (&w->failure);
+  g_free (w);
+}
+
+static gboolean
+produce_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Work *w = data;
+  g_autoptr(TbContext) ctx = tb_context_open (w->ctx_path, TB_CONTEXT_OPEN_READ, error);
+  g_autoptr(TbProbe) probe = ctx != NULL ? tb_probe_open (w->uri, error) : NULL;
+  TbProduceOptions o = { w->job_id, w->operator_name, FALSE };
+
+  return probe != NULL && tb_produce (ctx, probe, &o, w->passphrase, &w->result, progress, error);
+}
+
+static void
+add_result (TbProductionPage *self, Work *w, const GError *error)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *when = g_date_time_format (now, "%H:%M:%S");
+  g_autofree char *title = NULL;
+  g_autofree char *subtitle = NULL;
+
+  if (error == NULL)
+    {
+      title = g_strdup_printf (_("%s — %s, slot %" G_GUINT64_FORMAT), w->result.uid, w->result.result, w->result.slot);
+      subtitle = g_strdup_printf (_("%s · %s · certificate %s · receipt verified"), when, w->result.app_version,
+                                  w->result.device_certificate_serial);
+    }
+  else
+    {
+      title = g_strdup (_("Not made"));
+      subtitle = g_strdup_printf ("%s · %s", when, error->message);
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name (error == NULL ? "emblem-ok-symbolic"
+                                                                         : "dialog-error-symbolic"));
+  if (error != NULL)
+    gtk_widget_add_css_class (row, "error");
+  gtk_list_box_prepend (self->results, row);
+  self->n_results++;
+  gtk_widget_set_visible (GTK_WIDGET (self->results_group), TRUE);
+}
+
+static const char *
+failure_heading (const GError *error)
+{
+  if (g_error_matches (error, TB_ERROR, TB_ERROR_LIMIT_REACHED))
+    return _("No More Devices Under This Job");
+  if (g_error_matches (error, TB_ERROR, TB_ERROR_VERIFY_FAILED))
+    return _("The Device Was Refused");
+  if (g_error_matches (error, TB_ERROR, TB_ERROR_PERMISSION))
+    return _("Wrong Station Passphrase");
+  if (g_error_matches (error, TB_ERROR, TB_ERROR_BUSY))
+    return _("The Job Is Busy");
+  return _("The Device Was Not Made");
+}
+
+static void
+produce_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbProductionPage) self = user_data;
+  Work *w = g_object_get_data (G_OBJECT (self), "tb-work");
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (g_error_matches (error, TB_ERROR, TB_ERROR_PERMISSION))
+        g_clear_pointer (&self->passphrase, tb_secret_free);
+      add_result (self, w, error);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        tb_ui_show_error (GTK_WIDGET (self), failure_heading (error), error);
+    }
+  else
+    {
+      g_autofree char *toast = g_strdup_printf (_("Device %s made: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT),
+                                                w->result.uid, w->result.made, w->result.limit);
+      if (self->passphrase == NULL)
+        self->passphrase = tb_secret_new (w->passphrase);
+      add_result (self, w, NULL);
+      tb_window_add_toast (TB_WINDOW (source), toast);
+    }
+  show_job (self);
+}
+
+static void
+start_produce (TbProductionPage *self, const char *passphrase)
+{
+  TbWindow *window = get_window (self);
+  Work *w;
+
+  if (window == NULL || tb_window_is_busy (window) || self->context == NULL || selected_job (self) == NULL ||
+      selected_probe (self) == NULL)
+    return;
+  w = g_new0 (Work, 1);
+  w->ctx_path = g_strdup (tb_context_get_path (self->context));
+  w->job_id = g_strdup (selected_job (self));
+  w->uri = g_strdup (selected_probe (self));
+  w->operator_name = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->operator_row)));
+  if (w->operator_name[0] == '\0')
+    g_clear_pointer (&w->operator_name, g_free);
+  w->passphrase = tb_secret_new (passphrase);
+  g_object_set_data_full (G_OBJECT (self), "tb-work", w, NULL);
+  tb_window_run_work (window, _("Programming the next device"), produce_work, w, (GDestroyNotify) work_free,
+                      produce_done_cb, g_object_ref (self));
+}
+
+static void
+passphrase_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *self)
+{
+  if (g_strcmp0 (response, "accept") == 0)
+    start_produce (self, tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+}
+
+static void
+program_next_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbProductionPage *self = TB_PRODUCTION_PAGE (widget);
+  GtkWidget *dialog;
+
+  if (self->passphrase != NULL)
+    {
+      start_produce (self, self->passphrase);
+      return;
+    }
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Unlock the Station"),
+                               _("The station's passphrase unlocks the job's keys for this session."),
+                               _("_Program"));
+  tb_form_dialog_add_password (dialog, "pass", _("Station Passphrase"));
+  g_signal_connect (dialog, "response", G_CALLBACK (passphrase_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- importing a job ---- */
+
+typedef struct {
+  char *ctx_path;
+  char *file;
+  char *fingerprint;
+  TbSecret *job_passphrase;
+  TbSecret *passphrase;
+} ImportWork;
+
+static void
+import_work_free (ImportWork *w)
+{
+  g_free (w->ctx_path);
+  g_free (w->file);
+  g_free (w->fingerprint);
+  tb_secret_free (w->job_passphrase);
+  tb_secret_free (w->passphrase);
+  g_free (w);
+}
+
+static gboolean
+import_work (gpointer data, TbProgress *progress, GError **error)
+{
+  ImportWork *w = data;
+  g_autoptr(TbContext) ctx = tb_context_open (w->ctx_path, TB_CONTEXT_OPEN_WRITE, error);
+  g_autoptr(TbJobPackage) p = ctx != NULL ? tb_job_package_load (w->file, error) : NULL;
+
+  tb_progress_set_stage (progress, _("Checking the job and storing its keys"));
+  return p != NULL && tb_job_import (ctx, p, w->fingerprint, w->job_passphrase, w->passphrase, error);
+}
+
+static void
+import_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbProductionPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        tb_ui_show_error (GTK_WIDGET (self), _("The Job Was Not Imported"), error);
+      return;
+    }
+  if (self->context != NULL && !tb_context_reload (self->context, &error))
+    tb_ui_show_error (GTK_WIDGET (self), _("Cannot Reload the Context"), error);
+  tb_window_add_toast (TB_WINDOW (source), _("Job imported"));
+}
+
+static void
+import_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *self)
+{
+  ImportWork *w = g_object_steal_data (G_OBJECT (dialog), "tb-import");
+  TbWindow *window = get_window (self);
+
+  if (g_strcmp0 (response, "accept") != 0 || window == NULL || tb_window_is_busy (window))
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      import_work_free (w);
+      return;
+    }
+  w->job_passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "job-pass"));
+  w->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  tb_window_run_work (window, _("Importing the job"), import_work, w, (GDestroyNotify) import_work_free,
+                      import_done_cb, g_object_ref (self));
+}
+
+/**
+ * tb_production_page_import:
+ * @path: a job package
+ *
+ * Checks the package, then asks the operator to compare the OEM root's
+ * fingerprint (first import) and for the passphrases, and imports it.
+ */
+void
+tb_production_page_import (TbProductionPage *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbJobPackage) p = tb_job_package_load (path, &error);
+  g_autoptr(TbCert) pinned = NULL;
+  g_autofree char *body = NULL;
+  JsonObject *man;
+  ImportWork *w;
+  GtkWidget *dialog;
+
+  if (p == NULL || self->context == NULL)
+    {
+      if (error != NULL)
+        tb_ui_show_error (GTK_WIDGET (self), _("This Job Package Is Refused"), error);
+      return;
+    }
+  pinned = tb_job_get_pinned_root (self->context, NULL);
+  man = tb_job_package_get_manifest (p);
+  if (pinned != NULL)
+    body = g_strdup_printf (_("Job %s: %" G_GINT64_FORMAT " devices of %s %s, signed by the OEM root this station "
+                              "trusts."), tb_job_package_get_job_id (p), json_object_get_int_member (man, "count"),
+                            json_object_get_string_member (man, "product"),
+                            json_object_get_string_member (man, "image_version"));
+  else
+    body = g_strdup_printf (_("Job %s: %" G_GINT64_FORMAT " devices of %s %s.\n\nThis station trusts no OEM root yet. "
+                              "The job is signed by the root with the SHA-256 fingerprint\n\n%s\n\nCompare it with "
+                              "the fingerprint the OEM gave you by another channel. Import only if they match: this "
+                              "root is then trusted for every later job."),
+                            tb_job_package_get_job_id (p), json_object_get_int_member (man, "count"),
+                            json_object_get_string_member (man, "product"),
+                            json_object_get_string_member (man, "image_version"), tb_job_package_get_root_sha256 (p));
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Import the Job?"), body,
+                               pinned != NULL ? _("_Import") : _("Fingerprints Match, _Import"));
+  tb_form_dialog_add_password (dialog, "job-pass", _("Job Passphrase"));
+  tb_form_dialog_add_password (dialog, "pass", _("Station Passphrase"));
+  w = g_new0 (ImportWork, 1);
+  w->ctx_path = g_strdup (tb_context_get_path (self->context));
+  w->file = g_strdup (path);
+  w->fingerprint = pinned == NULL ? g_strdup (tb_job_package_get_root_sha256 (p)) : NULL;
+  g_object_set_data (G_OBJECT (dialog), "tb-import", w);
+  g_signal_connect (dialog, "response", G_CALLBACK (import_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+import_chooser_cb (GtkNativeDialog *chooser, int response, TbProductionPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file != NULL && (path = g_file_get_path (file)) != NULL)
+    tb_production_page_import (self, path);
+}
+
+static void
+import_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Choose a Job Package"),
+                                                               GTK_WINDOW (gtk_widget_get_root (widget)),
+                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Job packages"));
+  gtk_file_filter_add_pattern (filter, "*.tbjob");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_unref (filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_cb), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+refresh_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  refresh_probes (TB_PRODUCTION_PAGE (widget));
+}
+
+/* ---- public ---- */
+
+void
+tb_production_page_set_context (TbProductionPage *self, TbContext *context)
+{
+  if (self->context != context)
+    g_clear_pointer (&self->passphrase, tb_secret_free);
+  if (!tb_ui_follow_context (self, &self->context, context, G_CALLBACK (reload)))
+    return;
+  reload (self);
+}
+
+void
+tb_production_page_refresh (TbProductionPage *self)
+{
+  refresh_probes (self);
+}
+
+gboolean
+tb_production_page_select_probe (TbProductionPage *self, const char *uri)
+{
+  refresh_probes (self);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->probe_uris)); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->probe_uris, i), uri) == 0)
+      {
+        adw_combo_row_set_selected (self->probe_row, i);
+        show_job (self);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+tb_production_page_program_next (TbProductionPage *self, const char *passphrase)
+{
+  if (passphrase != NULL && self->passphrase == NULL)
+    self->passphrase = tb_secret_new (passphrase);
+  gtk_widget_activate_action (GTK_WIDGET (self), "production.program-next", NULL);
+}
+
+guint
+tb_production_page_get_n_results (TbProductionPage *self)
+{
+  return self->n_results;
+}
+
+/* ---- construction ---- */
+
+static void
+job_selected_cb (TbProductionPage *self)
+{
+  if (!self->reloading)
+    show_job (self);
+}
+
+static GtkWidget *
+group_new (const char *title, const char *description, GtkListBox **list)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+  GtkWidget *box = gtk_list_box_new ();
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
+  if (description != NULL)
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (box), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (box, "boxed-list");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), box);
+  *list = GTK_LIST_BOX (box);
+  return group;
+}
+
+static GtkWidget *
+flat_button (const char *icon, const char *tooltip, const char *action)
+{
+  GtkWidget *b = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_tooltip_text (b, tooltip);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (b), action);
+  gtk_widget_add_css_class (b, "flat");
+  gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
+  return b;
+}
+
+static void
+build (TbProductionPage *self)
+{
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
+  GtkWidget *empty = adw_status_page_new ();
+  GtkWidget *import_button = gtk_button_new_with_mnemonic (_("_Import Job…"));
+  GtkWidget *job_group, *station_group, *counts_box, *label, *suffix;
+  GtkListBox *station_list, *job_list;
+
+  self->stack = GTK_STACK (gtk_stack_new ());
+  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "system-run-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _("No Production Jobs"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
+                                   _("A job from the OEM says what this station may make and how many. Import its "
+                                     "package to start; every device made is recorded with its own signed "
+                                     "receipt."));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (import_button), "production.import");
+  gtk_widget_set_halign (import_button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (import_button, "pill");
+  gtk_widget_add_css_class (import_button, "suggested-action");
+  adw_status_page_set_child (ADW_STATUS_PAGE (empty), import_button);
+  gtk_stack_add_named (self->stack, empty, "empty");
+
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 720);
+  gtk_widget_set_margin_start (box, 18);
+  gtk_widget_set_margin_end (box, 18);
+  gtk_widget_set_margin_top (box, 24);
+  gtk_widget_set_margin_bottom (box, 24);
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  gtk_stack_add_named (self->stack, scrolled, "job");
+
+  /* the job card */
+  job_group = group_new (_("Job"), NULL, &job_list);
+  suffix = flat_button ("document-open-symbolic", _("Import a Job Package"), "production.import");
+  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (job_group), suffix);
+  self->job_ids = gtk_string_list_new (NULL);
+  self->job_row = ADW_COMBO_ROW (adw_combo_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->job_row), _("Job"));
+  adw_combo_row_set_model (self->job_row, G_LIST_MODEL (self->job_ids));
+  g_signal_connect_swapped (self->job_row, "notify::selected", G_CALLBACK (job_selected_cb), self);
+  gtk_list_box_append (job_list, GTK_WIDGET (self->job_row));
+  counts_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_set_margin_start (counts_box, 12);
+  gtk_widget_set_margin_end (counts_box, 12);
+  gtk_widget_set_margin_top (counts_box, 12);
+  gtk_widget_set_margin_bottom (counts_box, 12);
+  self->count_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (self->count_label), "title-4");
+  gtk_label_set_xalign (self->count_label, 0);
+  self->level = GTK_LEVEL_BAR (gtk_level_bar_new ());
+  gtk_level_bar_set_mode (self->level, GTK_LEVEL_BAR_MODE_CONTINUOUS);
+  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_LOW);
+  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_HIGH);
+  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_FULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->level), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Devices made or reserved out of the limit"), -1);
+  gtk_box_append (GTK_BOX (counts_box), GTK_WIDGET (self->count_label));
+  gtk_box_append (GTK_BOX (counts_box), GTK_WIDGET (self->level));
+  gtk_list_box_append (job_list, counts_box);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (gtk_widget_get_parent (counts_box)), FALSE);
+  gtk_box_append (GTK_BOX (box), job_group);
+  {
+    GtkWidget *details = gtk_list_box_new ();
+    gtk_list_box_set_selection_mode (GTK_LIST_BOX (details), GTK_SELECTION_NONE);
+    gtk_widget_add_css_class (details, "boxed-list");
+    self->card = GTK_LIST_BOX (details);
+    gtk_box_append (GTK_BOX (box), details);
+  }
+
+  /* slots left open by a crash */
+  self->interrupted_group = ADW_PREFERENCES_GROUP (group_new (_("Interrupted Devices"),
+                                                              _("A crash or power cut stopped these devices midway; "
+                                                                "their slots stay counted until they are finished"),
+                                                              &self->interrupted_list));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->interrupted_group));
+
+  /* the station: probe and operator, and the big button */
+  station_group = group_new (_("Station"), NULL, &station_list);
+  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (station_group),
+                                           flat_button ("view-refresh-symbolic", _("Look for Probes Again"),
+                                                        "production.refresh"));
+  self->probe_uris = gtk_string_list_new (NULL);
+  self->probe_row = ADW_COMBO_ROW (adw_combo_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->probe_row), _("Probe"));
+  adw_combo_row_set_model (self->probe_row, G_LIST_MODEL (self->probe_uris));
+  g_signal_connect_swapped (self->probe_row, "notify::selected", G_CALLBACK (job_selected_cb), self);
+  gtk_list_box_append (station_list, GTK_WIDGET (self->probe_row));
+  self->operator_row = ADW_ENTRY_ROW (adw_entry_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->operator_row), _("Operator"));
+  gtk_editable_set_text (GTK_EDITABLE (self->operator_row), g_get_user_name ());
+  gtk_list_box_append (station_list, GTK_WIDGET (self->operator_row));
+  gtk_box_append (GTK_BOX (box), station_group);
+
+  self->program_button = GTK_BUTTON (gtk_button_new ());
+  label = gtk_label_new_with_mnemonic (_("_Program Next Device"));
+  gtk_widget_add_css_class (label, "title-2");
+  gtk_button_set_child (self->program_button, label);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->program_button), "production.program-next");
+  gtk_widget_add_css_class (GTK_WIDGET (self->program_button), "pill");
+  gtk_widget_add_css_class (GTK_WIDGET (self->program_button), "suggested-action");
+  gtk_widget_set_size_request (GTK_WIDGET (self->program_button), -1, 72);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->program_button));
+
+  self->results_group = ADW_PREFERENCES_GROUP (group_new (_("This Session"),
+                                                          _("Every device, newest first; the records keep them all"),
+                                                          &self->results));
+  gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
+}
+
+static void
+tb_production_page_dispose (GObject *object)
+{
+  TbProductionPage *self = TB_PRODUCTION_PAGE (object);
+
+  tb_ui_unfollow_context (self, &self->context);
+  g_clear_pointer (&self->passphrase, tb_secret_free);
+  g_clear_object (&self->job_ids);
+  g_clear_object (&self->probe_uris);
+  G_OBJECT_CLASS (tb_production_page_parent_class)->dispose (object);
+}
+
+static void
+tb_production_page_class_init (TbProductionPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tb_production_page_dispose;
+  gtk_widget_class_install_action (widget_class, "production.program-next", NULL, program_next_action);
+  gtk_widget_class_install_action (widget_class, "production.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "production.refresh", NULL, refresh_action);
+}
+
+static void
+tb_production_page_init (TbProductionPage *self)
+{
+  build (self);
+  refresh_probes (self);
+  reload (self);
+}
