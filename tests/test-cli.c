@@ -823,6 +823,123 @@ test_cancel (void)
   tb_test_rm_rf (tmp);
 }
 
+/* The production commands of the contract: job create / import / list /
+ * show, produce (exit 4 at the limit), records export, receipts verify. */
+#define RUN_JOB(r, pass, ...) \
+  run_tool_full (r, NULL, (const char *const[]){ "TRUSTBENCH_PASSPHRASE=" pass, \
+                                                 "TRUSTBENCH_JOB_PASSPHRASE=job passphrase", NULL }, \
+                 (const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+test_production (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *oem = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *station = g_build_filename (tmp, "station", NULL);
+  g_autofree char *bin = g_build_filename (tmp, "app.bin", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "app-1.0.0.tbupk", NULL);
+  g_autofree char *img = g_build_filename (tmp, "app-1.0.0.tbimg", NULL);
+  g_autofree char *job = g_build_filename (tmp, "run.tbjob", NULL);
+  g_autofree char *json = g_build_filename (tmp, "records.json", NULL);
+  g_autofree char *csv = g_build_filename (tmp, "records.csv", NULL);
+  g_autofree char *fingerprint = NULL;
+  g_auto(Run) init = { 0 };
+  g_auto(Run) m = { 0 };
+  g_auto(Run) create = { 0 };
+  g_auto(Run) empty = { 0 };
+  g_auto(Run) unconfirmed = { 0 };
+  g_auto(Run) import = { 0 };
+  g_auto(Run) list = { 0 };
+  g_auto(Run) over = { 0 };
+  g_auto(Run) show = { 0 };
+  g_auto(Run) export_json = { 0 };
+  g_auto(Run) export_csv = { 0 };
+  g_auto(Run) verify = { 0 };
+  g_auto(Run) bad_verify = { 0 };
+  g_autoptr(JsonObject) c = NULL;
+  g_autoptr(JsonObject) l = NULL;
+  g_autoptr(JsonObject) v = NULL;
+  JsonObject *entry;
+
+  tb_test_write_file (bin, "an application image for a production run");
+  RUN_JOB (&init, "oem passphrase", "-C", oem, "-q", "init", "--product", "widget");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN_JOB (&m, "oem passphrase", "-C", oem, "-q", "master", bin, "--product", "widget", "--version", "1.0.0",
+           "--load-address", "0x08008000", "-o", tmp);
+  g_assert_cmpint (m.status, ==, 0);
+  RUN_JOB (&create, "oem passphrase", "-C", oem, "--json", "job", "create", "--upk", upk, "--image", img, "--count",
+           "2", "--job-id", "run1", "-o", job);
+  g_assert_cmpint (create.status, ==, 0);
+  c = parse_json_object (create.out);
+  g_assert_cmpstr (json_object_get_string_member (c, "job"), ==, job);
+  g_assert_cmpstr (json_object_get_string_member (c, "job_id"), ==, "run1");
+  g_assert_cmpint (json_object_get_int_member (c, "count"), ==, 2);
+  fingerprint = g_strdup (json_object_get_string_member (c, "root_sha256"));
+
+  RUN_JOB (&empty, "station passphrase", "-C", station, "-q", "init", "--empty");
+  g_assert_cmpint (empty.status, ==, 0);
+  RUN_JOB (&unconfirmed, "station passphrase", "-C", station, "job", "import", job);
+  g_assert_cmpint (unconfirmed.status, ==, 3);
+  assert_one_error_line (&unconfirmed, fingerprint);
+  RUN_JOB (&import, "station passphrase", "-C", station, "--json", "job", "import", job, "--root-fingerprint",
+           fingerprint);
+  g_assert_cmpint (import.status, ==, 0);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_auto(Run) dev = { 0 };
+      g_auto(Run) produced = { 0 };
+      g_autoptr(JsonObject) p = NULL;
+      g_autofree char *board = g_strdup_printf ("%s/b%u", tmp, i);
+      g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+      RUN (&dev, "-q", "device", "create", board);
+      g_assert_cmpint (dev.status, ==, 0);
+      RUN_JOB (&produced, "station passphrase", "-C", station, "--json", "produce", "--job", "run1", "--probe", uri);
+      g_assert_cmpint (produced.status, ==, 0);
+      p = parse_json_object (produced.out);
+      g_assert_true (json_object_has_member (p, "uid"));
+      g_assert_cmpint (json_object_get_int_member (p, "made"), ==, i + 1);
+      g_assert_cmpint (json_object_get_int_member (p, "limit"), ==, 2);
+      g_assert_cmpuint (strlen (json_object_get_string_member (p, "receipt")), >, 100);
+    }
+  {
+    g_autofree char *board = g_strdup_printf ("%s/b9", tmp);
+    g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+    g_auto(Run) dev = { 0 };
+    RUN (&dev, "-q", "device", "create", board);
+    RUN_JOB (&over, "station passphrase", "-C", station, "--json", "produce", "--job", "run1", "--probe", uri);
+    g_assert_cmpint (over.status, ==, 4);
+    g_assert_nonnull (strstr (over.out, "limit-reached"));
+  }
+  RUN (&list, "-C", station, "--json", "job", "list");
+  g_assert_cmpint (list.status, ==, 0);
+  l = parse_json_object (list.out);
+  entry = json_array_get_object_element (json_object_get_array_member (l, "jobs"), 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "job_id"), ==, "run1");
+  g_assert_cmpint (json_object_get_int_member (entry, "count"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (entry, "made"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (entry, "reserved"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (entry, "remaining"), ==, 0);
+  RUN (&show, "-C", station, "job", "show", "run1");
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_true (strstr (show.out, "made 2") != NULL || strstr (show.err, "made 2") != NULL);
+
+  RUN (&export_json, "-C", station, "records", "export", "--format", "json", "-o", json);
+  g_assert_cmpint (export_json.status, ==, 0);
+  RUN (&export_csv, "-C", station, "records", "export", "--job", "run1", "--format", "csv", "-o", csv);
+  g_assert_cmpint (export_csv.status, ==, 0);
+  RUN (&verify, "-C", oem, "--json", "receipts", "verify", json);
+  g_assert_cmpint (verify.status, ==, 0);
+  v = parse_json_object (verify.out);
+  g_assert_true (json_object_get_boolean_member (v, "valid"));
+  g_assert_cmpint (json_object_get_int_member (v, "count"), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (v, "bad")), ==, 0);
+  /* the same records twice: every device is a duplicate */
+  RUN (&bad_verify, "-C", oem, "--json", "receipts", "verify", json, json);
+  g_assert_cmpint (bad_verify.status, ==, 3);
+  tb_test_rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -839,5 +956,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/master", test_master);
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);
   g_test_add_func ("/tb/cli/provision", test_provision);
+  g_test_add_func ("/tb/cli/production", test_production);
   return g_test_run ();
 }
