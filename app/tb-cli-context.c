@@ -71,6 +71,7 @@ typedef struct {
   char **products;
   const char *algorithm;
   const char *passphrase;
+  TbHierarchyTokens tokens;
 } InitWork;
 
 static gboolean
@@ -78,8 +79,8 @@ init_work (gpointer data, TbProgress *progress, GError **error)
 {
   InitWork *w = data;
 
-  return tb_hierarchy_create (w->ctx, (const char *const *) w->products, w->algorithm, w->passphrase,
-                              progress, error);
+  return tb_hierarchy_create_on_tokens (w->ctx, (const char *const *) w->products, w->algorithm, w->passphrase,
+                                        &w->tokens, progress, error);
 }
 
 int
@@ -90,6 +91,7 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
   g_auto(GStrv) products = NULL;
   gboolean empty = FALSE;
   gboolean existed;
+  g_autofree char *root_on = NULL, *mastering_on = NULL, *job_key_on = NULL;
   const char *dir;
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(TbSecret) pass = NULL;
@@ -100,6 +102,11 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
     { "product", 0, 0, G_OPTION_ARG_STRING_ARRAY, &products, N_("A product of the OEM (repeat for several; default: “default”)"), N_("PRODUCT") },
     { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, N_("Algorithm of the root, CA and mastering keys: ec-p256 (default), ec-p384, ed25519, rsa-3072"), N_("ALGORITHM") },
     { "empty", 0, 0, G_OPTION_ARG_NONE, &empty, N_("Create the context without the default key hierarchy"), NULL },
+    { "root-on", 0, 0, G_OPTION_ARG_STRING, &root_on, N_("Generate the root key on this PKCS#11 token"), N_("URI") },
+    { "mastering-on", 0, 0, G_OPTION_ARG_STRING, &mastering_on, N_("Generate the mastering key on this token"),
+      N_("URI") },
+    { "job-key-on", 0, 0, G_OPTION_ARG_STRING, &job_key_on, N_("Add a job signing key, generated on this token"),
+      N_("URI") },
     { NULL },
   };
 
@@ -121,6 +128,13 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
       return tb_cli_fail (cli, error);
   if (algorithm != NULL && !tb_key_algorithm_is_supported (algorithm, &error))
     return tb_cli_fail (cli, error);
+  if ((root_on != NULL && !tb_pkcs11_uri_is_valid (root_on, &error)) ||
+      (mastering_on != NULL && !tb_pkcs11_uri_is_valid (mastering_on, &error)) ||
+      (job_key_on != NULL && !tb_pkcs11_uri_is_valid (job_key_on, &error)))
+    return tb_cli_fail (cli, error);
+  if (empty && (root_on != NULL || mastering_on != NULL || job_key_on != NULL))
+    return tb_cli_usage_error (cli, _("--empty makes no keys: it does not combine with --root-on, --mastering-on or "
+                                      "--job-key-on"));
   if (!empty)
     {
       pass = tb_cli_get_passphrase (cli, _("the new context's keys"), TRUE, &error);
@@ -139,7 +153,7 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
     }
   else
     {
-      InitWork w = { ctx, products, algorithm, pass };
+      InitWork w = { ctx, products, algorithm, pass, { root_on, mastering_on, job_key_on } };
       if (!tb_cli_run_work (cli, init_work, &w, &error))
         {
           /* undo what this command created: the directory was new or empty */

@@ -56,17 +56,20 @@ tb_cli_cmd_key_list (TbCli *cli, int argc, char **argv)
   keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
   if (!cli->json)
     {
-      tb_cli_message (cli, "%-20s %-16s %-10s %-8s %s", _("NAME"), _("USAGE"), _("ALGORITHM"), _("STORAGE"),
-                      _("PUBLIC KEY SHA-256"));
+      tb_cli_message (cli, "%-20s %-16s %-10s %-16.16s %s", _("NAME"), _("USAGE"), _("ALGORITHM"), _("PUBLIC KEY"),
+                      _("STORAGE"));
       for (guint i = 0; i < keys->len; i++)
         {
           JsonObject *k = g_ptr_array_index (keys, i);
-          tb_cli_message (cli, "%-20s %-16s %-10s %-8s %s",
+          const char *storage = json_object_get_string_member_with_default (k, "storage", "");
+          /* people read where the key lives; --json keeps the URI */
+          g_autofree char *where = g_str_has_prefix (storage, "pkcs11:") ? tb_pkcs11_describe_uri (storage)
+                                                                         : g_strdup (storage);
+          tb_cli_message (cli, "%-20s %-16s %-10s %-16.16s %s",
                           json_object_get_string_member_with_default (k, "name", ""),
                           json_object_get_string_member_with_default (k, "usage", ""),
                           json_object_get_string_member_with_default (k, "algorithm", ""),
-                          json_object_get_string_member_with_default (k, "storage", ""),
-                          json_object_get_string_member_with_default (k, "public_key_sha256", ""));
+                          json_object_get_string_member_with_default (k, "public_key_sha256", ""), where);
         }
       return TB_EXIT_OK;
     }
@@ -99,6 +102,7 @@ typedef struct {
   const char *algorithm;
   TbKeyUsage usage;
   const char *passphrase;
+  const char *token;
   TbKey *key;
 } GenerateWork;
 
@@ -107,12 +111,14 @@ generate_work (gpointer data, TbProgress *progress, GError **error)
 {
   GenerateWork *w = data;
 
-  tb_progress_set_stage (progress, _("Generating %s key “%s”"), w->algorithm, w->name);
-  w->key = tb_key_generate (w->algorithm, error);
+  tb_progress_set_stage (progress, w->token != NULL ? _("Generating %s key “%s” on the token")
+                                                    : _("Generating %s key “%s”"), w->algorithm, w->name);
+  w->key = w->token != NULL ? tb_key_generate_on_token (w->token, w->name, w->algorithm, error)
+                            : tb_key_generate (w->algorithm, error);
   if (w->key == NULL)
     return FALSE;
   tb_progress_set_fraction (progress, 0.5);
-  tb_progress_set_stage (progress, _("Encrypting and storing it"));
+  tb_progress_set_stage (progress, w->token != NULL ? _("Recording it") : _("Encrypting and storing it"));
   if (tb_progress_set_error_if_cancelled (progress, error) ||
       !tb_key_store (w->key, w->ctx, w->name, w->usage, w->passphrase, error) ||
       !tb_context_save (w->ctx, error))
@@ -127,6 +133,7 @@ tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autofree char *usage_text = NULL;
   g_autofree char *algorithm = NULL;
+  g_autofree char *token = NULL;
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(TbSecret) pass = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -136,6 +143,8 @@ tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
       N_("root-ca, provisioning-ca, mastering, product or job"), N_("USAGE") },
     { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm,
       N_("ec-p256 (default), ec-p384, ed25519 or rsa-3072"), N_("ALGORITHM") },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token,
+      N_("Generate it on this PKCS#11 token (pkcs11: URI); the private key never leaves it"), N_("URI") },
     { NULL },
   };
 
@@ -160,9 +169,18 @@ tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
       g_set_error (&error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a key “%s”"), w.name);
       return tb_cli_fail (cli, error);
     }
-  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
-  if (pass == NULL)
-    return tb_cli_fail (cli, error);
+  if (token != NULL)
+    {
+      if (!tb_pkcs11_uri_is_valid (token, &error))
+        return tb_cli_fail (cli, error);
+      w.token = token;
+    }
+  else
+    {
+      pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+      if (pass == NULL)
+        return tb_cli_fail (cli, error);
+    }
   w.ctx = ctx;
   w.passphrase = pass;
   if (!tb_cli_run_work (cli, generate_work, &w, &error))
@@ -184,6 +202,7 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autofree char *usage_text = NULL;
   g_autofree char *file_pass_path = NULL;
+  g_autofree char *token = NULL;
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(TbSecret) pass = NULL;
   g_autoptr(TbSecret) file_pass = NULL;
@@ -195,6 +214,9 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
       N_("root-ca, provisioning-ca, mastering, product or job"), N_("USAGE") },
     { "file-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &file_pass_path,
       N_("Passphrase of an encrypted FILE (default: $TRUSTBENCH_IMPORT_PASSPHRASE)"), N_("PATH") },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token,
+      N_("Record a key already on a PKCS#11 token (pkcs11: URI of the key) instead of a FILE: only its public "
+         "half is read"), N_("URI") },
     { NULL },
   };
 
@@ -203,8 +225,9 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
                                "it is stored encrypted with the context passphrase."),
                              entries, &error))
     return tb_cli_fail (cli, error);
-  if (argc != 3)
-    return tb_cli_usage_error (cli, _("“key import” takes NAME and FILE"));
+  if (argc != (token != NULL ? 2 : 3))
+    return tb_cli_usage_error (cli, token != NULL ? _("“key import --token URI” takes only NAME")
+                                                  : _("“key import” takes NAME and FILE"));
   if (usage_text == NULL)
     return tb_cli_usage_error (cli, _("“key import” needs --usage"));
   if (!tb_name_is_valid (argv[1], &error) || !tb_key_usage_from_string (usage_text, &usage, &error))
@@ -223,14 +246,15 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
   else if (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE") != NULL)
     file_pass = tb_secret_new (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE"));
 
-  key = tb_key_import_file (argv[2], file_pass, &error);
+  key = token != NULL ? tb_key_new_from_token (token, &error) : tb_key_import_file (argv[2], file_pass, &error);
   if (key == NULL)
     return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
-  if (pass == NULL ||
+  if (token == NULL)
+    pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if ((pass == NULL && token == NULL) ||
       !tb_key_store (key, ctx, argv[1], usage, pass, &error) ||
       !tb_context_save (ctx, &error))
     return tb_cli_fail (cli, error);
@@ -683,6 +707,60 @@ tb_cli_cmd_cert_revoke (TbCli *cli, int argc, char **argv)
     json_builder_add_string_value (b, reason);
   else
     json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
+/* ---- token list ---- */
+
+int
+tb_cli_cmd_token_list (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *module = NULL;
+  g_autoptr(GPtrArray) tokens = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  const GOptionEntry entries[] = {
+    { "module", 0, 0, G_OPTION_ARG_FILENAME, &module, N_("This PKCS#11 module (default: p11-kit's configured ones)"),
+      N_("PATH") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL, _("List the PKCS#11 tokens present, with their URIs."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  if (argc != 1)
+    return tb_cli_usage_error (cli, _("“token list” takes no arguments"));
+  tokens = tb_pkcs11_list_tokens (module, &error);
+  if (tokens == NULL)
+    return tb_cli_fail (cli, error);
+  if (tokens->len == 0)
+    tb_cli_message (cli, _("No PKCS#11 token present"));
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "tokens");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      TbTokenInfo *t = g_ptr_array_index (tokens, i);
+      tb_cli_message (cli, "%-20s %-18s %s %s%s", t->label, t->serial, t->manufacturer, t->model,
+                      t->initialized ? "" : _(" (not initialized)"));
+      tb_cli_message (cli, "  %s", t->uri);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "label");
+      json_builder_add_string_value (b, t->label);
+      json_builder_set_member_name (b, "serial");
+      json_builder_add_string_value (b, t->serial);
+      json_builder_set_member_name (b, "manufacturer");
+      json_builder_add_string_value (b, t->manufacturer);
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, t->model);
+      json_builder_set_member_name (b, "uri");
+      json_builder_add_string_value (b, t->uri);
+      json_builder_set_member_name (b, "module");
+      json_builder_add_string_value (b, t->module);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }

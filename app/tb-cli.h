@@ -16,6 +16,7 @@ struct _TbCli {
   gboolean json;
   gboolean quiet;
   char *passphrase_file;
+  char *pin_file;
   char *command_path;   /* "key generate", for messages and --help */
 };
 
@@ -85,6 +86,7 @@ int tb_cli_cmd_init (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_show (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_demo (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_key_list (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_token_list (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_key_export_public (TbCli *cli, int argc, char **argv);

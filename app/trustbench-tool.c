@@ -60,6 +60,11 @@ static const TbCliCommand audit_commands[] = {
   { NULL },
 };
 
+static const TbCliCommand token_commands[] = {
+  { "list", N_("List PKCS#11 tokens (p11-kit's modules, or --module PATH)"), tb_cli_cmd_token_list, NULL },
+  { NULL },
+};
+
 static const TbCliCommand job_commands[] = {
   { "create", N_("Make a production job package signed by the OEM root"), tb_cli_cmd_job_create, NULL },
   { "import", N_("Import a job package into a station context"), tb_cli_cmd_job_import, NULL },
@@ -82,6 +87,7 @@ static const TbCliCommand commands[] = {
   { "init", N_("Create a security context"), tb_cli_cmd_init, NULL },
   { "show", N_("Show the context summary and policy warnings"), tb_cli_cmd_show, NULL },
   { "key", N_("Keys: list, generate, import, export-public"), NULL, key_commands },
+  { "token", N_("PKCS#11 tokens: list"), NULL, token_commands },
   { "cert", N_("Certificates: list, show, export, issue, verify"), NULL, cert_commands },
   { "master", N_("Master a firmware image into an encrypted image and its UPK"), tb_cli_cmd_master, NULL },
   { "image", N_("Mastered images: info, verify, decrypt, export-mcuboot"), NULL, image_commands },
@@ -109,12 +115,26 @@ print_help (FILE *out, const char *prog)
                   "  --json             Print one JSON object on stdout; messages go to stderr\n"
                   "  -q, --quiet        Print no progress or messages\n"
                   "  --passphrase-file FILE  Key passphrase (default: $TRUSTBENCH_PASSPHRASE, else a prompt)\n"
+                  "  --pin-file FILE         Token PIN (default: $TRUSTBENCH_PIN, else a prompt)\n"
                   "  -h, --help         Show this help; “COMMAND --help” shows a command's help\n"
                   "  --version          Show the version\n\n"));
   fprintf (out, _("Commands:\n"));
   tb_cli_print_commands (out, commands);
   fprintf (out, _("\nExit codes: 0 success, 1 operation failed, 2 usage error, 3 verification failed\n"
                   "or refused, 4 limit reached, 130 cancelled.\n"));
+}
+
+/* A token needs its PIN: --pin-file, else a prompt (never an argument). */
+static char *
+ask_pin (const char *token_label, gpointer data, GError **error)
+{
+  TbCli *cli = data;
+  g_autofree char *purpose = g_strdup_printf (_("token “%s” (PIN)"), token_label);
+  TbSecret *pin = tb_cli_get_secret (cli, "TRUSTBENCH_PIN", cli->pin_file, "--pin-file", purpose, FALSE, error);
+  char *out = pin != NULL ? g_strdup (pin) : NULL;
+
+  tb_secret_free (pin);
+  return out;
 }
 
 int
@@ -163,6 +183,18 @@ main (int argc, char **argv)
           g_free (cli.passphrase_file);
           cli.passphrase_file = g_strdup (argv[++i]);
         }
+      else if (g_str_equal (arg, "--pin-file"))
+        {
+          if (i + 1 >= argc)
+            return tb_cli_usage_error (&cli, _("Option %s needs a file"), arg);
+          g_free (cli.pin_file);
+          cli.pin_file = g_strdup (argv[++i]);
+        }
+      else if (g_str_has_prefix (arg, "--pin-file="))
+        {
+          g_free (cli.pin_file);
+          cli.pin_file = g_strdup (arg + strlen ("--pin-file="));
+        }
       else if (g_str_has_prefix (arg, "--passphrase-file="))
         {
           g_free (cli.passphrase_file);
@@ -188,10 +220,14 @@ main (int argc, char **argv)
       return tb_cli_usage_error (&cli, _("No command given"));
     }
 
+  if (g_getenv ("TRUSTBENCH_PIN") != NULL && g_getenv ("TRUSTBENCH_PIN")[0] != '\0')
+    tb_pkcs11_set_pin (g_getenv ("TRUSTBENCH_PIN"));
+  tb_pkcs11_set_pin_func (ask_pin, &cli);
   rc = tb_cli_dispatch (&cli, commands, argc - i, argv + i);
   fflush (stdout);
   g_free (cli.context_dir);
   g_free (cli.passphrase_file);
+  g_free (cli.pin_file);
   g_free (cli.command_path);
   return rc;
 }

@@ -22,15 +22,23 @@
 #include "tb-key.h"
 
 static gboolean
-make_key (TbContext *ctx, const char *name, TbKeyUsage usage, const char *algorithm,
-          const char *passphrase, TbKey **out, GError **error)
+make_key_on (TbContext *ctx, const char *name, TbKeyUsage usage, const char *algorithm, const char *token_uri,
+             const char *passphrase, TbKey **out, GError **error)
 {
-  g_autoptr(TbKey) key = tb_key_generate (algorithm, error);
+  g_autoptr(TbKey) key = token_uri != NULL ? tb_key_generate_on_token (token_uri, name, algorithm, error)
+                                           : tb_key_generate (algorithm, error);
 
   if (key == NULL || !tb_key_store (key, ctx, name, usage, passphrase, error))
     return FALSE;
   *out = g_steal_pointer (&key);
   return TRUE;
+}
+
+static gboolean
+make_key (TbContext *ctx, const char *name, TbKeyUsage usage, const char *algorithm,
+          const char *passphrase, TbKey **out, GError **error)
+{
+  return make_key_on (ctx, name, usage, algorithm, NULL, passphrase, out, error);
 }
 
 /**
@@ -47,11 +55,29 @@ gboolean
 tb_hierarchy_create (TbContext *ctx, const char *const *products, const char *algorithm,
                      const char *passphrase, TbProgress *progress, GError **error)
 {
+  return tb_hierarchy_create_on_tokens (ctx, products, algorithm, passphrase, NULL, progress, error);
+}
+
+/**
+ * tb_hierarchy_create_on_tokens:
+ * @tokens: (nullable): PKCS#11 token URIs for the root, mastering and job
+ *   keys (each %NULL: a file key); the token PIN is the process's
+ *
+ * tb_hierarchy_create() with some keys generated on tokens. With a job
+ * key token, the hierarchy also gets a `job` key (usage job) and its
+ * certificate.
+ */
+gboolean
+tb_hierarchy_create_on_tokens (TbContext *ctx, const char *const *products, const char *algorithm,
+                               const char *passphrase, const TbHierarchyTokens *tokens, TbProgress *progress,
+                               GError **error)
+{
+  const TbHierarchyTokens no_tokens = { NULL, NULL, NULL };
   const char *org = tb_context_get_name (ctx);
   g_autoptr(TbKey) root_key = NULL;
   g_autoptr(TbCert) root_cert = NULL;
   guint n_products = products != NULL ? g_strv_length ((char **) products) : 0;
-  guint total = 3 + n_products;
+  guint total = 4 + n_products;
   guint done = 0;
   g_autoptr(GPtrArray) existing = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
   struct {
@@ -60,13 +86,22 @@ tb_hierarchy_create (TbContext *ctx, const char *const *products, const char *al
     TbCertProfile profile;
     guint days;
     const char *cn_suffix;
+    const char *token;
   } subs[] = {
     { TB_KEY_NAME_PROVISIONING_CA, TB_KEY_USAGE_PROVISIONING_CA, TB_CERT_PROFILE_PROVISIONING_CA,
-      TB_CERT_DAYS_CA, "Provisioning CA" },
+      TB_CERT_DAYS_CA, "Provisioning CA", NULL },
     { TB_KEY_NAME_MASTERING, TB_KEY_USAGE_MASTERING, TB_CERT_PROFILE_MASTERING,
-      TB_CERT_DAYS_MASTERING, "Mastering" },
+      TB_CERT_DAYS_MASTERING, "Mastering", NULL },
+    { TB_KEY_NAME_JOB, TB_KEY_USAGE_JOB, TB_CERT_PROFILE_JOB, TB_CERT_DAYS_MASTERING, "Job Signing", NULL },
   };
+  guint n_subs = 2;
 
+  if (tokens == NULL)
+    tokens = &no_tokens;
+  subs[1].token = tokens->mastering_on;
+  subs[2].token = tokens->job_key_on;
+  if (tokens->job_key_on != NULL)
+    n_subs = 3;
   if (algorithm == NULL)
     algorithm = TB_KEY_ALGORITHM_DEFAULT;
   if (!tb_key_algorithm_is_supported (algorithm, error))
@@ -89,7 +124,8 @@ tb_hierarchy_create (TbContext *ctx, const char *const *products, const char *al
 
   tb_progress_set_stage (progress, _("Generating the root CA key (%s)"), algorithm);
   if (tb_progress_set_error_if_cancelled (progress, error) ||
-      !make_key (ctx, TB_KEY_NAME_ROOT_CA, TB_KEY_USAGE_ROOT_CA, algorithm, passphrase, &root_key, error))
+      !make_key_on (ctx, TB_KEY_NAME_ROOT_CA, TB_KEY_USAGE_ROOT_CA, algorithm, tokens->root_on, passphrase,
+                    &root_key, error))
     return FALSE;
   {
     g_autofree char *cn = g_strdup_printf ("%s Root CA", org);
@@ -99,7 +135,7 @@ tb_hierarchy_create (TbContext *ctx, const char *const *products, const char *al
   }
   tb_progress_set_fraction (progress, (double) ++done / total);
 
-  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+  for (guint i = 0; i < n_subs; i++)
     {
       g_autoptr(TbKey) key = NULL;
       g_autoptr(TbCert) cert = NULL;
@@ -107,7 +143,7 @@ tb_hierarchy_create (TbContext *ctx, const char *const *products, const char *al
 
       tb_progress_set_stage (progress, _("Generating the %s key and its certificate"), subs[i].name);
       if (tb_progress_set_error_if_cancelled (progress, error) ||
-          !make_key (ctx, subs[i].name, subs[i].usage, algorithm, passphrase, &key, error))
+          !make_key_on (ctx, subs[i].name, subs[i].usage, algorithm, subs[i].token, passphrase, &key, error))
         return FALSE;
       cert = tb_cert_issue (root_cert, root_key, key, subs[i].profile, cn, org, subs[i].days, error);
       if (cert == NULL || !tb_cert_store (cert, ctx, subs[i].name, subs[i].name, error))

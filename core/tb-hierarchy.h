@@ -10,6 +10,13 @@ G_BEGIN_DECLS
 #define TB_KEY_NAME_PROVISIONING_CA "provisioning-ca"
 #define TB_KEY_NAME_MASTERING "mastering"
 #define TB_KEY_NAME_PRODUCT_PREFIX "product-"
+#define TB_KEY_NAME_JOB "job"
+
+typedef struct {
+  const char *root_on;
+  const char *mastering_on;
+  const char *job_key_on;
+} TbHierarchyTokens;
 
 gboolean tb_hierarchy_create (TbContext          *ctx,
                               const char *const  *products,
@@ -18,4 +25,11 @@ gboolean tb_hierarchy_create (TbContext          *ctx,
                               TbProgress         *progress,
                               GError            **error);
 
+gboolean tb_hierarchy_create_on_tokens (TbContext          *ctx,
+                                        const char *const  *products,
+                                        const char         *algorithm,
+                                        const char         *passphrase,
+                                        const TbHierarchyTokens *tokens,
+                                        TbProgress         *progress,
+                                        GError            **error);
 G_END_DECLS

@@ -32,6 +32,7 @@
 #include "tb-audit.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-pkcs11-private.h"
 
 /* scrypt work factor for keys at rest: N = 2^14, r = 8 (16 MiB of memory;
  * OpenSSL refuses to decrypt above 32 MiB by default, so N cannot double
@@ -621,9 +622,92 @@ file_describe (TbKey *self)
                           self->file != NULL ? self->file : _("(not stored yet)"));
 }
 
+static gboolean
+token_handles (const char *storage)
+{
+  return storage != NULL && g_str_has_prefix (storage, "pkcs11:");
+}
+
+/* The PIN is the process's (tb_pkcs11_set_pin()), never the passphrase. */
+static EVP_PKEY *
+token_load_private (TbKey *self, TbContext *ctx, const char *secret, GError **error)
+{
+  return tb_pkcs11_load_private (self->storage, error);
+}
+
+static char *
+token_describe (TbKey *self)
+{
+  return tb_pkcs11_describe_uri (self->storage);
+}
+
 static const TbKeyBackend backends[] = {
   { TB_KEY_STORAGE_FILE, file_handles, file_load_private, file_describe },
+  { "pkcs11", token_handles, token_load_private, token_describe },
 };
+
+/**
+ * tb_key_is_on_token:
+ *
+ * Whether the private half lives on a PKCS#11 token (never in a file).
+ */
+gboolean
+tb_key_is_on_token (TbKey *self)
+{
+  return token_handles (self->storage);
+}
+
+/**
+ * tb_key_generate_on_token:
+ * @token_uri: the token (RFC 7512), with `?module-path=` for one module
+ * @label: the key's label on the token
+ * @algorithm: ec-p256, ec-p384 or rsa-3072
+ *
+ * Generates a key pair on the token (the private half sensitive, never
+ * extractable) and opens it for use; tb_key_store() records it.
+ */
+TbKey *
+tb_key_generate_on_token (const char *token_uri, const char *label, const char *algorithm, GError **error)
+{
+  g_autofree char *key_uri = NULL;
+  g_autoptr(EVP_PKEY) pub = tb_pkcs11_generate (token_uri, label, algorithm, &key_uri, error);
+  g_autoptr(TbKey) self = NULL;
+
+  if (pub == NULL)
+    return NULL;
+  self = tb_key_new_for_pkey (pub, FALSE, error);
+  if (self == NULL)
+    return NULL;
+  g_free (self->storage);
+  self->storage = g_steal_pointer (&key_uri);
+  self->private_key = tb_pkcs11_load_private (self->storage, error);
+  if (self->private_key == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/**
+ * tb_key_new_from_token:
+ * @key_uri: an existing key on a token
+ *
+ * The public half of a key already on a token, to record in a context
+ * (`key import --token`).
+ */
+TbKey *
+tb_key_new_from_token (const char *key_uri, GError **error)
+{
+  g_autoptr(EVP_PKEY) pub = tb_pkcs11_load_public (key_uri, error);
+  g_autoptr(TbKey) self = NULL;
+
+  if (pub == NULL)
+    return NULL;
+  self = tb_key_new_for_pkey (pub, FALSE, error);
+  if (self == NULL)
+    return NULL;
+  g_free (self->storage);
+  self->storage = g_strdup (key_uri);
+  return g_steal_pointer (&self);
+}
 
 static const TbKeyBackend *
 find_backend (const char *storage)
@@ -780,7 +864,7 @@ tb_key_store (TbKey *self, TbContext *ctx, const char *name, TbKeyUsage usage,
   g_return_val_if_fail (usage < TB_KEY_USAGE_N, FALSE);
   if (!tb_name_is_valid (name, error))
     return FALSE;
-  if (self->private_key == NULL)
+  if (self->private_key == NULL && !tb_key_is_on_token (self))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
                    _("Key “%s” has no private half to store"), name);
@@ -791,7 +875,7 @@ tb_key_store (TbKey *self, TbContext *ctx, const char *name, TbKeyUsage usage,
       g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a key “%s”"), name);
       return FALSE;
     }
-  if (passphrase == NULL || strlen (passphrase) < 8)
+  if (!tb_key_is_on_token (self) && (passphrase == NULL || strlen (passphrase) < 8))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
                    _("The passphrase protecting the keys must have at least 8 characters"));
@@ -804,15 +888,19 @@ tb_key_store (TbKey *self, TbContext *ctx, const char *name, TbKeyUsage usage,
       return FALSE;
     }
 
-  key_file = g_strdup_printf ("keys/%s.key", name);
   pub_file = g_strdup_printf ("keys/%s.pub", name);
-  pem = encrypt_private_pem (self->private_key, passphrase, &len, error);
-  if (pem == NULL)
-    return FALSE;
-  ok = tb_context_write_file (ctx, key_file, pem, len, 0600, error);
-  tb_secret_wipe (pem, len);
-  if (!ok)
-    return FALSE;
+  if (!tb_key_is_on_token (self))
+    {
+      /* a token key has no file: the private half never leaves the token */
+      key_file = g_strdup_printf ("keys/%s.key", name);
+      pem = encrypt_private_pem (self->private_key, passphrase, &len, error);
+      if (pem == NULL)
+        return FALSE;
+      ok = tb_context_write_file (ctx, key_file, pem, len, 0600, error);
+      tb_secret_wipe (pem, len);
+      if (!ok)
+        return FALSE;
+    }
   pub_pem = tb_key_dup_public_pem (self);
   if (pub_pem == NULL ||
       !tb_context_write_file (ctx, pub_file, pub_pem, strlen (pub_pem), 0644, error))
@@ -821,8 +909,9 @@ tb_key_store (TbKey *self, TbContext *ctx, const char *name, TbKeyUsage usage,
   json_object_set_string_member (entry, "name", name);
   json_object_set_string_member (entry, "usage", usage_names[usage]);
   json_object_set_string_member (entry, "algorithm", self->algorithm);
-  json_object_set_string_member (entry, "storage", TB_KEY_STORAGE_FILE);
-  json_object_set_string_member (entry, "file", key_file);
+  json_object_set_string_member (entry, "storage", self->storage);
+  if (key_file != NULL)
+    json_object_set_string_member (entry, "file", key_file);
   json_object_set_string_member (entry, "public_file", pub_file);
   json_object_set_string_member (entry, "public_key_sha256", self->public_sha256);
   json_object_set_string_member (entry, "created", created);
@@ -832,7 +921,7 @@ tb_key_store (TbKey *self, TbContext *ctx, const char *name, TbKeyUsage usage,
     g_autoptr(JsonObject) details = json_object_new ();
     json_object_set_string_member (details, "usage", usage_names[usage]);
     json_object_set_string_member (details, "algorithm", self->algorithm);
-    json_object_set_string_member (details, "storage", TB_KEY_STORAGE_FILE);
+    json_object_set_string_member (details, "storage", self->storage);
     json_object_set_string_member (details, "public_key_sha256", self->public_sha256);
     if (!tb_audit_append (ctx, "key.store", name, details, error))
       return FALSE;

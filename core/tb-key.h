@@ -52,6 +52,13 @@ TbKey       *tb_key_import_file            (const char  *path,
 TbKey       *tb_key_load                   (TbContext   *ctx,
                                             const char  *name,
                                             GError     **error);
+TbKey       *tb_key_generate_on_token      (const char  *token_uri,
+                                            const char  *label,
+                                            const char  *algorithm,
+                                            GError     **error);
+TbKey       *tb_key_new_from_token         (const char  *key_uri,
+                                            GError     **error);
+gboolean     tb_key_is_on_token            (TbKey       *self);
 gboolean     tb_key_unlock                 (TbKey       *self,
                                             TbContext   *ctx,
                                             const char  *passphrase,

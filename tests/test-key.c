@@ -160,11 +160,19 @@ test_tampered_public (Fixture *f, gconstpointer data)
   {
     g_autoptr(TbKey) elsewhere = NULL;
     JsonObject *entry = tb_context_find_entry (f->ctx, TB_INVENTORY_KEYS, "b");
-    json_object_set_string_member (entry, "storage", "pkcs11:token=vault;object=b");
+    json_object_set_string_member (entry, "storage", "tpm2:handle=0x81000001");
     elsewhere = tb_key_load (f->ctx, "b", &error);
     g_assert_no_error (error);
     g_assert_false (tb_key_unlock (elsewhere, f->ctx, PASS, &error));
     g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+    g_clear_object (&elsewhere);
+    /* a token no module offers: a clear "not found" */
+    json_object_set_string_member (entry, "storage", "pkcs11:token=vault;object=b");
+    elsewhere = tb_key_load (f->ctx, "b", &error);
+    g_assert_no_error (error);
+    g_assert_false (tb_key_unlock (elsewhere, f->ctx, PASS, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
     g_clear_error (&error);
     json_object_set_string_member (entry, "storage", "file");
   }

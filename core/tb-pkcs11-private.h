@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* Token keys as OpenSSL sees them; core/ only. */
+
+#include <openssl/evp.h>
+#include <p11-kit/p11-kit.h>
+
+#include "tb-pkcs11.h"
+
+G_BEGIN_DECLS
+
+/* A private key object on a token, with its own logged-in session. */
+typedef struct {
+  gint refs;
+  GMutex lock;
+  CK_FUNCTION_LIST *module;
+  CK_SESSION_HANDLE session;
+  CK_OBJECT_HANDLE object;
+  CK_KEY_TYPE key_type;         /* CKK_EC or CKK_RSA */
+  int bits;
+  EVP_PKEY *public_key;         /* the same key's public half, default provider */
+  guint generation;             /* of the modules it was opened with (tb_pkcs11_reset()) */
+} TbTokenKey;
+
+TbTokenKey *tb_token_key_ref     (TbTokenKey *key);
+void        tb_token_key_unref   (TbTokenKey *key);
+gboolean    tb_token_key_sign    (TbTokenKey   *key,
+                                  const guint8 *digest,
+                                  gsize         digest_len,
+                                  int           md_nid,
+                                  guint8      **sig,
+                                  gsize        *sig_len,
+                                  GError      **error);
+
+EVP_PKEY   *tb_pkcs11_generate     (const char  *token_uri,
+                                    const char  *label,
+                                    const char  *algorithm,
+                                    char       **key_uri,
+                                    GError     **error);
+EVP_PKEY   *tb_pkcs11_load_public  (const char  *key_uri,
+                                    GError     **error);
+EVP_PKEY   *tb_pkcs11_load_private (const char  *key_uri,
+                                    GError     **error);
+
+/* the provider (tb-pkcs11-provider.c) */
+EVP_PKEY   *tb_pkcs11_provider_wrap (TbTokenKey *key,
+                                     GError    **error);
+
+G_END_DECLS

@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Keys on PKCS#11 tokens (HSMs, smart cards, YubiKeys; SoftHSM in the
+ * tests).
+ *
+ * Modules come through p11-kit: the system's configured modules, or one
+ * module by path (the URI's `module-path` query attribute). Tokens and
+ * keys are named by RFC 7512 URIs, parsed and matched by p11-kit. A key is
+ * generated on the token (private half sensitive and never extractable),
+ * its public half read back; signing runs C_Sign on the token, and the
+ * key reaches OpenSSL through the provider in tb-pkcs11-provider.c, so
+ * certificate issuance and every other signature work unchanged.
+ *
+ * The PIN is process-wide (tb_pkcs11_set_pin()): the CLI takes it from
+ * $TRUSTBENCH_PIN, --pin-file or a prompt, the workbench from a dialog. It
+ * is never stored. */
+
+#include "config.h"
+
+#include "tb-pkcs11-private.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+#include <openssl/rand.h>
+#include <p11-kit/uri.h>
+#include <string.h>
+
+#include "tb-error.h"
+#include "tb-key-private.h"
+#include "tb-secret.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_PARAM_BLD, OSSL_PARAM_BLD_free)
+
+G_LOCK_DEFINE_STATIC (modules);
+static GHashTable *loaded_modules;      /* path → CK_FUNCTION_LIST* */
+static CK_FUNCTION_LIST **system_modules;
+static char *process_pin;
+static guint modules_generation;
+static TbPkcs11PinFunc pin_func;
+static gpointer pin_func_data;
+
+void
+tb_token_info_free (TbTokenInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->label);
+  g_free (info->serial);
+  g_free (info->manufacturer);
+  g_free (info->model);
+  g_free (info->module);
+  g_free (info->uri);
+  g_free (info);
+}
+
+/**
+ * tb_pkcs11_set_pin:
+ * @pin: (nullable): the token PIN for this process, %NULL to forget it
+ */
+void
+tb_pkcs11_set_pin (const char *pin)
+{
+  G_LOCK (modules);
+  if (process_pin != NULL)
+    tb_secret_wipe (process_pin, strlen (process_pin));
+  g_free (process_pin);
+  process_pin = g_strdup (pin);
+  G_UNLOCK (modules);
+}
+
+/**
+ * tb_pkcs11_set_pin_func:
+ * @func: (nullable): asks for a token's PIN when a login needs one and
+ *   none was set (a prompt); may run in a worker thread
+ */
+void
+tb_pkcs11_set_pin_func (TbPkcs11PinFunc func, gpointer data)
+{
+  pin_func = func;
+  pin_func_data = data;
+}
+
+gboolean
+tb_pkcs11_has_pin (void)
+{
+  return process_pin != NULL;
+}
+
+/**
+ * tb_pkcs11_reset:
+ *
+ * Finalizes and unloads every module, so the next use loads them afresh
+ * (tokens inserted or a module reconfigured since). Keys opened before
+ * must not be used afterwards.
+ */
+void
+tb_pkcs11_reset (void)
+{
+  G_LOCK (modules);
+  if (loaded_modules != NULL)
+    {
+      GHashTableIter it;
+      gpointer module;
+      g_hash_table_iter_init (&it, loaded_modules);
+      while (g_hash_table_iter_next (&it, NULL, &module))
+        {
+          p11_kit_module_finalize (module);
+          p11_kit_module_release (module);
+        }
+      g_clear_pointer (&loaded_modules, g_hash_table_unref);
+    }
+  modules_generation++;
+  if (system_modules != NULL)
+    {
+      p11_kit_modules_finalize_and_release (system_modules);
+      system_modules = NULL;
+    }
+  G_UNLOCK (modules);
+}
+
+static char *
+padded (const CK_UTF8CHAR *field, gsize len)
+{
+  g_autofree char *s = g_strndup ((const char *) field, len);
+  return g_strdup (g_strchomp (s));
+}
+
+static void
+set_rv_error (GError **error, CK_RV rv, const char *what)
+{
+  int code = TB_ERROR_FAILED;
+  const char *why = p11_kit_strerror (rv);
+
+  switch (rv)
+    {
+    case CKR_PIN_INCORRECT:
+      code = TB_ERROR_PERMISSION;
+      why = _("wrong PIN");
+      break;
+    case CKR_PIN_LOCKED:
+      code = TB_ERROR_PERMISSION;
+      why = _("the token is locked out after too many wrong PINs: its security officer must unlock it");
+      break;
+    case CKR_PIN_LEN_RANGE:
+      code = TB_ERROR_PERMISSION;
+      why = _("the PIN has the wrong length");
+      break;
+    case CKR_TOKEN_NOT_PRESENT:
+    case CKR_DEVICE_REMOVED:
+      code = TB_ERROR_NOT_FOUND;
+      why = _("the token was removed");
+      break;
+    case CKR_MECHANISM_INVALID:
+    case CKR_FUNCTION_NOT_SUPPORTED:
+      code = TB_ERROR_UNSUPPORTED;
+      break;
+    default:
+      break;
+    }
+  g_set_error (error, TB_ERROR, code, _("%s: %s (PKCS#11 0x%lx)"), what, why, (unsigned long) rv);
+}
+
+/* The modules to search: the one at @path, or p11-kit's configured ones. */
+static GPtrArray *
+get_modules (const char *path, GError **error)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  CK_FUNCTION_LIST *module;
+  CK_RV rv;
+
+  G_LOCK (modules);
+  if (path != NULL)
+    {
+      if (loaded_modules == NULL)
+        loaded_modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      module = g_hash_table_lookup (loaded_modules, path);
+      if (module == NULL)
+        {
+          if (!g_file_test (path, G_FILE_TEST_EXISTS))
+            {
+              G_UNLOCK (modules);
+              g_ptr_array_unref (out);
+              g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
+                           _("The PKCS#11 module %s is not there (token software removed?)"), path);
+              return NULL;
+            }
+          module = p11_kit_module_load (path, 0);
+          if (module == NULL)
+            {
+              G_UNLOCK (modules);
+              g_ptr_array_unref (out);
+              g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot load the PKCS#11 module %s: %s"), path,
+                           p11_kit_message () != NULL ? p11_kit_message () : _("unknown error"));
+              return NULL;
+            }
+          rv = p11_kit_module_initialize (module);
+          if (rv != CKR_OK)
+            {
+              p11_kit_module_release (module);
+              G_UNLOCK (modules);
+              g_ptr_array_unref (out);
+              set_rv_error (error, rv, _("Cannot initialize the PKCS#11 module"));
+              return NULL;
+            }
+          g_hash_table_insert (loaded_modules, g_strdup (path), module);
+        }
+      g_ptr_array_add (out, module);
+    }
+  else
+    {
+      if (system_modules == NULL)
+        system_modules = p11_kit_modules_load_and_initialize (0);
+      for (guint i = 0; system_modules != NULL && system_modules[i] != NULL; i++)
+        g_ptr_array_add (out, system_modules[i]);
+    }
+  G_UNLOCK (modules);
+  return out;
+}
+
+static char *
+token_uri (const CK_TOKEN_INFO *info, const char *module_path)
+{
+  P11KitUri *uri = p11_kit_uri_new ();
+  char *text = NULL;
+  char *out;
+
+  memcpy (p11_kit_uri_get_token_info (uri), info, sizeof *info);
+  if (p11_kit_uri_format (uri, P11_KIT_URI_FOR_TOKEN, &text) != P11_KIT_URI_OK)
+    text = strdup ("pkcs11:");
+  p11_kit_uri_free (uri);
+  if (module_path != NULL)
+    {
+      g_autofree char *escaped = g_uri_escape_string (module_path, "/", FALSE);
+      out = g_strdup_printf ("%s?module-path=%s", text, escaped);
+    }
+  else
+    out = g_strdup (text);
+  free (text);
+  return out;
+}
+
+/**
+ * tb_pkcs11_list_tokens:
+ * @module_path: (nullable): one module, or p11-kit's configured modules
+ *
+ * Returns: (transfer full) (element-type TbTokenInfo): tokens present
+ */
+GPtrArray *
+tb_pkcs11_list_tokens (const char *module_path, GError **error)
+{
+  g_autoptr(GPtrArray) modules = get_modules (module_path, error);
+  GPtrArray *out;
+
+  if (modules == NULL)
+    return NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_token_info_free);
+  for (guint m = 0; m < modules->len; m++)
+    {
+      CK_FUNCTION_LIST *module = g_ptr_array_index (modules, m);
+      CK_ULONG n = 0;
+      g_autofree CK_SLOT_ID *slots = NULL;
+      g_autofree char *filename = p11_kit_module_get_filename (module);
+
+      if (module->C_GetSlotList (CK_TRUE, NULL, &n) != CKR_OK || n == 0)
+        continue;
+      slots = g_new0 (CK_SLOT_ID, n);
+      if (module->C_GetSlotList (CK_TRUE, slots, &n) != CKR_OK)
+        continue;
+      for (CK_ULONG i = 0; i < n; i++)
+        {
+          CK_TOKEN_INFO ti;
+          TbTokenInfo *info;
+
+          if (module->C_GetTokenInfo (slots[i], &ti) != CKR_OK)
+            continue;
+          info = g_new0 (TbTokenInfo, 1);
+          info->label = padded (ti.label, sizeof ti.label);
+          info->serial = padded (ti.serialNumber, sizeof ti.serialNumber);
+          info->manufacturer = padded (ti.manufacturerID, sizeof ti.manufacturerID);
+          info->model = padded (ti.model, sizeof ti.model);
+          info->module = g_strdup (module_path != NULL ? module_path : filename);
+          info->uri = token_uri (&ti, module_path);
+          info->initialized = (ti.flags & CKF_TOKEN_INITIALIZED) != 0;
+          g_ptr_array_add (out, info);
+        }
+    }
+  return out;
+}
+
+static P11KitUri *
+parse_uri (const char *text, GError **error)
+{
+  P11KitUri *uri = p11_kit_uri_new ();
+  int rc = text != NULL ? p11_kit_uri_parse (text, P11_KIT_URI_FOR_ANY, uri) : P11_KIT_URI_BAD_SCHEME;
+
+  if (rc != P11_KIT_URI_OK)
+    {
+      p11_kit_uri_free (uri);
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("“%s” is not a PKCS#11 URI (RFC 7512): %s"),
+                   text != NULL ? text : "", p11_kit_uri_message (rc));
+      return NULL;
+    }
+  return uri;
+}
+
+gboolean
+tb_pkcs11_uri_is_valid (const char *text, GError **error)
+{
+  P11KitUri *uri = parse_uri (text, error);
+
+  if (uri == NULL)
+    return FALSE;
+  p11_kit_uri_free (uri);
+  return TRUE;
+}
+
+/* Finds the first token matching @uri. */
+static gboolean
+find_token (P11KitUri *uri, CK_FUNCTION_LIST **module_out, CK_SLOT_ID *slot_out, CK_TOKEN_INFO *info_out,
+            GError **error)
+{
+  g_autoptr(GPtrArray) modules = get_modules (p11_kit_uri_get_module_path (uri), error);
+
+  if (modules == NULL)
+    return FALSE;
+  for (guint m = 0; m < modules->len; m++)
+    {
+      CK_FUNCTION_LIST *module = g_ptr_array_index (modules, m);
+      CK_ULONG n = 0;
+      g_autofree CK_SLOT_ID *slots = NULL;
+
+      if (module->C_GetSlotList (CK_TRUE, NULL, &n) != CKR_OK || n == 0)
+        continue;
+      slots = g_new0 (CK_SLOT_ID, n);
+      if (module->C_GetSlotList (CK_TRUE, slots, &n) != CKR_OK)
+        continue;
+      for (CK_ULONG i = 0; i < n; i++)
+        {
+          CK_TOKEN_INFO ti;
+          if (module->C_GetTokenInfo (slots[i], &ti) == CKR_OK && p11_kit_uri_match_token_info (uri, &ti))
+            {
+              *module_out = module;
+              *slot_out = slots[i];
+              *info_out = ti;
+              return TRUE;
+            }
+        }
+    }
+  g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
+               _("No token present matches the key's PKCS#11 URI (token list shows the tokens)"));
+  return FALSE;
+}
+
+static gboolean
+open_logged_in (CK_FUNCTION_LIST *module, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti, CK_SESSION_HANDLE *session,
+                GError **error)
+{
+  g_autofree char *label = padded (ti->label, sizeof ti->label);
+  g_autofree char *what = NULL;
+  CK_RV rv = module->C_OpenSession (slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, session);
+
+  if (rv != CKR_OK)
+    {
+      what = g_strdup_printf (_("Cannot open a session on token “%s”"), label);
+      set_rv_error (error, rv, what);
+      return FALSE;
+    }
+  if ((ti->flags & CKF_LOGIN_REQUIRED) == 0)
+    return TRUE;
+  if (process_pin == NULL && pin_func != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      char *pin = pin_func (label, pin_func_data, &local);
+      if (pin != NULL)
+        {
+          tb_pkcs11_set_pin (pin);
+          tb_secret_wipe (pin, strlen (pin));
+          g_free (pin);
+        }
+    }
+  if (process_pin == NULL)
+    {
+      module->C_CloseSession (*session);
+      g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION,
+                   _("Token “%s” needs its PIN: set TRUSTBENCH_PIN, use --pin-file FILE or run on a terminal"), label);
+      return FALSE;
+    }
+  rv = module->C_Login (*session, CKU_USER, (CK_UTF8CHAR_PTR) process_pin, strlen (process_pin));
+  if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
+    {
+      module->C_CloseSession (*session);
+      what = g_strdup_printf (_("Cannot log in to token “%s”"), label);
+      set_rv_error (error, rv, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- public keys ---- */
+
+static const guint8 oid_p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const guint8 oid_p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
+
+static GBytes *
+get_attribute (CK_FUNCTION_LIST *module, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type)
+{
+  CK_ATTRIBUTE a = { type, NULL, 0 };
+  guint8 *buf;
+
+  if (module->C_GetAttributeValue (s, o, &a, 1) != CKR_OK || a.ulValueLen == (CK_ULONG) -1 || a.ulValueLen > 65536)
+    return NULL;
+  buf = g_malloc (a.ulValueLen + 1);
+  a.pValue = buf;
+  if (module->C_GetAttributeValue (s, o, &a, 1) != CKR_OK)
+    {
+      g_free (buf);
+      return NULL;
+    }
+  return g_bytes_new_take (buf, a.ulValueLen);
+}
+
+static EVP_PKEY *
+public_from_object (CK_FUNCTION_LIST *module, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_KEY_TYPE *type_out,
+                    int *bits_out, GError **error)
+{
+  CK_KEY_TYPE type = (CK_KEY_TYPE) -1;
+  CK_ATTRIBUTE a = { CKA_KEY_TYPE, &type, sizeof type };
+  g_autoptr(OSSL_PARAM_BLD) bld = OSSL_PARAM_BLD_new ();
+  OSSL_PARAM *params = NULL;
+  EVP_PKEY_CTX *pctx = NULL;
+  EVP_PKEY *pkey = NULL;
+  BIGNUM *n = NULL, *e = NULL;
+  g_autoptr(GBytes) ecp = NULL;
+  g_autoptr(GBytes) point = NULL;
+
+  if (module->C_GetAttributeValue (s, o, &a, 1) != CKR_OK)
+    goto fail;
+  /* the builder keeps pointers until OSSL_PARAM_BLD_to_param(): these live until then */
+  if (type == CKK_EC)
+    {
+      ecp = get_attribute (module, s, o, CKA_EC_PARAMS);
+      point = get_attribute (module, s, o, CKA_EC_POINT);
+      const guint8 *p;
+      gsize len;
+      const char *group;
+
+      if (ecp == NULL || point == NULL)
+        goto fail;
+      if (g_bytes_get_size (ecp) == sizeof oid_p256 && memcmp (g_bytes_get_data (ecp, NULL), oid_p256, sizeof oid_p256) == 0)
+        group = "prime256v1", *bits_out = 256;
+      else if (g_bytes_get_size (ecp) == sizeof oid_p384 &&
+               memcmp (g_bytes_get_data (ecp, NULL), oid_p384, sizeof oid_p384) == 0)
+        group = "secp384r1", *bits_out = 384;
+      else
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("The token key is on a curve Trustbench does not use"));
+          return NULL;
+        }
+      p = g_bytes_get_data (point, &len);
+      /* CKA_EC_POINT is a DER OCTET STRING around the point */
+      if (len > 2 && p[0] == 0x04 && p[1] == len - 2)
+        p += 2, len -= 2;
+      else if (len > 3 && p[0] == 0x04 && p[1] == 0x81 && p[2] == len - 3)
+        p += 3, len -= 3;
+      OSSL_PARAM_BLD_push_utf8_string (bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+      OSSL_PARAM_BLD_push_octet_string (bld, OSSL_PKEY_PARAM_PUB_KEY, p, len);
+      pctx = EVP_PKEY_CTX_new_from_name (NULL, "EC", "provider=default");
+    }
+  else if (type == CKK_RSA)
+    {
+      g_autoptr(GBytes) mod = get_attribute (module, s, o, CKA_MODULUS);
+      g_autoptr(GBytes) exp = get_attribute (module, s, o, CKA_PUBLIC_EXPONENT);
+      gsize ml, el;
+      const guint8 *mp, *ep;
+
+      if (mod == NULL || exp == NULL)
+        goto fail;
+      mp = g_bytes_get_data (mod, &ml);
+      ep = g_bytes_get_data (exp, &el);
+      n = BN_bin2bn (mp, (int) ml, NULL);
+      e = BN_bin2bn (ep, (int) el, NULL);
+      *bits_out = BN_num_bits (n);
+      OSSL_PARAM_BLD_push_BN (bld, OSSL_PKEY_PARAM_RSA_N, n);
+      OSSL_PARAM_BLD_push_BN (bld, OSSL_PKEY_PARAM_RSA_E, e);
+      pctx = EVP_PKEY_CTX_new_from_name (NULL, "RSA", "provider=default");
+    }
+  else
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("The token key is neither EC nor RSA"));
+      return NULL;
+    }
+  params = OSSL_PARAM_BLD_to_param (bld);
+  if (pctx == NULL || params == NULL || EVP_PKEY_fromdata_init (pctx) != 1 ||
+      EVP_PKEY_fromdata (pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    pkey = NULL;
+  OSSL_PARAM_free (params);
+  EVP_PKEY_CTX_free (pctx);
+  BN_free (n);
+  BN_free (e);
+  if (pkey != NULL)
+    {
+      *type_out = type;
+      return pkey;
+    }
+
+fail:
+  ERR_clear_error ();
+  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("Cannot read the public key from the token"));
+  return NULL;
+}
+
+/* Finds one object of @klass matching the URI's attributes (id, label). */
+static gboolean
+find_object (CK_FUNCTION_LIST *module, CK_SESSION_HANDLE s, P11KitUri *uri, CK_OBJECT_CLASS klass,
+             const GBytes *id, CK_OBJECT_HANDLE *out, GError **error)
+{
+  CK_ATTRIBUTE tmpl[3];
+  CK_ULONG n = 0, found = 0;
+  CK_ATTRIBUTE_PTR label = p11_kit_uri_get_attribute (uri, CKA_LABEL);
+  CK_ATTRIBUTE_PTR uri_id = p11_kit_uri_get_attribute (uri, CKA_ID);
+  CK_RV rv;
+
+  tmpl[n++] = (CK_ATTRIBUTE) { CKA_CLASS, &klass, sizeof klass };
+  if (id != NULL)
+    {
+      gsize len;
+      const void *data = g_bytes_get_data ((GBytes *) id, &len);
+      tmpl[n++] = (CK_ATTRIBUTE) { CKA_ID, (void *) data, len };
+    }
+  else if (uri_id != NULL)
+    tmpl[n++] = *uri_id;
+  if (label != NULL)
+    tmpl[n++] = *label;
+  if (label == NULL && uri_id == NULL && id == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("The PKCS#11 URI names no key: give object=LABEL or id=…"));
+      return FALSE;
+    }
+  rv = module->C_FindObjectsInit (s, tmpl, n);
+  if (rv == CKR_OK)
+    rv = module->C_FindObjects (s, out, 1, &found);
+  module->C_FindObjectsFinal (s);
+  if (rv != CKR_OK)
+    {
+      set_rv_error (error, rv, _("Cannot search the token"));
+      return FALSE;
+    }
+  if (found == 0)
+    {
+      g_autofree char *name = label != NULL ? g_strndup (label->pValue, label->ulValueLen) : g_strdup (_("(by id)"));
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The token holds no %s key “%s”"),
+                   klass == CKO_PRIVATE_KEY ? _("private") : _("public"), name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+key_uri (const CK_TOKEN_INFO *ti, const char *label, GBytes *id, const char *module_path)
+{
+  P11KitUri *uri = p11_kit_uri_new ();
+  CK_ATTRIBUTE attrs[2];
+  gsize id_len;
+  const void *id_data = g_bytes_get_data (id, &id_len);
+  char *text = NULL;
+  char *out;
+
+  memcpy (p11_kit_uri_get_token_info (uri), ti, sizeof *ti);
+  attrs[0] = (CK_ATTRIBUTE) { CKA_LABEL, (void *) label, strlen (label) };
+  attrs[1] = (CK_ATTRIBUTE) { CKA_ID, (void *) id_data, id_len };
+  p11_kit_uri_set_attributes (uri, attrs, 2);
+  if (p11_kit_uri_format (uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &text) != P11_KIT_URI_OK)
+    text = strdup ("pkcs11:");
+  p11_kit_uri_free (uri);
+  if (module_path != NULL)
+    {
+      g_autofree char *escaped = g_uri_escape_string (module_path, "/", FALSE);
+      out = g_strdup_printf ("%s?module-path=%s", text, escaped);
+    }
+  else
+    out = g_strdup (text);
+  free (text);
+  return out;
+}
+
+/**
+ * tb_pkcs11_generate: (skip)
+ * @token_uri: the token
+ * @label: the key's label on the token
+ * @algorithm: ec-p256, ec-p384 or rsa-3072
+ * @key_uri: (out): the key's URI
+ *
+ * Generates a key pair on the token: the private key sensitive, never
+ * extractable, for signing only.
+ *
+ * Returns: (transfer full): the public key
+ */
+EVP_PKEY *
+tb_pkcs11_generate (const char *token_uri_text, const char *label, const char *algorithm, char **key_uri_out,
+                    GError **error)
+{
+  P11KitUri *uri = parse_uri (token_uri_text, error);
+  CK_FUNCTION_LIST *module;
+  CK_SLOT_ID slot;
+  CK_TOKEN_INFO ti;
+  CK_SESSION_HANDLE s;
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  CK_ULONG bits = 3072;
+  CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
+  guint8 id[16];
+  CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+  CK_ATTRIBUTE pub_t[8], priv_t[10];
+  CK_ULONG np = 0, nq = 0;
+  CK_OBJECT_HANDLE pub, priv;
+  CK_KEY_TYPE type;
+  int kbits = 0;
+  CK_RV rv;
+  EVP_PKEY *pkey;
+  g_autoptr(GBytes) id_bytes = NULL;
+
+  if (uri == NULL)
+    return NULL;
+  if (!find_token (uri, &module, &slot, &ti, error) || !open_logged_in (module, slot, &ti, &s, error))
+    {
+      p11_kit_uri_free (uri);
+      return NULL;
+    }
+  RAND_bytes (id, sizeof id);
+  id_bytes = g_bytes_new (id, sizeof id);
+  pub_t[np++] = (CK_ATTRIBUTE) { CKA_TOKEN, &yes, sizeof yes };
+  pub_t[np++] = (CK_ATTRIBUTE) { CKA_VERIFY, &yes, sizeof yes };
+  pub_t[np++] = (CK_ATTRIBUTE) { CKA_LABEL, (void *) label, strlen (label) };
+  pub_t[np++] = (CK_ATTRIBUTE) { CKA_ID, id, sizeof id };
+  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_TOKEN, &yes, sizeof yes };
+  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_PRIVATE, &yes, sizeof yes };
+  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_SENSITIVE, &yes, sizeof yes };
+  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_EXTRACTABLE, &no, sizeof no };
+  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_SIGN, &yes, sizeof yes };
+  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_LABEL, (void *) label, strlen (label) };
+  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_ID, id, sizeof id };
+  if (g_strcmp0 (algorithm, "ec-p256") == 0 || algorithm == NULL)
+    pub_t[np++] = (CK_ATTRIBUTE) { CKA_EC_PARAMS, (void *) oid_p256, sizeof oid_p256 };
+  else if (g_strcmp0 (algorithm, "ec-p384") == 0)
+    pub_t[np++] = (CK_ATTRIBUTE) { CKA_EC_PARAMS, (void *) oid_p384, sizeof oid_p384 };
+  else if (g_strcmp0 (algorithm, "rsa-3072") == 0)
+    {
+      mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+      pub_t[np++] = (CK_ATTRIBUTE) { CKA_MODULUS_BITS, &bits, sizeof bits };
+      pub_t[np++] = (CK_ATTRIBUTE) { CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
+    }
+  else
+    {
+      module->C_CloseSession (s);
+      p11_kit_uri_free (uri);
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
+                   _("Keys on tokens are ec-p256, ec-p384 or rsa-3072, not “%s”"), algorithm);
+      return NULL;
+    }
+  rv = module->C_GenerateKeyPair (s, &mech, pub_t, np, priv_t, nq, &pub, &priv);
+  if (rv != CKR_OK)
+    {
+      module->C_CloseSession (s);
+      p11_kit_uri_free (uri);
+      set_rv_error (error, rv, _("The token could not generate the key"));
+      return NULL;
+    }
+  pkey = public_from_object (module, s, pub, &type, &kbits, error);
+  module->C_CloseSession (s);
+  if (pkey != NULL && key_uri_out != NULL)
+    *key_uri_out = key_uri (&ti, label, id_bytes, p11_kit_uri_get_module_path (uri));
+  p11_kit_uri_free (uri);
+  return pkey;
+}
+
+/* Opens the token of @text and finds the key's private (or public) object. */
+static gboolean
+open_key (const char *text, CK_OBJECT_CLASS klass, CK_FUNCTION_LIST **module, CK_SESSION_HANDLE *s,
+          CK_OBJECT_HANDLE *o, GError **error)
+{
+  P11KitUri *uri = parse_uri (text, error);
+  CK_SLOT_ID slot;
+  CK_TOKEN_INFO ti;
+  gboolean ok;
+
+  if (uri == NULL)
+    return FALSE;
+  ok = find_token (uri, module, &slot, &ti, error) && open_logged_in (*module, slot, &ti, s, error);
+  if (ok && !find_object (*module, *s, uri, klass, NULL, o, error))
+    {
+      (*module)->C_CloseSession (*s);
+      ok = FALSE;
+    }
+  p11_kit_uri_free (uri);
+  return ok;
+}
+
+/**
+ * tb_pkcs11_load_public: (skip)
+ *
+ * Returns: (transfer full): the public key of the token key at @key_uri
+ */
+EVP_PKEY *
+tb_pkcs11_load_public (const char *key_uri_text, GError **error)
+{
+  CK_FUNCTION_LIST *module;
+  CK_SESSION_HANDLE s;
+  CK_OBJECT_HANDLE o;
+  CK_KEY_TYPE type;
+  int bits;
+  EVP_PKEY *pkey;
+
+  if (!open_key (key_uri_text, CKO_PUBLIC_KEY, &module, &s, &o, error))
+    return NULL;
+  pkey = public_from_object (module, s, o, &type, &bits, error);
+  module->C_CloseSession (s);
+  return pkey;
+}
+
+/**
+ * tb_pkcs11_load_private: (skip)
+ *
+ * Logs in to the key's token (with the process PIN) and returns the
+ * private key as an OpenSSL key whose operations run on the token.
+ */
+EVP_PKEY *
+tb_pkcs11_load_private (const char *key_uri_text, GError **error)
+{
+  TbTokenKey *key = g_new0 (TbTokenKey, 1);
+  CK_OBJECT_HANDLE pub;
+  g_autoptr(GBytes) id = NULL;
+  EVP_PKEY *pkey;
+
+  key->refs = 1;
+  key->generation = modules_generation;
+  g_mutex_init (&key->lock);
+  if (!open_key (key_uri_text, CKO_PRIVATE_KEY, &key->module, &key->session, &key->object, error))
+    {
+      g_mutex_clear (&key->lock);
+      g_free (key);
+      return NULL;
+    }
+  id = get_attribute (key->module, key->session, key->object, CKA_ID);
+  {
+    P11KitUri *uri = parse_uri (key_uri_text, NULL);
+    gboolean found = uri != NULL && find_object (key->module, key->session, uri, CKO_PUBLIC_KEY, id, &pub, error);
+    p11_kit_uri_free (uri);
+    if (!found)
+      {
+        tb_token_key_unref (key);
+        return NULL;
+      }
+  }
+  key->public_key = public_from_object (key->module, key->session, pub, &key->key_type, &key->bits, error);
+  if (key->public_key == NULL)
+    {
+      tb_token_key_unref (key);
+      return NULL;
+    }
+  pkey = tb_pkcs11_provider_wrap (key, error);
+  tb_token_key_unref (key);
+  return pkey;
+}
+
+TbTokenKey *
+tb_token_key_ref (TbTokenKey *key)
+{
+  g_atomic_int_inc (&key->refs);
+  return key;
+}
+
+void
+tb_token_key_unref (TbTokenKey *key)
+{
+  if (key == NULL || !g_atomic_int_dec_and_test (&key->refs))
+    return;
+  /* after tb_pkcs11_reset() the module is gone, and its sessions with it */
+  if (key->module != NULL && key->session != 0 && key->generation == modules_generation)
+    key->module->C_CloseSession (key->session);
+  EVP_PKEY_free (key->public_key);
+  g_mutex_clear (&key->lock);
+  g_free (key);
+}
+
+/* DigestInfo prefixes for PKCS#1 v1.5 (RFC 8017, section 9.2) */
+static const guint8 di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+static const guint8 di_sha384[] = { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                    0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30 };
+
+/**
+ * tb_token_key_sign: (skip)
+ * @digest: the message digest
+ * @md_nid: its algorithm (NID_sha256, NID_sha384)
+ * @sig: (out): DER ECDSA signature, or the RSA PKCS#1 v1.5 signature
+ *
+ * Signs on the token (C_Sign): ECDSA over the digest (the token's raw
+ * r ‖ s converted to DER), RSA PKCS#1 v1.5 over the DigestInfo.
+ */
+gboolean
+tb_token_key_sign (TbTokenKey *key, const guint8 *digest, gsize digest_len, int md_nid, guint8 **sig, gsize *sig_len,
+                   GError **error)
+{
+  CK_MECHANISM mech = { key->key_type == CKK_EC ? CKM_ECDSA : CKM_RSA_PKCS, NULL, 0 };
+  g_autofree guint8 *input = NULL;
+  gsize input_len = digest_len;
+  guint8 raw[1024];
+  CK_ULONG raw_len = sizeof raw;
+  CK_RV rv;
+
+  if (key->key_type == CKK_RSA)
+    {
+      const guint8 *prefix = md_nid == NID_sha384 ? di_sha384 : di_sha256;
+      gsize plen = md_nid == NID_sha384 ? sizeof di_sha384 : sizeof di_sha256;
+      input = g_malloc (plen + digest_len);
+      memcpy (input, prefix, plen);
+      memcpy (input + plen, digest, digest_len);
+      input_len = plen + digest_len;
+    }
+  else
+    input = g_memdup2 (digest, digest_len);
+  g_mutex_lock (&key->lock);
+  rv = key->module->C_SignInit (key->session, &mech, key->object);
+  if (rv == CKR_OK)
+    rv = key->module->C_Sign (key->session, input, input_len, raw, &raw_len);
+  g_mutex_unlock (&key->lock);
+  if (rv != CKR_OK)
+    {
+      set_rv_error (error, rv, _("The token could not sign"));
+      return FALSE;
+    }
+  if (key->key_type == CKK_EC)
+    {
+      ECDSA_SIG *es = ECDSA_SIG_new ();
+      BIGNUM *r = BN_bin2bn (raw, (int) (raw_len / 2), NULL);
+      BIGNUM *s = BN_bin2bn (raw + raw_len / 2, (int) (raw_len / 2), NULL);
+      unsigned char *der = NULL;
+      int len;
+
+      if (raw_len % 2 != 0 || es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0 (es, r, s))
+        {
+          BN_free (r);
+          BN_free (s);
+          ECDSA_SIG_free (es);
+          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("The token returned a malformed ECDSA signature"));
+          return FALSE;
+        }
+      len = i2d_ECDSA_SIG (es, &der);
+      ECDSA_SIG_free (es);
+      if (len <= 0)
+        return FALSE;
+      *sig = g_memdup2 (der, (gsize) len);
+      *sig_len = (gsize) len;
+      OPENSSL_free (der);
+      return TRUE;
+    }
+  *sig = g_memdup2 (raw, raw_len);
+  *sig_len = raw_len;
+  return TRUE;
+}
+
+/**
+ * tb_pkcs11_get_key_flags:
+ *
+ * Reads CKA_SENSITIVE and CKA_EXTRACTABLE of the private key at @key_uri.
+ */
+gboolean
+tb_pkcs11_get_key_flags (const char *key_uri_text, gboolean *sensitive, gboolean *extractable, GError **error)
+{
+  CK_FUNCTION_LIST *module;
+  CK_SESSION_HANDLE s;
+  CK_OBJECT_HANDLE o;
+  CK_BBOOL sens = CK_FALSE, extr = CK_TRUE;
+  CK_ATTRIBUTE a[2] = { { CKA_SENSITIVE, &sens, sizeof sens }, { CKA_EXTRACTABLE, &extr, sizeof extr } };
+  CK_RV rv;
+
+  if (!open_key (key_uri_text, CKO_PRIVATE_KEY, &module, &s, &o, error))
+    return FALSE;
+  rv = module->C_GetAttributeValue (s, o, a, 2);
+  module->C_CloseSession (s);
+  if (rv != CKR_OK)
+    {
+      set_rv_error (error, rv, _("Cannot read the key's attributes"));
+      return FALSE;
+    }
+  *sensitive = sens == CK_TRUE;
+  *extractable = extr == CK_TRUE;
+  return TRUE;
+}
+
+/**
+ * tb_pkcs11_describe_uri:
+ *
+ * Returns: (transfer full): "token LABEL (serial S), object NAME" for people
+ */
+char *
+tb_pkcs11_describe_uri (const char *text)
+{
+  P11KitUri *uri = parse_uri (text, NULL);
+  CK_TOKEN_INFO *ti;
+  CK_ATTRIBUTE_PTR label;
+  g_autofree char *token = NULL, *serial = NULL, *object = NULL;
+
+  if (uri == NULL)
+    return g_strdup (text);
+  ti = p11_kit_uri_get_token_info (uri);
+  token = padded (ti->label, sizeof ti->label);
+  serial = padded (ti->serialNumber, sizeof ti->serialNumber);
+  label = p11_kit_uri_get_attribute (uri, CKA_LABEL);
+  object = label != NULL ? g_strndup (label->pValue, label->ulValueLen) : g_strdup ("?");
+  p11_kit_uri_free (uri);
+  return g_strdup_printf (_("Token “%s” (serial %s), key “%s”"), token, serial[0] != '\0' ? serial : "?", object);
+}

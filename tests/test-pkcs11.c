@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Keys on a PKCS#11 token, with SoftHSM 2 as the token (a private token
+ * directory per test through SOFTHSM2_CONF): listing, generation (never
+ * extractable), a whole hierarchy with the root and mastering keys on the
+ * token, every chain accepted by `openssl verify`, an image mastered with
+ * the token key and verified, and the failures: wrong PIN, module gone,
+ * key not found. No private key may appear in the context directory. */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "tb-test-util.h"
+#include "trustbench.h"
+
+#define PIN "123456"
+#define SO_PIN "12345678"
+#define PASS "file keys passphrase"
+
+typedef struct {
+  char *tmp;
+  char *module;
+  char *token_uri;
+} Fixture;
+
+static const char *
+softhsm_module (void)
+{
+  static const char *const paths[] = { "/usr/lib/softhsm/libsofthsm2.so",
+                                       "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", NULL };
+  for (guint i = 0; paths[i] != NULL; i++)
+    if (g_file_test (paths[i], G_FILE_TEST_EXISTS))
+      return paths[i];
+  return NULL;
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = NULL, *tokens = NULL, *text = NULL, *cmd = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_autofree char *util = g_find_program_in_path ("softhsm2-util");
+
+  f->tmp = tb_test_make_tmpdir ();
+  if (softhsm_module () == NULL || util == NULL)
+    return;
+  f->module = g_strdup (softhsm_module ());
+  tokens = g_build_filename (f->tmp, "tokens", NULL);
+  g_mkdir (tokens, 0700);
+  conf = g_build_filename (f->tmp, "softhsm2.conf", NULL);
+  text = g_strdup_printf ("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens);
+  tb_test_write_file (conf, text);
+  g_setenv ("SOFTHSM2_CONF", conf, TRUE);
+  cmd = g_strdup_printf ("softhsm2-util --init-token --free --label tb-test --pin " PIN " --so-pin " SO_PIN);
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, &err, &status, NULL));
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("softhsm2-util: %s %s", out, err);
+  f->token_uri = g_strdup_printf ("pkcs11:token=tb-test?module-path=%s", f->module);
+  tb_pkcs11_set_pin (PIN);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  tb_pkcs11_set_pin (NULL);
+  tb_pkcs11_reset (); /* the next test has its own token directory */
+  tb_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->module);
+  g_free (f->token_uri);
+}
+
+static gboolean
+skip_without_softhsm (Fixture *f)
+{
+  if (f->module != NULL)
+    return FALSE;
+  g_test_skip ("SoftHSM 2 (softhsm2) is not installed");
+  return TRUE;
+}
+
+static void
+test_list_and_generate (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tokens = NULL;
+  TbTokenInfo *info = NULL;
+  const char *const algorithms[] = { "ec-p256", "ec-p384", "rsa-3072" };
+
+  if (skip_without_softhsm (f))
+    return;
+  tokens = tb_pkcs11_list_tokens (f->module, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < tokens->len; i++)
+    if (g_strcmp0 (((TbTokenInfo *) g_ptr_array_index (tokens, i))->label, "tb-test") == 0)
+      info = g_ptr_array_index (tokens, i);
+  g_assert_nonnull (info);
+  g_assert_true (info->initialized);
+  g_assert_true (g_str_has_prefix (info->uri, "pkcs11:"));
+  g_assert_nonnull (strstr (info->uri, "token=tb-test"));
+  g_assert_cmpstr (info->manufacturer, ==, "SoftHSM project");
+
+  for (guint i = 0; i < G_N_ELEMENTS (algorithms); i++)
+    {
+      g_autoptr(TbKey) key = tb_key_generate_on_token (f->token_uri, algorithms[i], algorithms[i], &error);
+      gboolean sensitive = FALSE, extractable = TRUE;
+
+      g_assert_no_error (error);
+      g_assert_true (tb_key_is_on_token (key));
+      g_assert_true (tb_key_has_private (key));
+      g_assert_cmpstr (tb_key_get_algorithm (key), ==, algorithms[i]);
+      g_assert_true (g_str_has_prefix (tb_key_get_storage (key), "pkcs11:"));
+      g_assert_true (tb_pkcs11_get_key_flags (tb_key_get_storage (key), &sensitive, &extractable, &error));
+      g_assert_no_error (error);
+      g_assert_true (sensitive);
+      g_assert_false (extractable);
+    }
+}
+
+static void
+openssl_verify (const char *root, const char *untrusted, const char *leaf)
+{
+  g_autofree char *cmd = g_strdup_printf ("%s verify -x509_strict -CAfile %s %s%s %s", g_getenv ("TB_OPENSSL") ?: "openssl",
+                                          root, untrusted != NULL ? "-untrusted " : "", untrusted != NULL ? untrusted : "",
+                                          leaf);
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, &err, &status, NULL));
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s: %s %s", cmd, out, err);
+}
+
+static void
+export_cert (TbContext *ctx, const char *name, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbCert) cert = tb_cert_load (ctx, name, &error);
+  g_autoptr(GPtrArray) chain = g_ptr_array_new ();
+
+  g_assert_no_error (error);
+  g_ptr_array_add (chain, cert);
+  g_assert_true (tb_cert_export (chain, TB_CERT_FORMAT_PEM, NULL, NULL, path, &error));
+  g_assert_no_error (error);
+}
+
+/* Searches every file of @dir for a private key. */
+static void
+assert_no_private_key_files (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        assert_no_private_key_files (path);
+      else
+        {
+          g_autofree char *text = tb_test_read_file (path, NULL);
+          /* file keys are encrypted; a clear private key is never written */
+          g_assert_null (strstr (text, "BEGIN PRIVATE KEY"));
+          g_assert_null (strstr (text, "BEGIN EC PRIVATE KEY"));
+          g_assert_null (strstr (text, "BEGIN RSA PRIVATE KEY"));
+        }
+    }
+}
+
+static void
+test_hierarchy_on_token (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL, *root = NULL, *mastering = NULL, *bin = NULL, *upk = NULL, *image = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  const char *products[] = { "widget", NULL };
+  TbHierarchyTokens tokens = { NULL, NULL, NULL };
+
+  if (skip_without_softhsm (f))
+    return;
+  dir = g_build_filename (f->tmp, "ctx", NULL);
+  tokens.root_on = f->token_uri;
+  tokens.mastering_on = f->token_uri;
+  tokens.job_key_on = f->token_uri;
+  ctx = tb_context_create (dir, "Token OEM", &error);
+  g_assert_no_error (error);
+  {
+    gboolean ok = tb_hierarchy_create_on_tokens (ctx, products, NULL, PASS, &tokens, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (ok);
+  }
+  {
+    g_autoptr(TbKey) root_key = tb_key_load (ctx, "root-ca", &error);
+    g_autoptr(TbKey) prov = tb_key_load (ctx, "provisioning-ca", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_key_is_on_token (root_key));
+    g_assert_false (tb_key_is_on_token (prov));
+  }
+
+  root = g_build_filename (f->tmp, "root.pem", NULL);
+  export_cert (ctx, "root-ca", root);
+  openssl_verify (root, NULL, root);
+  const char *const names[] = { "provisioning-ca", "mastering", "product-widget", "job" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *pem = g_strdup_printf ("%s/%s.pem", f->tmp, names[i]);
+      export_cert (ctx, names[i], pem);
+      openssl_verify (root, NULL, pem);
+    }
+
+  /* an image mastered with the token's mastering key verifies */
+  bin = g_build_filename (f->tmp, "app.bin", NULL);
+  upk = g_build_filename (f->tmp, "app.tbupk", NULL);
+  image = g_build_filename (f->tmp, "app.tbimg", NULL);
+  tb_test_write_file (bin, "firmware signed by a key that never leaves its token");
+  {
+    g_autoptr(TbFirmware) fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, 0x08008000, &error);
+    TbMasterOptions mo = { "widget", NULL, NULL, "1.0.0", 1, 0 };
+    g_autoptr(TbUpk) u = NULL;
+    g_autoptr(GPtrArray) checks = NULL;
+    g_assert_no_error (error);
+    u = tb_master_image (ctx, fw, &mo, PASS, image, upk, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_image_verify (ctx, upk, image, PASS, &checks, NULL, &error));
+    g_assert_no_error (error);
+  }
+  assert_no_private_key_files (dir);
+  /* the token keys have no file at all, not even an encrypted one */
+  {
+    const char *const on_token[] = { "root-ca", "mastering", "job" };
+    for (guint i = 0; i < G_N_ELEMENTS (on_token); i++)
+      {
+        g_autofree char *file = g_strdup_printf ("%s/keys/%s.key", dir, on_token[i]);
+        JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_KEYS, on_token[i]);
+        g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+        g_assert_nonnull (entry);
+        g_assert_false (json_object_has_member (entry, "file"));
+        g_assert_true (g_str_has_prefix (json_object_get_string_member (entry, "storage"), "pkcs11:"));
+      }
+  }
+}
+
+static void
+test_failures (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbKey) key = NULL;
+  g_autofree char *uri = NULL;
+
+  if (skip_without_softhsm (f))
+    return;
+  key = tb_key_generate_on_token (f->token_uri, "signer", "ec-p256", &error);
+  g_assert_no_error (error);
+  uri = g_strdup (tb_key_get_storage (key));
+
+  tb_pkcs11_reset (); /* log out: the next use logs in again */
+  tb_pkcs11_set_pin ("000000");
+  {
+    g_autoptr(TbKey) k = tb_key_new_from_token (uri, &error);
+    g_assert_null (k);
+    g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
+    g_assert_nonnull (strstr (error->message, "wrong PIN"));
+    g_clear_error (&error);
+  }
+  tb_pkcs11_set_pin (NULL);
+  {
+    g_autoptr(TbKey) k = tb_key_new_from_token (uri, &error);
+    g_assert_null (k);
+    g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
+    g_assert_nonnull (strstr (error->message, "TRUSTBENCH_PIN"));
+    g_clear_error (&error);
+  }
+  tb_pkcs11_set_pin (PIN);
+  {
+    g_autofree char *gone = g_strdup_printf ("pkcs11:token=tb-test;object=signer?module-path=%s/no-such-module.so",
+                                             f->tmp);
+    g_autoptr(TbKey) k = tb_key_new_from_token (gone, &error);
+    g_assert_null (k);
+    g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+  {
+    g_autofree char *missing = g_strdup_printf ("pkcs11:token=tb-test;object=nobody?module-path=%s", f->module);
+    g_autoptr(TbKey) k = tb_key_new_from_token (missing, &error);
+    g_assert_null (k);
+    g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+  {
+    g_autofree char *other = g_strdup_printf ("pkcs11:token=another-token;object=signer?module-path=%s", f->module);
+    g_autoptr(TbKey) k = tb_key_new_from_token (other, &error);
+    g_assert_null (k);
+    g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(TbKey) k = tb_key_new_from_token ("not a uri", &error);
+    g_assert_null (k);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/pkcs11/list-and-generate", Fixture, NULL, setup, test_list_and_generate, teardown);
+  g_test_add ("/pkcs11/hierarchy-on-token", Fixture, NULL, setup, test_hierarchy_on_token, teardown);
+  g_test_add ("/pkcs11/failures", Fixture, NULL, setup, test_failures, teardown);
+  return g_test_run ();
+}
