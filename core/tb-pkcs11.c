@@ -371,6 +371,13 @@ open_logged_in (CK_FUNCTION_LIST *module, CK_SLOT_ID slot, const CK_TOKEN_INFO *
     }
   if ((ti->flags & CKF_LOGIN_REQUIRED) == 0)
     return TRUE;
+  if ((ti->flags & CKF_USER_PIN_LOCKED) != 0)
+    {
+      module->C_CloseSession (*session);
+      what = g_strdup_printf (_("Cannot log in to token “%s”"), label);
+      set_rv_error (error, CKR_PIN_LOCKED, what);
+      return FALSE;
+    }
   if (process_pin == NULL && pin_func != NULL)
     {
       g_autoptr(GError) local = NULL;

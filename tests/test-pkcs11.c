@@ -120,6 +120,30 @@ test_list_and_generate (Fixture *f, gconstpointer data)
     }
 }
 
+/* The uncompressed P-256 point of @key. */
+static gboolean
+tb_test_key_point (TbKey *key, guint8 point[65], size_t *len)
+{
+  g_autofree char *pem = tb_key_dup_public_pem (key);
+  g_autoptr(GBytes) der = NULL;
+  gsize der_len = 0;
+  g_auto(GStrv) lines = g_strsplit (pem, "\n", -1);
+  GString *b64 = g_string_new (NULL);
+  g_autofree guint8 *raw = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (!g_str_has_prefix (lines[i], "-----"))
+      g_string_append (b64, lines[i]);
+  raw = g_base64_decode (b64->str, &der_len);
+  g_string_free (b64, TRUE);
+  /* a P-256 SubjectPublicKeyInfo ends with the 65-byte point */
+  if (der_len < 65)
+    return FALSE;
+  memcpy (point, raw + der_len - 65, 65);
+  *len = 65;
+  return point[0] == 0x04;
+}
+
 static void
 openssl_verify (const char *root, const char *untrusted, const char *leaf)
 {
@@ -227,6 +251,72 @@ test_hierarchy_on_token (Fixture *f, gconstpointer data)
     g_assert_true (tb_image_verify (ctx, upk, image, PASS, &checks, NULL, &error));
     g_assert_no_error (error);
   }
+  /* an MCUboot image signed by the token's mastering key */
+  {
+    g_autofree char *mcuboot = g_build_filename (f->tmp, "app.mcuboot.bin", NULL);
+    g_autoptr(TbFirmware) fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, 0x08008000, &error);
+    TbMcubootOptions mo = { "1.0.0", 1, 0, NULL };
+    g_assert_no_error (error);
+    g_assert_true (tb_mcuboot_export (ctx, fw, &mo, PASS, mcuboot, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (mcuboot, G_FILE_TEST_IS_REGULAR));
+  }
+
+  /* device certificates issued by a provisioning CA whose key is on the token */
+  {
+    g_autoptr(TbKey) root_key = tb_key_load (ctx, "root-ca", &error);
+    g_autoptr(TbCert) root_cert = tb_cert_load (ctx, "root-ca", &error);
+    g_autoptr(TbKey) ca_key = NULL;
+    g_autoptr(TbCert) ca_cert = NULL;
+    g_autoptr(TbDeviceCertIssuer) issuer = NULL;
+    g_autoptr(TbKey) device = tb_key_generate ("ec-p256", &error);
+    g_autoptr(GBytes) der = NULL;
+    g_autofree char *ca_pem = g_build_filename (f->tmp, "token-ca.pem", NULL);
+    g_autofree char *dev_pem = g_build_filename (f->tmp, "device.pem", NULL);
+    guint8 point[65];
+
+    g_assert_no_error (error);
+    g_assert_true (tb_key_unlock (root_key, ctx, PASS, &error));
+    ca_key = tb_key_generate_on_token (f->token_uri, "line-ca", "ec-p256", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_key_store (ca_key, ctx, "line-ca", TB_KEY_USAGE_PROVISIONING_CA, NULL, &error));
+    ca_cert = tb_cert_issue (root_cert, root_key, ca_key, TB_CERT_PROFILE_PROVISIONING_CA, "Line CA", "Token OEM", 365,
+                             &error);
+    g_assert_no_error (error);
+    issuer = tb_device_cert_issuer_new (ca_cert, ca_key, "Token OEM", 365, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr(TbCert) dev_cert = NULL;
+      g_autoptr(GPtrArray) chain = g_ptr_array_new ();
+      size_t len = 0;
+
+      /* the device's point, as a device reports it */
+      g_assert_true (tb_test_key_point (device, point, &len));
+      der = tb_device_cert_issuer_issue (issuer, point, 65, "00c0ffee", &error);
+      g_assert_no_error (error);
+      dev_cert = tb_cert_new_from_data (g_bytes_get_data (der, NULL), g_bytes_get_size (der), "device", &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (chain, ca_cert);
+      g_assert_true (tb_cert_export (chain, TB_CERT_FORMAT_PEM, NULL, NULL, ca_pem, &error));
+      g_ptr_array_index (chain, 0) = dev_cert;
+      g_assert_true (tb_cert_export (chain, TB_CERT_FORMAT_PEM, NULL, NULL, dev_pem, &error));
+      g_assert_no_error (error);
+      openssl_verify (root, ca_pem, dev_pem);
+    }
+  }
+
+  /* a production job signed by the token's root key */
+  {
+    g_autofree char *job = g_build_filename (f->tmp, "run.tbjob", NULL);
+    TbJobCreateOptions jo = { "token-run", upk, image, 5, NULL, NULL, 1, job };
+    g_autoptr(TbJobPackage) p = NULL;
+    g_assert_true (tb_job_create (ctx, &jo, PASS, "job passphrase", NULL, NULL, &error));
+    g_assert_no_error (error);
+    p = tb_job_package_load (job, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (p);
+  }
+
   assert_no_private_key_files (dir);
   /* the token keys have no file at all, not even an encrypted one */
   {
@@ -296,6 +386,17 @@ test_failures (Fixture *f, gconstpointer data)
     g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
     g_clear_error (&error);
   }
+  /* a token locked out after too many wrong PINs */
+  if (g_getenv ("TB_FAKE_PKCS11") != NULL)
+    {
+      g_autofree char *locked = g_strdup_printf ("pkcs11:token=locked-out;object=root?module-path=%s",
+                                                 g_getenv ("TB_FAKE_PKCS11"));
+      g_autoptr(TbKey) k = tb_key_new_from_token (locked, &error);
+      g_assert_null (k);
+      g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
+      g_assert_nonnull (strstr (error->message, "locked out"));
+      g_clear_error (&error);
+    }
   {
     g_autoptr(TbKey) k = tb_key_new_from_token ("not a uri", &error);
     g_assert_null (k);
