@@ -113,7 +113,7 @@ generate_work (gpointer data, TbProgress *progress, GError **error)
 
   tb_progress_set_stage (progress, w->token != NULL ? _("Generating %s key “%s” on the token")
                                                     : _("Generating %s key “%s”"), w->algorithm, w->name);
-  w->key = w->token != NULL ? tb_key_generate_on_token (w->token, w->name, w->algorithm, error)
+  w->key = w->token != NULL ? tb_key_generate_on_token (w->token, w->name, w->algorithm, w->usage, error)
                             : tb_key_generate (w->algorithm, error);
   if (w->key == NULL)
     return FALSE;

@@ -12,6 +12,7 @@
 
 #include "tb-error.h"
 #include "tb-key-private.h"
+#include "tb-pkcs11-private.h"
 
 /**
  * tb_crypto_hkdf_sha256: (skip)
@@ -77,10 +78,26 @@ tb_crypto_aes256_kw (gboolean wrap, const guint8 *kek, const guint8 *in, gsize i
 gboolean
 tb_crypto_ecdh (EVP_PKEY *own, EVP_PKEY *peer, guint8 *shared, gsize *shared_len, GError **error)
 {
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey (NULL, own, NULL);
+  TbTokenKey *token = tb_pkcs11_provider_get_token_key (own);
+  EVP_PKEY_CTX *ctx;
   size_t len = 64;
-  gboolean ok = ctx != NULL && EVP_PKEY_derive_init (ctx) == 1 && EVP_PKEY_derive_set_peer (ctx, peer) == 1 &&
-                EVP_PKEY_derive (ctx, shared, &len) == 1;
+  gboolean ok;
+
+  /* a key on a token derives there (C_DeriveKey, CKM_ECDH1_DERIVE) */
+  if (token != NULL)
+    {
+      guint8 point[133];
+      size_t point_len = 0;
+      if (!EVP_PKEY_get_octet_string_param (peer, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, sizeof point, &point_len))
+        {
+          tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Key agreement (ECDH) failed: no peer point"));
+          return FALSE;
+        }
+      return tb_token_key_derive (token, point, point_len, shared, shared_len, error);
+    }
+  ctx = EVP_PKEY_CTX_new_from_pkey (NULL, own, NULL);
+  ok = ctx != NULL && EVP_PKEY_derive_init (ctx) == 1 && EVP_PKEY_derive_set_peer (ctx, peer) == 1 &&
+       EVP_PKEY_derive (ctx, shared, &len) == 1;
 
   EVP_PKEY_CTX_free (ctx);
   if (!ok)

@@ -25,7 +25,7 @@ static gboolean
 make_key_on (TbContext *ctx, const char *name, TbKeyUsage usage, const char *algorithm, const char *token_uri,
              const char *passphrase, TbKey **out, GError **error)
 {
-  g_autoptr(TbKey) key = token_uri != NULL ? tb_key_generate_on_token (token_uri, name, algorithm, error)
+  g_autoptr(TbKey) key = token_uri != NULL ? tb_key_generate_on_token (token_uri, name, algorithm, usage, error)
                                            : tb_key_generate (algorithm, error);
 
   if (key == NULL || !tb_key_store (key, ctx, name, usage, passphrase, error))

@@ -662,15 +662,18 @@ tb_key_is_on_token (TbKey *self)
  * @token_uri: the token (RFC 7512), with `?module-path=` for one module
  * @label: the key's label on the token
  * @algorithm: ec-p256, ec-p384 or rsa-3072
+ * @usage: what it is for: product keys may derive (ECDH), the others sign
  *
  * Generates a key pair on the token (the private half sensitive, never
  * extractable) and opens it for use; tb_key_store() records it.
  */
 TbKey *
-tb_key_generate_on_token (const char *token_uri, const char *label, const char *algorithm, GError **error)
+tb_key_generate_on_token (const char *token_uri, const char *label, const char *algorithm, TbKeyUsage usage,
+                          GError **error)
 {
   g_autofree char *key_uri = NULL;
-  g_autoptr(EVP_PKEY) pub = tb_pkcs11_generate (token_uri, label, algorithm, &key_uri, error);
+  g_autoptr(EVP_PKEY) pub = tb_pkcs11_generate (token_uri, label, algorithm, usage == TB_KEY_USAGE_PRODUCT,
+                                                      &key_uri, error);
   g_autoptr(TbKey) self = NULL;
 
   if (pub == NULL)

@@ -55,6 +55,7 @@ TbKey       *tb_key_load                   (TbContext   *ctx,
 TbKey       *tb_key_generate_on_token      (const char  *token_uri,
                                             const char  *label,
                                             const char  *algorithm,
+                                            TbKeyUsage   usage,
                                             GError     **error);
 TbKey       *tb_key_new_from_token         (const char  *key_uri,
                                             GError     **error);

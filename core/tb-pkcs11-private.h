@@ -33,9 +33,17 @@ gboolean    tb_token_key_sign    (TbTokenKey   *key,
                                   gsize        *sig_len,
                                   GError      **error);
 
+gboolean    tb_token_key_derive  (TbTokenKey   *key,
+                                  const guint8 *peer_point,
+                                  gsize         peer_len,
+                                  guint8       *shared,
+                                  gsize        *shared_len,
+                                  GError      **error);
+
 EVP_PKEY   *tb_pkcs11_generate     (const char  *token_uri,
                                     const char  *label,
                                     const char  *algorithm,
+                                    gboolean     key_agreement,
                                     char       **key_uri,
                                     GError     **error);
 EVP_PKEY   *tb_pkcs11_load_public  (const char  *key_uri,
@@ -46,5 +54,6 @@ EVP_PKEY   *tb_pkcs11_load_private (const char  *key_uri,
 /* the provider (tb-pkcs11-provider.c) */
 EVP_PKEY   *tb_pkcs11_provider_wrap (TbTokenKey *key,
                                      GError    **error);
+TbTokenKey *tb_pkcs11_provider_get_token_key (EVP_PKEY *pkey);
 
 G_END_DECLS

@@ -144,6 +144,9 @@ km_get_params (void *keydata, OSSL_PARAM params[])
   if ((p = OSSL_PARAM_locate (params, OSSL_PKEY_PARAM_SECURITY_BITS)) != NULL &&
       !OSSL_PARAM_set_int (p, kd->key->key_type == CKK_EC ? kd->key->bits / 2 : 128))
     return 0;
+  if ((p = OSSL_PARAM_locate (params, PARAM_TOKEN_KEY)) != NULL &&
+      !OSSL_PARAM_set_octet_ptr (p, kd->key, sizeof kd->key))
+    return 0;
   if ((p = OSSL_PARAM_locate (params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) != NULL &&
       !OSSL_PARAM_set_utf8_string (p, kd->key->bits == 384 ? "SHA384" : "SHA256"))
     return 0;
@@ -158,6 +161,7 @@ km_gettable_params (void *provctx)
     OSSL_PARAM_int (OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
     OSSL_PARAM_int (OSSL_PKEY_PARAM_MAX_SIZE, NULL),
     OSSL_PARAM_utf8_string (OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
+    OSSL_PARAM_octet_ptr (PARAM_TOKEN_KEY, NULL, 0),
     OSSL_PARAM_utf8_string (OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
     OSSL_PARAM_octet_string (OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
     OSSL_PARAM_END,
@@ -526,4 +530,26 @@ tb_pkcs11_provider_wrap (TbTokenKey *key, GError **error)
     }
   EVP_PKEY_CTX_free (pctx);
   return pkey;
+}
+
+/**
+ * tb_pkcs11_provider_get_token_key: (skip)
+ *
+ * Returns: (transfer none) (nullable): the token key behind @pkey, %NULL
+ *   for a key of any other provider
+ */
+TbTokenKey *
+tb_pkcs11_provider_get_token_key (EVP_PKEY *pkey)
+{
+  const OSSL_PROVIDER *prov = EVP_PKEY_get0_provider (pkey);
+  void *ptr = NULL;
+  OSSL_PARAM params[2];
+
+  if (prov == NULL || g_strcmp0 (OSSL_PROVIDER_get0_name (prov), PROVIDER_NAME) != 0)
+    return NULL;
+  params[0] = OSSL_PARAM_construct_octet_ptr (PARAM_TOKEN_KEY, &ptr, 0);
+  params[1] = OSSL_PARAM_construct_end ();
+  if (!EVP_PKEY_get_params (pkey, params))
+    return NULL;
+  return ptr;
 }

@@ -600,6 +600,7 @@ key_uri (const CK_TOKEN_INFO *ti, const char *label, GBytes *id, const char *mod
  * @token_uri: the token
  * @label: the key's label on the token
  * @algorithm: ec-p256, ec-p384 or rsa-3072
+ * @key_agreement: allow ECDH (CKA_DERIVE) instead of signing
  * @key_uri: (out): the key's URI
  *
  * Generates a key pair on the token: the private key sensitive, never
@@ -608,8 +609,8 @@ key_uri (const CK_TOKEN_INFO *ti, const char *label, GBytes *id, const char *mod
  * Returns: (transfer full): the public key
  */
 EVP_PKEY *
-tb_pkcs11_generate (const char *token_uri_text, const char *label, const char *algorithm, char **key_uri_out,
-                    GError **error)
+tb_pkcs11_generate (const char *token_uri_text, const char *label, const char *algorithm, gboolean key_agreement,
+                    char **key_uri_out, GError **error)
 {
   P11KitUri *uri = parse_uri (token_uri_text, error);
   CK_FUNCTION_LIST *module;
@@ -647,7 +648,8 @@ tb_pkcs11_generate (const char *token_uri_text, const char *label, const char *a
   priv_t[nq++] = (CK_ATTRIBUTE) { CKA_PRIVATE, &yes, sizeof yes };
   priv_t[nq++] = (CK_ATTRIBUTE) { CKA_SENSITIVE, &yes, sizeof yes };
   priv_t[nq++] = (CK_ATTRIBUTE) { CKA_EXTRACTABLE, &no, sizeof no };
-  priv_t[nq++] = (CK_ATTRIBUTE) { CKA_SIGN, &yes, sizeof yes };
+  /* one purpose per key: a product key agrees keys, the others sign */
+  priv_t[nq++] = (CK_ATTRIBUTE) { key_agreement ? CKA_DERIVE : CKA_SIGN, &yes, sizeof yes };
   priv_t[nq++] = (CK_ATTRIBUTE) { CKA_LABEL, (void *) label, strlen (label) };
   priv_t[nq++] = (CK_ATTRIBUTE) { CKA_ID, id, sizeof id };
   if (g_strcmp0 (algorithm, "ec-p256") == 0 || algorithm == NULL)
@@ -921,4 +923,77 @@ tb_pkcs11_describe_uri (const char *text)
   object = label != NULL ? g_strndup (label->pValue, label->ulValueLen) : g_strdup ("?");
   p11_kit_uri_free (uri);
   return g_strdup_printf (_("Token “%s” (serial %s), key “%s”"), token, serial[0] != '\0' ? serial : "?", object);
+}
+
+/**
+ * tb_pkcs11_uri_dup_token_label:
+ *
+ * Returns: (transfer full) (nullable): the token label a key URI names
+ */
+char *
+tb_pkcs11_uri_dup_token_label (const char *text)
+{
+  P11KitUri *uri = parse_uri (text, NULL);
+  CK_TOKEN_INFO *ti;
+  char *label;
+
+  if (uri == NULL)
+    return NULL;
+  ti = p11_kit_uri_get_token_info (uri);
+  label = padded (ti->label, sizeof ti->label);
+  p11_kit_uri_free (uri);
+  return label;
+}
+
+/**
+ * tb_token_key_derive: (skip)
+ * @peer_point: the peer's uncompressed EC point
+ * @shared: (out caller-allocates): at least 66 bytes
+ *
+ * ECDH on the token (CKM_ECDH1_DERIVE, no KDF): the raw shared secret, as
+ * EVP_PKEY_derive() gives it, for the callers' own KDF. The private key
+ * never leaves the token; the derived secret is a session object,
+ * destroyed at once.
+ */
+gboolean
+tb_token_key_derive (TbTokenKey *key, const guint8 *peer_point, gsize peer_len, guint8 *shared, gsize *shared_len,
+                     GError **error)
+{
+  CK_ECDH1_DERIVE_PARAMS params = { CKD_NULL, 0, NULL, peer_len, (CK_BYTE_PTR) peer_point };
+  CK_MECHANISM mech = { CKM_ECDH1_DERIVE, &params, sizeof params };
+  CK_OBJECT_CLASS klass = CKO_SECRET_KEY;
+  CK_KEY_TYPE type = CKK_GENERIC_SECRET;
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  CK_ULONG len = (CK_ULONG) (key->bits + 7) / 8;
+  CK_ATTRIBUTE tmpl[] = {
+    { CKA_CLASS, &klass, sizeof klass },
+    { CKA_KEY_TYPE, &type, sizeof type },
+    { CKA_TOKEN, &no, sizeof no },
+    { CKA_SENSITIVE, &no, sizeof no },
+    { CKA_EXTRACTABLE, &yes, sizeof yes },
+    { CKA_VALUE_LEN, &len, sizeof len },
+  };
+  CK_OBJECT_HANDLE secret = CK_INVALID_HANDLE;
+  CK_ATTRIBUTE value = { CKA_VALUE, shared, len };
+  CK_RV rv;
+
+  if (key->key_type != CKK_EC)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("Key agreement needs an EC key; this token key is RSA"));
+      return FALSE;
+    }
+  g_mutex_lock (&key->lock);
+  rv = key->module->C_DeriveKey (key->session, &mech, key->object, tmpl, G_N_ELEMENTS (tmpl), &secret);
+  if (rv == CKR_OK)
+    rv = key->module->C_GetAttributeValue (key->session, secret, &value, 1);
+  if (secret != CK_INVALID_HANDLE)
+    key->module->C_DestroyObject (key->session, secret);
+  g_mutex_unlock (&key->lock);
+  if (rv != CKR_OK)
+    {
+      set_rv_error (error, rv, _("The token could not derive the shared secret (ECDH)"));
+      return FALSE;
+    }
+  *shared_len = value.ulValueLen;
+  return TRUE;
 }

@@ -37,6 +37,7 @@ void        tb_pkcs11_set_pin_func    (TbPkcs11PinFunc func,
 gboolean    tb_pkcs11_has_pin         (void);
 gboolean    tb_pkcs11_uri_is_valid    (const char  *uri,
                                        GError     **error);
+char       *tb_pkcs11_uri_dup_token_label (const char *uri);
 char       *tb_pkcs11_describe_uri    (const char  *uri);
 gboolean    tb_pkcs11_get_key_flags   (const char  *key_uri,
                                        gboolean    *sensitive,

@@ -77,6 +77,14 @@ wrap_product_key (TbKey *product_key, const TbAttestation *att, guint8 eph_out[6
   memcpy (info, "trustbench-provision-v1", 23);
   memcpy (info + 23, eph_out, 65);
   memcpy (info + 23 + 65, att->device_public_key, 65);
+  if (tb_key_is_on_token (product_key))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
+                   _("The product key is on a token: provisioning hands the product key to each device (wrapped to "
+                     "the device key), which a key that never leaves its token cannot do. Keep product keys in "
+                     "software files; tokens suit the root, mastering and job keys"));
+      return FALSE;
+    }
   if (!tb_key_get_p256_scalar (product_key, scalar))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("The product key must be an unlocked P-256 key"));

@@ -17,6 +17,7 @@
 #include "tb-audit.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-pkcs11.h"
 #include "tb-policy.h"
 #include "tb-trust-render.h"
 
@@ -191,7 +192,14 @@ add_keys_and_certs (TbTrustGraph *graph, TbContext *ctx, GDateTime *now)
       TbTrustNode *n = tb_trust_graph_add_node (graph, id, kind_for_usage (member (k, "usage")), member (k, "name"));
 
       n->algorithm = g_strdup (member (k, "algorithm"));
-      n->storage = g_strdup (member (k, "storage"));
+      if (member (k, "storage") != NULL && g_str_has_prefix (member (k, "storage"), "pkcs11:"))
+        {
+          g_autofree char *label = tb_pkcs11_uri_dup_token_label (member (k, "storage"));
+          n->storage = g_strdup_printf (_("token %s"), label != NULL && label[0] != '\0' ? label : "?");
+          n->on_token = TRUE;
+        }
+      else
+        n->storage = g_strdup (member (k, "storage"));
       n->fingerprint = g_strdup (member (k, "public_key_sha256"));
     }
   for (guint i = 0; i < certs->len; i++)
@@ -443,6 +451,8 @@ tb_trust_graph_to_json (TbTrustGraph *graph)
       add_string (b, "name", n->name);
       add_string (b, "algorithm", n->algorithm);
       add_string (b, "storage", n->storage);
+      json_builder_set_member_name (b, "on_token");
+      json_builder_add_boolean_value (b, n->on_token);
       add_string (b, "subject", n->subject);
       add_string (b, "serial", n->serial);
       add_string (b, "not_after", n->not_after);

@@ -32,7 +32,8 @@ typedef enum {
  *   "device:UID", "devices:PRODUCT"
  * @name: what a person calls it
  * @algorithm: (nullable): the key's algorithm
- * @storage: (nullable): where the private key lives (file, token, device)
+ * @storage: (nullable): where the private key lives (file, token LABEL, device)
+ * @on_token: the private key is on a PKCS#11 token
  * @subject: (nullable): the certificate's subject
  * @serial: (nullable): the certificate's serial
  * @not_after: (nullable): end of validity, ISO 8601
@@ -46,6 +47,7 @@ typedef struct {
   char *name;
   char *algorithm;
   char *storage;
+  gboolean on_token;            /* the private key is on a PKCS#11 token */
   char *subject;
   char *serial;
   char *not_after;

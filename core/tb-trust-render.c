@@ -125,6 +125,27 @@ node_detail (TbTrustNode *n)
     }
 }
 
+/* A small chip with pins: the private key lives on a hardware token. */
+static void
+draw_token_badge (cairo_t *cr, double x, double y, const TbTrustPalette *p)
+{
+  rgb (cr, p->accent);
+  cairo_set_line_width (cr, 1.2);
+  rounded_rect (cr, x + 3, y + 3, 12, 10, 2);
+  cairo_stroke (cr);
+  for (guint i = 0; i < 3; i++)
+    {
+      double px = x + 5.5 + i * 3.5;
+      cairo_move_to (cr, px, y);
+      cairo_line_to (cr, px, y + 3);
+      cairo_move_to (cr, px, y + 13);
+      cairo_line_to (cr, px, y + 16);
+    }
+  cairo_stroke (cr);
+  cairo_rectangle (cr, x + 6.5, y + 5.5, 5, 5);
+  cairo_fill (cr);
+}
+
 static void
 draw_node (cairo_t *cr, TbTrustNode *n, const TbTrustRect *r, const TbTrustPalette *p, gboolean selected)
 {
@@ -185,6 +206,8 @@ draw_node (cairo_t *cr, TbTrustNode *n, const TbTrustRect *r, const TbTrustPalet
     }
   else
     show_fitted (cr, r->x + 16, r->y + 53, detail, r->width - 24);
+  if (n->on_token)
+    draw_token_badge (cr, r->x + r->width - 26, r->y + 8, p);
 }
 
 static void

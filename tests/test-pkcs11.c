@@ -105,7 +105,8 @@ test_list_and_generate (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (algorithms); i++)
     {
-      g_autoptr(TbKey) key = tb_key_generate_on_token (f->token_uri, algorithms[i], algorithms[i], &error);
+      g_autoptr(TbKey) key = tb_key_generate_on_token (f->token_uri, algorithms[i], algorithms[i], TB_KEY_USAGE_MASTERING,
+                                                             &error);
       gboolean sensitive = FALSE, extractable = TRUE;
 
       g_assert_no_error (error);
@@ -251,6 +252,42 @@ test_hierarchy_on_token (Fixture *f, gconstpointer data)
     g_assert_true (tb_image_verify (ctx, upk, image, PASS, &checks, NULL, &error));
     g_assert_no_error (error);
   }
+  /* a product key on the token: the image key is unwrapped there (ECDH) */
+  {
+    g_autoptr(TbKey) pk = tb_key_generate_on_token (f->token_uri, "product-gadget", "ec-p256", TB_KEY_USAGE_PRODUCT,
+                                                    &error);
+    g_autoptr(JsonObject) product = json_object_new ();
+    g_autofree char *gupk = g_build_filename (f->tmp, "gadget.tbupk", NULL);
+    g_autofree char *gimg = g_build_filename (f->tmp, "gadget.tbimg", NULL);
+    g_autoptr(TbFirmware) fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, 0x08008000, &error);
+    TbMasterOptions mo = { "gadget", NULL, NULL, "2.0.0", 1, 0 };
+    g_autoptr(TbUpk) u = NULL;
+    g_autoptr(GPtrArray) checks = NULL;
+    gboolean ok;
+
+    g_assert_no_error (error);
+    g_assert_true (tb_key_store (pk, ctx, "product-gadget", TB_KEY_USAGE_PRODUCT, NULL, &error));
+    json_object_set_string_member (product, "name", "gadget");
+    json_object_set_string_member (product, "key", "product-gadget");
+    g_assert_true (tb_context_add_entry (ctx, TB_INVENTORY_PRODUCTS, product, &error));
+    g_assert_true (tb_context_save (ctx, &error));
+    u = tb_master_image (ctx, fw, &mo, PASS, gimg, gupk, NULL, &error);
+    g_assert_no_error (error);
+    ok = tb_image_verify (ctx, gupk, gimg, PASS, &checks, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (ok);
+    {
+      gboolean decrypted = FALSE;
+      for (guint i = 0; i < checks->len; i++)
+        {
+          TbCheck *c = g_ptr_array_index (checks, i);
+          if (g_strcmp0 (c->name, "decrypt") == 0)
+            decrypted = c->status == TB_CHECK_PASSED;
+        }
+      g_assert_true (decrypted);
+    }
+  }
+
   /* an MCUboot image signed by the token's mastering key */
   {
     g_autofree char *mcuboot = g_build_filename (f->tmp, "app.mcuboot.bin", NULL);
@@ -277,7 +314,8 @@ test_hierarchy_on_token (Fixture *f, gconstpointer data)
 
     g_assert_no_error (error);
     g_assert_true (tb_key_unlock (root_key, ctx, PASS, &error));
-    ca_key = tb_key_generate_on_token (f->token_uri, "line-ca", "ec-p256", &error);
+    ca_key = tb_key_generate_on_token (f->token_uri, "line-ca", "ec-p256", TB_KEY_USAGE_PROVISIONING_CA,
+                                       &error);
     g_assert_no_error (error);
     g_assert_true (tb_key_store (ca_key, ctx, "line-ca", TB_KEY_USAGE_PROVISIONING_CA, NULL, &error));
     ca_cert = tb_cert_issue (root_cert, root_key, ca_key, TB_CERT_PROFILE_PROVISIONING_CA, "Line CA", "Token OEM", 365,
@@ -342,7 +380,7 @@ test_failures (Fixture *f, gconstpointer data)
 
   if (skip_without_softhsm (f))
     return;
-  key = tb_key_generate_on_token (f->token_uri, "signer", "ec-p256", &error);
+  key = tb_key_generate_on_token (f->token_uri, "signer", "ec-p256", TB_KEY_USAGE_MASTERING, &error);
   g_assert_no_error (error);
   uri = g_strdup (tb_key_get_storage (key));
 

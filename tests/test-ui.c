@@ -11,6 +11,8 @@
 #include <adwaita.h>
 
 #include "tb-application.h"
+#include <glib/gstdio.h>
+
 #include "tb-screenshot.h"
 #include "tb-test-util.h"
 #include "tb-window.h"
@@ -716,6 +718,70 @@ test_production (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A key generated on a token from the Keys page (SoftHSM as the token):
+ * the token is listed, the key lives there, and the trust chain marks it. */
+static void
+test_tokens (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (tmp, "token-ctx", NULL);
+  const char *products[] = { "widget", NULL };
+  TbKeysPage *keys;
+  TbWindow *window;
+  AdwMessageDialog *dialog;
+
+  if (g_getenv ("SOFTHSM2_CONF") == NULL)
+    {
+      g_test_skip ("SoftHSM 2 is not installed");
+      return;
+    }
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "Token GUI OEM", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_hierarchy_create (ctx, products, NULL, "gui passphrase", NULL, &error));
+    g_assert_no_error (error);
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "keys"));
+  keys = tb_window_get_keys_page (window);
+  g_assert_cmpuint (tb_keys_page_get_n_tokens (keys), >=, 1);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (keys), "keys.generate", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  set_field (dialog, "name", "hsm-mastering");
+  adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "usage"), 2); /* mastering */
+  adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "where"), 1); /* the first token */
+  set_field (dialog, "pin", "2468");
+  screenshot (GTK_WIDGET (dialog), "keys-generate-on-token");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_null (find_dialog ());
+  {
+    g_autoptr(TbKey) key = tb_key_load (tb_window_get_context (window), "hsm-mastering", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_key_is_on_token (key));
+  }
+  screenshot (GTK_WIDGET (window), "keys-tokens");
+
+  g_assert_true (tb_window_show_page (window, "trust-chain"));
+  {
+    TbTrustChainPage *chain = tb_window_get_trust_chain_page (window);
+    TbTrustNode *node = NULL;
+    spin_frames (5);
+    node = tb_trust_graph_find (tb_trust_view_get_graph (tb_trust_chain_page_get_view (chain)), "key:hsm-mastering");
+    g_assert_nonnull (node);
+    g_assert_true (node->on_token);
+    g_assert_nonnull (strstr (node->storage, "ui-token"));
+  }
+  screenshot (GTK_WIDGET (window), "trust-chain-token");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -729,6 +795,27 @@ main (int argc, char **argv)
     g_setenv ("TRUSTBENCH_BOARDS", boards, TRUE);
   }
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  /* a SoftHSM token, found through p11-kit's configured modules */
+  {
+    g_autofree char *util = g_find_program_in_path ("softhsm2-util");
+    g_autofree char *tokens = g_build_filename (tmp, "softhsm", NULL);
+    g_autofree char *conf = g_build_filename (tmp, "softhsm2.conf", NULL);
+    g_autofree char *text = g_strdup_printf ("directories.tokendir = %s\nobjectstore.backend = file\n"
+                                             "log.level = ERROR\n", tokens);
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+
+    if (util != NULL)
+      {
+        g_mkdir (tokens, 0700);
+        tb_test_write_file (conf, text);
+        g_setenv ("SOFTHSM2_CONF", conf, TRUE);
+        if (!g_spawn_command_line_sync ("softhsm2-util --init-token --free --label ui-token --pin 2468 "
+                                        "--so-pin 13572468", &out, &err, &status, NULL) ||
+            !g_spawn_check_wait_status (status, NULL))
+          g_unsetenv ("SOFTHSM2_CONF");
+      }
+  }
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
   g_setenv ("GTK_A11Y", "none", FALSE);
   g_setenv ("NO_AT_BRIDGE", "1", TRUE);
@@ -746,6 +833,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/create-hierarchy", test_create_hierarchy);
   g_test_add_func ("/tb/ui/trust-chain-large", test_trust_chain_large);
   g_test_add_func ("/tb/ui/production", test_production);
+  g_test_add_func ("/tb/ui/tokens", test_tokens);
   rc = g_test_run ();
 
   g_clear_object (&app);

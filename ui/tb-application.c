@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tb-form-dialog.h"
 #include "tb-window.h"
 
 struct _TbApplication {
@@ -184,6 +185,76 @@ quit_action (GSimpleAction *action, GVariant *param, gpointer user_data)
     }
 }
 
+/* ---- the token PIN, asked in a dialog ----
+ *
+ * Token logins happen in the background work; the PIN dialog must run on
+ * the main thread, so the worker posts a request there and waits for the
+ * answer. */
+
+typedef struct {
+  GMutex lock;
+  GCond answered;
+  gboolean done;
+  char *label;
+  TbSecret *pin;
+} PinRequest;
+
+static void
+pin_response_cb (GtkWidget *dialog, const char *response, PinRequest *req)
+{
+  g_mutex_lock (&req->lock);
+  if (g_strcmp0 (response, "accept") == 0)
+    req->pin = tb_secret_new (tb_form_dialog_get_text (dialog, "pin"));
+  req->done = TRUE;
+  g_cond_signal (&req->answered);
+  g_mutex_unlock (&req->lock);
+  tb_form_dialog_clear_secrets (dialog);
+}
+
+static gboolean
+show_pin_dialog (gpointer data)
+{
+  PinRequest *req = data;
+  GtkApplication *app = GTK_APPLICATION (g_application_get_default ());
+  GtkWindow *parent = app != NULL ? gtk_application_get_active_window (app) : NULL;
+  g_autofree char *body = g_strdup_printf (_("Token “%s” holds a key this operation uses. Its PIN unlocks it for "
+                                             "this session; the PIN is never stored."), req->label);
+  GtkWidget *dialog = tb_form_dialog_new (parent, _("Token PIN"), body, _("_Unlock"));
+
+  tb_form_dialog_add_password (dialog, "pin", _("PIN"));
+  g_signal_connect (dialog, "response", G_CALLBACK (pin_response_cb), req);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return G_SOURCE_REMOVE;
+}
+
+static char *
+ask_pin (const char *token_label, gpointer data, GError **error)
+{
+  PinRequest req = { 0 };
+  char *out = NULL;
+
+  if (g_main_context_is_owner (g_main_context_default ()))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION, _("Token “%s” needs its PIN"), token_label);
+      return NULL;
+    }
+  g_mutex_init (&req.lock);
+  g_cond_init (&req.answered);
+  req.label = g_strdup (token_label);
+  g_main_context_invoke (NULL, show_pin_dialog, &req);
+  g_mutex_lock (&req.lock);
+  while (!req.done)
+    g_cond_wait (&req.answered, &req.lock);
+  g_mutex_unlock (&req.lock);
+  if (req.pin != NULL)
+    out = g_strdup (req.pin);
+  tb_secret_free (req.pin);
+  g_free (req.label);
+  g_mutex_clear (&req.lock);
+  g_cond_clear (&req.answered);
+  return out;
+}
+
 static void
 tb_application_startup (GApplication *app)
 {
@@ -204,6 +275,7 @@ tb_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (tb_application_parent_class)->startup (app);
   TB_APPLICATION (app)->settings = settings_new ();
+  tb_pkcs11_set_pin_func (ask_pin, NULL);
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);

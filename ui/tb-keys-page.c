@@ -25,6 +25,8 @@ struct _TbKeysPage {
   AdwPreferencesGroup *policy_group;
   GtkListBox *policy_list;
   GtkListBox *key_list;
+  GtkListBox *token_list;
+  GPtrArray *tokens;            /* TbTokenInfo, for the generate dialog */
   GtkListBox *cert_list;
   GtkRevealer *details_revealer;
   GtkLabel *details_title;
@@ -224,8 +226,11 @@ key_row_new (TbKey *key)
   gboolean in_file = g_strcmp0 (tb_key_get_storage (key), TB_KEY_STORAGE_FILE) == 0;
   GtkWidget *icon = gtk_image_new_from_icon_name (in_file ? "dialog-password-symbolic" : "channel-secure-symbolic");
 
-  subtitle = g_strdup_printf ("%s · %s · %s", tb_key_usage_to_string (tb_key_get_usage (key)),
-                              tb_key_get_algorithm (key), in_file ? _("encrypted file") : tb_key_get_storage (key));
+  {
+    g_autofree char *where = in_file ? g_strdup (_("encrypted file")) : tb_key_describe_storage (key);
+    subtitle = g_strdup_printf ("%s · %s · %s", tb_key_usage_to_string (tb_key_get_usage (key)),
+                                tb_key_get_algorithm (key), where);
+  }
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), tb_key_get_name (key));
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -282,6 +287,44 @@ cert_row_new (TbKeysPage *self, TbCert *cert, GDateTime *now)
   return row;
 }
 
+/* Lists the PKCS#11 tokens present (p11-kit's configured modules). */
+static void
+refresh_tokens (TbKeysPage *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  tb_ui_clear_list (self->token_list);
+  g_clear_pointer (&self->tokens, g_ptr_array_unref);
+  self->tokens = tb_pkcs11_list_tokens (NULL, &error);
+  if (self->tokens == NULL || self->tokens->len == 0)
+    {
+      tb_ui_add_property (self->token_list, _("No token present"),
+                          error != NULL ? error->message
+                                        : _("Plug in a token, or configure its PKCS#11 module for p11-kit"));
+      return;
+    }
+  for (guint i = 0; i < self->tokens->len; i++)
+    {
+      TbTokenInfo *t = g_ptr_array_index (self->tokens, i);
+      GtkWidget *row = adw_action_row_new ();
+      g_autofree char *subtitle = g_strdup_printf (_("%s %s · serial %s%s"), t->manufacturer, t->model, t->serial,
+                                                   t->initialized ? "" : _(" · not initialized"));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), t->label[0] != '\0' ? t->label : _("(no label)"));
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("channel-secure-symbolic"));
+      gtk_widget_set_tooltip_text (row, t->uri);
+      gtk_list_box_append (self->token_list, row);
+    }
+}
+
+static void
+refresh_tokens_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tb_pkcs11_reset ();
+  refresh_tokens (TB_KEYS_PAGE (widget));
+}
+
 static void
 reload (TbKeysPage *self)
 {
@@ -304,6 +347,8 @@ reload (TbKeysPage *self)
       gtk_stack_set_visible_child_name (self->stack, "empty");
       return;
     }
+  if (self->tokens == NULL)
+    refresh_tokens (self);
 
   self->keys = g_ptr_array_new_with_free_func (g_object_unref);
   self->certs = g_ptr_array_new_with_free_func (g_object_unref);
@@ -388,6 +433,12 @@ tb_keys_page_dup_details_title (TbKeysPage *self)
 }
 
 guint
+tb_keys_page_get_n_tokens (TbKeysPage *self)
+{
+  return self->tokens != NULL ? self->tokens->len : 0;
+}
+
+guint
 tb_keys_page_get_n_keys (TbKeysPage *self)
 {
   return self->keys != NULL ? self->keys->len : 0;
@@ -435,6 +486,8 @@ typedef struct {
   TbSecret *file_passphrase;
   TbSecret *passphrase;
   GStrv products;
+  char *token;                  /* generate on this token (its URI) */
+  TbSecret *pin;
 } Job;
 
 static void
@@ -449,6 +502,8 @@ job_free (Job *job)
   tb_secret_free (job->file_passphrase);
   tb_secret_free (job->passphrase);
   g_strfreev (job->products);
+  g_free (job->token);
+  tb_secret_free (job->pin);
   g_free (job);
 }
 
@@ -473,12 +528,22 @@ generate_work (gpointer data, TbProgress *progress, GError **error)
 
   if (ctx == NULL || !tb_key_usage_from_string (job->usage, &usage, error))
     return FALSE;
-  tb_progress_set_stage (progress, _("Generating %s key “%s”"), job->algorithm, job->name);
-  key = tb_key_generate (job->algorithm, error);
+  if (job->token != NULL)
+    {
+      tb_progress_set_stage (progress, _("Generating %s key “%s” on the token"), job->algorithm, job->name);
+      if (job->pin != NULL && job->pin[0] != '\0')
+        tb_pkcs11_set_pin (job->pin);
+      key = tb_key_generate_on_token (job->token, job->name, job->algorithm, usage, error);
+    }
+  else
+    {
+      tb_progress_set_stage (progress, _("Generating %s key “%s”"), job->algorithm, job->name);
+      key = tb_key_generate (job->algorithm, error);
+    }
   if (key == NULL)
     return FALSE;
   tb_progress_set_fraction (progress, 0.5);
-  tb_progress_set_stage (progress, _("Encrypting and storing it"));
+  tb_progress_set_stage (progress, job->token != NULL ? _("Recording it") : _("Encrypting and storing it"));
   return tb_key_store (key, ctx, job->name, usage, job->passphrase, error) && tb_context_save (ctx, error);
 }
 
@@ -683,12 +748,45 @@ begin_key_job (TbKeysPage *self, GtkWidget *dialog, const char *response)
   return job;
 }
 
+/* The token the "where" choice of a dialog names, or %NULL for a file. */
+static const char *
+chosen_token (TbKeysPage *self, GtkWidget *dialog)
+{
+  g_autofree char *where = tb_form_dialog_dup_choice (dialog, "where");
+
+  for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
+    {
+      TbTokenInfo *t = g_ptr_array_index (self->tokens, i);
+      g_autofree char *label = g_strdup_printf (_("Token %s (%s)"), t->label, t->serial);
+      if (g_strcmp0 (where, label) == 0)
+        return t->uri;
+    }
+  return NULL;
+}
+
 static void
 generate_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
 {
-  Job *job = begin_key_job (self, dialog, response);
+  const char *token = g_strcmp0 (response, "accept") == 0 ? chosen_token (self, dialog) : NULL;
+  Job *job;
 
-  if (job == NULL)
+  if (token != NULL)
+    {
+      /* a token key: no passphrase to check, the PIN opens the token */
+      g_autoptr(GError) error = NULL;
+      if (!tb_name_is_valid (tb_form_dialog_get_text (dialog, "name"), &error))
+        {
+          tb_ui_show_error (GTK_WIDGET (self), _("Invalid Key Name"), error);
+          tb_form_dialog_clear_secrets (dialog);
+          return;
+        }
+      job = g_new0 (Job, 1);
+      job->path = g_strdup (tb_context_get_path (self->context));
+      job->name = g_strdup (tb_form_dialog_get_text (dialog, "name"));
+      job->token = g_strdup (token);
+      job->pin = tb_secret_new (tb_form_dialog_get_text (dialog, "pin"));
+    }
+  else if ((job = begin_key_job (self, dialog, response)) == NULL)
     return;
   job->usage = tb_form_dialog_dup_choice (dialog, "usage");
   job->algorithm = tb_form_dialog_dup_choice (dialog, "algorithm");
@@ -707,12 +805,29 @@ generate_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (self->context == NULL)
     return;
-  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Generate a Key"),
-                               _("The private key is encrypted with the context passphrase."), _("_Generate"));
-  tb_form_dialog_add_entry (dialog, "name", _("Name"), "");
-  tb_form_dialog_add_choice (dialog, "usage", _("Usage"), usages, 4);
-  tb_form_dialog_add_choice (dialog, "algorithm", _("Algorithm"), tb_key_algorithms (), 0);
-  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  {
+    g_autoptr(GStrvBuilder) places = g_strv_builder_new ();
+    g_auto(GStrv) choices = NULL;
+
+    g_strv_builder_add (places, _("Software file (encrypted)"));
+    for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
+      {
+        TbTokenInfo *t = g_ptr_array_index (self->tokens, i);
+        g_autofree char *label = g_strdup_printf (_("Token %s (%s)"), t->label, t->serial);
+        if (t->initialized)
+          g_strv_builder_add (places, label);
+      }
+    choices = g_strv_builder_end (places);
+    dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Generate a Key"),
+                                 _("A software key is encrypted with the context passphrase; a key generated on a "
+                                   "token never leaves it and is used with the token's PIN."), _("_Generate"));
+    tb_form_dialog_add_entry (dialog, "name", _("Name"), "");
+    tb_form_dialog_add_choice (dialog, "usage", _("Usage"), usages, 4);
+    tb_form_dialog_add_choice (dialog, "algorithm", _("Algorithm"), tb_key_algorithms (), 0);
+    tb_form_dialog_add_choice (dialog, "where", _("Keep It In"), (const char *const *) choices, 0);
+    tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase (software file)"));
+    tb_form_dialog_add_password (dialog, "pin", _("Token PIN (token)"));
+  }
   g_signal_connect (dialog, "response", G_CALLBACK (generate_response_cb), self);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -956,6 +1071,7 @@ tb_keys_page_dispose (GObject *object)
   tb_ui_unfollow_context (self, &self->context);
   g_clear_pointer (&self->keys, g_ptr_array_unref);
   g_clear_pointer (&self->certs, g_ptr_array_unref);
+  g_clear_pointer (&self->tokens, g_ptr_array_unref);
   g_clear_pointer (&self->selected_kind, g_free);
   g_clear_pointer (&self->selected_name, g_free);
   G_OBJECT_CLASS (tb_keys_page_parent_class)->dispose (object);
@@ -1006,6 +1122,7 @@ tb_keys_page_class_init (TbKeysPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, policy_group);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, policy_list);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, key_list);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, token_list);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, cert_list);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, details_revealer);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, details_title);
@@ -1016,6 +1133,7 @@ tb_keys_page_class_init (TbKeysPageClass *klass)
 
   gtk_widget_class_install_action (widget_class, "keys.create-hierarchy", NULL, create_hierarchy_action);
   gtk_widget_class_install_action (widget_class, "keys.generate", NULL, generate_action);
+  gtk_widget_class_install_action (widget_class, "keys.refresh-tokens", NULL, refresh_tokens_action);
   gtk_widget_class_install_action (widget_class, "keys.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "keys.export-selected", NULL, export_selected_action);
   gtk_widget_class_install_action (widget_class, "keys.close-details", NULL, close_details_action);

@@ -14,6 +14,7 @@ TbContext *tb_keys_page_get_context     (TbKeysPage *self);
 void       tb_keys_page_set_context     (TbKeysPage *self,
                                          TbContext  *context);
 guint      tb_keys_page_get_n_keys      (TbKeysPage *self);
+guint      tb_keys_page_get_n_tokens    (TbKeysPage *self);
 guint      tb_keys_page_get_n_certs     (TbKeysPage *self);
 guint      tb_keys_page_get_n_findings  (TbKeysPage *self);
 gboolean   tb_keys_page_select          (TbKeysPage *self,
