@@ -44,6 +44,7 @@ struct _TbJobPackage {
   JsonObject *manifest;
   char *manifest_b64;
   char *signature_b64;
+  char *signer_pem;
   TbCert *root;
   TbCert *issuer;
   TbCert *mastering;
@@ -62,6 +63,7 @@ tb_job_package_free (TbJobPackage *p)
   g_clear_pointer (&p->manifest, json_object_unref);
   g_free (p->manifest_b64);
   g_free (p->signature_b64);
+  g_free (p->signer_pem);
   g_clear_object (&p->root);
   g_clear_object (&p->issuer);
   g_clear_object (&p->mastering);
@@ -194,6 +196,8 @@ fail:
 
 /**
  * tb_job_verify_manifest:
+ * @signer_pem: (nullable): the certificate of the OEM job key that signed,
+ *   which must chain to @root; %NULL when the root itself signed
  * @root: the OEM root the manifest must be signed by
  * @manifest: (out) (optional): the parsed manifest
  *
@@ -202,14 +206,29 @@ fail:
  * does not verify.
  */
 gboolean
-tb_job_verify_manifest (const char *manifest_b64, const char *signature_b64, TbCert *root, JsonObject **manifest,
-                        GError **error)
+tb_job_verify_manifest (const char *manifest_b64, const char *signature_b64, const char *signer_pem, TbCert *root,
+                        JsonObject **manifest, GError **error)
 {
   gsize mlen = 0, slen = 0;
   g_autofree guint8 *m = g_base64_decode (manifest_b64, &mlen);
   g_autofree guint8 *sig = g_base64_decode (signature_b64, &slen);
   g_autoptr(EVP_MD_CTX) mctx = EVP_MD_CTX_new ();
-  EVP_PKEY *pub = X509_get0_pubkey (tb_cert_get_x509 (root));
+  g_autoptr(TbCert) signer = NULL;
+  EVP_PKEY *pub;
+
+  /* signed by the OEM's job key (certified by the root), or by the root */
+  if (signer_pem != NULL && signer_pem[0] != '\0')
+    {
+      signer = tb_cert_new_from_data (signer_pem, strlen (signer_pem), "signer_certificate", error);
+      if (signer == NULL || !tb_cert_verify_with_root (root, NULL, signer, NULL, error))
+        return FALSE;
+      if (tb_cert_is_ca (signer))
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The job's signer certificate is a CA, not a job key"));
+          return FALSE;
+        }
+    }
+  pub = X509_get0_pubkey (tb_cert_get_x509 (signer != NULL ? signer : root));
   const EVP_MD *md = pub != NULL ? tb_cert_digest_for_key (pub) : NULL;
   int rc;
 
@@ -353,6 +372,8 @@ typedef struct {
   TbCert *root;
   TbKey *root_key;
   TbKey *product_key;
+  TbKey *signer_key;            /* the job key, or the root key */
+  char *signer_pem;             /* the job key's certificate; NULL: the root signs */
   TbCert *mastering;
   const char *const *device_types;
   char *created;
@@ -433,7 +454,7 @@ make_slice (Maker *m, guint index, guint n, guint64 first, guint64 count, JsonAr
   manifest = to_json (man);
   tb_secret_wipe (issuer_pem, issuer_len);
   tb_secret_wipe (product_pem, product_len);
-  sig_b64 = sign_b64 (m->root_key, manifest, strlen (manifest), error);
+  sig_b64 = sign_b64 (m->signer_key, manifest, strlen (manifest), error);
   if (sig_b64 == NULL)
     return FALSE;
   manifest_b64 = g_base64_encode ((const guint8 *) manifest, strlen (manifest));
@@ -444,6 +465,8 @@ make_slice (Maker *m, guint index, guint n, guint64 first, guint64 count, JsonAr
   json_object_set_int_member (pkg, "slice", index);
   json_object_set_string_member (pkg, "manifest", manifest_b64);
   json_object_set_string_member (pkg, "signature", sig_b64);
+  if (m->signer_pem != NULL)
+    json_object_set_string_member (pkg, "signer_certificate", m->signer_pem);
   {
     g_autofree char *u = g_base64_encode (g_bytes_get_data (m->upk_bytes, NULL), g_bytes_get_size (m->upk_bytes));
     g_autofree char *i = g_base64_encode (g_bytes_get_data (m->image_bytes, NULL), g_bytes_get_size (m->image_bytes));
@@ -464,6 +487,8 @@ make_slice (Maker *m, guint index, guint n, guint64 first, guint64 count, JsonAr
   json_object_set_string_member (slice, "issuer_certificate", ca_pem);
   json_object_set_string_member (slice, "manifest", manifest_b64);
   json_object_set_string_member (slice, "signature", sig_b64);
+  if (m->signer_pem != NULL)
+    json_object_set_string_member (slice, "signer_certificate", m->signer_pem);
   json_array_add_object_element (slices, g_steal_pointer (&slice));
   return TRUE;
 }
@@ -493,6 +518,8 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
   g_autoptr(TbCert) root = NULL;
   g_autoptr(TbKey) root_key = NULL;
   g_autoptr(TbKey) product_key = NULL;
+  g_autoptr(TbKey) job_key = NULL;
+  g_autofree char *signer_pem = NULL;
   g_autofree char *pk_name = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *created = iso_time (now);
@@ -577,6 +604,24 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
       return FALSE;
     }
 
+  {
+    /* the OEM's job key signs jobs when the context has one (init
+     * --job-key-on); the root still certifies each job's issuing CA */
+    g_autoptr(TbCert) job_cert = tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, TB_KEY_NAME_JOB) != NULL
+                                   ? tb_cert_load (ctx, TB_KEY_NAME_JOB, error) : NULL;
+    if (job_cert != NULL)
+      {
+        job_key = load_unlocked (ctx, tb_cert_get_key_name (job_cert) != NULL ? tb_cert_get_key_name (job_cert)
+                                                                               : TB_KEY_NAME_JOB, passphrase, error);
+        if (job_key == NULL || !tb_key_require_usage (job_key, TB_KEY_USAGE_JOB, _("sign production jobs"), error))
+          return FALSE;
+        signer_pem = tb_cert_dup_pem (job_cert);
+      }
+    else if (error != NULL && *error != NULL)
+      return FALSE;
+  }
+  m.signer_key = job_key != NULL ? job_key : root_key;
+  m.signer_pem = signer_pem;
   m.ctx = ctx;
   m.o = o;
   m.job_id = id;
@@ -727,6 +772,7 @@ tb_job_package_load (const char *path, GError **error)
   if ((s = member_string (pkg, "signature", path, error)) == NULL)
     return NULL;
   p->signature_b64 = g_strdup (s);
+  p->signer_pem = g_strdup (json_object_get_string_member_with_default (pkg, "signer_certificate", NULL));
   {
     gsize mlen = 0;
     g_autofree guint8 *m = g_base64_decode (p->manifest_b64, &mlen);
@@ -744,7 +790,7 @@ tb_job_package_load (const char *path, GError **error)
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The job's root certificate is not a self-signed CA"));
       return NULL;
     }
-  if (!tb_job_verify_manifest (p->manifest_b64, p->signature_b64, p->root, NULL, error))
+  if (!tb_job_verify_manifest (p->manifest_b64, p->signature_b64, p->signer_pem, p->root, NULL, error))
     return NULL;
   if (g_strcmp0 (json_object_get_string_member_with_default (p->manifest, "format", NULL),
                  TB_JOB_MANIFEST_FORMAT) != 0 ||

@@ -62,6 +62,7 @@ TbCert     *tb_job_get_pinned_root  (TbContext      *ctx,
 
 gboolean    tb_job_verify_manifest  (const char     *manifest_b64,
                                      const char     *signature_b64,
+                                     const char     *signer_pem,
                                      TbCert         *root,
                                      JsonObject    **manifest,
                                      GError        **error);

@@ -1053,6 +1053,9 @@ tb_records_collect (TbContext *ctx, const char *job_id, GError **error)
                                        json_object_get_string_member_with_default (pkg, "manifest", ""));
         json_object_set_string_member (summary, "signature",
                                        json_object_get_string_member_with_default (pkg, "signature", ""));
+        if (json_object_has_member (pkg, "signer_certificate"))
+          json_object_set_string_member (summary, "signer_certificate",
+                                         json_object_get_string_member (pkg, "signer_certificate"));
         json_array_add_object_element (jobs, summary);
       }
       path = tb_job_build_path (ctx, id, JOURNAL_NAME);
@@ -1280,8 +1283,9 @@ learn_slice (GHashTable *jobs, TbCert *root, JsonObject *summary, GError **error
   const char *pem;
 
   if (!tb_job_verify_manifest (json_object_get_string_member_with_default (summary, "manifest", ""),
-                               json_object_get_string_member_with_default (summary, "signature", ""), root, &man,
-                               error))
+                               json_object_get_string_member_with_default (summary, "signature", ""),
+                               json_object_get_string_member_with_default (summary, "signer_certificate", NULL), root,
+                               &man, error))
     return FALSE;
   job_id = json_object_get_string_member_with_default (man, "job_id", NULL);
   pem = json_object_get_string_member_with_default (man, "issuer_certificate", NULL);

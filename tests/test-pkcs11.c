@@ -353,6 +353,15 @@ test_hierarchy_on_token (Fixture *f, gconstpointer data)
     p = tb_job_package_load (job, &error);
     g_assert_no_error (error);
     g_assert_nonnull (p);
+    {
+      /* signed by the job key on the token, whose certificate comes along */
+      g_autofree char *text = tb_test_read_file (job, NULL);
+      g_autoptr(TbCert) job_cert = tb_cert_load (ctx, "job", &error);
+      g_autofree char *job_pem = tb_cert_dup_pem (job_cert);
+      g_autofree char *escaped = g_strescape (job_pem, NULL);
+      g_assert_nonnull (strstr (text, "\"signer_certificate\""));
+      g_assert_nonnull (strstr (text, escaped));
+    }
   }
 
   assert_no_private_key_files (dir);

@@ -396,6 +396,56 @@ alter_package (Fixture *f, const char *file, const char *name, gboolean in_manif
   return g_steal_pointer (&out);
 }
 
+/* With a job key in the OEM context, it signs the jobs (the root only
+ * certifies each job's CA); stations and offline checks follow its
+ * certificate to the root. */
+static void
+test_job_key_signs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  g_autofree char *uri = new_board (f, NULL);
+  g_autofree char *json = NULL;
+  TbReceiptsReport report;
+
+  {
+    g_autoptr(TbKey) job_key = tb_key_generate ("ec-p256", &error);
+    g_autoptr(TbKey) root_key = tb_key_load (f->oem, "root-ca", &error);
+    g_autoptr(TbCert) root = tb_cert_load (f->oem, "root-ca", &error);
+    g_autoptr(TbCert) cert = NULL;
+    g_assert_no_error (error);
+    g_assert_true (tb_key_unlock (root_key, f->oem, PASS, &error));
+    g_assert_true (tb_key_store (job_key, f->oem, "job", TB_KEY_USAGE_JOB, PASS, &error));
+    cert = tb_cert_issue (root, root_key, job_key, TB_CERT_PROFILE_JOB, "Job signing", "oem", 365, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_cert_store (cert, f->oem, "job", "job", &error));
+    g_assert_true (tb_context_save (f->oem, &error));
+  }
+  files = create_job (f, "jk2", 1, 1, NULL);
+  {
+    g_autofree char *text = tb_test_read_file (g_ptr_array_index (files, 0), NULL);
+    g_assert_nonnull (strstr (text, "signer_certificate"));
+  }
+  g_assert_true (import (f->station_dir, g_ptr_array_index (files, 0), f->root_sha256, JOB_PASS, &error));
+  g_assert_no_error (error);
+  g_assert_true (produce (f->station_dir, "jk2", uri, NULL, &error));
+  g_assert_no_error (error);
+  json = export_records (f->station_dir, "json");
+  verify_receipts (f, (const char *const[]){ json, NULL }, &report);
+  g_assert_true (report.valid);
+  g_assert_cmpuint (report.devices, ==, 1);
+  tb_receipts_report_clear (&report);
+  /* a package whose signer certificate was swapped for another is refused */
+  {
+    g_autofree char *forged = alter_package (f, g_ptr_array_index (files, 0), "swapped-signer", FALSE,
+                                             "signer_certificate", "-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                             "-----END CERTIFICATE-----\n", 0);
+    g_autoptr(TbJobPackage) p = tb_job_package_load (forged, &error);
+    g_assert_null (p);
+    g_assert_nonnull (error);
+  }
+}
+
 static void
 test_job_forged (Fixture *f, gconstpointer data)
 {
@@ -946,6 +996,7 @@ main (int argc, char **argv)
   ADD ("/production/job-end-to-end", test_job_end_to_end, NULL);
   ADD ("/production/job-root-pinning", test_job_root_pinning, NULL);
   ADD ("/production/job-forged", test_job_forged, NULL);
+  ADD ("/production/job-key-signs", test_job_key_signs, NULL);
   ADD ("/production/refusals", test_produce_refusals, NULL);
   ADD ("/production/expired", test_produce_expired, NULL);
   ADD ("/production/slices", test_slices, NULL);
