@@ -940,6 +940,126 @@ test_production (void)
   tb_test_rm_rf (tmp);
 }
 
+/* Keys on a PKCS#11 token from the command line (SoftHSM as the token). */
+static void
+test_tokens (void)
+{
+  const char *module = "/usr/lib/softhsm/libsofthsm2.so";
+  g_autofree char *util = g_find_program_in_path ("softhsm2-util");
+  g_autofree char *tmp = NULL, *conf = NULL, *tokens = NULL, *conf_env = NULL, *token_uri = NULL, *dir = NULL;
+  g_autofree char *bin = NULL, *pin_file = NULL, *text = NULL, *cmd = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_auto(Run) list = { 0 };
+  g_auto(Run) init = { 0 };
+  g_auto(Run) keys = { 0 };
+  g_auto(Run) gen = { 0 };
+  g_auto(Run) imp = { 0 };
+  g_auto(Run) m = { 0 };
+  g_auto(Run) verify = { 0 };
+  g_auto(Run) wrong = { 0 };
+  g_autoptr(JsonObject) l = NULL;
+  g_autoptr(JsonObject) k = NULL;
+  g_autoptr(JsonObject) g = NULL;
+  int status = 0;
+
+  if (util == NULL || !g_file_test (module, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("SoftHSM 2 is not installed");
+      return;
+    }
+  tmp = tb_test_make_tmpdir ();
+  tokens = g_build_filename (tmp, "tokens", NULL);
+  conf = g_build_filename (tmp, "softhsm2.conf", NULL);
+  g_mkdir (tokens, 0700);
+  text = g_strdup_printf ("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens);
+  tb_test_write_file (conf, text);
+  conf_env = g_strconcat ("SOFTHSM2_CONF=", conf, NULL);
+  g_setenv ("SOFTHSM2_CONF", conf, TRUE);
+  cmd = g_strdup ("softhsm2-util --init-token --free --label cli-hsm --pin 1357 --so-pin 24682468");
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, &err, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  token_uri = g_strdup_printf ("pkcs11:token=cli-hsm?module-path=%s", module);
+  dir = g_build_filename (tmp, "ctx", NULL);
+  bin = g_build_filename (tmp, "app.bin", NULL);
+  pin_file = g_build_filename (tmp, "pin", NULL);
+  tb_test_write_file (bin, "an application signed on a token");
+  tb_test_write_file (pin_file, "1357\n");
+
+#define RUN_TOKEN(r, ...) \
+  run_tool_full (r, NULL, (const char *const[]){ conf_env, "TRUSTBENCH_PASSPHRASE=file keys pass", \
+                                                 "TRUSTBENCH_PIN=1357", NULL }, \
+                 (const char *const[]){ __VA_ARGS__, NULL })
+
+  RUN_TOKEN (&list, "--json", "token", "list", "--module", module);
+  g_assert_cmpint (list.status, ==, 0);
+  l = parse_json_object (list.out);
+  {
+    JsonArray *a = json_object_get_array_member (l, "tokens");
+    gboolean found = FALSE;
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      {
+        JsonObject *t = json_array_get_object_element (a, i);
+        if (g_strcmp0 (json_object_get_string_member (t, "label"), "cli-hsm") == 0)
+          {
+            found = TRUE;
+            g_assert_true (g_str_has_prefix (json_object_get_string_member (t, "uri"), "pkcs11:"));
+            g_assert_true (json_object_has_member (t, "serial"));
+            g_assert_true (json_object_has_member (t, "manufacturer"));
+            g_assert_true (json_object_has_member (t, "model"));
+          }
+      }
+    g_assert_true (found);
+  }
+
+  RUN_TOKEN (&init, "-C", dir, "-q", "init", "--product", "widget", "--root-on", token_uri, "--mastering-on", token_uri);
+  g_assert_cmpint (init.status, ==, 0);
+  RUN_TOKEN (&keys, "-C", dir, "--json", "key", "list");
+  k = parse_json_object (keys.out);
+  {
+    JsonArray *a = json_object_get_array_member (k, "keys");
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      {
+        JsonObject *e = json_array_get_object_element (a, i);
+        const char *name = json_object_get_string_member (e, "name");
+        const char *storage = json_object_get_string_member (e, "storage");
+        if (g_strcmp0 (name, "root-ca") == 0 || g_strcmp0 (name, "mastering") == 0)
+          g_assert_true (g_str_has_prefix (storage, "pkcs11:"));
+        else
+          g_assert_cmpstr (storage, ==, "file");
+      }
+  }
+
+  /* the PIN from a file, not the environment */
+  run_tool_full (&gen, NULL, (const char *const[]){ conf_env, NULL },
+                 (const char *const[]){ "-C", dir, "--pin-file", pin_file, "--json", "key", "generate", "signer2",
+                                        "--usage", "mastering", "--token", token_uri, NULL });
+  g_assert_cmpint (gen.status, ==, 0);
+  g = parse_json_object (gen.out);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (g, "storage"), "pkcs11:"));
+  RUN_TOKEN (&imp, "-C", dir, "-q", "key", "import", "signer2-again", "--usage", "mastering", "--token",
+             json_object_get_string_member (g, "storage"));
+  g_assert_cmpint (imp.status, ==, 0);
+
+  RUN_TOKEN (&m, "-C", dir, "-q", "master", bin, "--product", "widget", "--version", "1.0.0", "--load-address",
+             "0x08008000", "-o", tmp);
+  g_assert_cmpint (m.status, ==, 0);
+  {
+    g_autofree char *upk = g_build_filename (tmp, "app-1.0.0.tbupk", NULL);
+    g_autofree char *img = g_build_filename (tmp, "app-1.0.0.tbimg", NULL);
+    RUN_TOKEN (&verify, "-C", dir, "image", "verify", upk, img);
+    g_assert_cmpint (verify.status, ==, 0);
+  }
+  run_tool_full (&wrong, NULL, (const char *const[]){ conf_env, "TRUSTBENCH_PASSPHRASE=file keys pass",
+                                                      "TRUSTBENCH_PIN=0000", NULL },
+                 (const char *const[]){ "-C", dir, "master", bin, "--product", "widget", "--version", "1.0.1",
+                                        "--load-address", "0x08008000", "-o", tmp, NULL });
+  g_assert_cmpint (wrong.status, ==, 1);
+  assert_one_error_line (&wrong, "wrong PIN");
+  g_unsetenv ("SOFTHSM2_CONF");
+  tb_test_rm_rf (tmp);
+#undef RUN_TOKEN
+}
+
 int
 main (int argc, char **argv)
 {
@@ -957,5 +1077,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);
   g_test_add_func ("/tb/cli/provision", test_provision);
   g_test_add_func ("/tb/cli/production", test_production);
+  g_test_add_func ("/tb/cli/tokens", test_tokens);
   return g_test_run ();
 }
