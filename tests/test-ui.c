@@ -738,15 +738,39 @@ test_tokens (void)
   {
     g_autoptr(TbContext) ctx = tb_context_create (dir, "Token GUI OEM", &error);
     g_assert_no_error (error);
-    g_assert_true (tb_hierarchy_create (ctx, products, NULL, "gui passphrase", NULL, &error));
-    g_assert_no_error (error);
   }
+  (void) products;
   window = new_window ();
   tb_window_open_context (window, dir);
   spin_until (has_context, window);
   g_assert_true (tb_window_show_page (window, "keys"));
   keys = tb_window_get_keys_page (window);
   g_assert_cmpuint (tb_keys_page_get_n_tokens (keys), >=, 1);
+
+  /* the default hierarchy with its root, mastering and job keys on the token */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (keys), "keys.create-hierarchy", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  set_field (dialog, "products", "widget");
+  adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "where"), 1);
+  set_field (dialog, "pass", "gui passphrase");
+  set_field (dialog, "repeat", "gui passphrase");
+  set_field (dialog, "pin", "2468");
+  screenshot (GTK_WIDGET (dialog), "hierarchy-on-token-dialog");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_null (find_dialog ());
+  {
+    const char *const on_token[] = { "root-ca", "mastering", "job" };
+    for (guint i = 0; i < G_N_ELEMENTS (on_token); i++)
+      {
+        g_autoptr(TbKey) key = tb_key_load (tb_window_get_context (window), on_token[i], &error);
+        g_assert_no_error (error);
+        g_assert_true (tb_key_is_on_token (key));
+      }
+  }
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (keys), "keys.generate", NULL));
   dialog = find_dialog ();

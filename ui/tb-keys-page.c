@@ -318,6 +318,41 @@ refresh_tokens (TbKeysPage *self)
     }
 }
 
+/* A "where" choice for a form dialog: a software file, or each token present. */
+static void
+add_place_choice (TbKeysPage *self, GtkWidget *dialog, const char *title)
+{
+  g_autoptr(GStrvBuilder) places = g_strv_builder_new ();
+  g_auto(GStrv) choices = NULL;
+
+  g_strv_builder_add (places, _("Software file (encrypted)"));
+  for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
+    {
+      TbTokenInfo *t = g_ptr_array_index (self->tokens, i);
+      g_autofree char *label = g_strdup_printf (_("Token %s (%s)"), t->label, t->serial);
+      if (t->initialized)
+        g_strv_builder_add (places, label);
+    }
+  choices = g_strv_builder_end (places);
+  tb_form_dialog_add_choice (dialog, "where", title, (const char *const *) choices, 0);
+}
+
+/* The token the "where" choice of a dialog names, or %NULL for a file. */
+static const char *
+chosen_token (TbKeysPage *self, GtkWidget *dialog)
+{
+  g_autofree char *where = tb_form_dialog_dup_choice (dialog, "where");
+
+  for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
+    {
+      TbTokenInfo *t = g_ptr_array_index (self->tokens, i);
+      g_autofree char *label = g_strdup_printf (_("Token %s (%s)"), t->label, t->serial);
+      if (g_strcmp0 (where, label) == 0)
+        return t->uri;
+    }
+  return NULL;
+}
+
 static void
 refresh_tokens_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -513,9 +548,13 @@ create_hierarchy_work (gpointer data, TbProgress *progress, GError **error)
   Job *job = data;
   g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
 
+  TbHierarchyTokens tokens = { job->token, job->token, job->token };
+
+  if (job->token != NULL && job->pin != NULL && job->pin[0] != '\0')
+    tb_pkcs11_set_pin (job->pin);
   return ctx != NULL &&
-         tb_hierarchy_create (ctx, (const char *const *) job->products, job->algorithm, job->passphrase, progress,
-                              error);
+         tb_hierarchy_create_on_tokens (ctx, (const char *const *) job->products, job->algorithm, job->passphrase,
+                                        job->token != NULL ? &tokens : NULL, progress, error);
 }
 
 static gboolean
@@ -674,6 +713,8 @@ hierarchy_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self
   job->products = g_strv_builder_end (products);
   job->algorithm = tb_form_dialog_dup_choice (dialog, "algorithm");
   job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  job->token = g_strdup (chosen_token (self, dialog));
+  job->pin = tb_secret_new (tb_form_dialog_get_text (dialog, "pin"));
   tb_form_dialog_clear_secrets (dialog);
   if (job->products[0] == NULL)
     {
@@ -701,13 +742,16 @@ create_hierarchy_action (GtkWidget *widget, const char *name, GVariant *param)
                             json_object_get_string_member (g_ptr_array_index (products, i), "name"));
   dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Create Default Hierarchy"),
                                _("A root CA, a provisioning CA, a mastering key and one key per product. "
-                                 "The passphrase encrypts every private key; it cannot be recovered."),
+                                 "The passphrase encrypts every private key kept in a file; it cannot be "
+                                 "recovered. On a token, the root, mastering and job-signing keys never leave it."),
                                _("C_reate"));
   tb_form_dialog_add_entry (dialog, "products", _("Products (comma separated)"),
                             names->len > 0 ? names->str : "default");
   tb_form_dialog_add_choice (dialog, "algorithm", _("Algorithm"), tb_key_algorithms (), 0);
+  add_place_choice (self, dialog, _("Root, Mastering and Job Keys In"));
   tb_form_dialog_add_password (dialog, "pass", _("Passphrase"));
   tb_form_dialog_add_password (dialog, "repeat", _("Repeat Passphrase"));
+  tb_form_dialog_add_password (dialog, "pin", _("Token PIN (token)"));
   g_signal_connect (dialog, "response", G_CALLBACK (hierarchy_response_cb), self);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -746,22 +790,6 @@ begin_key_job (TbKeysPage *self, GtkWidget *dialog, const char *response)
   job->name = g_strdup (key_name);
   job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
   return job;
-}
-
-/* The token the "where" choice of a dialog names, or %NULL for a file. */
-static const char *
-chosen_token (TbKeysPage *self, GtkWidget *dialog)
-{
-  g_autofree char *where = tb_form_dialog_dup_choice (dialog, "where");
-
-  for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
-    {
-      TbTokenInfo *t = g_ptr_array_index (self->tokens, i);
-      g_autofree char *label = g_strdup_printf (_("Token %s (%s)"), t->label, t->serial);
-      if (g_strcmp0 (where, label) == 0)
-        return t->uri;
-    }
-  return NULL;
 }
 
 static void
@@ -806,25 +834,13 @@ generate_action (GtkWidget *widget, const char *name, GVariant *param)
   if (self->context == NULL)
     return;
   {
-    g_autoptr(GStrvBuilder) places = g_strv_builder_new ();
-    g_auto(GStrv) choices = NULL;
-
-    g_strv_builder_add (places, _("Software file (encrypted)"));
-    for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
-      {
-        TbTokenInfo *t = g_ptr_array_index (self->tokens, i);
-        g_autofree char *label = g_strdup_printf (_("Token %s (%s)"), t->label, t->serial);
-        if (t->initialized)
-          g_strv_builder_add (places, label);
-      }
-    choices = g_strv_builder_end (places);
     dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Generate a Key"),
                                  _("A software key is encrypted with the context passphrase; a key generated on a "
                                    "token never leaves it and is used with the token's PIN."), _("_Generate"));
     tb_form_dialog_add_entry (dialog, "name", _("Name"), "");
     tb_form_dialog_add_choice (dialog, "usage", _("Usage"), usages, 4);
     tb_form_dialog_add_choice (dialog, "algorithm", _("Algorithm"), tb_key_algorithms (), 0);
-    tb_form_dialog_add_choice (dialog, "where", _("Keep It In"), (const char *const *) choices, 0);
+    add_place_choice (self, dialog, _("Keep It In"));
     tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase (software file)"));
     tb_form_dialog_add_password (dialog, "pin", _("Token PIN (token)"));
   }
