@@ -29,6 +29,7 @@ gboolean    tb_token_key_sign    (TbTokenKey   *key,
                                   const guint8 *digest,
                                   gsize         digest_len,
                                   int           md_nid,
+                                  gboolean      pss,
                                   guint8      **sig,
                                   gsize        *sig_len,
                                   GError      **error);

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
 #include <string.h>
 
 #include "tb-error.h"
@@ -222,6 +223,7 @@ typedef struct {
   TbTokenKey *key;
   EVP_MD_CTX *md;
   int md_nid;
+  gboolean pss;                 /* RSA-PSS (salt = digest length, MGF1 with the same digest) */
 } SigCtx;
 
 static void *
@@ -248,6 +250,7 @@ sig_dupctx (void *ctx)
 
   d->key = c->key != NULL ? tb_token_key_ref (c->key) : NULL;
   d->md_nid = c->md_nid;
+  d->pss = c->pss;
   if (c->md != NULL)
     {
       d->md = EVP_MD_CTX_new ();
@@ -289,7 +292,7 @@ sig_sign (void *ctx, unsigned char *sig, size_t *siglen, size_t sigsize, const u
       *siglen = max;
       return 1;
     }
-  if (!tb_token_key_sign (c->key, tbs, tbslen, c->md_nid, &out, &out_len, &error))
+  if (!tb_token_key_sign (c->key, tbs, tbslen, c->md_nid, c->pss, &out, &out_len, &error))
     {
       ERR_raise_data (ERR_LIB_PROV, ERR_R_OPERATION_FAIL, "%s", error->message);
       return 0;
@@ -361,6 +364,20 @@ static const unsigned char aid_rsa_sha256[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x
 static const unsigned char aid_rsa_sha384[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
                                                 0x01, 0x0c, 0x05, 0x00 };
 
+/* RSASSA-PSS, SHA-2 with MGF1 of the same digest, salt = digest length (RFC 4055) */
+static const unsigned char aid_pss_sha256[] = {
+  0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34, 0xa0, 0x0f, 0x30, 0x0d,
+  0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09,
+  0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+  0x04, 0x02, 0x01, 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x20,
+};
+static const unsigned char aid_pss_sha384[] = {
+  0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34, 0xa0, 0x0f, 0x30, 0x0d,
+  0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09,
+  0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+  0x04, 0x02, 0x02, 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x30,
+};
+
 static int
 sig_get_ctx_params (void *ctx, OSSL_PARAM params[])
 {
@@ -372,8 +389,9 @@ sig_get_ctx_params (void *ctx, OSSL_PARAM params[])
   if (p != NULL)
     {
       const unsigned char *aid = ec ? (sha384 ? aid_ecdsa_sha384 : aid_ecdsa_sha256)
-                                    : (sha384 ? aid_rsa_sha384 : aid_rsa_sha256);
-      size_t len = ec ? sizeof aid_ecdsa_sha256 : sizeof aid_rsa_sha256;
+                                    : c->pss ? (sha384 ? aid_pss_sha384 : aid_pss_sha256)
+                                             : (sha384 ? aid_rsa_sha384 : aid_rsa_sha256);
+      size_t len = ec ? sizeof aid_ecdsa_sha256 : c->pss ? sizeof aid_pss_sha256 : sizeof aid_rsa_sha256;
       if (!OSSL_PARAM_set_octet_string (p, aid, len))
         return 0;
     }
@@ -408,6 +426,28 @@ sig_set_ctx_params (void *ctx, const OSSL_PARAM params[])
       c->md_nid = g_ascii_strcasecmp (name, "SHA384") == 0 || g_ascii_strcasecmp (name, "SHA2-384") == 0
                     ? NID_sha384 : NID_sha256;
     }
+  if ((p = OSSL_PARAM_locate_const (params, OSSL_SIGNATURE_PARAM_PAD_MODE)) != NULL)
+    {
+      int mode = 0;
+      if (p->data_type == OSSL_PARAM_UTF8_STRING && OSSL_PARAM_get_utf8_string_ptr (p, &name))
+        mode = g_strcmp0 (name, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0 ? RSA_PKCS1_PSS_PADDING
+               : g_strcmp0 (name, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0 ? RSA_PKCS1_PADDING : -1;
+      else if (!OSSL_PARAM_get_int (p, &mode))
+        return 0;
+      if (mode != RSA_PKCS1_PADDING && mode != RSA_PKCS1_PSS_PADDING)
+        return 0; /* the token signs PKCS#1 v1.5 or PSS, nothing else */
+      c->pss = mode == RSA_PKCS1_PSS_PADDING;
+    }
+  if ((p = OSSL_PARAM_locate_const (params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL)
+    {
+      int salt = 0;
+      /* only the salt length of the digest, as RFC 4055 and X.509 profiles use */
+      if (p->data_type == OSSL_PARAM_UTF8_STRING && OSSL_PARAM_get_utf8_string_ptr (p, &name))
+        return g_strcmp0 (name, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0;
+      if (!OSSL_PARAM_get_int (p, &salt))
+        return 0;
+      return salt == RSA_PSS_SALTLEN_DIGEST || salt == (c->md_nid == NID_sha384 ? 48 : 32);
+    }
   return 1;
 }
 
@@ -416,6 +456,8 @@ sig_settable_ctx_params (void *ctx, void *provctx)
 {
   static const OSSL_PARAM types[] = {
     OSSL_PARAM_utf8_string (OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+    OSSL_PARAM_utf8_string (OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
+    OSSL_PARAM_utf8_string (OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
     OSSL_PARAM_END,
   };
   return types;

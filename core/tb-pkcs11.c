@@ -808,20 +808,31 @@ static const guint8 di_sha384[] = { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x
  * @sig: (out): DER ECDSA signature, or the RSA PKCS#1 v1.5 signature
  *
  * Signs on the token (C_Sign): ECDSA over the digest (the token's raw
- * r ‖ s converted to DER), RSA PKCS#1 v1.5 over the DigestInfo.
+ * r ‖ s converted to DER), RSA PKCS#1 v1.5 over the DigestInfo, or
+ * RSA-PSS (@pss: salt = digest length, MGF1 with the same digest).
  */
 gboolean
-tb_token_key_sign (TbTokenKey *key, const guint8 *digest, gsize digest_len, int md_nid, guint8 **sig, gsize *sig_len,
-                   GError **error)
+tb_token_key_sign (TbTokenKey *key, const guint8 *digest, gsize digest_len, int md_nid, gboolean pss, guint8 **sig,
+                   gsize *sig_len, GError **error)
 {
   CK_MECHANISM mech = { key->key_type == CKK_EC ? CKM_ECDSA : CKM_RSA_PKCS, NULL, 0 };
+  CK_RSA_PKCS_PSS_PARAMS pss_params = { md_nid == NID_sha384 ? CKM_SHA384 : CKM_SHA256,
+                                        md_nid == NID_sha384 ? CKG_MGF1_SHA384 : CKG_MGF1_SHA256, digest_len };
   g_autofree guint8 *input = NULL;
   gsize input_len = digest_len;
   guint8 raw[1024];
   CK_ULONG raw_len = sizeof raw;
   CK_RV rv;
 
-  if (key->key_type == CKK_RSA)
+  if (key->key_type == CKK_RSA && pss)
+    {
+      /* RSA-PSS over the digest; the token pads */
+      mech.mechanism = CKM_RSA_PKCS_PSS;
+      mech.pParameter = &pss_params;
+      mech.ulParameterLen = sizeof pss_params;
+      input = g_memdup2 (digest, digest_len);
+    }
+  else if (key->key_type == CKK_RSA)
     {
       const guint8 *prefix = md_nid == NID_sha384 ? di_sha384 : di_sha256;
       gsize plen = md_nid == NID_sha384 ? sizeof di_sha384 : sizeof di_sha256;

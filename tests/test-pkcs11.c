@@ -12,6 +12,10 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include "tb-key-private.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -118,6 +122,50 @@ test_list_and_generate (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       g_assert_true (sensitive);
       g_assert_false (extractable);
+
+      /* signatures made on the token verify with the public key alone
+       * (ECDSA DER from raw r ‖ s; RSA PKCS#1 v1.5 and PSS) */
+      for (guint pss = 0; pss < (g_str_has_prefix (algorithms[i], "rsa") ? 2u : 1u); pss++)
+        {
+          guint8 msg[100], sig[512];
+          size_t sig_len = sizeof sig;
+          EVP_MD_CTX *md = EVP_MD_CTX_new ();
+          EVP_PKEY_CTX *pctx = NULL;
+          const char *digest = g_str_equal (algorithms[i], "ec-p384") ? "SHA384" : "SHA256";
+
+          for (guint b = 0; b < sizeof msg; b++)
+            msg[b] = (guint8) (b * 3 + i);
+          g_assert_cmpint (EVP_DigestSignInit_ex (md, &pctx, digest, NULL, NULL, tb_key_get_private_pkey (key), NULL),
+                           ==, 1);
+          if (pss)
+            {
+              g_assert_cmpint (EVP_PKEY_CTX_set_rsa_padding (pctx, RSA_PKCS1_PSS_PADDING), ==, 1);
+              g_assert_cmpint (EVP_PKEY_CTX_set_rsa_pss_saltlen (pctx, RSA_PSS_SALTLEN_DIGEST), ==, 1);
+            }
+          g_assert_cmpint (EVP_DigestSign (md, sig, &sig_len, msg, sizeof msg), ==, 1);
+          EVP_MD_CTX_free (md);
+          md = EVP_MD_CTX_new ();
+          pctx = NULL;
+          g_assert_cmpint (EVP_DigestVerifyInit_ex (md, &pctx, digest, NULL, NULL, tb_key_get_public_pkey (key), NULL),
+                           ==, 1);
+          if (pss)
+            {
+              g_assert_cmpint (EVP_PKEY_CTX_set_rsa_padding (pctx, RSA_PKCS1_PSS_PADDING), ==, 1);
+              g_assert_cmpint (EVP_PKEY_CTX_set_rsa_pss_saltlen (pctx, RSA_PSS_SALTLEN_DIGEST), ==, 1);
+            }
+          g_assert_cmpint (EVP_DigestVerify (md, sig, sig_len, msg, sizeof msg), ==, 1);
+          msg[0] ^= 1; /* and not for another message */
+          EVP_MD_CTX_free (md);
+          md = EVP_MD_CTX_new ();
+          pctx = NULL;
+          g_assert_cmpint (EVP_DigestVerifyInit_ex (md, &pctx, digest, NULL, NULL, tb_key_get_public_pkey (key), NULL),
+                           ==, 1);
+          if (pss)
+            EVP_PKEY_CTX_set_rsa_padding (pctx, RSA_PKCS1_PSS_PADDING);
+          g_assert_cmpint (EVP_DigestVerify (md, sig, sig_len, msg, sizeof msg), !=, 1);
+          EVP_MD_CTX_free (md);
+          ERR_clear_error ();
+        }
     }
 }
 
