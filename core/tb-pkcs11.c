@@ -26,6 +26,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <p11-kit/uri.h>
 #include <string.h>
 
@@ -699,7 +700,7 @@ open_key (const char *text, CK_OBJECT_CLASS klass, CK_FUNCTION_LIST **module, CK
   if (uri == NULL)
     return FALSE;
   ok = find_token (uri, module, &slot, &ti, error) && open_logged_in (*module, slot, &ti, s, error);
-  if (ok && !find_object (*module, *s, uri, klass, NULL, o, error))
+  if (ok && o != NULL && !find_object (*module, *s, uri, klass, NULL, o, error))
     {
       (*module)->C_CloseSession (*s);
       ok = FALSE;
@@ -708,24 +709,73 @@ open_key (const char *text, CK_OBJECT_CLASS klass, CK_FUNCTION_LIST **module, CK
   return ok;
 }
 
+/* The public half of a token key: its public key object, or else (smart
+ * cards often keep only the private key and a certificate) the public key
+ * of its certificate object. @id narrows the search to one CKA_ID. */
+static EVP_PKEY *
+public_for_key (CK_FUNCTION_LIST *module, CK_SESSION_HANDLE s, const char *key_uri_text, GBytes *id,
+                CK_KEY_TYPE *type, int *bits, GError **error)
+{
+  P11KitUri *uri = parse_uri (key_uri_text, error);
+  g_autoptr(GError) no_public = NULL;
+  g_autoptr(GBytes) der = NULL;
+  CK_OBJECT_HANDLE o;
+  EVP_PKEY *pkey = NULL;
+
+  if (uri == NULL)
+    return NULL;
+  if (find_object (module, s, uri, CKO_PUBLIC_KEY, id, &o, &no_public))
+    {
+      pkey = public_from_object (module, s, o, type, bits, error);
+      p11_kit_uri_free (uri);
+      return pkey;
+    }
+  if (!g_error_matches (no_public, TB_ERROR, TB_ERROR_NOT_FOUND) ||
+      !find_object (module, s, uri, CKO_CERTIFICATE, id, &o, NULL) ||
+      (der = get_attribute (module, s, o, CKA_VALUE)) == NULL)
+    {
+      p11_kit_uri_free (uri);
+      g_propagate_error (error, g_steal_pointer (&no_public));
+      if (error != NULL && *error != NULL && g_error_matches (*error, TB_ERROR, TB_ERROR_NOT_FOUND))
+        g_prefix_error (error, "%s", _("No public key or certificate object for the key: "));
+      return NULL;
+    }
+  p11_kit_uri_free (uri);
+  {
+    const unsigned char *p = g_bytes_get_data (der, NULL);
+    X509 *x = d2i_X509 (NULL, &p, (long) g_bytes_get_size (der));
+    pkey = x != NULL ? X509_get_pubkey (x) : NULL;
+    X509_free (x);
+  }
+  if (pkey == NULL)
+    {
+      ERR_clear_error ();
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("The key's certificate on the token is not valid X.509"));
+      return NULL;
+    }
+  *type = EVP_PKEY_is_a (pkey, "EC") ? CKK_EC : CKK_RSA;
+  *bits = EVP_PKEY_get_bits (pkey);
+  return pkey;
+}
+
 /**
  * tb_pkcs11_load_public: (skip)
  *
  * Returns: (transfer full): the public key of the token key at @key_uri
+ *   (from its public key object, or its certificate)
  */
 EVP_PKEY *
 tb_pkcs11_load_public (const char *key_uri_text, GError **error)
 {
   CK_FUNCTION_LIST *module;
   CK_SESSION_HANDLE s;
-  CK_OBJECT_HANDLE o;
   CK_KEY_TYPE type;
   int bits;
   EVP_PKEY *pkey;
 
-  if (!open_key (key_uri_text, CKO_PUBLIC_KEY, &module, &s, &o, error))
+  if (!open_key (key_uri_text, CKO_PUBLIC_KEY, &module, &s, NULL, error))
     return NULL;
-  pkey = public_from_object (module, s, o, &type, &bits, error);
+  pkey = public_for_key (module, s, key_uri_text, NULL, &type, &bits, error);
   module->C_CloseSession (s);
   return pkey;
 }
@@ -740,7 +790,6 @@ EVP_PKEY *
 tb_pkcs11_load_private (const char *key_uri_text, GError **error)
 {
   TbTokenKey *key = g_new0 (TbTokenKey, 1);
-  CK_OBJECT_HANDLE pub;
   g_autoptr(GBytes) id = NULL;
   EVP_PKEY *pkey;
 
@@ -754,17 +803,7 @@ tb_pkcs11_load_private (const char *key_uri_text, GError **error)
       return NULL;
     }
   id = get_attribute (key->module, key->session, key->object, CKA_ID);
-  {
-    P11KitUri *uri = parse_uri (key_uri_text, NULL);
-    gboolean found = uri != NULL && find_object (key->module, key->session, uri, CKO_PUBLIC_KEY, id, &pub, error);
-    p11_kit_uri_free (uri);
-    if (!found)
-      {
-        tb_token_key_unref (key);
-        return NULL;
-      }
-  }
-  key->public_key = public_from_object (key->module, key->session, pub, &key->key_type, &key->bits, error);
+  key->public_key = public_for_key (key->module, key->session, key_uri_text, id, &key->key_type, &key->bits, error);
   if (key->public_key == NULL)
     {
       tb_token_key_unref (key);

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <p11-kit/p11-kit.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "tb-key-private.h"
 #include "tb-test-util.h"
@@ -499,6 +501,150 @@ test_failures (Fixture *f, gconstpointer data)
   }
 }
 
+static void
+run_or_die (const char *cmd)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, &err, &status, NULL));
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s: %s %s", cmd, out, err);
+}
+
+/* Stores a certificate object on the token and removes the public key
+ * object of the key with @id: what a smart card often holds. Raw PKCS#11,
+ * with Trustbench's own module instance unloaded meanwhile. */
+static void
+keep_only_certificate (Fixture *f, const guint8 *id, gsize id_len, GBytes *cert_der)
+{
+  CK_FUNCTION_LIST *m;
+  CK_SLOT_ID slots[8];
+  CK_ULONG n = G_N_ELEMENTS (slots), found = 0;
+  CK_SESSION_HANDLE s = 0;
+  CK_OBJECT_CLASS cls = CKO_CERTIFICATE, pub_cls = CKO_PUBLIC_KEY;
+  CK_CERTIFICATE_TYPE ctype = CKC_X_509;
+  CK_BBOOL yes = CK_TRUE;
+  CK_OBJECT_HANDLE obj;
+  gsize der_len;
+  const void *der = g_bytes_get_data (cert_der, &der_len);
+  const unsigned char *p = der;
+  X509 *x = d2i_X509 (NULL, &p, (long) der_len);
+  unsigned char *subject = NULL;
+  int subject_len = x != NULL ? i2d_X509_NAME (X509_get_subject_name (x), &subject) : -1;
+  CK_ATTRIBUTE cert[] = {
+    { CKA_SUBJECT, subject, (CK_ULONG) MAX (subject_len, 0) },
+    { CKA_CLASS, &cls, sizeof cls },
+    { CKA_CERTIFICATE_TYPE, &ctype, sizeof ctype },
+    { CKA_TOKEN, &yes, sizeof yes },
+    { CKA_ID, (void *) id, id_len },
+    { CKA_LABEL, (void *) "card", 4 },
+    { CKA_VALUE, (void *) der, der_len },
+  };
+  CK_ATTRIBUTE find[] = { { CKA_CLASS, &pub_cls, sizeof pub_cls }, { CKA_ID, (void *) id, id_len } };
+
+  tb_pkcs11_reset ();
+  m = p11_kit_module_load (f->module, 0);
+  g_assert_nonnull (m);
+  g_assert_cmpint (p11_kit_module_initialize (m), ==, CKR_OK);
+  g_assert_cmpint (m->C_GetSlotList (CK_TRUE, slots, &n), ==, CKR_OK);
+  for (CK_ULONG i = 0; i < n && s == 0; i++)
+    {
+      CK_TOKEN_INFO ti;
+      if (m->C_GetTokenInfo (slots[i], &ti) == CKR_OK && strncmp ((const char *) ti.label, "tb-test ", 8) == 0)
+        g_assert_cmpint (m->C_OpenSession (slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), ==,
+                         CKR_OK);
+    }
+  g_assert_cmpuint (s, !=, 0);
+  g_assert_cmpint (m->C_Login (s, CKU_USER, (CK_UTF8CHAR_PTR) PIN, strlen (PIN)), ==, CKR_OK);
+  g_assert_cmpint (m->C_CreateObject (s, cert, G_N_ELEMENTS (cert), &obj), ==, CKR_OK);
+  g_assert_cmpint (m->C_FindObjectsInit (s, find, G_N_ELEMENTS (find)), ==, CKR_OK);
+  g_assert_cmpint (m->C_FindObjects (s, &obj, 1, &found), ==, CKR_OK);
+  m->C_FindObjectsFinal (s);
+  g_assert_cmpuint (found, ==, 1);
+  g_assert_cmpint (m->C_DestroyObject (s, obj), ==, CKR_OK);
+  m->C_CloseSession (s);
+  p11_kit_module_finalize (m);
+  p11_kit_module_release (m);
+  OPENSSL_free (subject);
+  X509_free (x);
+}
+
+/* Keys that were put on the token by other tools: with a public key
+ * object, or (like many smart cards) with only a certificate. */
+static void
+test_existing_keys (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL, *der = NULL, *cmd = NULL, *uri = NULL, *card_uri = NULL;
+  g_autoptr(TbKey) from_file = NULL;
+  g_autoptr(TbKey) on_token = NULL;
+  const char *openssl = g_getenv ("TB_OPENSSL") ?: "openssl";
+  static const guint8 card_id[] = { 0xc3, 0xd4 };
+
+  if (skip_without_softhsm (f))
+    return;
+  pem = g_build_filename (f->tmp, "existing.pem", NULL);
+  cmd = g_strdup_printf ("%s genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out %s", openssl, pem);
+  run_or_die (cmd);
+  g_free (cmd);
+  cmd = g_strdup_printf ("softhsm2-util --import %s --token tb-test --label existing --id a1b2 --pin " PIN, pem);
+  run_or_die (cmd);
+  from_file = tb_key_import_file (pem, NULL, &error);
+  g_assert_no_error (error);
+  uri = g_strdup_printf ("pkcs11:token=tb-test;object=existing?module-path=%s", f->module);
+  on_token = tb_key_new_from_token (uri, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tb_key_get_public_sha256 (on_token), ==, tb_key_get_public_sha256 (from_file));
+
+  /* only the private key and a certificate */
+  {
+    g_autofree char *card_pem = g_build_filename (f->tmp, "card.pem", NULL);
+    g_autoptr(TbKey) card = NULL;
+    g_autoptr(TbKey) card_file = NULL;
+    gsize len = 0;
+    g_autofree char *der_data = NULL;
+
+    der = g_build_filename (f->tmp, "card.der", NULL);
+    g_free (cmd);
+    cmd = g_strdup_printf ("%s genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out %s", openssl, card_pem);
+    run_or_die (cmd);
+    g_free (cmd);
+    cmd = g_strdup_printf ("%s req -new -x509 -key %s -subj /CN=card -days 30 -outform DER -out %s", openssl, card_pem,
+                           der);
+    run_or_die (cmd);
+    g_free (cmd);
+    cmd = g_strdup_printf ("softhsm2-util --import %s --token tb-test --label card --id c3d4 --pin " PIN, card_pem);
+    run_or_die (cmd);
+    der_data = tb_test_read_file (der, &len);
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (der_data, len);
+      keep_only_certificate (f, card_id, sizeof card_id, bytes);
+    }
+    card_file = tb_key_import_file (card_pem, NULL, &error);
+    g_assert_no_error (error);
+    card_uri = g_strdup_printf ("pkcs11:token=tb-test;id=%%c3%%d4?module-path=%s", f->module);
+    card = tb_key_new_from_token (card_uri, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (tb_key_get_public_sha256 (card), ==, tb_key_get_public_sha256 (card_file));
+    /* and it signs */
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(TbCert) cert = NULL;
+      g_autofree char *ctx_dir = g_build_filename (f->tmp, "card-ctx", NULL);
+      g_autoptr(TbContext) ctx = tb_context_create (ctx_dir, "Card", &local);
+      g_assert_no_error (local);
+      g_assert_true (tb_key_store (card, ctx, "card", TB_KEY_USAGE_ROOT_CA, NULL, &local));
+      g_assert_no_error (local);
+      g_assert_true (tb_key_unlock (card, ctx, NULL, &local));
+      g_assert_no_error (local);
+      cert = tb_cert_issue_self_signed (card, "Card Root", "Card", 30, &local);
+      g_assert_no_error (local);
+      g_assert_nonnull (cert);
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -506,5 +652,6 @@ main (int argc, char **argv)
   g_test_add ("/pkcs11/list-and-generate", Fixture, NULL, setup, test_list_and_generate, teardown);
   g_test_add ("/pkcs11/hierarchy-on-token", Fixture, NULL, setup, test_hierarchy_on_token, teardown);
   g_test_add ("/pkcs11/failures", Fixture, NULL, setup, test_failures, teardown);
+  g_test_add ("/pkcs11/existing-keys", Fixture, NULL, setup, test_existing_keys, teardown);
   return g_test_run ();
 }
