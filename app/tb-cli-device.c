@@ -10,16 +10,6 @@
 
 #include "tb-cli.h"
 
-static void
-add_string (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
 static gboolean
 parse_u32 (const char *text, const char *what, guint32 *out, GError **error)
 {
@@ -72,14 +62,14 @@ tb_cli_cmd_device_create (TbCli *cli, int argc, char **argv)
   tb_cli_message (cli, _("Created virtual board %s in %s (probe URI virtual:%s)"), tb_virtual_board_get_uid (board),
                   tb_virtual_board_get_path (board), tb_virtual_board_get_path (board));
   json_builder_begin_object (b);
-  add_string (b, "uid", tb_virtual_board_get_uid (board));
-  add_string (b, "device_type", tb_virtual_board_get_device_type (board));
-  add_string (b, "lifecycle", tb_lifecycle_to_string (tb_virtual_board_get_lifecycle (board)));
+  tb_cli_add_string (b, "uid", tb_virtual_board_get_uid (board));
+  tb_cli_add_string (b, "device_type", tb_virtual_board_get_device_type (board));
+  tb_cli_add_string (b, "lifecycle", tb_lifecycle_to_string (tb_virtual_board_get_lifecycle (board)));
   {
     g_autofree char *uri = g_strconcat ("virtual:", tb_virtual_board_get_path (board), NULL);
-    add_string (b, "probe", uri);
+    tb_cli_add_string (b, "probe", uri);
   }
-  add_string (b, "device_public_key", tb_virtual_board_get_public_key (board));
+  tb_cli_add_string (b, "device_public_key", tb_virtual_board_get_public_key (board));
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -118,10 +108,10 @@ tb_cli_cmd_probe_list (TbCli *cli, int argc, char **argv)
     {
       TbProbeInfo *p = g_ptr_array_index (probes, i);
       json_builder_begin_object (b);
-      add_string (b, "uri", p->uri);
-      add_string (b, "kind", p->kind);
-      add_string (b, "serial", p->serial);
-      add_string (b, "description", p->description);
+      tb_cli_add_string (b, "uri", p->uri);
+      tb_cli_add_string (b, "kind", p->kind);
+      tb_cli_add_string (b, "serial", p->serial);
+      tb_cli_add_string (b, "description", p->description);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -255,8 +245,8 @@ add_app (JsonBuilder *b, const TbAttestation *att)
       return;
     }
   json_builder_begin_object (b);
-  add_string (b, "name", "application");
-  add_string (b, "version", att->app_version);
+  tb_cli_add_string (b, "name", "application");
+  tb_cli_add_string (b, "version", att->app_version);
   json_builder_set_member_name (b, "security_counter");
   json_builder_add_int_value (b, att->app_counter);
   json_builder_end_object (b);
@@ -317,15 +307,15 @@ tb_cli_cmd_device_info (TbCli *cli, int argc, char **argv)
       return TB_EXIT_OK;
     }
   json_builder_begin_object (b);
-  add_string (b, "uid", att->uid);
-  add_string (b, "device_type", att->device_type);
-  add_string (b, "lifecycle", tb_lifecycle_to_string (att->lifecycle));
+  tb_cli_add_string (b, "uid", att->uid);
+  tb_cli_add_string (b, "device_type", att->device_type);
+  tb_cli_add_string (b, "lifecycle", tb_lifecycle_to_string (att->lifecycle));
   {
     g_autofree char *v = g_strdup_printf ("%u.%u.%u", att->sbm_version >> 16, (att->sbm_version >> 8) & 0xff,
                                           att->sbm_version & 0xff);
-    add_string (b, "sbm_version", v);
+    tb_cli_add_string (b, "sbm_version", v);
   }
-  add_string (b, "device_public_key", pub);
+  tb_cli_add_string (b, "device_public_key", pub);
   json_builder_set_member_name (b, "attestation_valid");
   json_builder_add_boolean_value (b, TRUE);
   add_app (b, att);
@@ -361,9 +351,9 @@ tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv)
   tb_cli_message (cli, att->boot == 0 ? _("Boot: ok, running %s") : _("Boot: %s"),
                   att->boot == 0 ? att->app_version : boot_reason (att->boot));
   json_builder_begin_object (b);
-  add_string (b, "boot", att->boot == 0 ? "ok" : att->boot == 1 ? "no-application" : "refused");
+  tb_cli_add_string (b, "boot", att->boot == 0 ? "ok" : att->boot == 1 ? "no-application" : "refused");
   add_app (b, att);
-  add_string (b, "reason", boot_reason (att->boot));
+  tb_cli_add_string (b, "reason", boot_reason (att->boot));
   json_builder_end_object (b);
   tb_cli_print_result (cli, b);
   return att->boot == 2 ? TB_EXIT_VERIFY : TB_EXIT_OK;
@@ -396,7 +386,7 @@ tb_cli_cmd_device_stage_update (TbCli *cli, int argc, char **argv)
   tb_cli_message (cli, _("Update staged on %s; it installs at the next reset (device reset --probe virtual:%s)"),
                   tb_virtual_board_get_uid (board), tb_virtual_board_get_path (board));
   json_builder_begin_object (b);
-  add_string (b, "uid", tb_virtual_board_get_uid (board));
+  tb_cli_add_string (b, "uid", tb_virtual_board_get_uid (board));
   json_builder_set_member_name (b, "staged_bytes");
   json_builder_add_int_value (b, (gint64) (g_mapped_file_get_length (upk) + g_mapped_file_get_length (image)));
   json_builder_end_object (b);
@@ -481,20 +471,20 @@ tb_cli_cmd_provision (TbCli *cli, int argc, char **argv)
                   w.result.device_certificate_serial, w.result.app_version != NULL ? _(", running ") : "",
                   w.result.app_version != NULL ? w.result.app_version : "");
   json_builder_begin_object (b);
-  add_string (b, "uid", w.result.uid);
-  add_string (b, "device_certificate", w.result.device_certificate);
-  add_string (b, "device_certificate_serial", w.result.device_certificate_serial);
-  add_string (b, "lifecycle", w.result.lifecycle);
+  tb_cli_add_string (b, "uid", w.result.uid);
+  tb_cli_add_string (b, "device_certificate", w.result.device_certificate);
+  tb_cli_add_string (b, "device_certificate_serial", w.result.device_certificate_serial);
+  tb_cli_add_string (b, "lifecycle", w.result.lifecycle);
   json_builder_set_member_name (b, "app");
   if (w.result.app_version != NULL)
     {
       json_builder_begin_object (b);
-      add_string (b, "version", w.result.app_version);
+      tb_cli_add_string (b, "version", w.result.app_version);
       json_builder_end_object (b);
     }
   else
     json_builder_add_null_value (b);
-  add_string (b, "record_id", record_id);
+  tb_cli_add_string (b, "record_id", record_id);
   json_builder_end_object (b);
   tb_provision_result_clear (&w.result);
   return tb_cli_print_result (cli, b);
@@ -548,11 +538,11 @@ tb_cli_cmd_program (TbCli *cli, int argc, char **argv)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "app");
   json_builder_begin_object (b);
-  add_string (b, "version", w.version);
+  tb_cli_add_string (b, "version", w.version);
   json_builder_end_object (b);
   {
     g_autofree char *receipt = g_base64_encode (g_bytes_get_data (w.receipt, NULL), g_bytes_get_size (w.receipt));
-    add_string (b, "receipt", receipt);
+    tb_cli_add_string (b, "receipt", receipt);
   }
   json_builder_end_object (b);
   g_free (w.version);

@@ -10,26 +10,6 @@
 
 #include "tb-cli.h"
 
-static void
-add_string (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static char *
-hex (const guint8 *data, gsize len)
-{
-  GString *s = g_string_sized_new (len * 2);
-
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02x", data[i]);
-  return g_string_free (s, FALSE);
-}
-
 static gboolean
 parse_address (const char *text, guint64 *out, GError **error)
 {
@@ -54,27 +34,27 @@ bad:
 static void
 add_upk_fields (JsonBuilder *b, TbUpk *upk)
 {
-  g_autofree char *sha = hex (tb_upk_get_plaintext_sha256 (upk), 32);
+  g_autofree char *sha = tb_hex_encode (tb_upk_get_plaintext_sha256 (upk), 32);
   g_autofree char *load = g_strdup_printf ("0x%08" G_GINT64_MODIFIER "x", tb_upk_get_load_address (upk));
-  g_autofree char *image_id = hex (tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN);
+  g_autofree char *image_id = tb_hex_encode (tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN);
   const char *const *types = tb_upk_get_device_types (upk);
   const char *const *uids = tb_upk_get_device_uids (upk);
   guint64 entry = 0;
 
-  add_string (b, "product", tb_upk_get_product (upk));
-  add_string (b, "version", tb_upk_get_version (upk));
+  tb_cli_add_string (b, "product", tb_upk_get_product (upk));
+  tb_cli_add_string (b, "version", tb_upk_get_version (upk));
   json_builder_set_member_name (b, "security_counter");
   json_builder_add_int_value (b, tb_upk_get_security_counter (upk));
   json_builder_set_member_name (b, "size");
   json_builder_add_int_value (b, (gint64) tb_upk_get_image_size (upk));
-  add_string (b, "load_address", load);
+  tb_cli_add_string (b, "load_address", load);
   if (tb_upk_get_entry_point (upk, &entry))
     {
       g_autofree char *e = g_strdup_printf ("0x%08" G_GINT64_MODIFIER "x", entry);
-      add_string (b, "entry_point", e);
+      tb_cli_add_string (b, "entry_point", e);
     }
-  add_string (b, "plaintext_sha256", sha);
-  add_string (b, "image_id", image_id);
+  tb_cli_add_string (b, "plaintext_sha256", sha);
+  tb_cli_add_string (b, "image_id", image_id);
   json_builder_set_member_name (b, "device_types");
   json_builder_begin_array (b);
   for (guint i = 0; types[i] != NULL; i++)
@@ -215,13 +195,13 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
       return tb_cli_fail (cli, error);
     }
   {
-    g_autofree char *sha = hex (tb_upk_get_plaintext_sha256 (w.upk), 32);
+    g_autofree char *sha = tb_hex_encode (tb_upk_get_plaintext_sha256 (w.upk), 32);
     tb_cli_message (cli, _("Mastered %s %s for product “%s”: %s + %s (%" G_GUINT64_FORMAT " bytes, SHA-256 %s)"),
                     argv[1], version, product, w.image_path, w.upk_path, tb_upk_get_image_size (w.upk), sha);
   }
   json_builder_begin_object (b);
-  add_string (b, "image", w.image_path);
-  add_string (b, "upk", w.upk_path);
+  tb_cli_add_string (b, "image", w.image_path);
+  tb_cli_add_string (b, "upk", w.upk_path);
   add_upk_fields (b, w.upk);
   json_builder_end_object (b);
   g_object_unref (w.upk);
@@ -258,7 +238,7 @@ tb_cli_cmd_image_info (TbCli *cli, int argc, char **argv)
   }
   if (!cli->json)
     {
-      g_autofree char *sha = hex (tb_upk_get_plaintext_sha256 (upk), 32);
+      g_autofree char *sha = tb_hex_encode (tb_upk_get_plaintext_sha256 (upk), 32);
       tb_cli_message (cli, _("Product           %s"), tb_upk_get_product (upk));
       tb_cli_message (cli, _("Version           %s (security counter %u)"), tb_upk_get_version (upk),
                       tb_upk_get_security_counter (upk));
@@ -281,21 +261,21 @@ tb_cli_cmd_image_info (TbCli *cli, int argc, char **argv)
       return TB_EXIT_OK;
     }
   json_builder_begin_object (b);
-  add_string (b, "upk", argv[1]);
+  tb_cli_add_string (b, "upk", argv[1]);
   add_upk_fields (b, upk);
-  add_string (b, "signer", signer);
-  add_string (b, "signature_algorithm", tb_upk_signature_algorithm_to_string (tb_upk_get_signature_algorithm (upk)));
-  add_string (b, "created", created);
+  tb_cli_add_string (b, "signer", signer);
+  tb_cli_add_string (b, "signature_algorithm", tb_upk_signature_algorithm_to_string (tb_upk_get_signature_algorithm (upk)));
+  tb_cli_add_string (b, "created", created);
   json_builder_set_member_name (b, "recipients");
   json_builder_begin_array (b);
   for (guint i = 0; i < tb_upk_get_n_recipients (upk); i++)
     {
       const TbUpkRecipient *r = tb_upk_get_recipient (upk, i);
-      g_autofree char *key_id = hex (r->key_id, sizeof r->key_id);
+      g_autofree char *key_id = tb_hex_encode (r->key_id, sizeof r->key_id);
       json_builder_begin_object (b);
-      add_string (b, "kind", r->kind == TB_UPK_RECIPIENT_PRODUCT ? "product" : "device");
-      add_string (b, "id", r->id);
-      add_string (b, "public_key_sha256", key_id);
+      tb_cli_add_string (b, "kind", r->kind == TB_UPK_RECIPIENT_PRODUCT ? "product" : "device");
+      tb_cli_add_string (b, "id", r->id);
+      tb_cli_add_string (b, "public_key_sha256", key_id);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -379,16 +359,16 @@ tb_cli_cmd_image_verify (TbCli *cli, int argc, char **argv)
   json_builder_set_member_name (b, "valid");
   json_builder_add_boolean_value (b, valid);
   if (!valid)
-    add_string (b, "reason", error->message);
+    tb_cli_add_string (b, "reason", error->message);
   json_builder_set_member_name (b, "checks");
   json_builder_begin_array (b);
   for (guint i = 0; checks != NULL && i < checks->len; i++)
     {
       TbCheck *c = g_ptr_array_index (checks, i);
       json_builder_begin_object (b);
-      add_string (b, "name", c->name);
-      add_string (b, "status", tb_check_status_to_string (c->status));
-      add_string (b, "message", c->message);
+      tb_cli_add_string (b, "name", c->name);
+      tb_cli_add_string (b, "status", tb_check_status_to_string (c->status));
+      tb_cli_add_string (b, "message", c->message);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -468,7 +448,7 @@ tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   tb_cli_message (cli, _("Decrypted %s to %s"), argv[2], output);
   json_builder_begin_object (b);
-  add_string (b, "output", output);
+  tb_cli_add_string (b, "output", output);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -564,8 +544,8 @@ tb_cli_cmd_image_export_mcuboot (TbCli *cli, int argc, char **argv)
   tb_cli_message (cli, _("Wrote the MCUboot image %s (%s%s)"), output, version,
                   encrypt ? _(", encrypted") : "");
   json_builder_begin_object (b);
-  add_string (b, "output", output);
-  add_string (b, "version", version);
+  tb_cli_add_string (b, "output", output);
+  tb_cli_add_string (b, "version", version);
   json_builder_set_member_name (b, "encrypted");
   json_builder_add_boolean_value (b, encrypt);
   json_builder_end_object (b);

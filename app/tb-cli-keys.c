@@ -9,16 +9,6 @@
 
 #include "tb-cli.h"
 
-static void
-add_string (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
 static TbKey *
 load_unlocked_key (TbCli *cli, TbContext *ctx, const char *name, GError **error)
 {
@@ -85,12 +75,12 @@ add_key_result (JsonBuilder *b, TbKey *key)
   g_autofree char *where = tb_key_describe_storage (key);
 
   json_builder_begin_object (b);
-  add_string (b, "name", tb_key_get_name (key));
-  add_string (b, "usage", tb_key_usage_to_string (tb_key_get_usage (key)));
-  add_string (b, "algorithm", tb_key_get_algorithm (key));
-  add_string (b, "storage", tb_key_get_storage (key));
-  add_string (b, "storage_description", where);
-  add_string (b, "public_key_sha256", tb_key_get_public_sha256 (key));
+  tb_cli_add_string (b, "name", tb_key_get_name (key));
+  tb_cli_add_string (b, "usage", tb_key_usage_to_string (tb_key_get_usage (key)));
+  tb_cli_add_string (b, "algorithm", tb_key_get_algorithm (key));
+  tb_cli_add_string (b, "storage", tb_key_get_storage (key));
+  tb_cli_add_string (b, "storage_description", where);
+  tb_cli_add_string (b, "public_key_sha256", tb_key_get_public_sha256 (key));
   json_builder_end_object (b);
 }
 
@@ -287,9 +277,9 @@ tb_cli_cmd_key_export_public (TbCli *cli, int argc, char **argv)
       !tb_key_export_public (key, output, &error))
     return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
-  add_string (b, "name", argv[1]);
-  add_string (b, "output", output);
-  add_string (b, "public_key_sha256", tb_key_get_public_sha256 (key));
+  tb_cli_add_string (b, "name", argv[1]);
+  tb_cli_add_string (b, "output", output);
+  tb_cli_add_string (b, "public_key_sha256", tb_key_get_public_sha256 (key));
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -342,16 +332,16 @@ add_cert_fields (JsonBuilder *b, TbCert *cert)
   g_autofree char *alg = tb_cert_dup_key_algorithm (cert);
   g_autofree char *sig = tb_cert_dup_signature_algorithm (cert);
 
-  add_string (b, "name", tb_cert_get_name (cert));
-  add_string (b, "key", tb_cert_get_key_name (cert));
-  add_string (b, "subject", subject);
-  add_string (b, "issuer", issuer);
-  add_string (b, "serial", serial);
-  add_string (b, "not_before", nb);
-  add_string (b, "not_after", na);
-  add_string (b, "key_algorithm", alg);
-  add_string (b, "signature_algorithm", sig);
-  add_string (b, "sha256", tb_cert_get_sha256 (cert));
+  tb_cli_add_string (b, "name", tb_cert_get_name (cert));
+  tb_cli_add_string (b, "key", tb_cert_get_key_name (cert));
+  tb_cli_add_string (b, "subject", subject);
+  tb_cli_add_string (b, "issuer", issuer);
+  tb_cli_add_string (b, "serial", serial);
+  tb_cli_add_string (b, "not_before", nb);
+  tb_cli_add_string (b, "not_after", na);
+  tb_cli_add_string (b, "key_algorithm", alg);
+  tb_cli_add_string (b, "signature_algorithm", sig);
+  tb_cli_add_string (b, "sha256", tb_cert_get_sha256 (cert));
   json_builder_set_member_name (b, "is_ca");
   json_builder_add_boolean_value (b, tb_cert_is_ca (cert));
 }
@@ -457,7 +447,7 @@ tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   tb_cli_message (cli, _("Wrote %u certificate(s) to %s"), chain->len, output);
   json_builder_begin_object (b);
-  add_string (b, "output", output);
+  tb_cli_add_string (b, "output", output);
   json_builder_set_member_name (b, "certificates");
   json_builder_add_int_value (b, chain->len);
   json_builder_end_object (b);
@@ -602,10 +592,10 @@ write:
     g_autofree char *serial = tb_cert_dup_serial (cert);
     tb_cli_message (cli, _("Issued %s (serial %s) to %s"), subject, serial, output);
     json_builder_begin_object (b);
-    add_string (b, "subject", subject);
-    add_string (b, "serial", serial);
-    add_string (b, "issuer", tb_cert_get_name (issuer));
-    add_string (b, "output", output);
+    tb_cli_add_string (b, "subject", subject);
+    tb_cli_add_string (b, "serial", serial);
+    tb_cli_add_string (b, "issuer", tb_cert_get_name (issuer));
+    tb_cli_add_string (b, "output", output);
     json_builder_end_object (b);
   }
   return tb_cli_print_result (cli, b);
@@ -648,7 +638,7 @@ tb_cli_cmd_cert_verify (TbCli *cli, int argc, char **argv)
   json_builder_set_member_name (b, "valid");
   json_builder_add_boolean_value (b, valid);
   if (!valid)
-    add_string (b, "reason", error->message);
+    tb_cli_add_string (b, "reason", error->message);
   json_builder_set_member_name (b, "chain");
   json_builder_begin_array (b);
   for (guint i = 0; chain != NULL && i < chain->len; i++)

@@ -11,23 +11,6 @@
 
 #include "tb-cli.h"
 
-static void
-add_string (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *member, gint64 value)
-{
-  json_builder_set_member_name (b, member);
-  json_builder_add_int_value (b, value);
-}
-
 static TbSecret *
 get_job_passphrase (TbCli *cli, const char *file, gboolean new_passphrase, GError **error)
 {
@@ -125,16 +108,16 @@ tb_cli_cmd_job_create (TbCli *cli, int argc, char **argv)
     if (root != NULL)
       tb_cli_message (cli, _("Give the station the root fingerprint out of band: %s"), tb_cert_get_sha256 (root));
     json_builder_begin_object (b);
-    add_string (b, "job", g_ptr_array_index (files, 0));
-    add_string (b, "job_id", made_id);
-    add_int (b, "count", (gint64) count);
-    add_int (b, "slices", (gint64) files->len);
+    tb_cli_add_string (b, "job", g_ptr_array_index (files, 0));
+    tb_cli_add_string (b, "job_id", made_id);
+    tb_cli_add_int (b, "count", (gint64) count);
+    tb_cli_add_int (b, "slices", (gint64) files->len);
     json_builder_set_member_name (b, "files");
     json_builder_begin_array (b);
     for (guint i = 0; i < files->len; i++)
       json_builder_add_string_value (b, g_ptr_array_index (files, i));
     json_builder_end_array (b);
-    add_string (b, "root_sha256", root != NULL ? tb_cert_get_sha256 (root) : NULL);
+    tb_cli_add_string (b, "root_sha256", root != NULL ? tb_cert_get_sha256 (root) : NULL);
     json_builder_end_object (b);
   }
   return tb_cli_print_result (cli, b);
@@ -217,13 +200,13 @@ tb_cli_cmd_job_import (TbCli *cli, int argc, char **argv)
                   json_object_get_string_member (man, "product"), json_object_get_string_member (man, "image_version"),
                   tb_job_package_get_root_sha256 (package), pinned == NULL ? _(" (now pinned)") : "");
   json_builder_begin_object (b);
-  add_string (b, "job_id", tb_job_package_get_job_id (package));
-  add_int (b, "count", json_object_get_int_member (man, "count"));
-  add_int (b, "slice", json_object_get_int_member (man, "slice"));
-  add_int (b, "slices", json_object_get_int_member (man, "slices"));
-  add_string (b, "product", json_object_get_string_member (man, "product"));
-  add_string (b, "image_version", json_object_get_string_member (man, "image_version"));
-  add_string (b, "root_sha256", tb_job_package_get_root_sha256 (package));
+  tb_cli_add_string (b, "job_id", tb_job_package_get_job_id (package));
+  tb_cli_add_int (b, "count", json_object_get_int_member (man, "count"));
+  tb_cli_add_int (b, "slice", json_object_get_int_member (man, "slice"));
+  tb_cli_add_int (b, "slices", json_object_get_int_member (man, "slices"));
+  tb_cli_add_string (b, "product", json_object_get_string_member (man, "product"));
+  tb_cli_add_string (b, "image_version", json_object_get_string_member (man, "image_version"));
+  tb_cli_add_string (b, "root_sha256", tb_job_package_get_root_sha256 (package));
   json_builder_set_member_name (b, "root_pinned_now");
   json_builder_add_boolean_value (b, pinned == NULL);
   json_builder_end_object (b);
@@ -238,18 +221,18 @@ add_job (JsonBuilder *b, TbContext *ctx, JsonObject *job, TbJobCounts *counts, G
   if (!tb_job_get_counts (ctx, id, counts, error))
     return FALSE;
   json_builder_begin_object (b);
-  add_string (b, "job_id", id);
-  add_string (b, "role", json_object_get_string_member_with_default (job, "role", "station"));
-  add_string (b, "product", json_object_get_string_member_with_default (job, "product", NULL));
-  add_string (b, "image_version", json_object_get_string_member_with_default (job, "image_version", NULL));
-  add_int (b, "count", (gint64) counts->count);
-  add_int (b, "made", (gint64) counts->made);
-  add_int (b, "reserved", (gint64) counts->reserved);
-  add_int (b, "remaining", (gint64) counts->remaining);
-  add_int (b, "failed", (gint64) counts->failed);
-  add_int (b, "slice", json_object_get_int_member_with_default (job, "slice", 1));
-  add_int (b, "total_count", json_object_get_int_member_with_default (job, "total_count", (gint64) counts->count));
-  add_string (b, "not_after", json_object_get_string_member_with_default (job, "not_after", NULL));
+  tb_cli_add_string (b, "job_id", id);
+  tb_cli_add_string (b, "role", json_object_get_string_member_with_default (job, "role", "station"));
+  tb_cli_add_string (b, "product", json_object_get_string_member_with_default (job, "product", NULL));
+  tb_cli_add_string (b, "image_version", json_object_get_string_member_with_default (job, "image_version", NULL));
+  tb_cli_add_int (b, "count", (gint64) counts->count);
+  tb_cli_add_int (b, "made", (gint64) counts->made);
+  tb_cli_add_int (b, "reserved", (gint64) counts->reserved);
+  tb_cli_add_int (b, "remaining", (gint64) counts->remaining);
+  tb_cli_add_int (b, "failed", (gint64) counts->failed);
+  tb_cli_add_int (b, "slice", json_object_get_int_member_with_default (job, "slice", 1));
+  tb_cli_add_int (b, "total_count", json_object_get_int_member_with_default (job, "total_count", (gint64) counts->count));
+  tb_cli_add_string (b, "not_after", json_object_get_string_member_with_default (job, "not_after", NULL));
   json_builder_end_object (b);
   return TRUE;
 }
@@ -426,19 +409,19 @@ tb_cli_cmd_produce (TbCli *cli, int argc, char **argv)
                          G_GUINT64_FORMAT " made"), w.result.uid, w.result.result, job_id, w.result.slot,
                   w.result.made, w.result.limit);
   json_builder_begin_object (b);
-  add_string (b, "uid", w.result.uid);
-  add_int (b, "made", (gint64) w.result.made);
-  add_int (b, "limit", (gint64) w.result.limit);
+  tb_cli_add_string (b, "uid", w.result.uid);
+  tb_cli_add_int (b, "made", (gint64) w.result.made);
+  tb_cli_add_int (b, "limit", (gint64) w.result.limit);
   {
     g_autofree char *receipt = g_base64_encode (g_bytes_get_data (w.result.receipt, NULL),
                                                 g_bytes_get_size (w.result.receipt));
-    add_string (b, "receipt", receipt);
+    tb_cli_add_string (b, "receipt", receipt);
   }
-  add_string (b, "record_id", w.result.record_id);
-  add_string (b, "result", w.result.result);
-  add_int (b, "slot", (gint64) w.result.slot);
-  add_string (b, "device_certificate_serial", w.result.device_certificate_serial);
-  add_string (b, "app_version", w.result.app_version);
+  tb_cli_add_string (b, "record_id", w.result.record_id);
+  tb_cli_add_string (b, "result", w.result.result);
+  tb_cli_add_int (b, "slot", (gint64) w.result.slot);
+  tb_cli_add_string (b, "device_certificate_serial", w.result.device_certificate_serial);
+  tb_cli_add_string (b, "app_version", w.result.app_version);
   json_builder_end_object (b);
   tb_produce_result_clear (&w.result);
   return tb_cli_print_result (cli, b);
@@ -478,8 +461,8 @@ tb_cli_cmd_records_export (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   tb_cli_message (cli, _("Wrote %u records to %s"), n, output);
   json_builder_begin_object (b);
-  add_string (b, "output", output);
-  add_int (b, "records", n);
+  tb_cli_add_string (b, "output", output);
+  tb_cli_add_int (b, "records", n);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -545,8 +528,8 @@ tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "valid");
   json_builder_add_boolean_value (b, report.valid);
-  add_int (b, "count", report.devices);
-  add_int (b, "records", report.records);
+  tb_cli_add_int (b, "count", report.devices);
+  tb_cli_add_int (b, "records", report.records);
   json_builder_set_member_name (b, "bad");
   json_builder_begin_array (b);
   for (guint i = 0; i < report.bad->len; i++)

@@ -500,3 +500,21 @@ tb_cli_dispatch (TbCli *cli, const TbCliCommand *commands, int argc, char **argv
     }
   return tb_cli_dispatch (cli, cmd->subcommands, argc - 1, argv + 1);
 }
+
+/* A string member, or null when @value is %NULL. */
+void
+tb_cli_add_string (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+tb_cli_add_int (JsonBuilder *b, const char *member, gint64 value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_int_value (b, value);
+}

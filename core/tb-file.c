@@ -430,3 +430,18 @@ tb_output_file_clear (TbOutputFile *o)
   o->fd = -1;
   o->written = o->flushed = 0;
 }
+
+/**
+ * tb_hex_encode:
+ *
+ * Returns: (transfer full): @data as lowercase hex
+ */
+char *
+tb_hex_encode (const guint8 *data, gsize len)
+{
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}

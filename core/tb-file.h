@@ -69,4 +69,7 @@ void     tb_lock_release (TbLock      *lock);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbLock, tb_lock_release)
 
+char    *tb_hex_encode               (const guint8 *data,
+                                      gsize        len);
+
 G_END_DECLS

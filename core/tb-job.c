@@ -87,15 +87,6 @@ sha256_bytes (GBytes *bytes)
 }
 
 static char *
-hex_encode (const guint8 *data, gsize len)
-{
-  GString *s = g_string_sized_new (len * 2);
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02x", data[i]);
-  return g_string_free (s, FALSE);
-}
-
-static char *
 to_json (JsonObject *obj)
 {
   g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
@@ -314,16 +305,6 @@ authorization_json (const char *job_id, guint slice, guint slices, guint64 first
   return to_json (a);
 }
 
-static TbKey *
-load_unlocked (TbContext *ctx, const char *name, const char *passphrase, GError **error)
-{
-  g_autoptr(TbKey) key = tb_key_load (ctx, name, error);
-
-  if (key == NULL || !tb_key_unlock (key, ctx, passphrase, error))
-    return NULL;
-  return g_steal_pointer (&key);
-}
-
 static char *
 product_key_name (TbContext *ctx, const char *product)
 {
@@ -439,8 +420,8 @@ make_slice (Maker *m, guint index, guint n, guint64 first, guint64 count, JsonAr
   json_object_set_string_member (man, "image_version", tb_upk_get_version (m->upk));
   json_object_set_int_member (man, "security_counter", tb_upk_get_security_counter (m->upk));
   {
-    g_autofree char *digest = hex_encode (tb_upk_get_plaintext_sha256 (m->upk), 32);
-    g_autofree char *image_id = hex_encode (tb_upk_get_image_id (m->upk), TB_UPK_IMAGE_ID_LEN);
+    g_autofree char *digest = tb_hex_encode (tb_upk_get_plaintext_sha256 (m->upk), 32);
+    g_autofree char *image_id = tb_hex_encode (tb_upk_get_image_id (m->upk), TB_UPK_IMAGE_ID_LEN);
     json_object_set_string_member (man, "plaintext_sha256", digest);
     json_object_set_string_member (man, "image_id", image_id);
   }
@@ -588,12 +569,12 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
   root = tb_cert_load (ctx, TB_KEY_NAME_ROOT_CA, error);
   if (root == NULL)
     return FALSE;
-  root_key = load_unlocked (ctx, tb_cert_get_key_name (root) != NULL ? tb_cert_get_key_name (root)
+  root_key = tb_key_load_unlocked (ctx, tb_cert_get_key_name (root) != NULL ? tb_cert_get_key_name (root)
                                                                       : TB_KEY_NAME_ROOT_CA, passphrase, error);
   if (root_key == NULL)
     return FALSE;
   pk_name = product_key_name (ctx, tb_upk_get_product (upk));
-  product_key = load_unlocked (ctx, pk_name, passphrase, error);
+  product_key = tb_key_load_unlocked (ctx, pk_name, passphrase, error);
   if (product_key == NULL)
     return FALSE;
   if (tb_upk_find_recipient (upk, tb_key_get_public_sha256 (product_key)) == NULL)
@@ -611,7 +592,7 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
                                    ? tb_cert_load (ctx, TB_KEY_NAME_JOB, error) : NULL;
     if (job_cert != NULL)
       {
-        job_key = load_unlocked (ctx, tb_cert_get_key_name (job_cert) != NULL ? tb_cert_get_key_name (job_cert)
+        job_key = tb_key_load_unlocked (ctx, tb_cert_get_key_name (job_cert) != NULL ? tb_cert_get_key_name (job_cert)
                                                                                : TB_KEY_NAME_JOB, passphrase, error);
         if (job_key == NULL || !tb_key_require_usage (job_key, TB_KEY_USAGE_JOB, _("sign production jobs"), error))
           return FALSE;

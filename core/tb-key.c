@@ -657,6 +657,19 @@ tb_key_is_on_token (TbKey *self)
   return token_handles (self->storage);
 }
 
+/* A key whose private half lives on a token at @key_uri. */
+static TbKey *
+new_token_key (EVP_PKEY *pub, const char *key_uri, GError **error)
+{
+  TbKey *self = tb_key_new_for_pkey (pub, FALSE, error);
+
+  if (self == NULL)
+    return NULL;
+  g_free (self->storage);
+  self->storage = g_strdup (key_uri);
+  return self;
+}
+
 /**
  * tb_key_generate_on_token:
  * @token_uri: the token (RFC 7512), with `?module-path=` for one module
@@ -674,15 +687,10 @@ tb_key_generate_on_token (const char *token_uri, const char *label, const char *
   g_autofree char *key_uri = NULL;
   g_autoptr(EVP_PKEY) pub = tb_pkcs11_generate (token_uri, label, algorithm, usage == TB_KEY_USAGE_PRODUCT,
                                                       &key_uri, error);
-  g_autoptr(TbKey) self = NULL;
+  g_autoptr(TbKey) self = pub != NULL ? new_token_key (pub, key_uri, error) : NULL;
 
-  if (pub == NULL)
-    return NULL;
-  self = tb_key_new_for_pkey (pub, FALSE, error);
   if (self == NULL)
     return NULL;
-  g_free (self->storage);
-  self->storage = g_steal_pointer (&key_uri);
   self->private_key = tb_pkcs11_load_private (self->storage, error);
   if (self->private_key == NULL)
     return NULL;
@@ -700,16 +708,8 @@ TbKey *
 tb_key_new_from_token (const char *key_uri, GError **error)
 {
   g_autoptr(EVP_PKEY) pub = tb_pkcs11_load_public (key_uri, error);
-  g_autoptr(TbKey) self = NULL;
 
-  if (pub == NULL)
-    return NULL;
-  self = tb_key_new_for_pkey (pub, FALSE, error);
-  if (self == NULL)
-    return NULL;
-  g_free (self->storage);
-  self->storage = g_strdup (key_uri);
-  return g_steal_pointer (&self);
+  return pub != NULL ? new_token_key (pub, key_uri, error) : NULL;
 }
 
 static const TbKeyBackend *
@@ -719,6 +719,22 @@ find_backend (const char *storage)
     if (backends[i].handles (storage))
       return &backends[i];
   return NULL;
+}
+
+/**
+ * tb_key_load_unlocked:
+ * @secret: the passphrase (file keys; token keys use the token PIN)
+ *
+ * tb_key_load() then tb_key_unlock().
+ */
+TbKey *
+tb_key_load_unlocked (TbContext *ctx, const char *name, const char *secret, GError **error)
+{
+  g_autoptr(TbKey) key = tb_key_load (ctx, name, error);
+
+  if (key == NULL || !tb_key_unlock (key, ctx, secret, error))
+    return NULL;
+  return g_steal_pointer (&key);
 }
 
 /**

@@ -60,6 +60,10 @@ TbKey       *tb_key_generate_on_token      (const char  *token_uri,
 TbKey       *tb_key_new_from_token         (const char  *key_uri,
                                             GError     **error);
 gboolean     tb_key_is_on_token            (TbKey       *self);
+TbKey       *tb_key_load_unlocked          (TbContext   *ctx,
+                                            const char  *name,
+                                            const char  *secret,
+                                            GError     **error);
 gboolean     tb_key_unlock                 (TbKey       *self,
                                             TbContext   *ctx,
                                             const char  *passphrase,

@@ -47,7 +47,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
 
 /* ---- image header ---- */
 
-static char *hex (const guint8 *data, gsize len);
 
 static void
 be32 (guint8 *p, guint32 v)
@@ -555,8 +554,8 @@ stop:
   {
     g_autoptr(JsonObject) details = json_object_new ();
     g_autofree char *subject = g_strdup_printf ("%s %s", options->product, options->version);
-    g_autofree char *sha_hex = hex (digest, 32);
-    g_autofree char *id = hex (h.image_id, 16);
+    g_autofree char *sha_hex = tb_hex_encode (digest, 32);
+    g_autofree char *id = tb_hex_encode (h.image_id, 16);
 
     json_object_set_string_member (details, "product", options->product);
     json_object_set_string_member (details, "version", options->version);
@@ -774,16 +773,6 @@ add_check (GPtrArray *checks, const char *name, TbCheckStatus status, const char
   g_ptr_array_add (checks, c);
 }
 
-static char *
-hex (const guint8 *data, gsize len)
-{
-  GString *s = g_string_sized_new (len * 2);
-
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02x", data[i]);
-  return g_string_free (s, FALSE);
-}
-
 /**
  * tb_image_verify:
  * @passphrase: (nullable): unlocks the product key to decrypt; without
@@ -916,7 +905,7 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
       guint8 digest[32];
       if (tb_image_decrypt (upk, image_path, product_key, NULL, digest, progress, &local))
         {
-          g_autofree char *digest_hex = hex (digest, 32);
+          g_autofree char *digest_hex = tb_hex_encode (digest, 32);
           g_autofree char *msg = g_strdup_printf (_("every chunk authenticates; plaintext SHA-256 %s"), digest_hex);
           add_check (list, "decrypt", TB_CHECK_PASSED, msg);
         }

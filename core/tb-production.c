@@ -613,22 +613,13 @@ load_identity (TbContext *ctx, JsonObject *job, const char *passphrase, TbUpk *u
   id->issuer_cert = tb_cert_load (ctx, issuer, error);
   if (id->issuer_cert == NULL)
     return FALSE;
-  id->issuer_key = tb_key_load (ctx, issuer, error);
-  if (id->issuer_key == NULL || !tb_key_unlock (id->issuer_key, ctx, passphrase, error))
+  id->issuer_key = tb_key_load_unlocked (ctx, issuer, passphrase, error);
+  if (id->issuer_key == NULL)
     return FALSE;
-  id->product_key = tb_key_load (ctx, pk, error);
-  if (id->product_key == NULL || !tb_key_unlock (id->product_key, ctx, passphrase, error))
+  id->product_key = tb_key_load_unlocked (ctx, pk, passphrase, error);
+  if (id->product_key == NULL)
     return FALSE;
   return tb_provision_identity_set_anchor (id, tb_upk_get_signer_cert (upk), error);
-}
-
-static char *
-hex_encode (const guint8 *data, gsize len)
-{
-  GString *s = g_string_sized_new (len * 2);
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02x", data[i]);
-  return g_string_free (s, FALSE);
 }
 
 /* The receipt must be this device's, for this job's image. */
@@ -1397,8 +1388,8 @@ check_record (TbReceiptsReport *report, GHashTable *jobs, TbCert *root, GHashTab
       return;
     }
   {
-    g_autofree char *digest = hex_encode (r->plaintext_sha256, 32);
-    g_autofree char *image_id = r->has_image_id ? hex_encode (r->image_id, 16) : NULL;
+    g_autofree char *digest = tb_hex_encode (r->plaintext_sha256, 32);
+    g_autofree char *image_id = r->has_image_id ? tb_hex_encode (r->image_id, 16) : NULL;
     if (g_strcmp0 (r->uid, uid) != 0)
       {
         add_bad (report, rec, _("the receipt is from another device (its UID differs)"));

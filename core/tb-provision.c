@@ -167,16 +167,6 @@ tb_provision_identity_set_anchor (TbProvisionIdentity *id, TbCert *mastering, GE
   return TRUE;
 }
 
-static TbKey *
-load_unlocked (TbContext *ctx, const char *name, const char *passphrase, GError **error)
-{
-  g_autoptr(TbKey) key = tb_key_load (ctx, name, error);
-
-  if (key == NULL || !tb_key_unlock (key, ctx, passphrase, error))
-    return NULL;
-  return g_steal_pointer (&key);
-}
-
 /**
  * tb_provision_identity_from_context:
  * @product: (nullable): the product, %NULL for the context's only one
@@ -200,7 +190,7 @@ tb_provision_identity_from_context (TbContext *ctx, const char *product, const c
   id->issuer_cert = tb_cert_load (ctx, TB_KEY_NAME_PROVISIONING_CA, error);
   if (id->issuer_cert == NULL)
     return FALSE;
-  id->issuer_key = load_unlocked (ctx, tb_cert_get_key_name (id->issuer_cert) != NULL
+  id->issuer_key = tb_key_load_unlocked (ctx, tb_cert_get_key_name (id->issuer_cert) != NULL
                                          ? tb_cert_get_key_name (id->issuer_cert) : TB_KEY_NAME_PROVISIONING_CA,
                                   passphrase, error);
   if (id->issuer_key == NULL)
@@ -209,7 +199,7 @@ tb_provision_identity_from_context (TbContext *ctx, const char *product, const c
   product_key_name = entry != NULL && json_object_has_member (entry, "key")
                        ? g_strdup (json_object_get_string_member (entry, "key"))
                        : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, id->product, NULL);
-  id->product_key = load_unlocked (ctx, product_key_name, passphrase, error);
+  id->product_key = tb_key_load_unlocked (ctx, product_key_name, passphrase, error);
   if (id->product_key == NULL)
     return FALSE;
   mastering = tb_cert_load (ctx, TB_KEY_NAME_MASTERING, error);

@@ -24,29 +24,9 @@
 
 #include "tb-crypto.h"
 #include "tb-error.h"
+#include "tb-reader.h"
 
 #define TB_RECEIPT_MAX_LEN 1024
-
-typedef struct {
-  const guint8 *p;
-  gsize left;
-  gboolean bad;
-} Cursor;
-
-static const guint8 *
-take (Cursor *c, gsize n)
-{
-  const guint8 *v = c->p;
-
-  if (c->bad || n > c->left)
-    {
-      c->bad = TRUE;
-      return NULL;
-    }
-  c->p += n;
-  c->left -= n;
-  return v;
-}
 
 void
 tb_receipt_free (TbReceipt *receipt)
@@ -67,26 +47,26 @@ tb_receipt_kind_to_string (TbReceiptKind kind)
 static TbReceipt *
 try_parse (const guint8 *data, gsize len, const guint8 *pub, TbReceiptKind kind)
 {
-  Cursor c = { data, len, FALSE };
+  TbReader c = { data, len, FALSE };
   const guint8 *nonce = NULL, *uid_len, *uid, *image_id = NULL, *digest, *counter, *ver_len, *ver, *sig_len, *sig;
   gsize signed_len, slen;
   g_autoptr(TbReceipt) r = NULL;
   GString *hex;
 
   if (kind == TB_RECEIPT_STATUS)
-    nonce = take (&c, 32);
-  uid_len = take (&c, 1);
-  uid = uid_len != NULL ? take (&c, *uid_len) : NULL;
+    nonce = tb_reader_take (&c, 32);
+  uid_len = tb_reader_take (&c, 1);
+  uid = uid_len != NULL ? tb_reader_take (&c, *uid_len) : NULL;
   if (kind == TB_RECEIPT_INSTALL)
-    image_id = take (&c, 16);
-  digest = take (&c, 32);
-  counter = take (&c, 4);
-  ver_len = take (&c, 1);
-  ver = ver_len != NULL ? take (&c, *ver_len) : NULL;
+    image_id = tb_reader_take (&c, 16);
+  digest = tb_reader_take (&c, 32);
+  counter = tb_reader_take (&c, 4);
+  ver_len = tb_reader_take (&c, 1);
+  ver = ver_len != NULL ? tb_reader_take (&c, *ver_len) : NULL;
   signed_len = len - c.left;
-  sig_len = take (&c, 2);
+  sig_len = tb_reader_take (&c, 2);
   slen = sig_len != NULL ? (gsize) (sig_len[0] << 8 | sig_len[1]) : 0;
-  sig = take (&c, slen);
+  sig = tb_reader_take (&c, slen);
   if (c.bad || c.left != 0 || *uid_len == 0 || slen == 0)
     return NULL;
   if (!tb_crypto_verify_device_signature (pub, kind == TB_RECEIPT_STATUS ? "TBRECEIPT2" : "TBRECEIPT1", NULL, 0,

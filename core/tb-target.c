@@ -16,6 +16,7 @@
 #include "sbm/tb-sbm.h"
 #include "tb-crypto.h"
 #include "tb-error.h"
+#include "tb-reader.h"
 #include "tb-key-private.h"
 #include "tb-master.h"
 #include "tb-upk.h"
@@ -212,26 +213,6 @@ tb_target_command (TbTarget *self, guint32 command, const guint8 *request, gsize
   return TRUE;
 }
 
-typedef struct {
-  const guint8 *p;
-  gsize left;
-  gboolean bad;
-} Cursor;
-
-static const guint8 *
-take (Cursor *c, gsize n)
-{
-  const guint8 *v = c->p;
-  if (c->bad || n > c->left)
-    {
-      c->bad = TRUE;
-      return NULL;
-    }
-  c->p += n;
-  c->left -= n;
-  return v;
-}
-
 /**
  * tb_target_attest:
  *
@@ -244,7 +225,7 @@ tb_target_attest (TbTarget *self, GError **error)
   g_autoptr(GByteArray) resp = NULL;
   g_autoptr(TbAttestation) att = g_new0 (TbAttestation, 1);
   guint8 nonce[32];
-  Cursor c;
+  TbReader c;
   const guint8 *uid_len, *uid, *type_len, *type, *lc, *ver, *pub, *boot, *app_len, *app, *counter, *sig_len, *sig;
   gsize signed_len;
   GString *hex = g_string_new (NULL);
@@ -259,21 +240,21 @@ tb_target_attest (TbTarget *self, GError **error)
       g_string_free (hex, TRUE);
       return NULL;
     }
-  c = (Cursor) { resp->data, resp->len, FALSE };
-  uid_len = take (&c, 1);
-  uid = uid_len != NULL ? take (&c, *uid_len) : NULL;
-  type_len = take (&c, 1);
-  type = type_len != NULL ? take (&c, *type_len) : NULL;
-  lc = take (&c, 1);
-  ver = take (&c, 4);
-  pub = take (&c, 65);
-  boot = take (&c, 1);
-  app_len = take (&c, 1);
-  app = app_len != NULL ? take (&c, *app_len) : NULL;
-  counter = take (&c, 4);
+  c = (TbReader) { resp->data, resp->len, FALSE };
+  uid_len = tb_reader_take (&c, 1);
+  uid = uid_len != NULL ? tb_reader_take (&c, *uid_len) : NULL;
+  type_len = tb_reader_take (&c, 1);
+  type = type_len != NULL ? tb_reader_take (&c, *type_len) : NULL;
+  lc = tb_reader_take (&c, 1);
+  ver = tb_reader_take (&c, 4);
+  pub = tb_reader_take (&c, 65);
+  boot = tb_reader_take (&c, 1);
+  app_len = tb_reader_take (&c, 1);
+  app = app_len != NULL ? tb_reader_take (&c, *app_len) : NULL;
+  counter = tb_reader_take (&c, 4);
   signed_len = resp->len - c.left;
-  sig_len = take (&c, 2);
-  sig = sig_len != NULL ? take (&c, (gsize) (sig_len[0] << 8 | sig_len[1])) : NULL;
+  sig_len = tb_reader_take (&c, 2);
+  sig = sig_len != NULL ? tb_reader_take (&c, (gsize) (sig_len[0] << 8 | sig_len[1])) : NULL;
   if (c.bad || c.left != 0 || *uid_len == 0 || *lc > 3)
     {
       g_string_free (hex, TRUE);

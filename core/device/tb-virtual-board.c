@@ -115,16 +115,6 @@ tb_virtual_board_init (TbVirtualBoard *self)
   self->powered = TRUE;
 }
 
-static char *
-hex_encode (const guint8 *data, gsize len)
-{
-  GString *s = g_string_sized_new (len * 2);
-
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02x", data[i]);
-  return g_string_free (s, FALSE);
-}
-
 static gboolean
 uid_is_valid (const char *uid)
 {
@@ -163,8 +153,8 @@ generate_device_key (JsonObject *otp, GError **error)
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board cannot generate its device key"));
       return FALSE;
     }
-  priv_hex = hex_encode (scalar, sizeof scalar);
-  pub_hex = hex_encode (point, sizeof point);
+  priv_hex = tb_hex_encode (scalar, sizeof scalar);
+  pub_hex = tb_hex_encode (point, sizeof point);
   OPENSSL_cleanse (scalar, sizeof scalar);
   json_object_set_string_member (otp, "device_private_key", priv_hex);
   json_object_set_string_member (otp, "device_public_key", pub_hex);
@@ -255,7 +245,7 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
     {
       guint8 raw[16];
       RAND_bytes (raw, sizeof raw);
-      uid = hex_encode (raw, sizeof raw);
+      uid = tb_hex_encode (raw, sizeof raw);
     }
 
   self->path = g_canonicalize_filename (path, NULL);
@@ -878,7 +868,7 @@ plat_otp_write (void *ctx, int item, const uint8_t *data, size_t len)
     return -1;
   if (is_hex)
     {
-      g_autofree char *hex = hex_encode (data, len);
+      g_autofree char *hex = tb_hex_encode (data, len);
       json_object_set_string_member (otp, member, hex);
     }
   else
