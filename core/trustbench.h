@@ -5,6 +5,7 @@
 
 #include "tb-audit.h"
 #include "tb-cert.h"
+#include "tb-cmsis-dap.h"
 #include "tb-context.h"
 #include "tb-demo.h"
 #include "tb-device-cert.h"
