@@ -5,7 +5,10 @@
 
 #include "tb-audit.h"
 #include "tb-cert.h"
+#include "tb-adiv5.h"
 #include "tb-cmsis-dap.h"
+#include "tb-cmsis-dap-probe.h"
+#include "tb-cortex-m.h"
 #include "tb-context.h"
 #include "tb-demo.h"
 #include "tb-device-cert.h"

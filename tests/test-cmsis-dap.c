@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "tb-cmsis-dap.h"
+#include "tb-dap-emu.h"
+#include "tb-test-util.h"
 #include "trustbench.h"
 
 typedef enum {
@@ -364,6 +366,180 @@ test_hostile (void)
     }
 }
 
+/* ---- the CMSIS-DAP probe on the emulated probe wired to a virtual board ---- */
+
+static TbProbe *
+open_dap_probe (const char *board_dir, guint16 packet_size, TbVirtualBoard **board_out, GError **error)
+{
+  g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (board_dir, error);
+  TbDapEmu *emu;
+
+  if (board == NULL)
+    return NULL;
+  tb_virtual_board_reset (board); /* powered up, as the virtual probe does */
+  emu = tb_dap_emu_new (board, packet_size, 4, "EMU0001");
+  if (board_out != NULL)
+    *board_out = g_object_ref (board);
+  return tb_cmsis_dap_probe_new_for_transport (tb_dap_emu_exchange, emu, (GDestroyNotify) tb_dap_emu_free,
+                                               "cmsis-dap:EMU0001", error);
+}
+
+static void
+test_probe_memory (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "board", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbVirtualBoard) created = tb_virtual_board_create (dir, NULL, 256 * 1024, 1024, "c0ffee01", &error);
+  g_autoptr(TbVirtualBoard) board = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  TbCmsisDapProbe *dap;
+  guint8 out[3000], in[3000], direct[3000];
+  const guint32 base = TB_BOARD_RAM_BASE + 0x2000 + 1021; /* unaligned, crossing 1 KiB boundaries */
+
+  g_assert_no_error (error);
+  probe = open_dap_probe (dir, 64, &board, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (probe);
+  dap = TB_CMSIS_DAP_PROBE (probe);
+  g_assert_cmpstr (tb_probe_get_kind (probe), ==, "cmsis-dap");
+  g_assert_cmpstr (tb_probe_get_serial (probe), ==, "EMU0001");
+  g_assert_cmpstr (tb_cmsis_dap_probe_get_firmware (dap), ==, "0.1.0-emu");
+  g_assert_cmphex (tb_cmsis_dap_probe_get_idcode (dap), ==, 0x2ba01477);
+  g_assert_cmphex (tb_cmsis_dap_probe_get_ap_idr (dap), ==, 0x24770011);
+  g_assert_cmpstr (tb_cortex_m_core_name (tb_cmsis_dap_probe_get_cpuid (dap)), ==, "Cortex-M4");
+
+  for (guint i = 0; i < sizeof out; i++)
+    out[i] = (guint8) (i * 7 + 3);
+  g_assert_true (tb_probe_write_memory (probe, base, out, sizeof out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (tb_virtual_board_debug_read (board, base, direct, sizeof direct, &error));
+  g_assert_cmpmem (direct, sizeof direct, out, sizeof out);
+  g_assert_true (tb_probe_read_memory (probe, base, in, sizeof in, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (in, sizeof in, out, sizeof out);
+
+  /* run control */
+  g_assert_true (tb_probe_halt (probe, &error));
+  g_assert_true (tb_virtual_board_is_halted (board));
+  g_assert_true (tb_probe_resume (probe, &error));
+  g_assert_false (tb_virtual_board_is_halted (board));
+  g_assert_true (tb_probe_reset (probe, TRUE, &error));
+  g_assert_true (tb_virtual_board_is_halted (board));
+  g_assert_true (tb_probe_reset (probe, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_false (tb_virtual_board_is_halted (board));
+  tb_test_rm_rf (tmp);
+}
+
+static void
+copy_dir (const char *from, const char *to)
+{
+  g_autoptr(GDir) d = g_dir_open (from, 0, NULL);
+  const char *name;
+
+  g_mkdir_with_parents (to, 0700);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *a = g_build_filename (from, name, NULL);
+      g_autofree char *b = g_build_filename (to, name, NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (a, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
+    }
+}
+
+/* The same board provisioned and programmed through the emulated CMSIS-DAP
+ * probe and through the in-process virtual probe ends up the same: flash
+ * byte for byte (SBM, signature table, application), lifecycle and boot. */
+static void
+test_provision_same_as_virtual (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *ctx_dir = g_build_filename (tmp, "ctx", NULL);
+  g_autofree char *a = g_build_filename (tmp, "a", NULL);
+  g_autofree char *b = g_build_filename (tmp, "b", NULL);
+  g_autofree char *bin = g_build_filename (tmp, "app.bin", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "app.tbupk", NULL);
+  g_autofree char *image = g_build_filename (tmp, "app.tbimg", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *products[] = { "widget", NULL };
+  g_autoptr(TbContext) ctx = tb_context_create (ctx_dir, "DAP OEM", &error);
+  TbProvisionOptions options = { NULL, upk, image, FALSE };
+
+  g_assert_no_error (error);
+  g_assert_true (tb_hierarchy_create (ctx, products, NULL, "dap passphrase", NULL, &error));
+  {
+    guint8 data[12000];
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) u = NULL;
+    TbMasterOptions mo = { "widget", NULL, NULL, "1.0.0", 1, 0 };
+    for (gsize i = 0; i < sizeof data; i++)
+      data[i] = (guint8) (i * 13);
+    g_assert_true (g_file_set_contents (bin, (const char *) data, sizeof data, NULL));
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error);
+    u = tb_master_image (ctx, fw, &mo, "dap passphrase", image, upk, NULL, &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(TbVirtualBoard) board = tb_virtual_board_create (a, NULL, 256 * 1024, 1024, "0dab0a4d", &error);
+    g_assert_no_error (error);
+  }
+  copy_dir (a, b);
+
+  for (guint which = 0; which < 2; which++)
+    {
+      g_autoptr(TbProbe) probe = NULL;
+      TbProvisionResult result = { 0 };
+      g_autofree char *uri = g_strconcat ("virtual:", a, NULL);
+
+      if (which == 0)
+        probe = tb_probe_open (uri, &error);
+      else
+        probe = open_dap_probe (b, 64, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (tb_provision_device (ctx, probe, &options, "dap passphrase", &result, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (result.lifecycle, ==, "locked");
+      g_assert_cmpstr (result.app_version, ==, "1.0.0");
+      tb_provision_result_clear (&result);
+    }
+  {
+    g_autofree char *fa = g_build_filename (a, "flash.bin", NULL);
+    g_autofree char *fb = g_build_filename (b, "flash.bin", NULL);
+    gsize la = 0, lb = 0;
+    g_autofree char *da = tb_test_read_file (fa, &la);
+    g_autofree char *db = tb_test_read_file (fb, &lb);
+    g_assert_cmpmem (da, la, db, lb);
+  }
+  /* both boot the image; a locked board refuses raw reads through the DAP
+   * probe (FAULT) but still answers through its mailbox */
+  {
+    g_autoptr(TbProbe) probe = open_dap_probe (b, 64, NULL, &error);
+    g_autoptr(TbTarget) target = NULL;
+    g_autoptr(TbAttestation) att = NULL;
+    guint8 buf[16];
+
+    g_assert_no_error (error);
+    target = tb_target_new (probe);
+    g_assert_true (tb_probe_reset (probe, FALSE, &error));
+    att = tb_target_attest (target, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (att->boot, ==, 0);
+    g_assert_cmpstr (att->app_version, ==, "1.0.0");
+    g_assert_false (tb_probe_read_memory (probe, TB_BOARD_FLASH_BASE + 0x8000, buf, sizeof buf, NULL, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "FAULT"));
+    g_clear_error (&error);
+    /* the sticky FAULT was cleared: the mailbox answers again */
+    g_clear_pointer (&att, tb_attestation_free);
+    att = tb_target_attest (target, &error);
+    g_assert_no_error (error);
+  }
+  tb_test_rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -372,5 +548,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cmsis-dap/transfer-packing", test_transfer_packing);
   g_test_add_func ("/cmsis-dap/transfer-block", test_transfer_block);
   g_test_add_func ("/cmsis-dap/hostile", test_hostile);
+  g_test_add_func ("/cmsis-dap/probe-memory", test_probe_memory);
+  g_test_add_func ("/cmsis-dap/provision-same-as-virtual", test_provision_same_as_virtual);
   return g_test_run ();
 }

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* ARM Debug Interface v5 over CMSIS-DAP: the SW-DP (IDCODE, power-up,
+ * sticky errors, SELECT) and MEM-AP 0 (CSW, TAR, DRW), transport
+ * independent. SELECT and CSW are cached so each access writes only what
+ * changed. Memory moves as 32-bit words with TAR auto-increment, split at
+ * the 1 KiB boundaries ADIv5 guarantees TAR to wrap inside, unaligned ends
+ * as 8-bit accesses on the right byte lane. */
+
+#include "config.h"
+
+#include "tb-adiv5.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "tb-error.h"
+
+#define POWER_UP_TRIES 100
+
+struct _TbAdiv5 {
+  TbDap *dap;
+  guint32 idcode;
+  guint32 ap_idr;
+  guint32 select;
+  gboolean select_valid;
+  guint32 csw;
+  gboolean csw_valid;
+  guint32 tar_wrap;
+};
+
+TbAdiv5 *
+tb_adiv5_new (TbDap *dap)
+{
+  TbAdiv5 *adi = g_new0 (TbAdiv5, 1);
+
+  adi->dap = dap;
+  adi->tar_wrap = TB_TAR_WRAP;
+  return adi;
+}
+
+void
+tb_adiv5_free (TbAdiv5 *adi)
+{
+  g_free (adi);
+}
+
+guint32
+tb_adiv5_get_idcode (TbAdiv5 *adi)
+{
+  return adi->idcode;
+}
+
+guint32
+tb_adiv5_get_ap_idr (TbAdiv5 *adi)
+{
+  return adi->ap_idr;
+}
+
+/**
+ * tb_adiv5_set_tar_wrap:
+ * @wrap: a power of two ≥ 1024: the auto-increment range, when the target
+ *   is known to have more than ADIv5's guaranteed 1 KiB
+ */
+void
+tb_adiv5_set_tar_wrap (TbAdiv5 *adi, guint32 wrap)
+{
+  if (wrap >= TB_TAR_WRAP && (wrap & (wrap - 1)) == 0)
+    adi->tar_wrap = wrap;
+}
+
+static gboolean
+dp_read (TbAdiv5 *adi, guint8 reg, guint32 *value, GError **error)
+{
+  TbDapTransfer t = { TB_DAP_READ | TB_DAP_A (reg), 0 };
+
+  if (!tb_dap_transfer (adi->dap, &t, 1, error))
+    return FALSE;
+  *value = t.value;
+  return TRUE;
+}
+
+static gboolean
+dp_write (TbAdiv5 *adi, guint8 reg, guint32 value, GError **error)
+{
+  TbDapTransfer t = { TB_DAP_A (reg), value };
+
+  return tb_dap_transfer (adi->dap, &t, 1, error);
+}
+
+/* Appends the SELECT write an AP access to @ap_reg needs, if any. */
+static void
+add_select (TbAdiv5 *adi, guint8 ap_reg, TbDapTransfer *t, guint *n)
+{
+  guint32 select = ap_reg & 0xf0u; /* AP 0, bank of the register */
+
+  if (adi->select_valid && adi->select == select)
+    return;
+  t[(*n)++] = (TbDapTransfer) { TB_DAP_A (TB_DP_SELECT), select };
+  adi->select = select;
+  adi->select_valid = TRUE;
+}
+
+static gboolean
+ap_read (TbAdiv5 *adi, guint8 reg, guint32 *value, GError **error)
+{
+  TbDapTransfer t[2];
+  guint n = 0;
+
+  add_select (adi, reg, t, &n);
+  t[n++] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_READ | TB_DAP_A (reg), 0 };
+  if (!tb_dap_transfer (adi->dap, t, n, error))
+    {
+      adi->select_valid = FALSE;
+      return FALSE;
+    }
+  *value = t[n - 1].value;
+  return TRUE;
+}
+
+/**
+ * tb_adiv5_connect:
+ *
+ * Switches the debug port to SWD, reads IDCODE, clears sticky errors,
+ * powers the debug and system domains up (and waits for both
+ * acknowledgements) and reads MEM-AP 0's IDR.
+ */
+gboolean
+tb_adiv5_connect (TbAdiv5 *adi, GError **error)
+{
+  guint32 ctrl = 0;
+
+  adi->select_valid = FALSE;
+  adi->csw_valid = FALSE;
+  if (!tb_dap_jtag_to_swd (adi->dap, error) || !dp_read (adi, TB_DP_IDCODE, &adi->idcode, error) ||
+      !tb_dap_write_abort (adi->dap, 0x1e, error) ||
+      !dp_write (adi, TB_DP_CTRL_STAT, TB_DP_CSYSPWRUPREQ | TB_DP_CDBGPWRUPREQ, error))
+    return FALSE;
+  for (guint i = 0; i < POWER_UP_TRIES; i++)
+    {
+      if (!dp_read (adi, TB_DP_CTRL_STAT, &ctrl, error))
+        return FALSE;
+      if ((ctrl & (TB_DP_CSYSPWRUPACK | TB_DP_CDBGPWRUPACK)) == (TB_DP_CSYSPWRUPACK | TB_DP_CDBGPWRUPACK))
+        break;
+      g_usleep (1000);
+    }
+  if ((ctrl & (TB_DP_CSYSPWRUPACK | TB_DP_CDBGPWRUPACK)) != (TB_DP_CSYSPWRUPACK | TB_DP_CDBGPWRUPACK))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                   _("The target's debug domain did not power up (CTRL/STAT 0x%08x)"), ctrl);
+      return FALSE;
+    }
+  if (!ap_read (adi, TB_AP_IDR, &adi->ap_idr, error))
+    return FALSE;
+  if (adi->ap_idr == 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The target has no access port 0 (IDR reads 0)"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Appends what sets CSW to @size (auto-increment) and TAR to @address. */
+static void
+add_csw_tar (TbAdiv5 *adi, guint32 size, guint32 address, TbDapTransfer *t, guint *n)
+{
+  guint32 csw = TB_CSW_DBGSWENABLE | TB_CSW_HPROT | TB_CSW_ADDRINC_SINGLE | size;
+
+  add_select (adi, TB_AP_CSW, t, n);
+  if (!adi->csw_valid || adi->csw != csw)
+    {
+      t[(*n)++] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_A (TB_AP_CSW), csw };
+      adi->csw = csw;
+      adi->csw_valid = TRUE;
+    }
+  t[(*n)++] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_A (TB_AP_TAR), address };
+}
+
+static gboolean
+run (TbAdiv5 *adi, TbDapTransfer *t, guint n, GError **error)
+{
+  if (tb_dap_transfer (adi->dap, t, n, error))
+    return TRUE;
+  adi->select_valid = FALSE;
+  adi->csw_valid = FALSE;
+  return FALSE;
+}
+
+gboolean
+tb_adiv5_read32 (TbAdiv5 *adi, guint32 address, guint32 *value, GError **error)
+{
+  TbDapTransfer t[5];
+  guint n = 0;
+
+  add_csw_tar (adi, TB_CSW_SIZE_32, address, t, &n);
+  t[n++] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_READ | TB_DAP_A (TB_AP_DRW), 0 };
+  if (!run (adi, t, n, error))
+    return FALSE;
+  *value = t[n - 1].value;
+  return TRUE;
+}
+
+gboolean
+tb_adiv5_write32 (TbAdiv5 *adi, guint32 address, guint32 value, GError **error)
+{
+  TbDapTransfer t[5];
+  guint n = 0;
+
+  add_csw_tar (adi, TB_CSW_SIZE_32, address, t, &n);
+  t[n++] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_A (TB_AP_DRW), value };
+  return run (adi, t, n, error);
+}
+
+/* One byte through an 8-bit access, on its byte lane of DRW. */
+static gboolean
+byte_access (TbAdiv5 *adi, guint32 address, guint8 *byte, gboolean write, GError **error)
+{
+  TbDapTransfer t[5];
+  guint n = 0;
+  guint shift = 8 * (address & 3);
+
+  add_csw_tar (adi, TB_CSW_SIZE_8, address, t, &n);
+  t[n++] = (TbDapTransfer) { TB_DAP_AP | (write ? 0 : TB_DAP_READ) | TB_DAP_A (TB_AP_DRW),
+                             write ? (guint32) *byte << shift : 0 };
+  if (!run (adi, t, n, error))
+    return FALSE;
+  if (!write)
+    *byte = (guint8) (t[n - 1].value >> shift);
+  return TRUE;
+}
+
+/* Words at an aligned @address, one TAR window at a time. */
+static gboolean
+words (TbAdiv5 *adi, guint32 address, guint32 *w, gsize count, gboolean write, GError **error)
+{
+  while (count > 0)
+    {
+      guint32 room = (adi->tar_wrap - (address & (adi->tar_wrap - 1))) / 4;
+      guint chunk = (guint) MIN ((gsize) room, count);
+      TbDapTransfer t[4];
+      guint n = 0;
+
+      add_csw_tar (adi, TB_CSW_SIZE_32, address, t, &n);
+      if (!run (adi, t, n, error) ||
+          !tb_dap_transfer_block (adi->dap, TB_DAP_AP | (write ? 0 : TB_DAP_READ) | TB_DAP_A (TB_AP_DRW), w, chunk,
+                                  error))
+        {
+          adi->csw_valid = FALSE;
+          adi->select_valid = FALSE;
+          return FALSE;
+        }
+      address += chunk * 4;
+      w += chunk;
+      count -= chunk;
+    }
+  return TRUE;
+}
+
+static gboolean
+memory (TbAdiv5 *adi, guint32 address, guint8 *buf, gsize len, gboolean write, GError **error)
+{
+  while (len > 0 && (address & 3) != 0)
+    {
+      if (!byte_access (adi, address, buf, write, error))
+        return FALSE;
+      address++, buf++, len--;
+    }
+  if (len >= 4)
+    {
+      gsize count = len / 4;
+      g_autofree guint32 *w = g_new (guint32, count);
+
+      if (write)
+        for (gsize i = 0; i < count; i++)
+          w[i] = (guint32) buf[4 * i] | (guint32) buf[4 * i + 1] << 8 | (guint32) buf[4 * i + 2] << 16 |
+                 (guint32) buf[4 * i + 3] << 24;
+      if (!words (adi, address, w, count, write, error))
+        return FALSE;
+      if (!write)
+        for (gsize i = 0; i < count; i++)
+          {
+            buf[4 * i] = (guint8) w[i];
+            buf[4 * i + 1] = (guint8) (w[i] >> 8);
+            buf[4 * i + 2] = (guint8) (w[i] >> 16);
+            buf[4 * i + 3] = (guint8) (w[i] >> 24);
+          }
+      address += (guint32) (count * 4);
+      buf += count * 4;
+      len -= count * 4;
+    }
+  while (len > 0)
+    {
+      if (!byte_access (adi, address, buf, write, error))
+        return FALSE;
+      address++, buf++, len--;
+    }
+  return TRUE;
+}
+
+gboolean
+tb_adiv5_read_memory (TbAdiv5 *adi, guint32 address, guint8 *buf, gsize len, GError **error)
+{
+  return memory (adi, address, buf, len, FALSE, error);
+}
+
+gboolean
+tb_adiv5_write_memory (TbAdiv5 *adi, guint32 address, const guint8 *data, gsize len, GError **error)
+{
+  return memory (adi, address, (guint8 *) data, len, TRUE, error);
+}
