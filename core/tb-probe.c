@@ -17,6 +17,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tb-cmsis-dap-usb.h"
 #include "tb-error.h"
 #include "tb-virtual-probe.h"
 
@@ -128,7 +129,8 @@ tb_probe_get_boards_dir (void)
  * tb_probe_list:
  *
  * Returns: (transfer container) (element-type TbProbeInfo): the probes
- *   found: the virtual boards in tb_probe_get_boards_dir()
+ *   found: the virtual boards in tb_probe_get_boards_dir() and the
+ *   CMSIS-DAP probes on USB
  */
 GPtrArray *
 tb_probe_list (GError **error)
@@ -154,12 +156,17 @@ tb_probe_list (GError **error)
       info->description = g_strdup (tb_probe_get_description (probe));
       g_ptr_array_add (list, info);
     }
+  {
+    g_autoptr(GPtrArray) usb = tb_cmsis_dap_usb_list (NULL);
+    for (guint i = 0; usb != NULL && i < usb->len; i++)
+      g_ptr_array_add (list, g_steal_pointer (&g_ptr_array_index (usb, i)));
+  }
   return list;
 }
 
 /**
  * tb_probe_open:
- * @uri: `virtual:PATH`
+ * @uri: `virtual:PATH`, `cmsis-dap:SERIAL` or `cmsis-dap` (the only one)
  *
  * Opens the probe named by @uri.
  */
@@ -168,9 +175,14 @@ tb_probe_open (const char *uri, GError **error)
 {
   if (uri != NULL && g_str_has_prefix (uri, "virtual:") && uri[8] != '\0')
     return tb_virtual_probe_open (uri + strlen ("virtual:"), error);
-  if (uri != NULL && (g_str_has_prefix (uri, "cmsis-dap") || g_str_has_prefix (uri, "gdb:")))
+  if (g_strcmp0 (uri, "cmsis-dap") == 0)
+    return tb_cmsis_dap_usb_open (NULL, error);
+  if (uri != NULL && g_str_has_prefix (uri, "cmsis-dap:") && uri[10] != '\0')
+    return tb_cmsis_dap_usb_open (uri + strlen ("cmsis-dap:"), error);
+  if (uri != NULL && g_str_has_prefix (uri, "gdb:"))
     {
-      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("Probe “%s”: this build drives virtual boards only"), uri);
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("Probe “%s”: GDB remote probes are not supported yet"),
+                   uri);
       return NULL;
     }
   g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,

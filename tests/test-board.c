@@ -299,14 +299,19 @@ test_uris (Fixture *f, gconstpointer data)
   probe = tb_probe_open ("virtual:", &error);
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  probe = tb_probe_open ("cmsis-dap:0001", &error);
+  /* no probe with that serial is connected to the test machine */
+  probe = tb_probe_open ("cmsis-dap:no-such-serial-0001", &error);
+  g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  probe = tb_probe_open ("gdb:localhost:3333", &error);
   g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
   g_clear_error (&error);
 
   g_setenv ("TRUSTBENCH_BOARDS", f->tmp, TRUE);
   list = tb_probe_list (&error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 1);
+  /* the board (and any real CMSIS-DAP probe plugged into this machine) */
+  g_assert_cmpuint (list->len, >=, 1);
   g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->serial, ==, "00112233445566778899aabbccddeeff");
   g_assert_true (g_str_has_prefix (((TbProbeInfo *) g_ptr_array_index (list, 0))->uri, "virtual:"));
   g_unsetenv ("TRUSTBENCH_BOARDS");
