@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* The real libusb code path against a USB CMSIS-DAP v2 probe emulated by
+ * umockdev: a testbed device (a vendor-class interface named "CMSIS-DAP"
+ * with two bulk endpoints) whose usbfs ioctls (GET_CAPABILITIES, CLAIM /
+ * RELEASEINTERFACE, SUBMITURB, REAPURB / REAPURBNDELAY, DISCARDURB) are
+ * answered here; bulk OUT packets run through the emulated probe's command
+ * interpreter (tb-dap-emu.c) wired to a virtual board, and its responses come
+ * back on bulk IN. Runs under umockdev-wrapper. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <linux/usbdevice_fs.h>
+#include <sys/ioctl.h>
+#include <string.h>
+#include <umockdev.h>
+
+#include "tb-cmsis-dap-usb.h"
+#include "tb-dap-emu.h"
+#include "tb-test-util.h"
+#include "trustbench.h"
+
+#define DEVNODE "/dev/bus/usb/001/011"
+#define SERIAL "TBEMU0001"
+
+/* umockdev_in_mock_environment() can miss the preload; LD_PRELOAD tells */
+static gboolean
+in_umockdev (void)
+{
+  const char *preload = g_getenv ("LD_PRELOAD");
+  return preload != NULL && strstr (preload, "umockdev") != NULL;
+}
+
+typedef struct {
+  UMockdevIoctlData *urb;       /* the client's struct usbdevfs_urb */
+  UMockdevIoctlData *buffer;    /* its buffer */
+} Urb;
+
+typedef struct {
+  TbDapEmu *emu;
+  GQueue done;                  /* Urb, ready to reap */
+  GByteArray *response;         /* the probe's answer, waiting for a bulk IN */
+  GQueue in_waiting;            /* Urb: bulk IN submitted before an answer */
+  gboolean silent;              /* never answer (a hung probe) */
+  guint commands;
+} Device;
+
+static void
+urb_free (Urb *u)
+{
+  g_clear_object (&u->urb);
+  g_clear_object (&u->buffer);
+  g_free (u);
+}
+
+/* The string descriptors a control transfer asks for. */
+static gsize
+string_descriptor (guint index, guint8 *out, gsize cap)
+{
+  static const char *const strings[] = { NULL, "Trustbench", "Emulated DAPLink", SERIAL, "CMSIS-DAP v2 Interface" };
+  gsize n = 2;
+
+  if (index == 0)
+    {
+      const guint8 langs[] = { 4, 3, 0x09, 0x04 };
+      memcpy (out, langs, MIN (cap, sizeof langs));
+      return MIN (cap, sizeof langs);
+    }
+  if (index >= G_N_ELEMENTS (strings))
+    return 0;
+  for (const char *c = strings[index]; *c != '\0' && n + 2 <= cap; c++)
+    {
+      out[n++] = (guint8) *c;
+      out[n++] = 0;
+    }
+  out[0] = (guint8) n;
+  out[1] = 3;
+  return n;
+}
+
+static void
+finish (Device *d, Urb *u, gsize actual)
+{
+  struct usbdevfs_urb *urb = (struct usbdevfs_urb *) u->urb->data;
+
+  urb->status = 0;
+  urb->actual_length = (int) actual;
+  g_queue_push_tail (&d->done, u);
+}
+
+/* A bulk IN waiting for an answer gets it. */
+static void
+deliver (Device *d)
+{
+  while (d->response != NULL && !g_queue_is_empty (&d->in_waiting))
+    {
+      Urb *u = g_queue_pop_head (&d->in_waiting);
+      gsize n = MIN ((gsize) d->response->len, (gsize) u->buffer->data_len);
+      memcpy (u->buffer->data, d->response->data, n);
+      g_clear_pointer (&d->response, g_byte_array_unref);
+      finish (d, u, n);
+    }
+}
+
+static gboolean
+handle_ioctl (UMockdevIoctlBase *handler, UMockdevIoctlClient *client, Device *d)
+{
+  gulong request = umockdev_ioctl_client_get_request (client);
+  gulong size = (request >> _IOC_SIZESHIFT) & ((1 << _IOC_SIZEBITS) - 1);
+  UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg (client);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UMockdevIoctlData) data = size > 0 ? umockdev_ioctl_data_resolve (arg, 0, size, &error) : NULL;
+
+  switch (request)
+    {
+    case USBDEVFS_GET_CAPABILITIES:
+      *(guint32 *) data->data = USBDEVFS_CAP_BULK_CONTINUATION | USBDEVFS_CAP_NO_PACKET_SIZE_LIM;
+      umockdev_ioctl_client_complete (client, 0, 0);
+      return TRUE;
+    case USBDEVFS_CLAIMINTERFACE:
+    case USBDEVFS_RELEASEINTERFACE:
+    case USBDEVFS_CLEAR_HALT:
+    case USBDEVFS_RESETEP:
+    case USBDEVFS_SETINTERFACE:
+    case USBDEVFS_DISCONNECT_CLAIM:
+      umockdev_ioctl_client_complete (client, 0, 0);
+      return TRUE;
+    case USBDEVFS_SUBMITURB:
+      {
+        struct usbdevfs_urb *urb = (struct usbdevfs_urb *) data->data;
+        Urb *u = g_new0 (Urb, 1);
+
+        u->urb = g_object_ref (data);
+        u->buffer = umockdev_ioctl_data_resolve (data, G_STRUCT_OFFSET (struct usbdevfs_urb, buffer),
+                                                 (gsize) urb->buffer_length, &error);
+        if (u->buffer == NULL)
+          {
+            urb_free (u);
+            umockdev_ioctl_client_complete (client, -1, EFAULT);
+            return TRUE;
+          }
+        if (urb->type == USBDEVFS_URB_TYPE_CONTROL)
+          {
+            guint8 *setup = u->buffer->data;
+            gsize n = 0;
+            /* GET_DESCRIPTOR (string) is all a probe's host asks for */
+            if (setup[0] == 0x80 && setup[1] == 0x06 && setup[3] == 0x03)
+              n = string_descriptor (setup[2], setup + 8, (gsize) MIN (setup[6] | setup[7] << 8,
+                                                                       urb->buffer_length - 8));
+            finish (d, u, n);
+          }
+        else if ((urb->endpoint & 0x80) == 0)
+          {
+            /* a command: the probe runs it at once */
+            guint8 resp[1024];
+            gsize n;
+            d->commands++;
+            if (!d->silent)
+              {
+                n = tb_dap_emu_command (d->emu, u->buffer->data, (gsize) urb->buffer_length, resp);
+                g_clear_pointer (&d->response, g_byte_array_unref);
+                d->response = g_byte_array_new ();
+                g_byte_array_append (d->response, resp, (guint) n);
+              }
+            finish (d, u, (gsize) urb->buffer_length);
+          }
+        else
+          g_queue_push_tail (&d->in_waiting, u);
+        deliver (d);
+        umockdev_ioctl_client_complete (client, 0, 0);
+        return TRUE;
+      }
+    case USBDEVFS_DISCARDURB:
+      for (GList *l = d->in_waiting.head; l != NULL; l = l->next)
+        {
+          Urb *u = l->data;
+          /* DISCARDURB's argument is the URB's address itself */
+          if (arg->data_len >= (gint) sizeof (gulong) && u->urb->client_addr == *(gulong *) arg->data)
+            {
+              struct usbdevfs_urb *urb = (struct usbdevfs_urb *) u->urb->data;
+              g_queue_delete_link (&d->in_waiting, l);
+              urb->status = -ENOENT;
+              urb->actual_length = 0;
+              g_queue_push_tail (&d->done, u);
+              umockdev_ioctl_client_complete (client, 0, 0);
+              return TRUE;
+            }
+        }
+      umockdev_ioctl_client_complete (client, -1, EINVAL);
+      return TRUE;
+    case USBDEVFS_REAPURB:
+    case USBDEVFS_REAPURBNDELAY:
+      {
+        Urb *u = g_queue_pop_head (&d->done);
+        if (u == NULL)
+          {
+            umockdev_ioctl_client_complete (client, -1, EAGAIN);
+            return TRUE;
+          }
+        umockdev_ioctl_data_set_ptr (data, 0, u->urb);
+        umockdev_ioctl_client_complete (client, 0, 0);
+        urb_free (u);
+        return TRUE;
+      }
+    default:
+      umockdev_ioctl_client_complete (client, -1, ENOTTY);
+      return TRUE;
+    }
+}
+
+/* device descriptor + configuration: one vendor interface, bulk OUT 0x01 and IN 0x81 */
+static const char descriptors[] =
+  "1201000200000040280d0402000101020301" /* device */
+  "090220000101008032" /* configuration */
+  "0904000002ff000004" /* interface 0: vendor class, string 4 */
+  "07050102400000" /* bulk OUT */
+  "07058102400000"; /* bulk IN */
+
+typedef struct {
+  char *tmp;
+  UMockdevTestbed *testbed;
+  UMockdevIoctlBase *handler;
+  Device device;
+  TbVirtualBoard *board;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  const char *hex = descriptors;
+  g_autofree char *text = NULL;
+
+  if (!in_umockdev ())
+    return;
+  f->tmp = tb_test_make_tmpdir ();
+  dir = g_build_filename (f->tmp, "board", NULL);
+  f->board = tb_virtual_board_create (dir, NULL, 256 * 1024, 1024, "0dab05b1", &error);
+  g_assert_no_error (error);
+  tb_virtual_board_reset (f->board);
+  f->device.emu = tb_dap_emu_new (f->board, 64, 4, SERIAL);
+  g_queue_init (&f->device.done);
+  g_queue_init (&f->device.in_waiting);
+  f->testbed = umockdev_testbed_new ();
+  text = g_strdup_printf ("P: /devices/pci0000:00/0000:00:14.0/usb1/1-1\n"
+                          "N: bus/usb/001/011\n"
+                          "E: SUBSYSTEM=usb\n"
+                          "E: DEVTYPE=usb_device\n"
+                          "E: DEVNAME=" DEVNODE "\n"
+                          "E: BUSNUM=001\n"
+                          "E: DEVNUM=011\n"
+                          "A: busnum=1\n"
+                          "A: devnum=11\n"
+                          "A: speed=480\n"
+                          "A: bConfigurationValue=1\n"
+                          "A: bNumConfigurations=1\n"
+                          "A: idVendor=0d28\n"
+                          "A: idProduct=0204\n"
+                          "H: descriptors=%s\n", hex);
+  g_assert_true (umockdev_testbed_add_from_string (f->testbed, text, &error));
+  g_assert_no_error (error);
+  f->handler = umockdev_ioctl_base_new ();
+  g_signal_connect (f->handler, "handle-ioctl", G_CALLBACK (handle_ioctl), &f->device);
+  g_assert_true (umockdev_testbed_attach_ioctl (f->testbed, DEVNODE, f->handler, &error));
+  g_assert_no_error (error);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  if (f->testbed == NULL)
+    return;
+  g_clear_object (&f->handler);
+  g_clear_object (&f->testbed);
+  g_queue_clear_full (&f->device.done, (GDestroyNotify) urb_free);
+  g_queue_clear_full (&f->device.in_waiting, (GDestroyNotify) urb_free);
+  g_clear_pointer (&f->device.response, g_byte_array_unref);
+  tb_dap_emu_free (f->device.emu);
+  g_clear_object (&f->board);
+  tb_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+}
+
+static gboolean
+skip_outside_umockdev (void)
+{
+  if (in_umockdev ())
+    return FALSE;
+  g_test_skip ("needs umockdev-wrapper");
+  return TRUE;
+}
+
+static void
+test_list_and_memory (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  guint8 out[2000], in[2000];
+
+  if (skip_outside_umockdev ())
+    return;
+  list = tb_cmsis_dap_usb_list (&error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->uri, ==, "cmsis-dap:" SERIAL);
+  g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->description, ==, "Trustbench Emulated DAPLink");
+
+  probe = tb_probe_open ("cmsis-dap:" SERIAL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (probe);
+  g_assert_cmphex (tb_cmsis_dap_probe_get_idcode (TB_CMSIS_DAP_PROBE (probe)), ==, 0x2ba01477);
+  for (guint i = 0; i < sizeof out; i++)
+    out[i] = (guint8) (i * 5 + 1);
+  g_assert_true (tb_probe_write_memory (probe, TB_BOARD_RAM_BASE + 0x3001, out, sizeof out, NULL, &error));
+  g_assert_true (tb_probe_read_memory (probe, TB_BOARD_RAM_BASE + 0x3001, in, sizeof in, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (in, sizeof in, out, sizeof out);
+  g_assert_cmpuint (f->device.commands, >, 20);
+  /* the only probe */
+  g_clear_object (&probe);
+  probe = tb_probe_open ("cmsis-dap", &error);
+  g_assert_no_error (error);
+  g_clear_object (&probe);
+  probe = tb_probe_open ("cmsis-dap:OTHER", &error);
+  g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+}
+
+/* A probe that never answers is an error within the timeout, not a hang. */
+static void
+test_silent (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  gint64 start;
+
+  if (skip_outside_umockdev ())
+    return;
+  f->device.silent = TRUE;
+  start = g_get_monotonic_time ();
+  probe = tb_probe_open ("cmsis-dap:" SERIAL, &error);
+  g_assert_null (probe);
+  g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/cmsis-dap-usb/list-and-memory", Fixture, NULL, setup, test_list_and_memory, teardown);
+  g_test_add ("/cmsis-dap-usb/silent", Fixture, NULL, setup, test_silent, teardown);
+  return g_test_run ();
+}
