@@ -216,7 +216,7 @@ find_probes (libusb_context *usb)
       libusb_close (handle);
       g_ptr_array_add (out, c);
     }
-  if (n > 0)
+  if (n >= 0 && list != NULL)
     libusb_free_device_list (list, 1);
   return out;
 }
