@@ -233,6 +233,80 @@ tb_cli_cmd_probe_reset (TbCli *cli, int argc, char **argv)
   return tb_cli_print_result (cli, b);
 }
 
+/* The numbers a hardware probe reports as hex strings, null elsewhere. */
+static void
+add_hex (JsonBuilder *b, const char *member, gboolean known, guint32 value)
+{
+  g_autofree char *text = known ? g_strdup_printf ("0x%08x", value) : NULL;
+
+  tb_cli_add_string (b, member, text);
+}
+
+int
+tb_cli_cmd_probe_info (TbCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  TbCmsisDapProbe *dap = NULL;
+  const GOptionEntry entries[] = {
+    { "probe", 0, 0, G_OPTION_ARG_STRING, &uri, N_("Probe URI"), N_("URI") },
+    { NULL },
+  };
+
+  if (!tb_cli_parse_options (cli, &argc, &argv, NULL,
+                             _("Connect, identify the probe and the target's debug port and core (halts nothing)."),
+                             entries, &error))
+    return tb_cli_fail (cli, error);
+  probe = tb_cli_open_probe (cli, uri, &error);
+  if (probe == NULL)
+    return tb_cli_fail (cli, error);
+  if (TB_IS_CMSIS_DAP_PROBE (probe))
+    dap = TB_CMSIS_DAP_PROBE (probe);
+  tb_cli_message (cli, _("Probe        %s"), tb_probe_get_description (probe));
+  tb_cli_message (cli, _("URI          %s"), tb_probe_get_uri (probe));
+  if (dap != NULL)
+    {
+      TbDap *d = tb_cmsis_dap_probe_get_dap (dap);
+      guint32 cpuid = tb_cmsis_dap_probe_get_cpuid (dap);
+      tb_cli_message (cli, _("Firmware     %s"), tb_cmsis_dap_probe_get_firmware (dap));
+      tb_cli_message (cli, _("Packets      %u × %u bytes"), tb_dap_get_packet_count (d), tb_dap_get_packet_size (d));
+      tb_cli_message (cli, _("SWD clock    %u Hz"), tb_cmsis_dap_probe_get_clock (dap));
+      tb_cli_message (cli, _("DP IDCODE    0x%08x"), tb_cmsis_dap_probe_get_idcode (dap));
+      tb_cli_message (cli, _("AP IDR       0x%08x"), tb_cmsis_dap_probe_get_ap_idr (dap));
+      tb_cli_message (cli, _("Core         %s (CPUID 0x%08x)"), tb_cortex_m_core_name (cpuid), cpuid);
+    }
+  json_builder_begin_object (b);
+  tb_cli_add_string (b, "uri", tb_probe_get_uri (probe));
+  tb_cli_add_string (b, "kind", tb_probe_get_kind (probe));
+  tb_cli_add_string (b, "serial", tb_probe_get_serial (probe));
+  tb_cli_add_string (b, "description", tb_probe_get_description (probe));
+  tb_cli_add_string (b, "firmware", dap != NULL ? tb_cmsis_dap_probe_get_firmware (dap) : NULL);
+  json_builder_set_member_name (b, "packet_size");
+  if (dap != NULL)
+    json_builder_add_int_value (b, tb_dap_get_packet_size (tb_cmsis_dap_probe_get_dap (dap)));
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "packet_count");
+  if (dap != NULL)
+    json_builder_add_int_value (b, tb_dap_get_packet_count (tb_cmsis_dap_probe_get_dap (dap)));
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "swd_clock_hz");
+  if (dap != NULL)
+    json_builder_add_int_value (b, tb_cmsis_dap_probe_get_clock (dap));
+  else
+    json_builder_add_null_value (b);
+  add_hex (b, "dp_idcode", dap != NULL, dap != NULL ? tb_cmsis_dap_probe_get_idcode (dap) : 0);
+  add_hex (b, "ap_idr", dap != NULL, dap != NULL ? tb_cmsis_dap_probe_get_ap_idr (dap) : 0);
+  add_hex (b, "cpuid", dap != NULL, dap != NULL ? tb_cmsis_dap_probe_get_cpuid (dap) : 0);
+  tb_cli_add_string (b, "core", dap != NULL ? tb_cortex_m_core_name (tb_cmsis_dap_probe_get_cpuid (dap))
+                                            : _("virtual board (no debug port)"));
+  json_builder_end_object (b);
+  return tb_cli_print_result (cli, b);
+}
+
 /* ---- device info / reset, provision, program ---- */
 
 static void

@@ -106,6 +106,7 @@ int tb_cli_cmd_probe_list (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_probe_read (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_probe_write (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_probe_reset (TbCli *cli, int argc, char **argv);
+int tb_cli_cmd_probe_info (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_device_info (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv);
 int tb_cli_cmd_audit_show (TbCli *cli, int argc, char **argv);

@@ -48,6 +48,7 @@ static const TbCliCommand device_commands[] = {
 
 static const TbCliCommand probe_commands[] = {
   { "list", N_("List the probes found"), tb_cli_cmd_probe_list, NULL },
+  { "info", N_("Identify the probe and the target's debug port and core"), tb_cli_cmd_probe_info, NULL },
   { "read", N_("Read target memory"), tb_cli_cmd_probe_read, NULL },
   { "write", N_("Write target memory"), tb_cli_cmd_probe_write, NULL },
   { "reset", N_("Reset the target"), tb_cli_cmd_probe_reset, NULL },
@@ -94,7 +95,7 @@ static const TbCliCommand commands[] = {
   { "device", N_("Devices: create (a virtual board), info, reset, stage-update"), NULL, device_commands },
   { "provision", N_("Provision a device through a probe"), tb_cli_cmd_provision, NULL },
   { "program", N_("Install or update a mastered image on a device"), tb_cli_cmd_program, NULL },
-  { "probe", N_("Probes: list, read, write, reset"), NULL, probe_commands },
+  { "probe", N_("Probes: list, info, read, write, reset"), NULL, probe_commands },
   { "job", N_("Production jobs: create, import, list, show"), NULL, job_commands },
   { "produce", N_("Make one device under a job (exit 4 when the count is exhausted)"), tb_cli_cmd_produce, NULL },
   { "records", N_("Device records: export"), NULL, records_commands },

@@ -328,6 +328,35 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
 }
 
+/* trustbench-tool sees the probe too (the preload carries over to it) */
+static void
+test_tool (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+  const char *tool = g_getenv ("TB_TOOL");
+
+  if (skip_outside_umockdev ())
+    return;
+  if (tool == NULL)
+    {
+      g_test_skip ("TB_TOOL is not set");
+      return;
+    }
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, tool, "--json",
+                           "probe", "info", "--probe", "cmsis-dap:" SERIAL, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_nonnull (strstr (out, "\"kind\" : \"cmsis-dap\""));
+  g_assert_nonnull (strstr (out, "\"packet_size\" : 64"));
+  g_assert_nonnull (strstr (out, "\"firmware\" : \"0.1.0-emu\""));
+  g_assert_nonnull (strstr (out, "\"dp_idcode\" : \"0x2ba01477\""));
+  g_assert_nonnull (strstr (out, "\"core\" : \"Cortex-M4\""));
+}
+
 /* A probe that never answers is an error within the timeout, not a hang. */
 static void
 test_silent (Fixture *f, gconstpointer data)
@@ -352,5 +381,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/cmsis-dap-usb/list-and-memory", Fixture, NULL, setup, test_list_and_memory, teardown);
   g_test_add ("/cmsis-dap-usb/silent", Fixture, NULL, setup, test_silent, teardown);
+  g_test_add ("/cmsis-dap-usb/tool", Fixture, NULL, setup, test_tool, teardown);
   return g_test_run ();
 }
