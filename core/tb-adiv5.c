@@ -229,31 +229,67 @@ byte_access (TbAdiv5 *adi, guint32 address, guint8 *byte, gboolean write, GError
   return TRUE;
 }
 
-/* Words at an aligned @address, one TAR window at a time. */
+/* Words at an aligned @address. Each TAR window is filled with full
+ * DAP_TransferBlock packets; the few words left at its end travel in one
+ * DAP_Transfer together with the TAR write that opens the next window, so a
+ * window costs no exchange more than its words need (the 1 KiB TAR wrap
+ * costs nothing extra). */
 static gboolean
 words (TbAdiv5 *adi, guint32 address, guint32 *w, gsize count, gboolean write, GError **error)
 {
+  guint packet = tb_dap_get_packet_size (adi->dap);
+  gsize per_block = (packet - (write ? 5 : 4)) / 4;
+  guint8 drw = TB_DAP_AP | (write ? 0 : TB_DAP_READ) | TB_DAP_A (TB_AP_DRW);
+  TbDapTransfer setup[4];
+  guint n = 0;
+
+  add_csw_tar (adi, TB_CSW_SIZE_32, address, setup, &n);
+  if (!run (adi, setup, n, error))
+    return FALSE;
   while (count > 0)
     {
-      guint32 room = (adi->tar_wrap - (address & (adi->tar_wrap - 1))) / 4;
-      guint chunk = (guint) MIN ((gsize) room, count);
-      TbDapTransfer t[4];
-      guint n = 0;
+      gsize window = (adi->tar_wrap - (address & (adi->tar_wrap - 1))) / 4;
+      gsize chunk = MIN (window, count);
+      gsize full = chunk / per_block * per_block;
+      gsize rest = chunk - full;
 
-      add_csw_tar (adi, TB_CSW_SIZE_32, address, t, &n);
-      if (!run (adi, t, n, error) ||
-          !tb_dap_transfer_block (adi->dap, TB_DAP_AP | (write ? 0 : TB_DAP_READ) | TB_DAP_A (TB_AP_DRW), w, chunk,
-                                  error))
-        {
-          adi->csw_valid = FALSE;
-          adi->select_valid = FALSE;
-          return FALSE;
-        }
-      address += chunk * 4;
-      w += chunk;
+      if (full > 0 && !tb_dap_transfer_block (adi->dap, drw, w, (guint) full, error))
+        goto fail;
+      w += full;
       count -= chunk;
+      address += (guint32) (chunk * 4);
+      /* the window's last words and the next window's TAR (if any), in
+       * one packet; a few words fit a DAP_Transfer as well as a block */
+      {
+        gboolean next = count > 0;
+        g_autofree TbDapTransfer *t = g_new (TbDapTransfer, rest + 1);
+
+        if (rest == 0 && !next)
+          break;
+        if (!next && rest > per_block / 2)
+          {
+            if (!tb_dap_transfer_block (adi->dap, drw, w, (guint) rest, error))
+              goto fail;
+            break;
+          }
+        for (gsize i = 0; i < rest; i++)
+          t[i] = (TbDapTransfer) { drw, write ? w[i] : 0 };
+        if (next)
+          t[rest] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_A (TB_AP_TAR), address };
+        if (!tb_dap_transfer (adi->dap, t, (guint) rest + (next ? 1 : 0), error))
+          goto fail;
+        if (!write)
+          for (gsize i = 0; i < rest; i++)
+            w[i] = t[i].value;
+        w += rest;
+      }
     }
   return TRUE;
+
+fail:
+  adi->csw_valid = FALSE;
+  adi->select_valid = FALSE;
+  return FALSE;
 }
 
 static gboolean

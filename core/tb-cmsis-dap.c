@@ -36,6 +36,8 @@ struct _TbDap {
   guint8 capabilities;
   guint timeout_ms;
   guint64 exchanges;
+  guint64 block_packets;
+  guint64 block_bytes;          /* bytes of those packets that carried words */
   guint8 *response;
 };
 
@@ -95,6 +97,20 @@ guint64
 tb_dap_get_exchanges (TbDap *dap)
 {
   return dap->exchanges;
+}
+
+/**
+ * tb_dap_get_block_fill:
+ * @packets: (out): DAP_TransferBlock packets exchanged
+ *
+ * Returns: their average fill: the bytes of the request (writes) or
+ *   response (reads) over the packet size
+ */
+double
+tb_dap_get_block_fill (TbDap *dap, guint64 *packets)
+{
+  *packets = dap->block_packets;
+  return dap->block_packets > 0 ? (double) dap->block_bytes / ((double) dap->block_packets * dap->packet_size) : 0;
 }
 
 /* Sends @request and checks the echo and the minimum length of the answer,
@@ -485,6 +501,8 @@ tb_dap_transfer_block (TbDap *dap, guint8 request, guint32 *words, guint n, GErr
             req[len++] = (guint8) (words[start + i] >> (8 * b));
       if (!command (dap, req, len, 4, &got, error))
         return FALSE;
+      dap->block_packets++;
+      dap->block_bytes += read ? got : len;
       done = (guint) dap->response[1] | (guint) dap->response[2] << 8;
       if (done > count)
         {

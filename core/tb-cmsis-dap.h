@@ -87,6 +87,8 @@ guint       tb_dap_get_packet_size     (TbDap         *dap);
 guint       tb_dap_get_packet_count    (TbDap         *dap);
 guint8      tb_dap_get_capabilities    (TbDap         *dap);
 guint64     tb_dap_get_exchanges       (TbDap         *dap);
+double      tb_dap_get_block_fill      (TbDap         *dap,
+                                        guint64       *packets);
 char       *tb_dap_info_string         (TbDap         *dap,
                                         guint8         id,
                                         GError       **error);
