@@ -47,9 +47,10 @@ usb_free (Usb *u)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Usb, usb_free)
 
+/* Pipelined use: commands go out while earlier ones are still being
+ * answered; the probe buffers up to its packet count of them. */
 static gboolean
-usb_exchange (gpointer data, const guint8 *request, gsize len, guint8 *response, gsize cap, gsize *response_len,
-              guint timeout_ms, GError **error)
+usb_send (gpointer data, const guint8 *request, gsize len, guint timeout_ms, GError **error)
 {
   Usb *u = data;
   int done = 0;
@@ -62,7 +63,16 @@ usb_exchange (gpointer data, const guint8 *request, gsize len, guint8 *response,
                    rc != 0 ? libusb_strerror (rc) : _("short write"));
       return FALSE;
     }
-  rc = libusb_bulk_transfer (u->handle, u->ep_in, response, (int) cap, &done, timeout_ms);
+  return TRUE;
+}
+
+static gboolean
+usb_receive (gpointer data, guint8 *response, gsize cap, gsize *response_len, guint timeout_ms, GError **error)
+{
+  Usb *u = data;
+  int done = 0;
+  int rc = libusb_bulk_transfer (u->handle, u->ep_in, response, (int) cap, &done, timeout_ms);
+
   if (rc != 0)
     {
       g_set_error (error, TB_ERROR, rc == LIBUSB_ERROR_NO_DEVICE ? TB_ERROR_NOT_FOUND : TB_ERROR_FAILED,
@@ -73,6 +83,14 @@ usb_exchange (gpointer data, const guint8 *request, gsize len, guint8 *response,
     }
   *response_len = (gsize) done;
   return TRUE;
+}
+
+static gboolean
+usb_exchange (gpointer data, const guint8 *request, gsize len, guint8 *response, gsize cap, gsize *response_len,
+              guint timeout_ms, GError **error)
+{
+  return usb_send (data, request, len, timeout_ms, error) &&
+         usb_receive (data, response, cap, response_len, timeout_ms, error);
 }
 
 /* The CMSIS-DAP v2 interface of @dev, if it has one (the name needs the
@@ -328,6 +346,11 @@ tb_cmsis_dap_usb_open (const char *serial, GError **error)
   u->ep_in = chosen->ep_in;
   uri = chosen->serial != NULL ? g_strconcat ("cmsis-dap:", chosen->serial, NULL) : g_strdup ("cmsis-dap");
   g_clear_pointer (&probes, g_ptr_array_unref);
-  return tb_cmsis_dap_probe_new_for_transport (usb_exchange, g_steal_pointer (&u), (GDestroyNotify) usb_free, uri,
-                                               error);
+  {
+    TbProbe *probe = tb_cmsis_dap_probe_new_for_transport (usb_exchange, g_steal_pointer (&u),
+                                                           (GDestroyNotify) usb_free, uri, error);
+    if (probe != NULL)
+      tb_dap_set_pipeline (tb_cmsis_dap_probe_get_dap (TB_CMSIS_DAP_PROBE (probe)), usb_send, usb_receive);
+    return probe;
+  }
 }

@@ -38,6 +38,9 @@ struct _TbDap {
   guint64 exchanges;
   guint64 block_packets;
   guint64 block_bytes;          /* bytes of those packets that carried words */
+  TbDapSendFunc send;
+  TbDapReceiveFunc receive;
+  guint max_in_flight;
   guint8 *response;
 };
 
@@ -62,6 +65,30 @@ tb_dap_free (TbDap *dap)
     return;
   g_free (dap->response);
   g_free (dap);
+}
+
+/**
+ * tb_dap_set_pipeline:
+ *
+ * Lets block transfers keep several commands in flight through @send and
+ * @receive (the same transport as the exchange function).
+ */
+void
+tb_dap_set_pipeline (TbDap *dap, TbDapSendFunc send, TbDapReceiveFunc receive)
+{
+  dap->send = send;
+  dap->receive = receive;
+}
+
+/**
+ * tb_dap_get_max_in_flight:
+ *
+ * Returns: the most commands that were outstanding at once
+ */
+guint
+tb_dap_get_max_in_flight (TbDap *dap)
+{
+  return MAX (dap->max_in_flight, dap->exchanges > 0 ? 1u : 0u);
 }
 
 void
@@ -469,13 +496,139 @@ tb_dap_transfer (TbDap *dap, TbDapTransfer *transfers, guint n, GError **error)
   return TRUE;
 }
 
+/* Builds the DAP_TransferBlock command for @count words from @words. */
+static gsize
+block_request (guint8 *req, guint8 request, const guint32 *words, guint count)
+{
+  gsize len = 5;
+
+  req[0] = TB_DAP_CMD_TRANSFER_BLOCK;
+  req[1] = 0;
+  req[2] = (guint8) count;
+  req[3] = (guint8) (count >> 8);
+  req[4] = request;
+  if ((request & TB_DAP_READ) == 0)
+    for (guint i = 0; i < count; i++)
+      for (guint b = 0; b < 4; b++)
+        req[len++] = (guint8) (words[i] >> (8 * b));
+  return len;
+}
+
+/* Checks a DAP_TransferBlock response (in dap->response) for @count words
+ * and stores the words read. */
+static gboolean
+block_response (TbDap *dap, gsize got, gsize req_len, guint8 request, guint32 *words, guint count, GError **error)
+{
+  gboolean read = (request & TB_DAP_READ) != 0;
+  gsize expected;
+  guint done;
+
+  if (got < 4 || dap->response[0] != TB_DAP_CMD_TRANSFER_BLOCK)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("The probe answered a block transfer with %" G_GSIZE_FORMAT " bytes starting 0x%02x"), got,
+                   got > 0 ? dap->response[0] : 0);
+      return FALSE;
+    }
+  dap->block_packets++;
+  dap->block_bytes += read ? got : req_len;
+  done = (guint) dap->response[1] | (guint) dap->response[2] << 8;
+  if (done > count)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("The probe reports %u block transfers done of %u asked"),
+                   done, count);
+      return FALSE;
+    }
+  expected = 4 + (read ? 4 * (gsize) done : 0);
+  if (got != expected)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("The probe's block transfer response is %" G_GSIZE_FORMAT " bytes, not %" G_GSIZE_FORMAT), got,
+                   expected);
+      return FALSE;
+    }
+  if (read)
+    for (guint i = 0; i < done; i++)
+      {
+        const guint8 *p = dap->response + 4 + 4 * i;
+        words[i] = (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+      }
+  if (dap->response[3] != TB_DAP_ACK_OK || done != count)
+    return transfer_failed (dap, dap->response[3] == TB_DAP_ACK_OK ? 0 : dap->response[3], error);
+  return TRUE;
+}
+
+/* Block transfers with up to the packet count of commands outstanding:
+ * the next command goes out as soon as a response comes back. On an error
+ * the responses still due are drained, so the stream stays in step. */
+static gboolean
+transfer_block_pipelined (TbDap *dap, guint8 request, guint32 *words, guint n, guint per_packet, GError **error)
+{
+  g_autofree guint8 *req = g_malloc (dap->packet_size);
+  guint sent = 0, received = 0, in_flight = 0;
+  guint window = MAX (dap->packet_count, 1u);
+  gsize req_lens[256];
+  g_autoptr(GError) failure = NULL;
+
+  window = MIN (window, G_N_ELEMENTS (req_lens));
+  while (received * per_packet < n)
+    {
+      while (failure == NULL && sent * per_packet < n && in_flight < window)
+        {
+          guint start = sent * per_packet;
+          guint count = MIN (n - start, per_packet);
+          gsize len = block_request (req, request, words + start, count);
+          if (!dap->send (dap->data, req, len, dap->timeout_ms, &failure))
+            break;
+          req_lens[sent % window] = len;
+          sent++;
+          in_flight++;
+          dap->max_in_flight = MAX (dap->max_in_flight, in_flight);
+        }
+      if (in_flight == 0)
+        break;
+      {
+        guint start = received * per_packet;
+        guint count = MIN (n - start, per_packet);
+        gsize got = 0;
+        g_autoptr(GError) local = NULL;
+
+        if (!dap->receive (dap->data, dap->response, dap->packet_size, &got, dap->timeout_ms, &local))
+          {
+            /* the stream is broken: nothing more will come */
+            if (failure == NULL)
+              failure = g_steal_pointer (&local);
+            break;
+          }
+        dap->exchanges++;
+        in_flight--;
+        received++;
+        if (failure == NULL && got > dap->packet_size)
+          g_set_error (&failure, TB_ERROR, TB_ERROR_INVALID_DATA,
+                       _("The probe answered a block transfer with %" G_GSIZE_FORMAT " bytes, more than its packet "
+                         "size (%u)"), got, dap->packet_size);
+        else if (failure == NULL &&
+                 !block_response (dap, got, req_lens[(received - 1) % window], request, words + start, count,
+                                  &local))
+          failure = g_steal_pointer (&local);
+      }
+    }
+  if (failure != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&failure));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * tb_dap_transfer_block:
  * @request: one register (usually the MEM-AP's DRW), %TB_DAP_READ to read
  * @words: (inout): the words to write, or (out) the words read
  *
  * Reads or writes one register @n times with DAP_TransferBlock, as many
- * words per packet as the packet size allows.
+ * words per packet as the packet size allows, and with a pipelined
+ * transport up to the probe's packet count of packets in flight.
  */
 gboolean
 tb_dap_transfer_block (TbDap *dap, guint8 request, guint32 *words, guint n, GError **error)
@@ -484,48 +637,16 @@ tb_dap_transfer_block (TbDap *dap, guint8 request, guint32 *words, guint n, GErr
   guint per_packet = (dap->packet_size - (read ? 4 : 5)) / 4;
   g_autofree guint8 *req = g_malloc (dap->packet_size);
 
+  if (dap->send != NULL && dap->receive != NULL && n > per_packet)
+    return transfer_block_pipelined (dap, request, words, n, per_packet, error);
   for (guint start = 0; start < n;)
     {
       guint count = MIN (n - start, per_packet);
-      gsize len = 5, got = 0, expected;
-      guint done;
+      gsize len = block_request (req, request, words + start, count), got = 0;
 
-      req[0] = TB_DAP_CMD_TRANSFER_BLOCK;
-      req[1] = 0;
-      req[2] = (guint8) count;
-      req[3] = (guint8) (count >> 8);
-      req[4] = request;
-      if (!read)
-        for (guint i = 0; i < count; i++)
-          for (guint b = 0; b < 4; b++)
-            req[len++] = (guint8) (words[start + i] >> (8 * b));
-      if (!command (dap, req, len, 4, &got, error))
+      if (!command (dap, req, len, 4, &got, error) ||
+          !block_response (dap, got, len, request, words + start, count, error))
         return FALSE;
-      dap->block_packets++;
-      dap->block_bytes += read ? got : len;
-      done = (guint) dap->response[1] | (guint) dap->response[2] << 8;
-      if (done > count)
-        {
-          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
-                       _("The probe reports %u block transfers done of %u asked"), done, count);
-          return FALSE;
-        }
-      expected = 4 + (read ? 4 * (gsize) done : 0);
-      if (got != expected)
-        {
-          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
-                       _("The probe's block transfer response is %" G_GSIZE_FORMAT " bytes, not %" G_GSIZE_FORMAT),
-                       got, expected);
-          return FALSE;
-        }
-      if (read)
-        for (guint i = 0; i < done; i++)
-          {
-            const guint8 *p = dap->response + 4 + 4 * i;
-            words[start + i] = (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
-          }
-      if (dap->response[3] != TB_DAP_ACK_OK || done != count)
-        return transfer_failed (dap, dap->response[3] == TB_DAP_ACK_OK ? 0 : dap->response[3], error);
       start += count;
     }
   return TRUE;

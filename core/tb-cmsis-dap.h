@@ -64,6 +64,27 @@ typedef gboolean (*TbDapExchangeFunc) (gpointer      data,
                                        guint         timeout_ms,
                                        GError      **error);
 
+/**
+ * TbDapSendFunc:
+ * TbDapReceiveFunc:
+ *
+ * A transport that can have several commands outstanding: send queues a
+ * command packet, receive returns the oldest response. With both set
+ * (tb_dap_set_pipeline()), block transfers keep up to the probe's packet
+ * count of commands in flight.
+ */
+typedef gboolean (*TbDapSendFunc) (gpointer      data,
+                                   const guint8 *request,
+                                   gsize         request_len,
+                                   guint         timeout_ms,
+                                   GError      **error);
+typedef gboolean (*TbDapReceiveFunc) (gpointer   data,
+                                      guint8    *response,
+                                      gsize      response_cap,
+                                      gsize     *response_len,
+                                      guint      timeout_ms,
+                                      GError   **error);
+
 typedef struct _TbDap TbDap;
 
 /**
@@ -79,6 +100,10 @@ typedef struct {
 TbDap      *tb_dap_new                 (TbDapExchangeFunc exchange,
                                         gpointer       data);
 void        tb_dap_free                (TbDap         *dap);
+void        tb_dap_set_pipeline        (TbDap         *dap,
+                                        TbDapSendFunc  send,
+                                        TbDapReceiveFunc receive);
+guint       tb_dap_get_max_in_flight   (TbDap         *dap);
 gboolean    tb_dap_init                (TbDap         *dap,
                                         GError       **error);
 void        tb_dap_set_timeout         (TbDap         *dap,

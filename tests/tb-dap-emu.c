@@ -38,6 +38,7 @@ struct _TbDapEmu {
   guint32 dcrsr;
   gboolean debugen;
   guint64 commands;
+  GQueue answers;               /* GBytes: responses of commands sent ahead */
 };
 
 TbDapEmu *
@@ -50,6 +51,7 @@ tb_dap_emu_new (TbVirtualBoard *board, guint16 packet_size, guint8 packet_count,
   emu->packet_count = packet_count;
   emu->serial = g_strdup (serial);
   emu->csw = TB_CSW_SIZE_32;
+  g_queue_init (&emu->answers);
   return emu;
 }
 
@@ -60,6 +62,7 @@ tb_dap_emu_free (TbDapEmu *emu)
     return;
   g_object_unref (emu->board);
   g_free (emu->serial);
+  g_queue_clear_full (&emu->answers, (GDestroyNotify) g_bytes_unref);
   g_free (emu);
 }
 
@@ -407,6 +410,50 @@ tb_dap_emu_exchange (gpointer data, const guint8 *request, gsize request_len, gu
   gsize n = tb_dap_emu_command (emu, request, request_len, buf);
 
   memcpy (response, buf, MIN (n, cap));
+  *response_len = n;
+  return TRUE;
+}
+
+/**
+ * tb_dap_emu_send:
+ *
+ * A #TbDapSendFunc: the probe runs the command and keeps its response
+ * until tb_dap_emu_receive() collects it (in order).
+ */
+gboolean
+tb_dap_emu_send (gpointer data, const guint8 *request, gsize request_len, guint timeout_ms, GError **error)
+{
+  TbDapEmu *emu = data;
+  g_autofree guint8 *buf = g_malloc0 (MAX (emu->packet_size, 64) + 8);
+  gsize n;
+
+  if (g_queue_get_length (&emu->answers) >= emu->packet_count)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, "the emulated probe's %u command buffers are full",
+                   emu->packet_count);
+      return FALSE;
+    }
+  n = tb_dap_emu_command (emu, request, request_len, buf);
+  g_queue_push_tail (&emu->answers, g_bytes_new (buf, n));
+  return TRUE;
+}
+
+gboolean
+tb_dap_emu_receive (gpointer data, guint8 *response, gsize cap, gsize *response_len, guint timeout_ms,
+                    GError **error)
+{
+  TbDapEmu *emu = data;
+  g_autoptr(GBytes) answer = g_queue_pop_head (&emu->answers);
+  gsize n;
+  const guint8 *p;
+
+  if (answer == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, "no answer within %u ms", timeout_ms);
+      return FALSE;
+    }
+  p = g_bytes_get_data (answer, &n);
+  memcpy (response, p, MIN (n, cap));
   *response_len = n;
   return TRUE;
 }

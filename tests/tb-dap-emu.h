@@ -26,6 +26,18 @@ gboolean  tb_dap_emu_exchange     (gpointer        data,
                                    guint           timeout_ms,
                                    GError        **error);
 
+gboolean  tb_dap_emu_send         (gpointer        data,
+                                   const guint8   *request,
+                                   gsize           request_len,
+                                   guint           timeout_ms,
+                                   GError        **error);
+gboolean  tb_dap_emu_receive      (gpointer        data,
+                                   guint8         *response,
+                                   gsize           cap,
+                                   gsize          *response_len,
+                                   guint           timeout_ms,
+                                   GError        **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbDapEmu, tb_dap_emu_free)
 
 G_END_DECLS

@@ -40,7 +40,7 @@ typedef struct {
 typedef struct {
   TbDapEmu *emu;
   GQueue done;                  /* Urb, ready to reap */
-  GByteArray *response;         /* the probe's answer, waiting for a bulk IN */
+  GQueue responses;             /* GByteArray: the probe's answers, waiting for bulk INs */
   GQueue in_waiting;            /* Urb: bulk IN submitted before an answer */
   gboolean silent;              /* never answer (a hung probe) */
   guint commands;
@@ -93,12 +93,12 @@ finish (Device *d, Urb *u, gsize actual)
 static void
 deliver (Device *d)
 {
-  while (d->response != NULL && !g_queue_is_empty (&d->in_waiting))
+  while (!g_queue_is_empty (&d->responses) && !g_queue_is_empty (&d->in_waiting))
     {
       Urb *u = g_queue_pop_head (&d->in_waiting);
-      gsize n = MIN ((gsize) d->response->len, (gsize) u->buffer->data_len);
-      memcpy (u->buffer->data, d->response->data, n);
-      g_clear_pointer (&d->response, g_byte_array_unref);
+      g_autoptr(GByteArray) response = g_queue_pop_head (&d->responses);
+      gsize n = MIN ((gsize) response->len, (gsize) u->buffer->data_len);
+      memcpy (u->buffer->data, response->data, n);
       finish (d, u, n);
     }
 }
@@ -158,10 +158,10 @@ handle_ioctl (UMockdevIoctlBase *handler, UMockdevIoctlClient *client, Device *d
             d->commands++;
             if (!d->silent)
               {
+                GByteArray *answer = g_byte_array_new ();
                 n = tb_dap_emu_command (d->emu, u->buffer->data, (gsize) urb->buffer_length, resp);
-                g_clear_pointer (&d->response, g_byte_array_unref);
-                d->response = g_byte_array_new ();
-                g_byte_array_append (d->response, resp, (guint) n);
+                g_byte_array_append (answer, resp, (guint) n);
+                g_queue_push_tail (&d->responses, answer);
               }
             finish (d, u, (gsize) urb->buffer_length);
           }
@@ -243,6 +243,7 @@ setup (Fixture *f, gconstpointer data)
   f->device.emu = tb_dap_emu_new (f->board, 64, 4, SERIAL);
   g_queue_init (&f->device.done);
   g_queue_init (&f->device.in_waiting);
+  g_queue_init (&f->device.responses);
   f->testbed = umockdev_testbed_new ();
   text = g_strdup_printf ("P: /devices/pci0000:00/0000:00:14.0/usb1/1-1\n"
                           "N: bus/usb/001/011\n"
@@ -276,7 +277,7 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_object (&f->testbed);
   g_queue_clear_full (&f->device.done, (GDestroyNotify) urb_free);
   g_queue_clear_full (&f->device.in_waiting, (GDestroyNotify) urb_free);
-  g_clear_pointer (&f->device.response, g_byte_array_unref);
+  g_queue_clear_full (&f->device.responses, (GDestroyNotify) g_byte_array_unref);
   tb_dap_emu_free (f->device.emu);
   g_clear_object (&f->board);
   tb_test_rm_rf (f->tmp);
@@ -319,6 +320,8 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpmem (in, sizeof in, out, sizeof out);
   g_assert_cmpuint (f->device.commands, >, 20);
+  /* block transfers kept the probe's packet count of commands in flight */
+  g_assert_cmpuint (tb_dap_get_max_in_flight (tb_cmsis_dap_probe_get_dap (TB_CMSIS_DAP_PROBE (probe))), ==, 4);
   /* the only probe */
   g_clear_object (&probe);
   probe = tb_probe_open ("cmsis-dap", &error);

@@ -40,6 +40,7 @@ typedef struct {
   guint fifo_pos;
   guint aborts;
   guint max_request;
+  GQueue answers;               /* pipelined: GBytes waiting to be received */
 } Probe;
 
 static void
@@ -208,6 +209,39 @@ exchange (gpointer data, const guint8 *req, gsize len, guint8 *resp, gsize cap, 
   return TRUE;
 }
 
+/* Pipelined transport over the same (mis)behaving probe. */
+static gboolean
+probe_send (gpointer data, const guint8 *req, gsize len, guint timeout_ms, GError **error)
+{
+  Probe *probe = data;
+  guint8 buf[20000];
+  gsize n = 0;
+
+  if (!exchange (data, req, len, buf, sizeof buf, &n, timeout_ms, error))
+    return FALSE;
+  g_queue_push_tail (&probe->answers, g_bytes_new (buf, n));
+  return TRUE;
+}
+
+static gboolean
+probe_receive (gpointer data, guint8 *resp, gsize cap, gsize *len, guint timeout_ms, GError **error)
+{
+  Probe *probe = data;
+  g_autoptr(GBytes) answer = g_queue_pop_head (&probe->answers);
+  gsize n = 0;
+  const guint8 *p;
+
+  if (answer == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, "no answer within %u ms", timeout_ms);
+      return FALSE;
+    }
+  p = g_bytes_get_data (answer, &n);
+  memcpy (resp, p, MIN (n, cap));
+  *len = n;
+  return TRUE;
+}
+
 static Probe *
 probe_new (guint16 packet_size)
 {
@@ -366,6 +400,38 @@ test_hostile (void)
     }
 }
 
+/* Pipelined block transfers: all of the packet count in flight, and a bad
+ * answer in the middle is an error with the rest of the stream drained. */
+static void
+test_pipelined (void)
+{
+  g_autofree Probe *probe = probe_new (64);
+  g_autoptr(TbDap) dap = tb_dap_new (exchange, probe);
+  g_autoptr(GError) error = NULL;
+  guint32 out[300], in[300];
+
+  g_queue_init (&probe->answers);
+  g_assert_true (tb_dap_init (dap, &error));
+  tb_dap_set_pipeline (dap, probe_send, probe_receive);
+  for (guint i = 0; i < G_N_ELEMENTS (out); i++)
+    out[i] = i * 2654435761u;
+  g_assert_true (tb_dap_transfer_block (dap, TB_DAP_AP | TB_DAP_A (0x0c), out, 300, &error));
+  g_assert_true (tb_dap_transfer_block (dap, TB_DAP_AP | TB_DAP_READ | TB_DAP_A (0x0c), in, 300, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (in, sizeof in, out, sizeof out);
+  g_assert_cmpuint (tb_dap_get_max_in_flight (dap), ==, 4);
+
+  probe->behaviour = BEHAVE_EXTRA_BYTES;
+  g_assert_false (tb_dap_transfer_block (dap, TB_DAP_AP | TB_DAP_READ | TB_DAP_A (0x0c), in, 300, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+  g_assert_true (g_queue_is_empty (&probe->answers)); /* drained */
+  g_clear_error (&error);
+  probe->behaviour = BEHAVE_SILENT;
+  g_assert_false (tb_dap_transfer_block (dap, TB_DAP_AP | TB_DAP_READ | TB_DAP_A (0x0c), in, 300, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+  g_queue_clear_full (&probe->answers, (GDestroyNotify) g_bytes_unref);
+}
+
 /* ---- the CMSIS-DAP probe on the emulated probe wired to a virtual board ---- */
 
 static TbProbe *
@@ -380,8 +446,15 @@ open_dap_probe (const char *board_dir, guint16 packet_size, TbVirtualBoard **boa
   emu = tb_dap_emu_new (board, packet_size, 4, "EMU0001");
   if (board_out != NULL)
     *board_out = g_object_ref (board);
-  return tb_cmsis_dap_probe_new_for_transport (tb_dap_emu_exchange, emu, (GDestroyNotify) tb_dap_emu_free,
-                                               "cmsis-dap:EMU0001", error);
+  {
+    TbProbe *probe = tb_cmsis_dap_probe_new_for_transport (tb_dap_emu_exchange, emu, (GDestroyNotify) tb_dap_emu_free,
+                                                           "cmsis-dap:EMU0001", error);
+    /* block transfers pipelined, as over USB */
+    if (probe != NULL)
+      tb_dap_set_pipeline (tb_cmsis_dap_probe_get_dap (TB_CMSIS_DAP_PROBE (probe)), tb_dap_emu_send,
+                           tb_dap_emu_receive);
+    return probe;
+  }
 }
 
 static void
@@ -548,6 +621,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cmsis-dap/transfer-packing", test_transfer_packing);
   g_test_add_func ("/cmsis-dap/transfer-block", test_transfer_block);
   g_test_add_func ("/cmsis-dap/hostile", test_hostile);
+  g_test_add_func ("/cmsis-dap/pipelined", test_pipelined);
   g_test_add_func ("/cmsis-dap/probe-memory", test_probe_memory);
   g_test_add_func ("/cmsis-dap/provision-same-as-virtual", test_provision_same_as_virtual);
   return g_test_run ();
