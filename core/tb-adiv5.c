@@ -211,22 +211,59 @@ tb_adiv5_write32 (TbAdiv5 *adi, guint32 address, guint32 value, GError **error)
   return run (adi, t, n, error);
 }
 
-/* One byte through an 8-bit access, on its byte lane of DRW. */
+/* One 8- or 16-bit access, on its byte lanes of DRW. */
 static gboolean
-byte_access (TbAdiv5 *adi, guint32 address, guint8 *byte, gboolean write, GError **error)
+narrow_access (TbAdiv5 *adi, guint32 size, guint32 address, guint32 *value, gboolean write, GError **error)
 {
   TbDapTransfer t[5];
   guint n = 0;
   guint shift = 8 * (address & 3);
+  guint32 mask = size == TB_CSW_SIZE_8 ? 0xffu : 0xffffu;
 
-  add_csw_tar (adi, TB_CSW_SIZE_8, address, t, &n);
+  add_csw_tar (adi, size, address, t, &n);
   t[n++] = (TbDapTransfer) { TB_DAP_AP | (write ? 0 : TB_DAP_READ) | TB_DAP_A (TB_AP_DRW),
-                             write ? (guint32) *byte << shift : 0 };
+                             write ? (*value & mask) << shift : 0 };
   if (!run (adi, t, n, error))
     return FALSE;
   if (!write)
-    *byte = (guint8) (t[n - 1].value >> shift);
+    *value = (t[n - 1].value >> shift) & mask;
   return TRUE;
+}
+
+static gboolean
+byte_access (TbAdiv5 *adi, guint32 address, guint8 *byte, gboolean write, GError **error)
+{
+  guint32 value = *byte;
+
+  if (!narrow_access (adi, TB_CSW_SIZE_8, address, &value, write, error))
+    return FALSE;
+  *byte = (guint8) value;
+  return TRUE;
+}
+
+/**
+ * tb_adiv5_read16:
+ * @address: 2-byte aligned
+ */
+gboolean
+tb_adiv5_read16 (TbAdiv5 *adi, guint32 address, guint16 *value, GError **error)
+{
+  guint32 v = 0;
+
+  g_return_val_if_fail ((address & 1) == 0, FALSE);
+  if (!narrow_access (adi, TB_CSW_SIZE_16, address, &v, FALSE, error))
+    return FALSE;
+  *value = (guint16) v;
+  return TRUE;
+}
+
+gboolean
+tb_adiv5_write16 (TbAdiv5 *adi, guint32 address, guint16 value, GError **error)
+{
+  guint32 v = value;
+
+  g_return_val_if_fail ((address & 1) == 0, FALSE);
+  return narrow_access (adi, TB_CSW_SIZE_16, address, &v, TRUE, error);
 }
 
 /* Words at an aligned @address. Each TAR window is filled with full

@@ -52,6 +52,14 @@ gboolean  tb_adiv5_write32      (TbAdiv5      *adi,
                                  guint32       address,
                                  guint32       value,
                                  GError      **error);
+gboolean  tb_adiv5_read16       (TbAdiv5      *adi,
+                                 guint32       address,
+                                 guint16      *value,
+                                 GError      **error);
+gboolean  tb_adiv5_write16      (TbAdiv5      *adi,
+                                 guint32       address,
+                                 guint16       value,
+                                 GError      **error);
 gboolean  tb_adiv5_read_memory  (TbAdiv5      *adi,
                                  guint32       address,
                                  guint8       *buf,

@@ -140,6 +140,12 @@ tb_cmsis_dap_probe_get_dap (TbCmsisDapProbe *self)
   return self->dap;
 }
 
+TbAdiv5 *
+tb_cmsis_dap_probe_get_adiv5 (TbCmsisDapProbe *self)
+{
+  return self->adi;
+}
+
 const char *
 tb_cmsis_dap_probe_get_firmware (TbCmsisDapProbe *self)
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "tb-adiv5.h"
 #include "tb-cmsis-dap.h"
 #include "tb-probe.h"
 
@@ -17,6 +18,7 @@ TbProbe    *tb_cmsis_dap_probe_new_for_transport (TbDapExchangeFunc exchange,
                                                   const char    *uri,
                                                   GError       **error);
 TbDap      *tb_cmsis_dap_probe_get_dap     (TbCmsisDapProbe *self);
+TbAdiv5    *tb_cmsis_dap_probe_get_adiv5   (TbCmsisDapProbe *self);
 const char *tb_cmsis_dap_probe_get_firmware (TbCmsisDapProbe *self);
 guint32     tb_cmsis_dap_probe_get_idcode  (TbCmsisDapProbe *self);
 guint32     tb_cmsis_dap_probe_get_ap_idr  (TbCmsisDapProbe *self);

@@ -43,6 +43,7 @@ typedef struct {
   GQueue responses;             /* GByteArray: the probe's answers, waiting for bulk INs */
   GQueue in_waiting;            /* Urb: bulk IN submitted before an answer */
   gboolean silent;              /* never answer (a hung probe) */
+  gboolean busy;                /* claimed by another program */
   guint commands;
 } Device;
 
@@ -119,11 +120,18 @@ handle_ioctl (UMockdevIoctlBase *handler, UMockdevIoctlClient *client, Device *d
       umockdev_ioctl_client_complete (client, 0, 0);
       return TRUE;
     case USBDEVFS_CLAIMINTERFACE:
+    case USBDEVFS_DISCONNECT_CLAIM:
+      if (d->busy)
+        {
+          umockdev_ioctl_client_complete (client, -1, EBUSY);
+          return TRUE;
+        }
+      umockdev_ioctl_client_complete (client, 0, 0);
+      return TRUE;
     case USBDEVFS_RELEASEINTERFACE:
     case USBDEVFS_CLEAR_HALT:
     case USBDEVFS_RESETEP:
     case USBDEVFS_SETINTERFACE:
-    case USBDEVFS_DISCONNECT_CLAIM:
       umockdev_ioctl_client_complete (client, 0, 0);
       return TRUE;
     case USBDEVFS_SUBMITURB:
@@ -331,6 +339,22 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
 }
 
+/* A probe another program holds is reported busy, by name. */
+static void
+test_busy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+
+  if (skip_outside_umockdev ())
+    return;
+  f->device.busy = TRUE;
+  probe = tb_probe_open ("cmsis-dap:" SERIAL, &error);
+  g_assert_null (probe);
+  g_assert_error (error, TB_ERROR, TB_ERROR_BUSY);
+  g_assert_nonnull (strstr (error->message, "another program"));
+}
+
 /* trustbench-tool sees the probe too (the preload carries over to it) */
 static void
 test_tool (Fixture *f, gconstpointer data)
@@ -385,5 +409,6 @@ main (int argc, char **argv)
   g_test_add ("/cmsis-dap-usb/list-and-memory", Fixture, NULL, setup, test_list_and_memory, teardown);
   g_test_add ("/cmsis-dap-usb/silent", Fixture, NULL, setup, test_silent, teardown);
   g_test_add ("/cmsis-dap-usb/tool", Fixture, NULL, setup, test_tool, teardown);
+  g_test_add ("/cmsis-dap-usb/busy", Fixture, NULL, setup, test_busy, teardown);
   return g_test_run ();
 }

@@ -492,6 +492,28 @@ test_probe_memory (void)
   g_assert_no_error (error);
   g_assert_cmpmem (in, sizeof in, out, sizeof out);
 
+  /* 16-bit accesses on their lanes, and 32-bit ones */
+  {
+    TbAdiv5 *adi = tb_cmsis_dap_probe_get_adiv5 (dap);
+    guint16 h = 0;
+    guint32 w = 0, pc = 0;
+    guint8 two[4];
+    g_assert_true (tb_adiv5_write16 (adi, TB_BOARD_RAM_BASE + 0x102, 0xbeef, &error));
+    g_assert_true (tb_adiv5_write16 (adi, TB_BOARD_RAM_BASE + 0x100, 0x1234, &error));
+    g_assert_true (tb_virtual_board_debug_read (board, TB_BOARD_RAM_BASE + 0x100, two, 4, &error));
+    g_assert_cmphex (two[0] | two[1] << 8 | two[2] << 16 | (guint32) two[3] << 24, ==, 0xbeef1234);
+    g_assert_true (tb_adiv5_read16 (adi, TB_BOARD_RAM_BASE + 0x102, &h, &error));
+    g_assert_cmphex (h, ==, 0xbeef);
+    g_assert_true (tb_adiv5_read32 (adi, TB_BOARD_RAM_BASE + 0x100, &w, &error));
+    g_assert_cmphex (w, ==, 0xbeef1234);
+    /* a core register of the halted core */
+    g_assert_true (tb_probe_halt (probe, &error));
+    g_assert_true (tb_cortex_m_read_register (adi, 15, &pc, &error));
+    g_assert_no_error (error);
+    g_assert_cmphex (pc, ==, TB_BOARD_FLASH_BASE + 0x8000);
+    g_assert_true (tb_probe_resume (probe, &error));
+  }
+
   /* run control */
   g_assert_true (tb_probe_halt (probe, &error));
   g_assert_true (tb_virtual_board_is_halted (board));
