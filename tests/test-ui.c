@@ -806,6 +806,46 @@ test_tokens (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static guint expected_probes;
+
+static gboolean
+probes_listed (TbWindow *window)
+{
+  return tb_devices_page_get_n_probes (tb_window_get_devices_page (window)) == expected_probes;
+}
+
+/* A probe plugged in (here: a board made by another program) appears on
+ * the Devices page by itself. */
+static void
+test_hotplug (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *boards = tb_probe_get_boards_dir ();
+  g_autofree char *dir = g_build_filename (boards, "hotplugged", NULL);
+  g_autofree char *ctx_dir = g_build_filename (tmp, "hotplug-ctx", NULL);
+  TbWindow *window = new_window ();
+  TbDevicesPage *devices = tb_window_get_devices_page (window);
+  g_autoptr(TbVirtualBoard) board = NULL;
+
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (ctx_dir, "Hotplug", &error);
+    g_assert_no_error (error);
+  }
+  tb_window_open_context (window, ctx_dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "devices"));
+  tb_devices_page_refresh (devices);
+  spin_frames (3);
+  expected_probes = tb_devices_page_get_n_probes (devices) + 1;
+  board = tb_virtual_board_create (dir, NULL, 0, 0, NULL, &error);
+  g_assert_no_error (error);
+  spin_until (probes_listed, window);
+  expected_probes--;
+  tb_file_remove_tree (dir, NULL);
+  spin_until (probes_listed, window);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -858,6 +898,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/trust-chain-large", test_trust_chain_large);
   g_test_add_func ("/tb/ui/production", test_production);
   g_test_add_func ("/tb/ui/tokens", test_tokens);
+  g_test_add_func ("/tb/ui/hotplug", test_hotplug);
   rc = g_test_run ();
 
   g_clear_object (&app);

@@ -29,6 +29,9 @@ struct _TbDevicesPage {
   TbAttestation *att;
   guint n_probes;
   gboolean refreshing;
+  char *probe_details;        /* a hardware probe's firmware, packets, clock */
+  char *probe_uris;           /* the probes listed, to notice hot-plugging */
+  guint poll_id;
 };
 
 G_DEFINE_FINAL_TYPE (TbDevicesPage, tb_devices_page, ADW_TYPE_BIN)
@@ -60,6 +63,8 @@ show_device (TbDevicesPage *self)
 
   tb_ui_clear_list (self->device_list);
   gtk_widget_set_visible (GTK_WIDGET (self->device_group), self->uri != NULL);
+  if (self->probe_details != NULL)
+    tb_ui_add_property (self->device_list, _("Probe"), self->probe_details);
   if (att == NULL)
     {
       if (self->uri != NULL)
@@ -99,6 +104,7 @@ typedef struct {
   char *image;
   int kind;                    /* 0 identify, 1 provision, 2 program, 3 reset */
   TbAttestation *att;
+  char *probe_details;
 } Job;
 
 static void
@@ -111,6 +117,7 @@ job_free (Job *job)
   g_free (job->upk);
   g_free (job->image);
   tb_attestation_free (job->att);
+  g_free (job->probe_details);
   g_free (job);
 }
 
@@ -124,6 +131,16 @@ device_work (gpointer data, TbProgress *progress, GError **error)
 
   if (probe == NULL)
     return FALSE;
+  if (TB_IS_CMSIS_DAP_PROBE (probe))
+    {
+      TbCmsisDapProbe *dap = TB_CMSIS_DAP_PROBE (probe);
+      TbDap *d = tb_cmsis_dap_probe_get_dap (dap);
+      job->probe_details = g_strdup_printf (_("firmware %s · %u packets of %u bytes · SWD %.1f MHz · %s (DP 0x%08x)"),
+                                            tb_cmsis_dap_probe_get_firmware (dap), tb_dap_get_packet_count (d),
+                                            tb_dap_get_packet_size (d), tb_cmsis_dap_probe_get_clock (dap) / 1e6,
+                                            tb_cortex_m_core_name (tb_cmsis_dap_probe_get_cpuid (dap)),
+                                            tb_cmsis_dap_probe_get_idcode (dap));
+    }
   if (job->kind == 1)
     {
       g_autoptr(TbContext) ctx = tb_context_open (job->ctx_path, TB_CONTEXT_OPEN_READ, error);
@@ -183,6 +200,11 @@ device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (done[job->kind] != NULL)
     tb_window_add_toast (TB_WINDOW (source), _(done[job->kind]));
   /* a refusal leaves the device as it was: keep showing what it said */
+  if (g_strcmp0 (job->uri, self->uri) == 0 && job->probe_details != NULL)
+    {
+      g_free (self->probe_details);
+      self->probe_details = g_steal_pointer (&job->probe_details);
+    }
   if (g_strcmp0 (job->uri, self->uri) == 0 && (ok || job->att != NULL))
     {
       g_clear_pointer (&self->att, tb_attestation_free);
@@ -222,6 +244,16 @@ probe_row_new (TbProbeInfo *info)
   return row;
 }
 
+static char *
+join_uris (GPtrArray *probes)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; probes != NULL && i < probes->len; i++)
+    g_string_append_printf (s, "%s\n", ((TbProbeInfo *) g_ptr_array_index (probes, i))->uri);
+  return g_string_free (s, FALSE);
+}
+
 /**
  * tb_devices_page_refresh:
  *
@@ -236,6 +268,8 @@ tb_devices_page_refresh (TbDevicesPage *self)
   self->refreshing = TRUE;
   tb_ui_clear_list (self->probe_list);
   self->n_probes = probes != NULL ? probes->len : 0;
+  g_free (self->probe_uris);
+  self->probe_uris = join_uris (probes);
   for (guint i = 0; probes != NULL && i < probes->len; i++)
     {
       GtkWidget *row = probe_row_new (g_ptr_array_index (probes, i));
@@ -255,6 +289,7 @@ probe_selected_cb (TbDevicesPage *self, GtkListBoxRow *row)
   g_free (self->uri);
   self->uri = g_strdup (gtk_widget_get_name (GTK_WIDGET (row)));
   g_clear_pointer (&self->att, tb_attestation_free);
+  g_clear_pointer (&self->probe_details, g_free);
   show_device (self);
   run_job (self, g_new0 (Job, 1), _("Identifying the device"));
 }
@@ -462,10 +497,32 @@ tb_devices_page_set_context (TbDevicesPage *self, TbContext *context)
   show_device (self);
 }
 
+/* Hot-plug: probes plugged in or out (and boards made elsewhere) show up
+ * within two seconds; the list is rebuilt only when it changed. */
+static gboolean
+poll_probes (gpointer data)
+{
+  TbDevicesPage *self = data;
+  g_autoptr(GPtrArray) probes = NULL;
+  g_autofree char *uris = NULL;
+
+  if (self->refreshing || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return G_SOURCE_CONTINUE;
+  probes = tb_probe_list (NULL);
+  uris = join_uris (probes);
+  if (g_strcmp0 (uris, self->probe_uris) != 0)
+    tb_devices_page_refresh (self);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 tb_devices_page_dispose (GObject *object)
 {
   TbDevicesPage *self = TB_DEVICES_PAGE (object);
+
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+  g_clear_pointer (&self->probe_details, g_free);
+  g_clear_pointer (&self->probe_uris, g_free);
 
   g_clear_object (&self->context);
   g_clear_pointer (&self->uri, g_free);
@@ -498,4 +555,5 @@ tb_devices_page_init (TbDevicesPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   tb_devices_page_refresh (self);
+  self->poll_id = g_timeout_add_seconds (2, poll_probes, self);
 }
