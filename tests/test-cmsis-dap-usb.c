@@ -339,6 +339,93 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
 }
 
+static void
+copy_board (const char *from, const char *to)
+{
+  g_autoptr(GDir) d = g_dir_open (from, 0, NULL);
+  const char *name;
+
+  g_mkdir_with_parents (to, 0700);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *a = g_build_filename (from, name, NULL);
+      g_autofree char *b = g_build_filename (to, name, NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (a, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
+    }
+}
+
+/* The board behind the USB probe, provisioned and programmed through it,
+ * ends with flash identical byte for byte to a copy of the same board
+ * provisioned through the in-process virtual probe. */
+static void
+test_provision_byte_for_byte (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ctx_dir = NULL, *bin = NULL, *upk = NULL, *image = NULL, *board_dir = NULL, *copy = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+  const char *products[] = { "widget", NULL };
+  TbProvisionOptions options = { NULL, NULL, NULL, FALSE };
+
+  if (skip_outside_umockdev ())
+    return;
+  ctx_dir = g_build_filename (f->tmp, "ctx", NULL);
+  bin = g_build_filename (f->tmp, "app.bin", NULL);
+  upk = g_build_filename (f->tmp, "app.tbupk", NULL);
+  image = g_build_filename (f->tmp, "app.tbimg", NULL);
+  board_dir = g_strdup (tb_virtual_board_get_path (f->board));
+  copy = g_build_filename (f->tmp, "copy", NULL);
+  ctx = tb_context_create (ctx_dir, "USB OEM", &error);
+  g_assert_true (tb_hierarchy_create (ctx, products, NULL, "usb passphrase", NULL, &error));
+  g_assert_no_error (error);
+  {
+    guint8 bytes[9000];
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) u = NULL;
+    TbMasterOptions mo = { "widget", NULL, NULL, "2.3.4", 1, 0 };
+    for (gsize i = 0; i < sizeof bytes; i++)
+      bytes[i] = (guint8) (i * 11);
+    g_assert_true (g_file_set_contents (bin, (const char *) bytes, sizeof bytes, NULL));
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error);
+    u = tb_master_image (ctx, fw, &mo, "usb passphrase", image, upk, NULL, &error);
+    g_assert_no_error (error);
+  }
+  options.upk_path = upk;
+  options.image_path = image;
+  copy_board (board_dir, copy);
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open ("cmsis-dap:" SERIAL, &error);
+    TbProvisionResult result = { 0 };
+    g_assert_no_error (error);
+    g_assert_true (tb_provision_device (ctx, probe, &options, "usb passphrase", &result, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (result.app_version, ==, "2.3.4");
+    g_assert_cmpstr (result.lifecycle, ==, "locked");
+    tb_provision_result_clear (&result);
+  }
+  uri = g_strconcat ("virtual:", copy, NULL);
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (uri, &error);
+    TbProvisionResult result = { 0 };
+    g_assert_no_error (error);
+    g_assert_true (tb_provision_device (ctx, probe, &options, "usb passphrase", &result, NULL, &error));
+    g_assert_no_error (error);
+    tb_provision_result_clear (&result);
+  }
+  {
+    g_autofree char *fa = g_build_filename (board_dir, "flash.bin", NULL);
+    g_autofree char *fb = g_build_filename (copy, "flash.bin", NULL);
+    gsize la = 0, lb = 0;
+    g_autofree char *da = tb_test_read_file (fa, &la);
+    g_autofree char *db = tb_test_read_file (fb, &lb);
+    g_assert_cmpuint (la, ==, lb);
+    g_assert_cmpmem (da, la, db, lb);
+  }
+}
+
 /* A probe another program holds is reported busy, by name. */
 static void
 test_busy (Fixture *f, gconstpointer data)
@@ -410,5 +497,7 @@ main (int argc, char **argv)
   g_test_add ("/cmsis-dap-usb/silent", Fixture, NULL, setup, test_silent, teardown);
   g_test_add ("/cmsis-dap-usb/tool", Fixture, NULL, setup, test_tool, teardown);
   g_test_add ("/cmsis-dap-usb/busy", Fixture, NULL, setup, test_busy, teardown);
+  g_test_add ("/cmsis-dap-usb/provision-byte-for-byte", Fixture, NULL, setup, test_provision_byte_for_byte,
+              teardown);
   return g_test_run ();
 }
