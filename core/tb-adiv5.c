@@ -266,7 +266,14 @@ tb_adiv5_write16 (TbAdiv5 *adi, guint32 address, guint16 value, GError **error)
   return narrow_access (adi, TB_CSW_SIZE_16, address, &v, TRUE, error);
 }
 
-/* Words at an aligned @address. Each TAR window is filled with full
+typedef struct {
+  TbDapTransfer *t;
+  guint32 *words;
+  gsize count;
+} Straddle;
+
+/* Words at an aligned @address, as one stream of packets (pipelined when
+ * the transport allows). Each TAR window is filled with full
  * DAP_TransferBlock packets; the few words left at its end travel in one
  * DAP_Transfer together with the TAR write that opens the next window, so a
  * window costs no exchange more than its words need (the 1 KiB TAR wrap
@@ -274,59 +281,84 @@ tb_adiv5_write16 (TbAdiv5 *adi, guint32 address, guint16 value, GError **error)
 static gboolean
 words (TbAdiv5 *adi, guint32 address, guint32 *w, gsize count, gboolean write, GError **error)
 {
-  guint packet = tb_dap_get_packet_size (adi->dap);
-  gsize per_block = (packet - (write ? 5 : 4)) / 4;
+  guint per_block = tb_dap_block_words (adi->dap, !write);
   guint8 drw = TB_DAP_AP | (write ? 0 : TB_DAP_READ) | TB_DAP_A (TB_AP_DRW);
-  TbDapTransfer setup[4];
+  g_autoptr(GArray) packets = g_array_new (FALSE, TRUE, sizeof (TbDapPacket));
+  g_autoptr(GArray) straddles = g_array_new (FALSE, TRUE, sizeof (Straddle));
+  g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
+  TbDapTransfer *setup = g_new (TbDapTransfer, 4);
+  TbDapPacket p = { 0 };
   guint n = 0;
+  gboolean ok;
 
+  g_ptr_array_add (owned, setup);
   add_csw_tar (adi, TB_CSW_SIZE_32, address, setup, &n);
-  if (!run (adi, setup, n, error))
-    return FALSE;
+  p = (TbDapPacket) { FALSE, 0, NULL, n, setup };
+  g_array_append_val (packets, p);
   while (count > 0)
     {
       gsize window = (adi->tar_wrap - (address & (adi->tar_wrap - 1))) / 4;
       gsize chunk = MIN (window, count);
       gsize full = chunk / per_block * per_block;
       gsize rest = chunk - full;
+      gboolean next;
+      TbDapTransfer *t;
 
-      if (full > 0 && !tb_dap_transfer_block (adi->dap, drw, w, (guint) full, error))
-        goto fail;
-      w += full;
+      for (gsize off = 0; off < full; off += per_block)
+        {
+          p = (TbDapPacket) { TRUE, drw, w + off, per_block, NULL };
+          g_array_append_val (packets, p);
+        }
       count -= chunk;
       address += (guint32) (chunk * 4);
-      /* the window's last words and the next window's TAR (if any), in
-       * one packet; a few words fit a DAP_Transfer as well as a block */
-      {
-        gboolean next = count > 0;
-        g_autofree TbDapTransfer *t = g_new (TbDapTransfer, rest + 1);
-
-        if (rest == 0 && !next)
-          break;
-        if (!next && rest > per_block / 2)
-          {
-            if (!tb_dap_transfer_block (adi->dap, drw, w, (guint) rest, error))
-              goto fail;
-            break;
-          }
-        for (gsize i = 0; i < rest; i++)
-          t[i] = (TbDapTransfer) { drw, write ? w[i] : 0 };
-        if (next)
-          t[rest] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_A (TB_AP_TAR), address };
-        if (!tb_dap_transfer (adi->dap, t, (guint) rest + (next ? 1 : 0), error))
-          goto fail;
-        if (!write)
+      next = count > 0;
+      if (rest > 0 || next)
+        {
+          /* the window's last words and the next window's TAR, in one packet */
+          t = g_new (TbDapTransfer, rest + 1);
+          g_ptr_array_add (owned, t);
           for (gsize i = 0; i < rest; i++)
-            w[i] = t[i].value;
-        w += rest;
-      }
+            t[i] = (TbDapTransfer) { drw, write ? w[full + i] : 0 };
+          if (next)
+            t[rest] = (TbDapTransfer) { TB_DAP_AP | TB_DAP_A (TB_AP_TAR), address };
+          if ((next || rest <= per_block / 2) && tb_dap_transfer_fits (adi->dap, t, (guint) rest + (next ? 1 : 0)))
+            {
+              Straddle st = { t, w + full, rest };
+              p = (TbDapPacket) { FALSE, 0, NULL, (guint) rest + (next ? 1 : 0), t };
+              g_array_append_val (packets, p);
+              g_array_append_val (straddles, st);
+            }
+          else
+            {
+              if (rest > 0)
+                {
+                  p = (TbDapPacket) { TRUE, drw, w + full, (guint) rest, NULL };
+                  g_array_append_val (packets, p);
+                }
+              if (next)
+                {
+                  p = (TbDapPacket) { FALSE, 0, NULL, 1, t + rest };
+                  g_array_append_val (packets, p);
+                }
+            }
+        }
+      w += chunk;
     }
+  ok = tb_dap_run_packets (adi->dap, (TbDapPacket *) packets->data, packets->len, error);
+  if (!ok)
+    {
+      adi->csw_valid = FALSE;
+      adi->select_valid = FALSE;
+      return FALSE;
+    }
+  if (!write)
+    for (guint i = 0; i < straddles->len; i++)
+      {
+        Straddle *st = &g_array_index (straddles, Straddle, i);
+        for (gsize k = 0; k < st->count; k++)
+          st->words[k] = st->t[k].value;
+      }
   return TRUE;
-
-fail:
-  adi->csw_valid = FALSE;
-  adi->select_valid = FALSE;
-  return FALSE;
 }
 
 static gboolean

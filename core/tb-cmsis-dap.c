@@ -409,33 +409,44 @@ transfer_failed (TbDap *dap, guint8 ack, GError **error)
   return FALSE;
 }
 
-/* One DAP_Transfer packet for transfers[0 .. n). */
-static gboolean
-transfer_packet (TbDap *dap, TbDapTransfer *t, guint n, GError **error)
+/* Builds the DAP_Transfer command for transfers[0 .. n). */
+static gsize
+transfer_request (guint8 *req, const TbDapTransfer *t, guint n)
 {
-  g_autofree guint8 *request = g_malloc (dap->packet_size);
-  gsize len = 3, got = 0, expected = 3;
-  guint reads_done = 0, done;
+  gsize len = 3;
 
-  request[0] = TB_DAP_CMD_TRANSFER;
-  request[1] = 0;
-  request[2] = (guint8) n;
+  req[0] = TB_DAP_CMD_TRANSFER;
+  req[1] = 0;
+  req[2] = (guint8) n;
   for (guint i = 0; i < n; i++)
     {
-      request[len++] = t[i].request;
+      req[len++] = t[i].request;
       if ((t[i].request & TB_DAP_READ) == 0)
-        {
-          for (guint b = 0; b < 4; b++)
-            request[len++] = (guint8) (t[i].value >> (8 * b));
-        }
+        for (guint b = 0; b < 4; b++)
+          req[len++] = (guint8) (t[i].value >> (8 * b));
     }
-  if (!command (dap, request, len, 3, &got, error))
-    return FALSE;
+  return len;
+}
+
+/* Checks a DAP_Transfer response (in dap->response) and stores the reads. */
+static gboolean
+transfer_response (TbDap *dap, gsize got, TbDapTransfer *t, guint n, GError **error)
+{
+  gsize expected = 3;
+  guint reads_done = 0, done;
+
+  if (got < 3 || dap->response[0] != TB_DAP_CMD_TRANSFER)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("The probe answered a register transfer with %" G_GSIZE_FORMAT " bytes starting 0x%02x"), got,
+                   got > 0 ? dap->response[0] : 0);
+      return FALSE;
+    }
   done = dap->response[1];
   if (done > n)
     {
-      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
-                   _("The probe reports %u transfers done of %u asked"), done, n);
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("The probe reports %u transfers done of %u asked"), done,
+                   n);
       return FALSE;
     }
   for (guint i = 0; i < done; i++)
@@ -460,39 +471,6 @@ transfer_packet (TbDap *dap, TbDapTransfer *t, guint n, GError **error)
   }
   if (dap->response[2] != TB_DAP_ACK_OK || done != n)
     return transfer_failed (dap, dap->response[2] == TB_DAP_ACK_OK ? 0 : dap->response[2], error);
-  return TRUE;
-}
-
-/**
- * tb_dap_transfer:
- *
- * Runs register reads and writes, packed into as few DAP_Transfer packets
- * as the packet size allows (at most 255 transfers each). Reads land in
- * the transfers' @value.
- */
-gboolean
-tb_dap_transfer (TbDap *dap, TbDapTransfer *transfers, guint n, GError **error)
-{
-  guint start = 0;
-
-  while (start < n)
-    {
-      gsize req = 3, resp = 3;
-      guint count = 0;
-
-      while (start + count < n && count < 255)
-        {
-          gboolean read = (transfers[start + count].request & TB_DAP_READ) != 0;
-          if (req + 1 + (read ? 0 : 4) > dap->packet_size || resp + (read ? 4 : 0) > dap->packet_size)
-            break;
-          req += 1 + (read ? 0 : 4);
-          resp += read ? 4 : 0;
-          count++;
-        }
-      if (!transfer_packet (dap, transfers + start, count, error))
-        return FALSE;
-      start += count;
-    }
   return TRUE;
 }
 
@@ -558,26 +536,43 @@ block_response (TbDap *dap, gsize got, gsize req_len, guint8 request, guint32 *w
   return TRUE;
 }
 
-/* Block transfers with up to the packet count of commands outstanding:
- * the next command goes out as soon as a response comes back. On an error
- * the responses still due are drained, so the stream stays in step. */
+static gsize
+packet_request (const TbDapPacket *p, guint8 *req)
+{
+  return p->block ? block_request (req, p->request, p->words, p->count) : transfer_request (req, p->transfers, p->count);
+}
+
 static gboolean
-transfer_block_pipelined (TbDap *dap, guint8 request, guint32 *words, guint n, guint per_packet, GError **error)
+packet_response (TbDap *dap, TbDapPacket *p, gsize got, gsize req_len, GError **error)
+{
+  if (got > dap->packet_size)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("The probe answered with %" G_GSIZE_FORMAT " bytes, more than its packet size (%u)"), got,
+                   dap->packet_size);
+      return FALSE;
+    }
+  return p->block ? block_response (dap, got, req_len, p->request, p->words, p->count, error)
+                  : transfer_response (dap, got, p->transfers, p->count, error);
+}
+
+/* Packets with up to the packet count of commands outstanding: the next
+ * command goes out as soon as a response comes back. On an error the
+ * responses still due are drained, so the stream stays in step. */
+static gboolean
+run_pipelined (TbDap *dap, TbDapPacket *packets, guint n, GError **error)
 {
   g_autofree guint8 *req = g_malloc (dap->packet_size);
   guint sent = 0, received = 0, in_flight = 0;
-  guint window = MAX (dap->packet_count, 1u);
-  gsize req_lens[256];
+  guint window = MIN (MAX (dap->packet_count, 1u), 255u);
+  gsize req_lens[255];
   g_autoptr(GError) failure = NULL;
 
-  window = MIN (window, G_N_ELEMENTS (req_lens));
-  while (received * per_packet < n)
+  while (received < n)
     {
-      while (failure == NULL && sent * per_packet < n && in_flight < window)
+      while (failure == NULL && sent < n && in_flight < window)
         {
-          guint start = sent * per_packet;
-          guint count = MIN (n - start, per_packet);
-          gsize len = block_request (req, request, words + start, count);
+          gsize len = packet_request (&packets[sent], req);
           if (!dap->send (dap->data, req, len, dap->timeout_ms, &failure))
             break;
           req_lens[sent % window] = len;
@@ -588,8 +583,6 @@ transfer_block_pipelined (TbDap *dap, guint8 request, guint32 *words, guint n, g
       if (in_flight == 0)
         break;
       {
-        guint start = received * per_packet;
-        guint count = MIN (n - start, per_packet);
         gsize got = 0;
         g_autoptr(GError) local = NULL;
 
@@ -603,13 +596,8 @@ transfer_block_pipelined (TbDap *dap, guint8 request, guint32 *words, guint n, g
         dap->exchanges++;
         in_flight--;
         received++;
-        if (failure == NULL && got > dap->packet_size)
-          g_set_error (&failure, TB_ERROR, TB_ERROR_INVALID_DATA,
-                       _("The probe answered a block transfer with %" G_GSIZE_FORMAT " bytes, more than its packet "
-                         "size (%u)"), got, dap->packet_size);
-        else if (failure == NULL &&
-                 !block_response (dap, got, req_lens[(received - 1) % window], request, words + start, count,
-                                  &local))
+        if (failure == NULL &&
+            !packet_response (dap, &packets[received - 1], got, req_lens[(received - 1) % window], &local))
           failure = g_steal_pointer (&local);
       }
     }
@@ -619,6 +607,92 @@ transfer_block_pipelined (TbDap *dap, guint8 request, guint32 *words, guint n, g
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * tb_dap_run_packets:
+ * @packets: commands that each fit one packet (request and response)
+ *
+ * Runs a stream of DAP_Transfer and DAP_TransferBlock commands, with a
+ * pipelined transport up to the probe's packet count in flight.
+ */
+gboolean
+tb_dap_run_packets (TbDap *dap, TbDapPacket *packets, guint n, GError **error)
+{
+  g_autofree guint8 *req = NULL;
+
+  if (dap->send != NULL && dap->receive != NULL && n > 1)
+    return run_pipelined (dap, packets, n, error);
+  req = g_malloc (dap->packet_size);
+  for (guint i = 0; i < n; i++)
+    {
+      gsize len = packet_request (&packets[i], req), got = 0;
+
+      g_assert (len <= dap->packet_size);
+      if (!command (dap, req, len, packets[i].block ? 4 : 3, &got, error) ||
+          !packet_response (dap, &packets[i], got, len, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_dap_transfer_fits:
+ *
+ * Whether @n register transfers fit one DAP_Transfer packet.
+ */
+gboolean
+tb_dap_transfer_fits (TbDap *dap, const TbDapTransfer *t, guint n)
+{
+  gsize req = 3, resp = 3;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean read = (t[i].request & TB_DAP_READ) != 0;
+      req += 1 + (read ? 0 : 4);
+      resp += read ? 4 : 0;
+    }
+  return n <= 255 && req <= dap->packet_size && resp <= dap->packet_size;
+}
+
+/**
+ * tb_dap_transfer:
+ *
+ * Runs register reads and writes, packed into as few DAP_Transfer packets
+ * as the packet size allows (at most 255 transfers each). Reads land in
+ * the transfers' @value.
+ */
+gboolean
+tb_dap_transfer (TbDap *dap, TbDapTransfer *transfers, guint n, GError **error)
+{
+  g_autoptr(GArray) packets = g_array_new (FALSE, TRUE, sizeof (TbDapPacket));
+  guint start = 0;
+
+  while (start < n)
+    {
+      guint count = 1;
+      TbDapPacket p = { 0 };
+
+      while (start + count < n && tb_dap_transfer_fits (dap, transfers + start, count + 1))
+        count++;
+      p.transfers = transfers + start;
+      p.count = count;
+      g_array_append_val (packets, p);
+      start += count;
+    }
+  return tb_dap_run_packets (dap, (TbDapPacket *) packets->data, packets->len, error);
+}
+
+/**
+ * tb_dap_block_words:
+ * @read: reading, else writing
+ *
+ * Returns: the most words one DAP_TransferBlock packet carries
+ */
+guint
+tb_dap_block_words (TbDap *dap, gboolean read)
+{
+  return (dap->packet_size - (read ? 4 : 5)) / 4;
 }
 
 /**
@@ -633,21 +707,13 @@ transfer_block_pipelined (TbDap *dap, guint8 request, guint32 *words, guint n, g
 gboolean
 tb_dap_transfer_block (TbDap *dap, guint8 request, guint32 *words, guint n, GError **error)
 {
-  gboolean read = (request & TB_DAP_READ) != 0;
-  guint per_packet = (dap->packet_size - (read ? 4 : 5)) / 4;
-  g_autofree guint8 *req = g_malloc (dap->packet_size);
+  guint per_packet = tb_dap_block_words (dap, (request & TB_DAP_READ) != 0);
+  g_autoptr(GArray) packets = g_array_new (FALSE, TRUE, sizeof (TbDapPacket));
 
-  if (dap->send != NULL && dap->receive != NULL && n > per_packet)
-    return transfer_block_pipelined (dap, request, words, n, per_packet, error);
-  for (guint start = 0; start < n;)
+  for (guint start = 0; start < n; start += per_packet)
     {
-      guint count = MIN (n - start, per_packet);
-      gsize len = block_request (req, request, words + start, count), got = 0;
-
-      if (!command (dap, req, len, 4, &got, error) ||
-          !block_response (dap, got, len, request, words + start, count, error))
-        return FALSE;
-      start += count;
+      TbDapPacket p = { TRUE, request, words + start, MIN (n - start, per_packet), NULL };
+      g_array_append_val (packets, p);
     }
-  return TRUE;
+  return tb_dap_run_packets (dap, (TbDapPacket *) packets->data, packets->len, error);
 }

@@ -97,6 +97,21 @@ typedef struct {
   guint32 value;
 } TbDapTransfer;
 
+/**
+ * TbDapPacket:
+ * @block: a DAP_TransferBlock of @count words of @request's register,
+ *   else a DAP_Transfer of @count @transfers
+ *
+ * One command of a stream (tb_dap_run_packets()); it must fit one packet.
+ */
+typedef struct {
+  gboolean block;
+  guint8 request;
+  guint32 *words;
+  guint count;
+  TbDapTransfer *transfers;
+} TbDapPacket;
+
 TbDap      *tb_dap_new                 (TbDapExchangeFunc exchange,
                                         gpointer       data);
 void        tb_dap_free                (TbDap         *dap);
@@ -142,6 +157,15 @@ gboolean    tb_dap_transfer            (TbDap         *dap,
                                         TbDapTransfer *transfers,
                                         guint          n,
                                         GError       **error);
+gboolean    tb_dap_run_packets         (TbDap         *dap,
+                                        TbDapPacket   *packets,
+                                        guint          n,
+                                        GError       **error);
+gboolean    tb_dap_transfer_fits       (TbDap         *dap,
+                                        const TbDapTransfer *transfers,
+                                        guint          n);
+guint       tb_dap_block_words         (TbDap         *dap,
+                                        gboolean       read);
 gboolean    tb_dap_transfer_block      (TbDap         *dap,
                                         guint8         request,
                                         guint32       *words,
