@@ -97,7 +97,10 @@ tb_cli_cmd_probe_list (TbCli *cli, int argc, char **argv)
       for (guint i = 0; i < probes->len; i++)
         {
           TbProbeInfo *p = g_ptr_array_index (probes, i);
-          tb_cli_message (cli, "%s  %s", p->uri, p->description);
+          if (p->firmware != NULL)
+            tb_cli_message (cli, "%s  %s (firmware %s)", p->uri, p->description, p->firmware);
+          else
+            tb_cli_message (cli, "%s  %s", p->uri, p->description);
         }
       return TB_EXIT_OK;
     }
@@ -112,6 +115,9 @@ tb_cli_cmd_probe_list (TbCli *cli, int argc, char **argv)
       tb_cli_add_string (b, "kind", p->kind);
       tb_cli_add_string (b, "serial", p->serial);
       tb_cli_add_string (b, "description", p->description);
+      tb_cli_add_string (b, "vendor", p->vendor);
+      tb_cli_add_string (b, "product", p->product);
+      tb_cli_add_string (b, "firmware", p->firmware);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

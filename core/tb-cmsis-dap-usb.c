@@ -168,7 +168,7 @@ typedef struct {
   char *serial;
   char *vendor;
   char *product;
-  guint16 vid, pid;
+  guint16 vid, pid, bcd;
   libusb_device *dev;
   int interface;
   guint8 ep_out, ep_in;
@@ -209,6 +209,7 @@ find_probes (libusb_context *usb)
       c = g_new0 (Candidate, 1);
       c->vid = desc.idVendor;
       c->pid = desc.idProduct;
+      c->bcd = desc.bcdDevice;
       c->dev = libusb_ref_device (list[i]);
       c->interface = number;
       c->ep_out = ep_out;
@@ -269,6 +270,9 @@ tb_cmsis_dap_usb_list (GError **error)
                                                                                     : libusb_strerror (c->open_error))
                             : g_strdup_printf ("%s %s", c->vendor != NULL ? c->vendor : "?",
                                                c->product != NULL ? c->product : "CMSIS-DAP");
+      info->vendor = g_strdup (c->vendor);
+      info->product = g_strdup (c->product);
+      info->firmware = g_strdup_printf ("%x.%02x", c->bcd >> 8, c->bcd & 0xff);
       g_ptr_array_add (out, info);
     }
   g_clear_pointer (&probes, g_ptr_array_unref);

@@ -106,6 +106,9 @@ tb_probe_info_free (TbProbeInfo *info)
   g_free (info->kind);
   g_free (info->serial);
   g_free (info->description);
+  g_free (info->vendor);
+  g_free (info->product);
+  g_free (info->firmware);
   g_free (info);
 }
 

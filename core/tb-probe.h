@@ -53,6 +53,9 @@ typedef struct {
   char *kind;
   char *serial;
   char *description;
+  char *vendor;                 /* USB probes: from the device's strings */
+  char *product;
+  char *firmware;               /* USB probes: bcdDevice, "x.yy" */
 } TbProbeInfo;
 
 void         tb_probe_info_free    (TbProbeInfo  *info);

@@ -44,6 +44,7 @@ typedef struct {
   GQueue in_waiting;            /* Urb: bulk IN submitted before an answer */
   gboolean silent;              /* never answer (a hung probe) */
   gboolean busy;                /* claimed by another program */
+  gboolean not_dap;             /* its vendor interface is something else */
   guint commands;
 } Device;
 
@@ -57,9 +58,10 @@ urb_free (Urb *u)
 
 /* The string descriptors a control transfer asks for. */
 static gsize
-string_descriptor (guint index, guint8 *out, gsize cap)
+string_descriptor (guint index, guint8 *out, gsize cap, gboolean not_dap)
 {
-  static const char *const strings[] = { NULL, "Trustbench", "Emulated DAPLink", SERIAL, "CMSIS-DAP v2 Interface" };
+  const char *const strings[] = { NULL, "Trustbench", "Emulated DAPLink", SERIAL,
+                                  not_dap ? "Vendor Bulk Interface" : "CMSIS-DAP v2 Interface" };
   gsize n = 2;
 
   if (index == 0)
@@ -155,7 +157,7 @@ handle_ioctl (UMockdevIoctlBase *handler, UMockdevIoctlClient *client, Device *d
             /* GET_DESCRIPTOR (string) is all a probe's host asks for */
             if (setup[0] == 0x80 && setup[1] == 0x06 && setup[3] == 0x03)
               n = string_descriptor (setup[2], setup + 8, (gsize) MIN (setup[6] | setup[7] << 8,
-                                                                       urb->buffer_length - 8));
+                                                                       urb->buffer_length - 8), d->not_dap);
             finish (d, u, n);
           }
         else if ((urb->endpoint & 0x80) == 0)
@@ -316,6 +318,9 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_cmpuint (list->len, ==, 1);
   g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->uri, ==, "cmsis-dap:" SERIAL);
   g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->description, ==, "Trustbench Emulated DAPLink");
+  g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->vendor, ==, "Trustbench");
+  g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->product, ==, "Emulated DAPLink");
+  g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->firmware, ==, "1.00");
 
   probe = tb_probe_open ("cmsis-dap:" SERIAL, &error);
   g_assert_no_error (error);
@@ -426,6 +431,26 @@ test_provision_byte_for_byte (Fixture *f, gconstpointer data)
   }
 }
 
+/* A USB device with a vendor bulk interface that is not a CMSIS-DAP one is
+ * neither listed nor opened. */
+static void
+test_not_a_probe (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+
+  if (skip_outside_umockdev ())
+    return;
+  f->device.not_dap = TRUE;
+  list = tb_cmsis_dap_usb_list (&error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 0);
+  probe = tb_probe_open ("cmsis-dap", &error);
+  g_assert_null (probe);
+  g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+}
+
 /* A probe another program holds is reported busy, by name. */
 static void
 test_busy (Fixture *f, gconstpointer data)
@@ -497,6 +522,7 @@ main (int argc, char **argv)
   g_test_add ("/cmsis-dap-usb/silent", Fixture, NULL, setup, test_silent, teardown);
   g_test_add ("/cmsis-dap-usb/tool", Fixture, NULL, setup, test_tool, teardown);
   g_test_add ("/cmsis-dap-usb/busy", Fixture, NULL, setup, test_busy, teardown);
+  g_test_add ("/cmsis-dap-usb/not-a-probe", Fixture, NULL, setup, test_not_a_probe, teardown);
   g_test_add ("/cmsis-dap-usb/provision-byte-for-byte", Fixture, NULL, setup, test_provision_byte_for_byte,
               teardown);
   return g_test_run ();
