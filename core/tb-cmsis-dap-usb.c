@@ -27,8 +27,81 @@ typedef struct {
   int interface;
   guint8 ep_out;
   guint8 ep_in;
-  guint16 max_packet;
+  gsize response_cap;           /* the largest answer the protocol layer takes */
+  GQueue pending;               /* Command: sent, answer not yet taken */
 } Usb;
+
+/* One command in flight: its bulk OUT and the bulk IN for its answer, both
+ * submitted at once as asynchronous libusb transfers. */
+typedef struct {
+  struct libusb_transfer *out;
+  struct libusb_transfer *in;
+  int out_done;
+  int in_done;
+  guint timeout_ms;
+} Command;
+
+static void LIBUSB_CALL
+transfer_done (struct libusb_transfer *transfer)
+{
+  *(int *) transfer->user_data = 1;
+}
+
+static void
+command_free (Command *c)
+{
+  if (c->out != NULL)
+    {
+      g_free (c->out->buffer);
+      libusb_free_transfer (c->out);
+    }
+  if (c->in != NULL)
+    {
+      g_free (c->in->buffer);
+      libusb_free_transfer (c->in);
+    }
+  g_free (c);
+}
+
+/* Runs libusb's events until *@flag is set. The transfers carry their own
+ * timeouts; the deadline only guards against a transfer libusb never ends. */
+static gboolean
+wait_for (Usb *u, int *flag, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout_ms + 5000) * 1000;
+
+  while (!*flag)
+    {
+      struct timeval tv = { 0, 200 * 1000 };
+      int rc = libusb_handle_events_timeout_completed (u->usb, &tv, flag);
+      if ((rc != 0 && rc != LIBUSB_ERROR_INTERRUPTED) || g_get_monotonic_time () > deadline)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Cancels every command still in flight and waits until libusb has let go
+ * of their buffers. */
+static void
+cancel_pending (Usb *u)
+{
+  Command *c;
+
+  for (GList *l = u->pending.head; l != NULL; l = l->next)
+    {
+      c = l->data;
+      if (!c->out_done)
+        libusb_cancel_transfer (c->out);
+      if (!c->in_done)
+        libusb_cancel_transfer (c->in);
+    }
+  while ((c = g_queue_pop_head (&u->pending)) != NULL)
+    {
+      if (wait_for (u, &c->out_done, 0) && wait_for (u, &c->in_done, 0))
+        command_free (c);
+      /* else libusb still owns the transfers: leaking them beats a use after free */
+    }
+}
 
 static void
 usb_free (Usb *u)
@@ -37,6 +110,7 @@ usb_free (Usb *u)
     return;
   if (u->handle != NULL)
     {
+      cancel_pending (u);
       libusb_release_interface (u->handle, u->interface);
       libusb_close (u->handle);
     }
@@ -47,41 +121,110 @@ usb_free (Usb *u)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Usb, usb_free)
 
-/* Pipelined use: commands go out while earlier ones are still being
- * answered; the probe buffers up to its packet count of them. */
+static GError *
+transfer_error (int rc, const char *what, guint timeout_ms)
+{
+  int code = rc == LIBUSB_ERROR_NO_DEVICE ? TB_ERROR_NOT_FOUND : TB_ERROR_FAILED;
+
+  if (rc == LIBUSB_ERROR_TIMEOUT)
+    return g_error_new (TB_ERROR, code, _("The CMSIS-DAP probe did not answer within %u ms"), timeout_ms);
+  return g_error_new (TB_ERROR, code, "%s: %s", what, libusb_strerror (rc));
+}
+
+static int
+status_code (enum libusb_transfer_status status)
+{
+  switch (status)
+    {
+    case LIBUSB_TRANSFER_COMPLETED:
+      return 0;
+    case LIBUSB_TRANSFER_TIMED_OUT:
+      return LIBUSB_ERROR_TIMEOUT;
+    case LIBUSB_TRANSFER_NO_DEVICE:
+      return LIBUSB_ERROR_NO_DEVICE;
+    case LIBUSB_TRANSFER_OVERFLOW:
+      return LIBUSB_ERROR_OVERFLOW;
+    case LIBUSB_TRANSFER_STALL:
+      return LIBUSB_ERROR_PIPE;
+    case LIBUSB_TRANSFER_CANCELLED:
+      return LIBUSB_ERROR_INTERRUPTED;
+    case LIBUSB_TRANSFER_ERROR:
+    default:
+      return LIBUSB_ERROR_IO;
+    }
+}
+
+/* Pipelined use: a command goes out, with the bulk IN for its answer
+ * already queued behind it, while earlier ones are still being answered;
+ * the probe buffers up to its packet count of them. */
 static gboolean
 usb_send (gpointer data, const guint8 *request, gsize len, guint timeout_ms, GError **error)
 {
   Usb *u = data;
-  int done = 0;
-  int rc = libusb_bulk_transfer (u->handle, u->ep_out, (unsigned char *) request, (int) len, &done, timeout_ms);
+  Command *c = g_new0 (Command, 1);
+  int rc;
 
-  if (rc != 0 || done != (int) len)
+  c->timeout_ms = timeout_ms;
+  c->out = libusb_alloc_transfer (0);
+  c->in = libusb_alloc_transfer (0);
+  libusb_fill_bulk_transfer (c->out, u->handle, u->ep_out, g_memdup2 (request, len), (int) len, transfer_done,
+                            &c->out_done, timeout_ms);
+  libusb_fill_bulk_transfer (c->in, u->handle, u->ep_in, g_malloc (MAX (u->response_cap, 64)), (int) MAX (u->response_cap, 64),
+                            transfer_done, &c->in_done, timeout_ms);
+  if ((rc = libusb_submit_transfer (c->out)) != 0)
     {
-      g_set_error (error, TB_ERROR, rc == LIBUSB_ERROR_NO_DEVICE ? TB_ERROR_NOT_FOUND : TB_ERROR_FAILED,
-                   _("Cannot send a command to the CMSIS-DAP probe: %s"),
-                   rc != 0 ? libusb_strerror (rc) : _("short write"));
+      command_free (c);
+      g_propagate_error (error, transfer_error (rc, _("Cannot send a command to the CMSIS-DAP probe"), timeout_ms));
       return FALSE;
     }
+  if ((rc = libusb_submit_transfer (c->in)) != 0)
+    {
+      c->in_done = 1;
+      g_queue_push_tail (&u->pending, c);
+      cancel_pending (u);
+      g_propagate_error (error, transfer_error (rc, _("Cannot ask for the CMSIS-DAP probe's answer"), timeout_ms));
+      return FALSE;
+    }
+  g_queue_push_tail (&u->pending, c);
   return TRUE;
 }
 
+/* The oldest outstanding command's answer. A failed transfer breaks the
+ * stream: everything still in flight is cancelled. */
 static gboolean
 usb_receive (gpointer data, guint8 *response, gsize cap, gsize *response_len, guint timeout_ms, GError **error)
 {
   Usb *u = data;
-  int done = 0;
-  int rc = libusb_bulk_transfer (u->handle, u->ep_in, response, (int) cap, &done, timeout_ms);
+  Command *c = g_queue_peek_head (&u->pending);
+  GError *failure = NULL;
+  int rc;
 
-  if (rc != 0)
+  u->response_cap = MAX (cap, 64);
+  if (c == NULL)
     {
-      g_set_error (error, TB_ERROR, rc == LIBUSB_ERROR_NO_DEVICE ? TB_ERROR_NOT_FOUND : TB_ERROR_FAILED,
-                   rc == LIBUSB_ERROR_TIMEOUT ? _("The CMSIS-DAP probe did not answer within %u ms")
-                                              : _("Cannot read the CMSIS-DAP probe's answer (%u ms): %s"),
-                   timeout_ms, libusb_strerror (rc));
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("No command is waiting for the CMSIS-DAP probe's answer"));
       return FALSE;
     }
-  *response_len = (gsize) done;
+  if (!wait_for (u, &c->out_done, c->timeout_ms) || !wait_for (u, &c->in_done, c->timeout_ms))
+    failure = transfer_error (LIBUSB_ERROR_TIMEOUT, NULL, c->timeout_ms);
+  else if ((rc = status_code (c->out->status)) != 0 || c->out->actual_length != c->out->length)
+    failure = transfer_error (rc != 0 ? rc : LIBUSB_ERROR_IO, _("Cannot send a command to the CMSIS-DAP probe"),
+                              c->timeout_ms);
+  else if ((rc = status_code (c->in->status)) != 0)
+    failure = transfer_error (rc, _("Cannot read the CMSIS-DAP probe's answer"), c->timeout_ms);
+  else if ((gsize) c->in->actual_length > cap)
+    failure = g_error_new (TB_ERROR, TB_ERROR_FAILED,
+                           _("The CMSIS-DAP probe answered %d bytes, more than its packet size of %" G_GSIZE_FORMAT),
+                           c->in->actual_length, cap);
+  if (failure != NULL)
+    {
+      cancel_pending (u);
+      g_propagate_error (error, failure);
+      return FALSE;
+    }
+  memcpy (response, c->in->buffer, (gsize) c->in->actual_length);
+  *response_len = (gsize) c->in->actual_length;
+  command_free (g_queue_pop_head (&u->pending));
   return TRUE;
 }
 
@@ -89,6 +232,9 @@ static gboolean
 usb_exchange (gpointer data, const guint8 *request, gsize len, guint8 *response, gsize cap, gsize *response_len,
               guint timeout_ms, GError **error)
 {
+  Usb *u = data;
+
+  u->response_cap = MAX (cap, 64);
   return usb_send (data, request, len, timeout_ms, error) &&
          usb_receive (data, response, cap, response_len, timeout_ms, error);
 }

@@ -46,6 +46,8 @@ typedef struct {
   gboolean busy;                /* claimed by another program */
   gboolean not_dap;             /* its vendor interface is something else */
   guint commands;
+  guint ins_outstanding;        /* bulk IN URBs submitted, not yet reaped */
+  guint max_ins_outstanding;
 } Device;
 
 static void
@@ -176,7 +178,11 @@ handle_ioctl (UMockdevIoctlBase *handler, UMockdevIoctlClient *client, Device *d
             finish (d, u, (gsize) urb->buffer_length);
           }
         else
-          g_queue_push_tail (&d->in_waiting, u);
+          {
+            g_queue_push_tail (&d->in_waiting, u);
+            d->ins_outstanding++;
+            d->max_ins_outstanding = MAX (d->max_ins_outstanding, d->ins_outstanding);
+          }
         deliver (d);
         umockdev_ioctl_client_complete (client, 0, 0);
         return TRUE;
@@ -208,6 +214,9 @@ handle_ioctl (UMockdevIoctlBase *handler, UMockdevIoctlClient *client, Device *d
             umockdev_ioctl_client_complete (client, -1, EAGAIN);
             return TRUE;
           }
+        if (((struct usbdevfs_urb *) u->urb->data)->type == USBDEVFS_URB_TYPE_BULK &&
+            (((struct usbdevfs_urb *) u->urb->data)->endpoint & 0x80) != 0)
+          d->ins_outstanding--;
         umockdev_ioctl_data_set_ptr (data, 0, u->urb);
         umockdev_ioctl_client_complete (client, 0, 0);
         urb_free (u);
@@ -335,6 +344,9 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->device.commands, >, 20);
   /* block transfers kept the probe's packet count of commands in flight */
   g_assert_cmpuint (tb_dap_get_max_in_flight (tb_cmsis_dap_probe_get_dap (TB_CMSIS_DAP_PROBE (probe))), ==, 4);
+  /* ... as asynchronous libusb transfers: the bulk INs of all four were
+   * queued in usbfs at once */
+  g_assert_cmpuint (f->device.max_ins_outstanding, ==, 4);
   /* the only probe */
   g_clear_object (&probe);
   probe = tb_probe_open ("cmsis-dap", &error);
