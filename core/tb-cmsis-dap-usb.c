@@ -18,8 +18,6 @@
 #include "tb-cmsis-dap-probe.h"
 #include "tb-error.h"
 
-#define UDEV_RULE_HINT \
-  "add a udev rule such as data/60-trustbench-cmsis-dap.rules (installed with Trustbench) and replug the probe"
 
 typedef struct {
   libusb_context *usb;
@@ -300,7 +298,11 @@ set_open_error (GError **error, int rc, guint16 vid, guint16 pid)
 {
   if (rc == LIBUSB_ERROR_ACCESS)
     g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION,
-                 _("Permission denied opening the USB device %04x:%04x: %s"), vid, pid, UDEV_RULE_HINT);
+                 _("Permission denied opening the USB device %04x:%04x. Let your user open it with this udev rule "
+                   "in /etc/udev/rules.d/60-trustbench-cmsis-dap.rules (the rules Trustbench installs name the "
+                   "common probes), then run `udevadm control --reload` and replug the probe:\n"
+                   "SUBSYSTEM==\"usb\", ATTR{idVendor}==\"%04x\", ATTR{idProduct}==\"%04x\", TAG+=\"uaccess\""),
+                 vid, pid, vid, pid);
   else if (rc == LIBUSB_ERROR_BUSY)
     g_set_error (error, TB_ERROR, TB_ERROR_BUSY,
                  _("The CMSIS-DAP probe %04x:%04x is in use by another program (a debugger, OpenOCD, pyOCD?)"), vid,

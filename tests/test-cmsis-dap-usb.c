@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <umockdev.h>
 
@@ -479,6 +481,74 @@ test_busy (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "another program"));
 }
 
+static void
+make_readable (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  /* 0777: umockdev binds the udev monitor's socket in the testbed */
+  g_assert_cmpint (chmod (path, 0777), ==, 0);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        make_readable (child);
+      else if (!g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        {
+          struct stat st;
+          /* umockdev's uevent and ioctl sockets stay open to all */
+          g_assert_cmpint (stat (child, &st), ==, 0);
+          g_assert_cmpint (chmod (child, S_ISSOCK (st.st_mode) ? 0666 : 0644), ==, 0);
+        }
+    }
+}
+
+/* A probe the user may not open: the error says so and prints the udev rule
+ * for its vendor and product. Runs in a subprocess that gives up root, since
+ * root opens any device node. */
+static void
+test_permission_denied (Fixture *f, gconstpointer data)
+{
+  if (skip_outside_umockdev ())
+    return;
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TbProbe) probe = NULL;
+      g_autoptr(GPtrArray) list = NULL;
+      const char *root = umockdev_testbed_get_root_dir (f->testbed);
+      g_autofree char *node = g_build_filename (root, DEVNODE, NULL);
+      gboolean was_root = geteuid () == 0;
+
+      make_readable (root);
+      g_assert_cmpint (chmod (node, 0), ==, 0);
+      /* nobody, for now: root comes back to tidy up the testbed */
+      if (was_root)
+        {
+          g_assert_cmpint (setegid (65534), ==, 0);
+          g_assert_cmpint (seteuid (65534), ==, 0);
+        }
+      list = tb_cmsis_dap_usb_list (&error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (list->len, ==, 1);
+      g_assert_nonnull (strstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->description, "permission denied"));
+      probe = tb_probe_open ("cmsis-dap", &error);
+      g_assert_null (probe);
+      g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
+      g_assert_nonnull (strstr (error->message, "udev rule"));
+      g_assert_nonnull (strstr (error->message, "ATTR{idVendor}==\"0d28\", ATTR{idProduct}==\"0204\""));
+      if (was_root)
+        {
+          g_assert_cmpint (seteuid (0), ==, 0);
+          g_assert_cmpint (setegid (0), ==, 0);
+        }
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* trustbench-tool sees the probe too (the preload carries over to it) */
 static void
 test_tool (Fixture *f, gconstpointer data)
@@ -534,6 +604,7 @@ main (int argc, char **argv)
   g_test_add ("/cmsis-dap-usb/silent", Fixture, NULL, setup, test_silent, teardown);
   g_test_add ("/cmsis-dap-usb/tool", Fixture, NULL, setup, test_tool, teardown);
   g_test_add ("/cmsis-dap-usb/busy", Fixture, NULL, setup, test_busy, teardown);
+  g_test_add ("/cmsis-dap-usb/permission-denied", Fixture, NULL, setup, test_permission_denied, teardown);
   g_test_add ("/cmsis-dap-usb/not-a-probe", Fixture, NULL, setup, test_not_a_probe, teardown);
   g_test_add ("/cmsis-dap-usb/provision-byte-for-byte", Fixture, NULL, setup, test_provision_byte_for_byte,
               teardown);
