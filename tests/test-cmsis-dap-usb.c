@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -305,6 +306,31 @@ teardown (Fixture *f, gconstpointer data)
   g_free (f->tmp);
 }
 
+/* Runs trustbench-tool --json ARGS...; its exit status, its output in @out. */
+static int
+run_tool (const char *tool, char **out, ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  va_list ap;
+  const char *arg;
+
+  g_ptr_array_add (argv, (gpointer) tool);
+  g_ptr_array_add (argv, (gpointer) "--json");
+  va_start (ap, out);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char *const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, out, NULL, &error);
+  g_assert_no_error (error);
+  return g_subprocess_get_exit_status (proc);
+}
+
 static gboolean
 skip_outside_umockdev (void)
 {
@@ -443,6 +469,20 @@ test_provision_byte_for_byte (Fixture *f, gconstpointer data)
     g_assert_cmpuint (la, ==, lb);
     g_assert_cmpmem (da, la, db, lb);
   }
+  /* the CLI's device commands reach the provisioned board through the probe */
+  if (g_getenv ("TB_TOOL") != NULL)
+    {
+      g_autofree char *info = NULL, *reset = NULL;
+      g_setenv ("TRUSTBENCH_CONTEXT", ctx_dir, TRUE);
+      g_assert_cmpint (run_tool (g_getenv ("TB_TOOL"), &info, "device", "info", "--probe", "cmsis-dap:" SERIAL, NULL),
+                       ==, 0);
+      g_assert_nonnull (strstr (info, "\"lifecycle\" : \"locked\""));
+      g_assert_nonnull (strstr (info, "\"attestation_valid\" : true"));
+      g_assert_nonnull (strstr (info, "\"version\" : \"2.3.4\""));
+      g_assert_cmpint (run_tool (g_getenv ("TB_TOOL"), &reset, "device", "reset", "--probe", "cmsis-dap", NULL), ==, 0);
+      g_assert_nonnull (strstr (reset, "\"boot\" : \"ok\""));
+      g_unsetenv ("TRUSTBENCH_CONTEXT");
+    }
 }
 
 /* A USB device with a vendor bulk interface that is not a CMSIS-DAP one is
@@ -549,14 +589,18 @@ test_permission_denied (Fixture *f, gconstpointer data)
   g_test_trap_assert_passed ();
 }
 
-/* trustbench-tool sees the probe too (the preload carries over to it) */
+/* trustbench-tool drives the probe too (the preload carries over to it):
+ * probe list, info, write, read and reset of ../shared/CLI.md */
 static void
 test_tool (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autofree char *out = NULL;
+  g_autofree char *out = NULL, *listed = NULL, *written = NULL, *read_back = NULL, *reset = NULL;
+  g_autofree char *in_path = NULL, *out_path = NULL, *got = NULL;
+  g_autofree char *address = g_strdup_printf ("0x%x", TB_BOARD_RAM_BASE + 0x1002);
   const char *tool = g_getenv ("TB_TOOL");
+  guint8 pattern[3000];
+  gsize got_len = 0;
 
   if (skip_outside_umockdev ())
     return;
@@ -565,17 +609,32 @@ test_tool (Fixture *f, gconstpointer data)
       g_test_skip ("TB_TOOL is not set");
       return;
     }
-  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, tool, "--json",
-                           "probe", "info", "--probe", "cmsis-dap:" SERIAL, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpint (run_tool (tool, &out, "probe", "info", "--probe", "cmsis-dap:" SERIAL, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "\"kind\" : \"cmsis-dap\""));
   g_assert_nonnull (strstr (out, "\"packet_size\" : 64"));
   g_assert_nonnull (strstr (out, "\"firmware\" : \"0.1.0-emu\""));
   g_assert_nonnull (strstr (out, "\"dp_idcode\" : \"0x2ba01477\""));
   g_assert_nonnull (strstr (out, "\"core\" : \"Cortex-M4\""));
+
+  g_assert_cmpint (run_tool (tool, &listed, "probe", "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (listed, "\"uri\" : \"cmsis-dap:" SERIAL "\""));
+  g_assert_nonnull (strstr (listed, "\"product\" : \"Emulated DAPLink\""));
+
+  for (guint i = 0; i < sizeof pattern; i++)
+    pattern[i] = (guint8) (i * 7 + 3);
+  in_path = g_build_filename (f->tmp, "pattern.bin", NULL);
+  out_path = g_build_filename (f->tmp, "read.bin", NULL);
+  g_assert_true (g_file_set_contents (in_path, (const char *) pattern, sizeof pattern, &error));
+  /* "the only one" needs no serial */
+  g_assert_cmpint (run_tool (tool, &written, "probe", "write", "--probe", "cmsis-dap", address, in_path, NULL), ==, 0);
+  g_assert_cmpint (run_tool (tool, &read_back, "probe", "read", "--probe", "cmsis-dap:" SERIAL, address, "3000", "-o",
+                             out_path, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (out_path, &got, &got_len, &error));
+  g_assert_cmpmem (got, got_len, pattern, sizeof pattern);
+  g_assert_nonnull (strstr (read_back, "\"length\" : 3000"));
+
+  g_assert_cmpint (run_tool (tool, &reset, "probe", "reset", "--probe", "cmsis-dap:" SERIAL, "--halt", NULL), ==, 0);
+  g_assert_nonnull (strstr (reset, "\"halted\" : true"));
 }
 
 /* A probe that never answers is an error within the timeout, not a hang. */
