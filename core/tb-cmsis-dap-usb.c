@@ -506,3 +506,127 @@ tb_cmsis_dap_usb_open (const char *serial, GError **error)
     return probe;
   }
 }
+
+/* The part of a watch its event thread shares with the main context: the
+ * thread's callback only queues a dispatch, which does nothing once the
+ * watch is gone. */
+typedef struct {
+  GMainContext *context;
+  TbUsbChangedFunc changed;
+  gpointer user_data;
+  gint alive;
+} WatchShared;
+
+struct _TbUsbWatch {
+  libusb_context *usb;
+  libusb_hotplug_callback_handle handle;
+  GThread *thread;
+  int stop;
+  WatchShared *shared;
+};
+
+static void
+watch_shared_clear (WatchShared *shared)
+{
+  g_main_context_unref (shared->context);
+}
+
+static gboolean
+watch_dispatch (gpointer data)
+{
+  WatchShared *shared = data;
+
+  if (g_atomic_int_get (&shared->alive))
+    shared->changed (shared->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_shared_release (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, (GDestroyNotify) watch_shared_clear);
+}
+
+static int LIBUSB_CALL
+watch_hotplug (libusb_context *usb, libusb_device *device, libusb_hotplug_event event, void *data)
+{
+  WatchShared *shared = data;
+
+  g_main_context_invoke_full (shared->context, G_PRIORITY_DEFAULT, watch_dispatch, g_atomic_rc_box_acquire (shared),
+                              watch_shared_release);
+  return 0;
+}
+
+static gpointer
+watch_thread (gpointer data)
+{
+  TbUsbWatch *watch = data;
+
+  while (!g_atomic_int_get (&watch->stop))
+    {
+      struct timeval tv = { 0, 250 * 1000 };
+      libusb_handle_events_timeout_completed (watch->usb, &tv, &watch->stop);
+    }
+  return NULL;
+}
+
+/**
+ * tb_usb_watch_new:
+ * @changed: called in the thread-default main context of the caller when a
+ *   USB device was plugged in or out
+ *
+ * Watches USB hotplug events. Where libusb has no hotplug support, fails
+ * with %TB_ERROR_UNSUPPORTED: then list the probes from time to time.
+ *
+ * Returns: (transfer full) (nullable): the watch
+ */
+TbUsbWatch *
+tb_usb_watch_new (TbUsbChangedFunc changed, gpointer user_data, GError **error)
+{
+  g_autofree TbUsbWatch *watch = g_new0 (TbUsbWatch, 1);
+  int rc;
+
+  if (!libusb_has_capability (LIBUSB_CAP_HAS_HOTPLUG))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("This libusb cannot report USB devices plugged in or out"));
+      return NULL;
+    }
+  if ((rc = libusb_init (&watch->usb)) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("USB is not available here (%s)"), libusb_strerror (rc));
+      return NULL;
+    }
+  watch->shared = g_atomic_rc_box_new0 (WatchShared);
+  watch->shared->context = g_main_context_ref_thread_default ();
+  watch->shared->changed = changed;
+  watch->shared->user_data = user_data;
+  watch->shared->alive = 1;
+  rc = libusb_hotplug_register_callback (watch->usb,
+                                         LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT,
+                                         0, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+                                         LIBUSB_HOTPLUG_MATCH_ANY, watch_hotplug, watch->shared, &watch->handle);
+  if (rc != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("Cannot watch USB devices: %s"), libusb_strerror (rc));
+      watch_shared_release (watch->shared);
+      libusb_exit (watch->usb);
+      return NULL;
+    }
+  watch->thread = g_thread_new ("tb-usb-watch", watch_thread, watch);
+  return g_steal_pointer (&watch);
+}
+
+void
+tb_usb_watch_free (TbUsbWatch *watch)
+{
+  if (watch == NULL)
+    return;
+  g_atomic_int_set (&watch->shared->alive, 0);
+  g_atomic_int_set (&watch->stop, 1);
+  /* deregistering wakes the event thread up */
+  libusb_hotplug_deregister_callback (watch->usb, watch->handle);
+  g_thread_join (watch->thread);
+  libusb_exit (watch->usb);
+  watch_shared_release (watch->shared);
+  g_free (watch);
+}

@@ -129,14 +129,14 @@ tb_probe_get_boards_dir (void)
 }
 
 /**
- * tb_probe_list:
+ * tb_probe_list_boards:
  *
- * Returns: (transfer container) (element-type TbProbeInfo): the probes
- *   found: the virtual boards in tb_probe_get_boards_dir() and the
- *   CMSIS-DAP probes on USB
+ * The virtual boards in the boards directory, without looking at USB.
+ *
+ * Returns: (transfer full) (element-type TbProbeInfo): the boards
  */
 GPtrArray *
-tb_probe_list (GError **error)
+tb_probe_list_boards (void)
 {
   GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_probe_info_free);
   g_autofree char *dir = tb_probe_get_boards_dir ();
@@ -159,11 +159,24 @@ tb_probe_list (GError **error)
       info->description = g_strdup (tb_probe_get_description (probe));
       g_ptr_array_add (list, info);
     }
-  {
-    g_autoptr(GPtrArray) usb = tb_cmsis_dap_usb_list (NULL);
-    for (guint i = 0; usb != NULL && i < usb->len; i++)
-      g_ptr_array_add (list, g_steal_pointer (&g_ptr_array_index (usb, i)));
-  }
+  return list;
+}
+
+/**
+ * tb_probe_list:
+ *
+ * Returns: (transfer container) (element-type TbProbeInfo): the probes
+ *   found: the virtual boards in tb_probe_get_boards_dir() and the
+ *   CMSIS-DAP probes on USB
+ */
+GPtrArray *
+tb_probe_list (GError **error)
+{
+  GPtrArray *list = tb_probe_list_boards ();
+  g_autoptr(GPtrArray) usb = tb_cmsis_dap_usb_list (NULL);
+
+  for (guint i = 0; usb != NULL && i < usb->len; i++)
+    g_ptr_array_add (list, g_steal_pointer (&g_ptr_array_index (usb, i)));
   return list;
 }
 

@@ -60,6 +60,7 @@ typedef struct {
 
 void         tb_probe_info_free    (TbProbeInfo  *info);
 GPtrArray   *tb_probe_list         (GError      **error);
+GPtrArray   *tb_probe_list_boards  (void);
 TbProbe     *tb_probe_open         (const char   *uri,
                                     GError      **error);
 

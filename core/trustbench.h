@@ -8,6 +8,7 @@
 #include "tb-adiv5.h"
 #include "tb-cmsis-dap.h"
 #include "tb-cmsis-dap-probe.h"
+#include "tb-cmsis-dap-usb.h"
 #include "tb-cortex-m.h"
 #include "tb-context.h"
 #include "tb-demo.h"

@@ -655,6 +655,75 @@ test_silent (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
 }
 
+static void
+count_change (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static gboolean
+wait_for_changes (guint *changes, guint want)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (*changes < want && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE), g_usleep (10 * 1000);
+  return *changes >= want;
+}
+
+/* libusb hotplug through umockdev's uevents: a second probe plugged in and
+ * pulled out again is noticed each time, in the caller's main context. */
+static void
+test_hotplug (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbUsbWatch) watch = NULL;
+  g_autoptr(GPtrArray) two = NULL, one = NULL;
+  g_autofree char *syspath = NULL;
+  guint changes = 0;
+
+  if (skip_outside_umockdev ())
+    return;
+  watch = tb_usb_watch_new (count_change, &changes, &error);
+  if (watch == NULL && g_error_matches (error, TB_ERROR, TB_ERROR_UNSUPPORTED))
+    {
+      g_test_skip (error->message);
+      return;
+    }
+  g_assert_no_error (error);
+  {
+    g_autofree char *text = g_strdup_printf ("P: /devices/pci0000:00/0000:00:14.0/usb1/1-2\n"
+                                             "N: bus/usb/001/012\n"
+                                             "E: SUBSYSTEM=usb\n"
+                                             "E: DEVTYPE=usb_device\n"
+                                             "E: DEVNAME=/dev/bus/usb/001/012\n"
+                                             "E: BUSNUM=001\n"
+                                             "E: DEVNUM=012\n"
+                                             "A: busnum=1\n"
+                                             "A: devnum=12\n"
+                                             "A: speed=480\n"
+                                             "A: bConfigurationValue=1\n"
+                                             "A: idVendor=2e8a\n"
+                                             "A: idProduct=000c\n"
+                                             "H: descriptors=%s\n", descriptors);
+    g_assert_true (umockdev_testbed_add_from_string (f->testbed, text, &error));
+    g_assert_no_error (error);
+    syspath = g_strdup ("/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2");
+  }
+  g_assert_nonnull (syspath);
+  g_assert_true (wait_for_changes (&changes, 1));
+  /* the uevent a kernel sends as the device goes (removing it from the testbed alone does not reach libusb) */
+  umockdev_testbed_uevent (f->testbed, syspath, "remove");
+  umockdev_testbed_remove_device (f->testbed, syspath);
+  g_assert_true (wait_for_changes (&changes, 2));
+  g_assert_cmpuint (changes, ==, 2);
+  /* freed with events still queued: nothing is called after */
+  g_clear_pointer (&watch, tb_usb_watch_free);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (changes, ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -662,6 +731,7 @@ main (int argc, char **argv)
   g_test_add ("/cmsis-dap-usb/list-and-memory", Fixture, NULL, setup, test_list_and_memory, teardown);
   g_test_add ("/cmsis-dap-usb/silent", Fixture, NULL, setup, test_silent, teardown);
   g_test_add ("/cmsis-dap-usb/tool", Fixture, NULL, setup, test_tool, teardown);
+  g_test_add ("/cmsis-dap-usb/hotplug", Fixture, NULL, setup, test_hotplug, teardown);
   g_test_add ("/cmsis-dap-usb/busy", Fixture, NULL, setup, test_busy, teardown);
   g_test_add ("/cmsis-dap-usb/permission-denied", Fixture, NULL, setup, test_permission_denied, teardown);
   g_test_add ("/cmsis-dap-usb/not-a-probe", Fixture, NULL, setup, test_not_a_probe, teardown);

@@ -31,7 +31,10 @@ struct _TbDevicesPage {
   gboolean refreshing;
   char *probe_details;        /* a hardware probe's firmware, packets, clock */
   char *probe_uris;           /* the probes listed, to notice hot-plugging */
+  char *board_uris;           /* the virtual boards among them */
   guint poll_id;
+  TbUsbWatch *usb_watch;      /* libusb hotplug, where there is */
+  guint hotplug_id;
 };
 
 G_DEFINE_FINAL_TYPE (TbDevicesPage, tb_devices_page, ADW_TYPE_BIN)
@@ -245,13 +248,29 @@ probe_row_new (TbProbeInfo *info)
 }
 
 static char *
-join_uris (GPtrArray *probes)
+join_uris_of_kind (GPtrArray *probes, const char *kind)
 {
   GString *s = g_string_new (NULL);
 
   for (guint i = 0; probes != NULL && i < probes->len; i++)
-    g_string_append_printf (s, "%s\n", ((TbProbeInfo *) g_ptr_array_index (probes, i))->uri);
+    {
+      TbProbeInfo *info = g_ptr_array_index (probes, i);
+      if (kind == NULL || g_strcmp0 (info->kind, kind) == 0)
+        g_string_append_printf (s, "%s\n", info->uri);
+    }
   return g_string_free (s, FALSE);
+}
+
+static char *
+join_uris (GPtrArray *probes)
+{
+  return join_uris_of_kind (probes, NULL);
+}
+
+static char *
+join_board_uris (GPtrArray *probes)
+{
+  return join_uris_of_kind (probes, "virtual");
 }
 
 /**
@@ -270,6 +289,8 @@ tb_devices_page_refresh (TbDevicesPage *self)
   self->n_probes = probes != NULL ? probes->len : 0;
   g_free (self->probe_uris);
   self->probe_uris = join_uris (probes);
+  g_free (self->board_uris);
+  self->board_uris = join_board_uris (probes);
   for (guint i = 0; probes != NULL && i < probes->len; i++)
     {
       GtkWidget *row = probe_row_new (g_ptr_array_index (probes, i));
@@ -497,8 +518,10 @@ tb_devices_page_set_context (TbDevicesPage *self, TbContext *context)
   show_device (self);
 }
 
-/* Hot-plug: probes plugged in or out (and boards made elsewhere) show up
- * within two seconds; the list is rebuilt only when it changed. */
+/* Hot-plug: with libusb hotplug, a USB probe plugged in or out is listed
+ * half a second later (time for udev to set its permissions); without it,
+ * and for virtual boards made elsewhere, the list is polled every two
+ * seconds. It is rebuilt only when it changed. */
 static gboolean
 poll_probes (gpointer data)
 {
@@ -508,11 +531,51 @@ poll_probes (gpointer data)
 
   if (self->refreshing || !gtk_widget_get_mapped (GTK_WIDGET (self)))
     return G_SOURCE_CONTINUE;
+  if (self->usb_watch != NULL)
+    {
+      probes = tb_probe_list_boards ();
+      uris = join_board_uris (probes);
+      if (g_strcmp0 (uris, self->board_uris) != 0)
+        tb_devices_page_refresh (self);
+      return G_SOURCE_CONTINUE;
+    }
   probes = tb_probe_list (NULL);
   uris = join_uris (probes);
   if (g_strcmp0 (uris, self->probe_uris) != 0)
     tb_devices_page_refresh (self);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+hotplug_refresh (gpointer data)
+{
+  TbDevicesPage *self = data;
+
+  self->hotplug_id = 0;
+  if (!self->refreshing)
+    tb_devices_page_refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+usb_changed_cb (gpointer data)
+{
+  TbDevicesPage *self = data;
+
+  g_clear_handle_id (&self->hotplug_id, g_source_remove);
+  self->hotplug_id = g_timeout_add (500, hotplug_refresh, self);
+}
+
+/**
+ * tb_devices_page_watches_usb:
+ *
+ * Returns: whether USB probes are noticed through libusb hotplug events
+ *   (else by polling)
+ */
+gboolean
+tb_devices_page_watches_usb (TbDevicesPage *self)
+{
+  return self->usb_watch != NULL;
 }
 
 static void
@@ -521,8 +584,11 @@ tb_devices_page_dispose (GObject *object)
   TbDevicesPage *self = TB_DEVICES_PAGE (object);
 
   g_clear_handle_id (&self->poll_id, g_source_remove);
+  g_clear_pointer (&self->usb_watch, tb_usb_watch_free);
+  g_clear_handle_id (&self->hotplug_id, g_source_remove);
   g_clear_pointer (&self->probe_details, g_free);
   g_clear_pointer (&self->probe_uris, g_free);
+  g_clear_pointer (&self->board_uris, g_free);
 
   g_clear_object (&self->context);
   g_clear_pointer (&self->uri, g_free);
@@ -555,5 +621,6 @@ tb_devices_page_init (TbDevicesPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   tb_devices_page_refresh (self);
+  self->usb_watch = tb_usb_watch_new (usb_changed_cb, self, NULL);
   self->poll_id = g_timeout_add_seconds (2, poll_probes, self);
 }

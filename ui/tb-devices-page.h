@@ -21,5 +21,6 @@ void           tb_devices_page_program      (TbDevicesPage *self,
                                              const char    *upk_path);
 TbAttestation *tb_devices_page_get_attestation (TbDevicesPage *self);
 guint          tb_devices_page_get_n_probes (TbDevicesPage *self);
+gboolean       tb_devices_page_watches_usb  (TbDevicesPage *self);
 
 G_END_DECLS
