@@ -175,3 +175,23 @@ tb_cmsis_dap_probe_get_clock (TbCmsisDapProbe *self)
 {
   return self->clock;
 }
+
+/**
+ * tb_cmsis_dap_probe_describe:
+ *
+ * One line for people: the probe's firmware, packet count and size, SWD
+ * clock and the core behind it (the workbench's Devices page shows it).
+ *
+ * Returns: (transfer full): the description
+ */
+char *
+tb_cmsis_dap_probe_describe (TbCmsisDapProbe *self)
+{
+  TbDap *dap = tb_cmsis_dap_probe_get_dap (self);
+
+  return g_strdup_printf (_("firmware %s · %u packets of %u bytes · SWD %.1f MHz · %s (DP 0x%08x)"),
+                          tb_cmsis_dap_probe_get_firmware (self), tb_dap_get_packet_count (dap),
+                          tb_dap_get_packet_size (dap), tb_cmsis_dap_probe_get_clock (self) / 1e6,
+                          tb_cortex_m_core_name (tb_cmsis_dap_probe_get_cpuid (self)),
+                          tb_cmsis_dap_probe_get_idcode (self));
+}

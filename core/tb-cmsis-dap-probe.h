@@ -24,5 +24,6 @@ guint32     tb_cmsis_dap_probe_get_idcode  (TbCmsisDapProbe *self);
 guint32     tb_cmsis_dap_probe_get_ap_idr  (TbCmsisDapProbe *self);
 guint32     tb_cmsis_dap_probe_get_cpuid   (TbCmsisDapProbe *self);
 guint32     tb_cmsis_dap_probe_get_clock   (TbCmsisDapProbe *self);
+char       *tb_cmsis_dap_probe_describe    (TbCmsisDapProbe *self);
 
 G_END_DECLS

@@ -363,6 +363,16 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (probe);
   g_assert_cmphex (tb_cmsis_dap_probe_get_idcode (TB_CMSIS_DAP_PROBE (probe)), ==, 0x2ba01477);
+  /* what the Devices page shows of it */
+  {
+    g_autofree char *details = tb_cmsis_dap_probe_describe (TB_CMSIS_DAP_PROBE (probe));
+    g_autofree char *clock = g_strdup_printf ("SWD %.1f MHz", tb_cmsis_dap_probe_get_clock (TB_CMSIS_DAP_PROBE (probe)) / 1e6);
+    g_assert_nonnull (strstr (details, "firmware 0.1.0-emu"));
+    g_assert_nonnull (strstr (details, "4 packets of 64 bytes"));
+    g_assert_nonnull (strstr (details, clock));
+    g_assert_cmpuint (tb_cmsis_dap_probe_get_clock (TB_CMSIS_DAP_PROBE (probe)), >, 0);
+    g_assert_nonnull (strstr (details, "Cortex-M4 (DP 0x2ba01477)"));
+  }
   for (guint i = 0; i < sizeof out; i++)
     out[i] = (guint8) (i * 5 + 1);
   g_assert_true (tb_probe_write_memory (probe, TB_BOARD_RAM_BASE + 0x3001, out, sizeof out, NULL, &error));

@@ -135,15 +135,7 @@ device_work (gpointer data, TbProgress *progress, GError **error)
   if (probe == NULL)
     return FALSE;
   if (TB_IS_CMSIS_DAP_PROBE (probe))
-    {
-      TbCmsisDapProbe *dap = TB_CMSIS_DAP_PROBE (probe);
-      TbDap *d = tb_cmsis_dap_probe_get_dap (dap);
-      job->probe_details = g_strdup_printf (_("firmware %s · %u packets of %u bytes · SWD %.1f MHz · %s (DP 0x%08x)"),
-                                            tb_cmsis_dap_probe_get_firmware (dap), tb_dap_get_packet_count (d),
-                                            tb_dap_get_packet_size (d), tb_cmsis_dap_probe_get_clock (dap) / 1e6,
-                                            tb_cortex_m_core_name (tb_cmsis_dap_probe_get_cpuid (dap)),
-                                            tb_cmsis_dap_probe_get_idcode (dap));
-    }
+    job->probe_details = tb_cmsis_dap_probe_describe (TB_CMSIS_DAP_PROBE (probe));
   if (job->kind == 1)
     {
       g_autoptr(TbContext) ctx = tb_context_open (job->ctx_path, TB_CONTEXT_OPEN_READ, error);
