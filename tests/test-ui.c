@@ -221,7 +221,38 @@ test_demo (void)
                              ":00000001FF\n");
     g_assert_true (tb_window_show_page (window, "images"));
     screenshot (GTK_WIDGET (window), "images-empty");
-    tb_images_page_open_file (images, hex);
+    /* through the page's file chooser, as a user opens it */
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.choose", NULL));
+    {
+      GtkFileChooser *chooser = NULL;
+      g_autoptr(GFile) file = g_file_new_for_path (hex);
+      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+      while (chooser == NULL && g_get_monotonic_time () < deadline)
+        {
+          GListModel *toplevels = gtk_window_get_toplevels ();
+          for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+            {
+              g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+              if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+                chooser = GTK_FILE_CHOOSER (w);
+            }
+          g_main_context_iteration (NULL, FALSE);
+        }
+      g_assert_nonnull (chooser);
+      g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
+      /* the chooser selects the file once its folder has loaded */
+      for (;;)
+        {
+          g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
+          if (selected != NULL && g_file_equal (selected, file))
+            break;
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_main_context_iteration (NULL, FALSE);
+        }
+      gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+    }
+    spin_frames (2);
     spin_until (is_idle, window);
     g_assert_nonnull (tb_images_page_get_firmware (images));
     tb_images_page_set_version (images, "2.0.1");

@@ -461,34 +461,11 @@ tb_devices_page_program (TbDevicesPage *self, const char *upk_path)
 }
 
 static void
-program_chooser_cb (GtkNativeDialog *chooser, int response, TbDevicesPage *self)
-{
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_object_unref (chooser);
-  if (file != NULL && (path = g_file_get_path (file)) != NULL)
-    tb_devices_page_program (self, path);
-}
-
-static void
 program_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Choose a Mastered Image (.tbupk)"),
-                                                               GTK_WINDOW (gtk_widget_get_root (widget)),
-                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Program"),
-                                                               _("_Cancel"));
-  GtkFileFilter *filter = gtk_file_filter_new ();
-
-  gtk_file_filter_set_name (filter, _("Update protection keys"));
-  gtk_file_filter_add_pattern (filter, "*.tbupk");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_object_unref (filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (program_chooser_cb), widget);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_ui_choose_file (widget, _("Choose a Mastered Image (.tbupk)"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Program"),
+                     _("Update protection keys"), (const char *const[]){ "*.tbupk", NULL }, NULL,
+                     (TbUiPathFunc) tb_devices_page_program);
 }
 
 TbAttestation *

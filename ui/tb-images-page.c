@@ -258,50 +258,20 @@ tb_images_page_count_checks (TbImagesPage *self, TbCheckStatus status)
 }
 
 static void
-choose_cb (GtkNativeDialog *chooser, int response, TbImagesPage *self)
-{
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_object_unref (chooser);
-  if (file != NULL && (path = g_file_get_path (file)) != NULL)
-    tb_images_page_open_file (self, path);
-}
-
-static void
 choose_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Choose a Firmware File"),
-                                                               GTK_WINDOW (gtk_widget_get_root (widget)),
-                                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  GtkFileFilter *filter = gtk_file_filter_new ();
-
-  gtk_file_filter_set_name (filter, _("Firmware (BIN, HEX, SREC, ELF)"));
-  for (const char *const *p = (const char *const[]){ "*.bin", "*.hex", "*.ihex", "*.srec", "*.s19", "*.s28", "*.s37",
-                                                     "*.mot", "*.elf", "*.axf", NULL };
-       *p != NULL; p++)
-    gtk_file_filter_add_pattern (filter, *p);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_object_unref (filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (choose_cb), widget);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_ui_choose_file (widget, _("Choose a Firmware File"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+                     _("Firmware (BIN, HEX, SREC, ELF)"),
+                     (const char *const[]){ "*.bin", "*.hex", "*.ihex", "*.srec", "*.s19", "*.s28", "*.s37", "*.mot",
+                                            "*.elf", "*.axf", NULL },
+                     NULL, (TbUiPathFunc) tb_images_page_open_file);
 }
 
 static void
-output_cb (GtkNativeDialog *chooser, int response, TbImagesPage *self)
+output_chosen (TbImagesPage *self, const char *path)
 {
-  g_autoptr(GFile) file = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_object_unref (chooser);
-  if (file == NULL)
-    return;
   g_free (self->output_dir);
-  self->output_dir = g_file_get_path (file);
+  self->output_dir = g_strdup (path);
   adw_action_row_set_subtitle (self->output_row, self->output_dir);
   update_form (self);
 }
@@ -309,14 +279,8 @@ output_cb (GtkNativeDialog *chooser, int response, TbImagesPage *self)
 static void
 choose_output_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Output Folder"),
-                                                               GTK_WINDOW (gtk_widget_get_root (widget)),
-                                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
-                                                               _("_Cancel"));
-
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (output_cb), widget);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_ui_choose_file (widget, _("Output Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"), NULL, NULL,
+                     NULL, (TbUiPathFunc) output_chosen);
 }
 
 static gboolean

@@ -866,20 +866,12 @@ import_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
 }
 
 static void
-import_chooser_cb (GtkNativeDialog *chooser, int response, TbKeysPage *self)
+import_chosen (TbKeysPage *self, const char *path)
 {
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *base = NULL;
+  g_autofree char *base = g_path_get_basename (path);
   GtkWidget *dialog;
   char *dot;
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_object_unref (chooser);
-  if (file == NULL || (path = g_file_get_path (file)) == NULL)
-    return;
-  base = g_file_get_basename (file);
   if ((dot = strchr (base, '.')) != NULL)
     *dot = '\0';
   dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Import a Key"), path,
@@ -897,29 +889,20 @@ static void
 import_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TbKeysPage *self = TB_KEYS_PAGE (widget);
-  GtkFileChooserNative *chooser;
 
   if (self->context == NULL)
     return;
-  chooser = gtk_file_chooser_native_new (_("Import a Key"), GTK_WINDOW (gtk_widget_get_root (widget)),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_ui_choose_file (widget, _("Import a Key"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL, NULL, NULL,
+                     (TbUiPathFunc) import_chosen);
 }
 
 static void
-export_chooser_cb (GtkNativeDialog *chooser, int response, TbKeysPage *self)
+export_chosen (TbKeysPage *self, const char *path)
 {
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok = FALSE;
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_object_unref (chooser);
-  if (file == NULL || (path = g_file_get_path (file)) == NULL || self->selected_name == NULL)
+  if (self->selected_name == NULL)
     return;
   if (g_strcmp0 (self->selected_kind, "key") == 0)
     {
@@ -945,19 +928,14 @@ static void
 export_selected_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TbKeysPage *self = TB_KEYS_PAGE (widget);
-  GtkFileChooserNative *chooser;
   g_autofree char *suggested = NULL;
 
   if (self->selected_name == NULL)
     return;
-  chooser = gtk_file_chooser_native_new (_("Export"), GTK_WINDOW (gtk_widget_get_root (widget)),
-                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
   suggested = g_strdup_printf (g_strcmp0 (self->selected_kind, "key") == 0 ? "%s.pub.pem" : "%s-chain.pem",
                                self->selected_name);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_ui_choose_file (widget, _("Export"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), NULL, NULL, suggested,
+                     (TbUiPathFunc) export_chosen);
 }
 
 static void
@@ -1040,31 +1018,14 @@ tb_keys_page_ask_issue_from_csr (TbKeysPage *self, const char *path)
 }
 
 static void
-issue_csr_chooser_cb (GtkNativeDialog *chooser, int response, TbKeysPage *self)
-{
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_object_unref (chooser);
-  if (file != NULL && (path = g_file_get_path (file)) != NULL)
-    tb_keys_page_ask_issue_from_csr (self, path);
-}
-
-static void
 issue_csr_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TbKeysPage *self = TB_KEYS_PAGE (widget);
-  GtkFileChooserNative *chooser;
 
   if (self->context == NULL)
     return;
-  chooser = gtk_file_chooser_native_new (_("Choose a Certificate Request"), GTK_WINDOW (gtk_widget_get_root (widget)),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect (chooser, "response", G_CALLBACK (issue_csr_chooser_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_ui_choose_file (widget, _("Choose a Certificate Request"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL, NULL,
+                     NULL, (TbUiPathFunc) tb_keys_page_ask_issue_from_csr);
 }
 
 static void

@@ -87,3 +87,52 @@ tb_ui_add_property (GtkListBox *list, const char *title, const char *value)
 {
   gtk_list_box_append (list, tb_ui_property_row_new (title, value));
 }
+
+static void
+choose_file_cb (GtkNativeDialog *chooser, int response, GtkWidget *owner)
+{
+  TbUiPathFunc chosen = (TbUiPathFunc) g_object_get_data (G_OBJECT (chooser), "tb-chosen");
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  if (file != NULL && (path = g_file_get_path (file)) != NULL)
+    chosen (owner, path);
+  g_object_unref (chooser);
+  g_object_unref (owner);
+}
+
+/**
+ * tb_ui_choose_file:
+ * @filter_name: (nullable): the name of a filter made of @patterns
+ * @suggested_name: (nullable): the name proposed when saving
+ * @chosen: called with the path when the user accepts
+ *
+ * Runs a modal native file chooser for @owner.
+ */
+void
+tb_ui_choose_file (GtkWidget *owner, const char *title, GtkFileChooserAction action, const char *accept_label,
+                   const char *filter_name, const char *const *patterns, const char *suggested_name,
+                   TbUiPathFunc chosen)
+{
+  GtkRoot *root = gtk_widget_get_root (owner);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                               action, accept_label, _("_Cancel"));
+
+  if (filter_name != NULL)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, filter_name);
+      for (const char *const *p = patterns; p != NULL && *p != NULL; p++)
+        gtk_file_filter_add_pattern (filter, *p);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+      g_object_unref (filter);
+    }
+  if (suggested_name != NULL)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested_name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_object_set_data (G_OBJECT (chooser), "tb-chosen", (gpointer) chosen);
+  g_signal_connect (chooser, "response", G_CALLBACK (choose_file_cb), g_object_ref (owner));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}

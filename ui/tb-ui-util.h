@@ -23,4 +23,20 @@ void     tb_ui_add_property     (GtkListBox  *list,
                                  const char  *title,
                                  const char  *value);
 
+/**
+ * TbUiPathFunc:
+ * @owner: the widget that asked
+ * @path: the file or folder chosen
+ */
+typedef void (*TbUiPathFunc) (gpointer owner, const char *path);
+
+void     tb_ui_choose_file      (GtkWidget   *owner,
+                                 const char  *title,
+                                 GtkFileChooserAction action,
+                                 const char  *accept_label,
+                                 const char  *filter_name,
+                                 const char *const *patterns,
+                                 const char  *suggested_name,
+                                 TbUiPathFunc chosen);
+
 G_END_DECLS

@@ -538,62 +538,33 @@ update_actions (TbWindow *self)
 }
 
 static void
-chooser_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
+create_context_chosen (TbWindow *self, const char *path)
 {
-  TbWindow *self = user_data;
-  gboolean create = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "create"));
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (path, NULL, &error);
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-  g_object_unref (dialog);
-  if (file == NULL || (path = g_file_get_path (file)) == NULL)
-    return;
-
-  if (create)
+  if (ctx == NULL)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(TbContext) ctx = tb_context_create (path, NULL, &error);
-
-      if (ctx == NULL)
-        {
-          tb_ui_show_error (GTK_WIDGET (self), _("Cannot Create Context"), error);
-          return;
-        }
-      tb_context_unlock (ctx);
-      set_context (self, ctx);
-      tb_window_add_toast (self, _("Context created"));
+      tb_ui_show_error (GTK_WIDGET (self), _("Cannot Create Context"), error);
       return;
     }
-  tb_window_open_context (self, path);
-}
-
-static void
-run_chooser (TbWindow *self, gboolean create)
-{
-  GtkFileChooserNative *chooser;
-
-  chooser = gtk_file_chooser_native_new (create ? _("New Context — Choose an Empty Folder")
-                                                : _("Open Context"),
-                                         GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                         create ? _("_Create") : _("_Open"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_object_set_data (G_OBJECT (chooser), "create", GINT_TO_POINTER (create));
-  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_context_unlock (ctx);
+  set_context (self, ctx);
+  tb_window_add_toast (self, _("Context created"));
 }
 
 static void
 new_context_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  run_chooser (TB_WINDOW (widget), TRUE);
+  tb_ui_choose_file (widget, _("New Context — Choose an Empty Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                     _("_Create"), NULL, NULL, NULL, (TbUiPathFunc) create_context_chosen);
 }
 
 static void
 open_context_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  run_chooser (TB_WINDOW (widget), FALSE);
+  tb_ui_choose_file (widget, _("Open Context"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"), NULL, NULL, NULL,
+                     (TbUiPathFunc) tb_window_open_context);
 }
 
 static void
