@@ -13,10 +13,8 @@ add_report (JsonBuilder *b, const TbAuditReport *report)
 {
   json_builder_set_member_name (b, "valid");
   json_builder_add_boolean_value (b, report->valid);
-  json_builder_set_member_name (b, "entries");
-  json_builder_add_int_value (b, (gint64) report->entries);
-  json_builder_set_member_name (b, "anchored");
-  json_builder_add_int_value (b, (gint64) report->anchored);
+  tb_cli_add_int (b, "entries", (gint64) report->entries);
+  tb_cli_add_int (b, "anchored", (gint64) report->anchored);
   json_builder_set_member_name (b, "first_bad_entry");
   if (report->first_bad > 0)
     json_builder_add_int_value (b, (gint64) report->first_bad);

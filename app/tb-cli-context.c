@@ -42,8 +42,7 @@ tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx)
   json_builder_add_string_value (builder, tb_context_get_name (ctx));
   json_builder_set_member_name (builder, "id");
   json_builder_add_string_value (builder, tb_context_get_id (ctx));
-  json_builder_set_member_name (builder, "schema_version");
-  json_builder_add_int_value (builder, tb_context_get_schema_version (ctx));
+  tb_cli_add_int (builder, "schema_version", tb_context_get_schema_version (ctx));
   json_builder_set_member_name (builder, "created");
   json_builder_add_string_value (builder, tb_context_get_created (ctx));
   for (TbInventory inv = 0; inv < TB_INVENTORY_N; inv++)

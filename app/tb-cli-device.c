@@ -169,10 +169,8 @@ tb_cli_cmd_probe_read (TbCli *cli, int argc, char **argv)
       !tb_file_write_atomic (output, buf, length, 0644, &error))
     return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "address");
-  json_builder_add_int_value (b, address);
-  json_builder_set_member_name (b, "length");
-  json_builder_add_int_value (b, length);
+  tb_cli_add_int (b, "address", address);
+  tb_cli_add_int (b, "length", length);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -205,10 +203,8 @@ tb_cli_cmd_probe_write (TbCli *cli, int argc, char **argv)
   if (probe == NULL || !tb_probe_write_memory (probe, address, (const guint8 *) data, len, NULL, &error))
     return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "address");
-  json_builder_add_int_value (b, address);
-  json_builder_set_member_name (b, "length");
-  json_builder_add_int_value (b, (gint64) len);
+  tb_cli_add_int (b, "address", address);
+  tb_cli_add_int (b, "length", (gint64) len);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -327,8 +323,7 @@ add_app (JsonBuilder *b, const TbAttestation *att)
   json_builder_begin_object (b);
   tb_cli_add_string (b, "name", "application");
   tb_cli_add_string (b, "version", att->app_version);
-  json_builder_set_member_name (b, "security_counter");
-  json_builder_add_int_value (b, att->app_counter);
+  tb_cli_add_int (b, "security_counter", att->app_counter);
   json_builder_end_object (b);
 }
 
@@ -467,8 +462,7 @@ tb_cli_cmd_device_stage_update (TbCli *cli, int argc, char **argv)
                   tb_virtual_board_get_uid (board), tb_virtual_board_get_path (board));
   json_builder_begin_object (b);
   tb_cli_add_string (b, "uid", tb_virtual_board_get_uid (board));
-  json_builder_set_member_name (b, "staged_bytes");
-  json_builder_add_int_value (b, (gint64) (g_mapped_file_get_length (upk) + g_mapped_file_get_length (image)));
+  tb_cli_add_int (b, "staged_bytes", (gint64) (g_mapped_file_get_length (upk) + g_mapped_file_get_length (image)));
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }

@@ -43,10 +43,8 @@ add_upk_fields (JsonBuilder *b, TbUpk *upk)
 
   tb_cli_add_string (b, "product", tb_upk_get_product (upk));
   tb_cli_add_string (b, "version", tb_upk_get_version (upk));
-  json_builder_set_member_name (b, "security_counter");
-  json_builder_add_int_value (b, tb_upk_get_security_counter (upk));
-  json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, (gint64) tb_upk_get_image_size (upk));
+  tb_cli_add_int (b, "security_counter", tb_upk_get_security_counter (upk));
+  tb_cli_add_int (b, "size", (gint64) tb_upk_get_image_size (upk));
   tb_cli_add_string (b, "load_address", load);
   if (tb_upk_get_entry_point (upk, &entry))
     {

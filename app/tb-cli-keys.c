@@ -448,8 +448,7 @@ tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv)
   tb_cli_message (cli, _("Wrote %u certificate(s) to %s"), chain->len, output);
   json_builder_begin_object (b);
   tb_cli_add_string (b, "output", output);
-  json_builder_set_member_name (b, "certificates");
-  json_builder_add_int_value (b, chain->len);
+  tb_cli_add_int (b, "certificates", chain->len);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
