@@ -145,6 +145,7 @@ main (int argc, char **argv)
   int i;
   int rc;
 
+  tb_memory_init ();   /* before anything uses OpenSSL */
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -9,12 +9,14 @@
 #include <locale.h>
 
 #include "tb-application.h"
+#include "tb-memory.h"
 
 int
 main (int argc, char **argv)
 {
   g_autoptr(TbApplication) app = NULL;
 
+  tb_memory_init ();   /* before anything uses OpenSSL */
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -103,6 +103,8 @@ main (int argc, char **argv)
   double aes, sha, floor_speed, ours, t_ours, t_small, t_pipe, best = 0.0;
   struct rusage ru;
 
+  tb_memory_init ();
+
   /* the input, written in pieces (it is never held in memory whole) */
   {
     FILE *f = fopen (input, "wb");

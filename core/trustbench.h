@@ -21,6 +21,7 @@
 #include "tb-key.h"
 #include "tb-master.h"
 #include "tb-mcuboot.h"
+#include "tb-memory.h"
 #include "tb-pkcs11.h"
 #include "tb-secret.h"
 #include "tb-target.h"
