@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -362,7 +363,7 @@ tb_file_remove_tree (const char *path, GError **error)
 #define WRITEBACK_STEP (4u * 1024u * 1024u)
 
 gboolean
-tb_output_file_open (TbOutputFile *o, const char *path, int mode, GError **error)
+tb_output_file_open (TbOutputFile *o, const char *path, int mode, TbOutputFileFlags flags, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
@@ -370,6 +371,7 @@ tb_output_file_open (TbOutputFile *o, const char *path, int mode, GError **error
   o->path = g_strdup (path);
   o->tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
   o->written = o->flushed = 0;
+  o->flags = flags;
   o->fd = g_mkstemp_full (o->tmp, O_WRONLY | O_CLOEXEC, mode);
   if (o->fd < 0 || fchmod (o->fd, (mode_t) mode) != 0)
     {
@@ -387,10 +389,39 @@ tb_output_file_write (TbOutputFile *o, const void *data, gsize len, GError **err
   if (!write_all (o->fd, data, len, o->path, error))
     return FALSE;
   o->written += len;
-  if (o->written - o->flushed >= WRITEBACK_STEP)
+  if ((o->flags & TB_OUTPUT_FILE_DURABLE) && o->written - o->flushed >= WRITEBACK_STEP)
     {
       sync_file_range (o->fd, (off64_t) o->flushed, (off64_t) (o->written - o->flushed), SYNC_FILE_RANGE_WRITE);
       o->flushed = o->written;
+    }
+  return TRUE;
+}
+
+/* Puts @tmp in place of @path. Where @path exists, the two are exchanged
+ * and the old file (now under the temporary name) removed: a plain rename
+ * over an existing file makes ext4 write the new file's data out right
+ * away (its auto_da_alloc heuristic), which is what a non-durable output
+ * does not want to wait for. Readers see the old file or the new one. */
+static gboolean
+replace_file (const char *tmp, const char *path, gboolean durable, GError **error)
+{
+  GStatBuf st;
+
+  /* only a regular file is exchanged: a directory in the way must make
+   * the rename fail, not end up under the temporary name */
+  if (!durable && g_lstat (path, &st) == 0 && S_ISREG (st.st_mode) &&
+      renameat2 (AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0)
+    {
+      if (g_unlink (tmp) != 0)
+        g_debug ("Cannot remove the replaced %s: %s", tmp, g_strerror (errno));
+      return TRUE;
+    }
+  /* no file to exchange with, or a file system that cannot */
+  if (g_rename (tmp, path) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot replace %s: %s"), path, g_strerror (saved_errno));
+      return FALSE;
     }
   return TRUE;
 }
@@ -399,23 +430,20 @@ gboolean
 tb_output_file_commit (TbOutputFile *o, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (o->path);
+  gboolean durable = (o->flags & TB_OUTPUT_FILE_DURABLE) != 0;
   int fd = o->fd;
 
   o->fd = -1;
-  if (fsync (fd) != 0 || close (fd) != 0)
+  if ((durable && fsync (fd) != 0) || close (fd) != 0)
     {
       int saved_errno = errno;
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
       return FALSE;
     }
-  if (g_rename (o->tmp, o->path) != 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot replace %s: %s"), o->path, g_strerror (saved_errno));
-      return FALSE;
-    }
+  if (!replace_file (o->tmp, o->path, durable, error))
+    return FALSE;
   g_clear_pointer (&o->tmp, g_free);
-  return tb_file_fsync_directory (dir, error);
+  return !durable || tb_file_fsync_directory (dir, error);
 }
 
 void

@@ -31,11 +31,26 @@ guint    tb_file_remove_stale_temps  (const char  *dir,
                                       const char  *basename);
 
 /**
+ * TbOutputFileFlags:
+ * @TB_OUTPUT_FILE_DEFAULT: the file appears whole or not at all, but its
+ *   data may still be in the page cache when tb_output_file_commit()
+ *   returns (as with `cp` or `openssl enc`); a power cut soon after can
+ *   leave it empty or short under its name
+ * @TB_OUTPUT_FILE_DURABLE: tb_output_file_commit() also flushes the data
+ *   and the rename to the disk before it returns
+ */
+typedef enum {
+  TB_OUTPUT_FILE_DEFAULT = 0,
+  TB_OUTPUT_FILE_DURABLE = 1 << 0,
+} TbOutputFileFlags;
+
+/**
  * TbOutputFile:
  *
  * A file written in pieces, whole or not at all: the data goes to a
- * temporary file next to the destination, writeback starts as it grows,
- * and tb_output_file_commit() syncs it and renames it into place.
+ * temporary file next to the destination and tb_output_file_commit()
+ * renames it into place (syncing it first if it is durable, with
+ * writeback started every few MiB as it grows).
  * tb_output_file_clear() removes an uncommitted temporary file.
  */
 typedef struct {
@@ -44,13 +59,15 @@ typedef struct {
   int fd;
   guint64 written;
   guint64 flushed;
+  TbOutputFileFlags flags;
 } TbOutputFile;
 
-#define TB_OUTPUT_FILE_INIT { NULL, NULL, -1, 0, 0 }
+#define TB_OUTPUT_FILE_INIT { NULL, NULL, -1, 0, 0, TB_OUTPUT_FILE_DEFAULT }
 
 gboolean tb_output_file_open   (TbOutputFile *file,
                                 const char   *path,
                                 int           mode,
+                                TbOutputFileFlags flags,
                                 GError      **error);
 gboolean tb_output_file_write  (TbOutputFile *file,
                                 const void   *data,

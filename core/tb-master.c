@@ -446,7 +446,7 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM and SHA-256"));
       goto out;
     }
-  if (!tb_output_file_open (&out, image_path, 0644, error) || !tb_output_file_write (&out, header, sizeof header, error))
+  if (!tb_output_file_open (&out, image_path, 0644, TB_OUTPUT_FILE_DURABLE, error) || !tb_output_file_write (&out, header, sizeof header, error))
     goto out;
 
   tb_progress_set_stage (progress, _("Unlocking the mastering key"));
@@ -704,7 +704,7 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM"));
       goto out;
     }
-  if (output_path != NULL && !tb_output_file_open (&out, output_path, 0600, error))
+  if (output_path != NULL && !tb_output_file_open (&out, output_path, 0600, TB_OUTPUT_FILE_DURABLE, error))
     goto out;
 
   tb_progress_set_stage (progress, _("Decrypting and authenticating %u chunks"), h.chunk_count);

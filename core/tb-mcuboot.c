@@ -284,7 +284,7 @@ tb_mcuboot_export (TbContext *ctx, TbFirmware *firmware, const TbMcubootOptions 
 
   EVP_DigestInit_ex (sha, EVP_sha256 (), NULL);
   EVP_DigestUpdate (sha, header, header_size);
-  if (!tb_output_file_open (&out, output, 0644, error) || !tb_output_file_write (&out, header, header_size, error))
+  if (!tb_output_file_open (&out, output, 0644, TB_OUTPUT_FILE_DURABLE, error) || !tb_output_file_write (&out, header, header_size, error))
     goto out;
 
   tb_progress_set_stage (progress, enc_key != NULL ? _("Encrypting and hashing the image")

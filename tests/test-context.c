@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -410,11 +411,51 @@ count_temps (const char *dir)
   return n;
 }
 
+/* Writes @data to @path the way tb_output_file_*() callers do: in
+ * pieces of odd sizes, then a commit. */
+static gboolean
+write_in_pieces (const char *path, const char *data, gsize len, TbOutputFileFlags flags, GError **error)
+{
+  TbOutputFile out = TB_OUTPUT_FILE_INIT;
+  gboolean ok = tb_output_file_open (&out, path, 0644, flags, error);
+
+  for (gsize done = 0, piece = 1; ok && done < len; done += piece, piece = piece * 7 + 13)
+    {
+      piece = MIN (piece, len - done);
+      ok = tb_output_file_write (&out, data + done, piece, error);
+    }
+  ok = ok && tb_output_file_commit (&out, error);
+  tb_output_file_clear (&out);
+  return ok;
+}
+
+typedef enum {
+  WRITER_ATOMIC,              /* tb_file_write_atomic */
+  WRITER_OUTPUT_FILE,         /* TbOutputFile, not flushed */
+  WRITER_OUTPUT_FILE_DURABLE, /* TbOutputFile, flushed */
+} Writer;
+
+static gboolean
+write_version (Writer writer, const char *path, const char *data, gsize len, GError **error)
+{
+  switch (writer)
+    {
+    case WRITER_ATOMIC:
+      return tb_file_write_atomic (path, data, len, 0600, error);
+    case WRITER_OUTPUT_FILE:
+      return write_in_pieces (path, data, len, TB_OUTPUT_FILE_DEFAULT, error);
+    case WRITER_OUTPUT_FILE_DURABLE:
+    default:
+      return write_in_pieces (path, data, len, TB_OUTPUT_FILE_DURABLE, error);
+    }
+}
+
 /* A writer killed with SIGKILL at a random moment leaves the old or the
  * new file, never a mix, a short file or nothing. */
 static void
 test_atomic_write_killed (Fixture *f, gconstpointer data)
 {
+  Writer writer = GPOINTER_TO_INT (data);
   const gsize len = 4 * 1024 * 1024;
   g_autofree char *a = make_version ('A', len);
   g_autofree char *b = make_version ('B', len);
@@ -422,7 +463,7 @@ test_atomic_write_killed (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   guint saw_a = 0, saw_b = 0;
 
-  g_assert_true (tb_file_write_atomic (path, a, len, 0600, &error));
+  g_assert_true (write_version (writer, path, a, len, &error));
   g_assert_no_error (error);
 
   for (guint round = 0; round < 25; round++)
@@ -436,7 +477,7 @@ test_atomic_write_killed (Fixture *f, gconstpointer data)
       if (pid == 0)
         {
           for (guint i = 0;; i++)
-            if (!tb_file_write_atomic (path, (i & 1) ? a : b, len, 0600, NULL))
+            if (!write_version (writer, path, (i & 1) ? a : b, len, NULL))
               _exit (1);
         }
       g_usleep (g_test_rand_int_range (2000, 40000));
@@ -460,6 +501,86 @@ test_atomic_write_killed (Fixture *f, gconstpointer data)
   tb_file_remove_stale_temps (f->tmp, "victim");
   g_assert_cmpuint (count_temps (f->tmp), ==, 0);
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+}
+
+/* TbOutputFile: nothing at the destination before the commit, the whole
+ * file after it; an existing file is replaced (a reader holding it open
+ * keeps the old contents), not overwritten in place; no temporary file is
+ * left behind, and a cleared output leaves the old file as it was. */
+static void
+test_output_file (Fixture *f, gconstpointer data)
+{
+  TbOutputFileFlags flags = GPOINTER_TO_INT (data);
+  const gsize len = 3 * 1024 * 1024 + 17;
+  g_autofree char *a = make_version ('A', len);
+  g_autofree char *b = make_version ('B', len);
+  g_autofree char *path = g_build_filename (f->tmp, "victim", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  TbOutputFile out = TB_OUTPUT_FILE_INIT;
+  gsize got = 0;
+  char first[4];
+  int old_fd;
+
+  /* a new file */
+  g_assert_true (tb_output_file_open (&out, path, 0640, flags, &error));
+  g_assert_no_error (error);
+  g_assert_true (tb_output_file_write (&out, a, len, &error));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_temps (f->tmp), ==, 1);
+  g_assert_true (tb_output_file_commit (&out, &error));
+  g_assert_no_error (error);
+  tb_output_file_clear (&out);
+  g_assert_true (g_file_get_contents (path, &contents, &got, NULL));
+  g_assert_cmpuint (got, ==, len);
+  g_assert_true (memcmp (contents, a, len) == 0);
+  g_clear_pointer (&contents, g_free);
+  {
+    GStatBuf st;
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0640);
+  }
+
+  /* replacing it */
+  old_fd = open (path, O_RDONLY);
+  g_assert_cmpint (old_fd, >=, 0);
+  g_assert_true (write_in_pieces (path, b, len, flags, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, &got, NULL));
+  g_assert_cmpuint (got, ==, len);
+  g_assert_true (memcmp (contents, b, len) == 0);
+  g_clear_pointer (&contents, g_free);
+  g_assert_cmpint (pread (old_fd, first, sizeof first, 0), ==, sizeof first);
+  g_assert_true (memcmp (first, a, sizeof first) == 0);
+  close (old_fd);
+  g_assert_cmpuint (count_temps (f->tmp), ==, 0);
+
+  /* a directory in the way: refused, and left where it is */
+  {
+    g_autofree char *dir = g_build_filename (f->tmp, "victim.d", NULL);
+    g_autofree char *inside = g_build_filename (dir, "keep", NULL);
+    g_autoptr(GError) local_error = NULL;
+
+    g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+    g_assert_true (g_file_set_contents (inside, "x", 1, NULL));
+    g_assert_true (tb_output_file_open (&out, dir, 0644, flags, &local_error));
+    g_assert_true (tb_output_file_write (&out, a, 1000, &local_error));
+    g_assert_false (tb_output_file_commit (&out, &local_error));
+    g_assert_error (local_error, TB_ERROR, TB_ERROR_FAILED);
+    tb_output_file_clear (&out);
+    g_assert_true (g_file_test (inside, G_FILE_TEST_IS_REGULAR));
+    g_assert_cmpuint (count_temps (f->tmp), ==, 0);
+    tb_file_remove_tree (dir, NULL);
+  }
+
+  /* given up: the file is untouched, the temporary file gone */
+  g_assert_true (tb_output_file_open (&out, path, 0644, flags, &error));
+  g_assert_true (tb_output_file_write (&out, a, 1000, &error));
+  tb_output_file_clear (&out);
+  g_assert_true (g_file_get_contents (path, &contents, &got, NULL));
+  g_assert_cmpuint (got, ==, len);
+  g_assert_true (memcmp (contents, b, len) == 0);
+  g_assert_cmpuint (count_temps (f->tmp), ==, 0);
 }
 
 static void
@@ -529,6 +650,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD_DATA(path, fn, value) \
+  g_test_add (path, Fixture, GINT_TO_POINTER (value), fixture_setup, fn, fixture_teardown)
   ADD ("/tb/context/create", test_create);
   ADD ("/tb/context/create-refuses-existing", test_create_refuses_existing);
   ADD ("/tb/context/open-missing", test_open_missing);
@@ -539,9 +662,14 @@ main (int argc, char **argv)
   ADD ("/tb/context/write-file", test_write_file);
   ADD ("/tb/context/locked-in-process", test_locked_in_process);
   ADD ("/tb/context/locked-by-other-process", test_locked_by_other_process);
-  ADD ("/tb/file/atomic-write-killed", test_atomic_write_killed);
+  ADD_DATA ("/tb/file/atomic-write-killed", test_atomic_write_killed, WRITER_ATOMIC);
+  ADD_DATA ("/tb/file/output-file-killed", test_atomic_write_killed, WRITER_OUTPUT_FILE);
+  ADD_DATA ("/tb/file/output-file-durable-killed", test_atomic_write_killed, WRITER_OUTPUT_FILE_DURABLE);
+  ADD_DATA ("/tb/file/output-file", test_output_file, TB_OUTPUT_FILE_DEFAULT);
+  ADD_DATA ("/tb/file/output-file-durable", test_output_file, TB_OUTPUT_FILE_DURABLE);
   ADD ("/tb/file/read-bounded", test_read_bounded);
 #undef ADD
+#undef ADD_DATA
   g_test_add_func ("/tb/context/names", test_names);
   g_test_add_func ("/tb/error/exit-codes", test_error_exit_codes);
   return g_test_run ();
