@@ -101,6 +101,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   g_auto(GStrv) types = NULL;
   gint64 counter = 0;
   int chunk = 0;
+  gboolean sync = FALSE;
   guint64 load_address = TB_FIRMWARE_NO_ADDRESS;
   TbFirmwareFormat format = TB_FIRMWARE_FORMAT_AUTO;
   g_autoptr(TbContext) ctx = NULL;
@@ -121,6 +122,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
     { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, N_("Encryption chunk size (default 4096)"), N_("BYTES") },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Output name (default: INPUT-VERSION)"), N_("NAME") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Output directory"), N_("DIR") },
+    { "sync", 0, 0, G_OPTION_ARG_NONE, &sync, N_("Flush the image to disk before exiting"), NULL },
     { NULL },
   };
 
@@ -183,6 +185,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   w.options.device_uids = (const char *const *) uids;
   w.options.device_types = (const char *const *) types;
   w.options.chunk_size = (guint32) chunk;
+  w.options.sync = sync;
   w.passphrase = pass;
   w.image_path = g_strdup_printf ("%s/%s.tbimg", output, stem);
   w.upk_path = g_strdup_printf ("%s/%s.tbupk", output, stem);

@@ -435,9 +435,16 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
     }
   h.plaintext_size = size;
   h.chunk_count = (guint32) ((size + h.chunk_size - 1) / h.chunk_size);
+  /* scrypt takes the longest: the key is unlocked while everything else goes on */
+  tb_progress_set_stage (progress, _("Unlocking the mastering key"));
+  unlock.key = signers.mastering_key;
+  unlock.ctx = ctx;
+  unlock.passphrase = passphrase;
+  unlock_thr = g_thread_new ("tb-master-unlock", unlock_thread, &unlock);
+
   if (!random_bytes (image_key, sizeof image_key, error) || !random_bytes (h.image_id, sizeof h.image_id, error) ||
       !random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
-    return NULL;
+    goto out;
   tb_image_header_encode (&h, header);
 
   if (EVP_EncryptInit_ex2 (gcm, EVP_aes_256_gcm (), image_key, NULL, NULL) != 1 ||
@@ -446,14 +453,10 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot set up AES-256-GCM and SHA-256"));
       goto out;
     }
-  if (!tb_output_file_open (&out, image_path, 0644, TB_OUTPUT_FILE_DURABLE, error) || !tb_output_file_write (&out, header, sizeof header, error))
+  if (!tb_output_file_open (&out, image_path, 0644, options->sync ? TB_OUTPUT_FILE_DURABLE : TB_OUTPUT_FILE_DEFAULT,
+                            error) ||
+      !tb_output_file_write (&out, header, sizeof header, error))
     goto out;
-
-  tb_progress_set_stage (progress, _("Unlocking the mastering key"));
-  unlock.key = signers.mastering_key;
-  unlock.ctx = ctx;
-  unlock.passphrase = passphrase;
-  unlock_thr = g_thread_new ("tb-master-unlock", unlock_thread, &unlock);
 
   for (guint i = 0; i < N_BUFFERS; i++)
     {

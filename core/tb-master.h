@@ -42,6 +42,7 @@ typedef struct {
   const char *version;
   guint32 security_counter;
   guint32 chunk_size;            /* 0: TB_IMAGE_DEFAULT_CHUNK_SIZE */
+  gboolean sync;                 /* flush the image to disk before returning */
 } TbMasterOptions;
 
 TbUpk   *tb_master_image        (TbContext             *ctx,

@@ -601,6 +601,28 @@ test_master (void)
   back = tb_test_read_file (plain, &back_len);
   g_assert_cmpmem (back, back_len, data, 10000);
 
+  /* mastered again over the same pair, flushed to disk this time: a new
+   * image (new id) that verifies, and no temporary file left in DIR */
+  {
+    g_auto(Run) again = { 0 };
+    g_auto(Run) reverify = { 0 };
+    g_autoptr(JsonObject) a = NULL;
+    g_autoptr(GDir) d = NULL;
+    const char *name;
+
+    RUN_PASS (&again, "a good passphrase", "-C", dir, "--json", "master", bin, "--product", "sensor", "--version",
+              "1.4.2", "--load-address", "0x08004000", "--sync", "-o", out);
+    g_assert_cmpint (again.status, ==, 0);
+    a = parse_json_object (again.out);
+    g_assert_cmpstr (json_object_get_string_member (a, "image"), ==, image);
+    g_assert_cmpstr (json_object_get_string_member (a, "image_id"), !=, json_object_get_string_member (m, "image_id"));
+    RUN_PASS (&reverify, "a good passphrase", "-C", dir, "image", "verify", upk, image);
+    g_assert_cmpint (reverify.status, ==, 0);
+    d = g_dir_open (out, 0, NULL);
+    while ((name = g_dir_read_name (d)) != NULL)
+      g_assert_false (name[0] == '.');
+  }
+
   /* one flipped byte in the last chunk: exit 3 */
   {
     g_autofree char *bytes = NULL;
