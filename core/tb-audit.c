@@ -14,8 +14,10 @@
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tb-error.h"
@@ -415,6 +417,62 @@ tb_audit_read (TbContext *ctx, GError **error)
       g_ptr_array_add (entries, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
     }
   return g_steal_pointer (&entries);
+}
+
+/**
+ * tb_audit_contains:
+ * @text: what to look for, e.g. a hash one entry's details hold
+ * @found: (out): whether an entry holds it
+ *
+ * Looks for @text in the log, from its end backwards, without parsing it:
+ * what was appended last is found after reading one block, a missing text
+ * costs one pass over the file. A log that does not exist holds nothing.
+ *
+ * Returns: %FALSE if the log cannot be read
+ */
+gboolean
+tb_audit_contains (TbContext *ctx, const char *text, gboolean *found, GError **error)
+{
+  g_autofree char *path = tb_context_build_path (ctx, LOG_FILE);
+  gsize text_len = strlen (text);
+  const gsize block = 64 * 1024;
+  g_autofree char *buf = NULL;
+  struct stat st;
+  goffset end;
+  int fd;
+
+  g_return_val_if_fail (text_len > 0 && text_len < block, FALSE);
+  *found = FALSE;
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return TRUE;
+  if (fd < 0 || fstat (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s: %s"), path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  /* blocks overlap by the text's length, so none is missed at a boundary */
+  buf = g_malloc (block + text_len);
+  for (end = st.st_size; end > 0 && !*found;)
+    {
+      goffset start = MAX (0, end - (goffset) block);
+      gsize want = (gsize) (MIN (st.st_size, end + (goffset) text_len) - start);
+      gssize n = pread (fd, buf, want, start);
+
+      if (n != (gssize) want)
+        {
+          close (fd);
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s"), path);
+          return FALSE;
+        }
+      *found = memmem (buf, want, text, text_len) != NULL;
+      end = start;
+    }
+  close (fd);
+  return TRUE;
 }
 
 void

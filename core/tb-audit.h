@@ -34,6 +34,10 @@ gboolean   tb_audit_verify        (TbContext      *ctx,
                                    GError        **error);
 GPtrArray *tb_audit_read          (TbContext      *ctx,
                                    GError        **error);
+gboolean   tb_audit_contains      (TbContext      *ctx,
+                                   const char     *text,
+                                   gboolean       *found,
+                                   GError        **error);
 void       tb_audit_report_clear  (TbAuditReport  *report);
 
 G_END_DECLS

@@ -81,6 +81,7 @@ typedef struct {
   int fd;
   guint64 seq;
   char *last_hash;
+  JsonObject *last_line;        /* the last event, parsed */
   guint64 made;
   guint64 failed;
   guint64 next;                 /* next never-used slot */
@@ -99,6 +100,7 @@ journal_free (Journal *j)
   g_free (j->path);
   g_free (j->dir);
   g_free (j->last_hash);
+  g_clear_pointer (&j->last_line, json_object_unref);
   g_array_unref (j->free_slots);
   g_ptr_array_unref (j->open);
   g_free (j);
@@ -305,6 +307,7 @@ journal_open (TbContext *ctx, const char *job_id, gboolean write, GError **error
           return NULL;
         }
       load_state (j, obj);
+      j->last_line = g_steal_pointer (&obj);
     }
   return g_steal_pointer (&j);
 }
@@ -390,6 +393,8 @@ journal_append (Journal *j, const char *event, JsonObject *fields, GError **erro
   j->seq++;
   g_free (j->last_hash);
   j->last_hash = g_steal_pointer (&hash);
+  g_clear_pointer (&j->last_line, json_object_unref);
+  j->last_line = json_object_ref (obj);
   tb_crash_point (event);
   return TRUE;
 }
@@ -692,12 +697,46 @@ record_failure (Producer *p, const char *uid, const GError *failure)
   tb_audit_append (p->ctx, "production.fail", uid != NULL ? uid : "-", details, NULL);
 }
 
+/* The audit entry of a device made: the record's facts and the hash of its
+ * journal line, which ties the two together. */
+static gboolean
+audit_made (TbContext *ctx, JsonObject *record, const char *journal_hash, gboolean recovered, GError **error)
+{
+  static const char *const members[] = { "job_id", "slot", "record_id", "result", "image_version" };
+  g_autoptr(JsonObject) details = json_object_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    if (json_object_has_member (record, members[i]))
+      json_object_set_member (details, members[i], json_node_copy (json_object_get_member (record, members[i])));
+  json_object_set_string_member (details, "journal_hash", journal_hash);
+  if (recovered)
+    json_object_set_boolean_member (details, "recovered", TRUE);
+  return tb_audit_append (ctx, "device.produce", json_object_get_string_member_with_default (record, "uid", "-"),
+                          details, error);
+}
+
+/* A run that stopped between a device's record in the journal and its
+ * audit entry (both happen under the job's lock, so only the journal's
+ * last event can be concerned) left the audit log without it: it is
+ * appended now, marked as recovered. */
+static gboolean
+recover_audit (TbContext *ctx, Journal *j, GError **error)
+{
+  gboolean found = FALSE;
+
+  if (j->last_line == NULL ||
+      g_strcmp0 (json_object_get_string_member_with_default (j->last_line, "event", NULL), "made") != 0)
+    return TRUE;
+  if (!tb_audit_contains (ctx, j->last_hash, &found, error))
+    return FALSE;
+  return found || audit_made (ctx, j->last_line, j->last_hash, TRUE, error);
+}
+
 static gboolean
 complete (Producer *p, const TbAttestation *att, GBytes *receipt, const char *result_kind, TbProduceResult *result,
           GError **error)
 {
   g_autoptr(JsonObject) rec = json_object_new ();
-  g_autoptr(JsonObject) details = json_object_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *receipt_b64 = g_base64_encode (g_bytes_get_data (receipt, NULL), g_bytes_get_size (receipt));
   g_autofree char *record_id = g_strdup_printf ("%s-%" G_GUINT64_FORMAT, p->job_id, p->slot);
@@ -731,13 +770,7 @@ complete (Producer *p, const TbAttestation *att, GBytes *receipt, const char *re
     return FALSE;
   p->have_slot = FALSE;
 
-  json_object_set_string_member (details, "job_id", p->job_id);
-  json_object_set_int_member (details, "slot", (gint64) p->slot);
-  json_object_set_string_member (details, "record_id", record_id);
-  json_object_set_string_member (details, "result", result_kind);
-  json_object_set_string_member (details, "image_version", tb_upk_get_version (p->upk));
-  json_object_set_string_member (details, "journal_hash", p->j->last_hash);
-  if (!tb_audit_append (p->ctx, "device.produce", att->uid, details, error))
+  if (!audit_made (p->ctx, rec, p->j->last_hash, FALSE, error))
     return FALSE;
   tb_crash_point ("audit");
 
@@ -955,7 +988,7 @@ tb_produce (TbContext *ctx, TbProbe *probe, const TbProduceOptions *options, con
       return FALSE;
     }
   j = journal_open (ctx, options->job_id, TRUE, error);
-  if (j == NULL)
+  if (j == NULL || !recover_audit (ctx, j, error))
     return FALSE;
   p.upk_path = tb_context_build_path (ctx, json_object_get_string_member (job, "upk"));
   p.image_path = tb_context_build_path (ctx, json_object_get_string_member (job, "image"));

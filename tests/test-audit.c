@@ -286,6 +286,47 @@ test_events_recorded (Fixture *f, gconstpointer data)
   verify (f, TRUE, entries->len, 0, NULL);
 }
 
+/* tb_audit_contains: from the end backwards, across its read blocks */
+static void
+test_contains (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *log = g_build_filename (f->dir, "audit", "log.jsonl", NULL);
+  g_autofree char *contents = NULL;
+  gboolean found = TRUE;
+  gsize len = 0;
+
+  /* a context with no log yet: nothing in it */
+  {
+    g_autofree char *dir = g_build_filename (f->tmp, "empty", NULL);
+    g_autoptr(TbContext) empty = tb_context_create (dir, "Empty", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_audit_contains (empty, "thing-1", &found, &error));
+    g_assert_no_error (error);
+    g_assert_false (found);
+  }
+
+  /* the fixture's six entries and 900 more */
+  for (guint i = 7; i <= 906; i++)
+    append (f, i);
+  g_assert_true (g_file_get_contents (log, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, 2 * 64 * 1024);
+
+  g_assert_true (tb_audit_contains (f->ctx, "\"thing-906\"", &found, &error));
+  g_assert_true (found);
+  g_assert_true (tb_audit_contains (f->ctx, "\"thing-1\"", &found, &error));
+  g_assert_true (found);
+  g_assert_true (tb_audit_contains (f->ctx, "\"thing-907\"", &found, &error));
+  g_assert_false (found);
+  /* text straddling the boundary between the last two 64 KiB blocks */
+  {
+    g_autofree char *across = g_strndup (contents + len - 64 * 1024 - 20, 40);
+    g_assert_true (tb_audit_contains (f->ctx, across, &found, &error));
+    g_assert_true (found);
+  }
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -300,6 +341,7 @@ main (int argc, char **argv)
   ADD ("/tb/audit/damaged-head", test_damaged_head);
   ADD ("/tb/audit/events-recorded", test_events_recorded);
   ADD ("/tb/audit/waits-for-lock", test_waits_for_lock);
+  ADD ("/tb/audit/contains", test_contains);
 #undef ADD
   return g_test_run ();
 }

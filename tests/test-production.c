@@ -886,6 +886,39 @@ test_produce_kill9 (Fixture *f, gconstpointer data)
   g_test_message ("%u crash points hit (step %" G_GINT64_FORMAT "), %u slots left open and completed later", crashes,
                   step, reconciled_after_crash);
   g_assert_cmpuint (crashes, >=, 10);
+  /* the audit log names every device made exactly once, including those
+   * whose run died between the record and the audit entry */
+  {
+    g_autoptr(TbContext) ctx = tb_context_open (f->station_dir, TB_CONTEXT_OPEN_READ, &error);
+    g_autoptr(GPtrArray) entries = NULL;
+    g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+    TbAuditReport ar = { 0 };
+    guint recovered = 0;
+
+    g_assert_no_error (error);
+    entries = tb_audit_read (ctx, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < entries->len; i++)
+      {
+        JsonObject *e = g_ptr_array_index (entries, i);
+        JsonObject *d = json_object_get_object_member (e, "details");
+        const char *record_id;
+
+        if (g_strcmp0 (json_object_get_string_member (e, "event"), "device.produce") != 0)
+          continue;
+        record_id = json_object_get_string_member (d, "record_id");
+        g_assert_false (g_hash_table_contains (seen, record_id));
+        g_hash_table_add (seen, (gpointer) record_id);
+        recovered += json_object_get_boolean_member_with_default (d, "recovered", FALSE);
+      }
+    g_assert_cmpuint (g_hash_table_size (seen), ==, made);
+    g_test_message ("%u audit entries recovered after a crash", recovered);
+    if (step == 1)
+      g_assert_cmpuint (recovered, >=, 1); /* the crash point right after the record */
+    g_assert_true (tb_audit_verify (ctx, &ar, &error));
+    g_assert_true (ar.valid);
+    tb_audit_report_clear (&ar);
+  }
   json = export_records (f->station_dir, "json");
   verify_receipts (f, (const char *const[]){ json, NULL }, &report);
   g_assert_true (report.valid);
