@@ -40,8 +40,8 @@
 #include "tb-hierarchy.h"
 #include "tb-key-private.h"
 
-#define BLOCK_SIZE (128u * 1024u)   /* plaintext read per step: a multiple of every chunk size */
-#define N_BUFFERS 4
+#define BLOCK_SIZE (256u * 1024u)   /* plaintext read per step: a multiple of every chunk size */
+#define N_BUFFERS 2
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
 
