@@ -40,6 +40,10 @@ gboolean tb_job_get_counts      (TbContext       *ctx,
 GPtrArray *tb_job_list_interrupted (TbContext    *ctx,
                                  const char      *job_id,
                                  GError         **error);
+GPtrArray *tb_job_recent_records (TbContext      *ctx,
+                                 const char      *job_id,
+                                 guint            max,
+                                 GError         **error);
 
 typedef struct {
   const char *job_id;

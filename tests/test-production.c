@@ -1021,6 +1021,83 @@ test_journal_torn_tail (Fixture *f, gconstpointer data)
   g_assert_cmpuint (c.made, ==, 2);
 }
 
+/* The last records of a job, newest first, read from the journal's end
+ * (in windows that double until they hold enough). */
+static void
+test_recent_records (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) files = create_job (f, "jr", 1000, 1, NULL);
+  g_autofree char *journal = g_build_filename (f->station_dir, "jobs", "jr", "journal.jsonl", NULL);
+  g_autofree char *note = g_strnfill (2000, 'n');
+  g_autoptr(TbContext) ctx = NULL;
+  g_autoptr(GPtrArray) none = NULL;
+
+  g_assert_true (import (f->station_dir, g_ptr_array_index (files, 0), f->root_sha256, JOB_PASS, &error));
+  g_assert_no_error (error);
+  ctx = open_station (f->station_dir);
+  none = tb_job_recent_records (ctx, "jr", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (none->len, ==, 0);
+  g_assert_null (tb_job_recent_records (ctx, "no-such-job", 10, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autoptr(JsonObject) rec = json_object_new ();
+      g_autofree char *uid = g_strdup_printf ("dev-%03u", i);
+      json_object_set_string_member (rec, "uid", uid);
+      json_object_set_string_member (rec, "result", "made");
+      json_object_set_string_member (rec, "note", note);
+      g_assert_true (tb_job_journal_append_record (ctx, "jr", rec, &error));
+      g_assert_no_error (error);
+    }
+  {
+    GStatBuf st;
+    g_assert_cmpint (g_stat (journal, &st), ==, 0);
+    g_assert_cmpint (st.st_size, >, 512 * 1024); /* more than the first two windows */
+  }
+  /* a torn last write is not a record */
+  {
+    FILE *fp = fopen (journal, "a");
+    fputs ("{\"seq\":601,\"event\":\"made\",\"uid\":\"torn", fp);
+    fclose (fp);
+  }
+
+  for (guint k = 0; k < 3; k++)
+    {
+      const guint max[] = { 5, 280, 1000 };
+      const guint expect[] = { 5, 280, 300 };
+      g_autoptr(GPtrArray) recent = tb_job_recent_records (ctx, "jr", max[k], &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (recent->len, ==, expect[k]);
+      for (guint i = 0; i < recent->len; i++)
+        {
+          JsonObject *r = g_ptr_array_index (recent, i);
+          g_autofree char *uid = g_strdup_printf ("dev-%03u", 299 - i);
+          g_assert_cmpstr (json_object_get_string_member (r, "uid"), ==, uid);
+          g_assert_cmpstr (json_object_get_string_member (r, "event"), ==, "made");
+          g_assert_false (json_object_has_member (r, "state"));
+        }
+    }
+
+  /* a record whose bytes were changed is reported, not shown */
+  {
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    char *at;
+    g_assert_true (g_file_get_contents (journal, &text, &len, NULL));
+    at = g_strrstr (text, "dev-298");
+    g_assert_nonnull (at);
+    at[4] = '9';
+    g_assert_true (g_file_set_contents (journal, text, (gssize) len, NULL));
+    g_assert_null (tb_job_recent_records (ctx, "jr", 5, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1035,6 +1112,7 @@ main (int argc, char **argv)
   ADD ("/production/slices", test_slices, NULL);
   ADD ("/production/receipts-tampered", test_receipts_tampered, NULL);
   ADD ("/production/journal-torn-tail", test_journal_torn_tail, NULL);
+  ADD ("/production/recent-records", test_recent_records, NULL);
   ADD ("/production/interrupted-slot-counted", test_produce_interrupted_slot_counted, NULL);
   if (g_test_slow ())
     ADD ("/production/kill9-every-point", test_produce_kill9, GINT_TO_POINTER (1));

@@ -21,6 +21,23 @@ static TbApplication *app;
 static char *tmp;
 
 static AdwMessageDialog *find_dialog (void);
+
+/* Scrolls the first mapped scrolled window under @root to its end, so a
+ * screenshot shows what is below the fold. */
+static gboolean
+scroll_to_end (GtkWidget *root)
+{
+  if (GTK_IS_SCROLLED_WINDOW (root) && gtk_widget_get_mapped (root))
+    {
+      GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (root));
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+      return TRUE;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (scroll_to_end (child))
+      return TRUE;
+  return FALSE;
+}
 static void set_field (AdwMessageDialog *dialog, const char *id, const char *text);
 
 static void
@@ -746,6 +763,23 @@ test_production (void)
   g_assert_true (tb_audit_page_is_valid (audit));
   g_assert_cmpuint (tb_audit_page_get_n_shown (audit), >=, 5);
   screenshot (GTK_WIDGET (window), "audit");
+  /* the job's history holds both devices, newest first */
+  g_assert_cmpuint (tb_production_page_get_n_history (page), ==, 2);
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* a new session on the same station: nothing made in it yet, but the
+   * job's history is still there, read from the journal */
+  window = new_window ();
+  tb_window_open_context (window, station_dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "production"));
+  page = tb_window_get_production_page (window);
+  g_assert_cmpuint (tb_production_page_get_n_results (page), ==, 0);
+  g_assert_cmpuint (tb_production_page_get_n_history (page), ==, 2);
+  spin_frames (2);
+  g_assert_true (scroll_to_end (GTK_WIDGET (page)));
+  spin_frames (3);
+  screenshot (GTK_WIDGET (window), "production-history");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -5,7 +5,8 @@
  * The job card (product, image version, made / reserved / limit, expiry,
  * the OEM root it is signed by), the slots a crash left open and what to do
  * about them, the probe to use, one large "Program Next Device" button, and
- * the result of every device of this session, failures explained. Jobs are
+ * the result of every device of this session, failures explained, and the
+ * job's last records from its journal (whoever made them, whenever). Jobs are
  * imported from a package after the operator compares the OEM root's
  * fingerprint. All production work (tb_produce(), tb_job_import()) runs in
  * the background through the window's progress panel. */
@@ -37,10 +38,13 @@ struct _TbProductionPage {
   GtkButton *program_button;
   GtkListBox *results;
   AdwPreferencesGroup *results_group;
+  GtkListBox *history;
+  AdwPreferencesGroup *history_group;
 
   TbContext *context;
   TbSecret *passphrase;         /* the station's, kept for the session once it worked */
   guint n_results;
+  guint n_history;
   gboolean reloading;
 };
 
@@ -70,6 +74,73 @@ selected_probe (TbProductionPage *self)
 
 /* ---- showing the job ---- */
 
+#define HISTORY_ROWS 20
+
+/* The job's last records, from its journal: what this station made before
+ * this session too. */
+static void
+show_history (TbProductionPage *self, const char *job_id, const TbJobCounts *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) recent = NULL;
+  g_autofree char *description = NULL;
+
+  tb_ui_clear_list (self->history);
+  self->n_history = 0;
+  recent = tb_job_recent_records (self->context, job_id, HISTORY_ROWS, &error);
+  if (recent == NULL)
+    {
+      tb_ui_add_property (self->history, _("The job's journal cannot be read"), error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->history_group), TRUE);
+      return;
+    }
+  for (guint i = 0; i < recent->len; i++)
+    {
+      JsonObject *r = g_ptr_array_index (recent, i);
+      gboolean made = g_strcmp0 (json_object_get_string_member_with_default (r, "event", ""), "made") == 0;
+      const char *uid = json_object_get_string_member_with_default (r, "uid", _("unknown device"));
+      g_autoptr(GDateTime) utc = g_date_time_new_from_iso8601 (json_object_get_string_member_with_default (r, "time",
+                                                                                                         ""), NULL);
+      g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+      g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+      const char *operator_name = json_object_get_string_member_with_default (r, "operator", "?");
+      GtkWidget *row = adw_action_row_new ();
+      g_autofree char *title = NULL;
+      g_autofree char *subtitle = NULL;
+
+      if (made)
+        {
+          title = g_strdup_printf (_("%s — %s, slot %" G_GINT64_FORMAT), uid,
+                                   json_object_get_string_member_with_default (r, "result", "made"),
+                                   json_object_get_int_member_with_default (r, "slot", 0));
+          subtitle = g_strdup_printf (_("%s · %s · by %s · certificate %s"), when,
+                                      json_object_get_string_member_with_default (r, "image_version", "?"),
+                                      operator_name,
+                                      json_object_get_string_member_with_default (r, "device_certificate_serial",
+                                                                                  "?"));
+        }
+      else
+        {
+          title = g_strdup_printf (_("Not made — %s"), uid);
+          subtitle = g_strdup_printf (_("%s · by %s · %s"), when, operator_name,
+                                      json_object_get_string_member_with_default (r, "reason", ""));
+        }
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                                 gtk_image_new_from_icon_name (made ? "emblem-ok-symbolic" : "dialog-error-symbolic"));
+      gtk_list_box_append (self->history, row);
+      self->n_history++;
+    }
+  description = g_strdup_printf (_("The last %u of %" G_GUINT64_FORMAT " records, newest first; "
+                                   "“trustbench-tool records export” writes them all"),
+                                 recent->len, c->made + c->failed);
+  adw_preferences_group_set_description (self->history_group, description);
+  gtk_widget_set_visible (GTK_WIDGET (self->history_group), recent->len > 0);
+}
+
 static void
 show_job (TbProductionPage *self)
 {
@@ -86,6 +157,7 @@ show_job (TbProductionPage *self)
   tb_ui_clear_list (self->card);
   tb_ui_clear_list (self->interrupted_list);
   gtk_widget_set_visible (GTK_WIDGET (self->interrupted_group), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
   if (job == NULL)
     return;
   station = g_strcmp0 (json_object_get_string_member_with_default (job, "role", ""), "station") == 0;
@@ -126,7 +198,10 @@ show_job (TbProductionPage *self)
                             station && (c.remaining > 0 || c.reserved > 0) && selected_probe (self) != NULL);
 
   if (station)
-    open = tb_job_list_interrupted (self->context, job_id, NULL);
+    {
+      show_history (self, job_id, &c);
+      open = tb_job_list_interrupted (self->context, job_id, NULL);
+    }
   for (guint i = 0; open != NULL && i < open->len; i++)
     {
       JsonObject *o = g_ptr_array_index (open, i);
@@ -523,6 +598,13 @@ tb_production_page_program_next (TbProductionPage *self, const char *passphrase)
   gtk_widget_activate_action (GTK_WIDGET (self), "production.program-next", NULL);
 }
 
+/* Rows of the Job History group (for tests). */
+guint
+tb_production_page_get_n_history (TbProductionPage *self)
+{
+  return self->n_history;
+}
+
 guint
 tb_production_page_get_n_results (TbProductionPage *self)
 {
@@ -680,6 +762,10 @@ build (TbProductionPage *self)
                                                           &self->results));
   gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
+
+  self->history_group = ADW_PREFERENCES_GROUP (group_new (_("Job History"), NULL, &self->history));
+  gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->history_group));
 }
 
 static void

@@ -20,5 +20,6 @@ gboolean tb_production_page_select_probe  (TbProductionPage *self,
 void     tb_production_page_program_next  (TbProductionPage *self,
                                            const char       *passphrase);
 guint    tb_production_page_get_n_results (TbProductionPage *self);
+guint    tb_production_page_get_n_history (TbProductionPage *self);
 
 G_END_DECLS
