@@ -353,12 +353,18 @@ tb_cli_cmd_image_verify (TbCli *cli, int argc, char **argv)
         }
       if (!valid)
         return tb_cli_fail (cli, error);
-      tb_cli_message (cli, _("%s and %s: valid"), argv[1], argv[2]);
+      if (no_decrypt)
+        tb_cli_message (cli, _("%s and %s: valid as far as checked (the chunks were not decrypted)"), argv[1],
+                        argv[2]);
+      else
+        tb_cli_message (cli, _("%s and %s: valid"), argv[1], argv[2]);
       return TB_EXIT_OK;
     }
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "valid");
   json_builder_add_boolean_value (b, valid);
+  json_builder_set_member_name (b, "decrypted");
+  json_builder_add_boolean_value (b, !no_decrypt && valid);
   if (!valid)
     tb_cli_add_string (b, "reason", error->message);
   json_builder_set_member_name (b, "checks");

@@ -659,6 +659,33 @@ find_root (GPtrArray *certs)
 }
 
 /**
+ * tb_cert_check_code_signing:
+ *
+ * A certificate signs code only if it says so: its extended key usage must
+ * be present and hold codeSigning, and its key usage, if present, must
+ * allow digitalSignature. (OpenSSL treats a missing extended key usage as
+ * "any", which would let a root, provisioning or product certificate pass.)
+ * A failure is %TB_ERROR_VERIFY_FAILED.
+ */
+gboolean
+tb_cert_check_code_signing (TbCert *self, GError **error)
+{
+  X509 *x = tb_cert_get_x509 (self);
+  uint32_t flags = X509_get_extension_flags (x);
+  g_autofree char *subject = tb_cert_dup_subject (self);
+
+  if (!(flags & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage (x) & XKU_CODE_SIGN) ||
+      ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage (x) & KU_DIGITAL_SIGNATURE)))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The certificate of %s is not for code signing (no codeSigning extended key usage): only the "
+                     "mastering certificate signs images"), subject);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
  * tb_cert_verify:
  * @leaf: the certificate to verify
  * @chain: (out) (optional) (transfer container) (element-type TbCert):

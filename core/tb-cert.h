@@ -107,6 +107,8 @@ gboolean    tb_cert_verify              (TbContext    *ctx,
                                          TbCert       *leaf,
                                          GPtrArray   **chain,
                                          GError      **error);
+gboolean    tb_cert_check_code_signing  (TbCert       *cert,
+                                         GError      **error);
 GPtrArray  *tb_cert_build_chain         (TbContext    *ctx,
                                          TbCert       *leaf,
                                          GError      **error);

@@ -547,6 +547,7 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
   upk = tb_upk_parse (g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), o->upk_path, error);
   if (upk == NULL || !tb_upk_verify_signature (upk, error) ||
       !tb_cert_verify (ctx, tb_upk_get_signer_cert (upk), NULL, error) ||
+      !tb_cert_check_code_signing (tb_upk_get_signer_cert (upk), error) ||
       !check_device_types (upk, o->device_types, error))
     return FALSE;
   image_bytes = read_file_bytes (o->image_path, TB_JOB_FILE_MAX_BYTES / 2, error);

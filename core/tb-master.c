@@ -789,7 +789,8 @@ add_check (GPtrArray *checks, const char *name, TbCheckStatus status, const char
  * and (with the passphrase) every chunk and the plaintext digest.
  *
  * Returns: %TRUE if nothing failed; else %TB_ERROR_VERIFY_FAILED naming
- *   the first failure
+ *   the first failure, or %TB_ERROR_PERMISSION if @passphrase does not
+ *   unlock the product key (the files are not at fault)
  */
 gboolean
 tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, const char *passphrase,
@@ -801,6 +802,7 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
   g_autoptr(TbKey) product_key = NULL;
   g_autofree char *product_key_id = NULL;
   g_autofree char *first_failure = NULL;
+  GError *unlock_error = NULL;
   TbImageHeader h;
   int fd;
 
@@ -830,10 +832,8 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
   {
     TbCert *signer = tb_upk_get_signer_cert (upk);
     g_autofree char *subject = tb_cert_dup_subject (signer);
-    if (!tb_cert_verify (ctx, signer, NULL, &local))
+    if (!tb_cert_verify (ctx, signer, NULL, &local) || !tb_cert_check_code_signing (signer, &local))
       FAILED ("chain", local->message);
-    else if (!(X509_get_extended_key_usage (tb_cert_get_x509 (signer)) & XKU_CODE_SIGN))
-      FAILED ("chain", _("the signer certificate is not for code signing"));
     else
       {
         g_autofree char *msg = g_strdup_printf (_("signed by %s, which chains to the context root"), subject);
@@ -898,11 +898,19 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
     }
   if (passphrase == NULL || product_key == NULL)
     {
-      add_check (list, "decrypt", TB_CHECK_SKIPPED, _("no passphrase for the product key"));
+      add_check (list, "decrypt", TB_CHECK_SKIPPED,
+                 _("not checked: without the product key's passphrase the chunks and the plaintext digest are not "
+                   "verified"));
       goto done;
     }
   if (!tb_key_unlock (product_key, ctx, passphrase, &local))
-    FAILED ("decrypt", local->message);
+    {
+      FAILED ("decrypt", local->message);
+      /* a wrong passphrase says nothing about the files: it is reported as
+       * such (exit 1), not as a failed verification (exit 3) */
+      if (g_error_matches (local, TB_ERROR, TB_ERROR_PERMISSION))
+        unlock_error = g_steal_pointer (&local);
+    }
   else
     {
       guint8 digest[32];
@@ -921,6 +929,11 @@ done:
 #undef FAILED
   if (checks != NULL)
     *checks = g_ptr_array_ref (list);
+  if (unlock_error != NULL)
+    {
+      g_propagate_error (error, unlock_error);
+      return FALSE;
+    }
   if (first_failure != NULL)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("Verification failed: %s"), first_failure);

@@ -783,6 +783,29 @@ tb_upk_load_file (const char *path, GError **error)
   return tb_upk_parse ((const guint8 *) data, len, path, error);
 }
 
+/* The algorithm a public key signs UPKs with, as signature_algorithm_for_key()
+ * picks it when signing; FALSE for a key that cannot sign one. */
+static gboolean
+signature_algorithm_for_public_key (EVP_PKEY *pub, TbUpkSignatureAlgorithm *alg)
+{
+  char group[32] = "";
+
+  if (EVP_PKEY_is_a (pub, "EC") &&
+      EVP_PKEY_get_utf8_string_param (pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, NULL) == 1)
+    {
+      if (g_str_equal (group, "prime256v1") || g_str_equal (group, "P-256"))
+        return *alg = TB_UPK_SIG_ECDSA_P256_SHA256, TRUE;
+      if (g_str_equal (group, "secp384r1") || g_str_equal (group, "P-384"))
+        return *alg = TB_UPK_SIG_ECDSA_P384_SHA384, TRUE;
+      return FALSE;
+    }
+  if (EVP_PKEY_is_a (pub, "ED25519"))
+    return *alg = TB_UPK_SIG_ED25519, TRUE;
+  if (EVP_PKEY_is_a (pub, "RSA"))
+    return *alg = TB_UPK_SIG_RSA_PKCS1_SHA256, TRUE;
+  return FALSE;
+}
+
 /**
  * tb_upk_verify_signature:
  *
@@ -793,6 +816,7 @@ gboolean
 tb_upk_verify_signature (TbUpk *self, GError **error)
 {
   g_autoptr(EVP_MD_CTX) mctx = EVP_MD_CTX_new ();
+  TbUpkSignatureAlgorithm expected = 0;
   EVP_PKEY *pub;
   int rc;
 
@@ -802,7 +826,19 @@ tb_upk_verify_signature (TbUpk *self, GError **error)
       return FALSE;
     }
   pub = X509_get0_pubkey (tb_cert_get_x509 (self->signer));
-  rc = pub != NULL ? EVP_DigestVerifyInit_ex (mctx, NULL, md_for_algorithm (self->sig_alg), NULL, NULL, pub, NULL) : 0;
+  /* the algorithm byte is not under the signature: it must be the one the
+   * signer's key signs with, or a flipped byte would pass (an EC key with a
+   * null digest falls back to SHA-256) */
+  if (pub == NULL || !signature_algorithm_for_public_key (pub, &expected) || expected != self->sig_alg)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("%s: the signature algorithm (%s) is not the one of the signer's key (%s)"),
+                   self->origin != NULL ? self->origin : "UPK", tb_upk_signature_algorithm_to_string (self->sig_alg),
+                   pub != NULL && signature_algorithm_for_public_key (pub, &expected)
+                     ? tb_upk_signature_algorithm_to_string (expected) : _("unsupported"));
+      return FALSE;
+    }
+  rc = EVP_DigestVerifyInit_ex (mctx, NULL, md_for_algorithm (self->sig_alg), NULL, NULL, pub, NULL);
   if (rc == 1)
     rc = EVP_DigestVerify (mctx, g_bytes_get_data (self->signature, NULL), g_bytes_get_size (self->signature),
                            g_bytes_get_data (self->signed_bytes, NULL), g_bytes_get_size (self->signed_bytes));

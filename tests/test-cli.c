@@ -594,7 +594,24 @@ test_master (void)
   g_assert_cmpint (verify.status, ==, 0);
   v = parse_json_object (verify.out);
   g_assert_true (json_object_get_boolean_member (v, "valid"));
+  g_assert_true (json_object_get_boolean_member (v, "decrypted"));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (v, "checks")), ==, 6);
+  {
+    g_auto(Run) nodec = { 0 };
+    g_auto(Run) wrong = { 0 };
+    g_autoptr(JsonObject) n = NULL;
+
+    /* without decrypting: valid as far as checked, and it says so */
+    RUN (&nodec, "-C", dir, "--json", "image", "verify", upk, image, "--no-decrypt");
+    g_assert_cmpint (nodec.status, ==, 0);
+    n = parse_json_object (nodec.out);
+    g_assert_true (json_object_get_boolean_member (n, "valid"));
+    g_assert_false (json_object_get_boolean_member (n, "decrypted"));
+    g_assert_nonnull (strstr (nodec.out, "not checked"));
+    /* a wrong passphrase is not a tampered file: exit 1, not 3 */
+    RUN_PASS (&wrong, "not the passphrase", "-C", dir, "image", "verify", upk, image);
+    g_assert_cmpint (wrong.status, ==, 1);
+  }
 
   RUN_PASS (&decrypt, "a good passphrase", "-C", dir, "image", "decrypt", upk, image, "-o", plain);
   g_assert_cmpint (decrypt.status, ==, 0);

@@ -148,12 +148,19 @@ test_upk_flips (Fixture *f, gconstpointer data)
       g_autoptr(GError) error = NULL;
       g_autoptr(TbUpk) upk = NULL;
 
-      bytes[i] ^= 0x01;
-      upk = tb_upk_parse ((const guint8 *) bytes, len, "flipped", &error);
-      if (upk != NULL && tb_upk_verify_signature (upk, &error) &&
-          tb_cert_verify (f->ctx, tb_upk_get_signer_cert (upk), NULL, &error))
-        g_error ("a flip at offset %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " was accepted", i, len);
-      bytes[i] ^= 0x01;
+      /* every bit of every byte: an algorithm byte is refused by one flip
+       * and accepted by another if it is not bound to the key */
+      for (guint bit = 0; bit < 8; bit++)
+        {
+          bytes[i] ^= (char) (1u << bit);
+          upk = tb_upk_parse ((const guint8 *) bytes, len, "flipped", &error);
+          if (upk != NULL && tb_upk_verify_signature (upk, &error) &&
+              tb_cert_verify (f->ctx, tb_upk_get_signer_cert (upk), NULL, &error))
+            g_error ("flipping bit %u at offset %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " was accepted", bit, i, len);
+          bytes[i] ^= (char) (1u << bit);
+          g_clear_object (&upk);
+          g_clear_error (&error);
+        }
     }
   /* truncated and extended */
   for (gsize cut = 0; cut < len; cut += 37)
@@ -303,6 +310,48 @@ test_wrong_keys (Fixture *f, gconstpointer data)
     g_assert_true (chain_failed);
     g_assert_true (recipients_failed);
   }
+
+  /* our UPK re-signed by the mastering key under another certificate from
+   * our root, one without the codeSigning usage (as the root's, the
+   * provisioning CA's or a product's): it chains, and is refused for its
+   * usage (OpenSSL takes a missing extended key usage for "any") */
+  {
+    g_autoptr(TbUpk) copy = tb_upk_load_file (f->upk, &error);
+    g_autoptr(TbKey) root_key = unlocked (f, "root-ca");
+    g_autoptr(TbKey) mastering = unlocked (f, "mastering");
+    g_autoptr(TbCert) root = tb_cert_load (f->ctx, "root-ca", &error);
+    g_autoptr(TbCert) not_code = NULL;
+    g_autoptr(GBytes) resigned = NULL;
+    g_autofree char *path = g_build_filename (f->tmp, "resigned.tbupk", NULL);
+
+    g_assert_no_error (error);
+    not_code = tb_cert_issue (root, root_key, mastering, TB_CERT_PROFILE_JOB, "Not for code", "Test OEM", 30, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_cert_verify (f->ctx, not_code, NULL, &error));
+    resigned = tb_upk_sign (copy, not_code, mastering, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_file_set_contents (path, g_bytes_get_data (resigned, NULL), g_bytes_get_size (resigned), NULL));
+    g_clear_pointer (&checks, g_ptr_array_unref);
+    g_assert_false (tb_image_verify (f->ctx, path, f->image, PASS, &checks, NULL, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+    g_assert_nonnull (strstr (error->message, "not for code signing"));
+    g_clear_error (&error);
+    g_assert_false (tb_cert_check_code_signing (root, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+    g_clear_error (&error);
+    {
+      g_autoptr(TbCert) mcert = tb_cert_load (f->ctx, "mastering", &error);
+      g_assert_true (tb_cert_check_code_signing (mcert, &error));
+      g_assert_no_error (error);
+    }
+  }
+
+  /* a wrong passphrase: the files are not at fault, so it is not a failed
+   * verification */
+  g_clear_pointer (&checks, g_ptr_array_unref);
+  g_assert_false (tb_image_verify (f->ctx, f->upk, f->image, "wrong passphrase", &checks, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
+  g_clear_error (&error);
 
   /* a UPK and an image that do not belong together */
   g_clear_pointer (&checks, g_ptr_array_unref);
