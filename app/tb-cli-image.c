@@ -16,7 +16,9 @@ parse_address (const char *text, guint64 *out, GError **error)
   char *end = NULL;
   guint64 v;
 
-  if (text == NULL || text[0] == '\0')
+  /* hex with 0x, or decimal: no sign, no blanks, no octal (010 is not 8) */
+  if (text == NULL || !g_ascii_isdigit (text[0]) ||
+      (text[0] == '0' && text[1] != '\0' && text[1] != 'x' && text[1] != 'X'))
     goto bad;
   errno = 0;
   v = g_ascii_strtoull (text, &end, 0);
@@ -25,7 +27,8 @@ parse_address (const char *text, guint64 *out, GError **error)
   *out = v;
   return TRUE;
 bad:
-  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("“%s” is not an address (e.g. 0x08000000)"),
+  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+               _("“%s” is not an address: give it in hex (0x08000000) or in decimal"),
                text != NULL ? text : "");
   return FALSE;
 }

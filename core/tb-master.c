@@ -292,10 +292,26 @@ check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GE
                        o->device_uids[i]);
           return FALSE;
         }
+      for (guint k = 0; k < i; k++)
+        if (g_ascii_strcasecmp (o->device_uids[k], o->device_uids[i]) == 0)
+          {
+            g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Device UID “%s” is given twice"),
+                         o->device_uids[i]);
+            return FALSE;
+          }
     }
   for (guint i = 0; o->device_types != NULL && o->device_types[i] != NULL; i++)
-    if (!tb_name_is_valid (o->device_types[i], error))
-      return FALSE;
+    {
+      if (!tb_name_is_valid (o->device_types[i], error))
+        return FALSE;
+      for (guint k = 0; k < i; k++)
+        if (g_str_equal (o->device_types[k], o->device_types[i]))
+          {
+            g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Device type “%s” is given twice"),
+                         o->device_types[i]);
+            return FALSE;
+          }
+    }
   return TRUE;
 }
 

@@ -96,11 +96,20 @@ parse_version (const char *text, guint8 out[8], GError **error)
 
   if (!tb_semver_is_valid (text, error))
     return FALSE;
+  {
+    const char *dash = strchr (text, '-');
+    plus = strchr (text, '+');
+    if (dash != NULL && (plus == NULL || dash < plus))
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                     _("MCUboot versions have no pre-release part (“%s”): use MAJOR.MINOR.PATCH+BUILD"), text);
+        return FALSE;
+      }
+  }
   parts = g_strsplit_set (text, ".-+", 4);
   major = g_ascii_strtoull (parts[0], NULL, 10);
   minor = g_ascii_strtoull (parts[1], NULL, 10);
   patch = g_ascii_strtoull (parts[2], NULL, 10);
-  plus = strchr (text, '+');
   if (plus != NULL)
     {
       char *end = NULL;
@@ -219,10 +228,11 @@ tb_mcuboot_export (TbContext *ctx, TbFirmware *firmware, const TbMcubootOptions 
   TbOutputFile out = TB_OUTPUT_FILE_INIT;
   gboolean ok = FALSE;
 
-  if (header_size < 32 || header_size > 0x10000 || header_size % 4 != 0)
+  /* the header's own size field is 16 bits */
+  if (header_size < 32 || header_size > 0xfffc || header_size % 4 != 0)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
-                   _("An MCUboot header size of %u bytes is not acceptable (32 to 65536, a multiple of 4)"), header_size);
+                   _("An MCUboot header size of %u bytes is not acceptable (32 to 65532, a multiple of 4)"), header_size);
       return FALSE;
     }
   if (!parse_version (options->version, version, error))

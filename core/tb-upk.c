@@ -120,8 +120,12 @@ tb_semver_is_valid (const char *version, GError **error)
   static GRegex *re;
 
   if (g_once_init_enter (&re))
+    /* semver.org 2.0.0: numeric pre-release identifiers without leading
+     * zeros, no empty identifiers */
     g_once_init_leave (&re, g_regex_new ("^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)"
-                                         "(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$", G_REGEX_OPTIMIZE, 0, NULL));
+                                         "(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+                                         "(\\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?"
+                                         "(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$", G_REGEX_OPTIMIZE, 0, NULL));
   if (version != NULL && strlen (version) <= 64 && g_regex_match (re, version, 0, NULL))
     return TRUE;
   g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,

@@ -566,6 +566,19 @@ test_master (void)
             "-o", out);
   g_assert_cmpint (no_addr.status, ==, 2);
   assert_one_error_line (&no_addr, "load address");
+  /* a load address is hex or decimal, nothing else: no sign (-1 would
+   * wrap), no blank, no octal (010 would be 8) */
+  {
+    const char *bad[] = { "-1", " 0x08000000", "010", "0x", "8000000h", NULL };
+    for (guint k = 0; bad[k] != NULL; k++)
+      {
+        g_auto(Run) r = { 0 };
+        RUN_PASS (&r, "a good passphrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "1.4.2",
+                  "--load-address", bad[k], "-o", out);
+        g_assert_cmpint (r.status, ==, 2);
+        assert_one_error_line (&r, "is not an address");
+      }
+  }
 
   RUN_PASS (&master, "a good passphrase", "-C", dir, "--json", "master", bin, "--product", "sensor", "--version",
             "1.4.2", "--security-counter", "3", "--load-address", "0x08004000", "-o", out);

@@ -385,7 +385,41 @@ test_wrong_keys (Fixture *f, gconstpointer data)
     options.chunk_size = 3000;
     none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
     g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    /* the same device twice: a mistake, not a binding to record twice */
+    options.chunk_size = 0;
+    options.device_uids = (const char *const[]){ "0011", "00aa", "00AA", NULL };
+    none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "twice"));
+    g_clear_error (&error);
+    options.device_uids = NULL;
+    options.device_types = (const char *const[]){ "rev-a", "rev-a", NULL };
+    none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    g_assert_false (g_file_test (i2, G_FILE_TEST_EXISTS));
   }
+}
+
+/* Versions are semantic versions, exactly (semver.org 2.0.0). */
+static void
+test_semver (void)
+{
+  const char *good[] = { "0.0.0", "1.4.2", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7",
+                         "1.0.0-x.7.z.92", "1.0.0-rc.1+build.1", "1.0.0+20130313144700", "1.2.3-01a", NULL };
+  const char *bad[] = { "", "1", "1.2", "1.2.3.4", "01.2.3", "1.02.3", "1.2.03", "1.2.3-01", "1.2.3-rc.01",
+                        "1.2.3-", "1.2.3-a..b", "1.2.3+", "1.2.3+a..b", " 1.2.3", "1.2.3 ", "v1.2.3", "-1.2.3", NULL };
+
+  for (guint i = 0; good[i] != NULL; i++)
+    if (!tb_semver_is_valid (good[i], NULL))
+      g_error ("“%s” was refused", good[i]);
+  for (guint i = 0; bad[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      if (tb_semver_is_valid (bad[i], &error))
+        g_error ("“%s” was accepted", bad[i]);
+      g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    }
 }
 
 static void
@@ -452,6 +486,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/tb/master/round-trip", test_round_trip);
   ADD ("/tb/master/upk-flips", test_upk_flips);
+  g_test_add_func ("/tb/master/semver", test_semver);
   ADD ("/tb/master/image-flips", test_image_flips);
   ADD ("/tb/master/wrong-keys", test_wrong_keys);
   ADD ("/tb/master/cancel", test_cancel);

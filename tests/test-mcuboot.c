@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -271,11 +273,34 @@ test_refusals (Fixture *f, gconstpointer data)
   g_assert_false (tb_mcuboot_export (f->ctx, fw, &options, PASS, out, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+  /* a pre-release has no place in MCUboot's version: refused, not dropped */
+  options.version = "1.2.3-rc1";
+  g_assert_false (tb_mcuboot_export (f->ctx, fw, &options, PASS, out, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "pre-release"));
+  g_clear_error (&error);
   options.version = "1.0.0";
   options.header_size = 7;
   g_assert_false (tb_mcuboot_export (f->ctx, fw, &options, PASS, out, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+  /* the header's size field is 16 bits: 65536 would be written as 0 */
+  options.header_size = 65536;
+  g_assert_false (tb_mcuboot_export (f->ctx, fw, &options, PASS, out, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  options.header_size = 65532;
+  g_assert_true (tb_mcuboot_export (f->ctx, fw, &options, PASS, out, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (out, &bytes, &len, NULL));
+    g_assert_cmpuint (len, >, 65532);
+    g_assert_cmpuint ((guint8) bytes[8] | (guint8) bytes[9] << 8, ==, 65532);
+  }
+  g_unlink (out);
   options.header_size = 0;
   options.encrypt_for = "toaster";
   g_assert_false (tb_mcuboot_export (f->ctx, fw, &options, PASS, out, NULL, &error));
