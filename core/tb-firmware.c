@@ -789,6 +789,11 @@ tb_firmware_load_file (const char *path, TbFirmwareFormat format, guint64 load_a
   g_autofree char *data = NULL;
   gsize len = 0;
 
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("%s is a directory, not a firmware file"), path);
+      return NULL;
+    }
   if (format == TB_FIRMWARE_FORMAT_AUTO)
     {
       guint8 head[8] = { 0 };

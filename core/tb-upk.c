@@ -591,7 +591,14 @@ tb_upk_parse (const guint8 *data, gsize len, const char *origin, GError **error)
       fail (error, origin, 0, _("not a Trustbench UPK (bad magic)"));
       return NULL;
     }
-  if (data[8] != 0 || data[9] != TB_UPK_VERSION || data[10] != 0 || data[11] != 0)
+  if (data[8] == 0 && data[9] == TB_UPK_VERSION && (data[10] != 0 || data[11] != 0))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("%s: UPK flags 0x%04x are not supported (this build knows "
+                                                            "none)"),
+                   origin, (guint) (data[10] << 8 | data[11]));
+      return NULL;
+    }
+  if (data[8] != 0 || data[9] != TB_UPK_VERSION)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("%s: UPK format version %u is not supported (this build "
                                                             "reads version %d)"),
@@ -640,6 +647,8 @@ tb_upk_parse (const guint8 *data, gsize len, const char *origin, GError **error)
         {
         case TB_UPK_TLV_PRODUCT:
           ONCE ();
+          if (vlen == 0)
+            return fail (error, origin, tlv_start, _("the product is empty")), NULL;
           if ((self->product = dup_utf8 (v, vlen)) == NULL)
             return fail (error, origin, tlv_start, _("the product is not UTF-8 text")), NULL;
           break;

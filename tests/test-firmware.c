@@ -240,6 +240,17 @@ test_srec_features (void)
 static void
 test_malformed (void)
 {
+  /* a directory is named as such, not as an unknown format */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp ("tb-fw-XXXXXX", NULL);
+    g_autoptr(TbFirmware) fw = tb_firmware_load_file (dir, TB_FIRMWARE_FORMAT_AUTO, TB_FIRMWARE_NO_ADDRESS, &error);
+    g_assert_null (fw);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "is a directory"));
+    g_rmdir (dir);
+  }
+
   /* Intel HEX */
   assert_refused (":0400000001020304F3\n:00000001FF\n", TB_FIRMWARE_FORMAT_IHEX,
                   "input:1: checksum incorrect, expected f2, got f3");

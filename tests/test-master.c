@@ -162,6 +162,17 @@ test_upk_flips (Fixture *f, gconstpointer data)
           g_clear_error (&error);
         }
     }
+  /* flags this build does not know: named as flags */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TbUpk) upk = NULL;
+    bytes[11] ^= 0x01;
+    upk = tb_upk_parse ((const guint8 *) bytes, len, "flags", &error);
+    g_assert_null (upk);
+    g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
+    g_assert_nonnull (strstr (error->message, "flags 0x0001"));
+    bytes[11] ^= 0x01;
+  }
   /* truncated and extended */
   for (gsize cut = 0; cut < len; cut += 37)
     {
