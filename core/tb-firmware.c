@@ -642,6 +642,13 @@ parse_elf (TbFirmware *self, const guint8 *data, gsize len, GError **error)
                        self->origin, i + 1, elf_errmsg (-1));
           goto out;
         }
+      if (ph.p_type == PT_INTERP)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                       _("%s asks for a program interpreter (PT_INTERP): it is a program for an operating system, "
+                         "not firmware"), self->origin);
+          goto out;
+        }
       if (ph.p_type != PT_LOAD || ph.p_filesz == 0)
         continue; /* .bss, stacks and heaps load nothing */
       if (ph.p_filesz > ph.p_memsz)

@@ -240,6 +240,17 @@ test_srec_features (void)
 static void
 test_malformed (void)
 {
+  /* a program for an operating system is not firmware (any hosted ELF
+   * executable has an interpreter; /bin/true is one everywhere) */
+  if (g_file_test ("/bin/true", G_FILE_TEST_IS_REGULAR))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TbFirmware) fw = tb_firmware_load_file ("/bin/true", TB_FIRMWARE_FORMAT_ELF, TB_FIRMWARE_NO_ADDRESS,
+                                                        &error);
+      g_assert_null (fw);
+      g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+      g_assert_nonnull (strstr (error->message, "program interpreter"));
+    }
   /* a directory is named as such, not as an unknown format */
   {
     g_autoptr(GError) error = NULL;
