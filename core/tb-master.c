@@ -164,7 +164,7 @@ tb_check_status_to_string (TbCheckStatus status)
     }
 }
 
-/* ---- pipeline stages: hashing and writing on their own threads ---- */
+/* ---- a pipeline stage: hashing on its own thread ---- */
 
 typedef struct {
   guint8 *data;
@@ -231,13 +231,10 @@ stage_finish (Stage *stage, GError **error)
 static gboolean
 hash_block (Stage *stage, Block *b, GError **error)
 {
-  return EVP_DigestUpdate (stage->user, b->data, b->len) == 1;
-}
-
-static gboolean
-write_block (Stage *stage, Block *b, GError **error)
-{
-  return tb_output_file_write (stage->user, b->data, b->len, error);
+  if (EVP_DigestUpdate (stage->user, b->data, b->len) == 1)
+    return TRUE;
+  tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot compute the SHA-256 of the image"));
+  return FALSE;
 }
 
 /* The mastering key is decrypted (scrypt) while the image streams. */
@@ -407,8 +404,8 @@ load_signers (TbContext *ctx, const char *product, Signers *s, GError **error)
  * @upk_path: where the .tbupk goes
  *
  * Masters @firmware for a product. Runs in the caller's thread, with the
- * SHA-256 of the plaintext, the writing of the ciphertext and the
- * decryption of the mastering key on three helper threads; reports
+ * SHA-256 of the plaintext and the decryption of the mastering key on
+ * two helper threads; reports
  * progress and honours the progress's cancellable; on failure or cancel
  * nothing is left at the destinations.
  *
@@ -424,7 +421,6 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   g_autoptr(EVP_MD_CTX) sha = EVP_MD_CTX_new ();
   g_autoptr(GBytes) upk_bytes = NULL;
   g_autoptr(GAsyncQueue) free_plain = g_async_queue_new ();
-  g_autoptr(GAsyncQueue) free_sealed = g_async_queue_new ();
   TbImageHeader h = { 0 };
   guint8 image_key[TB_UPK_IMAGE_KEY_LEN];
   guint8 header[TB_IMAGE_HEADER_LEN];
@@ -432,11 +428,10 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   unsigned int digest_len = 0;
   TbOutputFile out = TB_OUTPUT_FILE_INIT;
   Stage hasher = { 0 };
-  Stage writer = { 0 };
   UnlockJob unlock = { 0 };
   GThread *unlock_thr = NULL;
   Block plain[N_BUFFERS] = { { 0 } };
-  Block sealed[N_BUFFERS] = { { 0 } };
+  Block sealed = { 0 };
   gboolean ok = FALSE;
   guint64 size;
 
@@ -477,47 +472,41 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   for (guint i = 0; i < N_BUFFERS; i++)
     {
       plain[i].data = g_malloc (BLOCK_SIZE);
-      sealed[i].data = g_malloc (BLOCK_SIZE + (BLOCK_SIZE / TB_IMAGE_MIN_CHUNK_SIZE) * TB_IMAGE_TAG_LEN);
       g_async_queue_push (free_plain, &plain[i]);
-      g_async_queue_push (free_sealed, &sealed[i]);
     }
+  /* written here, as soon as sealed: a writer thread of its own cost more
+   * in hand-offs on two cores than the copy into the page cache */
+  sealed.data = g_malloc (BLOCK_SIZE + (BLOCK_SIZE / TB_IMAGE_MIN_CHUNK_SIZE) * TB_IMAGE_TAG_LEN);
   stage_start (&hasher, "tb-master-sha256", hash_block, sha, free_plain);
-  stage_start (&writer, "tb-master-write", write_block, &out, free_sealed);
 
   tb_progress_set_stage (progress, _("Encrypting %" G_GUINT64_FORMAT " bytes in chunks of %u bytes"), size,
                          h.chunk_size);
   for (guint64 off = 0; off < size; off += BLOCK_SIZE)
     {
       Block *p = g_async_queue_pop (free_plain);
-      Block *c;
 
       p->len = (gsize) MIN (BLOCK_SIZE, size - off);
       if (tb_progress_set_error_if_cancelled (progress, error) || g_atomic_int_get (&unlock.failed) ||
-          g_atomic_int_get (&writer.failed) || !tb_firmware_read (firmware, off, p->data, p->len, error))
+          !tb_firmware_read (firmware, off, p->data, p->len, error))
         {
           g_async_queue_push (free_plain, p);
           goto stop;
         }
       g_async_queue_push (hasher.in, p);
-      c = g_async_queue_pop (free_sealed);
-      if (!seal_chunks (gcm, &h, (guint32) (off / h.chunk_size), p->data, p->len, c->data, &c->len, error))
-        {
-          g_async_queue_push (free_sealed, c);
-          goto stop;
-        }
-      g_async_queue_push (writer.in, c);
+      if (!seal_chunks (gcm, &h, (guint32) (off / h.chunk_size), p->data, p->len, sealed.data, &sealed.len, error) ||
+          !tb_output_file_write (&out, sealed.data, sealed.len, error))
+        goto stop;
       tb_progress_set_fraction (progress, (double) (off + p->len) / size * 0.95);
     }
   ok = TRUE;
 
 stop:
-  /* drain both stages and the key; the most telling error wins: a wrong
-   * passphrase, then a write failure, then whatever stopped the loop */
+  /* drain the hasher and the key; the most telling error wins: a wrong
+   * passphrase, then whatever stopped the loop (a write failure…) */
   {
-    GError *stage_errors[3] = { NULL, NULL, NULL };
+    GError *stage_errors[2] = { NULL, NULL };
 
-    stage_finish (&writer, &stage_errors[1]);
-    stage_finish (&hasher, &stage_errors[2]);
+    stage_finish (&hasher, &stage_errors[1]);
     g_thread_join (unlock_thr);
     unlock_thr = NULL;
     stage_errors[0] = g_steal_pointer (&unlock.error);
@@ -590,7 +579,6 @@ stop:
   ok = TRUE;
 
 out:
-  stage_finish (&writer, NULL);
   stage_finish (&hasher, NULL);
   if (unlock_thr != NULL)
     g_thread_join (unlock_thr);
@@ -598,10 +586,8 @@ out:
   OPENSSL_cleanse (image_key, sizeof image_key);
   tb_output_file_clear (&out);
   for (guint i = 0; i < N_BUFFERS; i++)
-    {
-      g_free (plain[i].data);
-      g_free (sealed[i].data);
-    }
+    g_free (plain[i].data);
+  g_free (sealed.data);
   return ok ? g_steal_pointer (&upk) : NULL;
 }
 
