@@ -437,29 +437,26 @@ tb_audit_contains (TbContext *ctx, const char *text, gboolean *found, GError **e
   gsize text_len = strlen (text);
   const gsize block = 64 * 1024;
   g_autofree char *buf = NULL;
-  struct stat st;
-  goffset end;
+  g_autoptr(GError) local = NULL;
+  goffset size, end;
   int fd;
 
   g_return_val_if_fail (text_len > 0 && text_len < block, FALSE);
   *found = FALSE;
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT)
-    return TRUE;
-  if (fd < 0 || fstat (fd, &st) != 0)
+  fd = tb_file_open_for_reading (path, &size, &local);
+  if (fd < 0 && local != NULL)
     {
-      int saved_errno = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s: %s"), path, g_strerror (saved_errno));
+      g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  if (fd < 0)
+    return TRUE; /* no log: nothing in it */
   /* blocks overlap by the text's length, so none is missed at a boundary */
   buf = g_malloc (block + text_len);
-  for (end = st.st_size; end > 0 && !*found;)
+  for (end = size; end > 0 && !*found;)
     {
       goffset start = MAX (0, end - (goffset) block);
-      gsize want = (gsize) (MIN (st.st_size, end + (goffset) text_len) - start);
+      gsize want = (gsize) (MIN (size, end + (goffset) text_len) - start);
       gssize n = pread (fd, buf, want, start);
 
       if (n != (gssize) want)

@@ -130,6 +130,36 @@ tb_file_write_atomic (const char *path, const void *data, gsize len, int mode, G
 }
 
 /**
+ * tb_file_open_for_reading:
+ * @size: (out): the file's size
+ *
+ * Opens @path to read it piecewise. A file that does not exist is not an
+ * error: -1 is returned with @error unset (the caller reads it as empty).
+ *
+ * Returns: a file descriptor, or -1
+ */
+int
+tb_file_open_for_reading (const char *path, goffset *size, GError **error)
+{
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  *size = 0;
+  if (fd < 0 && errno == ENOENT)
+    return -1;
+  if (fd < 0 || fstat (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s: %s"), path, g_strerror (saved_errno));
+      return -1;
+    }
+  *size = st.st_size;
+  return fd;
+}
+
+/**
  * tb_file_read_bounded:
  * @path: file to read
  * @max_bytes: refuse files larger than this

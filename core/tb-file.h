@@ -14,6 +14,9 @@ gboolean tb_file_write_atomic        (const char  *path,
                                       gsize        len,
                                       int          mode,
                                       GError     **error);
+int      tb_file_open_for_reading    (const char  *path,
+                                      goffset     *size,
+                                      GError     **error);
 gboolean tb_file_read_bounded        (const char  *path,
                                       gsize        max_bytes,
                                       char       **contents,

@@ -542,29 +542,27 @@ tb_job_recent_records (TbContext *ctx, const char *job_id, guint max, GError **e
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autofree char *path = NULL;
   g_autofree char *buf = NULL;
-  struct stat st;
+  g_autoptr(GError) open_error = NULL;
   goffset window = 256 * 1024;
+  goffset size;
   int fd;
 
   if (find_job (ctx, job_id, error) == NULL)
     return NULL;
   path = tb_job_build_path (ctx, job_id, JOURNAL_NAME);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT)
-    return g_steal_pointer (&out); /* nothing made yet */
-  if (fd < 0 || fstat (fd, &st) != 0)
+  fd = tb_file_open_for_reading (path, &size, &open_error);
+  if (fd < 0 && open_error != NULL)
     {
-      int saved_errno = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s: %s"), path, g_strerror (saved_errno));
+      g_propagate_error (error, g_steal_pointer (&open_error));
       return NULL;
     }
+  if (fd < 0)
+    return g_steal_pointer (&out); /* nothing made yet */
   /* read the last `window` bytes; if they hold too few records, twice as many */
   for (;;)
     {
-      goffset start = MAX (0, st.st_size - window);
-      gsize len = (gsize) (st.st_size - start);
+      goffset start = MAX (0, size - window);
+      gsize len = (gsize) (size - start);
       char *line, *end;
 
       g_ptr_array_set_size (out, 0);
