@@ -258,6 +258,16 @@ unlock_thread (gpointer data)
 
 /* ---- mastering ---- */
 
+/* Whether list[i] is already among the first @i entries. */
+static gboolean
+given_before (const char *const *list, guint i, gboolean ignore_case)
+{
+  for (guint k = 0; k < i; k++)
+    if (ignore_case ? g_ascii_strcasecmp (list[k], list[i]) == 0 : g_str_equal (list[k], list[i]))
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GError **error)
 {
@@ -289,25 +299,23 @@ check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GE
                        o->device_uids[i]);
           return FALSE;
         }
-      for (guint k = 0; k < i; k++)
-        if (g_ascii_strcasecmp (o->device_uids[k], o->device_uids[i]) == 0)
-          {
-            g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Device UID “%s” is given twice"),
-                         o->device_uids[i]);
-            return FALSE;
-          }
+      if (given_before (o->device_uids, i, TRUE))
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Device UID “%s” is given twice"),
+                       o->device_uids[i]);
+          return FALSE;
+        }
     }
   for (guint i = 0; o->device_types != NULL && o->device_types[i] != NULL; i++)
     {
       if (!tb_name_is_valid (o->device_types[i], error))
         return FALSE;
-      for (guint k = 0; k < i; k++)
-        if (g_str_equal (o->device_types[k], o->device_types[i]))
-          {
-            g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Device type “%s” is given twice"),
-                         o->device_types[i]);
-            return FALSE;
-          }
+      if (given_before (o->device_types, i, FALSE))
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Device type “%s” is given twice"),
+                       o->device_types[i]);
+          return FALSE;
+        }
     }
   return TRUE;
 }

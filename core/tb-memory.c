@@ -73,9 +73,17 @@ huge_map (gsize size)
   return NULL;
 }
 
-/* Takes @ptr out of the table; returns FALSE if it is not a huge block. */
+/* What the table does with a block it finds. */
+typedef enum {
+  HUGE_LOOK,
+  HUGE_REMOVE,
+  HUGE_RESIZE,
+} HugeOp;
+
+/* Finds @ptr in the table, copies its entry to @out and removes it or
+ * records @size for it; FALSE if it is not a huge block. */
 static gboolean
-huge_find (const void *ptr, HugeBlock *out, gboolean remove)
+huge_find (const void *ptr, HugeOp op, gsize size, HugeBlock *out)
 {
   gboolean found = FALSE;
 
@@ -87,27 +95,13 @@ huge_find (const void *ptr, HugeBlock *out, gboolean remove)
       {
         if (out != NULL)
           *out = huge[i];
-        if (remove)
+        if (op == HUGE_REMOVE)
           {
             huge[i].ptr = NULL;
             g_atomic_int_dec_and_test (&huge_live);
           }
-        found = TRUE;
-      }
-  g_mutex_unlock (&huge_lock);
-  return found;
-}
-
-static gboolean
-huge_resize (const void *ptr, gsize size)
-{
-  gboolean found = FALSE;
-
-  g_mutex_lock (&huge_lock);
-  for (guint i = 0; i < MAX_HUGE && !found; i++)
-    if (huge[i].ptr == ptr)
-      {
-        huge[i].size = size;
+        else if (op == HUGE_RESIZE)
+          huge[i].size = size;
         found = TRUE;
       }
   g_mutex_unlock (&huge_lock);
@@ -132,7 +126,7 @@ tb_crypto_free (void *ptr, const char *file, int line)
 {
   HugeBlock b;
 
-  if (huge_find (ptr, &b, TRUE))
+  if (huge_find (ptr, HUGE_REMOVE, 0, &b))
     munmap (b.ptr, b.mapped);
   else
     free (ptr);
@@ -151,10 +145,10 @@ tb_crypto_realloc (void *ptr, size_t size, const char *file, int line)
       tb_crypto_free (ptr, file, line);
       return NULL;
     }
-  if (huge_find (ptr, &b, FALSE))
+  if (huge_find (ptr, HUGE_LOOK, 0, &b))
     {
       /* shrinking, or growing within its mapping: it stays where it is */
-      if (size >= HUGE_MIN && size <= b.mapped && huge_resize (ptr, size))
+      if (size >= HUGE_MIN && size <= b.mapped && huge_find (ptr, HUGE_RESIZE, size, NULL))
         return ptr;
       p = tb_crypto_malloc (size, file, line);
       if (p == NULL)
@@ -203,5 +197,5 @@ tb_memory_init (void)
 gboolean
 tb_memory_is_huge (const void *ptr)
 {
-  return huge_find (ptr, NULL, FALSE);
+  return huge_find (ptr, HUGE_LOOK, 0, NULL);
 }

@@ -577,8 +577,9 @@ tb_job_recent_records (TbContext *ctx, const char *job_id, guint max, GError **e
       buf[len] = '\0';
       /* complete lines only: not the first one if it was cut, nor a torn last one */
       end = memrchr (buf, '\n', len);
-      line = start > 0 ? memchr (buf, '\n', len) : NULL;
-      line = start > 0 ? (line != NULL ? line + 1 : NULL) : buf;
+      line = buf;
+      if (start > 0 && (line = memchr (buf, '\n', len)) != NULL)
+        line++;
       for (char *e = end; line != NULL && e != NULL && e >= line && out->len < max;)
         {
           char *s = e > line ? memrchr (line, '\n', (gsize) (e - line)) : NULL;

@@ -830,6 +830,7 @@ tb_upk_verify_signature (TbUpk *self, GError **error)
 {
   g_autoptr(EVP_MD_CTX) mctx = EVP_MD_CTX_new ();
   TbUpkSignatureAlgorithm expected = 0;
+  gboolean known;
   EVP_PKEY *pub;
   int rc;
 
@@ -842,13 +843,13 @@ tb_upk_verify_signature (TbUpk *self, GError **error)
   /* the algorithm byte is not under the signature: it must be the one the
    * signer's key signs with, or a flipped byte would pass (an EC key with a
    * null digest falls back to SHA-256) */
-  if (pub == NULL || !signature_algorithm_for_public_key (pub, &expected) || expected != self->sig_alg)
+  known = pub != NULL && signature_algorithm_for_public_key (pub, &expected);
+  if (!known || expected != self->sig_alg)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
                    _("%s: the signature algorithm (%s) is not the one of the signer's key (%s)"),
                    self->origin != NULL ? self->origin : "UPK", tb_upk_signature_algorithm_to_string (self->sig_alg),
-                   pub != NULL && signature_algorithm_for_public_key (pub, &expected)
-                     ? tb_upk_signature_algorithm_to_string (expected) : _("unsupported"));
+                   known ? tb_upk_signature_algorithm_to_string (expected) : _("unsupported"));
       return FALSE;
     }
   rc = EVP_DigestVerifyInit_ex (mctx, NULL, md_for_algorithm (self->sig_alg), NULL, NULL, pub, NULL);

@@ -74,6 +74,24 @@ selected_probe (TbProductionPage *self)
 
 /* ---- showing the job ---- */
 
+/* A device row: its title, what happened (up to three lines), and a tick
+ * or an error sign. */
+static GtkWidget *
+device_row_new (const char *title, const char *subtitle, gboolean ok)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name (ok ? "emblem-ok-symbolic" : "dialog-error-symbolic"));
+  if (!ok)
+    gtk_widget_add_css_class (row, "error");
+  return row;
+}
+
 #define HISTORY_ROWS 20
 
 /* The job's last records, from its journal: what this station made before
@@ -104,7 +122,6 @@ show_history (TbProductionPage *self, const char *job_id, const TbJobCounts *c)
       g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
       g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
       const char *operator_name = json_object_get_string_member_with_default (r, "operator", "?");
-      GtkWidget *row = adw_action_row_new ();
       g_autofree char *title = NULL;
       g_autofree char *subtitle = NULL;
 
@@ -125,13 +142,7 @@ show_history (TbProductionPage *self, const char *job_id, const TbJobCounts *c)
           subtitle = g_strdup_printf (_("%s · by %s · %s"), when, operator_name,
                                       json_object_get_string_member_with_default (r, "reason", ""));
         }
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
-      adw_action_row_add_prefix (ADW_ACTION_ROW (row),
-                                 gtk_image_new_from_icon_name (made ? "emblem-ok-symbolic" : "dialog-error-symbolic"));
-      gtk_list_box_append (self->history, row);
+      gtk_list_box_append (self->history, device_row_new (title, subtitle, made));
       self->n_history++;
     }
   description = g_strdup_printf (_("The last %u of %" G_GUINT64_FORMAT " records, newest first; "
@@ -304,7 +315,6 @@ produce_work (gpointer data, TbProgress *progress, GError **error)
 static void
 add_result (TbProductionPage *self, Work *w, const GError *error)
 {
-  GtkWidget *row = adw_action_row_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *when = g_date_time_format (now, "%H:%M:%S");
   g_autofree char *title = NULL;
@@ -321,16 +331,7 @@ add_result (TbProductionPage *self, Work *w, const GError *error)
       title = g_strdup (_("Not made"));
       subtitle = g_strdup_printf ("%s · %s", when, error->message);
     }
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
-                             gtk_image_new_from_icon_name (error == NULL ? "emblem-ok-symbolic"
-                                                                         : "dialog-error-symbolic"));
-  if (error != NULL)
-    gtk_widget_add_css_class (row, "error");
-  gtk_list_box_prepend (self->results, row);
+  gtk_list_box_prepend (self->results, device_row_new (title, subtitle, error == NULL));
   self->n_results++;
   gtk_widget_set_visible (GTK_WIDGET (self->results_group), TRUE);
 }
