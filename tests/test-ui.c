@@ -490,6 +490,9 @@ test_command_line (void)
 
   g_assert_no_error (error);
   tb_context_unlock (ctx);
+  /* the test's own instance is registered on the bus under the real id:
+   * this second one must not export its objects at the same path */
+  g_application_set_application_id (G_APPLICATION (second), "org.trustbench.Trustbench.CommandLineTest");
   g_timeout_add (50, run_check_cb, &check);
   status = g_application_run (G_APPLICATION (second), 2, argv);
   g_assert_cmpint (status, ==, 0);
@@ -915,6 +918,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
+  GTestDBus *bus = NULL;
   int rc;
 
   tmp = tb_test_make_tmpdir ();
@@ -949,6 +953,18 @@ main (int argc, char **argv)
   g_setenv ("GTK_A11Y", "none", FALSE);
   g_setenv ("NO_AT_BRIDGE", "1", TRUE);
 
+  /* a private session bus: the tests behave the same whether the desktop
+   * has one, autolaunches one (dbus-x11) or has none */
+  {
+    /* g_test_dbus_up() clears DISPLAY with the desktop's bus variables */
+    g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+
+    bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+    g_test_dbus_up (bus);
+    if (display != NULL)
+      g_setenv ("DISPLAY", display, TRUE);
+  }
+
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   app = tb_application_new (G_APPLICATION_NON_UNIQUE);
@@ -967,6 +983,8 @@ main (int argc, char **argv)
   rc = g_test_run ();
 
   g_clear_object (&app);
+  /* not g_test_dbus_down(): GTK keeps its bus connection to the end */
+  g_test_dbus_stop (bus);
   tb_test_rm_rf (tmp);
   g_free (tmp);
   return rc;
