@@ -20,6 +20,7 @@
 #include "tb-job.h"
 #include "tb-key.h"
 #include "tb-master.h"
+#include "tb-mastered-image.h"
 #include "tb-mcuboot.h"
 #include "tb-memory.h"
 #include "tb-pkcs11.h"
