@@ -13,6 +13,7 @@
 #include "tb-application.h"
 #include <glib/gstdio.h>
 
+#include "tb-form-dialog.h"
 #include "tb-screenshot.h"
 #include "tb-test-util.h"
 #include "tb-window.h"
@@ -187,6 +188,51 @@ test_broken_context (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Answers the file chooser the workbench opened with @path, as a user
+ * picks it: a file or folder to open, or the name to save under. */
+static void
+answer_chooser (const char *path)
+{
+  GtkFileChooser *chooser = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (chooser == NULL && g_get_monotonic_time () < deadline)
+    {
+      GListModel *toplevels = gtk_window_get_toplevels ();
+      for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+        {
+          g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+          if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+            chooser = GTK_FILE_CHOOSER (w);
+        }
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_nonnull (chooser);
+  if (gtk_file_chooser_get_action (chooser) == GTK_FILE_CHOOSER_ACTION_SAVE)
+    {
+      g_autoptr(GFile) parent = g_file_get_parent (file);
+      g_autofree char *name = g_file_get_basename (file);
+      g_assert_true (gtk_file_chooser_set_current_folder (chooser, parent, NULL));
+      gtk_file_chooser_set_current_name (chooser, name);
+    }
+  else
+    {
+      g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
+      /* the chooser selects the file once its folder has loaded */
+      for (;;)
+        {
+          g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
+          if (selected != NULL && g_file_equal (selected, file))
+            break;
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_main_context_iteration (NULL, FALSE);
+        }
+    }
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  spin_frames (2);
+}
+
 static gboolean
 has_context (TbWindow *window)
 {
@@ -274,35 +320,7 @@ test_demo (void)
     screenshot (GTK_WIDGET (window), "images-empty");
     /* through the page's file chooser, as a user opens it */
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.choose", NULL));
-    {
-      GtkFileChooser *chooser = NULL;
-      g_autoptr(GFile) file = g_file_new_for_path (hex);
-      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-
-      while (chooser == NULL && g_get_monotonic_time () < deadline)
-        {
-          GListModel *toplevels = gtk_window_get_toplevels ();
-          for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-            {
-              g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
-              if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
-                chooser = GTK_FILE_CHOOSER (w);
-            }
-          g_main_context_iteration (NULL, FALSE);
-        }
-      g_assert_nonnull (chooser);
-      g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
-      /* the chooser selects the file once its folder has loaded */
-      for (;;)
-        {
-          g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
-          if (selected != NULL && g_file_equal (selected, file))
-            break;
-          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-          g_main_context_iteration (NULL, FALSE);
-        }
-      gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
-    }
+    answer_chooser (hex);
     spin_frames (2);
     spin_until (is_idle, window);
     g_assert_nonnull (tb_images_page_get_firmware (images));
@@ -947,6 +965,195 @@ test_hotplug (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The whole chain through the GUI alone, on fresh contexts, as a new user
+ * does it: a context and its hierarchy, a firmware file mastered, a new
+ * virtual board provisioned with it that boots, a job of 2 created, a
+ * station context that imports it and makes 2 devices and is refused the
+ * third, and the review report. */
+static void
+respond (const char *const *fields, const char *response)
+{
+  AdwMessageDialog *dialog = find_dialog ();
+
+  g_assert_nonnull (dialog);
+  for (guint i = 0; fields != NULL && fields[i] != NULL; i += 2)
+    set_field (dialog, fields[i], fields[i + 1]);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+}
+
+static void
+test_whole_chain (void)
+{
+  g_autofree char *oem_dir = g_build_filename (tmp, "chain-oem", NULL);
+  g_autofree char *station_dir = g_build_filename (tmp, "chain-station", NULL);
+  g_autofree char *hex = g_build_filename (tmp, "chain-app.hex", NULL);
+  g_autofree char *report = g_build_filename (tmp, "chain-review.pdf", NULL);
+  g_autofree char *upk = NULL;
+  g_autofree char *package = NULL;
+  g_autoptr(GError) error = NULL;
+  TbWindow *window = new_window ();
+  TbImagesPage *images = tb_window_get_images_page (window);
+  TbDevicesPage *devices = tb_window_get_devices_page (window);
+  TbProductionPage *production = tb_window_get_production_page (window);
+  TbAttestation *att;
+  AdwMessageDialog *dialog;
+
+  tb_test_write_file (hex, ":020000040800F2\n"
+                           ":10800000000102030405060708090A0B0C0D0E0FF8\n"
+                           ":10801000101112131415161718191A1B1C1D1E1FE8\n"
+                           ":00000001FF\n");
+  g_assert_cmpint (g_mkdir (oem_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (station_dir, 0700), ==, 0);
+
+  /* a new context in an empty folder, then its key hierarchy */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-context", NULL));
+  answer_chooser (oem_dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "keys"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (tb_window_get_keys_page (window)), "keys.create-hierarchy",
+                                             NULL));
+  respond ((const char *[]){ "products", "meter", "pass", "chain passphrase", "repeat", "chain passphrase", NULL },
+           "accept");
+  spin_until (has_keys, window);
+
+  /* master the firmware file */
+  g_assert_true (tb_window_show_page (window, "images"));
+  g_assert_cmpuint (tb_images_page_get_n_mastered (images), ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.choose", NULL));
+  answer_chooser (hex);
+  spin_until (is_idle, window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.master", NULL));
+  respond ((const char *[]){ "pass", "chain passphrase", NULL }, "accept");
+  spin_until (is_idle, window);
+  g_assert_cmpuint (tb_images_page_get_n_mastered (images), ==, 1);
+  upk = g_build_filename (tmp, "chain-app-1.0.0.tbupk", NULL);
+  g_assert_true (g_file_test (upk, G_FILE_TEST_IS_REGULAR));
+
+  /* its next step: provision a new virtual board with it; it boots */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.provision", "s", upk));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
+  g_assert_cmpstr (tb_devices_page_get_offered_image (devices), ==, upk);
+  {
+    g_autofree char *uri = tb_devices_page_new_board (devices, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_devices_page_select (devices, uri));
+    spin_until (is_idle, window);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  respond ((const char *[]){ "pass", "chain passphrase", NULL }, "accept");
+  spin_until (is_idle, window);
+  tb_devices_page_program (devices, tb_devices_page_get_offered_image (devices));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_LOCKED);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
+
+  /* its other next step: a production job of 2 */
+  g_assert_true (tb_window_show_page (window, "images"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.create-job", "s", upk));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "production");
+  g_assert_true (tb_production_page_is_oem (production));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  package = g_strdup (tb_form_dialog_get_text (GTK_WIDGET (dialog), "output"));
+  g_assert_true (g_str_has_suffix (package, ".tbjob"));
+  respond ((const char *[]){ "count", "2", "pass", "chain passphrase", "job-pass", "chain job pass",
+                             "job-pass2", "chain job pass", NULL }, "accept");
+  spin_until (is_idle, window);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog); /* Job Created, with the root's fingerprint */
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "fingerprint"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (g_file_test (package, G_FILE_TEST_IS_REGULAR));
+
+  /* a station: a context of its own imports the job and makes 2 devices */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-context", NULL));
+  answer_chooser (station_dir);
+  spin_until (has_context, window);
+  g_assert_cmpstr (tb_context_get_path (tb_window_get_context (window)), ==, station_dir);
+  g_assert_true (tb_window_show_page (window, "production"));
+  g_assert_false (tb_production_page_is_oem (production));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.import", NULL));
+  answer_chooser (package);
+  respond ((const char *[]){ "job-pass", "chain job pass", "pass", "station passphrase", NULL }, "accept");
+  spin_until (is_idle, window);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *uri = tb_devices_page_new_board (devices, &error);
+      g_assert_no_error (error);
+      g_assert_true (tb_production_page_select_probe (production, uri));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.program-next", NULL));
+      if (i == 0)
+        respond ((const char *[]){ "pass", "station passphrase", NULL }, "accept");
+      spin_until (is_idle, window);
+    }
+  g_assert_cmpuint (tb_production_page_get_n_results (production), ==, 3);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog); /* the third is refused: the limit */
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "2 of 2"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* back at the OEM: the review report of the chain */
+  tb_window_open_context (window, oem_dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "trust-chain"));
+  spin_frames (2);
+  g_assert_true (tb_trust_chain_page_export_report (tb_window_get_trust_chain_page (window), report, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (report, G_FILE_TEST_IS_REGULAR));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Every page of the demo, light and dark, at 1400×900: what
+ * tools/screenshots writes into docs/screenshots/. */
+static void
+test_gallery (void)
+{
+  static const char *const schemes[] = { "light", "dark" };
+  TbWindow *window = tb_window_new (ADW_APPLICATION (app));
+  g_auto(GStrv) pages = NULL;
+  g_autofree char *keep_dir = g_strdup (g_getenv ("TB_SCREENSHOT_DIR"));
+
+  /* tools/screenshots points this at docs/screenshots */
+  if (g_getenv ("TB_GALLERY_DIR") != NULL)
+    g_setenv ("TB_SCREENSHOT_DIR", g_getenv ("TB_GALLERY_DIR"), TRUE);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  spin_frames (5);
+  for (guint s = 0; s < G_N_ELEMENTS (schemes); s++)
+    {
+      g_autofree char *name = g_strdup_printf ("welcome-%s", schemes[s]);
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          s == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT : ADW_COLOR_SCHEME_FORCE_DARK);
+      screenshot (GTK_WIDGET (window), name);
+    }
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  pages = tb_window_dup_page_names (window);
+  for (guint s = 0; s < G_N_ELEMENTS (schemes); s++)
+    {
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          s == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT : ADW_COLOR_SCHEME_FORCE_DARK);
+      for (guint i = 0; pages[i] != NULL; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s-%s", pages[i], schemes[s]);
+          g_assert_true (tb_window_show_page (window, pages[i]));
+          spin_frames (2);
+          spin_until (is_idle, window);
+          screenshot (GTK_WIDGET (window), name);
+        }
+    }
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+  if (keep_dir != NULL)
+    g_setenv ("TB_SCREENSHOT_DIR", keep_dir, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1013,6 +1220,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/production", test_production);
   g_test_add_func ("/tb/ui/tokens", test_tokens);
   g_test_add_func ("/tb/ui/hotplug", test_hotplug);
+  g_test_add_func ("/tb/ui/whole-chain", test_whole_chain);
+  g_test_add_func ("/tb/ui/gallery", test_gallery);
   rc = g_test_run ();
 
   g_clear_object (&app);
