@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 #define TB_DEMO_STATION_NAME "Demo Line 1"
 #define TB_DEMO_JOB_COUNT 3
 #define TB_DEMO_PRODUCED 2
+#define TB_DEMO_RECORDS_FILE "station-records.json"
 
 char      *tb_demo_get_default_path (void);
 TbContext *tb_demo_create_context   (const char  *path,

@@ -210,12 +210,8 @@ answer_chooser (const char *path)
     }
   g_assert_nonnull (chooser);
   if (gtk_file_chooser_get_action (chooser) == GTK_FILE_CHOOSER_ACTION_SAVE)
-    {
-      g_autoptr(GFile) parent = g_file_get_parent (file);
-      g_autofree char *name = g_file_get_basename (file);
-      g_assert_true (gtk_file_chooser_set_current_folder (chooser, parent, NULL));
-      gtk_file_chooser_set_current_name (chooser, name);
-    }
+    /* typed into the name entry, as a user may: a whole path */
+    gtk_file_chooser_set_current_name (chooser, path);
   else
     {
       g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
@@ -268,6 +264,17 @@ test_demo (void)
     g_assert_true (tb_window_show_page (window, "production"));
     g_assert_true (tb_production_page_is_oem (production));
     screenshot (GTK_WIDGET (window), "demo-production");
+    /* the station's records, exported by the demo, verify at the OEM */
+    {
+      g_autofree char *records = g_build_filename (expected, TB_DEMO_RECORDS_FILE, NULL);
+      AdwMessageDialog *verified;
+
+      g_assert_true (tb_production_page_verify_records (production, records));
+      verified = find_dialog ();
+      g_assert_nonnull (verified);
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (verified), "2 devices"));
+      gtk_window_destroy (GTK_WINDOW (verified));
+    }
     g_assert_true (tb_window_show_page (window, "audit"));
     g_assert_cmpuint (tb_audit_page_get_n_shown (tb_window_get_audit_page (window)), >=, 10);
     g_assert_true (tb_window_show_page (window, "trust-chain"));
@@ -990,6 +997,7 @@ test_whole_chain (void)
   g_autofree char *station_dir = g_build_filename (tmp, "chain-station", NULL);
   g_autofree char *hex = g_build_filename (tmp, "chain-app.hex", NULL);
   g_autofree char *report = g_build_filename (tmp, "chain-review.pdf", NULL);
+  g_autofree char *records = g_build_filename (tmp, "chain-records.json", NULL);
   g_autofree char *upk = NULL;
   g_autofree char *package = NULL;
   g_autoptr(GError) error = NULL;
@@ -1097,10 +1105,22 @@ test_whole_chain (void)
   g_assert_nonnull (dialog); /* the third is refused: the limit */
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "2 of 2"));
   gtk_window_destroy (GTK_WINDOW (dialog));
+  /* the station hands its records to the OEM */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.export-records", NULL));
+  answer_chooser (records);
+  g_assert_true (g_file_test (records, G_FILE_TEST_IS_REGULAR));
 
-  /* back at the OEM: the review report of the chain */
+  /* back at the OEM: the station's records verify, and the review report */
   tb_window_open_context (window, oem_dir);
   spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "production"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.verify-records", NULL));
+  answer_chooser (records);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Records Verified");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "2 devices"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_true (tb_window_show_page (window, "trust-chain"));
   spin_frames (2);
   g_assert_true (tb_trust_chain_page_export_report (tb_window_get_trust_chain_page (window), report, &error));

@@ -31,6 +31,7 @@ struct _TbProductionPage {
   GtkWidget *empty_import;
   AdwActionRow *role_row;
   GtkWidget *station_group;
+  GtkWidget *oem_buttons;
   AdwComboRow *job_row;
   GtkStringList *job_ids;
   GtkListBox *card;
@@ -230,8 +231,9 @@ show_job (TbProductionPage *self)
           GtkWidget *row = adw_action_row_new ();
           GtkWidget *open_button = gtk_button_new_with_mnemonic (_("_Open Station"));
           g_autofree char *subtitle = g_strdup_printf (_("“%s” imported this job and made devices under it: open it "
-                                                         "to see the operator's view and its records."),
-                                                       TB_DEMO_STATION_NAME);
+                                                         "to see the operator's view. Its records are in %s: "
+                                                         "Verify Records… checks every device's receipt."),
+                                                       TB_DEMO_STATION_NAME, TB_DEMO_RECORDS_FILE);
 
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("The demo's station"));
           adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -310,6 +312,8 @@ show_role (TbProductionPage *self, guint n_jobs)
   if (!oem)
     gtk_widget_add_css_class (self->empty_import, "suggested-action");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "production.create-job", oem);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "production.verify-records", oem);
+  gtk_widget_set_visible (self->oem_buttons, oem);
   (void) n_jobs;
 }
 
@@ -864,6 +868,131 @@ create_job_action (GtkWidget *widget, const char *name, GVariant *param)
   tb_production_page_create_job (TB_PRODUCTION_PAGE (widget), NULL);
 }
 
+/* ---- records: a station exports them, the OEM verifies them ---- */
+
+/**
+ * tb_production_page_export_records:
+ * @path: where to write; CSV when it ends in .csv, else JSON
+ *
+ * Writes the selected job's records (a station hands them to the OEM).
+ */
+gboolean
+tb_production_page_export_records (TbProductionPage *self, const char *path, GError **error)
+{
+  guint n = 0;
+  g_autofree char *message = NULL;
+  TbRecordsFormat format = g_str_has_suffix (path, ".csv") ? TB_RECORDS_FORMAT_CSV : TB_RECORDS_FORMAT_JSON;
+  TbWindow *window = get_window (self);
+
+  if (self->context == NULL || selected_job (self) == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("No job is selected"));
+      return FALSE;
+    }
+  if (!tb_records_export (self->context, selected_job (self), format, path, &n, error))
+    return FALSE;
+  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u record exported", "%u records exported", n), n);
+  if (window != NULL)
+    tb_window_add_toast (window, message);
+  return TRUE;
+}
+
+static void
+export_records_chosen (TbProductionPage *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_production_page_export_records (self, path, &error))
+    tb_ui_show_error (GTK_WIDGET (self), _("The Records Were Not Exported"), error);
+}
+
+static void
+export_records_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbProductionPage *self = TB_PRODUCTION_PAGE (widget);
+  g_autofree char *suggested = g_strdup_printf ("%s-records.json", selected_job (self) != NULL ? selected_job (self)
+                                                                                               : "job");
+
+  tb_ui_choose_file (widget, _("Export the Job's Records"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                     _("Records (JSON for the OEM, CSV for a spreadsheet)"),
+                     (const char *const[]){ "*.json", "*.csv", NULL }, suggested,
+                     (TbUiPathFunc) export_records_chosen);
+}
+
+/**
+ * tb_production_page_verify_records:
+ * @path: records a station exported
+ *
+ * Checks every device's signed receipt against the OEM root (in an OEM
+ * context) and shows what was made, or what is wrong.
+ *
+ * Returns: whether every record verified
+ */
+gboolean
+tb_production_page_verify_records (TbProductionPage *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbCert) root = NULL;
+  g_autoptr(GString) body = g_string_new (NULL);
+  const char *files[] = { path, NULL };
+  TbReceiptsReport report = { 0 };
+  GtkWidget *dialog;
+  gboolean valid;
+
+  if (self->context == NULL)
+    return FALSE;
+  root = tb_production_page_is_oem (self) ? tb_cert_load (self->context, TB_KEY_NAME_ROOT_CA, &error)
+                                          : tb_job_get_pinned_root (self->context, &error);
+  if (root == NULL && error == NULL)
+    g_set_error (&error, TB_ERROR, TB_ERROR_NOT_FOUND, _("This context holds no OEM root to check receipts with"));
+  if (root == NULL || !tb_receipts_verify (root, files, &report, &error))
+    {
+      tb_ui_show_error (GTK_WIDGET (self), _("The Records Cannot Be Checked"), error);
+      return FALSE;
+    }
+  if (report.valid)
+    g_string_append_printf (body, _("Every receipt verifies: %u devices in %u records, each signed by the device "
+                                    "itself."), report.devices, report.records);
+  else
+    g_string_append_printf (body, _("%u problems in %u records:"), report.bad->len, report.records);
+  for (guint i = 0; i < report.bad->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (report.bad, i);
+      g_string_append_printf (body, "\n• %s (%s): %s", json_object_get_string_member_with_default (o, "record_id", "?"),
+                              json_object_get_string_member_with_default (o, "uid", "?"),
+                              json_object_get_string_member_with_default (o, "problem", "?"));
+    }
+  for (guint i = 0; i < report.jobs->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (report.jobs, i);
+      g_string_append_printf (body, _("\nJob %s: %" G_GINT64_FORMAT " devices of %" G_GINT64_FORMAT " allowed."),
+                              json_object_get_string_member_with_default (o, "job_id", "?"),
+                              json_object_get_int_member_with_default (o, "devices", 0),
+                              json_object_get_int_member_with_default (o, "total_count", 0));
+    }
+  valid = report.valid;
+  tb_receipts_report_clear (&report);
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   valid ? _("Records Verified") : _("Records Do Not Verify"), body->str);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  return valid;
+}
+
+static void
+verify_records_chosen (TbProductionPage *self, const char *path)
+{
+  tb_production_page_verify_records (self, path);
+}
+
+static void
+verify_records_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tb_ui_choose_file (widget, _("Verify a Station's Records"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Verify"),
+                     _("Exported records (JSON)"), (const char *const[]){ "*.json", NULL }, NULL,
+                     (TbUiPathFunc) verify_records_chosen);
+}
+
 static void
 refresh_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -948,16 +1077,28 @@ group_new (const char *title, const char *description, GtkListBox **list)
   return group;
 }
 
+/* A flat button for a group's header: an icon or a label, a tooltip and
+ * the action it runs. */
 static GtkWidget *
-flat_button (const char *icon, const char *tooltip, const char *action)
+header_button (GtkWidget *b, const char *tooltip, const char *action)
 {
-  GtkWidget *b = gtk_button_new_from_icon_name (icon);
-
   gtk_widget_set_tooltip_text (b, tooltip);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (b), action);
   gtk_widget_add_css_class (b, "flat");
   gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
   return b;
+}
+
+static GtkWidget *
+flat_button (const char *icon, const char *tooltip, const char *action)
+{
+  return header_button (gtk_button_new_from_icon_name (icon), tooltip, action);
+}
+
+static GtkWidget *
+text_button (const char *label, const char *tooltip, const char *action)
+{
+  return header_button (gtk_button_new_with_mnemonic (label), tooltip, action);
 }
 
 static void
@@ -1015,15 +1156,13 @@ build (TbProductionPage *self)
   /* the job card */
   job_group = group_new (_("Job"), NULL, &job_list);
   suffix = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  {
-    GtkWidget *create = gtk_button_new_with_mnemonic (_("_Create Job…"));
-
-    gtk_widget_set_tooltip_text (create, _("Create a Job From a Mastered Image"));
-    gtk_actionable_set_action_name (GTK_ACTIONABLE (create), "production.create-job");
-    gtk_widget_add_css_class (create, "flat");
-    gtk_widget_set_valign (create, GTK_ALIGN_CENTER);
-    gtk_box_append (GTK_BOX (suffix), create);
-  }
+  self->oem_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append (GTK_BOX (self->oem_buttons), text_button (_("_Verify Records…"),
+                                                            _("Check the Records a Station Exported"),
+                                                            "production.verify-records"));
+  gtk_box_append (GTK_BOX (self->oem_buttons), text_button (_("_Create Job…"), _("Create a Job From a Mastered Image"),
+                                                            "production.create-job"));
+  gtk_box_append (GTK_BOX (suffix), self->oem_buttons);
   gtk_box_append (GTK_BOX (suffix), flat_button ("document-open-symbolic", _("Import a Job Package"),
                                                  "production.import"));
   adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (job_group), suffix);
@@ -1103,6 +1242,10 @@ build (TbProductionPage *self)
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
 
   self->history_group = ADW_PREFERENCES_GROUP (group_new (_("Job History"), NULL, &self->history));
+  adw_preferences_group_set_header_suffix (self->history_group,
+                                           text_button (_("_Export Records…"),
+                                                        _("Export the Job's Records for the OEM"),
+                                                        "production.export-records"));
   gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->history_group));
 }
@@ -1130,6 +1273,8 @@ tb_production_page_class_init (TbProductionPageClass *klass)
   gtk_widget_class_install_action (widget_class, "production.program-next", NULL, program_next_action);
   gtk_widget_class_install_action (widget_class, "production.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "production.create-job", NULL, create_job_action);
+  gtk_widget_class_install_action (widget_class, "production.export-records", NULL, export_records_action);
+  gtk_widget_class_install_action (widget_class, "production.verify-records", NULL, verify_records_action);
   gtk_widget_class_install_action (widget_class, "production.refresh", NULL, refresh_action);
 }
 
