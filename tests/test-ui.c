@@ -911,6 +911,199 @@ test_hotplug (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- the Keys and Audit pages ---- */
+
+/* The widgets of @type under @root that are shown: a list box's filter
+ * hides a row by making it child-invisible, a stack its other pages. */
+static void
+collect_shown (GtkWidget *root, GType type, GPtrArray *out)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (!gtk_widget_get_visible (child) || !gtk_widget_get_child_visible (child))
+        continue;
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        g_ptr_array_add (out, child);
+      else
+        collect_shown (child, type, out);
+    }
+}
+
+static GPtrArray *
+shown (gpointer root, GType type)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  collect_shown (GTK_WIDGET (root), type, out);
+  return out;
+}
+
+static void
+screenshot_light_and_dark (GtkWidget *widget, const char *name)
+{
+  g_autofree char *dark = g_strdup_printf ("%s-dark", name);
+
+  screenshot (widget, name);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (widget, dark);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+}
+
+/* The row the Keys page selected (tb_keys_page_select()): the selected
+ * row of one of its lists. */
+static AdwActionRow *
+selected_key_row (TbKeysPage *page)
+{
+  g_autoptr(GPtrArray) lists = shown (page, GTK_TYPE_LIST_BOX);
+
+  for (guint i = 0; i < lists->len; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_selected_row (g_ptr_array_index (lists, i));
+      if (row != NULL)
+        return ADW_ACTION_ROW (row);
+    }
+  return NULL;
+}
+
+/* Every icon-only button under @root has a tooltip (its accessible name),
+ * and so does every menu button. */
+static void
+assert_buttons_named (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (!gtk_widget_get_visible (child) || !gtk_widget_get_child_visible (child))
+        continue;
+      if (GTK_IS_MENU_BUTTON (child) || (GTK_IS_BUTTON (child) && gtk_button_get_label (GTK_BUTTON (child)) == NULL &&
+                                        GTK_IS_IMAGE (gtk_button_get_child (GTK_BUTTON (child)))))
+        {
+          if (gtk_widget_get_tooltip_text (child) == NULL)
+            g_error ("a %s without a tooltip", G_OBJECT_TYPE_NAME (child));
+          continue;
+        }
+      assert_buttons_named (child);
+    }
+}
+
+/* The Keys page: each key's subtitle says what it does, its algorithm,
+ * where it lives and until when it is certified, not its name again; one
+ * suggested action, named for what it does; the system trust store p11-kit
+ * lists with the tokens (here a stand-in module, seen when p11-kit loads
+ * user modules: not as root) and the empty slots are left out, and a
+ * dimmed line says so. */
+static void
+test_keys_page (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) key_entries = NULL;
+  g_autofree char *config = g_build_filename (tmp, "p11-config", NULL);
+  g_autofree char *modules = g_build_filename (config, "pkcs11", "modules", NULL);
+  g_autofree char *module_file = g_build_filename (modules, "trust-store.module", NULL);
+  g_autofree char *old_config = g_strdup (g_getenv ("XDG_CONFIG_HOME"));
+  TbWindow *window = new_window ();
+  TbKeysPage *page;
+
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "keys"));
+  page = tb_window_get_keys_page (window);
+
+  key_entries = tb_context_get_entries (tb_window_get_context (window), TB_INVENTORY_KEYS);
+  g_assert_cmpuint (key_entries->len, >=, 4);
+  for (guint i = 0; i < key_entries->len; i++)
+    {
+      const char *name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
+      AdwActionRow *row;
+      const char *subtitle;
+
+      g_assert_true (tb_keys_page_select (page, "key", name));
+      row = selected_key_row (page);
+      g_assert_nonnull (row);
+      g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, name);
+      subtitle = adw_action_row_get_subtitle (row);
+      g_assert_cmpstr (subtitle, !=, name);
+      g_assert_false (g_str_has_prefix (subtitle, name));
+      g_assert_nonnull (strstr (subtitle, "ECDSA P-256"));
+      g_assert_nonnull (strstr (subtitle, "encrypted file"));
+      g_assert_nonnull (strstr (subtitle, "certified until"));
+    }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.close-details", NULL));
+
+  /* one suggested action, named for what it does */
+  {
+    g_autoptr(GPtrArray) splits = shown (page, ADW_TYPE_SPLIT_BUTTON);
+    g_autoptr(GPtrArray) buttons = shown (page, GTK_TYPE_BUTTON);
+    guint n_suggested = 0;
+
+    g_assert_cmpuint (splits->len, ==, 1);
+    g_assert_true (gtk_widget_has_css_class (g_ptr_array_index (splits, 0), "suggested-action"));
+    g_assert_cmpstr (adw_split_button_get_label (g_ptr_array_index (splits, 0)), ==, "_Generate Key…");
+    for (guint i = 0; i < buttons->len; i++)
+      n_suggested += gtk_widget_has_css_class (g_ptr_array_index (buttons, i), "suggested-action");
+    g_assert_cmpuint (n_suggested, ==, 0); /* no other */
+    g_assert_nonnull (adw_split_button_get_dropdown_tooltip (g_ptr_array_index (splits, 0)));
+  }
+  assert_buttons_named (GTK_WIDGET (page));
+
+  /* the system trust store, as p11-kit's trust module lists it */
+  g_assert_cmpint (g_mkdir_with_parents (modules, 0700), ==, 0);
+  {
+    g_autofree char *text = g_strdup_printf ("module: %s\n", g_getenv ("TB_FAKE_TRUST_STORE"));
+    tb_test_write_file (module_file, text);
+  }
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.refresh-tokens", NULL));
+  spin_frames (2);
+  {
+    g_autoptr(GPtrArray) tokens = tb_pkcs11_list_tokens (NULL, &error);
+    g_autoptr(GPtrArray) rows = shown (page, ADW_TYPE_ACTION_ROW);
+    g_autoptr(GPtrArray) labels = shown (page, GTK_TYPE_LABEL);
+    g_autoptr(GString) note = g_string_new (NULL);
+    guint hidden = 0;
+    gboolean trust_store = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < labels->len; i++)
+      if (gtk_widget_has_css_class (g_ptr_array_index (labels, i), "dim-label"))
+        g_string_append (note, gtk_label_get_text (g_ptr_array_index (labels, i)));
+    /* each token p11-kit lists has a row, but the trust store and the
+     * empty slots */
+    for (guint i = 0; i < tokens->len; i++)
+      {
+        TbTokenInfo *t = g_ptr_array_index (tokens, i);
+        gboolean listed = FALSE;
+        gboolean expected = !tb_token_info_is_trust_store (t) && (t->initialized || t->label[0] != '\0');
+
+        for (guint j = 0; j < rows->len; j++)
+          listed |= g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (rows, j)),
+                               t->label[0] != '\0' ? t->label : "(no label)") == 0;
+        g_assert_cmpint (listed, ==, expected);
+        hidden += !expected;
+        trust_store |= tb_token_info_is_trust_store (t);
+      }
+    g_assert_cmpuint (tb_keys_page_get_n_tokens (page), ==, tokens->len - hidden);
+    /* …and a dimmed line says why what is missing is missing */
+    if (trust_store)
+      g_assert_nonnull (strstr (note->str, "The system trust store is not listed"));
+    else
+      g_test_message ("p11-kit loads no user module as root: the trust store is told apart in /pkcs11/trust-store");
+    if (hidden > (guint) trust_store)
+      g_assert_nonnull (strstr (note->str, "empty slot"));
+    if (hidden == 0)
+      g_assert_cmpuint (note->len, ==, 0);
+  }
+  screenshot_light_and_dark (GTK_WIDGET (window), "keys-rows");
+  g_assert_true (scroll_to_end (GTK_WIDGET (page)));
+  screenshot_light_and_dark (GTK_WIDGET (window), "keys-tokens-trust-store");
+
+  if (old_config != NULL)
+    g_setenv ("XDG_CONFIG_HOME", old_config, TRUE);
+  else
+    g_unsetenv ("XDG_CONFIG_HOME");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.refresh-tokens", NULL));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -964,6 +1157,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/production", test_production);
   g_test_add_func ("/tb/ui/tokens", test_tokens);
   g_test_add_func ("/tb/ui/hotplug", test_hotplug);
+  g_test_add_func ("/tb/ui/keys-page", test_keys_page);
   rc = g_test_run ();
 
   g_clear_object (&app);
