@@ -938,6 +938,55 @@ shown (gpointer root, GType type)
   return out;
 }
 
+/* Whether an entry of the audit log's rows has exactly @title. */
+static gboolean
+has_row_titled (GPtrArray *rows, const char *title)
+{
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (rows, i)), title) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static guint wanted_shown;
+static TbAuditPage *audit_under_test;
+
+static gboolean
+audit_shows_wanted (TbWindow *window)
+{
+  return tb_audit_page_get_n_shown (audit_under_test) == wanted_shown;
+}
+
+/* Types @text into the Audit page's search entry, reached with Ctrl+F's
+ * action as a user does, and waits for the list to follow. */
+static void
+search_audit (TbWindow *window, const char *text, guint expected)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  GtkWidget *focus;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.search", NULL));
+  entries = shown (audit_under_test, GTK_TYPE_SEARCH_ENTRY);
+  g_assert_cmpuint (entries->len, ==, 1);
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_nonnull (focus);
+  g_assert_true (focus == g_ptr_array_index (entries, 0) || gtk_widget_is_ancestor (focus, g_ptr_array_index (entries, 0)));
+  gtk_editable_set_text (GTK_EDITABLE (g_ptr_array_index (entries, 0)), text);
+  wanted_shown = expected;
+  spin_until (audit_shows_wanted, window);
+}
+
+static void
+audit_append (TbContext *ctx, const char *event, const char *subject, const char *details_json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, details_json, -1, &error));
+  g_assert_true (tb_audit_append (ctx, event, subject, json_node_get_object (json_parser_get_root (parser)), &error));
+  g_assert_no_error (error);
+}
+
 static void
 screenshot_light_and_dark (GtkWidget *widget, const char *name)
 {
@@ -947,6 +996,125 @@ screenshot_light_and_dark (GtkWidget *widget, const char *name)
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   screenshot (widget, dark);
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+}
+
+/* The Audit page: an empty log says what will come; entries read as
+ * sentences at local time; the search filters them; an entry opens on its
+ * fields and hash; the status says whether the chain holds, and where it
+ * breaks once the log is tampered with. */
+static void
+test_audit_page (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "audit-ctx", NULL);
+  g_autofree char *log = g_build_filename (dir, "audit", "log.jsonl", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, "Audit OEM", &error);
+  g_autoptr(GPtrArray) rows = NULL;
+  TbWindow *window;
+
+  g_assert_no_error (error);
+  tb_context_unlock (ctx);
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "audit"));
+  audit_under_test = tb_window_get_audit_page (window);
+  g_assert_cmpuint (tb_audit_page_get_n_shown (audit_under_test), ==, 0);
+  {
+    /* the empty log names the next step */
+    g_autoptr(GPtrArray) buttons = shown (audit_under_test, GTK_TYPE_BUTTON);
+    g_assert_cmpuint (buttons->len, ==, 1);
+    g_assert_cmpstr (gtk_actionable_get_action_name (g_ptr_array_index (buttons, 0)), ==, "win.show-page");
+  }
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-empty");
+
+  audit_append (ctx, "image.master", "sensor 1.0.0",
+                "{\"product\":\"sensor\",\"version\":\"1.0.0\",\"security_counter\":3,\"image_id\":\"00ff\"}");
+  audit_append (ctx, "device.provision", "1a2b3c4d5e6f708192a3b4c5",
+                "{\"device_type\":\"tb-virtual-m4\",\"product\":\"sensor\",\"app_version\":\"1.0.0\","
+                "\"lifecycle\":\"locked\"}");
+  audit_append (ctx, "key.store", "spare",
+                "{\"usage\":\"product\",\"algorithm\":\"ec-p256\",\"storage\":\"file\"}");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.reload", NULL));
+  spin_frames (2);
+
+  /* sentences, at local time, newest first */
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 3);
+  g_assert_cmpuint (tb_audit_page_get_n_shown (audit_under_test), ==, 3);
+  g_assert_true (has_row_titled (rows, "Mastered sensor 1.0.0, signed by mastering (security counter 3)"));
+  g_assert_true (has_row_titled (rows, "Provisioned device 1a2b3c4d… with sensor 1.0.0"));
+  g_assert_cmpstr (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), ==,
+                   "Stored key spare (product key, ec-p256) in an encrypted file");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const char *subtitle = adw_expander_row_get_subtitle (g_ptr_array_index (rows, i));
+      g_assert_false (g_regex_match_simple ("[0-9]{4}-[0-9]{2}-[0-9]{2}T", subtitle, 0, 0));
+      g_assert_nonnull (strstr (subtitle, " · #"));
+    }
+  g_assert_true (tb_audit_page_is_valid (audit_under_test));
+  g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "All 3 entries verified, chain intact");
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-sentences");
+
+  /* the search: by words of the sentence, by kind, nothing */
+  search_audit (window, "provisioned", 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpstr (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), ==,
+                   "Provisioned device 1a2b3c4d… with sensor 1.0.0");
+  screenshot (GTK_WIDGET (window), "audit-filter");
+  search_audit (window, "IMAGE", 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_true (g_str_has_prefix (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), "Mastered sensor"));
+  search_audit (window, "no such thing", 0);
+  screenshot (GTK_WIDGET (window), "audit-filter-none");
+  search_audit (window, "", 3);
+
+  /* details on demand: the raw fields and the entry's hash */
+  {
+    g_auto(GStrv) hashes = NULL;
+    g_autoptr(GPtrArray) entries = tb_audit_read_with_hashes (ctx, &hashes, &error);
+    g_autoptr(GPtrArray) fields = NULL;
+    AdwExpanderRow *newest;
+    gboolean hash_shown = FALSE;
+
+    g_assert_no_error (error);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+    rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+    newest = g_ptr_array_index (rows, 0);
+    adw_expander_row_set_expanded (newest, TRUE);
+    spin_frames (5);
+    fields = shown (newest, ADW_TYPE_ACTION_ROW);
+    for (guint i = 0; i < fields->len; i++)
+      if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (fields, i)), "Entry hash (SHA-256)") == 0)
+        {
+          g_assert_cmpstr (adw_action_row_get_subtitle (g_ptr_array_index (fields, i)), ==, hashes[2]);
+          hash_shown = TRUE;
+        }
+    g_assert_true (hash_shown);
+    screenshot_light_and_dark (GTK_WIDGET (window), "audit-details");
+  }
+
+  /* a modified entry breaks the chain at the next one */
+  {
+    g_autofree char *text = tb_test_read_file (log, NULL);
+    char *counter = strstr (text, "\"security_counter\":3");
+
+    g_assert_nonnull (counter);
+    counter[strlen ("\"security_counter\":")] = '4';
+    tb_test_write_file (log, text);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.reload", NULL));
+  spin_frames (2);
+  g_assert_false (tb_audit_page_is_valid (audit_under_test));
+  g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "Chain broken at entry 2");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.show-first-bad", NULL));
+  spin_frames (5);
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-broken");
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 /* The row the Keys page selected (tb_keys_page_select()): the selected
@@ -1157,6 +1325,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/production", test_production);
   g_test_add_func ("/tb/ui/tokens", test_tokens);
   g_test_add_func ("/tb/ui/hotplug", test_hotplug);
+  g_test_add_func ("/tb/ui/audit-page", test_audit_page);
   g_test_add_func ("/tb/ui/keys-page", test_keys_page);
   rc = g_test_run ();
 
