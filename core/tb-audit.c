@@ -504,32 +504,32 @@ tb_audit_report_clear (TbAuditReport *report)
 
 /* ---- entries in words ---- */
 
+/* The member @member of an entry's details, if it is a value of @type. */
+static JsonNode *
+detail_value (JsonObject *entry, const char *member, GType type)
+{
+  JsonNode *details = json_object_get_member (entry, "details");
+  JsonNode *node = details != NULL && JSON_NODE_HOLDS_OBJECT (details)
+                     ? json_object_get_member (json_node_get_object (details), member)
+                     : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type ? node : NULL;
+}
+
 static const char *
 detail_string (JsonObject *entry, const char *member)
 {
-  JsonObject *details = json_object_has_member (entry, "details") &&
-                            JSON_NODE_HOLDS_OBJECT (json_object_get_member (entry, "details"))
-                          ? json_object_get_object_member (entry, "details")
-                          : NULL;
-  JsonNode *node = details != NULL ? json_object_get_member (details, member) : NULL;
+  JsonNode *node = detail_value (entry, member, G_TYPE_STRING);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node)[0] != '\0' ? json_node_get_string (node) : NULL;
+  return node != NULL && json_node_get_string (node)[0] != '\0' ? json_node_get_string (node) : NULL;
 }
 
 static gint64
 detail_int (JsonObject *entry, const char *member, gint64 missing)
 {
-  JsonObject *details = json_object_has_member (entry, "details") &&
-                            JSON_NODE_HOLDS_OBJECT (json_object_get_member (entry, "details"))
-                          ? json_object_get_object_member (entry, "details")
-                          : NULL;
-  JsonNode *node = details != NULL ? json_object_get_member (details, member) : NULL;
+  JsonNode *node = detail_value (entry, member, G_TYPE_INT64);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return missing;
-  return json_node_get_int (node);
+  return node != NULL ? json_node_get_int (node) : missing;
 }
 
 /* A device UID is long hex: its first 8 digits name it well enough in a
