@@ -1052,6 +1052,28 @@ test_audit_page (void)
       g_assert_false (g_regex_match_simple ("[0-9]{4}-[0-9]{2}-[0-9]{2}T", subtitle, 0, 0));
       g_assert_nonnull (strstr (subtitle, " · #"));
     }
+  /* local time: in a zone 5:30 east of UTC, the oldest entry's time moves */
+  {
+    g_autoptr(GPtrArray) entries = tb_audit_read (ctx, &error);
+    const char *utc = json_object_get_string_member (g_ptr_array_index (entries, 0), "time");
+    g_autoptr(GDateTime) when = g_date_time_new_from_iso8601 (utc, NULL);
+    g_autoptr(GDateTime) east = g_date_time_add_minutes (when, 5 * 60 + 30);
+    g_autofree char *expected = g_date_time_format (east, "%-d %b %Y, %H:%M:%S");
+    g_autofree char *old_tz = g_strdup (g_getenv ("TZ"));
+    g_autoptr(GPtrArray) local_rows = NULL;
+
+    g_assert_no_error (error);
+    g_setenv ("TZ", "IST-05:30", TRUE);
+    tb_audit_page_reload (audit_under_test);
+    local_rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+    if (strstr (adw_expander_row_get_subtitle (g_ptr_array_index (local_rows, 2)), expected) == NULL)
+      g_error ("“%s” is not at %s", adw_expander_row_get_subtitle (g_ptr_array_index (local_rows, 2)), expected);
+    if (old_tz != NULL)
+      g_setenv ("TZ", old_tz, TRUE);
+    else
+      g_unsetenv ("TZ");
+    tb_audit_page_reload (audit_under_test);
+  }
   g_assert_true (tb_audit_page_is_valid (audit_under_test));
   g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "All 3 entries verified, chain intact");
   screenshot_light_and_dark (GTK_WIDGET (window), "audit-sentences");
