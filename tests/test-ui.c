@@ -1078,6 +1078,30 @@ test_audit_page (void)
   g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "All 3 entries verified, chain intact");
   screenshot_light_and_dark (GTK_WIDGET (window), "audit-sentences");
 
+  /* Ctrl+F reaches the search while the page is shown (a global shortcut
+   * runs only for a mapped widget) */
+  {
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (audit_under_test));
+    gboolean bound = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+        if (!GTK_IS_SHORTCUT_CONTROLLER (c) ||
+            gtk_shortcut_controller_get_scope (GTK_SHORTCUT_CONTROLLER (c)) != GTK_SHORTCUT_SCOPE_GLOBAL)
+          continue;
+        for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (c)); j++)
+          {
+            g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (c), j);
+            g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+            GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+            bound |= g_strcmp0 (trigger, "<Control>f") == 0 && GTK_IS_NAMED_ACTION (action) &&
+                     g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), "audit.search") == 0;
+          }
+      }
+    g_assert_true (bound);
+  }
+
   /* the search: by words of the sentence, by kind, nothing */
   search_audit (window, "provisioned", 1);
   g_clear_pointer (&rows, g_ptr_array_unref);
