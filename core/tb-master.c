@@ -580,12 +580,13 @@ stop:
     json_object_set_string_member (details, "plaintext_sha256", sha_hex);
     g_autofree char *image_abs = g_canonicalize_filename (image_path, NULL);
     g_autofree char *upk_abs = g_canonicalize_filename (upk_path, NULL);
-    g_autofree char *signer = tb_cert_dup_subject (signers.mastering_cert);
+    g_autofree char *signer_subject = tb_cert_dup_subject (signers.mastering_cert);
 
     /* absolute: the workbench lists these files later, from anywhere */
     json_object_set_string_member (details, "image", image_abs);
     json_object_set_string_member (details, "upk", upk_abs);
-    json_object_set_string_member (details, "signer", signer);
+    json_object_set_string_member (details, "signer", tb_cert_get_name (signers.mastering_cert));
+    json_object_set_string_member (details, "signer_subject", signer_subject);
     if (!tb_audit_append (ctx, "image.master", subject, details, error))
       goto out;
   }

@@ -66,7 +66,7 @@ image_from_entry (JsonObject *entry)
   m->product = dup_member (d, "product");
   m->version = dup_member (d, "version");
   m->plaintext_sha256 = dup_member (d, "plaintext_sha256");
-  m->signer = dup_member (d, "signer");
+  m->signer = dup_member (d, "signer_subject");
   m->security_counter = (guint32) CLAMP (json_object_get_int_member_with_default (d, "security_counter", 0), 0,
                                          G_MAXUINT32);
   image = dup_member (d, "image");

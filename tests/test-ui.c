@@ -1174,6 +1174,413 @@ test_gallery (void)
     g_setenv ("TB_SCREENSHOT_DIR", keep_dir, TRUE);
 }
 
+/* ---- the Keys and Audit pages ---- */
+
+/* The widgets of @type under @root that are shown: a list box's filter
+ * hides a row by making it child-invisible, a stack its other pages. */
+static void
+collect_shown (GtkWidget *root, GType type, GPtrArray *out)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (!gtk_widget_get_visible (child) || !gtk_widget_get_child_visible (child))
+        continue;
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        g_ptr_array_add (out, child);
+      else
+        collect_shown (child, type, out);
+    }
+}
+
+static GPtrArray *
+shown (gpointer root, GType type)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  collect_shown (GTK_WIDGET (root), type, out);
+  return out;
+}
+
+/* Whether an entry of the audit log's rows has exactly @title. */
+static gboolean
+has_row_titled (GPtrArray *rows, const char *title)
+{
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (rows, i)), title) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static guint wanted_shown;
+static TbAuditPage *audit_under_test;
+
+static gboolean
+audit_shows_wanted (TbWindow *window)
+{
+  return tb_audit_page_get_n_shown (audit_under_test) == wanted_shown;
+}
+
+/* Types @text into the Audit page's search entry, reached with Ctrl+F's
+ * action as a user does, and waits for the list to follow. */
+static void
+search_audit (TbWindow *window, const char *text, guint expected)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  GtkWidget *focus;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.search", NULL));
+  entries = shown (audit_under_test, GTK_TYPE_SEARCH_ENTRY);
+  g_assert_cmpuint (entries->len, ==, 1);
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_nonnull (focus);
+  g_assert_true (focus == g_ptr_array_index (entries, 0) || gtk_widget_is_ancestor (focus, g_ptr_array_index (entries, 0)));
+  gtk_editable_set_text (GTK_EDITABLE (g_ptr_array_index (entries, 0)), text);
+  wanted_shown = expected;
+  spin_until (audit_shows_wanted, window);
+}
+
+static void
+audit_append (TbContext *ctx, const char *event, const char *subject, const char *details_json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, details_json, -1, &error));
+  g_assert_true (tb_audit_append (ctx, event, subject, json_node_get_object (json_parser_get_root (parser)), &error));
+  g_assert_no_error (error);
+}
+
+static void
+screenshot_light_and_dark (GtkWidget *widget, const char *name)
+{
+  g_autofree char *dark = g_strdup_printf ("%s-dark", name);
+
+  screenshot (widget, name);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (widget, dark);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+}
+
+/* The Audit page: an empty log says what will come; entries read as
+ * sentences at local time; the search filters them; an entry opens on its
+ * fields and hash; the status says whether the chain holds, and where it
+ * breaks once the log is tampered with. */
+static void
+test_audit_page (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "audit-ctx", NULL);
+  g_autofree char *log = g_build_filename (dir, "audit", "log.jsonl", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, "Audit OEM", &error);
+  g_autoptr(GPtrArray) rows = NULL;
+  TbWindow *window;
+
+  g_assert_no_error (error);
+  tb_context_unlock (ctx);
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "audit"));
+  audit_under_test = tb_window_get_audit_page (window);
+  g_assert_cmpuint (tb_audit_page_get_n_shown (audit_under_test), ==, 0);
+  {
+    /* the empty log names the next step */
+    g_autoptr(GPtrArray) buttons = shown (audit_under_test, GTK_TYPE_BUTTON);
+    g_assert_cmpuint (buttons->len, ==, 1);
+    g_assert_cmpstr (gtk_actionable_get_action_name (g_ptr_array_index (buttons, 0)), ==, "win.show-page");
+  }
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-empty");
+
+  audit_append (ctx, "image.master", "sensor 1.0.0",
+                "{\"product\":\"sensor\",\"version\":\"1.0.0\",\"security_counter\":3,\"image_id\":\"00ff\"}");
+  audit_append (ctx, "device.provision", "1a2b3c4d5e6f708192a3b4c5",
+                "{\"device_type\":\"tb-virtual-m4\",\"product\":\"sensor\",\"app_version\":\"1.0.0\","
+                "\"lifecycle\":\"locked\"}");
+  audit_append (ctx, "key.store", "spare",
+                "{\"usage\":\"product\",\"algorithm\":\"ec-p256\",\"storage\":\"file\"}");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.reload", NULL));
+  spin_frames (2);
+
+  /* sentences, at local time, newest first */
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 3);
+  g_assert_cmpuint (tb_audit_page_get_n_shown (audit_under_test), ==, 3);
+  g_assert_true (has_row_titled (rows, "Mastered sensor 1.0.0, signed by mastering (security counter 3)"));
+  g_assert_true (has_row_titled (rows, "Provisioned device 1a2b3c4d… with sensor 1.0.0"));
+  g_assert_cmpstr (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), ==,
+                   "Stored key spare (product key, ec-p256) in an encrypted file");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const char *subtitle = adw_expander_row_get_subtitle (g_ptr_array_index (rows, i));
+      g_assert_false (g_regex_match_simple ("[0-9]{4}-[0-9]{2}-[0-9]{2}T", subtitle, 0, 0));
+      g_assert_nonnull (strstr (subtitle, " · #"));
+    }
+  /* local time: in a zone 5:30 east of UTC, the oldest entry's time moves */
+  {
+    g_autoptr(GPtrArray) entries = tb_audit_read (ctx, &error);
+    const char *utc = json_object_get_string_member (g_ptr_array_index (entries, 0), "time");
+    g_autoptr(GDateTime) when = g_date_time_new_from_iso8601 (utc, NULL);
+    g_autoptr(GDateTime) east = g_date_time_add_minutes (when, 5 * 60 + 30);
+    g_autofree char *expected = g_date_time_format (east, "%-d %b %Y, %H:%M:%S");
+    g_autofree char *old_tz = g_strdup (g_getenv ("TZ"));
+    g_autoptr(GPtrArray) local_rows = NULL;
+
+    g_assert_no_error (error);
+    g_setenv ("TZ", "IST-05:30", TRUE);
+    tb_audit_page_reload (audit_under_test);
+    local_rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+    if (strstr (adw_expander_row_get_subtitle (g_ptr_array_index (local_rows, 2)), expected) == NULL)
+      g_error ("“%s” is not at %s", adw_expander_row_get_subtitle (g_ptr_array_index (local_rows, 2)), expected);
+    if (old_tz != NULL)
+      g_setenv ("TZ", old_tz, TRUE);
+    else
+      g_unsetenv ("TZ");
+    tb_audit_page_reload (audit_under_test);
+  }
+  g_assert_true (tb_audit_page_is_valid (audit_under_test));
+  g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "All 3 entries verified, chain intact");
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-sentences");
+
+  /* Ctrl+F reaches the search while the page is shown (a global shortcut
+   * runs only for a mapped widget) */
+  {
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (audit_under_test));
+    gboolean bound = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+        if (!GTK_IS_SHORTCUT_CONTROLLER (c) ||
+            gtk_shortcut_controller_get_scope (GTK_SHORTCUT_CONTROLLER (c)) != GTK_SHORTCUT_SCOPE_GLOBAL)
+          continue;
+        for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (c)); j++)
+          {
+            g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (c), j);
+            g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+            GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+            bound |= g_strcmp0 (trigger, "<Control>f") == 0 && GTK_IS_NAMED_ACTION (action) &&
+                     g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), "audit.search") == 0;
+          }
+      }
+    g_assert_true (bound);
+  }
+
+  /* the search: by words of the sentence, by kind, nothing */
+  search_audit (window, "provisioned", 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpstr (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), ==,
+                   "Provisioned device 1a2b3c4d… with sensor 1.0.0");
+  screenshot (GTK_WIDGET (window), "audit-filter");
+  search_audit (window, "IMAGE", 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_true (g_str_has_prefix (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), "Mastered sensor"));
+  search_audit (window, "no such thing", 0);
+  screenshot (GTK_WIDGET (window), "audit-filter-none");
+  search_audit (window, "", 3);
+
+  /* details on demand: the raw fields and the entry's hash */
+  {
+    g_auto(GStrv) hashes = NULL;
+    g_autoptr(GPtrArray) entries = tb_audit_read_with_hashes (ctx, &hashes, &error);
+    g_autoptr(GPtrArray) fields = NULL;
+    AdwExpanderRow *newest;
+    gboolean hash_shown = FALSE;
+
+    g_assert_no_error (error);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+    rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+    newest = g_ptr_array_index (rows, 0);
+    adw_expander_row_set_expanded (newest, TRUE);
+    spin_frames (5);
+    fields = shown (newest, ADW_TYPE_ACTION_ROW);
+    for (guint i = 0; i < fields->len; i++)
+      if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (fields, i)), "Entry hash (SHA-256)") == 0)
+        {
+          g_assert_cmpstr (adw_action_row_get_subtitle (g_ptr_array_index (fields, i)), ==, hashes[2]);
+          hash_shown = TRUE;
+        }
+    g_assert_true (hash_shown);
+    screenshot_light_and_dark (GTK_WIDGET (window), "audit-details");
+  }
+
+  /* a modified entry breaks the chain at the next one */
+  {
+    g_autofree char *text = tb_test_read_file (log, NULL);
+    char *counter = strstr (text, "\"security_counter\":3");
+
+    g_assert_nonnull (counter);
+    counter[strlen ("\"security_counter\":")] = '4';
+    tb_test_write_file (log, text);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.reload", NULL));
+  spin_frames (2);
+  g_assert_false (tb_audit_page_is_valid (audit_under_test));
+  g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "Chain broken at entry 2");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.show-first-bad", NULL));
+  spin_frames (5);
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-broken");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The row the Keys page selected (tb_keys_page_select()): the selected
+ * row of one of its lists. */
+static AdwActionRow *
+selected_key_row (TbKeysPage *page)
+{
+  g_autoptr(GPtrArray) lists = shown (page, GTK_TYPE_LIST_BOX);
+
+  for (guint i = 0; i < lists->len; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_selected_row (g_ptr_array_index (lists, i));
+      if (row != NULL)
+        return ADW_ACTION_ROW (row);
+    }
+  return NULL;
+}
+
+/* Every icon-only button under @root has a tooltip (its accessible name),
+ * and so does every menu button. */
+static void
+assert_buttons_named (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (!gtk_widget_get_visible (child) || !gtk_widget_get_child_visible (child))
+        continue;
+      if (GTK_IS_MENU_BUTTON (child) || (GTK_IS_BUTTON (child) && gtk_button_get_label (GTK_BUTTON (child)) == NULL &&
+                                        GTK_IS_IMAGE (gtk_button_get_child (GTK_BUTTON (child)))))
+        {
+          if (gtk_widget_get_tooltip_text (child) == NULL)
+            g_error ("a %s without a tooltip", G_OBJECT_TYPE_NAME (child));
+          continue;
+        }
+      assert_buttons_named (child);
+    }
+}
+
+/* The Keys page: each key's subtitle says what it does, its algorithm,
+ * where it lives and until when it is certified, not its name again; one
+ * suggested action, named for what it does; the system trust store p11-kit
+ * lists with the tokens (here a stand-in module, seen when p11-kit loads
+ * user modules: not as root) and the empty slots are left out, and a
+ * dimmed line says so. */
+static void
+test_keys_page (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) key_entries = NULL;
+  g_autofree char *config = g_build_filename (tmp, "p11-config", NULL);
+  g_autofree char *modules = g_build_filename (config, "pkcs11", "modules", NULL);
+  g_autofree char *module_file = g_build_filename (modules, "trust-store.module", NULL);
+  g_autofree char *old_config = g_strdup (g_getenv ("XDG_CONFIG_HOME"));
+  TbWindow *window = new_window ();
+  TbKeysPage *page;
+
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "keys"));
+  page = tb_window_get_keys_page (window);
+
+  key_entries = tb_context_get_entries (tb_window_get_context (window), TB_INVENTORY_KEYS);
+  g_assert_cmpuint (key_entries->len, >=, 4);
+  for (guint i = 0; i < key_entries->len; i++)
+    {
+      const char *name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
+      AdwActionRow *row;
+      const char *subtitle;
+
+      g_assert_true (tb_keys_page_select (page, "key", name));
+      row = selected_key_row (page);
+      g_assert_nonnull (row);
+      g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, name);
+      subtitle = adw_action_row_get_subtitle (row);
+      g_assert_cmpstr (subtitle, !=, name);
+      g_assert_false (g_str_has_prefix (subtitle, name));
+      g_assert_nonnull (strstr (subtitle, "ECDSA P-256"));
+      g_assert_nonnull (strstr (subtitle, "encrypted file"));
+      g_assert_nonnull (strstr (subtitle, "certified until"));
+    }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.close-details", NULL));
+
+  /* one suggested action, named for what it does */
+  {
+    g_autoptr(GPtrArray) splits = shown (page, ADW_TYPE_SPLIT_BUTTON);
+    g_autoptr(GPtrArray) buttons = shown (page, GTK_TYPE_BUTTON);
+    guint n_suggested = 0;
+
+    g_assert_cmpuint (splits->len, ==, 1);
+    g_assert_true (gtk_widget_has_css_class (g_ptr_array_index (splits, 0), "suggested-action"));
+    g_assert_cmpstr (adw_split_button_get_label (g_ptr_array_index (splits, 0)), ==, "_Generate Key…");
+    for (guint i = 0; i < buttons->len; i++)
+      n_suggested += gtk_widget_has_css_class (g_ptr_array_index (buttons, i), "suggested-action");
+    g_assert_cmpuint (n_suggested, ==, 0); /* no other */
+    g_assert_nonnull (adw_split_button_get_dropdown_tooltip (g_ptr_array_index (splits, 0)));
+  }
+  assert_buttons_named (GTK_WIDGET (page));
+
+  /* the system trust store, as p11-kit's trust module lists it */
+  g_assert_cmpint (g_mkdir_with_parents (modules, 0700), ==, 0);
+  {
+    g_autofree char *text = g_strdup_printf ("module: %s\n", g_getenv ("TB_FAKE_TRUST_STORE"));
+    tb_test_write_file (module_file, text);
+  }
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.refresh-tokens", NULL));
+  spin_frames (2);
+  {
+    g_autoptr(GPtrArray) tokens = tb_pkcs11_list_tokens (NULL, &error);
+    g_autoptr(GPtrArray) rows = shown (page, ADW_TYPE_ACTION_ROW);
+    g_autoptr(GPtrArray) labels = shown (page, GTK_TYPE_LABEL);
+    g_autoptr(GString) note = g_string_new (NULL);
+    guint hidden = 0;
+    gboolean trust_store = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < labels->len; i++)
+      if (gtk_widget_has_css_class (g_ptr_array_index (labels, i), "dim-label"))
+        g_string_append (note, gtk_label_get_text (g_ptr_array_index (labels, i)));
+    /* each token p11-kit lists has a row, but the trust store and the
+     * empty slots */
+    for (guint i = 0; i < tokens->len; i++)
+      {
+        TbTokenInfo *t = g_ptr_array_index (tokens, i);
+        gboolean listed = FALSE;
+        gboolean expected = !tb_token_info_is_trust_store (t) && (t->initialized || t->label[0] != '\0');
+
+        for (guint j = 0; j < rows->len; j++)
+          listed |= g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (rows, j)),
+                               t->label[0] != '\0' ? t->label : "(no label)") == 0;
+        g_assert_cmpint (listed, ==, expected);
+        hidden += !expected;
+        trust_store |= tb_token_info_is_trust_store (t);
+      }
+    g_assert_cmpuint (tb_keys_page_get_n_tokens (page), ==, tokens->len - hidden);
+    /* …and a dimmed line says why what is missing is missing */
+    if (trust_store)
+      g_assert_nonnull (strstr (note->str, "The system trust store is not listed"));
+    else
+      g_test_message ("p11-kit loads no user module as root: the trust store is told apart in /pkcs11/trust-store");
+    if (hidden > (guint) trust_store)
+      g_assert_nonnull (strstr (note->str, "empty slot"));
+    if (hidden == 0)
+      g_assert_cmpuint (note->len, ==, 0);
+  }
+  screenshot_light_and_dark (GTK_WIDGET (window), "keys-rows");
+  g_assert_true (scroll_to_end (GTK_WIDGET (page)));
+  screenshot_light_and_dark (GTK_WIDGET (window), "keys-tokens-trust-store");
+
+  if (old_config != NULL)
+    g_setenv ("XDG_CONFIG_HOME", old_config, TRUE);
+  else
+    g_unsetenv ("XDG_CONFIG_HOME");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.refresh-tokens", NULL));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1241,6 +1648,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/tokens", test_tokens);
   g_test_add_func ("/tb/ui/hotplug", test_hotplug);
   g_test_add_func ("/tb/ui/whole-chain", test_whole_chain);
+  g_test_add_func ("/tb/ui/audit-page", test_audit_page);
+  g_test_add_func ("/tb/ui/keys-page", test_keys_page);
   g_test_add_func ("/tb/ui/gallery", test_gallery);
   rc = g_test_run ();
 
