@@ -5,8 +5,8 @@
  *
  * A debug probe and its target: memory reads and writes in blocks (with
  * progress and cancellation), reset. Backends subclass it; probes are
- * named by URIs: `virtual:PATH` (a virtual board directory), and next
- * `cmsis-dap[:SERIAL]` and `gdb:HOST:PORT`.
+ * named by URIs (docs/probes.md): `virtual:PATH` (a virtual board
+ * directory), `cmsis-dap[:SERIAL]` and `gdb:HOST:PORT` / `gdb:unix:PATH`.
  */
 
 #include "config.h"
@@ -19,6 +19,7 @@
 
 #include "tb-cmsis-dap-usb.h"
 #include "tb-error.h"
+#include "tb-gdb-probe.h"
 #include "tb-virtual-probe.h"
 
 typedef struct {
@@ -182,7 +183,8 @@ tb_probe_list (GError **error)
 
 /**
  * tb_probe_open:
- * @uri: `virtual:PATH`, `cmsis-dap:SERIAL` or `cmsis-dap` (the only one)
+ * @uri: `virtual:PATH`, `cmsis-dap:SERIAL`, `cmsis-dap` (the only one),
+ *   `gdb:HOST:PORT` or `gdb:unix:PATH`
  *
  * Opens the probe named by @uri.
  */
@@ -195,14 +197,10 @@ tb_probe_open (const char *uri, GError **error)
     return tb_cmsis_dap_usb_open (NULL, error);
   if (uri != NULL && g_str_has_prefix (uri, "cmsis-dap:") && uri[10] != '\0')
     return tb_cmsis_dap_usb_open (uri + strlen ("cmsis-dap:"), error);
-  if (uri != NULL && g_str_has_prefix (uri, "gdb:"))
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("Probe “%s”: GDB remote probes are not supported yet"),
-                   uri);
-      return NULL;
-    }
+  if (uri != NULL && g_str_has_prefix (uri, "gdb:") && uri[4] != '\0')
+    return tb_gdb_probe_open (uri + strlen ("gdb:"), error);
   g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
-               _("“%s” is not a probe URI: expected virtual:PATH, cmsis-dap[:SERIAL] or gdb:HOST:PORT"),
+               _("“%s” is not a probe URI: expected virtual:PATH, cmsis-dap[:SERIAL], gdb:HOST:PORT or gdb:unix:PATH"),
                uri != NULL ? uri : "");
   return NULL;
 }

@@ -21,8 +21,8 @@ G_DECLARE_DERIVABLE_TYPE (TbProbe, tb_probe, TB, PROBE, GObject)
  * @halt: stop the core
  * @resume: let the core run again
  *
- * A debug probe attached to one target. Backends: virtual boards now;
- * CMSIS-DAP and GDB remote next.
+ * A debug probe attached to one target. Backends: virtual boards,
+ * CMSIS-DAP and GDB remote servers.
  */
 struct _TbProbeClass {
   GObjectClass parent_class;
