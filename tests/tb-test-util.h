@@ -11,5 +11,10 @@ char    *tb_test_read_file       (const char *path,
                                   gsize      *len);
 void     tb_test_write_file      (const char *path,
                                   const char *contents);
+int      tb_test_run_tool        (const char *tool,
+                                  char      **out,
+                                  ...) G_GNUC_NULL_TERMINATED;
+void     tb_test_copy_dir        (const char *from,
+                                  const char *to);
 
 G_END_DECLS
