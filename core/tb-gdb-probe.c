@@ -20,6 +20,8 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gi18n-lib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "tb-cortex-m.h"
@@ -27,6 +29,8 @@
 
 /* How long closing waits for the server to let the target go. */
 #define DETACH_TIMEOUT_MS 1000u
+/* Memory moved per stop of the core: many full packets per ^C and `c`. */
+#define GDB_BLOCK_SIZE (64u * 1024u)
 
 struct _TbGdbProbe {
   TbProbe parent_instance;
@@ -225,6 +229,7 @@ tb_gdb_probe_new_for_stream (GIOStream *stream, const char *address, GError **er
   self->remote = g_steal_pointer (&remote);
   self->cpuid = (guint32) cpuid[0] | (guint32) cpuid[1] << 8 | (guint32) cpuid[2] << 16 | (guint32) cpuid[3] << 24;
   self->keep_running = TRUE;
+  tb_probe_set_block_size (TB_PROBE (self), GDB_BLOCK_SIZE);
   if (!tb_gdb_remote_continue (self->remote, error))
     return NULL;
   return TB_PROBE (g_steal_pointer (&self));
@@ -267,6 +272,9 @@ tb_gdb_probe_open (const char *address, GError **error)
                    _("Cannot connect to the GDB server %s: %s"), address, local->message);
       return NULL;
     }
+  /* packets are small and each waits for an answer: no Nagle delay */
+  if (g_socket_get_family (g_socket_connection_get_socket (connection)) != G_SOCKET_FAMILY_UNIX)
+    g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   return tb_gdb_probe_new_for_stream (G_IO_STREAM (connection), address, error);
 }
 

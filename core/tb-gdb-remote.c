@@ -34,8 +34,6 @@
 #define MAX_MONITOR_OUTPUT (64 * 1024)
 /* Retransmissions (a '-' from the server, a bad checksum from it). */
 #define MAX_RETRIES 3
-/* Room for "Xffffffff,ffff:" and the like in a write packet. */
-#define WRITE_HEADER_MAX 24
 
 struct _TbGdbRemote {
   GIOStream *stream;
@@ -588,7 +586,7 @@ check_stopped (TbGdbRemote *self, GError **error)
   return FALSE;
 }
 
-/* Bytes of memory one m packet's reply holds. */
+/* Bytes of memory one m packet's reply holds, framed within PacketSize. */
 static gsize
 read_chunk (TbGdbRemote *self)
 {
@@ -637,11 +635,20 @@ needs_escape (guint8 c)
   return c == '$' || c == '#' || c == '}' || c == '*';
 }
 
+/* Payload bytes a packet may carry: PacketSize counts the whole packet,
+ * '$', '#' and the checksum included (as GDB counts it). */
+static gsize
+payload_capacity (TbGdbRemote *self, const char *header)
+{
+  return self->packet_size - 4 - strlen (header);
+}
+
 /* One X packet: as many bytes from @data as fit in the PacketSize. */
 static gsize
 build_x_packet (TbGdbRemote *self, GString *packet, guint32 address, const guint8 *data, gsize len)
 {
-  gsize budget = self->packet_size - WRITE_HEADER_MAX, used = 0, n = 0;
+  g_autofree char *longest = g_strdup_printf ("X%x,%zx:", address, MIN (len, self->packet_size));
+  gsize budget = payload_capacity (self, longest), used = 0, n = 0;
 
   while (n < len && used + (needs_escape (data[n]) ? 2 : 1) <= budget)
     used += needs_escape (data[n++]) ? 2 : 1;
@@ -692,7 +699,8 @@ tb_gdb_remote_write_memory (TbGdbRemote *self, guint32 address, const guint8 *da
         }
       else
         {
-          n = MIN (len - done, (self->packet_size - WRITE_HEADER_MAX) / 2);
+          g_autofree char *longest = g_strdup_printf ("M%x,%zx:", at, MIN (len - done, self->packet_size));
+          n = MIN (len - done, payload_capacity (self, longest) / 2);
           g_string_printf (packet, "M%x,%zx:", at, n);
           hex_append (packet, data + done, n);
           if (!exchange (self, packet->str, packet->len, reply, NULL, error))

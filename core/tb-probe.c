@@ -28,6 +28,7 @@ typedef struct {
   char *serial;
   char *description;
   guint64 bytes_moved;
+  gsize block_size;
 } TbProbePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (TbProbe, tb_probe, G_TYPE_OBJECT)
@@ -96,6 +97,9 @@ tb_probe_class_init (TbProbeClass *klass)
 static void
 tb_probe_init (TbProbe *self)
 {
+  TbProbePrivate *priv = tb_probe_get_instance_private (self);
+
+  priv->block_size = TB_PROBE_BLOCK_SIZE;
 }
 
 void
@@ -230,6 +234,22 @@ tb_probe_get_bytes_moved (TbProbe *self)
   return priv->bytes_moved;
 }
 
+/**
+ * tb_probe_set_block_size:
+ * @block_size: the most a backend's read_memory and write_memory get at once
+ *
+ * For backends whose round trips cost more than a block's progress report
+ * (%TB_PROBE_BLOCK_SIZE by default): a GDB server fills its packets better
+ * and stops the core less often with larger blocks.
+ */
+void
+tb_probe_set_block_size (TbProbe *self, gsize block_size)
+{
+  TbProbePrivate *priv = tb_probe_get_instance_private (self);
+
+  priv->block_size = MAX (block_size, 4u);
+}
+
 gboolean
 tb_probe_read_memory (TbProbe *self, guint32 address, guint8 *buf, gsize len, TbProgress *progress, GError **error)
 {
@@ -237,7 +257,7 @@ tb_probe_read_memory (TbProbe *self, guint32 address, guint8 *buf, gsize len, Tb
 
   for (gsize done = 0; done < len;)
     {
-      gsize n = MIN (len - done, TB_PROBE_BLOCK_SIZE);
+      gsize n = MIN (len - done, priv->block_size);
       if (tb_progress_set_error_if_cancelled (progress, error) ||
           !TB_PROBE_GET_CLASS (self)->read_memory (self, address + (guint32) done, buf + done, n, error))
         return FALSE;
@@ -256,7 +276,7 @@ tb_probe_write_memory (TbProbe *self, guint32 address, const guint8 *data, gsize
 
   for (gsize done = 0; done < len;)
     {
-      gsize n = MIN (len - done, TB_PROBE_BLOCK_SIZE);
+      gsize n = MIN (len - done, priv->block_size);
       if (tb_progress_set_error_if_cancelled (progress, error) ||
           !TB_PROBE_GET_CLASS (self)->write_memory (self, address + (guint32) done, data + done, n, error))
         return FALSE;

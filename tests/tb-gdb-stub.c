@@ -19,6 +19,8 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "sbm/tb-sbm.h"
@@ -38,7 +40,7 @@ struct _TbGdbStub {
   char *unix_path;
   GMutex lock;
   guint64 packets;
-  guint64 payload_bytes;
+  guint64 packets_by_kind[256];
 };
 
 /* One connection. */
@@ -355,7 +357,7 @@ answer (Session *s, const char *payload, gsize len)
     {
       g_autofree guint8 *buf = NULL;
       gsize have = 0;
-      if (len > MAX (o->packet_size, TB_GDB_PACKET_SIZE_DEFAULT) ||
+      if (len + 4 > MAX (o->packet_size, TB_GDB_PACKET_SIZE_DEFAULT) ||
           !parse_address_length (payload + 1, &address, &n, &rest) || *rest != ':')
         return g_strdup ("E02");
       rest++;
@@ -492,7 +494,7 @@ handle_packet (Session *s, const char *payload, gsize len)
 
   g_mutex_lock (&s->stub->lock);
   s->stub->packets++;
-  s->stub->payload_bytes += len;
+  s->stub->packets_by_kind[(guint8) payload[0]]++;
   g_mutex_unlock (&s->stub->lock);
   reply = answer (s, payload, len);
   if (reply != NULL && o->fault != TB_GDB_STUB_FAULT_NONE && payload[0] == (o->fault_on != 0 ? o->fault_on : 'm'))
@@ -585,6 +587,8 @@ stub_thread (gpointer data)
         g_socket_listener_accept (stub->listener, NULL, stub->cancellable, NULL);
       if (connection == NULL)
         break;
+      if (g_socket_get_family (g_socket_connection_get_socket (connection)) != G_SOCKET_FAMILY_UNIX)
+        g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
       serve (stub, connection);
     }
   return NULL;
@@ -673,14 +677,15 @@ tb_gdb_stub_get_packets (TbGdbStub *stub)
 }
 
 /**
- * tb_gdb_stub_get_payload_bytes:
+ * tb_gdb_stub_get_packets_of_kind:
+ * @kind: the packets' first character ('X', 'm', 'c'…)
  *
- * Returns: the payload bytes of all the packets received
+ * Returns: how many such packets the stub received
  */
 guint64
-tb_gdb_stub_get_payload_bytes (TbGdbStub *stub)
+tb_gdb_stub_get_packets_of_kind (TbGdbStub *stub, char kind)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&stub->lock);
 
-  return stub->payload_bytes;
+  return stub->packets_by_kind[(guint8) kind];
 }

@@ -38,7 +38,8 @@ TbGdbStub  *tb_gdb_stub_new         (TbVirtualBoard         *board,
 void        tb_gdb_stub_free        (TbGdbStub              *stub);
 const char *tb_gdb_stub_get_address (TbGdbStub              *stub);
 guint64     tb_gdb_stub_get_packets (TbGdbStub              *stub);
-guint64     tb_gdb_stub_get_payload_bytes (TbGdbStub        *stub);
+guint64     tb_gdb_stub_get_packets_of_kind (TbGdbStub      *stub,
+                                             char            kind);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbGdbStub, tb_gdb_stub_free)
 

@@ -130,6 +130,41 @@ test_memory (Fixture *f, gconstpointer data)
   g_assert_cmpmem (direct, sizeof direct, pattern, sizeof pattern);
 }
 
+/* A 32 KiB write goes in as few X packets as the PacketSize allows (a
+ * packet, framing included, of PacketSize bytes), a read in as few m
+ * packets, and the core is stopped once for each, not per 4 KiB. */
+static void
+test_packets_filled (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autofree guint8 *buf = g_malloc (32 * 1024);
+  g_autofree char *header = g_strdup_printf ("X%x,%x:", TB_BOARD_RAM_BASE, 0x1000);
+  gsize escaped = 32 * 1024, capacity = 0x1000 - 4 - strlen (header);
+  guint64 x = tb_gdb_stub_get_packets_of_kind (f->stub, 'X');
+  guint64 m = tb_gdb_stub_get_packets_of_kind (f->stub, 'm');
+  guint64 c = tb_gdb_stub_get_packets_of_kind (f->stub, 'c');
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i < 32 * 1024; i++)
+    {
+      buf[i] = (guint8) g_rand_int (rand);
+      escaped += buf[i] == '$' || buf[i] == '#' || buf[i] == '}' || buf[i] == '*';
+    }
+  g_assert_true (tb_probe_write_memory (probe, TB_BOARD_RAM_BASE, buf, 32 * 1024, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tb_gdb_stub_get_packets_of_kind (f->stub, 'X') - x, ==, (escaped + capacity - 1) / capacity);
+  g_assert_true (tb_probe_read_memory (probe, TB_BOARD_RAM_BASE, buf, 32 * 1024, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tb_gdb_stub_get_packets_of_kind (f->stub, 'm') - m, ==,
+                    (32 * 1024 + (0x1000 - 4) / 2 - 1) / ((0x1000 - 4) / 2));
+  /* the write's c has reached the server before the read's ^C; the read's
+   * own c may still be on its way */
+  g_assert_cmpuint (tb_gdb_stub_get_packets_of_kind (f->stub, 'c') - c, >=, 1);
+  g_assert_cmpuint (tb_gdb_stub_get_packets_of_kind (f->stub, 'c') - c, <=, 2);
+}
+
 /* Registers: p, P, g; the halted core keeps still until resumed. */
 static void
 test_registers (Fixture *f, gconstpointer data)
@@ -439,6 +474,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gdb/scripted", test_scripted);
   g_test_add ("/gdb/memory", Fixture, NULL, setup, test_memory, teardown);
   g_test_add ("/gdb/memory-minimal-server", Fixture, &minimal_options, setup, test_memory, teardown);
+  g_test_add ("/gdb/packets-filled", Fixture, NULL, setup, test_packets_filled, teardown);
   g_test_add ("/gdb/registers", Fixture, NULL, setup, test_registers, teardown);
   g_test_add ("/gdb/reset-monitor", Fixture, NULL, setup, test_reset, teardown);
   g_test_add ("/gdb/reset-aircr", Fixture, &minimal_options, setup, test_reset, teardown);
