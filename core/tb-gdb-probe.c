@@ -10,9 +10,11 @@
  * does), and stops it around each memory access, letting it run again
  * afterwards. Only tb_probe_halt() and a reset with halt leave it stopped.
  *
- * Reset asks the server's monitor ("reset halt" / "reset run") and falls
- * back to AIRCR.SYSRESETREQ written through memory (with DEMCR's reset
- * vector catch for a halt) where the server has no such command. */
+ * Reset asks the server's monitor ("reset halt" / "reset run", QEMU's
+ * "system_reset") and falls back to AIRCR.SYSRESETREQ written through
+ * memory (with DEMCR's reset vector catch for a halt) where the server has
+ * no such command. (QEMU ignores debugger writes to the system control
+ * space, so its monitor is the only way there.) */
 
 #include "config.h"
 
@@ -38,7 +40,7 @@ struct _TbGdbProbe {
   TbGdbRemote *remote;
   guint32 cpuid;
   gboolean keep_running;        /* the core runs between requests */
-  int monitor_reset;            /* -1 not tried yet, 0 falls back to AIRCR, 1 works */
+  int reset_method;             /* -1 not known yet, a monitor_resets index, or past them: AIRCR */
 };
 
 G_DEFINE_FINAL_TYPE (TbGdbProbe, tb_gdb_probe, TB_TYPE_PROBE)
@@ -102,20 +104,32 @@ output_is_refusal (const char *output)
          strstr (lower, "not supported") != NULL || strstr (lower, "unrecognized") != NULL;
 }
 
+/* Monitor commands that reset the target, halted or running: OpenOCD's
+ * and pyOCD's, then QEMU's (its VM stays stopped while the debugger has it
+ * stopped, so one command serves both). */
+static const char *const monitor_resets[][2] = {
+  { "reset halt", "reset run" },
+  { "system_reset", "system_reset" },
+};
+
 static gboolean
 monitor_reset (TbGdbProbe *self, gboolean halt, gboolean *done, GError **error)
 {
-  g_autofree char *output = NULL;
-  gboolean supported = FALSE;
-
   *done = FALSE;
-  if (self->monitor_reset == 0)
-    return TRUE;
-  if (!tb_gdb_remote_monitor (self->remote, halt ? "reset halt" : "reset run", &supported, &output, error))
-    return FALSE;
-  *done = supported && !output_is_refusal (output);
-  if (self->monitor_reset < 0)
-    self->monitor_reset = *done ? 1 : 0;
+  for (guint i = MAX (self->reset_method, 0); i < G_N_ELEMENTS (monitor_resets); i++)
+    {
+      g_autofree char *output = NULL;
+      gboolean supported = FALSE;
+      if (!tb_gdb_remote_monitor (self->remote, monitor_resets[i][halt ? 0 : 1], &supported, &output, error))
+        return FALSE;
+      if (supported && !output_is_refusal (output))
+        {
+          self->reset_method = (int) i;
+          *done = TRUE;
+          return TRUE;
+        }
+    }
+  self->reset_method = G_N_ELEMENTS (monitor_resets); /* AIRCR from now on */
   return TRUE;
 }
 
@@ -200,7 +214,7 @@ tb_gdb_probe_class_init (TbGdbProbeClass *klass)
 static void
 tb_gdb_probe_init (TbGdbProbe *self)
 {
-  self->monitor_reset = -1;
+  self->reset_method = -1;
 }
 
 /**
@@ -304,7 +318,7 @@ tb_gdb_probe_get_cpuid (TbGdbProbe *self)
 gboolean
 tb_gdb_probe_has_monitor_reset (TbGdbProbe *self)
 {
-  return self->monitor_reset == 1;
+  return self->reset_method >= 0 && self->reset_method < (int) G_N_ELEMENTS (monitor_resets);
 }
 
 /**

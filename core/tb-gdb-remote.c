@@ -30,6 +30,8 @@
 #define MAX_GARBAGE 4096
 /* Console (O) packets tolerated in the answer to one command. */
 #define MAX_CONSOLE_PACKETS 256
+/* Stale packets taken while waiting for an acknowledgement. */
+#define MAX_STALE_PACKETS 16
 /* Monitor output kept. */
 #define MAX_MONITOR_OUTPUT (64 * 1024)
 /* Retransmissions (a '-' from the server, a bad checksum from it). */
@@ -355,6 +357,7 @@ receive_packet (TbGdbRemote *self, gint64 deadline, GString *payload, GError **e
       if (!write_raw (self, "-", 1, error))
         return FALSE;
     }
+  g_debug ("GDB server %s -> $%.*s", self->peer, (int) MIN (raw->len, 64), raw->str);
   if (!self->no_ack && !write_raw (self, "+", 1, error))
     return FALSE;
   return decode_payload (self, raw, payload, error);
@@ -375,9 +378,10 @@ send_packet (TbGdbRemote *self, const char *payload, gsize len, gint64 deadline,
   g_string_append_printf (frame, "#%02x", sum);
   for (guint attempt = 0;; attempt++)
     {
-      guint garbage = 0;
+      guint garbage = 0, stale_packets = 0;
       guint8 c = 0;
 
+      g_debug ("GDB server %s <- %.*s", self->peer, (int) MIN (frame->len, 64), frame->str);
       if (!write_raw (self, frame->str, frame->len, error))
         return FALSE;
       self->packets++;
@@ -389,8 +393,19 @@ send_packet (TbGdbRemote *self, const char *payload, gsize len, gint64 deadline,
             return FALSE;
           if (c == '$')
             {
-              fail (self, error, TB_ERROR_INVALID_DATA, _("a packet instead of an acknowledgement"));
-              return FALSE;
+              /* a stale packet (QEMU sends a stop reply to a new client of a
+               * running target): taken and acknowledged, as GDB does */
+              g_autoptr(GString) stale = g_string_new (NULL);
+              if (++stale_packets > MAX_STALE_PACKETS)
+                {
+                  fail (self, error, TB_ERROR_INVALID_DATA, _("packets instead of an acknowledgement"));
+                  return FALSE;
+                }
+              self->rx_pos--;
+              if (!receive_packet (self, deadline, stale, error))
+                return FALSE;
+              g_debug ("GDB server %s: stale packet before the acknowledgement", self->peer);
+              continue;
             }
           if (c != '+' && c != '-' && ++garbage > MAX_GARBAGE)
             {
@@ -893,7 +908,8 @@ tb_gdb_remote_read_register (TbGdbRemote *self, guint regnum, guint32 *value, GE
 /**
  * tb_gdb_remote_write_register:
  *
- * Writes one 32-bit register (P).
+ * Writes one 32-bit register (P, or g then G where the server has no P:
+ * QEMU answers P only to clients that read its target description).
  */
 gboolean
 tb_gdb_remote_write_register (TbGdbRemote *self, guint regnum, guint32 value, GError **error)
@@ -901,11 +917,33 @@ tb_gdb_remote_write_register (TbGdbRemote *self, guint regnum, guint32 value, GE
   g_autoptr(GString) reply = g_string_new (NULL);
   guint8 bytes[4] = { (guint8) value, (guint8) (value >> 8), (guint8) (value >> 16), (guint8) (value >> 24) };
   g_autoptr(GString) request = g_string_new (NULL);
+  g_autoptr(GByteArray) regs = NULL;
 
   if (!check_stopped (self, error))
     return FALSE;
   g_string_printf (request, "P%x=", regnum);
   hex_append (request, bytes, sizeof bytes);
+  if (!exchange (self, request->str, request->len, reply, NULL, error))
+    return FALSE;
+  if (reply->len > 0)
+    return check_ok (self, reply, error);
+  regs = tb_gdb_remote_read_registers (self, error);
+  if (regs == NULL)
+    return FALSE;
+  if ((regnum + 1) * 4 > regs->len)
+    {
+      fail (self, error, TB_ERROR_INVALID_DATA, _("register %u is not among the %u bytes of registers"), regnum,
+            regs->len);
+      return FALSE;
+    }
+  memcpy (regs->data + regnum * 4, bytes, sizeof bytes);
+  g_string_assign (request, "G");
+  hex_append (request, regs->data, regs->len);
+  if (request->len + 4 > self->packet_size)
+    {
+      fail (self, error, TB_ERROR_UNSUPPORTED, _("the server has no P packet and its registers do not fit a G packet"));
+      return FALSE;
+    }
   return exchange (self, request->str, request->len, reply, NULL, error) && check_ok (self, reply, error);
 }
 

@@ -39,7 +39,6 @@ struct _TbGdbStub {
   char *address;
   char *unix_path;
   GMutex lock;
-  guint64 packets;
   guint64 packets_by_kind[256];
 };
 
@@ -402,6 +401,17 @@ answer (Session *s, const char *payload, gsize len)
         }
       return g_string_free (hex, FALSE);
     }
+  if ((payload[0] == 'p' || payload[0] == 'P') && o->no_p)
+    return g_strdup ("");
+  if (payload[0] == 'G')
+    {
+      guint8 b[N_REGS * 4];
+      if (len != 1 + 2 * sizeof b || !hex_decode (payload + 1, 2 * sizeof b, b))
+        return g_strdup ("E00");
+      for (guint i = 0; i < N_REGS; i++)
+        s->regs[i] = get32 (b + 4 * i);
+      return g_strdup ("OK");
+    }
   if (payload[0] == 'p')
     {
       guint64 r = g_ascii_strtoull (payload + 1, NULL, 16);
@@ -493,7 +503,6 @@ handle_packet (Session *s, const char *payload, gsize len)
   gboolean enter_no_ack = strcmp (payload, "QStartNoAckMode") == 0 && o->no_ack;
 
   g_mutex_lock (&s->stub->lock);
-  s->stub->packets++;
   s->stub->packets_by_kind[(guint8) payload[0]]++;
   g_mutex_unlock (&s->stub->lock);
   reply = answer (s, payload, len);
@@ -529,6 +538,7 @@ serve (TbGdbStub *stub, GSocketConnection *connection)
   guint8 buf[4096];
   gsize pos = 0, len = 0;
   guint8 c = 0;
+  gboolean greeted = FALSE;
 
   s.regs[15] = TB_BOARD_FLASH_BASE + 0x8000u;
   s.regs[16] = 0x01000000u;
@@ -567,6 +577,9 @@ serve (TbGdbStub *stub, GSocketConnection *connection)
             send_raw (&s, "-", 1);
           continue;
         }
+      if (stub->options.stale_stop && !greeted)
+        send_packet_skewed (&s, "T02thread:01;", 0);
+      greeted = TRUE;
       if (!s.no_ack)
         send_raw (&s, "+", 1);
       handle_packet (&s, payload->str, payload->len);
@@ -666,14 +679,6 @@ const char *
 tb_gdb_stub_get_address (TbGdbStub *stub)
 {
   return stub->address;
-}
-
-guint64
-tb_gdb_stub_get_packets (TbGdbStub *stub)
-{
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&stub->lock);
-
-  return stub->packets;
 }
 
 /**

@@ -27,6 +27,8 @@ typedef struct {
   gboolean console;             /* sends an O packet before each answer */
   TbGdbStubFault fault;
   char fault_on;                /* the packets the fault answers ('m' when 0) */
+  gboolean no_p;                /* answers p and P with an empty packet, as QEMU does */
+  gboolean stale_stop;          /* greets a client with a stop reply before its first ack, as QEMU does */
 } TbGdbStubOptions;
 
 typedef struct _TbGdbStub TbGdbStub;
@@ -37,7 +39,6 @@ TbGdbStub  *tb_gdb_stub_new         (TbVirtualBoard         *board,
                                      GError                **error);
 void        tb_gdb_stub_free        (TbGdbStub              *stub);
 const char *tb_gdb_stub_get_address (TbGdbStub              *stub);
-guint64     tb_gdb_stub_get_packets (TbGdbStub              *stub);
 guint64     tb_gdb_stub_get_packets_of_kind (TbGdbStub      *stub,
                                              char            kind);
 
