@@ -8,12 +8,10 @@
  * any error is fine.
  *
  * Built with -Dfuzzing=true (clang) it is a libFuzzer target; built
- * normally its main() replays the files given (tests/data/gdb/, made by
+ * normally fuzz-replay.c's main() replays the files given (tests/data/gdb/, made by
  * tests/data/gdb/make-seeds.py). */
 
 #include "config.h"
-
-#include <stdio.h>
 
 #include "trustbench.h"
 
@@ -47,22 +45,3 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   tb_gdb_remote_detach (remote, NULL);
   return 0;
 }
-
-#ifndef TB_FUZZING_ENGINE
-int
-main (int argc, char **argv)
-{
-  for (int i = 1; i < argc; i++)
-    {
-      g_autofree char *contents = NULL;
-      gsize len = 0;
-      if (!g_file_get_contents (argv[i], &contents, &len, NULL))
-        {
-          fprintf (stderr, "cannot read %s\n", argv[i]);
-          return 1;
-        }
-      LLVMFuzzerTestOneInput ((const guint8 *) contents, len);
-    }
-  return 0;
-}
-#endif
