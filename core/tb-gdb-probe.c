@@ -87,11 +87,20 @@ gdb_write (TbProbe *probe, guint32 address, const guint8 *data, gsize len, GErro
 }
 
 static gboolean
-write_word (TbGdbProbe *self, guint32 address, guint32 value, GError **error)
+write_word (TbGdbRemote *remote, guint32 address, guint32 value, GError **error)
 {
-  guint8 bytes[4] = { (guint8) value, (guint8) (value >> 8), (guint8) (value >> 16), (guint8) (value >> 24) };
+  guint32 le = GUINT32_TO_LE (value);
 
-  return tb_gdb_remote_write_memory (self->remote, address, bytes, sizeof bytes, error);
+  return tb_gdb_remote_write_memory (remote, address, (const guint8 *) &le, 4, error);
+}
+
+static gboolean
+read_word (TbGdbRemote *remote, guint32 address, guint32 *value, GError **error)
+{
+  if (!tb_gdb_remote_read_memory (remote, address, (guint8 *) value, 4, error))
+    return FALSE;
+  *value = GUINT32_FROM_LE (*value);
+  return TRUE;
 }
 
 /* A monitor answer that reads like a refusal of the command itself. */
@@ -137,18 +146,16 @@ monitor_reset (TbGdbProbe *self, gboolean halt, gboolean *done, GError **error)
 static gboolean
 aircr_reset (TbGdbProbe *self, gboolean halt, GError **error)
 {
-  guint8 bytes[4];
-  guint32 demcr;
+  guint32 demcr = 0;
 
-  if (!tb_gdb_remote_read_memory (self->remote, TB_CM_DEMCR, bytes, sizeof bytes, error))
+  if (!read_word (self->remote, TB_CM_DEMCR, &demcr, error))
     return FALSE;
-  demcr = (guint32) bytes[0] | (guint32) bytes[1] << 8 | (guint32) bytes[2] << 16 | (guint32) bytes[3] << 24;
-  if (halt && (!write_word (self, TB_CM_DHCSR, TB_CM_DHCSR_DBGKEY | TB_CM_DHCSR_C_DEBUGEN, error) ||
-               !write_word (self, TB_CM_DEMCR, demcr | TB_CM_DEMCR_VC_CORERESET, error)))
+  if (halt && (!write_word (self->remote, TB_CM_DHCSR, TB_CM_DHCSR_DBGKEY | TB_CM_DHCSR_C_DEBUGEN, error) ||
+               !write_word (self->remote, TB_CM_DEMCR, demcr | TB_CM_DEMCR_VC_CORERESET, error)))
     return FALSE;
-  if (!write_word (self, TB_CM_AIRCR, TB_CM_AIRCR_VECTKEY | TB_CM_AIRCR_SYSRESETREQ, error))
+  if (!write_word (self->remote, TB_CM_AIRCR, TB_CM_AIRCR_VECTKEY | TB_CM_AIRCR_SYSRESETREQ, error))
     return FALSE;
-  return !halt || write_word (self, TB_CM_DEMCR, demcr & ~TB_CM_DEMCR_VC_CORERESET, error);
+  return !halt || write_word (self->remote, TB_CM_DEMCR, demcr & ~TB_CM_DEMCR_VC_CORERESET, error);
 }
 
 static gboolean
@@ -232,16 +239,15 @@ tb_gdb_probe_new_for_stream (GIOStream *stream, const char *address, GError **er
   g_autoptr(TbGdbProbe) self = NULL;
   g_autofree char *uri = g_strconcat ("gdb:", address, NULL);
   g_autofree char *description = NULL;
-  guint8 cpuid[4];
+  guint32 cpuid = 0;
 
-  if (!tb_gdb_remote_handshake (remote, error) ||
-      !tb_gdb_remote_read_memory (remote, TB_CM_CPUID, cpuid, sizeof cpuid, error))
+  if (!tb_gdb_remote_handshake (remote, error) || !read_word (remote, TB_CM_CPUID, &cpuid, error))
     return NULL;
   description = g_strdup_printf (_("GDB server %s"), address);
   self = g_object_new (TB_TYPE_GDB_PROBE, "uri", uri, "kind", "gdb", "serial", address, "description", description,
                        NULL);
   self->remote = g_steal_pointer (&remote);
-  self->cpuid = (guint32) cpuid[0] | (guint32) cpuid[1] << 8 | (guint32) cpuid[2] << 16 | (guint32) cpuid[3] << 24;
+  self->cpuid = cpuid;
   self->keep_running = TRUE;
   tb_probe_set_block_size (TB_PROBE (self), GDB_BLOCK_SIZE);
   if (!tb_gdb_remote_continue (self->remote, error))

@@ -839,8 +839,22 @@ parse_register (TbGdbRemote *self, const char *hex, gsize len, guint32 *value, G
       return FALSE;
     }
   hex_decode (hex, len, bytes);
-  *value = (guint32) bytes[0] | (guint32) bytes[1] << 8 | (guint32) bytes[2] << 16 | (guint32) bytes[3] << 24;
+  memcpy (value, bytes, 4);
+  *value = GUINT32_FROM_LE (*value);
   return TRUE;
+}
+
+/* Where register @regnum's 4 bytes are in a `g` packet's registers. */
+static guint8 *
+register_slot (TbGdbRemote *self, GByteArray *regs, guint regnum, GError **error)
+{
+  if ((gsize) regnum * 4 + 4 > regs->len)
+    {
+      fail (self, error, TB_ERROR_INVALID_DATA, _("register %u is not among the %u bytes of registers"), regnum,
+            regs->len);
+      return NULL;
+    }
+  return regs->data + (gsize) regnum * 4;
 }
 
 /**
@@ -881,6 +895,7 @@ tb_gdb_remote_read_register (TbGdbRemote *self, guint regnum, guint32 *value, GE
   g_autoptr(GString) reply = g_string_new (NULL);
   g_autofree char *request = g_strdup_printf ("p%x", regnum);
   g_autoptr(GByteArray) regs = NULL;
+  guint8 *slot;
 
   if (!check_stopped (self, error) || !exchange (self, request, strlen (request), reply, NULL, error))
     return FALSE;
@@ -892,16 +907,10 @@ tb_gdb_remote_read_register (TbGdbRemote *self, guint regnum, guint32 *value, GE
   if (reply->len > 0)
     return parse_register (self, reply->str, reply->len, value, error);
   regs = tb_gdb_remote_read_registers (self, error);
-  if (regs == NULL)
+  if (regs == NULL || (slot = register_slot (self, regs, regnum, error)) == NULL)
     return FALSE;
-  if ((regnum + 1) * 4 > regs->len)
-    {
-      fail (self, error, TB_ERROR_INVALID_DATA, _("register %u is not among the %u bytes of registers"), regnum,
-            regs->len);
-      return FALSE;
-    }
-  *value = (guint32) regs->data[regnum * 4] | (guint32) regs->data[regnum * 4 + 1] << 8 |
-           (guint32) regs->data[regnum * 4 + 2] << 16 | (guint32) regs->data[regnum * 4 + 3] << 24;
+  memcpy (value, slot, 4);
+  *value = GUINT32_FROM_LE (*value);
   return TRUE;
 }
 
@@ -915,28 +924,24 @@ gboolean
 tb_gdb_remote_write_register (TbGdbRemote *self, guint regnum, guint32 value, GError **error)
 {
   g_autoptr(GString) reply = g_string_new (NULL);
-  guint8 bytes[4] = { (guint8) value, (guint8) (value >> 8), (guint8) (value >> 16), (guint8) (value >> 24) };
+  guint32 le = GUINT32_TO_LE (value);
+  const guint8 *bytes = (const guint8 *) &le;
   g_autoptr(GString) request = g_string_new (NULL);
   g_autoptr(GByteArray) regs = NULL;
+  guint8 *slot;
 
   if (!check_stopped (self, error))
     return FALSE;
   g_string_printf (request, "P%x=", regnum);
-  hex_append (request, bytes, sizeof bytes);
+  hex_append (request, bytes, 4);
   if (!exchange (self, request->str, request->len, reply, NULL, error))
     return FALSE;
   if (reply->len > 0)
     return check_ok (self, reply, error);
   regs = tb_gdb_remote_read_registers (self, error);
-  if (regs == NULL)
+  if (regs == NULL || (slot = register_slot (self, regs, regnum, error)) == NULL)
     return FALSE;
-  if ((regnum + 1) * 4 > regs->len)
-    {
-      fail (self, error, TB_ERROR_INVALID_DATA, _("register %u is not among the %u bytes of registers"), regnum,
-            regs->len);
-      return FALSE;
-    }
-  memcpy (regs->data + regnum * 4, bytes, sizeof bytes);
+  memcpy (slot, bytes, 4);
   g_string_assign (request, "G");
   hex_append (request, regs->data, regs->len);
   if (request->len + 4 > self->packet_size)

@@ -149,16 +149,17 @@ hex_decode (const char *hex, gsize len, guint8 *out)
 static guint32
 get32 (const guint8 *p)
 {
-  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+  guint32 v;
+
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
 }
 
 static void
 put32 (guint8 *p, guint32 v)
 {
-  p[0] = (guint8) v;
-  p[1] = (guint8) (v >> 8);
-  p[2] = (guint8) (v >> 16);
-  p[3] = (guint8) (v >> 24);
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
 }
 
 static gboolean

@@ -105,3 +105,16 @@ tb_test_copy_dir (const char *from, const char *to)
       g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
     }
 }
+
+/* Two virtual boards' flash.bin files are identical byte for byte. */
+void
+tb_test_assert_same_flash (const char *board_a, const char *board_b)
+{
+  g_autofree char *fa = g_build_filename (board_a, "flash.bin", NULL);
+  g_autofree char *fb = g_build_filename (board_b, "flash.bin", NULL);
+  gsize la = 0, lb = 0;
+  g_autofree char *da = tb_test_read_file (fa, &la);
+  g_autofree char *db = tb_test_read_file (fb, &lb);
+
+  g_assert_cmpmem (da, la, db, lb);
+}

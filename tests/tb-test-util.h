@@ -16,5 +16,7 @@ int      tb_test_run_tool        (const char *tool,
                                   ...) G_GNUC_NULL_TERMINATED;
 void     tb_test_copy_dir        (const char *from,
                                   const char *to);
+void     tb_test_assert_same_flash (const char *board_a,
+                                    const char *board_b);
 
 G_END_DECLS

@@ -337,15 +337,7 @@ test_provision_byte_for_byte (Fixture *f, gconstpointer data)
     g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
     g_clear_error (&error);
   }
-  {
-    g_autofree char *fa = g_build_filename (board_dir, "flash.bin", NULL);
-    g_autofree char *fb = g_build_filename (copy, "flash.bin", NULL);
-    gsize la = 0, lb = 0;
-    g_autofree char *da = tb_test_read_file (fa, &la);
-    g_autofree char *db = tb_test_read_file (fb, &lb);
-    g_assert_cmpuint (la, ==, lb);
-    g_assert_cmpmem (da, la, db, lb);
-  }
+  tb_test_assert_same_flash (board_dir, copy);
   /* the CLI's device commands reach the provisioned board through the server */
   if (tool != NULL)
     {

@@ -155,6 +155,22 @@ test_memory (Fixture *f, gconstpointer data)
   g_assert_cmpmem (back, sizeof back, pattern, sizeof pattern);
 }
 
+/* Connects, lets the loop run (its first instructions done once the counter
+ * is read), and halts the core. */
+static TbProbe *
+open_halted (Fixture *f, TbGdbRemote **remote)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+
+  g_assert_no_error (error);
+  read_counter (probe);
+  g_assert_true (tb_probe_halt (probe, &error));
+  g_assert_no_error (error);
+  *remote = tb_gdb_probe_get_remote (TB_GDB_PROBE (probe));
+  return g_steal_pointer (&probe);
+}
+
 /* Registers of the halted core: r0 holds the counter's address, pc is in
  * the loop; a register written reads back. */
 static void
@@ -167,11 +183,7 @@ test_registers (Fixture *f, gconstpointer data)
 
   if (skip_without_qemu (f))
     return;
-  probe = tb_probe_open (f->uri, &error);
-  g_assert_no_error (error);
-  remote = tb_gdb_probe_get_remote (TB_GDB_PROBE (probe));
-  read_counter (probe); /* the core has run the loop's first instruction */
-  g_assert_true (tb_probe_halt (probe, &error));
+  probe = open_halted (f, &remote);
   g_assert_true (tb_gdb_remote_read_register (remote, 0, &value, &error));
   g_assert_no_error (error);
   g_assert_cmphex (value, ==, COUNTER);
@@ -198,11 +210,7 @@ test_reset (Fixture *f, gconstpointer data)
 
   if (skip_without_qemu (f))
     return;
-  probe = tb_probe_open (f->uri, &error);
-  g_assert_no_error (error);
-  remote = tb_gdb_probe_get_remote (TB_GDB_PROBE (probe));
-  read_counter (probe);
-  g_assert_true (tb_probe_halt (probe, &error));
+  probe = open_halted (f, &remote);
   g_assert_true (tb_gdb_remote_write_register (remote, 0, 0x12345678u, &error));
   g_assert_no_error (error);
   g_assert_true (tb_probe_reset (probe, TRUE, &error));
