@@ -155,16 +155,22 @@ test_memory (Fixture *f, gconstpointer data)
   g_assert_cmpmem (back, sizeof back, pattern, sizeof pattern);
 }
 
-/* Connects, lets the loop run (its first instructions done once the counter
- * is read), and halts the core. */
+/* Connects, lets the loop run until it has counted (so r0 is loaded), and
+ * halts the core. */
 static TbProbe *
 open_halted (Fixture *f, TbGdbRemote **remote)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+  guint32 counted = 0;
 
   g_assert_no_error (error);
-  read_counter (probe);
+  for (guint i = 0; i < 200 && counted == 0; i++)
+    {
+      g_usleep (10 * 1000);
+      counted = read_counter (probe);
+    }
+  g_assert_cmpuint (counted, !=, 0);
   g_assert_true (tb_probe_halt (probe, &error));
   g_assert_no_error (error);
   *remote = tb_gdb_probe_get_remote (TB_GDB_PROBE (probe));
