@@ -16,6 +16,8 @@
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-firmware.h"
+#include "tb-gdb-probe.h"
+#include "tb-gdb-remote.h"
 #include "tb-hierarchy.h"
 #include "tb-job.h"
 #include "tb-key.h"
