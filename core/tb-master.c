@@ -27,7 +27,6 @@
 #include <glib/gstdio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +34,7 @@
 
 #include "tb-cert-private.h"
 #include "tb-audit.h"
+#include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-hierarchy.h"
@@ -361,15 +361,6 @@ seal_chunks (EVP_CIPHER_CTX *gcm, const TbImageHeader *h, guint32 first, const g
   return TRUE;
 }
 
-static gboolean
-random_bytes (guint8 *out, gsize len, GError **error)
-{
-  if (RAND_bytes (out, (int) len) == 1)
-    return TRUE;
-  tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("The random number generator failed"));
-  return FALSE;
-}
-
 typedef struct {
   TbKey *mastering_key;
   TbCert *mastering_cert;
@@ -461,8 +452,8 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   unlock.passphrase = passphrase;
   unlock_thr = g_thread_new ("tb-master-unlock", unlock_thread, &unlock);
 
-  if (!random_bytes (image_key, sizeof image_key, error) || !random_bytes (h.image_id, sizeof h.image_id, error) ||
-      !random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
+  if (!tb_crypto_random_bytes (image_key, sizeof image_key, error) || !tb_crypto_random_bytes (h.image_id, sizeof h.image_id, error) ||
+      !tb_crypto_random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
     goto out;
   tb_image_header_encode (&h, header);
 

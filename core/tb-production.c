@@ -50,7 +50,6 @@
 #include "tb-receipt.h"
 #include "tb-target.h"
 #include "tb-upk.h"
-#include "tb-virtual-board.h"
 
 #define JOURNAL_NAME "journal.jsonl"
 #define HASH_MARK ",\"hash\":\""

@@ -20,9 +20,8 @@
 #include "tb-key-private.h"
 #include "tb-master.h"
 #include "tb-upk.h"
-#include "tb-virtual-board.h"
 
-#define MAILBOX TB_BOARD_RAM_BASE
+#define MAILBOX TB_MB_ADDRESS
 #define TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 struct _TbTarget {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "tb-lifecycle.h"
 #include "tb-probe.h"
 #include "tb-progress.h"
 

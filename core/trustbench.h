@@ -29,6 +29,8 @@
 #include "tb-trust-layout.h"
 #include "tb-trust-render.h"
 #include "tb-upk.h"
+#include "tb-lifecycle.h"
+#include "tb-name.h"
 #include "tb-virtual-board.h"
 #include "tb-virtual-probe.h"
 #include "tb-policy.h"

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include "tb-test-util.h"
@@ -317,6 +318,33 @@ test_uris (Fixture *f, gconstpointer data)
   g_unsetenv ("TRUSTBENCH_BOARDS");
 }
 
+/* A random UID needs the random number generator: when it fails, no board
+ * is made (and nothing is left behind), rather than one whose UID is
+ * whatever the stack held. Run in a fresh process: the generator is
+ * broken before its first use by asking for a DRBG that does not exist. */
+static void
+test_create_without_randomness (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *tmp = tb_test_make_tmpdir ();
+      g_autofree char *dir = g_build_filename (tmp, "board", NULL);
+      g_autoptr(TbVirtualBoard) board = NULL;
+
+      g_assert_cmpint (RAND_set_DRBG_type (NULL, "TB-TEST-NO-SUCH-DRBG", NULL, NULL, NULL), ==, 1);
+      board = tb_virtual_board_create (dir, NULL, 64 * 1024, 1024, NULL, &error);
+      g_assert_null (board);
+      g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "random number generator"));
+      g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+      tb_test_rm_rf (tmp);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -331,5 +359,6 @@ main (int argc, char **argv)
   ADD ("/tb/board/broken", test_broken);
   ADD ("/tb/board/uris", test_uris);
 #undef ADD
+  g_test_add_func ("/tb/board/create-without-randomness", test_create_without_randomness);
   return g_test_run ();
 }

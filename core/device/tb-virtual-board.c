@@ -31,16 +31,18 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tb-error.h"
 #include "sbm/tb-sbm.h"
-#include "tb-context.h"
+#include "tb-crypto.h"
 #include "tb-file.h"
+#include "tb-name.h"
 #include "tb-sbm-crypto-openssl.h"
 #include "tb-secret.h"
+
+G_STATIC_ASSERT (TB_BOARD_RAM_BASE == TB_MB_ADDRESS);
 
 #define BOARD_FILE "board.json"
 #define FLASH_FILE "flash.bin"
@@ -71,15 +73,6 @@ struct _TbVirtualBoard {
 };
 
 G_DEFINE_FINAL_TYPE (TbVirtualBoard, tb_virtual_board, G_TYPE_OBJECT)
-
-static const char *const lifecycle_names[] = { "blank", "sbm-installed", "provisioned", "locked" };
-
-const char *
-tb_lifecycle_to_string (TbLifecycle lifecycle)
-{
-  g_return_val_if_fail (lifecycle <= TB_LIFECYCLE_LOCKED, NULL);
-  return lifecycle_names[lifecycle];
-}
 
 static void
 tb_virtual_board_finalize (GObject *object)
@@ -226,6 +219,15 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
                    _("Invalid UID “%s”: expected 2 to 64 hex digits, an even number of them"), uid_hex);
       return NULL;
     }
+  if (uid_hex != NULL)
+    uid = g_ascii_strdown (uid_hex, -1);
+  else
+    {
+      guint8 raw[16];
+      if (!tb_crypto_random_bytes (raw, sizeof raw, error))
+        return NULL;
+      uid = tb_hex_encode (raw, sizeof raw);
+    }
   if (g_mkdir_with_parents (path, 0700) != 0)
     {
       int saved_errno = errno;
@@ -239,14 +241,6 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
                    path);
       return NULL;
     }
-  if (uid_hex != NULL)
-    uid = g_ascii_strdown (uid_hex, -1);
-  else
-    {
-      guint8 raw[16];
-      RAND_bytes (raw, sizeof raw);
-      uid = tb_hex_encode (raw, sizeof raw);
-    }
 
   self->path = g_canonicalize_filename (path, NULL);
   self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
@@ -256,7 +250,7 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
   json_object_set_int_member (self->root, "schema_version", TB_BOARD_SCHEMA_VERSION);
   json_object_set_string_member (self->root, "uid", uid);
   json_object_set_string_member (self->root, "device_type", device_type);
-  json_object_set_string_member (self->root, "lifecycle", lifecycle_names[TB_LIFECYCLE_BLANK]);
+  json_object_set_string_member (self->root, "lifecycle", tb_lifecycle_to_string (TB_LIFECYCLE_BLANK));
   json_object_set_int_member (flash, "base", TB_BOARD_FLASH_BASE);
   json_object_set_int_member (flash, "size", flash_size);
   json_object_set_int_member (flash, "page_size", page_size);
@@ -313,7 +307,6 @@ tb_virtual_board_open (const char *path, GError **error)
   JsonNode *root;
   JsonObject *flash, *otp;
   const char *lifecycle;
-  gboolean known = FALSE;
 
   self->path = g_canonicalize_filename (path, NULL);
   self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
@@ -342,9 +335,7 @@ tb_virtual_board_open (const char *path, GError **error)
   if (!tb_name_is_valid (json_object_get_string_member_with_default (self->root, "device_type", NULL), NULL))
     return fail_board (error, self->json_path, _("“device_type” is missing or invalid")), NULL;
   lifecycle = json_object_get_string_member_with_default (self->root, "lifecycle", NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (lifecycle_names); i++)
-    known |= g_strcmp0 (lifecycle, lifecycle_names[i]) == 0;
-  if (!known)
+  if (!tb_lifecycle_from_string (lifecycle, NULL))
     return fail_board (error, self->json_path, _("“lifecycle” is not blank, sbm-installed, provisioned or locked")),
            NULL;
   flash = json_object_get_object_member (self->root, "flash");
@@ -404,12 +395,10 @@ tb_virtual_board_get_device_type (TbVirtualBoard *self)
 TbLifecycle
 tb_virtual_board_get_lifecycle (TbVirtualBoard *self)
 {
-  const char *name = json_object_get_string_member (self->root, "lifecycle");
+  TbLifecycle lifecycle = TB_LIFECYCLE_BLANK;
 
-  for (guint i = 0; i < G_N_ELEMENTS (lifecycle_names); i++)
-    if (g_strcmp0 (name, lifecycle_names[i]) == 0)
-      return (TbLifecycle) i;
-  return TB_LIFECYCLE_BLANK;
+  tb_lifecycle_from_string (json_object_get_string_member (self->root, "lifecycle"), &lifecycle);
+  return lifecycle;
 }
 
 /**
@@ -425,10 +414,10 @@ tb_virtual_board_set_lifecycle (TbVirtualBoard *self, TbLifecycle lifecycle, GEr
   if (lifecycle < current)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The board's lifecycle cannot go back from %s to %s"),
-                   lifecycle_names[current], lifecycle_names[lifecycle]);
+                   tb_lifecycle_to_string (current), tb_lifecycle_to_string (lifecycle));
       return FALSE;
     }
-  json_object_set_string_member (self->root, "lifecycle", lifecycle_names[lifecycle]);
+  json_object_set_string_member (self->root, "lifecycle", tb_lifecycle_to_string (lifecycle));
   return tb_virtual_board_save (self, error);
 }
 
@@ -859,7 +848,7 @@ plat_otp_write (void *ctx, int item, const uint8_t *data, size_t len)
     {
       if (len != 1 || data[0] > TB_LIFECYCLE_LOCKED || data[0] < (uint8_t) tb_virtual_board_get_lifecycle (self))
         return -1;
-      json_object_set_string_member (self->root, "lifecycle", lifecycle_names[data[0]]);
+      json_object_set_string_member (self->root, "lifecycle", tb_lifecycle_to_string ((TbLifecycle) data[0]));
       self->otp_dirty = TRUE;
       return 0;
     }
