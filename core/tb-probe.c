@@ -147,9 +147,20 @@ tb_probe_list_boards (void)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
       g_autofree char *uri = g_strconcat ("virtual:", path, NULL);
-      g_autoptr(TbProbe) probe = tb_probe_open (uri, NULL);
+      g_autoptr(GError) local = NULL;
+      g_autoptr(TbProbe) probe = tb_probe_open (uri, &local);
       TbProbeInfo *info;
 
+      if (g_error_matches (local, TB_ERROR, TB_ERROR_BUSY))
+        {
+          /* another process works on it: listed, not touched */
+          info = g_new0 (TbProbeInfo, 1);
+          info->uri = g_steal_pointer (&uri);
+          info->kind = g_strdup ("virtual");
+          info->description = g_strdup_printf (_("Virtual board %s (busy: in use by another process)"), path);
+          g_ptr_array_add (list, info);
+          continue;
+        }
       if (probe == NULL)
         continue;
       info = g_new0 (TbProbeInfo, 1);

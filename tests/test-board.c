@@ -167,13 +167,18 @@ test_power_loss (Fixture *f, gconstpointer data)
   g_assert_false (tb_virtual_board_is_powered (f->board));
   g_assert_false (tb_virtual_board_flash_read (f->board, 0, buf, 5, &error));
   g_clear_error (&error);
-  /* what was written before the cut survives a restart */
+  /* what was written before the cut survives a restart (once the board
+   * is closed: one user at a time) */
+  again = tb_virtual_board_open (f->dir, &error);
+  g_assert_error (error, TB_ERROR, TB_ERROR_BUSY);
+  g_clear_error (&error);
+  g_clear_object (&f->board);
   again = tb_virtual_board_open (f->dir, &error);
   g_assert_no_error (error);
   g_assert_true (tb_virtual_board_flash_read (again, 0, buf, 5, &error));
   g_assert_cmpmem (buf, 5, "\x00\x01\x02\xff\xff", 5);
-  tb_virtual_board_power_cycle (f->board);
-  g_assert_true (tb_virtual_board_flash_program (f->board, 4, (const guint8 *) "\x04", 1, &error));
+  tb_virtual_board_power_cycle (again);
+  g_assert_true (tb_virtual_board_flash_program (again, 4, (const guint8 *) "\x04", 1, &error));
 }
 
 static void
@@ -309,6 +314,14 @@ test_uris (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   g_setenv ("TRUSTBENCH_BOARDS", f->tmp, TRUE);
+  /* a board in use is listed as busy, and left alone */
+  list = tb_probe_list (&error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, >=, 1);
+  g_assert_null (((TbProbeInfo *) g_ptr_array_index (list, 0))->serial);
+  g_assert_nonnull (strstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->description, "busy"));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  g_clear_object (&f->board);
   list = tb_probe_list (&error);
   g_assert_no_error (error);
   /* the board (and any real CMSIS-DAP probe plugged into this machine) */

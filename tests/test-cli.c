@@ -8,8 +8,10 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "tb-test-util.h"
@@ -1112,6 +1114,118 @@ test_tokens (void)
 #undef RUN_TOKEN
 }
 
+/* Counts the lines of @path holding @needle (0 when it does not exist). */
+static guint
+count_lines_with (const char *path, const char *needle)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += strstr (lines[i], needle) != NULL;
+  return n;
+}
+
+static GSubprocess *
+spawn_provision (const char *dir, const char *uri)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  g_subprocess_launcher_set_child_setup (launcher, detach_from_tty, NULL, NULL);
+  g_subprocess_launcher_setenv (launcher, "TRUSTBENCH_PASSPHRASE", "pass phrase", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  proc = g_subprocess_launcher_spawn (launcher, &error, tool_path (), "-C", dir, "provision", "--probe", uri, NULL);
+  g_assert_no_error (error);
+  return proc;
+}
+
+/* The board is held for the whole of a command: a second one on it is
+ * refused as busy and touches nothing; two at once never both succeed,
+ * so one device gets one certificate. */
+static void
+test_provision_busy (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *board = g_build_filename (tmp, "board", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+  g_autofree char *lock = g_build_filename (board, ".lock", NULL);
+  g_autofree char *records = g_build_filename (dir, "records", "devices.jsonl", NULL);
+  g_autofree char *audit = g_build_filename (dir, "audit", "log.jsonl", NULL);
+  g_autofree char *flash = g_build_filename (board, "flash.bin", NULL);
+  g_autofree char *flash_before = NULL;
+  gsize flash_len = 0;
+  g_auto(Run) init = { 0 };
+  g_auto(Run) create = { 0 };
+  g_auto(Run) busy = { 0 };
+  g_auto(Run) listed = { 0 };
+  int fd;
+
+  RUN_PASS (&init, "pass phrase", "-C", dir, "-q", "init", "--product", "sensor");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN (&create, "-q", "device", "create", board);
+  g_assert_cmpint (create.status, ==, 0);
+
+  /* another process holds the board */
+  fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+  flash_before = tb_test_read_file (flash, &flash_len);
+  RUN_PASS (&busy, "pass phrase", "-C", dir, "--json", "provision", "--probe", uri);
+  g_assert_cmpint (busy.status, ==, 1);
+  g_assert_nonnull (strstr (busy.out, "\"busy\""));
+  g_assert_nonnull (strstr (busy.err, "busy"));
+  g_assert_nonnull (strstr (busy.err, board));
+  g_assert_cmpuint (count_lines_with (records, "\"uid\""), ==, 0);
+  g_assert_cmpuint (count_lines_with (audit, "device.provision"), ==, 0);
+  {
+    gsize len = 0;
+    g_autofree char *flash_after = tb_test_read_file (flash, &len);
+    g_assert_cmpmem (flash_before, flash_len, flash_after, len);
+  }
+  {
+    g_autofree char *boards = g_strconcat ("TRUSTBENCH_BOARDS=", tmp, NULL);
+    run_tool_full (&listed, NULL, (const char *const[]){ boards, NULL },
+                   (const char *const[]){ "--json", "probe", "list", NULL });
+    g_assert_cmpint (listed.status, ==, 0);
+    g_assert_nonnull (strstr (listed.out, "busy"));
+  }
+  close (fd);
+
+  /* two at once: whichever comes second is refused (busy, or already
+   * provisioned if the first was done), never a second certificate */
+  {
+    g_autoptr(GSubprocess) a = spawn_provision (dir, uri);
+    g_autoptr(GSubprocess) b = spawn_provision (dir, uri);
+    GSubprocess *procs[] = { a, b };
+    guint ok = 0;
+
+    for (guint k = 0; k < G_N_ELEMENTS (procs); k++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
+        g_subprocess_communicate_utf8 (procs[k], NULL, NULL, &out, &err, &error);
+        g_assert_no_error (error);
+        g_assert_true (g_subprocess_get_if_exited (procs[k]));
+        if (g_subprocess_get_exit_status (procs[k]) == 0)
+          ok++;
+        else
+          g_assert_true (strstr (err, "busy") != NULL || strstr (err, "provisioned once") != NULL);
+      }
+    g_assert_cmpuint (ok, ==, 1);
+    g_assert_cmpuint (count_lines_with (records, "\"uid\""), ==, 1);
+    g_assert_cmpuint (count_lines_with (audit, "device.provision"), ==, 1);
+  }
+  tb_test_rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1128,6 +1242,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/master", test_master);
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);
   g_test_add_func ("/tb/cli/provision", test_provision);
+  g_test_add_func ("/tb/cli/provision-busy", test_provision_busy);
   g_test_add_func ("/tb/cli/production", test_production);
   g_test_add_func ("/tb/cli/tokens", test_tokens);
   return g_test_run ();

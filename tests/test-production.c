@@ -954,13 +954,13 @@ test_produce_interrupted_slot_counted (Fixture *f, gconstpointer data)
       g_autofree char *copy = NULL;
       b = tb_virtual_board_create (dir, NULL, 256 * 1024, 1024, NULL, &error);
       g_assert_no_error (error);
+      g_clear_object (&b); /* one user at a time: `produce` opens it */
       uri = g_strconcat ("virtual:", dir, NULL);
       /* a scratch station to find the crash point, so the real one stays clean */
       copy = g_strdup_printf ("%s/scratch-%" G_GINT64_FORMAT, f->tmp, n);
       g_assert_true (import (copy, g_ptr_array_index (files, 0), f->root_sha256, JOB_PASS, &error));
       r = run_produce (copy, "jc", uri, n);
       g_assert_true (r.crashed);
-      g_clear_object (&b);
       b = tb_virtual_board_open (dir, &error);
       if (tb_virtual_board_get_lifecycle (b) == TB_LIFECYCLE_LOCKED)
         break;

@@ -265,6 +265,40 @@ test_refusals (Fixture *f, gconstpointer data)
   assert_refused (probe, f->upk[2], f->image[2], "rollback");
 }
 
+/* One board, one user: while a probe has the board, a second one (another
+ * thread here, another process in test-cli) is refused as busy, and gets
+ * to it once the first is done. */
+static gpointer
+open_probe_thread (gpointer uri)
+{
+  GError *error = NULL;
+  TbProbe *probe = tb_probe_open (uri, &error);
+
+  g_assert_null (probe);
+  return error;
+}
+
+static void
+test_board_busy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) first = tb_probe_open (f->uri, &error);
+  g_autoptr(TbProbe) again = NULL;
+  GThread *thread;
+
+  g_assert_no_error (error);
+  thread = g_thread_new ("second", open_probe_thread, f->uri);
+  error = g_thread_join (thread);
+  g_assert_error (error, TB_ERROR, TB_ERROR_BUSY);
+  g_assert_nonnull (strstr (error->message, "busy"));
+  g_assert_nonnull (strstr (error->message, f->board_dir));
+  g_clear_error (&error);
+  provision (f, first, FALSE, TRUE);
+  g_clear_object (&first);
+  again = tb_probe_open (f->uri, &error);
+  g_assert_no_error (error);
+}
+
 static void
 test_modified_flash_refused (Fixture *f, gconstpointer data)
 {
@@ -636,6 +670,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/tb/provision/provision-and-boot", test_provision_and_boot);
   ADD ("/tb/provision/refusals", test_refusals);
+  ADD ("/tb/provision/board-busy", test_board_busy);
   ADD ("/tb/provision/modified-flash-refused", test_modified_flash_refused);
   ADD ("/tb/provision/locked-debug", test_locked_debug);
   ADD ("/tb/provision/halt-resume", test_halt_resume);

@@ -46,6 +46,7 @@ G_STATIC_ASSERT (TB_BOARD_RAM_BASE == TB_MB_ADDRESS);
 
 #define BOARD_FILE "board.json"
 #define FLASH_FILE "flash.bin"
+#define LOCK_FILE ".lock"
 #define MAX_FLASH_SIZE (64u * 1024u * 1024u)
 
 struct _TbVirtualBoard {
@@ -53,6 +54,7 @@ struct _TbVirtualBoard {
 
   char *path;
   char *json_path;
+  TbLock *lock;               /* held while the object lives: one user at a time */
   JsonObject *root;
   guint8 *flash;
   guint32 flash_size;
@@ -89,6 +91,7 @@ tb_virtual_board_finalize (GObject *object)
   g_clear_pointer (&self->root, json_object_unref);
   g_free (self->json_path);
   g_free (self->path);
+  g_clear_pointer (&self->lock, tb_lock_release);
   G_OBJECT_CLASS (tb_virtual_board_parent_class)->finalize (object);
 }
 
@@ -175,6 +178,20 @@ tb_virtual_board_save (TbVirtualBoard *self, GError **error)
   return tb_file_write_atomic (self->json_path, data, len, 0600, error);
 }
 
+/* One board, one user: a probe (or any other opener) holds the board's
+ * lock for as long as it has the board open, so that two operations never
+ * work on the same state (two provisionings issuing two certificates for
+ * one device). Taken before the state is read. */
+static gboolean
+lock_board (TbVirtualBoard *self, GError **error)
+{
+  g_autofree char *lock_path = g_build_filename (self->path, LOCK_FILE, NULL);
+  g_autofree char *what = g_strdup_printf (_("The virtual board %s"), self->path);
+
+  self->lock = tb_lock_acquire (lock_path, what, error);
+  return self->lock != NULL;
+}
+
 /**
  * tb_virtual_board_create:
  * @path: a new or empty directory
@@ -244,6 +261,8 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
 
   self->path = g_canonicalize_filename (path, NULL);
   self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
+  if (!lock_board (self, error))
+    return NULL;
   self->flash_size = flash_size;
   self->page_size = page_size;
   self->root = json_object_new ();
@@ -310,15 +329,14 @@ tb_virtual_board_open (const char *path, GError **error)
 
   self->path = g_canonicalize_filename (path, NULL);
   self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
-  if (!tb_file_read_bounded (self->json_path, 1024 * 1024, &data, &len, &local))
+  if (!g_file_test (self->json_path, G_FILE_TEST_EXISTS))
     {
-      if (g_error_matches (local, TB_ERROR, TB_ERROR_NOT_FOUND))
-        g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("%s is not a virtual board: %s does not exist"),
-                     self->path, BOARD_FILE);
-      else
-        g_propagate_error (error, g_steal_pointer (&local));
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("%s is not a virtual board: %s does not exist"), self->path,
+                   BOARD_FILE);
       return NULL;
     }
+  if (!lock_board (self, error) || !tb_file_read_bounded (self->json_path, 1024 * 1024, &data, &len, error))
+    return NULL;
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, "%s: %s", self->json_path, local->message);
