@@ -851,6 +851,18 @@ tb_firmware_get_format (TbFirmware *self)
   return self->format;
 }
 
+/**
+ * tb_firmware_get_origin:
+ *
+ * Returns: the file (or the name given to tb_firmware_parse()) it was read from
+ */
+const char *
+tb_firmware_get_origin (TbFirmware *self)
+{
+  g_return_val_if_fail (TB_IS_FIRMWARE (self), NULL);
+  return self->origin;
+}
+
 guint64
 tb_firmware_get_base_address (TbFirmware *self)
 {

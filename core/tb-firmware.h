@@ -48,6 +48,7 @@ TbFirmware      *tb_firmware_parse            (const guint8      *data,
                                                GError           **error);
 
 TbFirmwareFormat tb_firmware_get_format       (TbFirmware        *self);
+const char      *tb_firmware_get_origin       (TbFirmware        *self);
 guint64          tb_firmware_get_base_address (TbFirmware        *self);
 guint64          tb_firmware_get_size         (TbFirmware        *self);
 guint            tb_firmware_get_n_segments   (TbFirmware        *self);

@@ -29,6 +29,7 @@
 #include "tb-trust-layout.h"
 #include "tb-trust-render.h"
 #include "tb-upk.h"
+#include "tb-app-slot.h"
 #include "tb-lifecycle.h"
 #include "tb-name.h"
 #include "tb-virtual-board.h"

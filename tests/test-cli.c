@@ -1130,6 +1130,84 @@ count_lines_with (const char *path, const char *needle)
   return n;
 }
 
+/* A context with two products: `provision --image` takes the product
+ * from the UPK (a conflicting --product is refused); an image linked
+ * outside the device's application slot is refused by `master` for a
+ * known device type, and by `provision` before the device is locked. */
+static void
+test_provision_product_and_slot (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *board = g_build_filename (tmp, "board", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+  g_autofree char *bin = g_build_filename (tmp, "app.bin", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "app-1.0.0.tbupk", NULL);
+  g_autofree char *img = g_build_filename (tmp, "app-1.0.0.tbimg", NULL);
+  g_autofree char *base_upk = g_build_filename (tmp, "app-0.9.0.tbupk", NULL);
+  g_autofree char *base_img = g_build_filename (tmp, "app-0.9.0.tbimg", NULL);
+  g_autofree char *records = g_build_filename (dir, "records", "devices.jsonl", NULL);
+  g_auto(Run) init = { 0 };
+  g_auto(Run) m = { 0 };
+  g_auto(Run) refused = { 0 };
+  g_auto(Run) warned = { 0 };
+  g_auto(Run) base = { 0 };
+  g_auto(Run) create = { 0 };
+  g_auto(Run) outside = { 0 };
+  g_auto(Run) conflict = { 0 };
+  g_auto(Run) info = { 0 };
+  g_auto(Run) prov = { 0 };
+  g_autoptr(JsonObject) i = NULL;
+  g_autoptr(JsonObject) p = NULL;
+
+  tb_test_write_file (bin, "an application image for one of two products");
+  RUN_PASS (&init, "pass phrase", "-C", dir, "-q", "init", "--product", "sensor", "--product", "gateway");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN_PASS (&m, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version", "1.0.0",
+            "--load-address", "0x08008000", "-o", tmp);
+  g_assert_cmpint (m.status, ==, 0);
+
+  /* linked at the flash base, for the virtual board's device type */
+  RUN_PASS (&refused, "pass phrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "0.9.0",
+            "--load-address", "0x08000000", "--device-type", "tb-vmcu-m4", "-o", tmp);
+  g_assert_cmpint (refused.status, ==, 1);
+  assert_one_error_line (&refused, "0x08008000–0x08059fff");
+  g_assert_false (g_file_test (base_upk, G_FILE_TEST_EXISTS));
+  RUN_PASS (&warned, "pass phrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "0.9.0",
+            "--load-address", "0x08000000", "--device-type", "tb-vmcu-m4", "--allow-outside-slot", "--name", "warned",
+            "-o", tmp);
+  g_assert_cmpint (warned.status, ==, 0);
+  g_assert_nonnull (strstr (warned.err, "Warning"));
+  g_assert_nonnull (strstr (warned.err, "0x08008000"));
+  /* for no known device type, master cannot tell; provision can */
+  RUN_PASS (&base, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version", "0.9.0",
+            "--load-address", "0x08000000", "-o", tmp);
+  g_assert_cmpint (base.status, ==, 0);
+  RUN (&create, "-q", "device", "create", board);
+  g_assert_cmpint (create.status, ==, 0);
+  RUN_PASS (&outside, "pass phrase", "-C", dir, "provision", "--probe", uri, "--image", base_upk, base_img);
+  g_assert_cmpint (outside.status, ==, 1);
+  assert_one_error_line (&outside, "0x08008000");
+  RUN_PASS (&conflict, "pass phrase", "-C", dir, "provision", "--probe", uri, "--product", "gateway", "--image", upk,
+            img);
+  g_assert_cmpint (conflict.status, ==, 2);
+  assert_one_error_line (&conflict, "“sensor”");
+  /* the device was left unlocked, nothing was issued */
+  RUN (&info, "--json", "device", "info", "--probe", uri);
+  g_assert_cmpint (info.status, ==, 0);
+  i = parse_json_object (info.out);
+  g_assert_cmpstr (json_object_get_string_member (i, "lifecycle"), ==, "sbm-installed");
+  g_assert_cmpuint (count_lines_with (records, "\"uid\""), ==, 0);
+
+  /* no --product: the UPK's */
+  RUN_PASS (&prov, "pass phrase", "-C", dir, "--json", "provision", "--probe", uri, "--image", upk, img);
+  g_assert_cmpint (prov.status, ==, 0);
+  p = parse_json_object (prov.out);
+  g_assert_cmpstr (json_object_get_string_member (p, "lifecycle"), ==, "locked");
+  g_assert_cmpuint (count_lines_with (records, "\"product\":\"sensor\""), ==, 1);
+  tb_test_rm_rf (tmp);
+}
+
 static GSubprocess *
 spawn_provision (const char *dir, const char *uri)
 {
@@ -1242,6 +1320,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/master", test_master);
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);
   g_test_add_func ("/tb/cli/provision", test_provision);
+  g_test_add_func ("/tb/cli/provision-product-and-slot", test_provision_product_and_slot);
   g_test_add_func ("/tb/cli/provision-busy", test_provision_busy);
   g_test_add_func ("/tb/cli/production", test_production);
   g_test_add_func ("/tb/cli/tokens", test_tokens);

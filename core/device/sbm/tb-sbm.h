@@ -33,6 +33,7 @@ enum {
   TB_MB_CMD_INSTALL_CHUNK = 5,
   TB_MB_CMD_INSTALL_FINISH = 6,
   TB_MB_CMD_RECEIPT = 7,
+  TB_MB_CMD_LAYOUT = 8,
 };
 
 enum {
