@@ -884,6 +884,98 @@ test_cancel (void)
                                                  "TRUSTBENCH_JOB_PASSPHRASE=job passphrase", NULL }, \
                  (const char *const[]){ __VA_ARGS__, NULL })
 
+/* Writes @src with its outer member @member set to @value (a string, or
+ * an integer when @value is NULL) to @dst. */
+static void
+alter_job_member (const char *src, const char *dst, const char *member, const char *value, gint64 int_value)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *pkg;
+
+  g_assert_true (json_parser_load_from_file (parser, src, &error));
+  pkg = json_node_get_object (json_parser_get_root (parser));
+  if (value != NULL)
+    json_object_set_string_member (pkg, member, value);
+  else
+    json_object_set_int_member (pkg, member, int_value);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  text = json_generator_to_data (gen, NULL);
+  tb_test_write_file (dst, text);
+}
+
+/* A job package whose outer (unsigned) fields were edited is refused as a
+ * failed verification, exit 3, and nothing is imported. */
+static void
+assert_altered_jobs_refused (const char *tmp, const char *job, const char *station, const char *fingerprint)
+{
+  g_autofree char *altered = g_build_filename (tmp, "altered.tbjob", NULL);
+  g_autofree char *manifest_b64 = NULL;
+  g_autofree char *other_manifest = NULL;
+  const char *garbage_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  struct {
+    const char *member;
+    const char *value;
+    gint64 int_value;
+  } cases[] = {
+    { "job_id", "run2", 0 },
+    { "slice", NULL, 2 },
+    { "manifest", NULL, 0 },  /* filled below: the manifest with another job id */
+    { "signature", "MEUCIQDxMEUCIQDxMEUCIQDx", 0 },
+    { "root_certificate", NULL, 0 }, /* filled below */
+    { "signer_certificate", NULL, 0 }, /* filled below */
+    { "upk", "dGFtcGVyZWQ=", 0 },
+    { "image", "dGFtcGVyZWQ=", 0 },
+  };
+
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(JsonParser) mparser = json_parser_new ();
+    g_autoptr(JsonGenerator) gen = json_generator_new ();
+    g_autofree guint8 *m = NULL;
+    g_autofree char *mtext = NULL;
+    gsize len = 0;
+    JsonObject *pkg;
+
+    g_assert_true (json_parser_load_from_file (parser, job, NULL));
+    pkg = json_node_get_object (json_parser_get_root (parser));
+    manifest_b64 = g_strdup (json_object_get_string_member (pkg, "manifest"));
+    m = g_base64_decode (manifest_b64, &len);
+    g_assert_true (json_parser_load_from_data (mparser, (const char *) m, (gssize) len, NULL));
+    json_object_set_string_member (json_node_get_object (json_parser_get_root (mparser)), "job_id", "run2");
+    json_generator_set_root (gen, json_parser_get_root (mparser));
+    mtext = json_generator_to_data (gen, NULL);
+    other_manifest = g_base64_encode ((const guint8 *) mtext, strlen (mtext));
+  }
+  cases[2].value = other_manifest;
+  cases[4].value = garbage_pem;
+  cases[5].value = garbage_pem;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Run) refused = { 0 };
+      g_auto(Run) list = { 0 };
+
+      alter_job_member (job, altered, cases[i].member, cases[i].value, cases[i].int_value);
+      RUN_JOB (&refused, "station passphrase", "-C", station, "job", "import", altered, "--root-fingerprint",
+               fingerprint);
+      if (refused.status != 3)
+        g_error ("a package with another “%s” exits %d, not 3:\n%s", cases[i].member, refused.status, refused.err);
+      assert_one_error_line (&refused, NULL);
+      RUN (&list, "-C", station, "--json", "job", "list");
+      g_assert_null (strstr (list.out, "run"));
+    }
+  /* a package of format version 1 (outer fields unsigned) is not read */
+  {
+    g_auto(Run) old = { 0 };
+    alter_job_member (job, altered, "version", NULL, 1);
+    RUN_JOB (&old, "station passphrase", "-C", station, "job", "import", altered, "--root-fingerprint", fingerprint);
+    g_assert_cmpint (old.status, ==, 1);
+    assert_one_error_line (&old, "version 1");
+  }
+}
+
 static void
 test_production (void)
 {
@@ -935,6 +1027,7 @@ test_production (void)
   RUN_JOB (&unconfirmed, "station passphrase", "-C", station, "job", "import", job);
   g_assert_cmpint (unconfirmed.status, ==, 3);
   assert_one_error_line (&unconfirmed, fingerprint);
+  assert_altered_jobs_refused (tmp, job, station, fingerprint);
   RUN_JOB (&import, "station passphrase", "-C", station, "--json", "job", "import", job, "--root-fingerprint",
            fingerprint);
   g_assert_cmpint (import.status, ==, 0);

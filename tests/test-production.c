@@ -465,7 +465,15 @@ test_job_forged (Fixture *f, gconstpointer data)
     { "signature", FALSE, "signature", "MEUCIQDx", 0 },
     { "image", FALSE, "image", "AAAA", 0 },
     { "upk", FALSE, "upk", NULL, 0 },      /* filled below: another UPK */
+    /* the package's own fields, outside the signature */
+    { "outer-job-id", FALSE, "job_id", "jf2", 0 },
+    { "outer-slice", FALSE, "slice", NULL, 2 },
+    { "outer-root", FALSE, "root_certificate", NULL, 0 }, /* filled below: another OEM's root */
   };
+  g_autofree char *other_dir = NULL;
+  g_autoptr(TbContext) other = make_oem (f, "other-oem", &other_dir);
+  g_autoptr(TbCert) other_root = tb_cert_load (other, "root-ca", NULL);
+  g_autofree char *other_root_pem = tb_cert_dup_pem (other_root);
 
   cases[0].member = "count";
   cases[0].int_value = 500;
@@ -477,6 +485,7 @@ test_job_forged (Fixture *f, gconstpointer data)
     upk_b64 = g_base64_encode ((const guint8 *) contents, len);
     cases[5].value = upk_b64;
   }
+  cases[8].value = other_root_pem;
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GError) error = NULL;
