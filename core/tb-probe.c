@@ -146,28 +146,10 @@ tb_probe_list_boards (void)
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_autofree char *uri = g_strconcat ("virtual:", path, NULL);
-      g_autoptr(GError) local = NULL;
-      g_autoptr(TbProbe) probe = tb_probe_open (uri, &local);
-      TbProbeInfo *info;
+      TbProbeInfo *info = tb_virtual_probe_peek (path, NULL);
 
-      if (g_error_matches (local, TB_ERROR, TB_ERROR_BUSY))
-        {
-          /* another process works on it: listed, not touched */
-          info = g_new0 (TbProbeInfo, 1);
-          info->uri = g_steal_pointer (&uri);
-          info->kind = g_strdup ("virtual");
-          info->description = g_strdup_printf (_("Virtual board %s (busy: in use by another process)"), path);
-          g_ptr_array_add (list, info);
-          continue;
-        }
-      if (probe == NULL)
+      if (info == NULL)
         continue;
-      info = g_new0 (TbProbeInfo, 1);
-      info->uri = g_strdup (tb_probe_get_uri (probe));
-      info->kind = g_strdup (tb_probe_get_kind (probe));
-      info->serial = g_strdup (tb_probe_get_serial (probe));
-      info->description = g_strdup (tb_probe_get_description (probe));
       g_ptr_array_add (list, info);
     }
   return list;

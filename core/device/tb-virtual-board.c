@@ -309,6 +309,45 @@ fail_board (GError **error, const char *file, const char *message)
 }
 
 /**
+ * tb_virtual_board_read_identity:
+ * @path: a board directory
+ * @uid: (out): its UID (hex)
+ * @device_type: (out): its device type
+ * @lifecycle: (out): its lifecycle
+ *
+ * Reads who a board is from board.json without opening the board: no
+ * lock, no power-up, nothing written, so listing boards never gets in the
+ * way of (or is refused by) the process that has one open. board.json is
+ * replaced atomically: what is read is a whole version of it.
+ */
+gboolean
+tb_virtual_board_read_identity (const char *path, char **uid, char **device_type, TbLifecycle *lifecycle,
+                                GError **error)
+{
+  g_autofree char *json_path = g_build_filename (path, BOARD_FILE, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  JsonObject *root;
+  const char *u, *t;
+
+  if (!tb_file_read_bounded (json_path, 1024 * 1024, &data, &len, error))
+    return FALSE;
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL) || json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return fail_board (error, json_path, _("the top level must be an object"));
+  root = json_node_get_object (json_parser_get_root (parser));
+  u = json_object_get_string_member_with_default (root, "uid", NULL);
+  t = json_object_get_string_member_with_default (root, "device_type", NULL);
+  if (!uid_is_valid (u) || !tb_name_is_valid (t, NULL) ||
+      !tb_lifecycle_from_string (json_object_get_string_member_with_default (root, "lifecycle", NULL), lifecycle))
+    return fail_board (error, json_path, _("“uid”, “device_type” or “lifecycle” is missing or invalid"));
+  *uid = g_strdup (u);
+  *device_type = g_strdup (t);
+  return TRUE;
+}
+
+/**
  * tb_virtual_board_open:
  * @path: a board directory
  *

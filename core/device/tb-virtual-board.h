@@ -30,6 +30,12 @@ TbVirtualBoard *tb_virtual_board_create        (const char      *path,
 TbVirtualBoard *tb_virtual_board_open          (const char      *path,
                                                 GError         **error);
 
+gboolean        tb_virtual_board_read_identity (const char      *path,
+                                                char           **uid,
+                                                char           **device_type,
+                                                TbLifecycle     *lifecycle,
+                                                GError         **error);
+
 const char     *tb_virtual_board_get_path      (TbVirtualBoard  *self);
 const char     *tb_virtual_board_get_uid       (TbVirtualBoard  *self);
 const char     *tb_virtual_board_get_device_type (TbVirtualBoard *self);
