@@ -949,6 +949,9 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
                        p->job_id);
           goto fail_release;
         }
+      /* what the SBM would refuse only after the device is locked */
+      if (!tb_provision_check_image (p->target, att, p->upk, p->upk_path, error))
+        goto fail_release;
       p->bound = find_open (p->j, p->slot);
       p->bound->uid = g_strdup (att->uid);
       {

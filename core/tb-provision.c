@@ -288,12 +288,20 @@ tb_provision_send_identity (TbTarget *target, TbProvisionIdentity *id, const TbA
   return tb_target_command (target, TB_MB_CMD_PROVISION, req->data, req->len, NULL, error);
 }
 
-/* What the SBM would refuse only after the device is locked: an image
- * bound to other device types or UIDs (status 0x85), linked outside the
- * device's application slot (0x8d) or larger than it (0x8c). */
-static gboolean
-check_image_for_device (TbTarget *target, const TbAttestation *att, TbUpk *upk, const char *upk_path,
-                        GError **error)
+/**
+ * tb_provision_check_image:
+ * @att: the device's attestation
+ * @upk_path: names the image in messages
+ *
+ * Checks what the SBM would refuse only once the device is provisioned and
+ * locked: an image bound to other device types or UIDs (status 0x85,
+ * %TB_ERROR_VERIFY_FAILED), linked outside the application slot the
+ * device reports (0x8d) or larger than it (0x8c) (%TB_ERROR_INVALID_DATA,
+ * naming both address ranges). Call it before the identity is sent.
+ */
+gboolean
+tb_provision_check_image (TbTarget *target, const TbAttestation *att, TbUpk *upk, const char *upk_path,
+                          GError **error)
 {
   const char *const *types = tb_upk_get_device_types (upk);
   const char *const *uids = tb_upk_get_device_uids (upk);
@@ -365,7 +373,7 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
                    _("Device %s is already %s: a device is provisioned once"), att->uid, lifecycle_name (att->lifecycle));
       return FALSE;
     }
-  if (upk != NULL && !check_image_for_device (target, att, upk, options->upk_path, error))
+  if (upk != NULL && !tb_provision_check_image (target, att, upk, options->upk_path, error))
     return FALSE;
 
   tb_progress_set_range (progress, 0.1, 0.3);
