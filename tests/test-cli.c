@@ -47,14 +47,15 @@ detach_from_tty (gpointer data)
   setsid ();
 }
 
-static void
-run_tool_full (Run *r, const char *context_env, const char *const *env, const char *const *args)
+/* Starts trustbench-tool with @args, without waiting for it. */
+static GSubprocess *
+spawn_tool (const char *context_env, const char *const *env, const char *const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
 
   /* no controlling terminal: a passphrase prompt must not block the test */
   g_subprocess_launcher_set_child_setup (launcher, detach_from_tty, NULL, NULL);
@@ -74,10 +75,27 @@ run_tool_full (Run *r, const char *context_env, const char *const *env, const ch
   g_ptr_array_add (argv, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
+  return proc;
+}
+
+/* Waits for a started trustbench-tool and collects its outputs. */
+static void
+wait_tool (Run *r, GSubprocess *proc)
+{
+  g_autoptr(GError) error = NULL;
+
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (proc));
   r->status = g_subprocess_get_exit_status (proc);
+}
+
+static void
+run_tool_full (Run *r, const char *context_env, const char *const *env, const char *const *args)
+{
+  g_autoptr(GSubprocess) proc = spawn_tool (context_env, env, args);
+
+  wait_tool (r, proc);
 }
 
 static void
@@ -1301,22 +1319,6 @@ test_provision_product_and_slot (void)
   tb_test_rm_rf (tmp);
 }
 
-static GSubprocess *
-spawn_provision (const char *dir, const char *uri)
-{
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *proc;
-
-  g_subprocess_launcher_set_child_setup (launcher, detach_from_tty, NULL, NULL);
-  g_subprocess_launcher_setenv (launcher, "TRUSTBENCH_PASSPHRASE", "pass phrase", TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  proc = g_subprocess_launcher_spawn (launcher, &error, tool_path (), "-C", dir, "provision", "--probe", uri, NULL);
-  g_assert_no_error (error);
-  return proc;
-}
-
 /* The board is held for the whole of a command: a second one on it is
  * refused as busy and touches nothing; two at once never both succeed,
  * so one device gets one certificate. */
@@ -1374,22 +1376,21 @@ test_provision_busy (void)
   /* two at once: whichever comes second is refused (busy, or already
    * provisioned if the first was done), never a second certificate */
   {
-    g_autoptr(GSubprocess) a = spawn_provision (dir, uri);
-    g_autoptr(GSubprocess) b = spawn_provision (dir, uri);
+    const char *const env[] = { "TRUSTBENCH_PASSPHRASE=pass phrase", NULL };
+    const char *const args[] = { "-C", dir, "provision", "--probe", uri, NULL };
+    g_autoptr(GSubprocess) a = spawn_tool (NULL, env, args);
+    g_autoptr(GSubprocess) b = spawn_tool (NULL, env, args);
     GSubprocess *procs[] = { a, b };
     guint ok = 0;
 
     for (guint k = 0; k < G_N_ELEMENTS (procs); k++)
       {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *out = NULL, *err = NULL;
-        g_subprocess_communicate_utf8 (procs[k], NULL, NULL, &out, &err, &error);
-        g_assert_no_error (error);
-        g_assert_true (g_subprocess_get_if_exited (procs[k]));
-        if (g_subprocess_get_exit_status (procs[k]) == 0)
+        g_auto(Run) r = { 0 };
+        wait_tool (&r, procs[k]);
+        if (r.status == 0)
           ok++;
         else
-          g_assert_true (strstr (err, "busy") != NULL || strstr (err, "provisioned once") != NULL);
+          g_assert_true (strstr (r.err, "busy") != NULL || strstr (r.err, "provisioned once") != NULL);
       }
     g_assert_cmpuint (ok, ==, 1);
     g_assert_cmpuint (count_lines_with (records, "\"uid\""), ==, 1);
