@@ -25,11 +25,11 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <p11-kit/uri.h>
 #include <string.h>
 
+#include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-key-private.h"
 #include "tb-secret.h"
@@ -654,7 +654,12 @@ tb_pkcs11_generate (const char *token_uri_text, const char *label, const char *a
       p11_kit_uri_free (uri);
       return NULL;
     }
-  RAND_bytes (id, sizeof id);
+  if (!tb_crypto_random_bytes (id, sizeof id, error))
+    {
+      module->C_CloseSession (s);
+      p11_kit_uri_free (uri);
+      return NULL;
+    }
   id_bytes = g_bytes_new (id, sizeof id);
   pub_t[np++] = (CK_ATTRIBUTE) { CKA_TOKEN, &yes, sizeof yes };
   pub_t[np++] = (CK_ATTRIBUTE) { CKA_VERIFY, &yes, sizeof yes };

@@ -151,17 +151,10 @@ tb_probe_list_boards (void)
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_autofree char *uri = g_strconcat ("virtual:", path, NULL);
-      g_autoptr(TbProbe) probe = tb_probe_open (uri, NULL);
-      TbProbeInfo *info;
+      TbProbeInfo *info = tb_virtual_probe_peek (path, NULL);
 
-      if (probe == NULL)
+      if (info == NULL)
         continue;
-      info = g_new0 (TbProbeInfo, 1);
-      info->uri = g_strdup (tb_probe_get_uri (probe));
-      info->kind = g_strdup (tb_probe_get_kind (probe));
-      info->serial = g_strdup (tb_probe_get_serial (probe));
-      info->description = g_strdup (tb_probe_get_description (probe));
       g_ptr_array_add (list, info);
     }
   return list;

@@ -478,6 +478,7 @@ test_busy (Fixture *f, gconstpointer data)
   g_assert_null (probe);
   g_assert_error (error, TB_ERROR, TB_ERROR_BUSY);
   g_assert_nonnull (strstr (error->message, "another program"));
+  g_assert_nonnull (strstr (error->message, "busy"));
 }
 
 static void

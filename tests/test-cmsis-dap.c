@@ -471,6 +471,7 @@ test_probe_memory (void)
   const guint32 base = TB_BOARD_RAM_BASE + 0x2000 + 1021; /* unaligned, crossing 1 KiB boundaries */
 
   g_assert_no_error (error);
+  g_clear_object (&created); /* one user at a time: the probe opens it */
   probe = open_dap_probe (dir, 64, &board, &error);
   g_assert_no_error (error);
   g_assert_nonnull (probe);
