@@ -1063,10 +1063,28 @@ test_trust_chain_fit (void)
   screenshot (GTK_WIDGET (window), "trust-chain-1400-dark");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
-  /* zooming stops the fitting, Fit brings it back */
+  /* zooming stops the fitting, Fit brings it back; zoomed in, a node
+   * selected (by the keyboard, say) is scrolled into sight */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.zoom-in", NULL));
   spin_frames (3);
   g_assert_false (tb_trust_view_is_fitting (view));
+  tb_trust_view_set_zoom (view, 2.0);
+  spin_frames (3);
+  {
+    GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+    const char *far[] = { "key:provisioning-ca", "key:mastering", "key:root-ca" };
+    for (guint i = 0; i < G_N_ELEMENTS (far); i++)
+      {
+        graphene_rect_t r;
+        g_assert_true (tb_trust_view_select (view, far[i]));
+        spin_frames (3);
+        g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, far[i]), scroller, &r));
+        g_assert_cmpfloat (r.origin.x, >=, -0.5);
+        g_assert_cmpfloat (r.origin.y, >=, -0.5);
+        g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (scroller) + 0.5);
+        g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (scroller) + 0.5);
+      }
+  }
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.fit", NULL));
   spin_frames (3);
   assert_graph_fitted (chain);

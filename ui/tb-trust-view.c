@@ -29,6 +29,7 @@ struct _TbTrustView {
   GPtrArray *node_widgets; /* one focusable, accessible button per node */
   GtkAdjustment *adjustment[2]; /* horizontal, vertical */
   GtkScrollablePolicy policy[2];
+  gboolean allocating; /* the adjustments change under size_allocate */
 };
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TbTrustView, tb_trust_view, GTK_TYPE_WIDGET,
@@ -62,6 +63,8 @@ update_accessible (TbTrustView *self)
                                   description != NULL ? description : _("No node selected"), -1);
 }
 
+static void scroll_to_selected (TbTrustView *self);
+
 static void
 set_selected (TbTrustView *self, int index)
 {
@@ -72,6 +75,7 @@ set_selected (TbTrustView *self, int index)
     return;
   self->selected = index;
   update_accessible (self);
+  scroll_to_selected (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
 }
@@ -218,16 +222,22 @@ tb_trust_view_size_allocate (GtkWidget *widget, int width, int height, int basel
   if (self->layout != NULL && self->fitting && width > 2 * MARGIN && height > 2 * MARGIN &&
       (width != self->fitted_width || height != self->fitted_height))
     {
+      TbTrustNode *selected = tb_trust_view_get_selected (self);
+      const TbTrustRect *r = selected != NULL ? tb_trust_layout_get_rect (self->layout, selected->id) : NULL;
+
       self->fitted_width = width;
       self->fitted_height = height;
       self->zoom = fit_zoom (self, width, height);
-      /* what does not fit opens on its middle, where the root is */
+      /* what does not fit shows the selected node, else the top middle,
+       * where the root is */
       self->centre_pending = TRUE;
-      self->centre_x = self->layout->width / 2;
-      self->centre_y = 0;
+      self->centre_x = r != NULL ? r->x + r->width / 2 : self->layout->width / 2;
+      self->centre_y = r != NULL ? r->y + r->height / 2 : 0;
     }
+  self->allocating = TRUE;
   configure_adjustment (self, GTK_ORIENTATION_HORIZONTAL, width);
   configure_adjustment (self, GTK_ORIENTATION_VERTICAL, height);
+  self->allocating = FALSE;
   self->centre_pending = FALSE;
   if (self->layout == NULL)
     return;
@@ -251,6 +261,27 @@ tb_trust_view_size_allocate (GtkWidget *widget, int width, int height, int basel
     }
 }
 
+/* Scrolls the selected node into the middle when it is not all visible. */
+static void
+scroll_to_selected (TbTrustView *self)
+{
+  TbTrustNode *n = tb_trust_view_get_selected (self);
+  const TbTrustRect *r = n != NULL && self->layout != NULL ? tb_trust_layout_get_rect (self->layout, n->id) : NULL;
+  double x, y;
+
+  if (r == NULL || !gtk_widget_get_realized (GTK_WIDGET (self)))
+    return;
+  x = origin_x (self) + r->x * self->zoom;
+  y = origin_y (self) + r->y * self->zoom;
+  if (x >= 0 && y >= 0 && x + r->width * self->zoom <= gtk_widget_get_width (GTK_WIDGET (self)) &&
+      y + r->height * self->zoom <= gtk_widget_get_height (GTK_WIDGET (self)))
+    return;
+  self->centre_pending = TRUE;
+  self->centre_x = r->x + r->width / 2;
+  self->centre_y = r->y + r->height / 2;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
 /* Widget coordinates → layout coordinates. */
 static void
 to_layout (TbTrustView *self, double x, double y, double *lx, double *ly)
@@ -262,7 +293,12 @@ to_layout (TbTrustView *self, double x, double y, double *lx, double *ly)
 static void
 adjustment_value_changed_cb (TbTrustView *self)
 {
-  gtk_widget_queue_allocate (GTK_WIDGET (self));
+  /* in size_allocate, the children are placed with the new value; else
+   * a resize, not an allocation only: queued from a revealer's or a
+   * scrolled window's reaction, an allocation alone was seen not to
+   * reach this widget before its next snapshot */
+  if (!self->allocating)
+    gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
 static void
@@ -607,7 +643,7 @@ tb_trust_view_fit (TbTrustView *self)
   /* the zoom at once, the scrolling with the next allocation */
   if (self->layout != NULL && width > 2 * MARGIN && height > 2 * MARGIN)
     self->zoom = fit_zoom (self, width, height);
-  gtk_widget_queue_allocate (GTK_WIDGET (self));
+  gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
 gboolean
