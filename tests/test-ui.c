@@ -962,6 +962,49 @@ assert_graph_fitted (TbTrustChainPage *chain)
     g_assert_true ((right - left) / width >= 0.75 || (bottom - top) / height >= 0.6);
 }
 
+/* The colour (R, G, B, 0–255) of the view's drawing inside the card of
+ * the node with @id, right of its short first lines: the card's colour. */
+static void
+card_colour (TbTrustView *view, const char *id, guchar rgb[3])
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (tmp, "trust-view.png", NULL);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  graphene_rect_t r;
+  int width, stride, x, y;
+  const guchar *p;
+
+  spin_frames (5);
+  g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, id), GTK_WIDGET (view), &r));
+  g_assert_true (tb_widget_save_png (GTK_WIDGET (view), path, &error));
+  g_assert_no_error (error);
+  texture = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  width = gdk_texture_get_width (texture);
+  stride = width * 4;
+  pixels = g_malloc ((gsize) stride * gdk_texture_get_height (texture));
+  gdk_texture_download (texture, pixels, stride);
+  x = (int) (r.origin.x + r.size.width * 0.93);
+  y = (int) (r.origin.y + r.size.height * 0.5);
+  g_assert_cmpint (x, <, width);
+  g_assert_cmpint (y, <, gdk_texture_get_height (texture));
+  /* Cairo ARGB32: B, G, R, A */
+  p = pixels + (gsize) y * stride + (gsize) x * 4;
+  rgb[0] = p[2];
+  rgb[1] = p[1];
+  rgb[2] = p[0];
+}
+
+static double
+card_luminance (TbTrustView *view, const char *id)
+{
+  guchar rgb[3];
+
+  card_colour (view, id, rgb);
+  return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255.0;
+}
+
 /* The first widget under @root that activates @action. */
 static GtkWidget *
 find_actionable (GtkWidget *root, const char *action)
@@ -1059,9 +1102,26 @@ test_trust_chain_fit (void)
   assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.close-details"), GTK_WIDGET (window));
   g_assert_cmpuint (assert_buttons_named (GTK_WIDGET (chain)), >=, 5);
   screenshot (GTK_WIDGET (window), "trust-chain-1400-selected");
+  /* the cards take the style's colours: light, then dark */
+  g_assert_cmpfloat (card_luminance (view, "key:mastering"), >, 0.8);
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   screenshot (GTK_WIDGET (window), "trust-chain-1400-dark");
+  g_assert_cmpfloat (card_luminance (view, "key:mastering"), <, 0.3);
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  /* from the style sheet itself, not from a light and a dark palette */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+    guchar rgb[3];
+
+    gtk_css_provider_load_from_data (css, "@define-color card_bg_color #c00000;", -1);
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_USER);
+    card_colour (view, "key:mastering", rgb);
+    gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
+    g_assert_cmpint (rgb[0], >=, 0xb0);
+    g_assert_cmpint (rgb[1], <=, 0x10);
+    g_assert_cmpint (rgb[2], <=, 0x10);
+  }
 
   /* zooming stops the fitting, Fit brings it back; zoomed in, a node
    * selected (by the keyboard, say) is scrolled into sight */

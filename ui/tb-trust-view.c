@@ -15,6 +15,7 @@
 #define MARGIN 24.0
 #define MIN_ZOOM 0.2
 #define MAX_ZOOM 2.0
+#define FIT_SLACK 0.5 /* pixels */
 
 struct _TbTrustView {
   GtkWidget parent_instance;
@@ -111,7 +112,7 @@ origin_along (TbTrustView *self, GtkOrientation o, int size)
 {
   double drawing = (o == GTK_ORIENTATION_HORIZONTAL ? self->layout->width : self->layout->height) * self->zoom;
 
-  if (drawing + 2 * MARGIN <= size)
+  if (drawing + 2 * MARGIN <= size + FIT_SLACK)
     return (size - drawing) / 2;
   return MARGIN - gtk_adjustment_get_value (self->adjustment[o]);
 }
@@ -203,7 +204,8 @@ configure_adjustment (TbTrustView *self, GtkOrientation o, int size)
   double drawing = self->layout != NULL
                      ? (o == GTK_ORIENTATION_HORIZONTAL ? self->layout->width : self->layout->height) * self->zoom
                      : 0;
-  double upper = MAX (drawing + 2 * MARGIN, size);
+  /* a fitted drawing scrolls by nothing, not by a rounding error */
+  double upper = drawing + 2 * MARGIN > size + FIT_SLACK ? drawing + 2 * MARGIN : size;
   double value = gtk_adjustment_get_value (adj);
 
   if (self->centre_pending && self->layout != NULL)
@@ -480,6 +482,8 @@ tb_trust_view_init (TbTrustView *self)
   g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), keys);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (dark_changed_cb), self);
+  g_signal_connect_swapped (adw_style_manager_get_default (), "notify::high-contrast", G_CALLBACK (dark_changed_cb),
+                            self);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Trust chain graph"), -1);
 }
 
