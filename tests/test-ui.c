@@ -1130,6 +1130,11 @@ test_trust_chain_fit (void)
   g_assert_false (tb_trust_view_is_fitting (view));
   tb_trust_view_set_zoom (view, 2.0);
   spin_frames (3);
+  /* the context changing under the user keeps their zoom */
+  tb_trust_chain_page_refresh (chain);
+  spin_frames (3);
+  g_assert_false (tb_trust_view_is_fitting (view));
+  g_assert_cmpfloat (tb_trust_view_get_zoom (view), ==, 2.0);
   {
     GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
     const char *far[] = { "key:provisioning-ca", "key:mastering", "key:root-ca" };

@@ -550,6 +550,8 @@ tb_trust_view_new (void)
  * @layout: (transfer full) (nullable):
  *
  * Shows @graph; the selected node stays selected if it is still there.
+ * The first graph (the view showed none) is fitted; a graph that replaces
+ * another keeps the zoom the user chose.
  */
 void
 tb_trust_view_set_graph (TbTrustView *self, TbTrustGraph *graph, TbTrustLayout *layout)
@@ -559,14 +561,17 @@ tb_trust_view_set_graph (TbTrustView *self, TbTrustGraph *graph, TbTrustLayout *
 
   if (tb_trust_view_get_selected (self) != NULL)
     selected = g_strdup (tb_trust_view_get_selected (self)->id);
+  /* a first graph is fitted; a graph that changes under the user keeps
+   * the zoom they chose, or is fitted again */
+  if (self->graph == NULL)
+    self->fitting = TRUE;
+  self->fitted_width = self->fitted_height = 0;
   g_ptr_array_set_size (self->node_widgets, 0);
   g_clear_pointer (&self->layout, tb_trust_layout_free);
   g_clear_pointer (&self->graph, tb_trust_graph_free);
   self->graph = graph;
   self->layout = layout;
   self->selected = -1;
-  self->fitting = TRUE;
-  self->fitted_width = self->fitted_height = 0;
   for (guint i = 0; graph != NULL && i < graph->nodes->len; i++)
     g_ptr_array_add (self->node_widgets, make_node_widget (self, g_ptr_array_index (graph->nodes, i), i));
   for (guint i = 0; selected != NULL && graph != NULL && i < graph->nodes->len; i++)
