@@ -24,8 +24,10 @@ struct _TbTrustView {
   double zoom;
   gboolean fitting;        /* the zoom follows the visible size */
   int fitted_width, fitted_height; /* the size it last followed */
-  gboolean centre_pending; /* scroll so that (centre_x, centre_y) is in the middle */
-  double centre_x, centre_y;
+  gboolean centre_pending; /* scroll so that (centre_x, centre_y) is at */
+  double centre_x, centre_y; /* (anchor_x, anchor_y), or in the middle when < 0 */
+  double anchor_x, anchor_y;
+  double pointer_x, pointer_y; /* for Ctrl+scroll, which zooms around it */
   int selected; /* index into graph->nodes, -1 for none */
   GPtrArray *node_widgets; /* one focusable, accessible button per node */
   GtkAdjustment *adjustment[2]; /* horizontal, vertical */
@@ -209,7 +211,11 @@ configure_adjustment (TbTrustView *self, GtkOrientation o, int size)
   double value = gtk_adjustment_get_value (adj);
 
   if (self->centre_pending && self->layout != NULL)
-    value = MARGIN + (o == GTK_ORIENTATION_HORIZONTAL ? self->centre_x : self->centre_y) * self->zoom - size / 2.0;
+    {
+      double anchor = o == GTK_ORIENTATION_HORIZONTAL ? self->anchor_x : self->anchor_y;
+      value = MARGIN + (o == GTK_ORIENTATION_HORIZONTAL ? self->centre_x : self->centre_y) * self->zoom -
+              (anchor >= 0 ? anchor : size / 2.0);
+    }
   gtk_adjustment_configure (adj, CLAMP (value, 0, upper - size), 0, upper, size * 0.1, size * 0.9, size);
 }
 
@@ -233,6 +239,7 @@ tb_trust_view_size_allocate (GtkWidget *widget, int width, int height, int basel
       /* what does not fit shows the selected node, else the top middle,
        * where the root is */
       self->centre_pending = TRUE;
+      self->anchor_x = self->anchor_y = -1;
       self->centre_x = r != NULL ? r->x + r->width / 2 : self->layout->width / 2;
       self->centre_y = r != NULL ? r->y + r->height / 2 : 0;
     }
@@ -279,6 +286,7 @@ scroll_to_selected (TbTrustView *self)
       y + r->height * self->zoom <= gtk_widget_get_height (GTK_WIDGET (self)))
     return;
   self->centre_pending = TRUE;
+  self->anchor_x = self->anchor_y = -1;
   self->centre_x = r->x + r->width / 2;
   self->centre_y = r->y + r->height / 2;
   gtk_widget_queue_resize (GTK_WIDGET (self));
@@ -419,6 +427,25 @@ key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode, 
 }
 
 static void
+pointer_motion_cb (GtkEventControllerMotion *motion, double x, double y, TbTrustView *self)
+{
+  self->pointer_x = x;
+  self->pointer_y = y;
+}
+
+/* Ctrl+scroll zooms around the pointer; plain scrolling scrolls. */
+static gboolean
+scroll_cb (GtkEventControllerScroll *controller, double dx, double dy, TbTrustView *self)
+{
+  GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+
+  if ((state & GDK_CONTROL_MASK) == 0 || dy == 0)
+    return FALSE;
+  tb_trust_view_zoom_at (self, pow (1.1, -dy), self->pointer_x, self->pointer_y);
+  return TRUE;
+}
+
+static void
 dark_changed_cb (TbTrustView *self)
 {
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -470,6 +497,8 @@ tb_trust_view_init (TbTrustView *self)
 {
   GtkGesture *click = gtk_gesture_click_new ();
   GtkEventController *keys = gtk_event_controller_key_new ();
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
 
   self->zoom = 1.0;
   self->fitting = TRUE;
@@ -481,6 +510,11 @@ tb_trust_view_init (TbTrustView *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
   g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), keys);
+  g_signal_connect (motion, "enter", G_CALLBACK (pointer_motion_cb), self);
+  g_signal_connect (motion, "motion", G_CALLBACK (pointer_motion_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (scroll_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (dark_changed_cb), self);
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::high-contrast", G_CALLBACK (dark_changed_cb),
                             self);
@@ -588,16 +622,16 @@ tb_trust_view_get_graph (TbTrustView *self)
   return self->graph;
 }
 
-/* Zooms to @zoom keeping the middle of what is visible in the middle. */
+/* Zooms to @zoom keeping what is at (@x, @y) in the view there. */
 static void
-zoom_to (TbTrustView *self, double zoom)
+zoom_around (TbTrustView *self, double zoom, double x, double y)
 {
-  int width = gtk_widget_get_width (GTK_WIDGET (self)), height = gtk_widget_get_height (GTK_WIDGET (self));
-
   zoom = CLAMP (zoom, MIN_ZOOM, MAX_ZOOM);
-  if (self->layout != NULL && width > 0 && height > 0)
+  if (self->layout != NULL && gtk_widget_get_width (GTK_WIDGET (self)) > 0)
     {
-      to_layout (self, width / 2.0, height / 2.0, &self->centre_x, &self->centre_y);
+      to_layout (self, x, y, &self->centre_x, &self->centre_y);
+      self->anchor_x = x;
+      self->anchor_y = y;
       self->centre_pending = TRUE;
     }
   self->zoom = zoom;
@@ -613,7 +647,23 @@ void
 tb_trust_view_set_zoom (TbTrustView *self, double zoom)
 {
   self->fitting = FALSE;
-  zoom_to (self, zoom);
+  zoom_around (self, zoom, gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
+               gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
+}
+
+/**
+ * tb_trust_view_zoom_at:
+ * @factor: how much to zoom in (> 1) or out (< 1)
+ * @x: (in the view's coordinates) the point that stays in place
+ *
+ * Zooms around (@x, @y), as Ctrl+scroll does around the pointer; the zoom
+ * no longer follows the size.
+ */
+void
+tb_trust_view_zoom_at (TbTrustView *self, double factor, double x, double y)
+{
+  self->fitting = FALSE;
+  zoom_around (self, self->zoom * factor, x, y);
 }
 
 void

@@ -23,6 +23,10 @@ void         tb_trust_view_set_zoom      (TbTrustView  *self,
 double       tb_trust_view_get_zoom      (TbTrustView  *self);
 void         tb_trust_view_zoom_in       (TbTrustView  *self);
 void         tb_trust_view_zoom_out      (TbTrustView  *self);
+void         tb_trust_view_zoom_at       (TbTrustView  *self,
+                                          double        factor,
+                                          double        x,
+                                          double        y);
 void         tb_trust_view_fit           (TbTrustView  *self);
 gboolean     tb_trust_view_is_fitting    (TbTrustView  *self);
 TbTrustNode *tb_trust_view_get_selected  (TbTrustView  *self);
