@@ -1154,10 +1154,31 @@ test_trust_chain_fit (void)
   spin_frames (3);
   assert_graph_fitted (chain);
 
+  /* Ctrl+scroll zooms around the pointer: the node under it stays there */
+  {
+    GtkWidget *node = tb_trust_view_get_node_widget (view, "key:mastering");
+    graphene_rect_t before, after;
+
+    g_assert_true (gtk_widget_compute_bounds (node, GTK_WIDGET (view), &before));
+    tb_trust_view_zoom_at (view, 1.6, before.origin.x + before.size.width / 2,
+                           before.origin.y + before.size.height / 2);
+    spin_frames (3);
+    g_assert_false (tb_trust_view_is_fitting (view));
+    g_assert_true (gtk_widget_compute_bounds (node, GTK_WIDGET (view), &after));
+    g_assert_cmpfloat (after.size.width, >, before.size.width * 1.5);
+    g_assert_cmpfloat (fabs ((after.origin.x + after.size.width / 2) - (before.origin.x + before.size.width / 2)), <=,
+                       2.0);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.fit", NULL));
+  spin_frames (3);
+
   /* closed: no selection, the graph refits to the whole width */
+  g_assert_cmpstr (tb_trust_view_get_selected (view)->id, ==, "key:root-ca");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.close-details", NULL));
   spin_until_revealed (details, FALSE);
   g_assert_null (tb_trust_view_get_selected (view));
+  /* the keyboard focus is back on the node the pane was about */
+  g_assert_true (gtk_widget_has_focus (tb_trust_view_get_node_widget (view, "key:root-ca")));
   assert_graph_fitted (chain);
   gtk_window_destroy (GTK_WINDOW (window));
 }

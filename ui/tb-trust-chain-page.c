@@ -186,18 +186,16 @@ show_details (TbTrustChainPage *self)
   TbTrustGraph *graph = tb_trust_view_get_graph (self->view);
   AdwPreferencesGroup *group;
 
-  if (self->details_group != NULL)
-    gtk_box_remove (self->details, self->details_group);
-  if (self->actions_box != NULL)
-    gtk_box_remove (self->details, self->actions_box);
-  self->actions_box = NULL;
-  self->details_group = NULL;
-  /* the pane opens with a selection and closes without one; the graph
-   * refits to the room left */
+  /* the pane opens with a selection and closes without one (sliding out
+   * with what it showed); the graph refits to the room left */
   gtk_revealer_set_reveal_child (self->details_revealer, n != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "trust.close-details", n != NULL);
   if (n == NULL)
     return;
+  if (self->details_group != NULL)
+    gtk_box_remove (self->details, self->details_group);
+  if (self->actions_box != NULL)
+    gtk_box_remove (self->details, self->actions_box);
   group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   self->details_group = GTK_WIDGET (group);
   gtk_box_prepend (self->details, self->details_group);
@@ -398,9 +396,14 @@ static void
 close_details_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (widget);
+  TbTrustNode *n = tb_trust_view_get_selected (self->view);
+  GtkWidget *node = n != NULL ? tb_trust_view_get_node_widget (self->view, n->id) : NULL;
 
+  /* the focus goes back to the node the pane was about (focusing a node
+   * selects it: before the selection is cleared) */
+  if (node != NULL)
+    gtk_widget_grab_focus (node);
   tb_trust_view_select (self->view, NULL);
-  gtk_widget_grab_focus (GTK_WIDGET (self->view));
 }
 
 static void
