@@ -578,8 +578,15 @@ stop:
     json_object_set_int_member (details, "security_counter", options->security_counter);
     json_object_set_string_member (details, "image_id", id);
     json_object_set_string_member (details, "plaintext_sha256", sha_hex);
-    json_object_set_string_member (details, "image", image_path);
-    json_object_set_string_member (details, "upk", upk_path);
+    g_autofree char *image_abs = g_canonicalize_filename (image_path, NULL);
+    g_autofree char *upk_abs = g_canonicalize_filename (upk_path, NULL);
+    g_autofree char *signer_subject = tb_cert_dup_subject (signers.mastering_cert);
+
+    /* absolute: the workbench lists these files later, from anywhere */
+    json_object_set_string_member (details, "image", image_abs);
+    json_object_set_string_member (details, "upk", upk_abs);
+    json_object_set_string_member (details, "signer", tb_cert_get_name (signers.mastering_cert));
+    json_object_set_string_member (details, "signer_subject", signer_subject);
     if (!tb_audit_append (ctx, "image.master", subject, details, error))
       goto out;
   }
@@ -674,6 +681,36 @@ open_image (TbUpk *upk, const char *image_path, TbImageHeader *h, GError **error
       return -1;
     }
   return fd;
+}
+
+/**
+ * tb_image_decrypt_mastered:
+ * @upk_path: a UPK mastered in @ctx
+ * @image_path: its encrypted image
+ * @passphrase: the context passphrase (unlocks the product key)
+ * @output_path: where the plaintext goes (0600), written only if every
+ *   chunk authenticates and the digest matches
+ *
+ * Checks the UPK's signature and signer chain, unwraps the image key with
+ * the product's key and decrypts the image as a device would.
+ */
+gboolean
+tb_image_decrypt_mastered (TbContext *ctx, const char *upk_path, const char *image_path, const char *passphrase,
+                           const char *output_path, TbProgress *progress, GError **error)
+{
+  g_autoptr(TbUpk) upk = tb_upk_load_file (upk_path, error);
+  g_autofree char *key_name = NULL;
+  g_autoptr(TbKey) product_key = NULL;
+
+  if (upk == NULL || !tb_upk_verify_signature (upk, error) ||
+      !tb_cert_verify (ctx, tb_upk_get_signer_cert (upk), NULL, error) ||
+      !tb_cert_check_code_signing (tb_upk_get_signer_cert (upk), error))
+    return FALSE;
+  key_name = product_key_name (ctx, tb_upk_get_product (upk));
+  product_key = tb_key_load_unlocked (ctx, key_name, passphrase, error);
+  if (product_key == NULL)
+    return FALSE;
+  return tb_image_decrypt (upk, image_path, product_key, output_path, NULL, progress, error);
 }
 
 /**

@@ -76,6 +76,13 @@ gboolean tb_image_verify        (TbContext     *ctx,
                                  GPtrArray    **checks,
                                  TbProgress    *progress,
                                  GError       **error);
+gboolean tb_image_decrypt_mastered (TbContext  *ctx,
+                                 const char    *upk_path,
+                                 const char    *image_path,
+                                 const char    *passphrase,
+                                 const char    *output_path,
+                                 TbProgress    *progress,
+                                 GError       **error);
 gboolean tb_image_decrypt       (TbUpk         *upk,
                                  const char    *image_path,
                                  TbKey         *recipient,

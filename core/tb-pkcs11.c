@@ -59,6 +59,21 @@ tb_token_info_free (TbTokenInfo *info)
 }
 
 /**
+ * tb_token_info_is_trust_store:
+ *
+ * Whether @info is p11-kit's view of the system trust store (the CA
+ * certificates of the operating system, "System Trust"): p11-kit lists it
+ * with the tokens on most desktops, but it is read-only and holds no keys.
+ */
+gboolean
+tb_token_info_is_trust_store (const TbTokenInfo *info)
+{
+  g_autofree char *module = info->module != NULL ? g_path_get_basename (info->module) : NULL;
+
+  return g_strcmp0 (info->model, "p11-kit-trust") == 0 || g_strcmp0 (module, "p11-kit-trust.so") == 0;
+}
+
+/**
  * tb_pkcs11_set_pin:
  * @pin: (nullable): the token PIN for this process, %NULL to forget it
  */

@@ -4,13 +4,11 @@
  *
  * Built with -Dfuzzing=true (clang), it is a libFuzzer target:
  *   fuzz-firmware -dict=… tests/data/firmware/
- * Built normally, its main() replays the files given on the command line
- * (the AFL-style and regression use), which the test suite does with the
- * seeds in tests/data/firmware/. */
+ * Built normally, fuzz-replay.c's main() replays the files given on the
+ * command line (the AFL-style and regression use), which the test suite
+ * does with the seeds in tests/data/firmware/. */
 
 #include "config.h"
-
-#include <stdio.h>
 
 #include "trustbench.h"
 
@@ -39,24 +37,3 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     }
   return 0;
 }
-
-#ifndef TB_FUZZING_ENGINE
-int
-main (int argc, char **argv)
-{
-  for (int i = 1; i < argc; i++)
-    {
-      g_autofree char *data = NULL;
-      gsize len = 0;
-
-      if (!g_file_get_contents (argv[i], &data, &len, NULL))
-        {
-          fprintf (stderr, "cannot read %s\n", argv[i]);
-          return 1;
-        }
-      LLVMFuzzerTestOneInput ((const guint8 *) data, len);
-      printf ("%s: ok\n", argv[i]);
-    }
-  return 0;
-}
-#endif

@@ -824,6 +824,8 @@ test_provision (void)
     g_assert_cmpint (json_object_get_int_member (a, "entries"), >=, 10);
     g_assert_nonnull (strstr (ok.out, "device.provision"));
     g_assert_nonnull (strstr (ok.out, "image.master"));
+    /* and, for people, each entry in words */
+    g_assert_nonnull (strstr (ok.err, "Mastered sensor 3.0.0, signed by mastering (security counter 3)"));
     second = strchr (text, '\n') + 1;
     memmove (second, strchr (second, '\n') + 1, strlen (strchr (second, '\n') + 1) + 1);
     tb_test_write_file (log, text);

@@ -645,6 +645,38 @@ test_existing_keys (Fixture *f, gconstpointer data)
   }
 }
 
+/* The system trust store p11-kit lists with the tokens is told apart from
+ * the tokens that hold keys. */
+static void
+test_trust_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *trust_module = g_getenv ("TB_FAKE_TRUST_STORE");
+  const char *token_module = g_getenv ("TB_FAKE_PKCS11");
+  TbTokenInfo by_path = { .label = (char *) "Default Trust", .model = (char *) "",
+                          .module = (char *) "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-trust.so" };
+
+  if (trust_module == NULL || token_module == NULL)
+    {
+      g_test_skip ("the fake PKCS#11 modules are not built");
+      return;
+    }
+  {
+    g_autoptr(GPtrArray) tokens = tb_pkcs11_list_tokens (trust_module, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (tokens->len, ==, 1);
+    g_assert_cmpstr (((TbTokenInfo *) g_ptr_array_index (tokens, 0))->label, ==, "System Trust");
+    g_assert_true (tb_token_info_is_trust_store (g_ptr_array_index (tokens, 0)));
+  }
+  {
+    g_autoptr(GPtrArray) tokens = tb_pkcs11_list_tokens (token_module, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (tokens->len, ==, 1);
+    g_assert_false (tb_token_info_is_trust_store (g_ptr_array_index (tokens, 0)));
+  }
+  g_assert_true (tb_token_info_is_trust_store (&by_path));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -653,5 +685,6 @@ main (int argc, char **argv)
   g_test_add ("/pkcs11/hierarchy-on-token", Fixture, NULL, setup, test_hierarchy_on_token, teardown);
   g_test_add ("/pkcs11/failures", Fixture, NULL, setup, test_failures, teardown);
   g_test_add ("/pkcs11/existing-keys", Fixture, NULL, setup, test_existing_keys, teardown);
+  g_test_add_func ("/pkcs11/trust-store", test_trust_store);
   return g_test_run ();
 }

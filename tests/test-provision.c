@@ -364,6 +364,20 @@ test_halt_resume (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (att->boot, ==, 0);
   g_assert_cmpstr (att->app_version, ==, "1.0.0");
+
+  /* a resume with no command rung while halted leaves the mailbox alone: a
+   * debugger that stops the core around each access (GDB servers) must not
+   * see the request length it just wrote reset to 0 */
+  {
+    const guint8 length[4] = { 0x20, 0, 0, 0 };
+    guint8 back[4] = { 0 };
+    g_assert_true (tb_probe_halt (probe, &error));
+    g_assert_true (tb_probe_write_memory (probe, TB_BOARD_RAM_BASE + TB_MB_OFF_LENGTH, length, 4, NULL, &error));
+    g_assert_true (tb_probe_resume (probe, &error));
+    g_assert_true (tb_probe_read_memory (probe, TB_BOARD_RAM_BASE + TB_MB_OFF_LENGTH, back, 4, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpmem (back, 4, length, 4);
+  }
 }
 
 /* Cuts the power at each flash operation of programming UPK/IMAGE on a copy

@@ -67,6 +67,7 @@ struct _TbVirtualBoard {
   gboolean sbm_running;
   gboolean halted;            /* the core is stopped by the debugger */
   gboolean boot_pending;      /* halted at reset: the ROM has not run yet */
+  gboolean doorbell_pending;  /* the command word was written while halted */
   gboolean otp_dirty;
 };
 
@@ -917,6 +918,7 @@ power_on_reset (TbVirtualBoard *self)
   self->sbm_running = FALSE;
   self->halted = FALSE;
   self->boot_pending = FALSE;
+  self->doorbell_pending = FALSE;
 }
 
 /* The core runs from the reset vector: the ROM, then the SBM's boot. */
@@ -1005,7 +1007,7 @@ tb_virtual_board_resume (TbVirtualBoard *self)
       self->boot_pending = FALSE;
       start_core (self);
     }
-  else if (self->sbm_running)
+  else if (self->sbm_running && self->doorbell_pending)
     tb_virtual_board_doorbell (self); /* a command rung while halted runs now */
 }
 
@@ -1103,7 +1105,10 @@ tb_virtual_board_get_boot_result (TbVirtualBoard *self, const char **app_version
 void
 tb_virtual_board_doorbell (TbVirtualBoard *self)
 {
-  if (!self->sbm_running || !self->powered || self->halted)
+  if (!self->sbm_running || !self->powered)
+    return;
+  self->doorbell_pending = self->halted;
+  if (self->halted)
     return;
   tb_sbm_handle_mailbox (self->sbm);
   if (self->otp_dirty)
