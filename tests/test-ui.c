@@ -1581,6 +1581,256 @@ test_keys_page (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Spins until @revealer has finished opening or closing. */
+static void
+spin_until_revealed (GtkRevealer *revealer, gboolean revealed)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (gtk_revealer_get_child_revealed (revealer) != revealed)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the revealer");
+      g_usleep (1000);
+    }
+  spin_frames (5);
+}
+
+/* The whole graph is in the visible part of its scrolled window, at a
+ * zoom that fills it (or at 100 %), never below the readable minimum. */
+static void
+assert_graph_fitted (TbTrustChainPage *chain)
+{
+  TbTrustView *view = tb_trust_chain_page_get_view (chain);
+  TbTrustGraph *graph = tb_trust_view_get_graph (view);
+  GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+  double width = gtk_widget_get_width (scroller), height = gtk_widget_get_height (scroller);
+  double zoom = tb_trust_view_get_zoom (view);
+  double left = G_MAXDOUBLE, top = G_MAXDOUBLE, right = 0, bottom = 0;
+
+  g_assert_true (tb_trust_view_is_fitting (view));
+  g_assert_cmpfloat (zoom, >=, TB_TRUST_VIEW_MIN_FIT_ZOOM);
+  g_assert_cmpfloat (zoom, <=, 1.0);
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
+      graphene_rect_t r;
+
+      g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, n->id), scroller, &r));
+      if (r.origin.x < -0.5 || r.origin.y < -0.5 || r.origin.x + r.size.width > width + 0.5 ||
+          r.origin.y + r.size.height > height + 0.5)
+        g_error ("%s at %.0f,%.0f %.0fx%.0f is outside the visible %.0fx%.0f (zoom %.2f)", n->id, r.origin.x,
+                 r.origin.y, r.size.width, r.size.height, width, height, zoom);
+      left = MIN (left, r.origin.x);
+      top = MIN (top, r.origin.y);
+      right = MAX (right, r.origin.x + r.size.width);
+      bottom = MAX (bottom, r.origin.y + r.size.height);
+    }
+  /* fitted, not merely small: the graph spans the width or the height */
+  if (zoom < 0.99)
+    g_assert_true ((right - left) / width >= 0.75 || (bottom - top) / height >= 0.6);
+}
+
+/* The colour (R, G, B, 0–255) of the view's drawing inside the card of
+ * the node with @id, right of its short first lines: the card's colour. */
+static void
+card_colour (TbTrustView *view, const char *id, guchar rgb[3])
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (tmp, "trust-view.png", NULL);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  graphene_rect_t r;
+  int width, stride, x, y;
+  const guchar *p;
+
+  spin_frames (5);
+  g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, id), GTK_WIDGET (view), &r));
+  g_assert_true (tb_widget_save_png (GTK_WIDGET (view), path, &error));
+  g_assert_no_error (error);
+  texture = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  width = gdk_texture_get_width (texture);
+  stride = width * 4;
+  pixels = g_malloc ((gsize) stride * gdk_texture_get_height (texture));
+  gdk_texture_download (texture, pixels, stride);
+  x = (int) (r.origin.x + r.size.width * 0.93);
+  y = (int) (r.origin.y + r.size.height * 0.5);
+  g_assert_cmpint (x, <, width);
+  g_assert_cmpint (y, <, gdk_texture_get_height (texture));
+  /* Cairo ARGB32: B, G, R, A */
+  p = pixels + (gsize) y * stride + (gsize) x * 4;
+  rgb[0] = p[2];
+  rgb[1] = p[1];
+  rgb[2] = p[0];
+}
+
+static double
+card_luminance (TbTrustView *view, const char *id)
+{
+  guchar rgb[3];
+
+  card_colour (view, id, rgb);
+  return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255.0;
+}
+
+/* The first widget under @root that activates @action. */
+static GtkWidget *
+find_actionable (GtkWidget *root, const char *action)
+{
+  if (GTK_IS_ACTIONABLE (root) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_actionable (child, action);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* @widget is shown, mapped and inside @window's visible area. */
+static void
+assert_on_screen (GtkWidget *widget, GtkWidget *window)
+{
+  graphene_rect_t r;
+
+  g_assert_nonnull (widget);
+  g_assert_true (gtk_widget_is_visible (widget));
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (gtk_widget_compute_bounds (widget, window, &r));
+  g_assert_cmpfloat (r.size.width, >, 0);
+  g_assert_cmpfloat (r.size.height, >, 0);
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  g_assert_cmpfloat (r.origin.y, >=, 0);
+  g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (window));
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (window));
+}
+
+/* The Trust Chain of the demo at the size of issue 16, 1400×900: the graph
+ * is fitted when the page opens and again when the details pane opens and
+ * closes; a selected node leaves the findings and the report export on
+ * screen; every button says what it does. */
+static void
+test_trust_chain_fit (void)
+{
+  TbWindow *window = tb_window_new (ADW_APPLICATION (app));
+  TbTrustChainPage *chain = tb_window_get_trust_chain_page (window);
+  TbTrustView *view = tb_trust_chain_page_get_view (chain);
+  GtkRevealer *details = tb_trust_chain_page_get_details (chain);
+  GtkWidget *findings = tb_trust_chain_page_get_findings (chain);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  spin_frames (5);
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "trust-chain"));
+  spin_frames (10);
+  g_assert_true (tb_trust_chain_page_has_graph (chain));
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), >=, 1380); /* less the shadow */
+
+  /* opened: nothing selected, no details, the whole graph */
+  g_assert_null (tb_trust_view_get_selected (view));
+  g_assert_false (gtk_revealer_get_child_revealed (details));
+  assert_graph_fitted (chain);
+  assert_on_screen (findings, GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.export"), GTK_WIDGET (window));
+  screenshot (GTK_WIDGET (window), "trust-chain-1400");
+
+  /* a node selected: the pane opens, the graph refits to the room left,
+   * the findings and the export stay where they were */
+  g_assert_true (tb_trust_view_select (view, "key:root-ca"));
+  spin_until_revealed (details, TRUE);
+  assert_graph_fitted (chain);
+  assert_on_screen (findings, GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.export"), GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.fit"), GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.close-details"), GTK_WIDGET (window));
+  assert_buttons_named (GTK_WIDGET (chain));
+  screenshot (GTK_WIDGET (window), "trust-chain-1400-selected");
+  /* the cards take the style's colours: light, then dark */
+  g_assert_cmpfloat (card_luminance (view, "key:mastering"), >, 0.8);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (GTK_WIDGET (window), "trust-chain-1400-dark");
+  g_assert_cmpfloat (card_luminance (view, "key:mastering"), <, 0.3);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  /* from the style sheet itself, not from a light and a dark palette */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+    guchar rgb[3];
+
+    gtk_css_provider_load_from_data (css, "@define-color card_bg_color #c00000;", -1);
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_USER);
+    card_colour (view, "key:mastering", rgb);
+    gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
+    g_assert_cmpint (rgb[0], >=, 0xb0);
+    g_assert_cmpint (rgb[1], <=, 0x10);
+    g_assert_cmpint (rgb[2], <=, 0x10);
+  }
+
+  /* zooming stops the fitting, Fit brings it back; zoomed in, a node
+   * selected (by the keyboard, say) is scrolled into sight */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.zoom-in", NULL));
+  spin_frames (3);
+  g_assert_false (tb_trust_view_is_fitting (view));
+  tb_trust_view_set_zoom (view, 2.0);
+  spin_frames (3);
+  /* the context changing under the user keeps their zoom */
+  tb_trust_chain_page_refresh (chain);
+  spin_frames (3);
+  g_assert_false (tb_trust_view_is_fitting (view));
+  g_assert_cmpfloat (tb_trust_view_get_zoom (view), ==, 2.0);
+  {
+    GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+    const char *far[] = { "key:provisioning-ca", "key:mastering", "key:root-ca" };
+    for (guint i = 0; i < G_N_ELEMENTS (far); i++)
+      {
+        graphene_rect_t r;
+        g_assert_true (tb_trust_view_select (view, far[i]));
+        spin_frames (3);
+        g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, far[i]), scroller, &r));
+        g_assert_cmpfloat (r.origin.x, >=, -0.5);
+        g_assert_cmpfloat (r.origin.y, >=, -0.5);
+        g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (scroller) + 0.5);
+        g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (scroller) + 0.5);
+      }
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.fit", NULL));
+  spin_frames (3);
+  assert_graph_fitted (chain);
+
+  /* Ctrl+scroll zooms around the pointer: the node under it stays there */
+  {
+    GtkWidget *node = tb_trust_view_get_node_widget (view, "key:mastering");
+    graphene_rect_t before, after;
+
+    g_assert_true (gtk_widget_compute_bounds (node, GTK_WIDGET (view), &before));
+    tb_trust_view_zoom_at (view, 1.6, before.origin.x + before.size.width / 2,
+                           before.origin.y + before.size.height / 2);
+    spin_frames (3);
+    g_assert_false (tb_trust_view_is_fitting (view));
+    g_assert_true (gtk_widget_compute_bounds (node, GTK_WIDGET (view), &after));
+    g_assert_cmpfloat (after.size.width, >, before.size.width * 1.5);
+    g_assert_cmpfloat (fabs ((after.origin.x + after.size.width / 2) - (before.origin.x + before.size.width / 2)), <=,
+                       2.0);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.fit", NULL));
+  spin_frames (3);
+
+  /* closed: no selection, the graph refits to the whole width */
+  g_assert_cmpstr (tb_trust_view_get_selected (view)->id, ==, "key:root-ca");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.close-details", NULL));
+  spin_until_revealed (details, FALSE);
+  g_assert_null (tb_trust_view_get_selected (view));
+  /* the keyboard focus is back on the node the pane was about */
+  g_assert_true (gtk_widget_has_focus (tb_trust_view_get_node_widget (view, "key:root-ca")));
+  assert_graph_fitted (chain);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1651,6 +1901,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/audit-page", test_audit_page);
   g_test_add_func ("/tb/ui/keys-page", test_keys_page);
   g_test_add_func ("/tb/ui/gallery", test_gallery);
+  g_test_add_func ("/tb/ui/trust-chain-fit", test_trust_chain_fit);
   rc = g_test_run ();
 
   g_clear_object (&app);
