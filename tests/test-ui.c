@@ -203,15 +203,38 @@ answer_chooser (const char *path)
       for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
         {
           g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
-          if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+          /* the one just opened: an answered one may linger a moment */
+          if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)) &&
+              g_object_get_data (G_OBJECT (w), "tb-answered") == NULL)
             chooser = GTK_FILE_CHOOSER (w);
         }
       g_main_context_iteration (NULL, FALSE);
     }
   g_assert_nonnull (chooser);
+  g_object_set_data (G_OBJECT (chooser), "tb-answered", GINT_TO_POINTER (1));
   if (gtk_file_chooser_get_action (chooser) == GTK_FILE_CHOOSER_ACTION_SAVE)
-    /* typed into the name entry, as a user may: a whole path */
-    gtk_file_chooser_set_current_name (chooser, path);
+    {
+      /* typed into the name entry, as a user may: a whole path; the
+       * chooser may still be loading its folder, which resets the entry:
+       * the name must have held for a while before the answer */
+      guint held = 0;
+
+      while (held < 20)
+        {
+          g_autoptr(GFile) chosen = gtk_file_chooser_get_file (chooser);
+
+          if (chosen != NULL && g_file_equal (chosen, file))
+            held++;
+          else
+            {
+              held = 0;
+              gtk_file_chooser_set_current_name (chooser, path);
+            }
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+        }
+    }
   else
     {
       g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
@@ -225,7 +248,19 @@ answer_chooser (const char *path)
           g_main_context_iteration (NULL, FALSE);
         }
     }
-  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  /* a save dialog first checks the folder, asynchronously: the answer is
+   * taken once the dialog has gone (held: answering may destroy it) */
+  {
+    g_autoptr(GtkWidget) dialog = g_object_ref (GTK_WIDGET (chooser));
+
+    gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+    while (gtk_widget_get_visible (dialog))
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline + 10 * G_USEC_PER_SEC);
+        g_main_context_iteration (NULL, FALSE);
+        g_usleep (1000);
+      }
+  }
   spin_frames (2);
 }
 
