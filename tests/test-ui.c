@@ -15,6 +15,7 @@
 
 #include "tb-form-dialog.h"
 #include "tb-screenshot.h"
+#include "tb-test-a11y.h"
 #include "tb-test-util.h"
 #include "tb-window.h"
 
@@ -1581,6 +1582,277 @@ test_keys_page (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- the window: welcome, errors, header, shortcuts, sidebar, a11y ---- */
+
+typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
+
+static GtkWidget *
+find_widget (GtkWidget *root, WidgetMatch match, gconstpointer data)
+{
+  if (match (root, data))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, match, data);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_button_for_action (GtkWidget *widget, gconstpointer action)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_visible (widget) && gtk_widget_get_mapped (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
+static gboolean
+is_row_with_tooltip (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LIST_BOX_ROW (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), text) == 0;
+}
+
+static gboolean
+is_window_title (GtkWidget *widget, gconstpointer data)
+{
+  return ADW_IS_WINDOW_TITLE (widget) && gtk_widget_get_mapped (widget) &&
+         gtk_widget_get_tooltip_text (widget) != NULL;
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static GtkWindow *
+wait_for_toplevel (GType type)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  GtkWindow *w;
+
+  while ((w = find_toplevel (type)) == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  return w;
+}
+
+static gboolean
+strv_has (const char *const *strv, const char *s)
+{
+  return strv != NULL && g_strv_contains (strv, s);
+}
+
+/* "New Context…" is the welcome's suggested action, the demo secondary;
+ * every button of the window's template is named. */
+static void
+test_welcome (void)
+{
+  TbWindow *window = new_window ();
+  GtkWidget *create = find_widget (GTK_WIDGET (window), is_button_for_action, "win.new-context");
+  GtkWidget *demo = find_widget (GTK_WIDGET (window), is_button_for_action, "win.open-demo");
+
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "welcome");
+  g_assert_nonnull (create);
+  g_assert_nonnull (demo);
+  g_assert_true (gtk_widget_has_css_class (create, "suggested-action"));
+  g_assert_false (gtk_widget_has_css_class (demo, "suggested-action"));
+  g_assert_cmpuint (tb_test_assert_buttons_named (GTK_WIDGET (window)), >=, 10);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (GTK_WIDGET (window), "welcome-dark");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A recent context whose folder was deleted: the error offers to choose
+ * another (the folder chooser), and the dead entry leaves the list. */
+static void
+test_dead_recent (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "dead-ctx", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  TbWindow *window;
+  GtkWidget *row;
+  AdwMessageDialog *dialog;
+  GtkWindow *chooser;
+
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "Soon Gone", &error);
+    g_assert_no_error (error);
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  tb_window_close_context (window);
+  spin_frames (2);
+  row = find_widget (GTK_WIDGET (window), is_row_with_tooltip, dir);
+  g_assert_nonnull (row);
+  g_assert_true (GTK_IS_LIST_BOX_ROW (row));
+  tb_test_rm_rf (dir);
+
+  gtk_widget_activate (row);
+  spin_until (is_idle, window);
+  spin_frames (2);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (adw_message_dialog_has_response (dialog, "choose"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), dir));
+  screenshot (GTK_WIDGET (dialog), "welcome-missing-context");
+  /* gone from the stored list and from the welcome page */
+  {
+    g_auto(GStrv) stored = g_settings_get_strv (settings, "recent-contexts");
+    g_assert_false (strv_has ((const char *const *) stored, dir));
+  }
+  g_assert_null (find_widget (GTK_WIDGET (window), is_row_with_tooltip, dir));
+
+  adw_message_dialog_response (dialog, "choose");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  g_assert_nonnull (chooser);
+  g_assert_cmpint (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)), ==, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+  spin_frames (2);
+
+  /* a path from the command line that does not exist: the same offer */
+  tb_window_open_context (window, "/nonexistent/trustbench-context");
+  spin_until (is_idle, window);
+  spin_frames (2);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (adw_message_dialog_has_response (dialog, "choose"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_null (tb_window_get_context (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The header names the context (its name, and the folder's name or
+ * "Built-in demo"), never the raw path, which is the tooltip. */
+static void
+test_header_subtitle (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "acme-lab", NULL);
+  g_autoptr(GError) error = NULL;
+  TbWindow *window;
+  GtkWidget *title;
+
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "ACME Lab", &error);
+    g_assert_no_error (error);
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  spin_frames (2);
+  title = find_widget (GTK_WIDGET (window), is_window_title, NULL);
+  g_assert_nonnull (title);
+  g_assert_cmpstr (adw_window_title_get_title (ADW_WINDOW_TITLE (title)), ==, "ACME Lab");
+  g_assert_cmpstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), ==, "acme-lab");
+  g_assert_false (g_path_is_absolute (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title))));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (title), ==, dir);
+  tb_window_close_context (window);
+
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  {
+    g_autofree char *subtitle = tb_window_dup_context_subtitle (window);
+    g_assert_cmpstr (subtitle, ==, "Built-in demo");
+    g_assert_cmpstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), ==, subtitle);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Ctrl+? opens the shortcuts window, which lists shortcuts that exist. */
+static void
+test_shortcuts (void)
+{
+  TbWindow *window = new_window ();
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay");
+  GtkWindow *overlay;
+
+  g_assert_true (strv_has ((const char *const *) accels, "<Control>question"));
+  g_assert_null (find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  overlay = wait_for_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (overlay);
+  /* every shortcut shown by action has an accelerator */
+  {
+    GtkWidget *w = GTK_WIDGET (overlay);
+    GPtrArray *todo = g_ptr_array_new ();
+    guint n = 0;
+
+    g_ptr_array_add (todo, w);
+    while (todo->len > 0)
+      {
+        w = g_ptr_array_steal_index (todo, todo->len - 1);
+        if (GTK_IS_SHORTCUTS_SHORTCUT (w))
+          {
+            g_autofree char *action = NULL;
+            g_autofree char *accel = NULL;
+            g_object_get (w, "action-name", &action, "accelerator", &accel, NULL);
+            if (action != NULL)
+              {
+                g_auto(GStrv) a = gtk_application_get_accels_for_action (GTK_APPLICATION (app), action);
+                if (a[0] == NULL)
+                  g_error ("the shortcuts window lists %s, which has no shortcut", action);
+              }
+            else
+              g_assert_nonnull (accel);
+            n++;
+          }
+        for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
+          g_ptr_array_add (todo, c);
+      }
+    g_ptr_array_unref (todo);
+    g_assert_cmpuint (n, >=, 10);
+  }
+  screenshot (GTK_WIDGET (overlay), "shortcuts");
+  gtk_window_destroy (overlay);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+is_sidebar_row (GtkWidget *widget, gconstpointer name)
+{
+  return GTK_IS_LIST_BOX_ROW (widget) && g_strcmp0 (gtk_widget_get_name (widget), name) == 0;
+}
+
+/* The sidebar rows activate as a click does, also through the action an
+ * assistive technology sees on them ("row.activate"). */
+static void
+test_sidebar_activate (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "sidebar-ctx", NULL);
+  g_autoptr(GError) error = NULL;
+  TbWindow *window;
+
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "Sidebar", &error);
+    g_assert_no_error (error);
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_cmpstr (tb_window_get_visible_page (window), !=, "devices");
+  g_assert_true (gtk_widget_activate (find_widget (GTK_WIDGET (window), is_sidebar_row, "devices")));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
+  g_assert_true (gtk_widget_activate_action (find_widget (GTK_WIDGET (window), is_sidebar_row, "audit"),
+                                             "row.activate", NULL));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "audit");
+  /* and every button of every page of a fresh context is named */
+  g_assert_cmpuint (tb_test_assert_buttons_named (GTK_WIDGET (tb_window_get_devices_page (window))), >=, 2);
+  g_assert_cmpuint (tb_test_assert_buttons_named (GTK_WIDGET (window)), >=, 10);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1617,7 +1889,8 @@ main (int argc, char **argv)
       }
   }
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GTK_A11Y", "none", FALSE);
+  /* accessible properties are kept (for the checks), no AT-SPI bus is used */
+  g_setenv ("GTK_A11Y", "test", FALSE);
   g_setenv ("NO_AT_BRIDGE", "1", TRUE);
 
   /* a private session bus: the tests behave the same whether the desktop
@@ -1651,6 +1924,11 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/audit-page", test_audit_page);
   g_test_add_func ("/tb/ui/keys-page", test_keys_page);
   g_test_add_func ("/tb/ui/gallery", test_gallery);
+  g_test_add_func ("/tb/ui/welcome", test_welcome);
+  g_test_add_func ("/tb/ui/dead-recent", test_dead_recent);
+  g_test_add_func ("/tb/ui/header-subtitle", test_header_subtitle);
+  g_test_add_func ("/tb/ui/shortcuts", test_shortcuts);
+  g_test_add_func ("/tb/ui/sidebar-activate", test_sidebar_activate);
   rc = g_test_run ();
 
   g_clear_object (&app);
