@@ -382,6 +382,10 @@ test_demo (void)
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
     dialog = find_dialog ();
     g_assert_nonnull (dialog);
+    /* identity only: the image is installed below, as an update would be */
+    adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "image"),
+                                g_list_model_get_n_items (adw_combo_row_get_model (
+                                  g_object_get_data (G_OBJECT (dialog), "image"))) - 1);
     set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
     adw_message_dialog_response (dialog, "accept");
     gtk_window_destroy (GTK_WINDOW (dialog));
@@ -1051,10 +1055,9 @@ test_whole_chain (void)
     spin_until (is_idle, window);
   }
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  /* the dialog picks the image sent from the Images page: provisioning
+   * installs it */
   respond ((const char *[]){ "pass", "chain passphrase", NULL }, "accept");
-  spin_until (is_idle, window);
-  tb_devices_page_program (devices, tb_devices_page_get_offered_image (devices));
-  spin_frames (2);
   spin_until (is_idle, window);
   att = tb_devices_page_get_attestation (devices);
   g_assert_nonnull (att);
@@ -1620,6 +1623,16 @@ is_window_title (GtkWidget *widget, gconstpointer data)
          gtk_widget_get_tooltip_text (widget) != NULL;
 }
 
+static guint
+count_mapped_buttons_for_action (GtkWidget *root, const char *action)
+{
+  guint n = is_button_for_action (root, action) ? 1 : 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    n += count_mapped_buttons_for_action (child, action);
+  return n;
+}
+
 static GtkWindow *
 find_toplevel (GType type)
 {
@@ -1853,6 +1866,242 @@ test_sidebar_activate (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+is_application_row (GtkWidget *widget, gconstpointer data)
+{
+  return ADW_IS_ACTION_ROW (widget) && g_strcmp0 (gtk_widget_get_name (widget), "application") == 0;
+}
+
+/* The Devices page: one "New Virtual Board" at a time; provisioning from
+ * the board's details with an image picked in the same dialog installs it,
+ * and the board shows what it boots, again after a reset. */
+static void
+test_devices_provision (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (tmp, "devices-ctx", NULL);
+  g_autofree char *bin = g_build_filename (tmp, "devices-app.bin", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "devices-app.tbupk", NULL);
+  g_autofree char *image = g_build_filename (tmp, "devices-app.tbimg", NULL);
+  g_autofree char *boards = tb_probe_get_boards_dir ();
+  const char *products[] = { "meter", "valve", NULL };
+  TbDevicesPage *devices;
+  TbWindow *window;
+  AdwMessageDialog *dialog;
+  TbAttestation *att;
+  GtkWidget *row;
+
+  tb_test_rm_rf (boards); /* the page starts empty */
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "Devices OEM", &error);
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) u = NULL;
+    TbMasterOptions mo = { "valve", NULL, NULL, "1.4.2", 7, 0 };
+    guint8 data[3000];
+
+    for (gsize i = 0; i < sizeof data; i++)
+      data[i] = (guint8) (i * 7);
+    g_assert_no_error (error);
+    g_assert_true (tb_hierarchy_create (ctx, products, NULL, "devices passphrase", NULL, &error));
+    g_assert_true (g_file_set_contents (bin, (const char *) data, sizeof data, &error));
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error);
+    g_assert_no_error (error);
+    u = tb_master_image (ctx, fw, &mo, "devices passphrase", image, upk, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "devices"));
+  devices = tb_window_get_devices_page (window);
+  tb_devices_page_refresh (devices);
+  spin_frames (3);
+  g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 0);
+  /* empty: one way to make a board; an image exists, so no link back */
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.new-board"), ==, 1);
+  g_assert_null (find_widget (GTK_WIDGET (devices), is_button_for_action, "win.show-page"));
+  tb_test_assert_buttons_named (GTK_WIDGET (devices));
+  screenshot (GTK_WIDGET (window), "devices-empty");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.new-board", NULL));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 1);
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.new-board"), ==, 1);
+  g_assert_null (tb_devices_page_get_attestation (devices)); /* blank */
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  {
+    AdwComboRow *images = g_object_get_data (G_OBJECT (dialog), "image");
+    AdwComboRow *product = g_object_get_data (G_OBJECT (dialog), "product");
+    GObject *item;
+
+    g_assert_nonnull (images);
+    /* the mastered image, then "identity only" */
+    g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (images)), ==, 2);
+    item = adw_combo_row_get_selected_item (images);
+    g_assert_nonnull (strstr (gtk_string_object_get_string (GTK_STRING_OBJECT (item)), "valve 1.4.2"));
+    /* the image picks its product */
+    item = adw_combo_row_get_selected_item (product);
+    g_assert_cmpstr (gtk_string_object_get_string (GTK_STRING_OBJECT (item)), ==, "valve");
+    tb_test_assert_buttons_named (GTK_WIDGET (dialog));
+
+    /* "Choose a mastered image file…" in the same row adds the file and
+     * picks it */
+    g_signal_emit_by_name (g_object_get_data (G_OBJECT (dialog), "choose-image"), "clicked");
+    {
+      GtkFileChooser *chooser = GTK_FILE_CHOOSER (wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
+      g_autoptr(GFile) file = g_file_new_for_path (upk);
+      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+      g_assert_nonnull (chooser);
+      g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
+      for (;;)
+        {
+          g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
+          if (selected != NULL && g_file_equal (selected, file))
+            break;
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_main_context_iteration (NULL, FALSE);
+        }
+      gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+      spin_frames (2);
+    }
+    g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (images)), ==, 3);
+    g_assert_cmpuint (adw_combo_row_get_selected (images), ==, 1);
+  }
+  adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "lock"), 1); /* lab: debug stays open */
+  set_field (dialog, "pass", "devices passphrase");
+  screenshot (GTK_WIDGET (dialog), "devices-provision-dialog");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_null (find_dialog ());
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_PROVISIONED);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.4.2");
+  row = find_widget (GTK_WIDGET (devices), is_application_row, NULL);
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "valve 1.4.2 runs"));
+  /* provisioned: the next step offered is an update, not provisioning */
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.provision"), ==, 0);
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.program"), ==, 1);
+  screenshot (GTK_WIDGET (window), "devices-booted");
+
+  /* after a reset the secure boot manager checks it again: still runs */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.reset", NULL));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.4.2");
+  row = find_widget (GTK_WIDGET (devices), is_application_row, NULL);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "valve 1.4.2 runs"));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (GTK_WIDGET (window), "devices-booted-dark");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* "Provision a board with it…" from another page: the window's action
+ * shows the Devices page, and the provision dialog of the board then
+ * chosen has that image picked. */
+static void
+test_devices_provision_image_action (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (tmp, "devices-ctx", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "devices-app.tbupk", NULL);
+  g_autofree char *other = g_build_filename (tmp, "devices-other.tbupk", NULL);
+  g_autofree char *image = g_build_filename (tmp, "devices-app.tbimg", NULL);
+  g_autofree char *other_image = g_build_filename (tmp, "devices-other.tbimg", NULL);
+  g_autofree char *uri = NULL;
+  TbDevicesPage *devices;
+  TbWindow *window;
+  AdwMessageDialog *dialog;
+  TbAttestation *att;
+
+  /* a copy of the image, as if brought from elsewhere: not in the list */
+  {
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (upk, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (other, data, len, NULL));
+    g_clear_pointer (&data, g_free);
+    g_assert_true (g_file_get_contents (image, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (other_image, data, len, NULL));
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir); /* made by /tb/ui/devices-provision */
+  spin_until (has_context, window);
+  devices = tb_window_get_devices_page (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.provision-image", "s", other));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
+  uri = tb_devices_page_new_board (devices, &error);
+  g_assert_no_error (error);
+  g_assert_true (tb_devices_page_select (devices, uri));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  {
+    AdwComboRow *images = g_object_get_data (G_OBJECT (dialog), "image");
+    /* the mastered image, the one sent here, "identity only" */
+    g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (images)), ==, 3);
+    g_assert_cmpuint (adw_combo_row_get_selected (images), ==, 1);
+  }
+  set_field (dialog, "pass", "devices passphrase");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_LOCKED);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.4.2");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* With no image mastered, the empty Devices page links the step before. */
+static void
+test_devices_empty_links_images (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (tmp, "devices-empty-ctx", NULL);
+  g_autofree char *boards = tb_probe_get_boards_dir ();
+  TbDevicesPage *devices;
+  TbWindow *window;
+  GtkWidget *link;
+
+  tb_test_rm_rf (boards);
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "No Images Yet", &error);
+    g_assert_no_error (error);
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "devices"));
+  devices = tb_window_get_devices_page (window);
+  tb_devices_page_refresh (devices);
+  spin_frames (3);
+  link = find_widget (GTK_WIDGET (devices), is_button_for_action, "win.show-page");
+  g_assert_nonnull (link);
+  screenshot (GTK_WIDGET (window), "devices-empty-no-image");
+  g_signal_emit_by_name (link, "clicked");
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "images");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1929,6 +2178,9 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/header-subtitle", test_header_subtitle);
   g_test_add_func ("/tb/ui/shortcuts", test_shortcuts);
   g_test_add_func ("/tb/ui/sidebar-activate", test_sidebar_activate);
+  g_test_add_func ("/tb/ui/devices-provision", test_devices_provision);
+  g_test_add_func ("/tb/ui/devices-provision-image-action", test_devices_provision_image_action);
+  g_test_add_func ("/tb/ui/devices-empty-links-images", test_devices_empty_links_images);
   rc = g_test_run ();
 
   g_clear_object (&app);

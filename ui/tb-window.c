@@ -646,6 +646,7 @@ update_actions (TbWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-context", !busy && self->context != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-operation", self->operation != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-page", self->context != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.provision-image", !busy && self->context != NULL);
 }
 
 static void
