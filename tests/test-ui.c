@@ -1658,6 +1658,44 @@ wait_for_toplevel (GType type)
   return w;
 }
 
+/* A new window on a context made (empty) in @dir, named @name. */
+static TbWindow *
+new_window_on_new_context (const char *dir, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, name, &error);
+  TbWindow *window;
+
+  g_assert_no_error (error);
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  return window;
+}
+
+/* Picks @path in the file chooser that is open, as a user would. */
+static void
+accept_in_file_chooser (const char *path)
+{
+  GtkFileChooser *chooser = GTK_FILE_CHOOSER (wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  g_assert_nonnull (chooser);
+  g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
+  /* the chooser selects the file once its folder has loaded */
+  for (;;)
+    {
+      g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
+      if (selected != NULL && g_file_equal (selected, file))
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  spin_frames (2);
+}
+
 static gboolean
 strv_has (const char *const *strv, const char *s)
 {
@@ -1691,20 +1729,13 @@ static void
 test_dead_recent (void)
 {
   g_autofree char *dir = g_build_filename (tmp, "dead-ctx", NULL);
-  g_autoptr(GError) error = NULL;
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   TbWindow *window;
   GtkWidget *row;
   AdwMessageDialog *dialog;
   GtkWindow *chooser;
 
-  {
-    g_autoptr(TbContext) ctx = tb_context_create (dir, "Soon Gone", &error);
-    g_assert_no_error (error);
-  }
-  window = new_window ();
-  tb_window_open_context (window, dir);
-  spin_until (has_context, window);
+  window = new_window_on_new_context (dir, "Soon Gone");
   tb_window_close_context (window);
   spin_frames (2);
   row = find_widget (GTK_WIDGET (window), is_row_with_tooltip, dir);
@@ -1753,17 +1784,10 @@ static void
 test_header_subtitle (void)
 {
   g_autofree char *dir = g_build_filename (tmp, "acme-lab", NULL);
-  g_autoptr(GError) error = NULL;
   TbWindow *window;
   GtkWidget *title;
 
-  {
-    g_autoptr(TbContext) ctx = tb_context_create (dir, "ACME Lab", &error);
-    g_assert_no_error (error);
-  }
-  window = new_window ();
-  tb_window_open_context (window, dir);
-  spin_until (has_context, window);
+  window = new_window_on_new_context (dir, "ACME Lab");
   spin_frames (2);
   title = find_widget (GTK_WIDGET (window), is_window_title, NULL);
   g_assert_nonnull (title);
@@ -1844,16 +1868,9 @@ static void
 test_sidebar_activate (void)
 {
   g_autofree char *dir = g_build_filename (tmp, "sidebar-ctx", NULL);
-  g_autoptr(GError) error = NULL;
   TbWindow *window;
 
-  {
-    g_autoptr(TbContext) ctx = tb_context_create (dir, "Sidebar", &error);
-    g_assert_no_error (error);
-  }
-  window = new_window ();
-  tb_window_open_context (window, dir);
-  spin_until (has_context, window);
+  window = new_window_on_new_context (dir, "Sidebar");
   g_assert_cmpstr (tb_window_get_visible_page (window), !=, "devices");
   g_assert_true (gtk_widget_activate (find_widget (GTK_WIDGET (window), is_sidebar_row, "devices")));
   g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
@@ -1952,24 +1969,7 @@ test_devices_provision (void)
     /* "Choose a mastered image file…" in the same row adds the file and
      * picks it */
     g_signal_emit_by_name (g_object_get_data (G_OBJECT (dialog), "choose-image"), "clicked");
-    {
-      GtkFileChooser *chooser = GTK_FILE_CHOOSER (wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
-      g_autoptr(GFile) file = g_file_new_for_path (upk);
-      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-
-      g_assert_nonnull (chooser);
-      g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
-      for (;;)
-        {
-          g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
-          if (selected != NULL && g_file_equal (selected, file))
-            break;
-          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-          g_main_context_iteration (NULL, FALSE);
-        }
-      gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
-      spin_frames (2);
-    }
+    accept_in_file_chooser (upk);
     g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (images)), ==, 3);
     g_assert_cmpuint (adw_combo_row_get_selected (images), ==, 1);
   }
@@ -2075,7 +2075,6 @@ test_devices_provision_image_action (void)
 static void
 test_devices_empty_links_images (void)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_build_filename (tmp, "devices-empty-ctx", NULL);
   g_autofree char *boards = tb_probe_get_boards_dir ();
   TbDevicesPage *devices;
@@ -2083,13 +2082,7 @@ test_devices_empty_links_images (void)
   GtkWidget *link;
 
   tb_test_rm_rf (boards);
-  {
-    g_autoptr(TbContext) ctx = tb_context_create (dir, "No Images Yet", &error);
-    g_assert_no_error (error);
-  }
-  window = new_window ();
-  tb_window_open_context (window, dir);
-  spin_until (has_context, window);
+  window = new_window_on_new_context (dir, "No Images Yet");
   g_assert_true (tb_window_show_page (window, "devices"));
   devices = tb_window_get_devices_page (window);
   tb_devices_page_refresh (devices);
