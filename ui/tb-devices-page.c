@@ -52,26 +52,6 @@ get_window (TbDevicesPage *self)
 
 /* ---- mastered images ---- */
 
-typedef struct {
-  char *product;
-  char *version;
-  guint counter;
-  char *upk;
-  char *image;
-  char *time;
-} MasteredImage;
-
-static void
-mastered_image_free (MasteredImage *image)
-{
-  g_free (image->product);
-  g_free (image->version);
-  g_free (image->upk);
-  g_free (image->image);
-  g_free (image->time);
-  g_free (image);
-}
-
 /* The encrypted image mastering wrote beside a UPK: app.tbupk → app.tbimg */
 static char *
 image_path_for_upk (const char *upk_path)
@@ -83,44 +63,18 @@ image_path_for_upk (const char *upk_path)
   return g_strconcat (stem, ".tbimg", NULL);
 }
 
-static const char *
-member_string (JsonObject *object, const char *name)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
-
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-           ? json_node_get_string (node) : NULL;
-}
-
 /* The images this context mastered whose files are still where mastering
- * wrote them, newest first: from the audit log, as the trust graph finds
- * them (mastering keeps no inventory of its own). */
+ * wrote them, newest first (an unreadable audit log lists none: the
+ * Audit page says why). */
 static GPtrArray *
 list_mastered_images (TbContext *context)
 {
-  GPtrArray *images = g_ptr_array_new_with_free_func ((GDestroyNotify) mastered_image_free);
-  g_autoptr(GPtrArray) log = context != NULL ? tb_audit_read (context, NULL) : NULL;
+  g_autoptr(GPtrArray) all = context != NULL ? tb_mastered_image_list (context, NULL) : NULL;
+  GPtrArray *images = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_mastered_image_free);
 
-  for (guint i = log != NULL ? log->len : 0; i > 0; i--)
-    {
-      JsonObject *e = g_ptr_array_index (log, i - 1);
-      JsonObject *d = json_object_has_member (e, "details") ? json_object_get_object_member (e, "details") : NULL;
-      MasteredImage *image;
-
-      if (g_strcmp0 (member_string (e, "event"), "image.master") != 0 || member_string (d, "upk") == NULL ||
-          member_string (d, "image") == NULL || member_string (d, "product") == NULL ||
-          !g_file_test (member_string (d, "upk"), G_FILE_TEST_IS_REGULAR) ||
-          !g_file_test (member_string (d, "image"), G_FILE_TEST_IS_REGULAR))
-        continue;
-      image = g_new0 (MasteredImage, 1);
-      image->product = g_strdup (member_string (d, "product"));
-      image->version = g_strdup (member_string (d, "version"));
-      image->counter = (guint) json_object_get_int_member_with_default (d, "security_counter", 0);
-      image->upk = g_strdup (member_string (d, "upk"));
-      image->image = g_strdup (member_string (d, "image"));
-      image->time = g_strdup (member_string (e, "time"));
-      g_ptr_array_add (images, image);
-    }
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    if (((TbMasteredImage *) g_ptr_array_index (all, i))->files_present)
+      g_ptr_array_add (images, g_ptr_array_steal_index (all, i--));
   return images;
 }
 
@@ -154,8 +108,8 @@ describe_application (TbDevicesPage *self, const TbAttestation *att)
   images = list_mastered_images (self->context);
   for (guint i = 0; i < images->len; i++)
     {
-      MasteredImage *image = g_ptr_array_index (images, i);
-      if (g_strcmp0 (image->version, att->app_version) == 0 && image->counter == att->app_counter)
+      TbMasteredImage *image = g_ptr_array_index (images, i);
+      if (g_strcmp0 (image->version, att->app_version) == 0 && image->security_counter == att->app_counter)
         return g_strdup_printf (_("%s %s runs: the secure boot manager checked it at reset (security counter %u)"),
                                 image->product, att->app_version, att->app_counter);
     }
@@ -540,7 +494,7 @@ reset_action (GtkWidget *widget, const char *name, GVariant *param)
 /* The dialog's image choices: the mastered images, files chosen with
  * "Choose File…", and last "no image" (identity only). */
 typedef struct {
-  GPtrArray *images;           /* MasteredImage, in the combo's order */
+  GPtrArray *images;           /* TbMasteredImage, in the combo's order */
   GtkStringList *labels;
   AdwComboRow *image_row;
   AdwComboRow *product_row;
@@ -555,13 +509,9 @@ image_choices_free (ImageChoices *choices)
 }
 
 static char *
-image_label (const MasteredImage *image)
+image_label (const TbMasteredImage *image)
 {
-  g_autofree char *base = g_path_get_basename (image->upk);
-
-  if (image->version == NULL)
-    return g_strdup_printf (_("%s (chosen file)"), base);
-  return g_strdup_printf (_("%s %s · counter %u"), image->product, image->version, image->counter);
+  return g_strdup_printf (_("%s %s · counter %u"), image->product, image->version, image->security_counter);
 }
 
 static void
@@ -581,7 +531,7 @@ image_selected_cb (AdwComboRow *row, GParamSpec *pspec, ImageChoices *choices)
 
   /* the image says which product the device is made for */
   if (i < choices->images->len)
-    select_product (choices->product_row, ((MasteredImage *) g_ptr_array_index (choices->images, i))->product);
+    select_product (choices->product_row, ((TbMasteredImage *) g_ptr_array_index (choices->images, i))->product);
 }
 
 static void
@@ -590,7 +540,7 @@ image_file_chosen (GtkWidget *dialog, const char *path)
   ImageChoices *choices = g_object_get_data (G_OBJECT (dialog), "tb-images");
   g_autoptr(GError) error = NULL;
   g_autoptr(TbUpk) upk = tb_upk_load_file (path, &error);
-  MasteredImage *image;
+  TbMasteredImage *image;
   g_autofree char *label = NULL;
   guint at = choices->images->len;
 
@@ -599,12 +549,12 @@ image_file_chosen (GtkWidget *dialog, const char *path)
       tb_ui_show_error (dialog, _("Not a Mastered Image"), error);
       return;
     }
-  image = g_new0 (MasteredImage, 1);
-  image->upk = g_strdup (path);
-  image->image = image_path_for_upk (path);
+  image = g_new0 (TbMasteredImage, 1);
+  image->upk_path = g_strdup (path);
+  image->image_path = image_path_for_upk (path);
   image->product = g_strdup (tb_upk_get_product (upk));
   image->version = g_strdup (tb_upk_get_version (upk));
-  image->counter = tb_upk_get_security_counter (upk);
+  image->security_counter = tb_upk_get_security_counter (upk);
   label = image_label (image);
   g_ptr_array_add (choices->images, image);
   gtk_string_list_splice (choices->labels, at, 0, (const char *const[]){ label, NULL });
@@ -640,9 +590,9 @@ provision_response_cb (GtkWidget *dialog, const char *response, TbDevicesPage *s
   job->product = tb_form_dialog_dup_choice (dialog, "product");
   if (picked < choices->images->len)
     {
-      MasteredImage *image = g_ptr_array_index (choices->images, picked);
-      job->upk = g_strdup (image->upk);
-      job->image = g_strdup (image->image);
+      TbMasteredImage *image = g_ptr_array_index (choices->images, picked);
+      job->upk = g_strdup (image->upk_path);
+      job->image = g_strdup (image->image_path);
     }
   lock = tb_form_dialog_dup_choice (dialog, "lock");
   job->lock = g_strcmp0 (lock, _("Lock (production)")) == 0;
@@ -726,7 +676,7 @@ provision_action (GtkWidget *widget, const char *name, GVariant *param)
     {
       choices = g_object_get_data (G_OBJECT (dialog), "tb-images");
       for (i = 0; i < choices->images->len; i++)
-        if (g_strcmp0 (((MasteredImage *) g_ptr_array_index (choices->images, i))->upk, self->offered_upk) == 0)
+        if (g_strcmp0 (((TbMasteredImage *) g_ptr_array_index (choices->images, i))->upk_path, self->offered_upk) == 0)
           break;
       if (i < choices->images->len)
         adw_combo_row_set_selected (choices->image_row, i);
