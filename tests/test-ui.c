@@ -15,6 +15,7 @@
 
 #include "tb-form-dialog.h"
 #include "tb-screenshot.h"
+#include "tb-test-a11y.h"
 #include "tb-test-util.h"
 #include "tb-window.h"
 
@@ -416,6 +417,10 @@ test_demo (void)
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
     dialog = find_dialog ();
     g_assert_nonnull (dialog);
+    /* identity only: the image is installed below, as an update would be */
+    adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "image"),
+                                g_list_model_get_n_items (adw_combo_row_get_model (
+                                  g_object_get_data (G_OBJECT (dialog), "image"))) - 1);
     set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
     adw_message_dialog_response (dialog, "accept");
     gtk_window_destroy (GTK_WINDOW (dialog));
@@ -1085,10 +1090,9 @@ test_whole_chain (void)
     spin_until (is_idle, window);
   }
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  /* the dialog picks the image sent from the Images page: provisioning
+   * installs it */
   respond ((const char *[]){ "pass", "chain passphrase", NULL }, "accept");
-  spin_until (is_idle, window);
-  tb_devices_page_program (devices, tb_devices_page_get_offered_image (devices));
-  spin_frames (2);
   spin_until (is_idle, window);
   att = tb_devices_page_get_attestation (devices);
   g_assert_nonnull (att);
@@ -1866,6 +1870,493 @@ test_trust_chain_fit (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- the window: welcome, errors, header, shortcuts, sidebar, a11y ---- */
+
+typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
+
+static GtkWidget *
+find_widget (GtkWidget *root, WidgetMatch match, gconstpointer data)
+{
+  if (match (root, data))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, match, data);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_button_for_action (GtkWidget *widget, gconstpointer action)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_visible (widget) && gtk_widget_get_mapped (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
+static gboolean
+is_row_with_tooltip (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LIST_BOX_ROW (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), text) == 0;
+}
+
+static gboolean
+is_window_title (GtkWidget *widget, gconstpointer data)
+{
+  return ADW_IS_WINDOW_TITLE (widget) && gtk_widget_get_mapped (widget) &&
+         gtk_widget_get_tooltip_text (widget) != NULL;
+}
+
+static guint
+count_mapped_buttons_for_action (GtkWidget *root, const char *action)
+{
+  guint n = is_button_for_action (root, action) ? 1 : 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    n += count_mapped_buttons_for_action (child, action);
+  return n;
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static GtkWindow *
+wait_for_toplevel (GType type)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  GtkWindow *w;
+
+  while ((w = find_toplevel (type)) == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  return w;
+}
+
+/* A new window on a context made (empty) in @dir, named @name. */
+static TbWindow *
+new_window_on_new_context (const char *dir, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, name, &error);
+  TbWindow *window;
+
+  g_assert_no_error (error);
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  return window;
+}
+
+static gboolean
+strv_has (const char *const *strv, const char *s)
+{
+  return strv != NULL && g_strv_contains (strv, s);
+}
+
+/* "New Context…" is the welcome's suggested action, the demo secondary;
+ * every button of the window's template is named. */
+static void
+test_welcome (void)
+{
+  TbWindow *window = new_window ();
+  GtkWidget *create = find_widget (GTK_WIDGET (window), is_button_for_action, "win.new-context");
+  GtkWidget *demo = find_widget (GTK_WIDGET (window), is_button_for_action, "win.open-demo");
+
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "welcome");
+  g_assert_nonnull (create);
+  g_assert_nonnull (demo);
+  g_assert_true (gtk_widget_has_css_class (create, "suggested-action"));
+  g_assert_false (gtk_widget_has_css_class (demo, "suggested-action"));
+  g_assert_cmpuint (tb_test_assert_buttons_named (GTK_WIDGET (window)), >=, 10);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (GTK_WIDGET (window), "welcome-dark");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A recent context whose folder was deleted: the error offers to choose
+ * another (the folder chooser), and the dead entry leaves the list. */
+static void
+test_dead_recent (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "dead-ctx", NULL);
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  TbWindow *window;
+  GtkWidget *row;
+  AdwMessageDialog *dialog;
+  GtkWindow *chooser;
+
+  window = new_window_on_new_context (dir, "Soon Gone");
+  tb_window_close_context (window);
+  spin_frames (2);
+  row = find_widget (GTK_WIDGET (window), is_row_with_tooltip, dir);
+  g_assert_nonnull (row);
+  g_assert_true (GTK_IS_LIST_BOX_ROW (row));
+  tb_test_rm_rf (dir);
+
+  gtk_widget_activate (row);
+  spin_until (is_idle, window);
+  spin_frames (2);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (adw_message_dialog_has_response (dialog, "choose"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), dir));
+  screenshot (GTK_WIDGET (dialog), "welcome-missing-context");
+  /* gone from the stored list and from the welcome page */
+  {
+    g_auto(GStrv) stored = g_settings_get_strv (settings, "recent-contexts");
+    g_assert_false (strv_has ((const char *const *) stored, dir));
+  }
+  g_assert_null (find_widget (GTK_WIDGET (window), is_row_with_tooltip, dir));
+
+  adw_message_dialog_response (dialog, "choose");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  chooser = wait_for_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  g_assert_nonnull (chooser);
+  g_assert_cmpint (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)), ==, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+  spin_frames (2);
+
+  /* a path from the command line that does not exist: the same offer */
+  tb_window_open_context (window, "/nonexistent/trustbench-context");
+  spin_until (is_idle, window);
+  spin_frames (2);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (adw_message_dialog_has_response (dialog, "choose"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_null (tb_window_get_context (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The header names the context (its name, and the folder's name or
+ * "Built-in demo"), never the raw path, which is the tooltip. */
+static void
+test_header_subtitle (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "acme-lab", NULL);
+  TbWindow *window;
+  GtkWidget *title;
+
+  window = new_window_on_new_context (dir, "ACME Lab");
+  spin_frames (2);
+  title = find_widget (GTK_WIDGET (window), is_window_title, NULL);
+  g_assert_nonnull (title);
+  g_assert_cmpstr (adw_window_title_get_title (ADW_WINDOW_TITLE (title)), ==, "ACME Lab");
+  g_assert_cmpstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), ==, "acme-lab");
+  g_assert_false (g_path_is_absolute (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title))));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (title), ==, dir);
+  tb_window_close_context (window);
+
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  {
+    g_autofree char *subtitle = tb_window_dup_context_subtitle (window);
+    g_assert_cmpstr (subtitle, ==, "Built-in demo");
+    g_assert_cmpstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), ==, subtitle);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Ctrl+? opens the shortcuts window, which lists shortcuts that exist. */
+static void
+test_shortcuts (void)
+{
+  TbWindow *window = new_window ();
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay");
+  GtkWindow *overlay;
+
+  g_assert_true (strv_has ((const char *const *) accels, "<Control>question"));
+  g_assert_null (find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  overlay = wait_for_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (overlay);
+  /* every shortcut shown by action has an accelerator */
+  {
+    GtkWidget *w = GTK_WIDGET (overlay);
+    GPtrArray *todo = g_ptr_array_new ();
+    guint n = 0;
+
+    g_ptr_array_add (todo, w);
+    while (todo->len > 0)
+      {
+        w = g_ptr_array_steal_index (todo, todo->len - 1);
+        if (GTK_IS_SHORTCUTS_SHORTCUT (w))
+          {
+            g_autofree char *action = NULL;
+            g_autofree char *accel = NULL;
+            g_object_get (w, "action-name", &action, "accelerator", &accel, NULL);
+            if (action != NULL)
+              {
+                g_auto(GStrv) a = gtk_application_get_accels_for_action (GTK_APPLICATION (app), action);
+                if (a[0] == NULL)
+                  g_error ("the shortcuts window lists %s, which has no shortcut", action);
+              }
+            else
+              g_assert_nonnull (accel);
+            n++;
+          }
+        for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
+          g_ptr_array_add (todo, c);
+      }
+    g_ptr_array_unref (todo);
+    g_assert_cmpuint (n, >=, 10);
+  }
+  screenshot (GTK_WIDGET (overlay), "shortcuts");
+  gtk_window_destroy (overlay);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+is_sidebar_row (GtkWidget *widget, gconstpointer name)
+{
+  return GTK_IS_LIST_BOX_ROW (widget) && g_strcmp0 (gtk_widget_get_name (widget), name) == 0;
+}
+
+/* The sidebar rows activate as a click does, also through the action an
+ * assistive technology sees on them ("row.activate"). */
+static void
+test_sidebar_activate (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "sidebar-ctx", NULL);
+  TbWindow *window;
+
+  window = new_window_on_new_context (dir, "Sidebar");
+  g_assert_cmpstr (tb_window_get_visible_page (window), !=, "devices");
+  g_assert_true (gtk_widget_activate (find_widget (GTK_WIDGET (window), is_sidebar_row, "devices")));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
+  g_assert_true (gtk_widget_activate_action (find_widget (GTK_WIDGET (window), is_sidebar_row, "audit"),
+                                             "row.activate", NULL));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "audit");
+  /* and every button of every page of a fresh context is named */
+  g_assert_cmpuint (tb_test_assert_buttons_named (GTK_WIDGET (tb_window_get_devices_page (window))), >=, 2);
+  g_assert_cmpuint (tb_test_assert_buttons_named (GTK_WIDGET (window)), >=, 10);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+is_application_row (GtkWidget *widget, gconstpointer data)
+{
+  return ADW_IS_ACTION_ROW (widget) && g_strcmp0 (gtk_widget_get_name (widget), "application") == 0;
+}
+
+/* The Devices page: one "New Virtual Board" at a time; provisioning from
+ * the board's details with an image picked in the same dialog installs it,
+ * and the board shows what it boots, again after a reset. */
+static void
+test_devices_provision (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (tmp, "devices-ctx", NULL);
+  g_autofree char *bin = g_build_filename (tmp, "devices-app.bin", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "devices-app.tbupk", NULL);
+  g_autofree char *image = g_build_filename (tmp, "devices-app.tbimg", NULL);
+  g_autofree char *boards = tb_probe_get_boards_dir ();
+  const char *products[] = { "meter", "valve", NULL };
+  TbDevicesPage *devices;
+  TbWindow *window;
+  AdwMessageDialog *dialog;
+  TbAttestation *att;
+  GtkWidget *row;
+
+  tb_test_rm_rf (boards); /* the page starts empty */
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "Devices OEM", &error);
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) u = NULL;
+    TbMasterOptions mo = { "valve", NULL, NULL, "1.4.2", 7, 0 };
+    guint8 data[3000];
+
+    for (gsize i = 0; i < sizeof data; i++)
+      data[i] = (guint8) (i * 7);
+    g_assert_no_error (error);
+    g_assert_true (tb_hierarchy_create (ctx, products, NULL, "devices passphrase", NULL, &error));
+    g_assert_true (g_file_set_contents (bin, (const char *) data, sizeof data, &error));
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error);
+    g_assert_no_error (error);
+    u = tb_master_image (ctx, fw, &mo, "devices passphrase", image, upk, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "devices"));
+  devices = tb_window_get_devices_page (window);
+  tb_devices_page_refresh (devices);
+  spin_frames (3);
+  g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 0);
+  /* empty: one way to make a board; an image exists, so no link back */
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.new-board"), ==, 1);
+  g_assert_null (find_widget (GTK_WIDGET (devices), is_button_for_action, "win.show-page"));
+  tb_test_assert_buttons_named (GTK_WIDGET (devices));
+  screenshot (GTK_WIDGET (window), "devices-empty");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.new-board", NULL));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 1);
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.new-board"), ==, 1);
+  g_assert_null (tb_devices_page_get_attestation (devices)); /* blank */
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  {
+    AdwComboRow *images = g_object_get_data (G_OBJECT (dialog), "image");
+    AdwComboRow *product = g_object_get_data (G_OBJECT (dialog), "product");
+    GObject *item;
+
+    g_assert_nonnull (images);
+    /* the mastered image, then "identity only" */
+    g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (images)), ==, 2);
+    item = adw_combo_row_get_selected_item (images);
+    g_assert_nonnull (strstr (gtk_string_object_get_string (GTK_STRING_OBJECT (item)), "valve 1.4.2"));
+    /* the image picks its product */
+    item = adw_combo_row_get_selected_item (product);
+    g_assert_cmpstr (gtk_string_object_get_string (GTK_STRING_OBJECT (item)), ==, "valve");
+    tb_test_assert_buttons_named (GTK_WIDGET (dialog));
+
+    /* "Choose a mastered image file…" in the same row adds the file and
+     * picks it */
+    g_signal_emit_by_name (g_object_get_data (G_OBJECT (dialog), "choose-image"), "clicked");
+    answer_chooser (upk);
+    g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (images)), ==, 3);
+    g_assert_cmpuint (adw_combo_row_get_selected (images), ==, 1);
+  }
+  adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "lock"), 1); /* lab: debug stays open */
+  set_field (dialog, "pass", "devices passphrase");
+  screenshot (GTK_WIDGET (dialog), "devices-provision-dialog");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_null (find_dialog ());
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_PROVISIONED);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.4.2");
+  row = find_widget (GTK_WIDGET (devices), is_application_row, NULL);
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "valve 1.4.2 runs"));
+  /* provisioned: the next step offered is an update, not provisioning */
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.provision"), ==, 0);
+  g_assert_cmpuint (count_mapped_buttons_for_action (GTK_WIDGET (devices), "devices.program"), ==, 1);
+  screenshot (GTK_WIDGET (window), "devices-booted");
+
+  /* after a reset the secure boot manager checks it again: still runs */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.reset", NULL));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.4.2");
+  row = find_widget (GTK_WIDGET (devices), is_application_row, NULL);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "valve 1.4.2 runs"));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (GTK_WIDGET (window), "devices-booted-dark");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* "Provision a board with it…" from another page: the window's action
+ * shows the Devices page, and the provision dialog of the board then
+ * chosen has that image picked. */
+static void
+test_devices_provision_image_action (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (tmp, "devices-ctx", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "devices-app.tbupk", NULL);
+  g_autofree char *other = g_build_filename (tmp, "devices-other.tbupk", NULL);
+  g_autofree char *image = g_build_filename (tmp, "devices-app.tbimg", NULL);
+  g_autofree char *other_image = g_build_filename (tmp, "devices-other.tbimg", NULL);
+  g_autofree char *uri = NULL;
+  TbDevicesPage *devices;
+  TbWindow *window;
+  AdwMessageDialog *dialog;
+  TbAttestation *att;
+
+  /* a copy of the image, as if brought from elsewhere: not in the list */
+  {
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (upk, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (other, data, len, NULL));
+    g_clear_pointer (&data, g_free);
+    g_assert_true (g_file_get_contents (image, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (other_image, data, len, NULL));
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir); /* made by /tb/ui/devices-provision */
+  spin_until (has_context, window);
+  devices = tb_window_get_devices_page (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.provision-image", "s", other));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
+  uri = tb_devices_page_new_board (devices, &error);
+  g_assert_no_error (error);
+  g_assert_true (tb_devices_page_select (devices, uri));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  {
+    AdwComboRow *images = g_object_get_data (G_OBJECT (dialog), "image");
+    /* the mastered image, the one sent here, "identity only" */
+    g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (images)), ==, 3);
+    g_assert_cmpuint (adw_combo_row_get_selected (images), ==, 1);
+  }
+  set_field (dialog, "pass", "devices passphrase");
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_LOCKED);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.4.2");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* With no image mastered, the empty Devices page links the step before. */
+static void
+test_devices_empty_links_images (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "devices-empty-ctx", NULL);
+  g_autofree char *boards = tb_probe_get_boards_dir ();
+  TbDevicesPage *devices;
+  TbWindow *window;
+  GtkWidget *link;
+
+  tb_test_rm_rf (boards);
+  window = new_window_on_new_context (dir, "No Images Yet");
+  g_assert_true (tb_window_show_page (window, "devices"));
+  devices = tb_window_get_devices_page (window);
+  tb_devices_page_refresh (devices);
+  spin_frames (3);
+  link = find_widget (GTK_WIDGET (devices), is_button_for_action, "win.show-page");
+  g_assert_nonnull (link);
+  screenshot (GTK_WIDGET (window), "devices-empty-no-image");
+  g_signal_emit_by_name (link, "clicked");
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "images");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1902,7 +2393,8 @@ main (int argc, char **argv)
       }
   }
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GTK_A11Y", "none", FALSE);
+  /* accessible properties are kept (for the checks), no AT-SPI bus is used */
+  g_setenv ("GTK_A11Y", "test", FALSE);
   g_setenv ("NO_AT_BRIDGE", "1", TRUE);
 
   /* a private session bus: the tests behave the same whether the desktop
@@ -1935,8 +2427,16 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/whole-chain", test_whole_chain);
   g_test_add_func ("/tb/ui/audit-page", test_audit_page);
   g_test_add_func ("/tb/ui/keys-page", test_keys_page);
-  g_test_add_func ("/tb/ui/gallery", test_gallery);
   g_test_add_func ("/tb/ui/trust-chain-fit", test_trust_chain_fit);
+  g_test_add_func ("/tb/ui/welcome", test_welcome);
+  g_test_add_func ("/tb/ui/dead-recent", test_dead_recent);
+  g_test_add_func ("/tb/ui/header-subtitle", test_header_subtitle);
+  g_test_add_func ("/tb/ui/shortcuts", test_shortcuts);
+  g_test_add_func ("/tb/ui/sidebar-activate", test_sidebar_activate);
+  g_test_add_func ("/tb/ui/devices-provision", test_devices_provision);
+  g_test_add_func ("/tb/ui/devices-provision-image-action", test_devices_provision_image_action);
+  g_test_add_func ("/tb/ui/devices-empty-links-images", test_devices_empty_links_images);
+  g_test_add_func ("/tb/ui/gallery", test_gallery);
   rc = g_test_run ();
 
   g_clear_object (&app);

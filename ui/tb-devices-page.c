@@ -20,8 +20,12 @@ struct _TbDevicesPage {
   AdwBin parent_instance;
 
   GtkListBox *probe_list;
+  GtkWidget *new_board_button;
+  GtkWidget *master_first_button;
   AdwStatusPage *no_probe;
   AdwPreferencesGroup *device_group;
+  GtkWidget *provision_button;
+  GtkWidget *update_button;
   GtkListBox *device_list;
 
   TbContext *context;
@@ -46,6 +50,34 @@ get_window (TbDevicesPage *self)
   return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
 }
 
+/* ---- mastered images ---- */
+
+/* The encrypted image mastering wrote beside a UPK: app.tbupk → app.tbimg */
+static char *
+image_path_for_upk (const char *upk_path)
+{
+  g_autofree char *stem = g_str_has_suffix (upk_path, ".tbupk")
+                            ? g_strndup (upk_path, strlen (upk_path) - strlen (".tbupk"))
+                            : g_strdup (upk_path);
+
+  return g_strconcat (stem, ".tbimg", NULL);
+}
+
+/* The images this context mastered whose files are still where mastering
+ * wrote them, newest first (an unreadable audit log lists none: the
+ * Audit page says why). */
+static GPtrArray *
+list_mastered_images (TbContext *context)
+{
+  g_autoptr(GPtrArray) all = context != NULL ? tb_mastered_image_list (context, NULL) : NULL;
+  GPtrArray *images = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_mastered_image_free);
+
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    if (((TbMasteredImage *) g_ptr_array_index (all, i))->files_present)
+      g_ptr_array_add (images, g_ptr_array_steal_index (all, i--));
+  return images;
+}
+
 static const char *
 boot_text (guint boot)
 {
@@ -57,43 +89,89 @@ boot_text (guint boot)
     }
 }
 
+/* "board-1" for virtual:/…/boards/board-1; a probe's URI otherwise */
+static char *
+device_display_name (const char *uri)
+{
+  if (g_str_has_prefix (uri, "virtual:"))
+    return g_path_get_basename (uri + strlen ("virtual:"));
+  return g_strdup (uri);
+}
+
+static char *
+describe_application (TbDevicesPage *self, const TbAttestation *att)
+{
+  g_autoptr(GPtrArray) images = NULL;
+
+  if (att->boot != 0)
+    return g_strdup (boot_text (att->boot));
+  images = list_mastered_images (self->context);
+  for (guint i = 0; i < images->len; i++)
+    {
+      TbMasteredImage *image = g_ptr_array_index (images, i);
+      if (g_strcmp0 (image->version, att->app_version) == 0 && image->security_counter == att->app_counter)
+        return g_strdup_printf (_("%s %s runs: the secure boot manager checked it at reset (security counter %u)"),
+                                image->product, att->app_version, att->app_counter);
+    }
+  return g_strdup_printf (_("%s runs: the secure boot manager checked it at reset (security counter %u)"),
+                          att->app_version, att->app_counter);
+}
+
+static void
+add_application_row (TbDevicesPage *self, const TbAttestation *att)
+{
+  g_autofree char *app = describe_application (self, att);
+  GtkWidget *row = tb_ui_property_row_new (_("Application"), app);
+  GtkWidget *icon = gtk_image_new_from_icon_name (att->boot == 0 ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
+
+  gtk_widget_add_css_class (icon, att->boot == 0 ? "success" : "warning");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  att->boot == 0 ? _("Boots") : _("Does not boot"), -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), icon);
+  gtk_widget_set_name (row, "application");
+  gtk_list_box_append (self->device_list, row);
+}
+
 static void
 show_device (TbDevicesPage *self)
 {
   TbAttestation *att = self->att;
   g_autofree char *sbm = NULL;
-  g_autofree char *app = NULL;
   g_autofree char *pub = NULL;
+  gboolean blank = att == NULL || att->lifecycle <= TB_LIFECYCLE_SBM_INSTALLED;
 
   tb_ui_clear_list (self->device_list);
   gtk_widget_set_visible (GTK_WIDGET (self->device_group), self->uri != NULL);
+  if (self->uri != NULL)
+    {
+      g_autofree char *title = device_display_name (self->uri);
+      adw_preferences_group_set_title (self->device_group, title);
+    }
+  /* a blank device is provisioned, a provisioned one updated */
+  gtk_widget_set_visible (self->provision_button, blank);
+  gtk_widget_set_visible (self->update_button, !blank);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.provision",
+                                 self->uri != NULL && blank && self->context != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.program", att != NULL && !blank);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.reset", self->uri != NULL);
   if (self->probe_details != NULL)
     tb_ui_add_property (self->device_list, _("Probe"), self->probe_details);
   if (att == NULL)
     {
       if (self->uri != NULL)
-        tb_ui_add_property (self->device_list, _("Device"), _("No secure boot manager answers: the device is blank. Provision "
-                                                     "it to install one."));
+        tb_ui_add_property (self->device_list, _("Device"),
+                            _("Blank: no secure boot manager answers. Provision it to install one, with its identity "
+                              "and a mastered image."));
       return;
     }
   sbm = g_strdup_printf ("%u.%u.%u", att->sbm_version >> 16, (att->sbm_version >> 8) & 0xff, att->sbm_version & 0xff);
-  app = att->boot == 0 ? g_strdup_printf (_("%s (security counter %u)"), att->app_version, att->app_counter)
-                       : g_strdup (boot_text (att->boot));
-  {
-    GString *s = g_string_new (NULL);
-    for (guint i = 0; i < 65; i++)
-      g_string_append_printf (s, "%02x", att->device_public_key[i]);
-    pub = g_string_free (s, FALSE);
-  }
+  pub = tb_hex_encode (att->device_public_key, sizeof att->device_public_key);
+  add_application_row (self, att);
+  tb_ui_add_property (self->device_list, _("Lifecycle"), tb_lifecycle_to_string (att->lifecycle));
   tb_ui_add_property (self->device_list, _("Unique ID"), att->uid);
   tb_ui_add_property (self->device_list, _("Device type"), att->device_type);
-  tb_ui_add_property (self->device_list, _("Lifecycle"), tb_lifecycle_to_string (att->lifecycle));
   tb_ui_add_property (self->device_list, _("Secure boot manager"), sbm);
   tb_ui_add_property (self->device_list, _("Device key (attestation verified)"), pub);
-  tb_ui_add_property (self->device_list, _("Application"), app);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.provision",
-                                 att->lifecycle <= TB_LIFECYCLE_SBM_INSTALLED && self->context != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "devices.program", att->lifecycle >= TB_LIFECYCLE_PROVISIONED);
 }
 
 /* ---- background work ---- */
@@ -140,7 +218,7 @@ device_work (gpointer data, TbProgress *progress, GError **error)
   if (job->kind == 1)
     {
       g_autoptr(TbContext) ctx = tb_context_open (job->ctx_path, TB_CONTEXT_OPEN_READ, error);
-      TbProvisionOptions options = { job->product, NULL, NULL, !job->lock };
+      TbProvisionOptions options = { job->product, job->upk, job->image, !job->lock };
       TbProvisionResult result = { 0 };
       g_autofree char *record = NULL;
       gboolean ok = ctx != NULL && tb_provision_device (ctx, probe, &options, job->passphrase, &result, progress, error);
@@ -193,6 +271,12 @@ device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         tb_ui_show_error (GTK_WIDGET (self), job->kind == 2 ? _("The Device Refused the Image") : _("The Operation Failed"), error);
     }
+  else if (job->kind == 1 && job->att != NULL && job->att->boot == 0 && job->att->app_version[0] != '\0')
+    {
+      g_autofree char *toast = g_strdup_printf (_("Device provisioned: %s %s boots"),
+                                                job->product != NULL ? job->product : "", job->att->app_version);
+      tb_window_add_toast (TB_WINDOW (source), toast);
+    }
   else if (done[job->kind] != NULL)
     tb_window_add_toast (TB_WINDOW (source), _(done[job->kind]));
   /* a refusal leaves the device as it was: keep showing what it said */
@@ -217,6 +301,8 @@ run_job (TbDevicesPage *self, Job *job, const char *title)
 
   if (window == NULL || tb_window_is_busy (window))
     {
+      if (window != NULL && job->kind != 0)
+        tb_window_add_toast (window, _("Another operation is running: try again when it ends"));
       job_free (job);
       return;
     }
@@ -266,6 +352,24 @@ join_board_uris (GPtrArray *probes)
   return join_uris_of_kind (probes, "virtual");
 }
 
+/* With no device, the status page is the only "New Virtual Board" (the
+ * header's button comes back with the list), and it links the step before
+ * when this context has mastered no image yet. */
+static void
+update_empty_state (TbDevicesPage *self)
+{
+  gboolean empty = self->n_probes == 0;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->no_probe), empty);
+  gtk_widget_set_visible (GTK_WIDGET (self->probe_list), !empty);
+  gtk_widget_set_visible (self->new_board_button, !empty);
+  if (empty)
+    {
+      g_autoptr(GPtrArray) images = list_mastered_images (self->context);
+      gtk_widget_set_visible (self->master_first_button, self->context != NULL && images->len == 0);
+    }
+}
+
 /**
  * tb_devices_page_refresh:
  *
@@ -292,7 +396,7 @@ tb_devices_page_refresh (TbDevicesPage *self)
         gtk_list_box_select_row (self->probe_list, GTK_LIST_BOX_ROW (row));
     }
   self->refreshing = FALSE;
-  gtk_widget_set_visible (GTK_WIDGET (self->no_probe), self->n_probes == 0);
+  update_empty_state (self);
 }
 
 static void
@@ -385,11 +489,93 @@ reset_action (GtkWidget *widget, const char *name, GVariant *param)
   run_job (TB_DEVICES_PAGE (widget), job, _("Resetting the device"));
 }
 
+/* ---- provisioning: the board selected, the image picked in its dialog ---- */
+
+/* The dialog's image choices: the mastered images, files chosen with
+ * "Choose File…", and last "no image" (identity only). */
+typedef struct {
+  GPtrArray *images;           /* TbMasteredImage, in the combo's order */
+  GtkStringList *labels;
+  AdwComboRow *image_row;
+  AdwComboRow *product_row;
+} ImageChoices;
+
+static void
+image_choices_free (ImageChoices *choices)
+{
+  g_ptr_array_unref (choices->images);
+  g_object_unref (choices->labels);
+  g_free (choices);
+}
+
+static char *
+image_label (const TbMasteredImage *image)
+{
+  return g_strdup_printf (_("%s %s · counter %u"), image->product, image->version, image->security_counter);
+}
+
+static void
+select_product (AdwComboRow *row, const char *product)
+{
+  GListModel *model = adw_combo_row_get_model (row);
+
+  for (guint i = 0; product != NULL && i < g_list_model_get_n_items (model); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), product) == 0)
+      adw_combo_row_set_selected (row, i);
+}
+
+static void
+image_selected_cb (AdwComboRow *row, GParamSpec *pspec, ImageChoices *choices)
+{
+  guint i = adw_combo_row_get_selected (row);
+
+  /* the image says which product the device is made for */
+  if (i < choices->images->len)
+    select_product (choices->product_row, ((TbMasteredImage *) g_ptr_array_index (choices->images, i))->product);
+}
+
+static void
+image_file_chosen (GtkWidget *dialog, const char *path)
+{
+  ImageChoices *choices = g_object_get_data (G_OBJECT (dialog), "tb-images");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbUpk) upk = tb_upk_load_file (path, &error);
+  TbMasteredImage *image;
+  g_autofree char *label = NULL;
+  guint at = choices->images->len;
+
+  if (upk == NULL)
+    {
+      tb_ui_show_error (dialog, _("Not a Mastered Image"), error);
+      return;
+    }
+  image = g_new0 (TbMasteredImage, 1);
+  image->upk_path = g_strdup (path);
+  image->image_path = image_path_for_upk (path);
+  image->product = g_strdup (tb_upk_get_product (upk));
+  image->version = g_strdup (tb_upk_get_version (upk));
+  image->security_counter = tb_upk_get_security_counter (upk);
+  label = image_label (image);
+  g_ptr_array_add (choices->images, image);
+  gtk_string_list_splice (choices->labels, at, 0, (const char *const[]){ label, NULL });
+  adw_combo_row_set_selected (choices->image_row, at);
+}
+
+static void
+choose_image_file_cb (GtkWidget *dialog)
+{
+  tb_ui_choose_file (dialog, _("Choose a Mastered Image (.tbupk)"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"),
+                     _("Update protection keys"), (const char *const[]){ "*.tbupk", NULL }, NULL,
+                     (TbUiPathFunc) image_file_chosen);
+}
+
 static void
 provision_response_cb (GtkWidget *dialog, const char *response, TbDevicesPage *self)
 {
-  Job *job;
+  ImageChoices *choices = g_object_get_data (G_OBJECT (dialog), "tb-images");
+  guint picked = adw_combo_row_get_selected (choices->image_row);
   g_autofree char *lock = NULL;
+  Job *job;
 
   if (g_strcmp0 (response, "accept") != 0 || self->context == NULL || self->uri == NULL)
     {
@@ -402,38 +588,104 @@ provision_response_cb (GtkWidget *dialog, const char *response, TbDevicesPage *s
   job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
   tb_form_dialog_clear_secrets (dialog);
   job->product = tb_form_dialog_dup_choice (dialog, "product");
+  if (picked < choices->images->len)
+    {
+      TbMasteredImage *image = g_ptr_array_index (choices->images, picked);
+      job->upk = g_strdup (image->upk_path);
+      job->image = g_strdup (image->image_path);
+    }
   lock = tb_form_dialog_dup_choice (dialog, "lock");
   job->lock = g_strcmp0 (lock, _("Lock (production)")) == 0;
   run_job (self, job, _("Provisioning the device"));
+}
+
+static GtkWidget *
+provision_dialog_new (TbDevicesPage *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  g_autoptr(GPtrArray) products = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) names = NULL;
+  const char *locks[] = { N_("Lock (production)"), N_("Keep open (lab)"), NULL };
+  const char *translated[3] = { _(locks[0]), _(locks[1]), NULL };
+  ImageChoices *choices;
+  GtkWidget *dialog;
+  GtkWidget *choose;
+  g_autofree char *body = NULL;
+  g_autofree char *device_name = NULL;
+
+  device_name = device_display_name (self->uri);
+  products = tb_context_get_entries (self->context, TB_INVENTORY_PRODUCTS);
+  for (guint i = 0; i < products->len; i++)
+    g_strv_builder_add (builder, json_object_get_string_member (g_ptr_array_index (products, i), "name"));
+  names = g_strv_builder_end (builder);
+  body = g_strdup_printf (_("“%s” gets a certificate for its own key, the product key wrapped to that key and the "
+                            "mastering key to trust; then the image is installed and the device reset, to check "
+                            "that it boots."), device_name);
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Provision the Device"), body,
+                               _("_Provision"));
+
+  choices = g_new0 (ImageChoices, 1);
+  choices->images = list_mastered_images (self->context);
+  choices->labels = gtk_string_list_new (NULL);
+  for (guint i = 0; i < choices->images->len; i++)
+    {
+      g_autofree char *label = image_label (g_ptr_array_index (choices->images, i));
+      gtk_string_list_append (choices->labels, label);
+    }
+  gtk_string_list_append (choices->labels, _("No image: identity only"));
+  tb_form_dialog_add_choice (dialog, "image", _("Image"), NULL, 0);
+  choices->image_row = g_object_get_data (G_OBJECT (dialog), "image");
+  adw_combo_row_set_model (choices->image_row, G_LIST_MODEL (choices->labels));
+  adw_combo_row_set_selected (choices->image_row, 0);
+  choose = gtk_button_new_from_icon_name ("document-open-symbolic");
+  gtk_widget_set_valign (choose, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (choose, "flat");
+  gtk_widget_set_tooltip_text (choose, _("Choose a Mastered Image File…"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (choose), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Choose a Mastered Image File…"), -1);
+  g_signal_connect_swapped (choose, "clicked", G_CALLBACK (choose_image_file_cb), dialog);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (choices->image_row), choose);
+  g_object_set_data (G_OBJECT (dialog), "choose-image", choose);
+
+  tb_form_dialog_add_choice (dialog, "product", _("Product"), (const char *const *) names, 0);
+  choices->product_row = g_object_get_data (G_OBJECT (dialog), "product");
+  g_object_set_data_full (G_OBJECT (dialog), "tb-images", choices, (GDestroyNotify) image_choices_free);
+  g_signal_connect (choices->image_row, "notify::selected", G_CALLBACK (image_selected_cb), choices);
+  image_selected_cb (choices->image_row, NULL, choices);
+
+  tb_form_dialog_add_choice (dialog, "lock", _("Debug Access"), translated, 0);
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  g_signal_connect (dialog, "response", G_CALLBACK (provision_response_cb), self);
+  return dialog;
 }
 
 static void
 provision_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TbDevicesPage *self = TB_DEVICES_PAGE (widget);
-  g_autoptr(GPtrArray) products = NULL;
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) names = NULL;
-  const char *locks[] = { N_("Lock (production)"), N_("Leave debug access open (lab)"), NULL };
-  const char *translated[3] = { _(locks[0]), _(locks[1]), NULL };
+  ImageChoices *choices;
   GtkWidget *dialog;
+  guint i;
 
   if (self->context == NULL || self->uri == NULL)
     return;
-  products = tb_context_get_entries (self->context, TB_INVENTORY_PRODUCTS);
-  for (guint i = 0; i < products->len; i++)
-    g_strv_builder_add (builder, json_object_get_string_member (g_ptr_array_index (products, i), "name"));
-  names = g_strv_builder_end (builder);
-  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Provision the Device"),
-                               _("The device gets its certificate from its own key, the product key wrapped to that "
-                                 "key, and the mastering key to trust."),
-                               _("_Provision"));
-  tb_form_dialog_add_choice (dialog, "product", _("Product"), (const char *const *) names, 0);
-  tb_form_dialog_add_choice (dialog, "lock", _("Debug Access"), translated, 0);
-  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
-  g_signal_connect (dialog, "response", G_CALLBACK (provision_response_cb), self);
+  dialog = provision_dialog_new (self);
+  /* the image the Images page sent here, else the newest */
+  if (self->offered_upk != NULL)
+    {
+      choices = g_object_get_data (G_OBJECT (dialog), "tb-images");
+      for (i = 0; i < choices->images->len; i++)
+        if (g_strcmp0 (((TbMasteredImage *) g_ptr_array_index (choices->images, i))->upk_path, self->offered_upk) == 0)
+          break;
+      if (i < choices->images->len)
+        adw_combo_row_set_selected (choices->image_row, i);
+      else
+        image_file_chosen (dialog, self->offered_upk);
+    }
   gtk_window_present (GTK_WINDOW (dialog));
 }
+
 
 /**
  * tb_devices_page_program:
@@ -451,13 +703,7 @@ tb_devices_page_program (TbDevicesPage *self, const char *upk_path)
   job = g_new0 (Job, 1);
   job->kind = 2;
   job->upk = g_strdup (upk_path);
-  if (g_str_has_suffix (upk_path, ".tbupk"))
-    {
-      g_autofree char *stem = g_strndup (upk_path, strlen (upk_path) - strlen (".tbupk"));
-      job->image = g_strconcat (stem, ".tbimg", NULL);
-    }
-  else
-    job->image = g_strconcat (upk_path, ".tbimg", NULL);
+  job->image = image_path_for_upk (upk_path);
   run_job (self, job, _("Programming the device"));
 }
 
@@ -506,6 +752,7 @@ tb_devices_page_set_context (TbDevicesPage *self, TbContext *context)
 {
   g_set_object (&self->context, context);
   show_device (self);
+  update_empty_state (self);
 }
 
 /* Hot-plug: with libusb hotplug, a USB probe plugged in or out is listed
@@ -595,7 +842,11 @@ tb_devices_page_class_init (TbDevicesPageClass *klass)
 
   object_class->dispose = tb_devices_page_dispose;
   gtk_widget_class_set_template_from_resource (widget_class, "/org/trustbench/Trustbench/tb-devices-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, provision_button);
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, update_button);
   gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, probe_list);
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, new_board_button);
+  gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, master_first_button);
   gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, no_probe);
   gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, device_group);
   gtk_widget_class_bind_template_child (widget_class, TbDevicesPage, device_list);
@@ -611,6 +862,8 @@ static void
 tb_devices_page_init (TbDevicesPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* images are mastered on another page: look again when this one shows */
+  g_signal_connect (self, "map", G_CALLBACK (update_empty_state), NULL);
   tb_devices_page_refresh (self);
   self->usb_watch = tb_usb_watch_new (usb_changed_cb, self, NULL);
   self->poll_id = g_timeout_add_seconds (2, poll_probes, self);

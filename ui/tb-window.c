@@ -79,6 +79,26 @@ tb_window_add_toast (TbWindow *self, const char *message)
 
 /* ---- pages ---- */
 
+static void
+row_activate_cb (GtkWidget *row)
+{
+  gtk_widget_activate (row);
+}
+
+/* GTK 4.8 gives list rows no accessible action: a row that carries its own
+ * "row.activate" action is offered to assistive technologies with it (and
+ * activating it selects the row, as a click does). */
+static void
+make_row_accessible_activatable (GtkWidget *row)
+{
+  g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
+  g_autoptr(GSimpleAction) activate = g_simple_action_new ("activate", NULL);
+
+  g_signal_connect_object (activate, "activate", G_CALLBACK (row_activate_cb), row, G_CONNECT_SWAPPED);
+  g_action_map_add_action (G_ACTION_MAP (group), G_ACTION (activate));
+  gtk_widget_insert_action_group (row, "row", G_ACTION_GROUP (group));
+}
+
 static GtkWidget *
 sidebar_row_new (GtkStackPage *page)
 {
@@ -95,6 +115,7 @@ sidebar_row_new (GtkStackPage *page)
   gtk_widget_set_name (row, gtk_stack_page_get_name (page));
   gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   gtk_stack_page_get_title (page), -1);
+  make_row_accessible_activatable (row);
   return row;
 }
 
@@ -210,7 +231,9 @@ rebuild_recent (TbWindow *self)
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), recent[i]);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("go-next-symbolic"));
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_widget_set_tooltip_text (row, recent[i]);
       g_object_set_data_full (G_OBJECT (row), "path", g_strdup (recent[i]), g_free);
+      make_row_accessible_activatable (row);
       gtk_list_box_append (self->recent_list, row);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->recent_group), recent != NULL && recent[0] != NULL);
@@ -218,11 +241,35 @@ rebuild_recent (TbWindow *self)
 
 /* ---- context ---- */
 
+/**
+ * tb_window_dup_context_subtitle:
+ *
+ * Returns: (transfer full) (nullable): what the header says under the
+ *   context's name: "Demo" for the built-in demo, else the folder's name
+ *   (the full path is its tooltip)
+ */
+char *
+tb_window_dup_context_subtitle (TbWindow *self)
+{
+  g_autofree char *demo = tb_demo_get_default_path ();
+  const char *path;
+
+  if (self->context == NULL)
+    return NULL;
+  path = tb_context_get_path (self->context);
+  if (g_strcmp0 (path, demo) == 0)
+    return g_strdup (_("Built-in demo"));
+  return g_path_get_basename (path);
+}
+
 static void
 context_name_changed_cb (TbWindow *self)
 {
+  g_autofree char *subtitle = tb_window_dup_context_subtitle (self);
+
   adw_window_title_set_title (self->window_title, tb_context_get_name (self->context));
-  adw_window_title_set_subtitle (self->window_title, tb_context_get_path (self->context));
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), tb_context_get_path (self->context));
 }
 
 static void
@@ -302,19 +349,72 @@ tb_window_get_trust_chain_page (TbWindow *self)
 }
 
 static void
+open_failed_response_cb (AdwMessageDialog *dialog, const char *response, TbWindow *self)
+{
+  if (g_strcmp0 (response, "choose") == 0)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.open-context", NULL);
+}
+
+/* A context that cannot be opened: say why, and offer to choose another.
+ * A folder that no longer holds a context (moved, deleted) leaves the
+ * recent list; a damaged one stays, so that it can be repaired. */
+static void
+show_open_failed (TbWindow *self, const char *path, const GError *error)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autofree char *json = g_build_filename (path, TB_CONTEXT_FILE_NAME, NULL);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Cannot Open Context"), error->message);
+
+  if (!g_file_test (json, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *body = g_strdup_printf (_("%s\n\nIt was moved or deleted, and is no longer listed in the "
+                                                 "recent contexts."), error->message);
+      adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body);
+      if (TB_IS_APPLICATION (app))
+        tb_application_remove_recent (TB_APPLICATION (app), path);
+      if (self->context == NULL)
+        rebuild_recent (self);
+    }
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"), "choose",
+                                    _("C_hoose Another…"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "choose", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "choose");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (open_failed_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+typedef struct {
+  TbWindow *self;
+  char *path;
+} OpenData;
+
+static void
+open_data_free (OpenData *data)
+{
+  g_object_unref (data->self);
+  g_free (data->path);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpenData, open_data_free)
+
+static void
 open_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TbWindow) self = user_data;
+  g_autoptr(OpenData) data = user_data;
+  TbWindow *self = data->self;
   g_autoptr(GError) error = NULL;
   g_autoptr(TbContext) context = tb_context_open_finish (result, &error);
 
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* another context is being opened */
   g_clear_object (&self->open_cancellable);
   update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
   if (context == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        tb_ui_show_error (GTK_WIDGET (self), _("Cannot Open Context"), error);
+      show_open_failed (self, data->path, error);
       return;
     }
   set_context (self, context);
@@ -330,6 +430,8 @@ open_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 tb_window_open_context (TbWindow *self, const char *path)
 {
+  OpenData *data;
+
   g_return_if_fail (TB_IS_WINDOW (self));
   g_return_if_fail (path != NULL);
 
@@ -339,8 +441,10 @@ tb_window_open_context (TbWindow *self, const char *path)
   self->open_cancellable = g_cancellable_new ();
   update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
-  tb_context_open_async (path, TB_CONTEXT_OPEN_READ, self->open_cancellable, open_ready_cb,
-                         g_object_ref (self));
+  data = g_new0 (OpenData, 1);
+  data->self = g_object_ref (self);
+  data->path = g_strdup (path);
+  tb_context_open_async (path, TB_CONTEXT_OPEN_READ, self->open_cancellable, open_ready_cb, data);
 }
 
 void
@@ -542,6 +646,7 @@ update_actions (TbWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-context", !busy && self->context != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-operation", self->operation != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-page", self->context != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.provision-image", !busy && self->context != NULL);
 }
 
 static void
@@ -745,10 +850,24 @@ tb_window_class_init (TbWindowClass *klass)
                                          "win.show-page", "s", page_keys[i].page);
 }
 
+/* GTK 4.8 names a labelled button after both its label property, mnemonic
+ * underscore included, and its label child ("_New Context… New Context…"):
+ * the label child alone is the name a screen reader should say. */
+static void
+tidy_button_names (GtkWidget *widget)
+{
+  if (GTK_IS_BUTTON (widget) && gtk_button_get_use_underline (GTK_BUTTON (widget)) &&
+      gtk_button_get_label (GTK_BUTTON (widget)) != NULL)
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    tidy_button_names (child);
+}
+
 static void
 tb_window_init (TbWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  tidy_button_names (GTK_WIDGET (self));
   build_sidebar (self);
   update_actions (self);
 }

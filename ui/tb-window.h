@@ -26,6 +26,7 @@ void        tb_window_open_context     (TbWindow       *self,
 void        tb_window_open_demo        (TbWindow       *self);
 void        tb_window_close_context    (TbWindow       *self);
 TbContext  *tb_window_get_context      (TbWindow       *self);
+char       *tb_window_dup_context_subtitle (TbWindow   *self);
 gboolean    tb_window_is_busy          (TbWindow       *self);
 TbKeysPage *tb_window_get_keys_page    (TbWindow       *self);
 TbImagesPage *tb_window_get_images_page (TbWindow     *self);
