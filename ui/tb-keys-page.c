@@ -21,6 +21,7 @@
 struct _TbKeysPage {
   AdwBin parent_instance;
 
+  AdwSplitButton *add_key_button;
   GtkStack *stack;
   AdwPreferencesGroup *policy_group;
   GtkListBox *policy_list;
@@ -1201,6 +1202,7 @@ tb_keys_page_class_init (TbKeysPageClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/trustbench/Trustbench/tb-keys-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, add_key_button);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, stack);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, policy_group);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, policy_list);
@@ -1228,5 +1230,6 @@ static void
 tb_keys_page_init (TbKeysPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  tb_ui_name_split_button_arrow (self->add_key_button);
   reload (self);
 }

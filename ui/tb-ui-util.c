@@ -136,3 +136,22 @@ tb_ui_choose_file (GtkWidget *owner, const char *title, GtkFileChooserAction act
   g_signal_connect (chooser, "response", G_CALLBACK (choose_file_cb), g_object_ref (owner));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
+
+/**
+ * tb_ui_name_split_button_arrow:
+ *
+ * Gives the arrow of @button (a menu button inside it) its dropdown
+ * tooltip as accessible name: GTK 4.8 reads a tooltip to no one, and
+ * libadwaita 1.2 names the arrow nothing, so a screen reader heard
+ * "GtkMenuButton".
+ */
+void
+tb_ui_name_split_button_arrow (AdwSplitButton *button)
+{
+  const char *name = adw_split_button_get_dropdown_tooltip (button);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (button)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_MENU_BUTTON (child) && name != NULL)
+      gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+}

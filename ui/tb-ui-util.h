@@ -39,4 +39,6 @@ void     tb_ui_choose_file      (GtkWidget   *owner,
                                  const char  *suggested_name,
                                  TbUiPathFunc chosen);
 
+void     tb_ui_name_split_button_arrow (AdwSplitButton *button);
+
 G_END_DECLS
