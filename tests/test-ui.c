@@ -1194,6 +1194,16 @@ test_gallery (void)
   tb_window_open_demo (window);
   spin_until (has_context, window);
   pages = tb_window_dup_page_names (window);
+  /* the Devices page shows the demo's provisioned board, as after a click */
+  {
+    g_autofree char *board = g_build_filename (g_getenv ("TRUSTBENCH_BOARDS"), "demo-board", NULL);
+    g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+    g_assert_true (tb_window_show_page (window, "devices"));
+    tb_devices_page_refresh (tb_window_get_devices_page (window));
+    g_assert_true (tb_devices_page_select (tb_window_get_devices_page (window), uri));
+    spin_frames (2);
+    spin_until (is_idle, window);
+  }
   for (guint s = 0; s < G_N_ELEMENTS (schemes); s++)
     {
       adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
