@@ -1083,12 +1083,10 @@ test_whole_chain (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.provision", "s", upk));
   g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
   g_assert_cmpstr (tb_devices_page_get_offered_image (devices), ==, upk);
-  {
-    g_autofree char *uri = tb_devices_page_new_board (devices, &error);
-    g_assert_no_error (error);
-    g_assert_true (tb_devices_page_select (devices, uri));
-    spin_until (is_idle, window);
-  }
+  /* New Virtual Board makes one and selects it */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.new-board", NULL));
+  spin_until (is_idle, window);
+  g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
   /* the dialog picks the image sent from the Images page: provisioning
    * installs it */
