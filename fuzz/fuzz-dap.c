@@ -6,7 +6,7 @@
  * crash, hang or read past a buffer; any error is fine.
  *
  * Built with -Dfuzzing=true (clang) it is a libFuzzer target; built
- * normally its main() replays the files given (tests/data/dap/). */
+ * normally its main() replays the files given (tests/data/fuzz-dap/). */
 
 #include "config.h"
 
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "trustbench.h"
+#include "tb-fuzz.h"
 
 typedef struct {
   const guint8 *data;
@@ -43,7 +44,10 @@ feed_exchange (gpointer user, const guint8 *req, gsize len, guint8 *resp, gsize 
   return TRUE;
 }
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+void
+tb_fuzz_setup (void)
+{
+}
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
@@ -63,22 +67,3 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   tb_dap_transfer_block (dap, TB_DAP_AP | TB_DAP_A (0xc), words, 20, NULL);
   return 0;
 }
-
-#ifndef TB_FUZZING_ENGINE
-int
-main (int argc, char **argv)
-{
-  for (int i = 1; i < argc; i++)
-    {
-      g_autofree char *contents = NULL;
-      gsize len = 0;
-      if (!g_file_get_contents (argv[i], &contents, &len, NULL))
-        {
-          fprintf (stderr, "cannot read %s\n", argv[i]);
-          return 1;
-        }
-      LLVMFuzzerTestOneInput ((const guint8 *) contents, len);
-    }
-  return 0;
-}
-#endif
