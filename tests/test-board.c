@@ -259,9 +259,10 @@ test_broken (Fixture *f, gconstpointer data)
   }
   /* a geometry the flash could not have */
   {
-    const char *from[] = { "\"page_size\" : 1024", "\"page_size\" : 1024", "\"size\" : 65536", "\"size\" : 65536" };
+    const char *from[] = { "\"page_size\" : 1024", "\"page_size\" : 1024", "\"size\" : 65536", "\"size\" : 65536",
+                           "\"size\" : 65536" };
     const char *to[] = { "\"page_size\" : 0", "\"page_size\" : 1000", "\"size\" : 4294967295",
-                         "\"size\" : -65536" };
+                         "\"size\" : -65536", "\"size\" : 4295032832" /* 2^32 + 64 KiB */ };
     for (guint i = 0; i < G_N_ELEMENTS (from); i++)
       {
         g_auto(GStrv) parts = g_strsplit (good, from[i], 2);
@@ -273,6 +274,26 @@ test_broken (Fixture *f, gconstpointer data)
         g_assert_null (b);
         g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
         g_assert_nonnull (strstr (error->message, "geometry"));
+        g_clear_error (&error);
+      }
+  }
+  /* members of the wrong type (found by fuzz-board): an error, not a critical */
+  {
+    const char *from[] = { "\"flash\" : {", "\"uid\" : ", "\"lifecycle\" : \"blank\"", "\"otp\" : {",
+                           "\"rom\" : {", "\"size\" : 65536" };
+    const char *to[] = { "\"flash\" : 7, \"was\" : {", "\"uid\" : [], \"was\" : ", "\"lifecycle\" : {}",
+                         "\"otp\" : { \"anchor\" : {}, ", "\"rom\" : [], \"was\" : {", "\"size\" : \"65536\"" };
+    for (guint i = 0; i < G_N_ELEMENTS (from); i++)
+      {
+        g_auto(GStrv) parts = g_strsplit (good, from[i], 2);
+        g_autofree char *hacked = NULL;
+        g_assert_nonnull (parts[1]);
+        hacked = g_strconcat (parts[0], to[i], parts[1], NULL);
+        tb_test_write_file (json, hacked);
+        b = tb_virtual_board_open (f->dir, &error);
+        g_assert_null (b);
+        g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+        g_assert_nonnull (strstr (error->message, "wrong type"));
         g_clear_error (&error);
       }
   }

@@ -295,6 +295,49 @@ fail_board (GError **error, const char *file, const char *message)
   return FALSE;
 }
 
+/* TRUE when @name is missing from @o (and not @required), or holds a node of
+ * @type; for a value, one of @value_type. */
+static gboolean
+member_is (JsonObject *o, const char *name, gboolean required, JsonNodeType type, GType value_type)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL)
+    return !required;
+  return JSON_NODE_TYPE (node) == type && (type != JSON_NODE_VALUE || json_node_get_value_type (node) == value_type);
+}
+
+/* board.json has the shape the accessors below expect, so that they read
+ * it without checking again: a string, an object or a number where one is
+ * due, every OTP item a string. */
+static gboolean
+board_has_valid_shape (JsonObject *root)
+{
+  JsonObject *otp, *rom;
+  g_autoptr(GList) items = NULL;
+
+  if (!member_is (root, "schema_version", TRUE, JSON_NODE_VALUE, G_TYPE_INT64) ||
+      !member_is (root, "uid", TRUE, JSON_NODE_VALUE, G_TYPE_STRING) ||
+      !member_is (root, "device_type", TRUE, JSON_NODE_VALUE, G_TYPE_STRING) ||
+      !member_is (root, "lifecycle", TRUE, JSON_NODE_VALUE, G_TYPE_STRING) ||
+      !member_is (root, "flash", TRUE, JSON_NODE_OBJECT, G_TYPE_INVALID) ||
+      !member_is (root, "otp", TRUE, JSON_NODE_OBJECT, G_TYPE_INVALID) ||
+      !member_is (root, "rom", FALSE, JSON_NODE_OBJECT, G_TYPE_INVALID))
+    return FALSE;
+  if (!member_is (json_object_get_object_member (root, "flash"), "size", TRUE, JSON_NODE_VALUE, G_TYPE_INT64) ||
+      !member_is (json_object_get_object_member (root, "flash"), "page_size", TRUE, JSON_NODE_VALUE, G_TYPE_INT64))
+    return FALSE;
+  rom = json_object_has_member (root, "rom") ? json_object_get_object_member (root, "rom") : NULL;
+  if (rom != NULL && !member_is (rom, "sbm_sha256", FALSE, JSON_NODE_VALUE, G_TYPE_STRING))
+    return FALSE;
+  otp = json_object_get_object_member (root, "otp");
+  items = json_object_get_members (otp);
+  for (GList *l = items; l != NULL; l = l->next)
+    if (!member_is (otp, l->data, TRUE, JSON_NODE_VALUE, G_TYPE_STRING))
+      return FALSE;
+  return TRUE;
+}
+
 /**
  * tb_virtual_board_open:
  * @path: a board directory
@@ -335,6 +378,10 @@ tb_virtual_board_open (const char *path, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fail_board (error, self->json_path, _("the top level must be an object")), NULL;
   self->root = json_object_ref (json_node_get_object (root));
+  if (!board_has_valid_shape (self->root))
+    return fail_board (error, self->json_path,
+                       _("a member is missing or of the wrong type (uid, device_type, lifecycle: strings; "
+                         "flash: an object with a size and a page_size; otp: an object of strings)")), NULL;
   if (json_object_get_int_member_with_default (self->root, "schema_version", 0) != TB_BOARD_SCHEMA_VERSION)
     return fail_board (error, self->json_path, _("unknown schema_version")), NULL;
   if (!uid_is_valid (json_object_get_string_member_with_default (self->root, "uid", NULL)))
@@ -351,8 +398,13 @@ tb_virtual_board_open (const char *path, GError **error)
   otp = json_object_get_object_member (self->root, "otp");
   if (flash == NULL || otp == NULL)
     return fail_board (error, self->json_path, _("“flash” or “otp” is missing")), NULL;
-  self->flash_size = (guint32) json_object_get_int_member_with_default (flash, "size", 0);
-  self->page_size = (guint32) json_object_get_int_member_with_default (flash, "page_size", 0);
+  /* range-checked before the narrowing: 2^32 + 64 KiB is not 64 KiB */
+  if (json_object_get_int_member (flash, "size") <= 0 || json_object_get_int_member (flash, "size") > MAX_FLASH_SIZE ||
+      json_object_get_int_member (flash, "page_size") <= 0 ||
+      json_object_get_int_member (flash, "page_size") > MAX_FLASH_SIZE)
+    return fail_board (error, self->json_path, _("the flash geometry is not valid")), NULL;
+  self->flash_size = (guint32) json_object_get_int_member (flash, "size");
+  self->page_size = (guint32) json_object_get_int_member (flash, "page_size");
   if (self->page_size < 256 || (self->page_size & (self->page_size - 1)) != 0 || self->flash_size == 0 ||
       self->flash_size > MAX_FLASH_SIZE || self->flash_size % self->page_size != 0)
     return fail_board (error, self->json_path, _("the flash geometry is not valid")), NULL;
@@ -883,7 +935,7 @@ plat_otp_write (void *ctx, int item, const uint8_t *data, size_t len)
 static gboolean
 sbm_is_genuine (TbVirtualBoard *self)
 {
-  JsonObject *rom = json_object_get_object_member (self->root, "rom");
+  JsonObject *rom = json_object_has_member (self->root, "rom") ? json_object_get_object_member (self->root, "rom") : NULL;
   const char *expected = rom != NULL ? json_object_get_string_member_with_default (rom, "sbm_sha256", NULL) : NULL;
   g_autofree char *actual = g_compute_checksum_for_data (G_CHECKSUM_SHA256, self->flash, TB_SBM_REGION_SIZE);
 
