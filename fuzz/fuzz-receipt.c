@@ -6,7 +6,7 @@
  * The first input byte picks a mode: bit 0 clear, the rest of the input is
  * the receipt as it comes from a device or a records file; bit 0 set, the
  * rest is the signed part and the harness appends a valid signature by
- * the device key (over the TBRECEIPT2 label when bit 1 is set, else
+ * the device key (a P-256 key made at setup) (over the TBRECEIPT2 label when bit 1 is set, else
  * TBRECEIPT1), so the fuzzer also reaches what is read after the
  * signature check. */
 
@@ -14,28 +14,50 @@
 
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
 #include "trustbench.h"
 #include "tb-fuzz.h"
-#include "tb-sbm-crypto-openssl.h"
+#include "tb-key-private.h" /* the OpenSSL autoptrs */
 
 #define MAX_SIGNED 1024
 
-static const guint8 device_private_key[32] = {
-  0x51, 0x9b, 0x42, 0x3d, 0x71, 0x5f, 0x8b, 0x58, 0x1f, 0x4f, 0xa8, 0xee, 0x59, 0xf4, 0x77, 0x1a,
-  0x5b, 0x44, 0xc8, 0x13, 0x0b, 0x4e, 0x3e, 0xac, 0xca, 0x54, 0xa5, 0x6d, 0xda, 0x72, 0xb4, 0x64,
-};
+/* made once: building a key from a scalar for each input would cost more
+ * than everything the harness exercises */
+static EVP_PKEY *device_key;
 static guint8 device_public_key[65];
 
 void
 tb_fuzz_setup (void)
 {
-  g_assert (tb_sbm_crypto_openssl ()->p256_public_key (device_private_key, device_public_key) == 0);
+  size_t len = 0;
+
+  device_key = EVP_EC_gen ("P-256");
+  g_assert (device_key != NULL);
+  g_assert (EVP_PKEY_get_octet_string_param (device_key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, device_public_key,
+                                             sizeof device_public_key, &len) == 1 && len == 65);
+}
+
+static gsize
+sign (const char *label, const guint8 *data, gsize len, guint8 *sig, gsize cap)
+{
+  g_autoptr(EVP_MD_CTX) md = EVP_MD_CTX_new ();
+  g_autoptr(EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new (device_key, NULL);
+  guint8 digest[32];
+  unsigned int n = 0;
+  size_t sig_len = cap;
+
+  g_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1 && EVP_DigestUpdate (md, label, strlen (label)) == 1 &&
+            EVP_DigestUpdate (md, data, len) == 1 && EVP_DigestFinal_ex (md, digest, &n) == 1);
+  g_assert (EVP_PKEY_sign_init (ctx) == 1 && EVP_PKEY_sign (ctx, sig, &sig_len, digest, 32) == 1);
+  return sig_len;
 }
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
-  const TbSbmCrypto *c = tb_sbm_crypto_openssl ();
   g_autoptr(GError) error = NULL;
   g_autoptr(TbReceipt) r = NULL;
   guint8 buf[MAX_SIGNED + 2 + 80];
@@ -45,18 +67,11 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     return 0;
   if (data[0] & 1)
     {
-      const char *label = data[0] & 2 ? "TBRECEIPT2" : "TBRECEIPT1";
-      TbSbmSha256 s;
-      guint8 digest[32];
-      size_t sig_len = 80;
+      gsize sig_len;
 
       len = MIN (size - 1, MAX_SIGNED);
       memcpy (buf, data + 1, len);
-      c->sha256_init (&s);
-      c->sha256_update (&s, (const guint8 *) label, strlen (label));
-      c->sha256_update (&s, buf, len);
-      c->sha256_final (&s, digest);
-      g_assert (c->ecdsa_p256_sign (device_private_key, digest, buf + len + 2, &sig_len) == 0);
+      sig_len = sign (data[0] & 2 ? "TBRECEIPT2" : "TBRECEIPT1", buf, len, buf + len + 2, 80);
       buf[len] = (guint8) (sig_len >> 8);
       buf[len + 1] = (guint8) sig_len;
       r = tb_receipt_parse (buf, len + 2 + sig_len, device_public_key, &error);
