@@ -59,6 +59,8 @@ struct _TbVirtualBoard {
   guint8 *ram;                /* TB_BOARD_RAM_SIZE bytes, not persisted */
   guint64 flash_ops;
   gint64 power_loss_after;    /* ops left before power is lost; -1 = never */
+  TbPowerCut power_cut;       /* how the operation that loses power ends */
+  guint32 power_cut_seed;     /* draws what a torn operation leaves */
   gboolean powered;
 
   /* the SBM, running "on" the board once a genuine SBM image is in flash */
@@ -528,24 +530,48 @@ check_range (TbVirtualBoard *self, guint32 offset, gsize len, GError **error)
   return TRUE;
 }
 
-/* Counts a flash operation; refuses it once power is lost. */
-static gboolean
+typedef enum {
+  OP_REFUSED,                 /* no power: nothing happens, error set */
+  OP_RUNS,                    /* the operation happens */
+  OP_CUT_AFTER,               /* it happens, then power is lost */
+  OP_TORN,                    /* power is lost in the middle of it */
+} FlashOp;
+
+/* Counts a flash operation and says how it goes: refused once power is
+ * lost, cut (the way the armed cut says) when it is the one that loses it. */
+static FlashOp
 begin_flash_op (TbVirtualBoard *self, GError **error)
 {
+  FlashOp op = OP_RUNS;
+
   if (self->powered && self->power_loss_after == 0)
     {
-      self->powered = FALSE;
       self->power_loss_after = -1; /* a cut happens once */
+      if (self->power_cut == TB_POWER_CUT_BEFORE)
+        self->powered = FALSE;
+      else
+        op = self->power_cut == TB_POWER_CUT_AFTER ? OP_CUT_AFTER : OP_TORN;
     }
   if (!self->powered)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board lost power"));
-      return FALSE;
+      return OP_REFUSED;
     }
   if (self->power_loss_after > 0)
     self->power_loss_after--;
   self->flash_ops++;
-  return TRUE;
+  return op;
+}
+
+/* Power goes away after (or in the middle of) an operation that was
+ * persisted as far as it got. */
+static gboolean
+lose_power (TbVirtualBoard *self, gboolean persisted, GError **error)
+{
+  self->powered = FALSE;
+  if (persisted)
+    g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board lost power"));
+  return FALSE;
 }
 
 static gboolean
@@ -595,9 +621,22 @@ tb_virtual_board_flash_erase_page (TbVirtualBoard *self, guint32 offset, GError 
 {
   guint32 page = offset - offset % self->page_size;
 
-  if (!check_range (self, offset, 1, error) || !begin_flash_op (self, error))
+  FlashOp op;
+
+  if (!check_range (self, offset, 1, error) || (op = begin_flash_op (self, error)) == OP_REFUSED)
     return FALSE;
+  if (op == OP_TORN)
+    {
+      /* a part of the page erased: a run of bytes from a random start */
+      g_autoptr(GRand) rand = g_rand_new_with_seed (self->power_cut_seed);
+      guint32 start = (guint32) g_rand_int_range (rand, 0, (gint32) self->page_size);
+      guint32 len = (guint32) g_rand_int_range (rand, 1, (gint32) (self->page_size - start + 1));
+      memset (self->flash + page + start, 0xff, len);
+      return lose_power (self, persist (self, page, self->page_size, error), error);
+    }
   memset (self->flash + page, 0xff, self->page_size);
+  if (op == OP_CUT_AFTER)
+    return lose_power (self, persist (self, page, self->page_size, error), error);
   return persist (self, page, self->page_size, error);
 }
 
@@ -611,6 +650,8 @@ tb_virtual_board_flash_erase_page (TbVirtualBoard *self, guint32 offset, GError 
 gboolean
 tb_virtual_board_flash_program (TbVirtualBoard *self, guint32 offset, const guint8 *data, gsize len, GError **error)
 {
+  FlashOp op;
+
   if (!check_range (self, offset, len, error))
     return FALSE;
   if (len == 0)
@@ -630,10 +671,23 @@ tb_virtual_board_flash_program (TbVirtualBoard *self, guint32 offset, const guin
                        "first)"), (gsize) offset + i);
         return FALSE;
       }
-  if (!begin_flash_op (self, error))
+  op = begin_flash_op (self, error);
+  if (op == OP_REFUSED)
     return FALSE;
+  if (op == OP_TORN)
+    {
+      /* the first k bytes written, then some of the bits of byte k */
+      g_autoptr(GRand) rand = g_rand_new_with_seed (self->power_cut_seed);
+      gsize k = (gsize) g_rand_int_range (rand, 0, (gint32) len);
+      for (gsize i = 0; i < k; i++)
+        self->flash[offset + i] &= data[i];
+      self->flash[offset + k] &= data[k] | (guint8) g_rand_int (rand);
+      return lose_power (self, persist (self, offset, len, error), error);
+    }
   for (gsize i = 0; i < len; i++)
     self->flash[offset + i] &= data[i];
+  if (op == OP_CUT_AFTER)
+    return lose_power (self, persist (self, offset, len, error), error);
   return persist (self, offset, len, error);
 }
 
@@ -650,7 +704,25 @@ tb_virtual_board_get_flash_ops (TbVirtualBoard *self)
 void
 tb_virtual_board_set_power_loss_after (TbVirtualBoard *self, gint64 n_ops)
 {
+  tb_virtual_board_set_power_cut (self, n_ops, TB_POWER_CUT_BEFORE, 0);
+}
+
+/**
+ * tb_virtual_board_set_power_cut:
+ * @n_ops: power is lost at the flash operation after this many more; -1 never
+ * @kind: how that operation ends
+ * @seed: for %TB_POWER_CUT_TORN, what the torn operation leaves (the same
+ *   seed, the same bytes)
+ *
+ * Arms one power cut, as tb_virtual_board_set_power_loss_after() but
+ * also after an operation or in the middle of it.
+ */
+void
+tb_virtual_board_set_power_cut (TbVirtualBoard *self, gint64 n_ops, TbPowerCut kind, guint32 seed)
+{
   self->power_loss_after = n_ops;
+  self->power_cut = kind;
+  self->power_cut_seed = seed;
 }
 
 gboolean
