@@ -291,6 +291,26 @@ test_probe_and_lock (Fixture *f, gconstpointer data)
   }
 }
 
+/* board.json with @from replaced by @to is refused, with @expected in the
+ * message. */
+static void
+expect_refused (Fixture *f, const char *good, const char *from, const char *to, const char *expected)
+{
+  g_autofree char *json = g_build_filename (f->dir, "board.json", NULL);
+  g_auto(GStrv) parts = g_strsplit (good, from, 2);
+  g_autofree char *hacked = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbVirtualBoard) b = NULL;
+
+  g_assert_nonnull (parts[1]);
+  hacked = g_strconcat (parts[0], to, parts[1], NULL);
+  tb_test_write_file (json, hacked);
+  b = tb_virtual_board_open (f->dir, &error);
+  g_assert_null (b);
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, expected));
+}
+
 static void
 test_broken (Fixture *f, gconstpointer data)
 {
@@ -329,18 +349,7 @@ test_broken (Fixture *f, gconstpointer data)
     const char *to[] = { "\"page_size\" : 0", "\"page_size\" : 1000", "\"size\" : 4294967295",
                          "\"size\" : -65536", "\"size\" : 4295032832" /* 2^32 + 64 KiB */ };
     for (guint i = 0; i < G_N_ELEMENTS (from); i++)
-      {
-        g_auto(GStrv) parts = g_strsplit (good, from[i], 2);
-        g_autofree char *hacked = NULL;
-        g_assert_nonnull (parts[1]);
-        hacked = g_strconcat (parts[0], to[i], parts[1], NULL);
-        tb_test_write_file (json, hacked);
-        b = tb_virtual_board_open (f->dir, &error);
-        g_assert_null (b);
-        g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
-        g_assert_nonnull (strstr (error->message, "geometry"));
-        g_clear_error (&error);
-      }
+      expect_refused (f, good, from[i], to[i], "geometry");
   }
   /* members of the wrong type (found by fuzz-board): an error, not a critical */
   {
@@ -349,18 +358,7 @@ test_broken (Fixture *f, gconstpointer data)
     const char *to[] = { "\"flash\" : 7, \"was\" : {", "\"uid\" : [], \"was\" : ", "\"lifecycle\" : {}",
                          "\"otp\" : { \"anchor\" : {}, ", "\"rom\" : [], \"was\" : {", "\"size\" : \"65536\"" };
     for (guint i = 0; i < G_N_ELEMENTS (from); i++)
-      {
-        g_auto(GStrv) parts = g_strsplit (good, from[i], 2);
-        g_autofree char *hacked = NULL;
-        g_assert_nonnull (parts[1]);
-        hacked = g_strconcat (parts[0], to[i], parts[1], NULL);
-        tb_test_write_file (json, hacked);
-        b = tb_virtual_board_open (f->dir, &error);
-        g_assert_null (b);
-        g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
-        g_assert_nonnull (strstr (error->message, "wrong type"));
-        g_clear_error (&error);
-      }
+      expect_refused (f, good, from[i], to[i], "wrong type");
   }
   tb_test_write_file (json, good);
   tb_test_write_file (flash, "short");
