@@ -99,10 +99,13 @@ tb_cli_cmd_audit_show (TbCli *cli, int argc, char **argv)
   for (guint i = 0; i < entries->len; i++)
     {
       JsonObject *e = g_ptr_array_index (entries, i);
-      tb_cli_message (cli, "%5" G_GINT64_FORMAT "  %s  %-16s %s", json_object_get_int_member_with_default (e, "seq", 0),
+      g_autofree char *sentence = tb_audit_entry_describe (e);
+
+      tb_cli_message (cli, "%5" G_GINT64_FORMAT "  %s  %-16s %s  %s",
+                      json_object_get_int_member_with_default (e, "seq", 0),
                       json_object_get_string_member_with_default (e, "time", "?"),
                       json_object_get_string_member_with_default (e, "event", "?"),
-                      json_object_get_string_member_with_default (e, "subject", ""));
+                      json_object_get_string_member_with_default (e, "subject", ""), sentence);
     }
   say_report (cli, &report);
   json_builder_begin_object (b);

@@ -252,6 +252,8 @@ tb_cli_cmd_probe_info (TbCli *cli, int argc, char **argv)
   g_autoptr(TbProbe) probe = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   TbCmsisDapProbe *dap = NULL;
+  TbGdbProbe *gdb = NULL;
+  guint32 cpuid;
   const GOptionEntry entries[] = {
     { "probe", 0, 0, G_OPTION_ARG_STRING, &uri, N_("Probe URI"), N_("URI") },
     { NULL },
@@ -266,19 +268,29 @@ tb_cli_cmd_probe_info (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (TB_IS_CMSIS_DAP_PROBE (probe))
     dap = TB_CMSIS_DAP_PROBE (probe);
+  if (TB_IS_GDB_PROBE (probe))
+    gdb = TB_GDB_PROBE (probe);
+  cpuid = dap != NULL ? tb_cmsis_dap_probe_get_cpuid (dap) : gdb != NULL ? tb_gdb_probe_get_cpuid (gdb) : 0;
   tb_cli_message (cli, _("Probe        %s"), tb_probe_get_description (probe));
   tb_cli_message (cli, _("URI          %s"), tb_probe_get_uri (probe));
   if (dap != NULL)
     {
       TbDap *d = tb_cmsis_dap_probe_get_dap (dap);
-      guint32 cpuid = tb_cmsis_dap_probe_get_cpuid (dap);
       tb_cli_message (cli, _("Firmware     %s"), tb_cmsis_dap_probe_get_firmware (dap));
       tb_cli_message (cli, _("Packets      %u × %u bytes"), tb_dap_get_packet_count (d), tb_dap_get_packet_size (d));
       tb_cli_message (cli, _("SWD clock    %u Hz"), tb_cmsis_dap_probe_get_clock (dap));
       tb_cli_message (cli, _("DP IDCODE    0x%08x"), tb_cmsis_dap_probe_get_idcode (dap));
       tb_cli_message (cli, _("AP IDR       0x%08x"), tb_cmsis_dap_probe_get_ap_idr (dap));
-      tb_cli_message (cli, _("Core         %s (CPUID 0x%08x)"), tb_cortex_m_core_name (cpuid), cpuid);
     }
+  if (gdb != NULL)
+    {
+      TbGdbRemote *remote = tb_gdb_probe_get_remote (gdb);
+      tb_cli_message (cli, _("Server       %s"), tb_gdb_remote_get_features (remote));
+      tb_cli_message (cli, _("PacketSize   %zu bytes, %s"), tb_gdb_remote_get_packet_size (remote),
+                      tb_gdb_remote_is_no_ack (remote) ? _("no-ack mode") : _("acknowledged packets"));
+    }
+  if (dap != NULL || gdb != NULL)
+    tb_cli_message (cli, _("Core         %s (CPUID 0x%08x)"), tb_cortex_m_core_name (cpuid), cpuid);
   json_builder_begin_object (b);
   tb_cli_add_string (b, "uri", tb_probe_get_uri (probe));
   tb_cli_add_string (b, "kind", tb_probe_get_kind (probe));
@@ -288,6 +300,8 @@ tb_cli_cmd_probe_info (TbCli *cli, int argc, char **argv)
   json_builder_set_member_name (b, "packet_size");
   if (dap != NULL)
     json_builder_add_int_value (b, tb_dap_get_packet_size (tb_cmsis_dap_probe_get_dap (dap)));
+  else if (gdb != NULL)
+    json_builder_add_int_value (b, (gint64) tb_gdb_remote_get_packet_size (tb_gdb_probe_get_remote (gdb)));
   else
     json_builder_add_null_value (b);
   json_builder_set_member_name (b, "packet_count");
@@ -302,9 +316,22 @@ tb_cli_cmd_probe_info (TbCli *cli, int argc, char **argv)
     json_builder_add_null_value (b);
   add_hex (b, "dp_idcode", dap != NULL, dap != NULL ? tb_cmsis_dap_probe_get_idcode (dap) : 0);
   add_hex (b, "ap_idr", dap != NULL, dap != NULL ? tb_cmsis_dap_probe_get_ap_idr (dap) : 0);
-  add_hex (b, "cpuid", dap != NULL, dap != NULL ? tb_cmsis_dap_probe_get_cpuid (dap) : 0);
-  tb_cli_add_string (b, "core", dap != NULL ? tb_cortex_m_core_name (tb_cmsis_dap_probe_get_cpuid (dap))
-                                            : _("virtual board (no debug port)"));
+  add_hex (b, "cpuid", dap != NULL || gdb != NULL, cpuid);
+  tb_cli_add_string (b, "core", dap != NULL || gdb != NULL ? tb_cortex_m_core_name (cpuid)
+                                                          : _("virtual board (no debug port)"));
+  if (gdb != NULL)
+    {
+      TbGdbRemote *remote = tb_gdb_probe_get_remote (gdb);
+      g_auto(GStrv) features = g_strsplit (tb_gdb_remote_get_features (remote), ";", -1);
+      json_builder_set_member_name (b, "server_features");
+      json_builder_begin_array (b);
+      for (guint i = 0; features[i] != NULL; i++)
+        if (features[i][0] != '\0')
+          json_builder_add_string_value (b, features[i]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "no_ack_mode");
+      json_builder_add_boolean_value (b, tb_gdb_remote_is_no_ack (remote));
+    }
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }

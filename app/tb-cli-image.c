@@ -105,6 +105,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   gint64 counter = 0;
   int chunk = 0;
   gboolean sync = FALSE;
+  gboolean outside_slot = FALSE;
   guint64 load_address = TB_FIRMWARE_NO_ADDRESS;
   TbFirmwareFormat format = TB_FIRMWARE_FORMAT_AUTO;
   g_autoptr(TbContext) ctx = NULL;
@@ -126,6 +127,9 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Output name (default: INPUT-VERSION)"), N_("NAME") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Output directory"), N_("DIR") },
     { "sync", 0, 0, G_OPTION_ARG_NONE, &sync, N_("Flush the image to disk before exiting"), NULL },
+    { "allow-outside-slot", 0, 0, G_OPTION_ARG_NONE, &outside_slot,
+      N_("Warn, instead of refusing, when the image lies outside the application slot of a device type it is for"),
+      NULL },
     { NULL },
   };
 
@@ -189,6 +193,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   w.options.device_types = (const char *const *) types;
   w.options.chunk_size = (guint32) chunk;
   w.options.sync = sync;
+  w.options.allow_outside_slot = outside_slot;
   w.passphrase = pass;
   w.image_path = g_strdup_printf ("%s/%s.tbimg", output, stem);
   w.upk_path = g_strdup_printf ("%s/%s.tbupk", output, stem);

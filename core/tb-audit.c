@@ -22,6 +22,7 @@
 
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-pkcs11.h"
 
 #define LOG_FILE "audit/log.jsonl"
 #define HEAD_FILE "audit/head.json"
@@ -400,22 +401,45 @@ tb_audit_verify (TbContext *ctx, TbAuditReport *report, GError **error)
 GPtrArray *
 tb_audit_read (TbContext *ctx, GError **error)
 {
+  return tb_audit_read_with_hashes (ctx, NULL, error);
+}
+
+/**
+ * tb_audit_read_with_hashes:
+ * @hashes: (out) (optional): the SHA-256 (hex) of each returned entry's
+ *   line, in the same order: the value the next entry holds as `prev`
+ *
+ * Like tb_audit_read(), with the hash of each entry, for a reader who
+ * shows where an entry sits in the chain.
+ */
+GPtrArray *
+tb_audit_read_with_hashes (TbContext *ctx, GStrv *hashes, GError **error)
+{
   g_autofree char *data = NULL;
   gsize len = 0;
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GStrvBuilder) line_hashes = g_strv_builder_new ();
   g_auto(GStrv) lines = NULL;
 
+  if (hashes != NULL)
+    *hashes = NULL;
   if (!read_log (ctx, &data, &len, error))
     return NULL;
   lines = g_strsplit (data, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_autoptr(JsonParser) parser = json_parser_new ();
+      char hash[65];
+
       if (lines[i][0] == '\0' || !json_parser_load_from_data (parser, lines[i], -1, NULL) ||
           !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         continue;
       g_ptr_array_add (entries, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+      line_hash (lines[i], strlen (lines[i]), hash);
+      g_strv_builder_add (line_hashes, hash);
     }
+  if (hashes != NULL)
+    *hashes = g_strv_builder_end (line_hashes);
   return g_steal_pointer (&entries);
 }
 
@@ -476,4 +500,279 @@ void
 tb_audit_report_clear (TbAuditReport *report)
 {
   g_clear_pointer (&report->problem, g_free);
+}
+
+/* ---- entries in words ---- */
+
+/* The member @member of an entry's details, if it is a value of @type. */
+static JsonNode *
+detail_value (JsonObject *entry, const char *member, GType type)
+{
+  JsonNode *details = json_object_get_member (entry, "details");
+  JsonNode *node = details != NULL && JSON_NODE_HOLDS_OBJECT (details)
+                     ? json_object_get_member (json_node_get_object (details), member)
+                     : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type ? node : NULL;
+}
+
+static const char *
+detail_string (JsonObject *entry, const char *member)
+{
+  JsonNode *node = detail_value (entry, member, G_TYPE_STRING);
+
+  return node != NULL && json_node_get_string (node)[0] != '\0' ? json_node_get_string (node) : NULL;
+}
+
+static gint64
+detail_int (JsonObject *entry, const char *member, gint64 missing)
+{
+  JsonNode *node = detail_value (entry, member, G_TYPE_INT64);
+
+  return node != NULL ? json_node_get_int (node) : missing;
+}
+
+/* A device UID is long hex: its first 8 digits name it well enough in a
+ * sentence (the entry's subject keeps it whole). */
+static char *
+short_uid (const char *uid)
+{
+  if (g_utf8_strlen (uid, -1) <= 12)
+    return g_strdup (uid);
+  {
+    g_autofree char *head = g_utf8_substring (uid, 0, 8);
+    return g_strconcat (head, "…", NULL);
+  }
+}
+
+/* The CN of a distinguished name ("CN=Demo Root CA, O=Demo"), or the whole
+ * name when it has none. */
+static char *
+common_name (const char *dn)
+{
+  const char *cn = strstr (dn, "CN=");
+  const char *end;
+
+  if (cn == NULL || (cn != dn && cn[-1] != ',' && cn[-1] != ' ' && cn[-1] != '/'))
+    return g_strdup (dn);
+  cn += 3;
+  end = strpbrk (cn, ",/");
+  return end != NULL ? g_strndup (cn, (gsize) (end - cn)) : g_strdup (cn);
+}
+
+static const char *
+usage_words (const char *usage)
+{
+  static const struct {
+    const char *usage;
+    const char *words;
+  } table[] = {
+    { "root-ca", N_("root CA key") },
+    { "provisioning-ca", N_("provisioning CA key") },
+    { "mastering", N_("mastering key") },
+    { "product", N_("product key") },
+    { "job", N_("job key") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_strcmp0 (usage, table[i].usage) == 0)
+      return _(table[i].words);
+  return usage != NULL ? usage : _("key");
+}
+
+static char *
+describe_key_store (JsonObject *entry, const char *name)
+{
+  const char *storage = detail_string (entry, "storage");
+  const char *algorithm = detail_string (entry, "algorithm");
+  const char *usage = usage_words (detail_string (entry, "usage"));
+  g_autofree char *what = algorithm != NULL ? g_strdup_printf ("%s, %s", usage, algorithm) : g_strdup (usage);
+
+  if (storage != NULL && g_str_has_prefix (storage, "pkcs11:"))
+    {
+      g_autofree char *label = tb_pkcs11_uri_dup_token_label (storage);
+      /* TRANSLATORS: "Stored key mastering (mastering key, ec-p256) on token ui-token" */
+      return g_strdup_printf (_("Stored key %s (%s) on token %s"), name, what,
+                              label != NULL && label[0] != '\0' ? label : "?");
+    }
+  /* TRANSLATORS: "Stored key mastering (mastering key, ec-p256) in an encrypted file" */
+  return g_strdup_printf (_("Stored key %s (%s) in an encrypted file"), name, what);
+}
+
+static char *
+describe_cert_issue (JsonObject *entry, const char *name)
+{
+  const char *subject = detail_string (entry, "subject");
+  const char *issuer = detail_string (entry, "issuer");
+  g_autofree char *to = subject != NULL ? common_name (subject) : NULL;
+  g_autofree char *by = issuer != NULL ? common_name (issuer) : NULL;
+
+  if (to == NULL || by == NULL)
+    return g_strdup_printf (_("Issued certificate %s"), name);
+  if (g_strcmp0 (subject, issuer) == 0)
+    /* TRANSLATORS: "Issued self-signed certificate root-ca for Demo OEM Root CA" */
+    return g_strdup_printf (_("Issued self-signed certificate %s for %s"), name, to);
+  /* TRANSLATORS: "Issued certificate mastering for Demo Mastering, signed by Demo OEM Root CA" */
+  return g_strdup_printf (_("Issued certificate %s for %s, signed by %s"), name, to, by);
+}
+
+static char *
+describe_image_master (JsonObject *entry, const char *subject)
+{
+  const char *product = detail_string (entry, "product");
+  const char *version = detail_string (entry, "version");
+  /* images are signed by the context's "mastering" certificate's key
+   * (tb_master_image()); an entry may name it */
+  const char *signer = detail_string (entry, "signer") != NULL ? detail_string (entry, "signer") : "mastering";
+  g_autofree char *image = product != NULL && version != NULL ? g_strdup_printf ("%s %s", product, version)
+                                                              : g_strdup (subject);
+  gint64 counter = detail_int (entry, "security_counter", -1);
+
+  if (counter >= 0)
+    /* TRANSLATORS: "Mastered sensor 1.0.0, signed by mastering (security counter 3)" */
+    return g_strdup_printf (_("Mastered %s, signed by %s (security counter %" G_GINT64_FORMAT ")"), image, signer,
+                            counter);
+  /* TRANSLATORS: "Mastered sensor 1.0.0, signed by mastering" */
+  return g_strdup_printf (_("Mastered %s, signed by %s"), image, signer);
+}
+
+static char *
+describe_device_provision (JsonObject *entry, const char *uid)
+{
+  g_autofree char *device = short_uid (uid);
+  const char *product = detail_string (entry, "product");
+  const char *version = detail_string (entry, "app_version");
+
+  if (product != NULL && version != NULL)
+    /* TRANSLATORS: "Provisioned device 1a2b3c4d… with sensor 1.0.0" */
+    return g_strdup_printf (_("Provisioned device %s with %s %s"), device, product, version);
+  if (product != NULL)
+    /* TRANSLATORS: "Provisioned device 1a2b3c4d… for sensor" */
+    return g_strdup_printf (_("Provisioned device %s for %s"), device, product);
+  return g_strdup_printf (_("Provisioned device %s"), device);
+}
+
+static char *
+describe_device_produce (JsonObject *entry, const char *uid)
+{
+  g_autofree char *device = short_uid (uid);
+  const char *job = detail_string (entry, "job_id") != NULL ? detail_string (entry, "job_id") : "?";
+  gint64 slot = detail_int (entry, "slot", -1);
+  g_autofree char *where = slot >= 0 ? g_strdup_printf (_("job %s, slot %" G_GINT64_FORMAT), job, slot)
+                                     : g_strdup_printf (_("job %s"), job);
+
+  if (detail_string (entry, "result") != NULL && g_strcmp0 (detail_string (entry, "result"), "made") != 0)
+    /* TRANSLATORS: "Recorded device 1a2b3c4d… in job J-1, slot 3 (reconciled)" */
+    return g_strdup_printf (_("Recorded device %s in %s (%s)"), device, where, detail_string (entry, "result"));
+  /* TRANSLATORS: "Produced device 1a2b3c4d… in job J-1, slot 3" */
+  return g_strdup_printf (_("Produced device %s in %s"), device, where);
+}
+
+static char *
+describe_production_fail (JsonObject *entry, const char *uid)
+{
+  const char *job = detail_string (entry, "job_id") != NULL ? detail_string (entry, "job_id") : "?";
+  const char *reason = detail_string (entry, "reason");
+  g_autofree char *device = g_strcmp0 (uid, "-") != 0 ? short_uid (uid) : NULL;
+  g_autofree char *what = device != NULL ? g_strdup_printf (_("Production of device %s failed in job %s"), device, job)
+                                         : g_strdup_printf (_("Production failed in job %s"), job);
+
+  return reason != NULL ? g_strdup_printf ("%s: %s", what, reason) : g_steal_pointer (&what);
+}
+
+static char *
+describe_job (JsonObject *entry, const char *job, gboolean imported)
+{
+  const char *product = detail_string (entry, "product") != NULL ? detail_string (entry, "product") : "?";
+  const char *version = detail_string (entry, "image_version");
+  g_autofree char *image = version != NULL ? g_strdup_printf ("%s %s", product, version) : g_strdup (product);
+  gint64 count = detail_int (entry, "count", 0);
+  gint64 total = detail_int (entry, "total_count", count);
+  gint64 slices = detail_int (entry, "slices", 1);
+
+  if (imported)
+    /* TRANSLATORS: "Imported job J-1, slice 2: 50 of 100 devices of sensor" */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Imported job %s, slice %" G_GINT64_FORMAT ": %"
+                                         G_GINT64_FORMAT " of %" G_GINT64_FORMAT " device of %s",
+                                         "Imported job %s, slice %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " of %"
+                                         G_GINT64_FORMAT " devices of %s", (gulong) total),
+                            job, detail_int (entry, "slice", 0), count, total, image);
+  if (slices > 1)
+    /* TRANSLATORS: "Created job J-1: 100 devices of sensor 1.0.0, in 2 slices" */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Created job %s: %" G_GINT64_FORMAT " device of %s, in %"
+                                         G_GINT64_FORMAT " slices",
+                                         "Created job %s: %" G_GINT64_FORMAT " devices of %s, in %" G_GINT64_FORMAT
+                                         " slices", (gulong) count),
+                            job, count, image, slices);
+  /* TRANSLATORS: "Created job J-1: 100 devices of sensor 1.0.0" */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Created job %s: %" G_GINT64_FORMAT " device of %s",
+                                       "Created job %s: %" G_GINT64_FORMAT " devices of %s", (gulong) count),
+                          job, count, image);
+}
+
+/**
+ * tb_audit_entry_describe:
+ * @entry: an entry from tb_audit_read()
+ *
+ * Says what an entry records, in one sentence for people: "Mastered sensor
+ * 1.0.0, signed by mastering", "Provisioned device 1a2b3c4d… with sensor
+ * 1.0.0". An event this version does not know reads as its name and
+ * subject.
+ *
+ * Returns: (transfer full): the sentence
+ */
+char *
+tb_audit_entry_describe (JsonObject *entry)
+{
+  const char *event = json_object_get_string_member_with_default (entry, "event", "?");
+  const char *subject = json_object_get_string_member_with_default (entry, "subject", "");
+
+  if (g_str_equal (event, "key.store"))
+    return describe_key_store (entry, subject);
+  if (g_str_equal (event, "cert.issue"))
+    return describe_cert_issue (entry, subject);
+  if (g_str_equal (event, "cert.revoke"))
+    {
+      const char *serial = detail_string (entry, "serial");
+      const char *reason = detail_string (entry, "reason");
+      g_autofree char *what = serial != NULL ? g_strdup_printf (_("Revoked certificate %s (serial %s)"), subject, serial)
+                                             : g_strdup_printf (_("Revoked certificate %s"), subject);
+      return reason != NULL ? g_strdup_printf ("%s: %s", what, reason) : g_steal_pointer (&what);
+    }
+  if (g_str_equal (event, "image.master"))
+    return describe_image_master (entry, subject);
+  if (g_str_equal (event, "device.provision"))
+    return describe_device_provision (entry, subject);
+  if (g_str_equal (event, "device.produce"))
+    return describe_device_produce (entry, subject);
+  if (g_str_equal (event, "production.fail"))
+    return describe_production_fail (entry, subject);
+  if (g_str_equal (event, "job.create") || g_str_equal (event, "job.import"))
+    return describe_job (entry, subject, g_str_equal (event, "job.import"));
+  return subject[0] != '\0' ? g_strdup_printf ("%s %s", event, subject) : g_strdup (event);
+}
+
+/**
+ * tb_audit_event_get_kind:
+ * @event: an entry's event, e.g. "image.master"
+ *
+ * Returns: (nullable): what the event is about, in one word for people
+ *   ("Key", "Certificate", "Image", "Device", "Job", "Production"), or
+ *   %NULL for an event this version does not know
+ */
+const char *
+tb_audit_event_get_kind (const char *event)
+{
+  static const struct {
+    const char *prefix;
+    const char *kind;
+  } table[] = {
+    { "key.", N_("Key") },       { "cert.", N_("Certificate") },       { "image.", N_("Image") },
+    { "device.", N_("Device") }, { "production.", N_("Production") }, { "job.", N_("Job") },
+  };
+
+  for (guint i = 0; event != NULL && i < G_N_ELEMENTS (table); i++)
+    if (g_str_has_prefix (event, table[i].prefix))
+      return _(table[i].kind);
+  return NULL;
 }

@@ -39,5 +39,11 @@ gboolean   tb_audit_contains      (TbContext      *ctx,
                                    gboolean       *found,
                                    GError        **error);
 void       tb_audit_report_clear  (TbAuditReport  *report);
+GPtrArray *tb_audit_read_with_hashes (TbContext  *ctx,
+                                      GStrv      *hashes,
+                                      GError    **error);
+
+char       *tb_audit_entry_describe   (JsonObject *entry);
+const char *tb_audit_event_get_kind   (const char *event);
 
 G_END_DECLS

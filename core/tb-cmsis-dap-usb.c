@@ -305,8 +305,8 @@ set_open_error (GError **error, int rc, guint16 vid, guint16 pid)
                  vid, pid, vid, pid);
   else if (rc == LIBUSB_ERROR_BUSY)
     g_set_error (error, TB_ERROR, TB_ERROR_BUSY,
-                 _("The CMSIS-DAP probe %04x:%04x is in use by another program (a debugger, OpenOCD, pyOCD?)"), vid,
-                 pid);
+                 _("The CMSIS-DAP probe %04x:%04x is busy: in use by another program (a debugger, OpenOCD, pyOCD, "
+                   "another trustbench-tool?)"), vid, pid);
   else
     g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot open the USB device %04x:%04x: %s"), vid, pid,
                  libusb_strerror (rc));

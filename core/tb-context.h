@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "tb-name.h"
 #include "tb-progress.h"
 
 G_BEGIN_DECLS
@@ -101,7 +102,5 @@ gboolean     tb_context_write_file           (TbContext           *self,
 JsonNode    *tb_context_to_json              (TbContext           *self);
 
 const char  *tb_inventory_to_string          (TbInventory          inventory);
-gboolean     tb_name_is_valid                (const char          *name,
-                                              GError             **error);
 
 G_END_DECLS

@@ -9,6 +9,9 @@
 
 G_BEGIN_DECLS
 
+gboolean tb_crypto_random_bytes  (guint8        *out,
+                                  gsize          len,
+                                  GError       **error);
 gboolean tb_crypto_ecdh          (EVP_PKEY      *own,
                                   EVP_PKEY      *peer,
                                   guint8        *shared,

@@ -18,8 +18,10 @@
 #include "tb-file.h"
 #include "tb-firmware.h"
 #include "tb-hierarchy.h"
+#include "tb-job.h"
 #include "tb-master.h"
 #include "tb-probe.h"
+#include "tb-production.h"
 #include "tb-provision.h"
 #include "tb-target.h"
 #include "tb-virtual-board.h"
@@ -139,11 +141,30 @@ demo_master (TbContext *ctx, const char *dir, TbProgress *progress, GError **err
   return TRUE;
 }
 
+/* Where the demo's board @name goes: in @boards_dir when the demo's boards
+ * are to be listed with the user's (the workbench), under a name no other
+ * board has; else in the demo folder. */
+static char *
+demo_board_path (const char *dir, const char *boards_dir, const char *name)
+{
+  if (boards_dir == NULL)
+    return g_build_filename (dir, name, NULL);
+  for (guint n = 1;; n++)
+    {
+      g_autofree char *base = n == 1 ? g_strdup_printf ("demo-%s", name) : g_strdup_printf ("demo-%s-%u", name, n);
+      char *path = g_build_filename (boards_dir, base, NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return path;
+      g_free (path);
+    }
+}
+
 /* A virtual board made, provisioned with the demo image, reset and booted. */
 static gboolean
-demo_board (TbContext *ctx, const char *dir, TbProgress *progress, GError **error)
+demo_board (TbContext *ctx, const char *dir, const char *boards_dir, TbProgress *progress, GError **error)
 {
-  g_autofree char *board_dir = g_build_filename (dir, "board", NULL);
+  g_autofree char *board_dir = demo_board_path (dir, boards_dir, "board");
   g_autofree char *uri = g_strconcat ("virtual:", board_dir, NULL);
   g_autofree char *upk = g_build_filename (dir, "firmware", "demo-app-1.0.0.tbupk", NULL);
   g_autofree char *image = g_build_filename (dir, "firmware", "demo-app-1.0.0.tbimg", NULL);
@@ -156,7 +177,7 @@ demo_board (TbContext *ctx, const char *dir, TbProgress *progress, GError **erro
   g_autofree char *record = NULL;
   gboolean ok;
 
-  tb_progress_set_range (progress, 0.95, 0.97);
+  tb_progress_set_range (progress, 0.95, 0.955);
   tb_progress_set_stage (progress, _("Making a virtual board in %s"), board_dir);
   board = tb_virtual_board_create (board_dir, NULL, 0, 0, NULL, error);
   if (board == NULL)
@@ -169,7 +190,7 @@ demo_board (TbContext *ctx, const char *dir, TbProgress *progress, GError **erro
   if (probe == NULL)
     return FALSE;
 
-  tb_progress_set_range (progress, 0.97, 0.995);
+  tb_progress_set_range (progress, 0.955, 0.958);
   ok = tb_provision_device (ctx, probe, &options, TB_DEMO_PASSPHRASE, &result, progress, error);
   if (ok)
     {
@@ -183,7 +204,7 @@ demo_board (TbContext *ctx, const char *dir, TbProgress *progress, GError **erro
   if (!ok)
     return FALSE;
 
-  tb_progress_set_range (progress, 0.995, 1.0);
+  tb_progress_set_range (progress, 0.958, 0.96);
   tb_progress_set_stage (progress, _("Resetting the board: the SBM checks the application before it starts it"));
   target = tb_target_new (probe);
   if (!tb_probe_reset (probe, FALSE, error) || (att = tb_target_attest (target, error)) == NULL)
@@ -198,15 +219,114 @@ demo_board (TbContext *ctx, const char *dir, TbProgress *progress, GError **erro
   return TRUE;
 }
 
+/* A production job of TB_DEMO_JOB_COUNT devices made by the OEM context, a
+ * station context that imports it, and two devices made under it. */
+static gboolean
+demo_production (TbContext *ctx, const char *dir, const char *boards_dir, TbProgress *progress, GError **error)
+{
+  g_autofree char *upk = g_build_filename (dir, "firmware", "demo-app-1.0.0.tbupk", NULL);
+  g_autofree char *image = g_build_filename (dir, "firmware", "demo-app-1.0.0.tbimg", NULL);
+  g_autofree char *package = g_build_filename (dir, "firmware", "demo-app-1.0.0.tbjob", NULL);
+  g_autofree char *station_dir = g_build_filename (dir, TB_DEMO_STATION_DIR, NULL);
+  g_autofree char *job_id = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(TbCert) root = NULL;
+  g_autoptr(TbJobPackage) p = NULL;
+  g_autoptr(TbContext) station = NULL;
+  TbJobCreateOptions options = { 0 };
+
+  tb_progress_set_range (progress, 0.96, 0.97);
+  tb_progress_set_stage (progress, _("Creating a production job of %u devices, signed by the OEM root"),
+                         TB_DEMO_JOB_COUNT);
+  options.upk_path = upk;
+  options.image_path = image;
+  options.count = TB_DEMO_JOB_COUNT;
+  options.output = package;
+  if (!tb_job_create (ctx, &options, TB_DEMO_PASSPHRASE, TB_DEMO_PASSPHRASE, &job_id, &files, error))
+    return FALSE;
+  root = tb_cert_load (ctx, TB_KEY_NAME_ROOT_CA, error);
+  if (root == NULL)
+    return FALSE;
+  tb_progress_log (progress, _("  job %s: %s"), job_id, (const char *) g_ptr_array_index (files, 0));
+
+  tb_progress_set_stage (progress, _("Importing the job into the station context “%s”"), TB_DEMO_STATION_NAME);
+  station = tb_context_create (station_dir, TB_DEMO_STATION_NAME, error);
+  if (station == NULL)
+    return FALSE;
+  tb_context_set_demo (station, TRUE);
+  p = tb_job_package_load (g_ptr_array_index (files, 0), error);
+  if (p == NULL || !tb_context_save (station, error) ||
+      !tb_job_import (station, p, tb_cert_get_sha256 (root), TB_DEMO_PASSPHRASE, TB_DEMO_PASSPHRASE, error))
+    return FALSE;
+  tb_context_unlock (station);
+  tb_progress_log (progress, _("  %s trusts the OEM root %s"), station_dir, tb_cert_get_sha256 (root));
+
+  for (guint i = 1; i <= TB_DEMO_PRODUCED; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("line-%u", i);
+      g_autofree char *board_dir = demo_board_path (dir, boards_dir, name);
+      g_autofree char *uri = g_strconcat ("virtual:", board_dir, NULL);
+      g_autoptr(TbVirtualBoard) board = NULL;
+      g_autoptr(TbProbe) probe = NULL;
+      TbProduceOptions produce = { job_id, _("demo operator"), FALSE };
+      TbProduceResult result = { 0 };
+      gboolean ok;
+
+      tb_progress_set_range (progress, 0.97 + 0.01 * (i - 1), 0.97 + 0.01 * i);
+      tb_progress_set_stage (progress, _("Producing device %u of the job on a new virtual board"), i);
+      board = tb_virtual_board_create (board_dir, NULL, 0, 0, NULL, error);
+      if (board == NULL)
+        return FALSE;
+      g_clear_object (&board);
+      probe = tb_probe_open (uri, error);
+      if (probe == NULL)
+        return FALSE;
+      ok = tb_produce (station, probe, &produce, TB_DEMO_PASSPHRASE, &result, progress, error);
+      if (ok)
+        tb_progress_log (progress, _("  device %s made: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT), result.uid,
+                         result.made, result.limit);
+      tb_produce_result_clear (&result);
+      if (!ok)
+        return FALSE;
+    }
+
+  /* what the station hands back to the OEM, who checks every receipt */
+  {
+    g_autofree char *records = g_build_filename (dir, TB_DEMO_RECORDS_FILE, NULL);
+    guint n = 0;
+
+    if (!tb_records_export (station, job_id, TB_RECORDS_FORMAT_JSON, records, &n, error))
+      return FALSE;
+    tb_progress_log (progress, _("  %u records exported to %s"), n, records);
+  }
+  return TRUE;
+}
+
 /**
  * tb_demo_run:
  * @path: a new or empty directory for the demo context
  *
  * Runs every step of the chain this build implements on a fresh context,
- * one log line per step.
+ * one log line per step; the boards go into the demo folder.
  */
 gboolean
 tb_demo_run (const char *path, TbProgress *progress, GError **error)
+{
+  return tb_demo_run_full (path, NULL, progress, error);
+}
+
+/**
+ * tb_demo_run_full:
+ * @path: a new or empty directory for the demo context
+ * @boards_dir: (nullable): where the demo's virtual boards go (named
+ *   demo-…), or %NULL for the demo folder
+ *
+ * The whole chain on a fresh context: key hierarchy, a mastered image, a
+ * board provisioned with it that boots, a production job and a station
+ * context (@path/station) that made two devices under it.
+ */
+gboolean
+tb_demo_run_full (const char *path, const char *boards_dir, TbProgress *progress, GError **error)
 {
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(GPtrArray) findings = NULL;
@@ -256,7 +376,12 @@ tb_demo_run (const char *path, TbProgress *progress, GError **error)
       tb_progress_log (progress, "  %s: %s", tb_severity_to_string (f->severity), f->message);
     }
 
-  if (!demo_master (reopened, path, progress, error) || !demo_board (reopened, path, progress, error))
+  if (!demo_master (reopened, path, progress, error) || !demo_board (reopened, path, boards_dir, progress, error))
+    return FALSE;
+  /* the job is written into the context: it needs the write lock */
+  g_clear_object (&reopened);
+  reopened = tb_context_open (path, TB_CONTEXT_OPEN_WRITE, error);
+  if (reopened == NULL || !demo_production (reopened, path, boards_dir, progress, error))
     return FALSE;
   tb_progress_finish (progress);
   return TRUE;

@@ -308,13 +308,16 @@ tb_lock_acquire (const char *path, const char *what, GError **error)
       if (saved_errno == EWOULDBLOCK)
         {
           guint64 pid = n > 0 ? g_ascii_strtoull (buf, NULL, 10) : 0;
-          if (pid > 0)
+          if (pid == (guint64) getpid ())
             g_set_error (error, TB_ERROR, TB_ERROR_BUSY,
-                         _("%s is in use by another process (pid %" G_GUINT64_FORMAT "); close it and try again"),
+                         _("%s is busy: this program already has it open"), what);
+          else if (pid > 0)
+            g_set_error (error, TB_ERROR, TB_ERROR_BUSY,
+                         _("%s is busy: in use by another process (pid %" G_GUINT64_FORMAT "); close it and try again"),
                          what, pid);
           else
             g_set_error (error, TB_ERROR, TB_ERROR_BUSY,
-                         _("%s is in use by another process; close it and try again"), what);
+                         _("%s is busy: in use by another process; close it and try again"), what);
         }
       else
         g_set_error (error, TB_ERROR, TB_ERROR_FAILED,

@@ -257,6 +257,15 @@ check_layout (TbFirmware *self, GError **error)
     }
   first = &g_array_index (self->segments, Segment, 0);
   last = &g_array_index (self->segments, Segment, self->segments->len - 1);
+  /* the targets are 32-bit microcontrollers: nothing loads above 4 GiB */
+  if (last->address > TB_FIRMWARE_ADDRESS_LIMIT || last->size > TB_FIRMWARE_ADDRESS_LIMIT - last->address)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("%s: the data at 0x%08" G_GINT64_MODIFIER "x (%" G_GUINT64_FORMAT " bytes) runs past 0xffffffff, "
+                     "the end of a 32-bit device's address space"),
+                   self->origin, last->address, last->size);
+      return FALSE;
+    }
   if (last->address + last->size - first->address > TB_FIRMWARE_MAX_IMAGE_BYTES)
     {
       g_autofree char *size_text = format_size (last->address + last->size - first->address);
@@ -840,6 +849,18 @@ tb_firmware_get_format (TbFirmware *self)
 {
   g_return_val_if_fail (TB_IS_FIRMWARE (self), TB_FIRMWARE_FORMAT_AUTO);
   return self->format;
+}
+
+/**
+ * tb_firmware_get_origin:
+ *
+ * Returns: the file (or the name given to tb_firmware_parse()) it was read from
+ */
+const char *
+tb_firmware_get_origin (TbFirmware *self)
+{
+  g_return_val_if_fail (TB_IS_FIRMWARE (self), NULL);
+  return self->origin;
 }
 
 guint64

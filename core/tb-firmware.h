@@ -31,6 +31,8 @@ typedef enum {
 #define TB_FIRMWARE_MAX_FILE_BYTES (512u * 1024u * 1024u)
 #define TB_FIRMWARE_ERASED_VALUE 0xFF
 #define TB_FIRMWARE_NO_ADDRESS G_MAXUINT64
+/* The devices are 32-bit: every loaded byte lies below this address. */
+#define TB_FIRMWARE_ADDRESS_LIMIT (G_GUINT64_CONSTANT (1) << 32)
 
 #define TB_TYPE_FIRMWARE (tb_firmware_get_type ())
 G_DECLARE_FINAL_TYPE (TbFirmware, tb_firmware, TB, FIRMWARE, GObject)
@@ -46,6 +48,7 @@ TbFirmware      *tb_firmware_parse            (const guint8      *data,
                                                GError           **error);
 
 TbFirmwareFormat tb_firmware_get_format       (TbFirmware        *self);
+const char      *tb_firmware_get_origin       (TbFirmware        *self);
 guint64          tb_firmware_get_base_address (TbFirmware        *self);
 guint64          tb_firmware_get_size         (TbFirmware        *self);
 guint            tb_firmware_get_n_segments   (TbFirmware        *self);

@@ -210,8 +210,15 @@ tb_job_verify_manifest (const char *manifest_b64, const char *signature_b64, con
   /* signed by the OEM's job key (certified by the root), or by the root */
   if (signer_pem != NULL && signer_pem[0] != '\0')
     {
-      signer = tb_cert_new_from_data (signer_pem, strlen (signer_pem), "signer_certificate", error);
-      if (signer == NULL || !tb_cert_verify_with_root (root, NULL, signer, NULL, error))
+      g_autoptr(GError) local = NULL;
+      signer = tb_cert_new_from_data (signer_pem, strlen (signer_pem), "signer_certificate", &local);
+      if (signer == NULL)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("The job's signer certificate is unreadable (%s): the package was altered"), local->message);
+          return FALSE;
+        }
+      if (!tb_cert_verify_with_root (root, NULL, signer, NULL, error))
         return FALSE;
       if (tb_cert_is_ca (signer))
         {
@@ -236,13 +243,11 @@ tb_job_verify_manifest (const char *manifest_b64, const char *signature_b64, con
                    tb_cert_get_sha256 (root));
       return FALSE;
     }
+  /* only now, signed, is the manifest read (it holds the encrypted keys) */
   if (manifest != NULL)
-    {
-      *manifest = parse_object ((const char *) m, mlen, _("the job manifest"), error);
-      if (*manifest == NULL)
-        return FALSE;
-    }
-  return TRUE;
+    *manifest = parse_object ((const char *) m, mlen, _("the job manifest"), error);
+  tb_secret_wipe (m, mlen);
+  return manifest == NULL || *manifest != NULL;
 }
 
 /* ---- making a job (OEM side) ---- */
@@ -441,9 +446,10 @@ make_slice (Maker *m, guint index, guint n, guint64 first, guint64 count, JsonAr
   manifest_b64 = g_base64_encode ((const guint8 *) manifest, strlen (manifest));
 
   json_object_set_string_member (pkg, "format", TB_JOB_FORMAT);
-  json_object_set_int_member (pkg, "version", TB_JOB_FORMAT_VERSION);
+  json_object_set_int_member (pkg, "version", TB_JOB_PACKAGE_VERSION);
   json_object_set_string_member (pkg, "job_id", m->job_id);
   json_object_set_int_member (pkg, "slice", index);
+  json_object_set_string_member (pkg, "root_certificate", root_pem);
   json_object_set_string_member (pkg, "manifest", manifest_b64);
   json_object_set_string_member (pkg, "signature", sig_b64);
   if (m->signer_pem != NULL)
@@ -709,6 +715,30 @@ mismatch:
   return FALSE;
 }
 
+/* The package's job id and slice, outside the signature, must be the
+ * signed manifest's (a station never acts on them, but a reader of the
+ * file must not be misled either). */
+static gboolean
+check_outer_equals_signed (JsonObject *pkg, JsonObject *man, const char *path, GError **error)
+{
+  static const char *const members[] = { "job_id", "slice" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      JsonNode *outer = json_object_get_member (pkg, members[i]);
+      JsonNode *inner = json_object_get_member (man, members[i]);
+
+      if (outer == NULL || inner == NULL || !json_node_equal (outer, inner))
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("%s: the package's “%s” is missing or not the one its signed manifest says: the package "
+                         "was altered"), path, members[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /**
  * tb_job_package_load:
  *
@@ -741,13 +771,21 @@ tb_job_package_load (const char *path, GError **error)
     }
   if (!member_uint (pkg, "version", G_MAXUINT32, &version, path, error))
     return NULL;
-  if (version != TB_JOB_FORMAT_VERSION)
+  if (version != TB_JOB_PACKAGE_VERSION)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
-                   _("%s is a job package of format version %" G_GUINT64_FORMAT "; this Trustbench reads version %d"),
-                   path, version, TB_JOB_FORMAT_VERSION);
+                   version < TB_JOB_PACKAGE_VERSION
+                     ? _("%s is a job package of format version %" G_GUINT64_FORMAT ", whose job id and slice are "
+                         "not covered by its signature; this Trustbench reads version %d: ask the OEM to make the "
+                         "job again")
+                     : _("%s is a job package of format version %" G_GUINT64_FORMAT "; this Trustbench reads "
+                         "version %d"),
+                   path, version, TB_JOB_PACKAGE_VERSION);
       return NULL;
     }
+  /* the signature first, with the root the package names outside the
+   * signed manifest (the station then holds that root to the one it pins);
+   * the manifest is parsed only once it verifies */
   if ((s = member_string (pkg, "manifest", path, error)) == NULL)
     return NULL;
   p->manifest_b64 = g_strdup (s);
@@ -755,24 +793,40 @@ tb_job_package_load (const char *path, GError **error)
     return NULL;
   p->signature_b64 = g_strdup (s);
   p->signer_pem = g_strdup (json_object_get_string_member_with_default (pkg, "signer_certificate", NULL));
-  {
-    gsize mlen = 0;
-    g_autofree guint8 *m = g_base64_decode (p->manifest_b64, &mlen);
-    p->manifest = parse_object ((const char *) m, mlen, _("the job manifest"), error);
-    if (m != NULL)
-      tb_secret_wipe (m, mlen);
-    if (p->manifest == NULL)
-      return NULL;
-  }
-  p->root = cert_member (p->manifest, "root_certificate", error);
-  if (p->root == NULL)
+  if ((s = member_string (pkg, "root_certificate", path, error)) == NULL)
     return NULL;
+  {
+    g_autoptr(GError) local = NULL;
+    p->root = tb_cert_new_from_data (s, strlen (s), "root_certificate", &local);
+    if (p->root == NULL)
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                     _("%s: the job's root certificate is unreadable (%s): the package was altered"), path,
+                     local->message);
+        return NULL;
+      }
+  }
   if (!tb_cert_is_self_signed (p->root) || !tb_cert_is_ca (p->root))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The job's root certificate is not a self-signed CA"));
       return NULL;
     }
-  if (!tb_job_verify_manifest (p->manifest_b64, p->signature_b64, p->signer_pem, p->root, NULL, error))
+  if (!tb_job_verify_manifest (p->manifest_b64, p->signature_b64, p->signer_pem, p->root, &p->manifest, error))
+    return NULL;
+  /* what the station acts on is the signed manifest's; the package's own
+   * copies must say the same */
+  {
+    g_autoptr(TbCert) signed_root = cert_member (p->manifest, "root_certificate", NULL);
+    g_autoptr(GBytes) a = signed_root != NULL ? tb_cert_get_der (signed_root) : NULL;
+    g_autoptr(GBytes) b = tb_cert_get_der (p->root);
+    if (a == NULL || !g_bytes_equal (a, b))
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                     _("%s: the root certificate outside the manifest is not the one it signs"), path);
+        return NULL;
+      }
+  }
+  if (!check_outer_equals_signed (pkg, p->manifest, path, error))
     return NULL;
   if (g_strcmp0 (json_object_get_string_member_with_default (p->manifest, "format", NULL),
                  TB_JOB_MANIFEST_FORMAT) != 0 ||

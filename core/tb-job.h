@@ -9,7 +9,11 @@ G_BEGIN_DECLS
 /* The job package (.tbjob), documented in docs/formats/job.md. */
 #define TB_JOB_FORMAT "trustbench-job"
 #define TB_JOB_MANIFEST_FORMAT "trustbench-job-manifest"
-#define TB_JOB_FORMAT_VERSION 1
+#define TB_JOB_FORMAT_VERSION 1        /* the manifest's */
+/* The package's: 2 carries the root outside the manifest, so that the
+ * signature is checked before the signed content is parsed, and requires
+ * its job id and slice to be the manifest's (docs/formats/job.md). */
+#define TB_JOB_PACKAGE_VERSION 2
 #define TB_JOB_FILE_MAX_BYTES (48u * 1024u * 1024u)
 #define TB_JOB_MAX_SLICES 64
 #define TB_JOB_MAX_COUNT 100000000u

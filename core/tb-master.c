@@ -27,14 +27,15 @@
 #include <glib/gstdio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "tb-cert-private.h"
+#include "tb-app-slot.h"
 #include "tb-audit.h"
+#include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-hierarchy.h"
@@ -320,6 +321,66 @@ check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GE
   return TRUE;
 }
 
+/* The device types the image is for: those it is bound to, else those the
+ * context's product entry names (`device_types`, optional). */
+static GStrv
+target_device_types (TbContext *ctx, const TbMasterOptions *o)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  JsonObject *entry;
+  JsonNode *node;
+
+  if (o->device_types != NULL && o->device_types[0] != NULL)
+    {
+      g_strv_builder_addv (b, (const char **) o->device_types);
+      return g_strv_builder_end (b);
+    }
+  entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, o->product);
+  node = entry != NULL ? json_object_get_member (entry, "device_types") : NULL;
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *types = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (types); i++)
+        {
+          const char *type = json_node_get_string (json_array_get_element (types, i));
+          if (type != NULL)
+            g_strv_builder_add (b, type);
+        }
+    }
+  return g_strv_builder_end (b);
+}
+
+/* An image linked outside the application slot of a device type it is
+ * for would be refused by every such device (status 0x8d), after it was
+ * provisioned and locked: refused here, or only logged when asked. */
+static gboolean
+check_app_slots (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *o, TbProgress *progress,
+                 GError **error)
+{
+  g_auto(GStrv) types = target_device_types (ctx, o);
+
+  for (guint i = 0; types[i] != NULL; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autofree char *device = NULL;
+      TbAppSlot slot;
+
+      if (!tb_app_slot_for_device_type (types[i], &slot))
+        continue;
+      device = g_strdup_printf (_("device type %s"), types[i]);
+      if (tb_app_slot_check_image (&slot, device, tb_firmware_get_origin (firmware),
+                                   tb_firmware_get_base_address (firmware), tb_firmware_get_size (firmware), &local))
+        continue;
+      if (!o->allow_outside_slot)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      tb_progress_log (progress, _("Warning: %s"), local->message);
+    }
+  return TRUE;
+}
+
 static char *
 product_key_name (TbContext *ctx, const char *product)
 {
@@ -359,15 +420,6 @@ seal_chunks (EVP_CIPHER_CTX *gcm, const TbImageHeader *h, guint32 first, const g
     }
   *out_len = (gsize) (p - out);
   return TRUE;
-}
-
-static gboolean
-random_bytes (guint8 *out, gsize len, GError **error)
-{
-  if (RAND_bytes (out, (int) len) == 1)
-    return TRUE;
-  tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("The random number generator failed"));
-  return FALSE;
 }
 
 typedef struct {
@@ -443,7 +495,9 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   gboolean ok = FALSE;
   guint64 size;
 
-  if (!check_options (ctx, options, &h.chunk_size, error) || !load_signers (ctx, options->product, &signers, error))
+  if (!check_options (ctx, options, &h.chunk_size, error) ||
+      !check_app_slots (ctx, firmware, options, progress, error) ||
+      !load_signers (ctx, options->product, &signers, error))
     return NULL;
 
   size = tb_firmware_get_size (firmware);
@@ -461,8 +515,8 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   unlock.passphrase = passphrase;
   unlock_thr = g_thread_new ("tb-master-unlock", unlock_thread, &unlock);
 
-  if (!random_bytes (image_key, sizeof image_key, error) || !random_bytes (h.image_id, sizeof h.image_id, error) ||
-      !random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
+  if (!tb_crypto_random_bytes (image_key, sizeof image_key, error) || !tb_crypto_random_bytes (h.image_id, sizeof h.image_id, error) ||
+      !tb_crypto_random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
     goto out;
   tb_image_header_encode (&h, header);
 
@@ -578,8 +632,15 @@ stop:
     json_object_set_int_member (details, "security_counter", options->security_counter);
     json_object_set_string_member (details, "image_id", id);
     json_object_set_string_member (details, "plaintext_sha256", sha_hex);
-    json_object_set_string_member (details, "image", image_path);
-    json_object_set_string_member (details, "upk", upk_path);
+    g_autofree char *image_abs = g_canonicalize_filename (image_path, NULL);
+    g_autofree char *upk_abs = g_canonicalize_filename (upk_path, NULL);
+    g_autofree char *signer_subject = tb_cert_dup_subject (signers.mastering_cert);
+
+    /* absolute: the workbench lists these files later, from anywhere */
+    json_object_set_string_member (details, "image", image_abs);
+    json_object_set_string_member (details, "upk", upk_abs);
+    json_object_set_string_member (details, "signer", tb_cert_get_name (signers.mastering_cert));
+    json_object_set_string_member (details, "signer_subject", signer_subject);
     if (!tb_audit_append (ctx, "image.master", subject, details, error))
       goto out;
   }
@@ -674,6 +735,36 @@ open_image (TbUpk *upk, const char *image_path, TbImageHeader *h, GError **error
       return -1;
     }
   return fd;
+}
+
+/**
+ * tb_image_decrypt_mastered:
+ * @upk_path: a UPK mastered in @ctx
+ * @image_path: its encrypted image
+ * @passphrase: the context passphrase (unlocks the product key)
+ * @output_path: where the plaintext goes (0600), written only if every
+ *   chunk authenticates and the digest matches
+ *
+ * Checks the UPK's signature and signer chain, unwraps the image key with
+ * the product's key and decrypts the image as a device would.
+ */
+gboolean
+tb_image_decrypt_mastered (TbContext *ctx, const char *upk_path, const char *image_path, const char *passphrase,
+                           const char *output_path, TbProgress *progress, GError **error)
+{
+  g_autoptr(TbUpk) upk = tb_upk_load_file (upk_path, error);
+  g_autofree char *key_name = NULL;
+  g_autoptr(TbKey) product_key = NULL;
+
+  if (upk == NULL || !tb_upk_verify_signature (upk, error) ||
+      !tb_cert_verify (ctx, tb_upk_get_signer_cert (upk), NULL, error) ||
+      !tb_cert_check_code_signing (tb_upk_get_signer_cert (upk), error))
+    return FALSE;
+  key_name = product_key_name (ctx, tb_upk_get_product (upk));
+  product_key = tb_key_load_unlocked (ctx, key_name, passphrase, error);
+  if (product_key == NULL)
+    return FALSE;
+  return tb_image_decrypt (upk, image_path, product_key, output_path, NULL, progress, error);
 }
 
 /**

@@ -43,6 +43,9 @@ typedef struct {
   guint32 security_counter;
   guint32 chunk_size;            /* 0: TB_IMAGE_DEFAULT_CHUNK_SIZE */
   gboolean sync;                 /* flush the image to disk before returning */
+  gboolean allow_outside_slot;   /* an image outside a known device type's
+                                    application slot is a warning (logged
+                                    to the progress), not an error */
 } TbMasterOptions;
 
 TbUpk   *tb_master_image        (TbContext             *ctx,
@@ -74,6 +77,13 @@ gboolean tb_image_verify        (TbContext     *ctx,
                                  const char    *image_path,
                                  const char    *passphrase,
                                  GPtrArray    **checks,
+                                 TbProgress    *progress,
+                                 GError       **error);
+gboolean tb_image_decrypt_mastered (TbContext  *ctx,
+                                 const char    *upk_path,
+                                 const char    *image_path,
+                                 const char    *passphrase,
+                                 const char    *output_path,
                                  TbProgress    *progress,
                                  GError       **error);
 gboolean tb_image_decrypt       (TbUpk         *upk,

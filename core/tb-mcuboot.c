@@ -23,6 +23,7 @@
 #include "tb-mcuboot.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -37,6 +38,7 @@
 #include "tb-file.h"
 #include "tb-hierarchy.h"
 #include "tb-key-private.h"
+#include "tb-master.h"
 #include "tb-upk.h"
 
 #define STREAM_BLOCK (64u * 1024u)
@@ -370,5 +372,47 @@ tb_mcuboot_export (TbContext *ctx, TbFirmware *firmware, const TbMcubootOptions 
 out:
   OPENSSL_cleanse (plainkey, sizeof plainkey);
   tb_output_file_clear (&out);
+  return ok;
+}
+
+/**
+ * tb_mcuboot_export_mastered:
+ * @upk_path: a UPK mastered in @ctx
+ * @image_path: its encrypted image
+ * @output: the MCUboot image to write
+ *
+ * Exports an image already mastered in @ctx as a signed MCUboot image,
+ * with the UPK's version, security counter and load address: the image is
+ * decrypted (and authenticated) with the product key into a private
+ * temporary folder, exported, and the plaintext removed.
+ */
+gboolean
+tb_mcuboot_export_mastered (TbContext *ctx, const char *upk_path, const char *image_path, const char *passphrase,
+                            const char *output, TbProgress *progress, GError **error)
+{
+  g_autoptr(TbUpk) upk = tb_upk_load_file (upk_path, error);
+  g_autofree char *dir = NULL;
+  g_autofree char *plain = NULL;
+  g_autoptr(TbFirmware) firmware = NULL;
+  g_autoptr(GError) local = NULL;
+  TbMcubootOptions options = { 0 };
+  gboolean ok;
+
+  if (upk == NULL)
+    return FALSE;
+  dir = g_dir_make_tmp ("trustbench-mcuboot-XXXXXX", &local);
+  if (dir == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot make a private temporary folder: %s"), local->message);
+      return FALSE;
+    }
+  plain = g_build_filename (dir, "plain.bin", NULL);
+  options.version = tb_upk_get_version (upk);
+  options.security_counter = tb_upk_get_security_counter (upk);
+  ok = tb_image_decrypt_mastered (ctx, upk_path, image_path, passphrase, plain, progress, error) &&
+       (firmware = tb_firmware_load_file (plain, TB_FIRMWARE_FORMAT_BIN, tb_upk_get_load_address (upk), error)) != NULL &&
+       tb_mcuboot_export (ctx, firmware, &options, passphrase, output, progress, error);
+  g_unlink (plain);
+  g_rmdir (dir);
   return ok;
 }

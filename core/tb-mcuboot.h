@@ -34,4 +34,12 @@ gboolean tb_mcuboot_export (TbContext              *ctx,
                             TbProgress             *progress,
                             GError                **error);
 
+gboolean tb_mcuboot_export_mastered (TbContext      *ctx,
+                                     const char     *upk_path,
+                                     const char     *image_path,
+                                     const char     *passphrase,
+                                     const char     *output,
+                                     TbProgress     *progress,
+                                     GError        **error);
+
 G_END_DECLS

@@ -25,11 +25,11 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <p11-kit/uri.h>
 #include <string.h>
 
+#include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-key-private.h"
 #include "tb-secret.h"
@@ -56,6 +56,21 @@ tb_token_info_free (TbTokenInfo *info)
   g_free (info->module);
   g_free (info->uri);
   g_free (info);
+}
+
+/**
+ * tb_token_info_is_trust_store:
+ *
+ * Whether @info is p11-kit's view of the system trust store (the CA
+ * certificates of the operating system, "System Trust"): p11-kit lists it
+ * with the tokens on most desktops, but it is read-only and holds no keys.
+ */
+gboolean
+tb_token_info_is_trust_store (const TbTokenInfo *info)
+{
+  g_autofree char *module = info->module != NULL ? g_path_get_basename (info->module) : NULL;
+
+  return g_strcmp0 (info->model, "p11-kit-trust") == 0 || g_strcmp0 (module, "p11-kit-trust.so") == 0;
 }
 
 /**
@@ -639,7 +654,12 @@ tb_pkcs11_generate (const char *token_uri_text, const char *label, const char *a
       p11_kit_uri_free (uri);
       return NULL;
     }
-  RAND_bytes (id, sizeof id);
+  if (!tb_crypto_random_bytes (id, sizeof id, error))
+    {
+      module->C_CloseSession (s);
+      p11_kit_uri_free (uri);
+      return NULL;
+    }
   id_bytes = g_bytes_new (id, sizeof id);
   pub_t[np++] = (CK_ATTRIBUTE) { CKA_TOKEN, &yes, sizeof yes };
   pub_t[np++] = (CK_ATTRIBUTE) { CKA_VERIFY, &yes, sizeof yes };

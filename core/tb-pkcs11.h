@@ -28,6 +28,7 @@ typedef char *(*TbPkcs11PinFunc) (const char *token_label,
                                   GError    **error);
 
 void        tb_token_info_free        (TbTokenInfo *info);
+gboolean    tb_token_info_is_trust_store (const TbTokenInfo *info);
 GPtrArray  *tb_pkcs11_list_tokens     (const char  *module_path,
                                        GError     **error);
 void        tb_pkcs11_reset           (void);

@@ -5,8 +5,8 @@
  *
  * A debug probe and its target: memory reads and writes in blocks (with
  * progress and cancellation), reset. Backends subclass it; probes are
- * named by URIs: `virtual:PATH` (a virtual board directory), and next
- * `cmsis-dap[:SERIAL]` and `gdb:HOST:PORT`.
+ * named by URIs (docs/probes.md): `virtual:PATH` (a virtual board
+ * directory), `cmsis-dap[:SERIAL]` and `gdb:HOST:PORT` / `gdb:unix:PATH`.
  */
 
 #include "config.h"
@@ -19,6 +19,7 @@
 
 #include "tb-cmsis-dap-usb.h"
 #include "tb-error.h"
+#include "tb-gdb-probe.h"
 #include "tb-virtual-probe.h"
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
   char *serial;
   char *description;
   guint64 bytes_moved;
+  gsize block_size;
 } TbProbePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (TbProbe, tb_probe, G_TYPE_OBJECT)
@@ -95,6 +97,9 @@ tb_probe_class_init (TbProbeClass *klass)
 static void
 tb_probe_init (TbProbe *self)
 {
+  TbProbePrivate *priv = tb_probe_get_instance_private (self);
+
+  priv->block_size = TB_PROBE_BLOCK_SIZE;
 }
 
 void
@@ -146,17 +151,10 @@ tb_probe_list_boards (void)
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_autofree char *uri = g_strconcat ("virtual:", path, NULL);
-      g_autoptr(TbProbe) probe = tb_probe_open (uri, NULL);
-      TbProbeInfo *info;
+      TbProbeInfo *info = tb_virtual_probe_peek (path, NULL);
 
-      if (probe == NULL)
+      if (info == NULL)
         continue;
-      info = g_new0 (TbProbeInfo, 1);
-      info->uri = g_strdup (tb_probe_get_uri (probe));
-      info->kind = g_strdup (tb_probe_get_kind (probe));
-      info->serial = g_strdup (tb_probe_get_serial (probe));
-      info->description = g_strdup (tb_probe_get_description (probe));
       g_ptr_array_add (list, info);
     }
   return list;
@@ -182,7 +180,8 @@ tb_probe_list (GError **error)
 
 /**
  * tb_probe_open:
- * @uri: `virtual:PATH`, `cmsis-dap:SERIAL` or `cmsis-dap` (the only one)
+ * @uri: `virtual:PATH`, `cmsis-dap:SERIAL`, `cmsis-dap` (the only one),
+ *   `gdb:HOST:PORT` or `gdb:unix:PATH`
  *
  * Opens the probe named by @uri.
  */
@@ -195,14 +194,10 @@ tb_probe_open (const char *uri, GError **error)
     return tb_cmsis_dap_usb_open (NULL, error);
   if (uri != NULL && g_str_has_prefix (uri, "cmsis-dap:") && uri[10] != '\0')
     return tb_cmsis_dap_usb_open (uri + strlen ("cmsis-dap:"), error);
-  if (uri != NULL && g_str_has_prefix (uri, "gdb:"))
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED, _("Probe “%s”: GDB remote probes are not supported yet"),
-                   uri);
-      return NULL;
-    }
+  if (uri != NULL && g_str_has_prefix (uri, "gdb:") && uri[4] != '\0')
+    return tb_gdb_probe_open (uri + strlen ("gdb:"), error);
   g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
-               _("“%s” is not a probe URI: expected virtual:PATH, cmsis-dap[:SERIAL] or gdb:HOST:PORT"),
+               _("“%s” is not a probe URI: expected virtual:PATH, cmsis-dap[:SERIAL], gdb:HOST:PORT or gdb:unix:PATH"),
                uri != NULL ? uri : "");
   return NULL;
 }
@@ -232,6 +227,22 @@ tb_probe_get_bytes_moved (TbProbe *self)
   return priv->bytes_moved;
 }
 
+/**
+ * tb_probe_set_block_size:
+ * @block_size: the most a backend's read_memory and write_memory get at once
+ *
+ * For backends whose round trips cost more than a block's progress report
+ * (%TB_PROBE_BLOCK_SIZE by default): a GDB server fills its packets better
+ * and stops the core less often with larger blocks.
+ */
+void
+tb_probe_set_block_size (TbProbe *self, gsize block_size)
+{
+  TbProbePrivate *priv = tb_probe_get_instance_private (self);
+
+  priv->block_size = MAX (block_size, 4u);
+}
+
 gboolean
 tb_probe_read_memory (TbProbe *self, guint32 address, guint8 *buf, gsize len, TbProgress *progress, GError **error)
 {
@@ -239,7 +250,7 @@ tb_probe_read_memory (TbProbe *self, guint32 address, guint8 *buf, gsize len, Tb
 
   for (gsize done = 0; done < len;)
     {
-      gsize n = MIN (len - done, TB_PROBE_BLOCK_SIZE);
+      gsize n = MIN (len - done, priv->block_size);
       if (tb_progress_set_error_if_cancelled (progress, error) ||
           !TB_PROBE_GET_CLASS (self)->read_memory (self, address + (guint32) done, buf + done, n, error))
         return FALSE;
@@ -258,7 +269,7 @@ tb_probe_write_memory (TbProbe *self, guint32 address, const guint8 *data, gsize
 
   for (gsize done = 0; done < len;)
     {
-      gsize n = MIN (len - done, TB_PROBE_BLOCK_SIZE);
+      gsize n = MIN (len - done, priv->block_size);
       if (tb_progress_set_error_if_cancelled (progress, error) ||
           !TB_PROBE_GET_CLASS (self)->write_memory (self, address + (guint32) done, data + done, n, error))
         return FALSE;

@@ -7,7 +7,8 @@
 
 G_BEGIN_DECLS
 
-/* Largest block moved in one request; longer accesses are split. */
+/* Largest block moved in one request unless the backend sets its own
+ * (tb_probe_set_block_size()); longer accesses are split. */
 #define TB_PROBE_BLOCK_SIZE 4096u
 
 #define TB_TYPE_PROBE (tb_probe_get_type ())
@@ -15,14 +16,14 @@ G_DECLARE_DERIVABLE_TYPE (TbProbe, tb_probe, TB, PROBE, GObject)
 
 /**
  * TbProbeClass:
- * @read_memory: read target memory (at most %TB_PROBE_BLOCK_SIZE bytes)
- * @write_memory: write target memory (at most %TB_PROBE_BLOCK_SIZE bytes)
+ * @read_memory: read target memory (at most the block size)
+ * @write_memory: write target memory (at most the block size)
  * @reset: reset the target, halting it after the reset if asked
  * @halt: stop the core
  * @resume: let the core run again
  *
- * A debug probe attached to one target. Backends: virtual boards now;
- * CMSIS-DAP and GDB remote next.
+ * A debug probe attached to one target. Backends: virtual boards,
+ * CMSIS-DAP and GDB remote servers.
  */
 struct _TbProbeClass {
   GObjectClass parent_class;
@@ -69,6 +70,8 @@ const char  *tb_probe_get_kind     (TbProbe      *self);
 const char  *tb_probe_get_serial   (TbProbe      *self);
 const char  *tb_probe_get_description (TbProbe   *self);
 guint64      tb_probe_get_bytes_moved (TbProbe   *self);
+void         tb_probe_set_block_size (TbProbe    *self,
+                                    gsize        block_size);
 gboolean     tb_probe_read_memory  (TbProbe      *self,
                                     guint32       address,
                                     guint8       *buf,

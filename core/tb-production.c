@@ -50,7 +50,6 @@
 #include "tb-receipt.h"
 #include "tb-target.h"
 #include "tb-upk.h"
-#include "tb-virtual-board.h"
 
 #define JOURNAL_NAME "journal.jsonl"
 #define HASH_MARK ",\"hash\":\""
@@ -950,6 +949,9 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
                        p->job_id);
           goto fail_release;
         }
+      /* what the SBM would refuse only after the device is locked */
+      if (!tb_provision_check_image (p->target, att, p->upk, p->upk_path, error))
+        goto fail_release;
       p->bound = find_open (p->j, p->slot);
       p->bound->uid = g_strdup (att->uid);
       {

@@ -289,6 +289,46 @@ tb_provision_send_identity (TbTarget *target, TbProvisionIdentity *id, const TbA
 }
 
 /**
+ * tb_provision_check_image:
+ * @att: the device's attestation
+ * @upk_path: names the image in messages
+ *
+ * Checks what the SBM would refuse only once the device is provisioned and
+ * locked: an image bound to other device types or UIDs (status 0x85,
+ * %TB_ERROR_VERIFY_FAILED), linked outside the application slot the
+ * device reports (0x8d) or larger than it (0x8c) (%TB_ERROR_INVALID_DATA,
+ * naming both address ranges). Call it before the identity is sent.
+ */
+gboolean
+tb_provision_check_image (TbTarget *target, const TbAttestation *att, TbUpk *upk, const char *upk_path,
+                          GError **error)
+{
+  const char *const *types = tb_upk_get_device_types (upk);
+  const char *const *uids = tb_upk_get_device_uids (upk);
+  g_autofree char *device = NULL;
+  TbAppSlot slot;
+
+  if (types[0] != NULL && !g_strv_contains (types, att->device_type))
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) types);
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("%s is for devices of type %s; device %s is a %s: not provisioned"), upk_path, list, att->uid,
+                   att->device_type);
+      return FALSE;
+    }
+  if (uids[0] != NULL && !g_strv_contains (uids, att->uid))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("%s is bound to other devices than %s: not provisioned"), upk_path, att->uid);
+      return FALSE;
+    }
+  device = g_strdup_printf (_("device %s (%s)"), att->uid, att->device_type);
+  return tb_target_get_app_slot (target, &slot, error) &&
+         tb_app_slot_check_image (&slot, device, upk_path, tb_upk_get_load_address (upk),
+                                  tb_upk_get_image_size (upk), error);
+}
+
+/**
  * tb_provision_device:
  * @passphrase: unlocks the provisioning CA and product keys
  *
@@ -304,6 +344,24 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
   g_auto(TbProvisionIdentity) id = { 0 };
   g_autoptr(GBytes) cert_der = NULL;
   g_autoptr(TbCert) cert = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  const char *product = options->product;
+
+  /* the image names its product: a device programmed with it is one */
+  if (options->upk_path != NULL)
+    {
+      upk = tb_upk_load_file (options->upk_path, error);
+      if (upk == NULL)
+        return FALSE;
+      if (product != NULL && g_strcmp0 (product, tb_upk_get_product (upk)) != 0)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                       _("%s is an image for product “%s”, not “%s”: a device provisioned for one product cannot run "
+                         "the other's image"), options->upk_path, tb_upk_get_product (upk), product);
+          return FALSE;
+        }
+      product = tb_upk_get_product (upk);
+    }
 
   tb_progress_set_range (progress, 0.0, 0.1);
   att = tb_provision_identify (target, progress, error);
@@ -315,11 +373,13 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
                    _("Device %s is already %s: a device is provisioned once"), att->uid, lifecycle_name (att->lifecycle));
       return FALSE;
     }
+  if (upk != NULL && !tb_provision_check_image (target, att, upk, options->upk_path, error))
+    return FALSE;
 
   tb_progress_set_range (progress, 0.1, 0.3);
   tb_progress_set_stage (progress, _("Issuing the device certificate"));
   if (tb_progress_set_error_if_cancelled (progress, error) ||
-      !tb_provision_identity_from_context (ctx, options->product, passphrase, &id, error))
+      !tb_provision_identity_from_context (ctx, product, passphrase, &id, error))
     return FALSE;
   cert_der = tb_provision_issue_certificate (&id, att, error);
   if (cert_der == NULL)

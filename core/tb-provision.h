@@ -7,6 +7,7 @@
 #include "tb-probe.h"
 #include "tb-progress.h"
 #include "tb-target.h"
+#include "tb-upk.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,11 @@ gboolean tb_provision_identity_set_anchor (TbProvisionIdentity *id,
                                     GError                **error);
 TbAttestation *tb_provision_identify (TbTarget             *target,
                                     TbProgress             *progress,
+                                    GError                **error);
+gboolean tb_provision_check_image (TbTarget              *target,
+                                    const TbAttestation    *att,
+                                    TbUpk                  *upk,
+                                    const char             *upk_path,
                                     GError                **error);
 GBytes  *tb_provision_issue_certificate (TbProvisionIdentity *id,
                                     const TbAttestation    *att,

@@ -20,9 +20,8 @@
 #include "tb-key-private.h"
 #include "tb-master.h"
 #include "tb-upk.h"
-#include "tb-virtual-board.h"
 
-#define MAILBOX TB_BOARD_RAM_BASE
+#define MAILBOX TB_MB_ADDRESS
 #define TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 struct _TbTarget {
@@ -230,12 +229,8 @@ tb_target_attest (TbTarget *self, GError **error)
   gsize signed_len;
   GString *hex = g_string_new (NULL);
 
-  for (guint i = 0; i < 32; i += 4)
-    {
-      guint32 r = g_random_int ();
-      memcpy (nonce + i, &r, 4);
-    }
-  if (!tb_target_command (self, TB_MB_CMD_ATTEST, nonce, sizeof nonce, &resp, error))
+  if (!tb_crypto_random_bytes (nonce, sizeof nonce, error) ||
+      !tb_target_command (self, TB_MB_CMD_ATTEST, nonce, sizeof nonce, &resp, error))
     {
       g_string_free (hex, TRUE);
       return NULL;
@@ -359,6 +354,33 @@ tb_target_install (TbTarget *self, const char *upk_path, const char *image_path,
  *
  * Returns: (transfer full): the receipt bytes, or %NULL with @error
  */
+/**
+ * tb_target_get_app_slot:
+ * @slot: (out): where the device runs its application from
+ *
+ * Asks the SBM for its application slot (LAYOUT), so that an image can be
+ * checked against it before the device is provisioned and locked.
+ */
+gboolean
+tb_target_get_app_slot (TbTarget *self, TbAppSlot *slot, GError **error)
+{
+  g_autoptr(GByteArray) resp = NULL;
+  const guint8 *p;
+
+  if (!tb_target_command (self, TB_MB_CMD_LAYOUT, NULL, 0, &resp, error))
+    return FALSE;
+  if (resp->len != 12)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
+                   _("The device's layout answer is %u bytes, not 12"), resp->len);
+      return FALSE;
+    }
+  p = resp->data;
+  slot->address = (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+  slot->size_bytes = (guint32) p[4] << 24 | (guint32) p[5] << 16 | (guint32) p[6] << 8 | p[7];
+  return TRUE;
+}
+
 GBytes *
 tb_target_get_receipt (TbTarget *self, const guint8 nonce[32], GError **error)
 {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "tb-app-slot.h"
+#include "tb-lifecycle.h"
 #include "tb-probe.h"
 #include "tb-progress.h"
 
@@ -43,6 +45,9 @@ gboolean     tb_target_install    (TbTarget      *self,
                                    TbProgress    *progress,
                                    GError       **error);
 
+gboolean     tb_target_get_app_slot (TbTarget      *self,
+                                   TbAppSlot     *slot,
+                                   GError       **error);
 GBytes      *tb_target_get_receipt (TbTarget      *self,
                                    const guint8   nonce[32],
                                    GError       **error);

@@ -400,6 +400,40 @@ tb_trust_graph_new_from_context (TbContext *ctx, guint group_devices, GError **e
   return g_steal_pointer (&graph);
 }
 
+/**
+ * tb_trust_fingerprint_group:
+ * @fingerprint: (nullable): hex digits, bare or in colon-separated pairs
+ *
+ * Writes a fingerprint in groups of four hex digits separated by spaces
+ * ("9757 21db e286 …"), so that it is read group by group and wraps only
+ * between groups. Text that is not a fingerprint is returned as it is.
+ *
+ * Returns: (transfer full) (nullable): %NULL when @fingerprint is
+ */
+char *
+tb_trust_fingerprint_group (const char *fingerprint)
+{
+  GString *out;
+  guint digits = 0;
+
+  if (fingerprint == NULL)
+    return NULL;
+  for (const char *c = fingerprint; *c != '\0'; c++)
+    if (!g_ascii_isxdigit (*c) && *c != ':' && *c != ' ')
+      return g_strdup (fingerprint);
+  out = g_string_new (NULL);
+  for (const char *c = fingerprint; *c != '\0'; c++)
+    {
+      if (!g_ascii_isxdigit (*c))
+        continue;
+      if (digits > 0 && digits % 4 == 0)
+        g_string_append_c (out, ' ');
+      g_string_append_c (out, *c);
+      digits++;
+    }
+  return g_string_free (out, FALSE);
+}
+
 const char *
 tb_trust_node_kind_to_string (TbTrustNodeKind kind)
 {

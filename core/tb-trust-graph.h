@@ -100,6 +100,7 @@ gboolean      tb_trust_report_write           (TbContext     *ctx,
                                                const char    *path,
                                                GError       **error);
 const char   *tb_trust_node_kind_to_string    (TbTrustNodeKind kind);
+char         *tb_trust_fingerprint_group      (const char     *fingerprint);
 const char   *tb_trust_status_to_string       (TbTrustStatus   status);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbTrustGraph, tb_trust_graph_free)

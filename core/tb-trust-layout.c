@@ -12,6 +12,10 @@
 
 #include "tb-error.h"
 
+/* Edges beyond this many are drawn without their relation: dot's label
+ * placement grows fast with the edges, and so many labels are noise. */
+#define MAX_LABELLED_EDGES 300
+
 /* dot is not reentrant: one layout at a time in the process */
 G_LOCK_DEFINE_STATIC (graphviz);
 
@@ -53,6 +57,8 @@ tb_trust_layout_compute (TbTrustGraph *graph, GError **error)
   g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *w = g_strdup_printf ("%.4f", TB_TRUST_NODE_WIDTH / 72.0);
   g_autofree char *h = g_strdup_printf ("%.4f", TB_TRUST_NODE_HEIGHT / 72.0);
+  /* room for the label's pill around its text */
+  g_autofree char *label_size = g_strdup_printf ("%.1f", TB_TRUST_EDGE_LABEL_SIZE * 1.3);
   Agraph_t *g, *ranks[4];
   GVC_t *gvc;
   boxf bb;
@@ -60,13 +66,15 @@ tb_trust_layout_compute (TbTrustGraph *graph, GError **error)
 
   layout->rects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   layout->paths = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  layout->labels = g_array_new (FALSE, TRUE, sizeof (TbTrustRect));
 
   G_LOCK (graphviz);
   gvc = gvContext ();
   g = agopen ((char *) "trust", Agdirected, NULL);
   set (g, "rankdir", "TB");
   set (g, "nodesep", "0.35");
-  set (g, "ranksep", "0.8");
+  /* the labels take a rank of their own between two layers */
+  set (g, "ranksep", "0.3");
   set (g, "splines", "spline");
   /* each layer on one rank: root, CAs and keys, images, devices */
   for (guint r = 0; r < G_N_ELEMENTS (ranks); r++)
@@ -96,6 +104,14 @@ tb_trust_layout_compute (TbTrustGraph *graph, GError **error)
 
       if (from != 0 && to != 0)
         agedges[i] = agedge (g, agnodes[from - 1], agnodes[to - 1], name, TRUE);
+      /* dot places the labels itself, away from the arrowheads */
+      if (agedges[i] != NULL && graph->edges->len <= MAX_LABELLED_EDGES && e->relation != NULL &&
+          e->relation[0] != '\0')
+        {
+          set (agedges[i], "label", e->relation);
+          set (agedges[i], "fontname", "Cantarell");
+          set (agedges[i], "fontsize", label_size);
+        }
     }
 
   ok = gvLayout (gvc, g, "dot") == 0;
@@ -142,6 +158,19 @@ tb_trust_layout_compute (TbTrustGraph *graph, GError **error)
                 }
             }
           g_ptr_array_add (layout->paths, points);
+          {
+            TbTrustRect label = { 0 };
+            textlabel_t *l = agedges[i] != NULL ? ED_label (agedges[i]) : NULL;
+
+            if (l != NULL && l->set)
+              {
+                label.width = l->dimen.x;
+                label.height = l->dimen.y;
+                label.x = l->pos.x - bb.LL.x - label.width / 2;
+                label.y = bb.UR.y - l->pos.y - label.height / 2;
+              }
+            g_array_append_val (layout->labels, label);
+          }
         }
       gvFreeLayout (gvc, g);
     }
@@ -170,5 +199,6 @@ tb_trust_layout_free (TbTrustLayout *layout)
     return;
   g_clear_pointer (&layout->rects, g_hash_table_unref);
   g_clear_pointer (&layout->paths, g_ptr_array_unref);
+  g_clear_pointer (&layout->labels, g_array_unref);
   g_free (layout);
 }

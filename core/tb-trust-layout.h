@@ -5,9 +5,13 @@
 
 G_BEGIN_DECLS
 
-/* Every node is drawn in a box of this size (points). */
-#define TB_TRUST_NODE_WIDTH 196.0
-#define TB_TRUST_NODE_HEIGHT 64.0
+/* Every node is drawn in a box of this size (points): three lines of
+ * text at the body font size or larger. */
+#define TB_TRUST_NODE_WIDTH 232.0
+#define TB_TRUST_NODE_HEIGHT 82.0
+
+/* The size (points) graphviz reserves for the edge labels' text. */
+#define TB_TRUST_EDGE_LABEL_SIZE 12.0
 
 /**
  * TbTrustRect:
@@ -25,12 +29,16 @@ typedef struct {
  * @rects: (element-type utf8 TbTrustRect): node id → box
  * @paths: (element-type GArray): one per edge of the graph, in its order:
  *   cubic Bézier control points as x, y pairs (1 + 3n points)
+ * @labels: (element-type TbTrustRect): one per edge of the graph, in its
+ *   order: where graphviz put its relation's label, clear of the other
+ *   labels, the nodes and the arrowheads (all 0 when the edge has none)
  */
 typedef struct {
   double width;
   double height;
   GHashTable *rects;
   GPtrArray *paths;
+  GArray *labels;
 } TbTrustLayout;
 
 TbTrustLayout     *tb_trust_layout_compute  (TbTrustGraph   *graph,

@@ -82,6 +82,52 @@ rounded_rect (cairo_t *cr, double x, double y, double w, double h, double r)
   cairo_close_path (cr);
 }
 
+/* The sizes (points, that is pixels at scale 1) of the drawing's texts:
+ * none below the desktop's body text (11 pt Cantarell is 14.7 px; the
+ * smallest here stay readable when the graph is fitted to a window). */
+static const struct {
+  double size;
+  cairo_font_slant_t slant;
+  cairo_font_weight_t weight;
+} fonts[TB_TRUST_N_TEXTS] = {
+  [TB_TRUST_TEXT_KIND] = { 12.5, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL },
+  [TB_TRUST_TEXT_NAME] = { 15.0, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD },
+  [TB_TRUST_TEXT_DETAIL] = { 12.5, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL },
+  [TB_TRUST_TEXT_EDGE] = { TB_TRUST_EDGE_LABEL_SIZE, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL },
+};
+
+/**
+ * tb_trust_render_get_font_size:
+ *
+ * Returns: the size in points (pixels at scale 1) @text is drawn at
+ */
+double
+tb_trust_render_get_font_size (TbTrustText text)
+{
+  g_return_val_if_fail (text < TB_TRUST_N_TEXTS, 0);
+  return fonts[text].size;
+}
+
+/**
+ * tb_trust_render_set_font:
+ *
+ * Selects on @cr the font @text is drawn with.
+ */
+void
+tb_trust_render_set_font (cairo_t *cr, TbTrustText text)
+{
+  cairo_font_options_t *options = cairo_font_options_create ();
+
+  g_return_if_fail (text < TB_TRUST_N_TEXTS);
+  /* the same advances at every zoom: no metrics rounded at the font size */
+  cairo_get_font_options (cr, options);
+  cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_OFF);
+  cairo_set_font_options (cr, options);
+  cairo_font_options_destroy (options);
+  cairo_select_font_face (cr, "Cantarell", fonts[text].slant, fonts[text].weight);
+  cairo_set_font_size (cr, fonts[text].size);
+}
+
 /* Shows @text from (x, y), cut with an ellipsis to @max_width. */
 static void
 show_fitted (cairo_t *cr, double x, double y, const char *text, double max_width)
@@ -97,7 +143,7 @@ show_fitted (cairo_t *cr, double x, double y, const char *text, double max_width
       len--;
       head = g_utf8_substring (text, 0, len);
       g_free (buf);
-      buf = g_strconcat (head, "…", NULL);
+      buf = g_strconcat (g_strchomp (head), "…", NULL);
       cairo_text_extents (cr, buf, &ext);
     }
   cairo_move_to (cr, x, y);
@@ -114,7 +160,10 @@ node_detail (TbTrustNode *n)
     case TB_TRUST_NODE_DEVICE:
       return g_strdup (_("key in the device"));
     case TB_TRUST_NODE_IMAGE:
-      return n->fingerprint != NULL ? g_strdup_printf ("SHA-256 %.16s…", n->fingerprint) : g_strdup ("");
+      {
+        g_autofree char *grouped = tb_trust_fingerprint_group (n->fingerprint);
+        return grouped != NULL ? g_strdup_printf ("SHA-256 %s", grouped) : g_strdup ("");
+      }
     default:
       {
         g_autofree char *until = n->not_after != NULL ? g_strndup (n->not_after, 10) : NULL;
@@ -122,6 +171,38 @@ node_detail (TbTrustNode *n)
                                 n->storage != NULL ? n->storage : "?", until != NULL ? _(" · until ") : "",
                                 until != NULL ? until : "");
       }
+    }
+}
+
+/**
+ * tb_trust_render_node_text:
+ *
+ * The text of one of @node's lines as drawn (before it is cut to the box):
+ * @TB_TRUST_TEXT_KIND, @TB_TRUST_TEXT_NAME or @TB_TRUST_TEXT_DETAIL. The
+ * findings and revoked badges are drawn shapes, not characters.
+ *
+ * Returns: (transfer full):
+ */
+char *
+tb_trust_render_node_text (TbTrustNode *n, TbTrustText text)
+{
+  switch (text)
+    {
+    case TB_TRUST_TEXT_KIND:
+      return g_strdup (kind_label (n->kind));
+    case TB_TRUST_TEXT_NAME:
+      return g_strdup (n->name);
+    case TB_TRUST_TEXT_DETAIL:
+      if (n->status == TB_TRUST_STATUS_REVOKED)
+        return g_strdup (_("revoked"));
+      if (n->warnings->len > 0)
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u policy finding", "%u policy findings",
+                                             n->warnings->len), n->warnings->len);
+      return node_detail (n);
+    case TB_TRUST_TEXT_EDGE:
+    case TB_TRUST_N_TEXTS:
+    default:
+      return g_strdup ("");
     }
 }
 
@@ -146,11 +227,57 @@ draw_token_badge (cairo_t *cr, double x, double y, const TbTrustPalette *p)
   cairo_fill (cr);
 }
 
+/* The badge before a finding (a warning triangle with "!") or a
+ * revocation (a disc with a cross), @size points high, its bottom at
+ * @baseline: drawn, so it never depends on a font having the glyph. */
+static void
+draw_status_badge (cairo_t *cr, double x, double baseline, double size, gboolean revoked, const double mark[3])
+{
+  double top = baseline - size + 1;
+
+  cairo_save (cr);
+  if (revoked)
+    {
+      double r = size / 2, cx = x + r, cy = top + r, d = r * 0.45;
+      cairo_arc (cr, cx, cy, r, 0, 2 * G_PI);
+      cairo_fill (cr);
+      rgb (cr, mark);
+      cairo_set_line_width (cr, 1.6);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      cairo_move_to (cr, cx - d, cy - d);
+      cairo_line_to (cr, cx + d, cy + d);
+      cairo_move_to (cr, cx + d, cy - d);
+      cairo_line_to (cr, cx - d, cy + d);
+      cairo_stroke (cr);
+    }
+  else
+    {
+      double w = size * 1.1;
+      cairo_move_to (cr, x + w / 2, top);
+      cairo_line_to (cr, x + w, top + size);
+      cairo_line_to (cr, x, top + size);
+      cairo_close_path (cr);
+      cairo_fill (cr);
+      rgb (cr, mark);
+      cairo_set_line_width (cr, 1.6);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      cairo_move_to (cr, x + w / 2, top + size * 0.38);
+      cairo_line_to (cr, x + w / 2, top + size * 0.68);
+      cairo_stroke (cr);
+      cairo_arc (cr, x + w / 2, top + size * 0.84, 0.9, 0, 2 * G_PI);
+      cairo_fill (cr);
+    }
+  cairo_restore (cr);
+}
+
 static void
 draw_node (cairo_t *cr, TbTrustNode *n, const TbTrustRect *r, const TbTrustPalette *p, gboolean selected)
 {
   const double *status = status_colour (p, n->status);
-  g_autofree char *detail = node_detail (n);
+  const double left = r->x + 18, text_width = r->width - 18 - 12;
+  g_autofree char *kind = tb_trust_render_node_text (n, TB_TRUST_TEXT_KIND);
+  g_autofree char *detail = tb_trust_render_node_text (n, TB_TRUST_TEXT_DETAIL);
+  gboolean badge = n->status == TB_TRUST_STATUS_REVOKED || n->warnings->len > 0;
 
   /* group nodes look stacked */
   if (n->kind == TB_TRUST_NODE_DEVICE_GROUP)
@@ -185,33 +312,30 @@ draw_node (cairo_t *cr, TbTrustNode *n, const TbTrustRect *r, const TbTrustPalet
   cairo_fill (cr);
   cairo_restore (cr);
 
-  cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
+  /* room on the first line for the token badge */
+  tb_trust_render_set_font (cr, TB_TRUST_TEXT_KIND);
   rgb (cr, p->dim_text);
-  show_fitted (cr, r->x + 16, r->y + 17, kind_label (n->kind), r->width - 24);
-  cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-  cairo_set_font_size (cr, 13);
+  show_fitted (cr, left, r->y + 24, kind, text_width - (n->on_token ? 22 : 0));
+  tb_trust_render_set_font (cr, TB_TRUST_TEXT_NAME);
   rgb (cr, p->text);
-  show_fitted (cr, r->x + 16, r->y + 35, n->name, r->width - 24);
-  cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
-  rgb (cr, n->warnings->len > 0 || n->status == TB_TRUST_STATUS_REVOKED ? status : p->dim_text);
-  if (n->status == TB_TRUST_STATUS_REVOKED)
-    show_fitted (cr, r->x + 16, r->y + 53, _("✕ revoked"), r->width - 24);
-  else if (n->warnings->len > 0)
+  show_fitted (cr, left, r->y + 46, n->name, text_width);
+  tb_trust_render_set_font (cr, TB_TRUST_TEXT_DETAIL);
+  rgb (cr, badge ? status : p->dim_text);
+  if (badge)
     {
-      g_autofree char *w = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "⚠ %u policy finding", "⚠ %u policy findings",
-                                                         n->warnings->len), n->warnings->len);
-      show_fitted (cr, r->x + 16, r->y + 53, w, r->width - 24);
+      double size = tb_trust_render_get_font_size (TB_TRUST_TEXT_DETAIL);
+      draw_status_badge (cr, left, r->y + 68, size, n->status == TB_TRUST_STATUS_REVOKED, p->card);
+      rgb (cr, status);
+      show_fitted (cr, left + size * 1.1 + 5, r->y + 68, detail, text_width - size * 1.1 - 5);
     }
   else
-    show_fitted (cr, r->x + 16, r->y + 53, detail, r->width - 24);
+    show_fitted (cr, left, r->y + 68, detail, text_width);
   if (n->on_token)
-    draw_token_badge (cr, r->x + r->width - 26, r->y + 8, p);
+    draw_token_badge (cr, r->x + r->width - 28, r->y + 10, p);
 }
 
 static void
-draw_edge (cairo_t *cr, GArray *path, const char *relation, const TbTrustPalette *p)
+draw_edge (cairo_t *cr, GArray *path, const TbTrustPalette *p)
 {
   const double *v = (const double *) path->data;
   guint n = path->len / 2;
@@ -220,7 +344,7 @@ draw_edge (cairo_t *cr, GArray *path, const char *relation, const TbTrustPalette
   if (n < 4)
     return;
   rgb (cr, p->edge);
-  cairo_set_line_width (cr, 1.2);
+  cairo_set_line_width (cr, 1.4);
   cairo_move_to (cr, v[0], v[1]);
   for (guint i = 1; i + 2 < n; i += 3)
     cairo_curve_to (cr, v[2 * i], v[2 * i + 1], v[2 * i + 2], v[2 * i + 3], v[2 * i + 4], v[2 * i + 5]);
@@ -236,25 +360,38 @@ draw_edge (cairo_t *cr, GArray *path, const char *relation, const TbTrustPalette
       dx /= len;
       dy /= len;
       cairo_move_to (cr, ex, ey);
-      cairo_line_to (cr, ex - 8 * dx - 4 * dy, ey - 8 * dy + 4 * dx);
-      cairo_line_to (cr, ex - 8 * dx + 4 * dy, ey - 8 * dy - 4 * dx);
+      cairo_line_to (cr, ex - 10 * dx - 5 * dy, ey - 10 * dy + 5 * dx);
+      cairo_line_to (cr, ex - 10 * dx + 5 * dy, ey - 10 * dy - 5 * dx);
       cairo_close_path (cr);
       cairo_fill (cr);
     }
-  /* the relation, at the middle control point */
-  {
-    guint mid = (n / 2) / 3 * 3;
-    cairo_text_extents_t ext;
-    cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_ITALIC, CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size (cr, 9);
-    cairo_text_extents (cr, relation, &ext);
-    rgb (cr, p->background);
-    cairo_rectangle (cr, v[2 * mid] + 3, v[2 * mid + 1] - ext.height - 2, ext.x_advance + 4, ext.height + 4);
-    cairo_fill (cr);
-    rgb (cr, p->dim_text);
-    cairo_move_to (cr, v[2 * mid] + 5, v[2 * mid + 1]);
-    cairo_show_text (cr, relation);
-  }
+}
+
+/* The relation where graphviz placed it, on a pill of the background
+ * colour so that the lines it lies on do not cross its text. */
+static void
+draw_edge_label (cairo_t *cr, const TbTrustRect *place, const char *relation, const TbTrustPalette *p)
+{
+  cairo_text_extents_t ext;
+  cairo_font_extents_t font;
+  double cx = place->x + place->width / 2, cy = place->y + place->height / 2, w, h;
+
+  if (place->width <= 0 || relation == NULL || relation[0] == '\0')
+    return;
+  tb_trust_render_set_font (cr, TB_TRUST_TEXT_EDGE);
+  cairo_text_extents (cr, relation, &ext);
+  cairo_font_extents (cr, &font);
+  w = ext.x_advance + 12;
+  h = font.ascent + font.descent + 4;
+  rounded_rect (cr, cx - w / 2, cy - h / 2, w, h, h / 2);
+  rgb (cr, p->background);
+  cairo_fill_preserve (cr);
+  rgb (cr, p->edge);
+  cairo_set_line_width (cr, 0.8);
+  cairo_stroke (cr);
+  rgb (cr, p->dim_text);
+  cairo_move_to (cr, cx - ext.x_advance / 2, cy + (font.ascent - font.descent) / 2);
+  cairo_show_text (cr, relation);
 }
 
 /**
@@ -269,10 +406,13 @@ tb_trust_render (cairo_t *cr, TbTrustGraph *graph, TbTrustLayout *layout, const 
                  const char *selected_id)
 {
   cairo_save (cr);
-  for (guint i = 0; i < graph->edges->len && i < layout->paths->len; i++)
+  for (guint i = 0; i < layout->paths->len; i++)
+    draw_edge (cr, g_ptr_array_index (layout->paths, i), palette);
+  /* the labels over every line */
+  for (guint i = 0; i < graph->edges->len && i < layout->labels->len; i++)
     {
       TbTrustEdge *e = g_ptr_array_index (graph->edges, i);
-      draw_edge (cr, g_ptr_array_index (layout->paths, i), e->relation, palette);
+      draw_edge_label (cr, &g_array_index (layout->labels, TbTrustRect, i), e->relation, palette);
     }
   for (guint i = 0; i < graph->nodes->len; i++)
     {

@@ -26,6 +26,24 @@ typedef struct {
   double accent[3];
 } TbTrustPalette;
 
+/**
+ * TbTrustText:
+ * @TB_TRUST_TEXT_KIND: a node's first line, what it is ("Root CA")
+ * @TB_TRUST_TEXT_NAME: a node's name, in bold
+ * @TB_TRUST_TEXT_DETAIL: a node's last line: algorithm, storage and
+ *   validity, or its policy findings
+ * @TB_TRUST_TEXT_EDGE: an edge's relation ("issues", "signs")
+ *
+ * The texts of a drawing, each with its font.
+ */
+typedef enum {
+  TB_TRUST_TEXT_KIND,
+  TB_TRUST_TEXT_NAME,
+  TB_TRUST_TEXT_DETAIL,
+  TB_TRUST_TEXT_EDGE,
+  TB_TRUST_N_TEXTS,
+} TbTrustText;
+
 const TbTrustPalette *tb_trust_palette_light (void);
 const TbTrustPalette *tb_trust_palette_dark  (void);
 
@@ -34,5 +52,11 @@ void tb_trust_render (cairo_t              *cr,
                       TbTrustLayout        *layout,
                       const TbTrustPalette *palette,
                       const char           *selected_id);
+
+double tb_trust_render_get_font_size (TbTrustText  text);
+void   tb_trust_render_set_font      (cairo_t     *cr,
+                                      TbTrustText  text);
+char  *tb_trust_render_node_text     (TbTrustNode *node,
+                                      TbTrustText  text);
 
 G_END_DECLS

@@ -782,6 +782,12 @@ tb_upk_parse (const guint8 *data, gsize len, const char *origin, GError **error)
       if (seen[required[i].type] == 0)
         return fail (error, origin, len, _("the %s is missing"), required[i].name), NULL;
   }
+  /* the devices are 32-bit: the image must end at 0xffffffff at the latest */
+  if (self->load_address >= (G_GUINT64_CONSTANT (1) << 32) ||
+      self->image_size > (G_GUINT64_CONSTANT (1) << 32) - self->load_address)
+    return fail (error, origin, len,
+                 _("the image of %" G_GUINT64_FORMAT " bytes at 0x%08" G_GINT64_MODIFIER "x runs past 0xffffffff, "
+                   "the end of a 32-bit device's address space"), self->image_size, self->load_address), NULL;
   return g_steal_pointer (&self);
 }
 

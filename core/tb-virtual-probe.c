@@ -87,6 +87,41 @@ tb_virtual_probe_init (TbVirtualProbe *self)
 {
 }
 
+static char *
+describe (const char *uid, const char *device_type, TbLifecycle lifecycle)
+{
+  return g_strdup_printf (_("Virtual board %s (%s, %s)"), uid, device_type, tb_lifecycle_to_string (lifecycle));
+}
+
+/**
+ * tb_virtual_probe_peek:
+ * @board_path: a virtual board directory
+ *
+ * What tb_probe_list() shows for a board, read without opening it (see
+ * tb_virtual_board_read_identity()): a board another process works on is
+ * listed, neither reset nor locked.
+ *
+ * Returns: (transfer full): the probe's description
+ */
+TbProbeInfo *
+tb_virtual_probe_peek (const char *board_path, GError **error)
+{
+  g_autofree char *path = g_canonicalize_filename (board_path, NULL);
+  g_autofree char *uid = NULL;
+  g_autofree char *device_type = NULL;
+  TbLifecycle lifecycle;
+  TbProbeInfo *info;
+
+  if (!tb_virtual_board_read_identity (path, &uid, &device_type, &lifecycle, error))
+    return NULL;
+  info = g_new0 (TbProbeInfo, 1);
+  info->uri = g_strconcat ("virtual:", path, NULL);
+  info->kind = g_strdup ("virtual");
+  info->description = describe (uid, device_type, lifecycle);
+  info->serial = g_steal_pointer (&uid);
+  return info;
+}
+
 /**
  * tb_virtual_probe_open:
  * @board_path: a virtual board directory
@@ -102,9 +137,8 @@ tb_virtual_probe_open (const char *board_path, GError **error)
   if (board == NULL)
     return NULL;
   uri = g_strconcat ("virtual:", tb_virtual_board_get_path (board), NULL);
-  description = g_strdup_printf (_("Virtual board %s (%s, %s)"), tb_virtual_board_get_uid (board),
-                                 tb_virtual_board_get_device_type (board),
-                                 tb_lifecycle_to_string (tb_virtual_board_get_lifecycle (board)));
+  description = describe (tb_virtual_board_get_uid (board), tb_virtual_board_get_device_type (board),
+                          tb_virtual_board_get_lifecycle (board));
   self = g_object_new (TB_TYPE_VIRTUAL_PROBE, "uri", uri, "kind", "virtual", "serial",
                        tb_virtual_board_get_uid (board), "description", description, NULL);
   self->board = g_steal_pointer (&board);

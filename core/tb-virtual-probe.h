@@ -12,5 +12,7 @@ G_DECLARE_FINAL_TYPE (TbVirtualProbe, tb_virtual_probe, TB, VIRTUAL_PROBE, TbPro
 TbProbe        *tb_virtual_probe_open      (const char     *board_path,
                                             GError        **error);
 TbVirtualBoard *tb_virtual_probe_get_board (TbVirtualProbe *self);
+TbProbeInfo    *tb_virtual_probe_peek      (const char     *board_path,
+                                            GError        **error);
 
 G_END_DECLS

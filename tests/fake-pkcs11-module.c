@@ -4,12 +4,28 @@
  * "locked-out", whose user PIN is locked after too many wrong tries (what
  * SoftHSM cannot show: it never locks). Every login fails with
  * CKR_PIN_LOCKED; whatever else a caller needs is refused as not
- * supported. */
+ * supported.
+ *
+ * Built a second time with FAKE_TRUST_STORE, it is instead what p11-kit's
+ * trust module shows on a desktop: the read-only "System Trust" token,
+ * which holds the system's CA certificates and no keys. */
 
 #include <string.h>
 
 #include <stddef.h>
 #include <p11-kit/pkcs11.h>
+
+#ifdef FAKE_TRUST_STORE
+#define TOKEN_LABEL "System Trust"
+#define TOKEN_MANUFACTURER "PKCS#11 Kit"
+#define TOKEN_MODEL "p11-kit-trust"
+#define TOKEN_FLAGS (CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED)
+#else
+#define TOKEN_LABEL "locked-out"
+#define TOKEN_MANUFACTURER "Trustbench tests"
+#define TOKEN_MODEL "fake"
+#define TOKEN_FLAGS (CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_USER_PIN_LOCKED)
+#endif
 
 static CK_FUNCTION_LIST functions;
 
@@ -76,11 +92,11 @@ static CK_RV
 fake_get_token_info (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
   memset (info, 0, sizeof *info);
-  pad (info->label, sizeof info->label, "locked-out");
-  pad (info->manufacturerID, sizeof info->manufacturerID, "Trustbench tests");
-  pad (info->model, sizeof info->model, "fake");
+  pad (info->label, sizeof info->label, TOKEN_LABEL);
+  pad (info->manufacturerID, sizeof info->manufacturerID, TOKEN_MANUFACTURER);
+  pad (info->model, sizeof info->model, TOKEN_MODEL);
   pad (info->serialNumber, sizeof info->serialNumber, "0001");
-  info->flags = CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_USER_PIN_LOCKED;
+  info->flags = TOKEN_FLAGS;
   return CKR_OK;
 }
 

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <stdarg.h>
 
 char *
 tb_test_make_tmpdir (void)
@@ -57,4 +58,63 @@ tb_test_write_file (const char *path, const char *contents)
 
   g_file_set_contents (path, contents, -1, &error);
   g_assert_no_error (error);
+}
+
+/* Runs trustbench-tool --json ARGS...; its exit status, its output (stdout
+ * and stderr) in @out. */
+int
+tb_test_run_tool (const char *tool, char **out, ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  va_list ap;
+  const char *arg;
+
+  g_ptr_array_add (argv, (gpointer) tool);
+  g_ptr_array_add (argv, (gpointer) "--json");
+  va_start (ap, out);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char *const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, out, NULL, &error);
+  g_assert_no_error (error);
+  return g_subprocess_get_exit_status (proc);
+}
+
+/* Copies the files of a flat directory (a virtual board). */
+void
+tb_test_copy_dir (const char *from, const char *to)
+{
+  g_autoptr(GDir) d = g_dir_open (from, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  g_mkdir_with_parents (to, 0700);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *a = g_build_filename (from, name, NULL);
+      g_autofree char *b = g_build_filename (to, name, NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (a, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
+    }
+}
+
+/* Two virtual boards' flash.bin files are identical byte for byte. */
+void
+tb_test_assert_same_flash (const char *board_a, const char *board_b)
+{
+  g_autofree char *fa = g_build_filename (board_a, "flash.bin", NULL);
+  g_autofree char *fb = g_build_filename (board_b, "flash.bin", NULL);
+  gsize la = 0, lb = 0;
+  g_autofree char *da = tb_test_read_file (fa, &la);
+  g_autofree char *db = tb_test_read_file (fb, &lb);
+
+  g_assert_cmpmem (da, la, db, lb);
 }

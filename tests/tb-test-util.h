@@ -11,5 +11,12 @@ char    *tb_test_read_file       (const char *path,
                                   gsize      *len);
 void     tb_test_write_file      (const char *path,
                                   const char *contents);
+int      tb_test_run_tool        (const char *tool,
+                                  char      **out,
+                                  ...) G_GNUC_NULL_TERMINATED;
+void     tb_test_copy_dir        (const char *from,
+                                  const char *to);
+void     tb_test_assert_same_flash (const char *board_a,
+                                    const char *board_b);
 
 G_END_DECLS

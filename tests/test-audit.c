@@ -327,6 +327,190 @@ test_contains (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* ---- entries in words: one sentence per event kind ---- */
+
+/* The sentence tb_audit_entry_describe() makes of one log line. */
+static char *
+describe (const char *line)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, line, -1, &error));
+  g_assert_no_error (error);
+  return tb_audit_entry_describe (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+assert_describes (const char *line, const char *expected)
+{
+  g_autofree char *sentence = describe (line);
+
+  g_assert_cmpstr (sentence, ==, expected);
+}
+
+static void
+test_describe_key_store (void)
+{
+  assert_describes ("{\"seq\":2,\"event\":\"key.store\",\"subject\":\"mastering\",\"details\":{\"usage\":\"mastering\","
+                    "\"algorithm\":\"ec-p256\",\"storage\":\"file\"}}",
+                    "Stored key mastering (mastering key, ec-p256) in an encrypted file");
+  assert_describes ("{\"event\":\"key.store\",\"subject\":\"hsm-root\",\"details\":{\"usage\":\"root-ca\","
+                    "\"algorithm\":\"ec-p384\",\"storage\":\"pkcs11:token=ui-token;object=hsm-root\"}}",
+                    "Stored key hsm-root (root CA key, ec-p384) on token ui-token");
+}
+
+static void
+test_describe_cert_issue (void)
+{
+  assert_describes ("{\"event\":\"cert.issue\",\"subject\":\"oem-root\",\"details\":{"
+                    "\"subject\":\"CN=Production OEM Root CA,O=Production OEM\","
+                    "\"issuer\":\"CN=Production OEM Root CA,O=Production OEM\",\"serial\":\"7a86\"}}",
+                    "Issued self-signed certificate oem-root for Production OEM Root CA");
+  assert_describes ("{\"event\":\"cert.issue\",\"subject\":\"line-test-ca\",\"details\":{"
+                    "\"subject\":\"CN=Job line-test,O=Production OEM\","
+                    "\"issuer\":\"CN=Production OEM Root CA,O=Production OEM\",\"serial\":\"7a87\"}}",
+                    "Issued certificate line-test-ca for Job line-test, signed by Production OEM Root CA");
+  /* no names recorded: the certificate's own name */
+  assert_describes ("{\"event\":\"cert.issue\",\"subject\":\"old\"}", "Issued certificate old");
+}
+
+static void
+test_describe_cert_revoke (void)
+{
+  assert_describes ("{\"event\":\"cert.revoke\",\"subject\":\"dev-1\",\"details\":{\"serial\":\"0a1b\","
+                    "\"reason\":\"key compromised\"}}",
+                    "Revoked certificate dev-1 (serial 0a1b): key compromised");
+  assert_describes ("{\"event\":\"cert.revoke\",\"subject\":\"dev-2\",\"details\":{\"serial\":\"0a1c\",\"reason\":\"\"}}",
+                    "Revoked certificate dev-2 (serial 0a1c)");
+}
+
+static void
+test_describe_image_master (void)
+{
+  assert_describes ("{\"event\":\"image.master\",\"subject\":\"sensor 1.0.0\",\"details\":{\"product\":\"sensor\","
+                    "\"version\":\"1.0.0\",\"security_counter\":3,\"image_id\":\"00ff\"}}",
+                    "Mastered sensor 1.0.0, signed by mastering (security counter 3)");
+  assert_describes ("{\"event\":\"image.master\",\"subject\":\"sensor 1.0.0\",\"details\":{\"product\":\"sensor\","
+                    "\"version\":\"1.0.0\",\"signer\":\"mastering-2026\"}}",
+                    "Mastered sensor 1.0.0, signed by mastering-2026");
+  /* details of the wrong shape fall back on the subject, never crash */
+  assert_describes ("{\"event\":\"image.master\",\"subject\":\"sensor 2.0.0\",\"details\":[1,2]}",
+                    "Mastered sensor 2.0.0, signed by mastering");
+  assert_describes ("{\"event\":\"image.master\",\"subject\":\"sensor 2.0.0\",\"details\":{\"product\":7,"
+                    "\"version\":null,\"security_counter\":\"3\"}}",
+                    "Mastered sensor 2.0.0, signed by mastering");
+}
+
+static void
+test_describe_device_provision (void)
+{
+  assert_describes ("{\"event\":\"device.provision\",\"subject\":\"1a2b3c4d5e6f708192a3b4c5\",\"details\":{"
+                    "\"device_type\":\"tb-virtual-m4\",\"product\":\"sensor\",\"app_version\":\"1.0.0\","
+                    "\"lifecycle\":\"locked\"}}",
+                    "Provisioned device 1a2b3c4d… with sensor 1.0.0");
+  assert_describes ("{\"event\":\"device.provision\",\"subject\":\"1a2b3c4d5e6f708192a3b4c5\",\"details\":{"
+                    "\"product\":\"sensor\"}}",
+                    "Provisioned device 1a2b3c4d… for sensor");
+  /* a short UID is shown whole */
+  assert_describes ("{\"event\":\"device.provision\",\"subject\":\"board-7\",\"details\":{}}",
+                    "Provisioned device board-7");
+}
+
+static void
+test_describe_device_produce (void)
+{
+  assert_describes ("{\"event\":\"device.produce\",\"subject\":\"1149efcf0011223344556677\",\"details\":{"
+                    "\"job_id\":\"line-test\",\"slot\":1,\"record_id\":\"line-test-1\",\"result\":\"made\"}}",
+                    "Produced device 1149efcf… in job line-test, slot 1");
+  assert_describes ("{\"event\":\"device.produce\",\"subject\":\"1149efcf0011223344556677\",\"details\":{"
+                    "\"job_id\":\"line-test\",\"slot\":0,\"result\":\"reconciled\",\"recovered\":true}}",
+                    "Recorded device 1149efcf… in job line-test, slot 0 (reconciled)");
+}
+
+static void
+test_describe_production_fail (void)
+{
+  assert_describes ("{\"event\":\"production.fail\",\"subject\":\"-\",\"details\":{\"job_id\":\"line-test\","
+                    "\"reason\":\"The device did not answer\"}}",
+                    "Production failed in job line-test: The device did not answer");
+  assert_describes ("{\"event\":\"production.fail\",\"subject\":\"1149efcf0011223344556677\",\"details\":{"
+                    "\"job_id\":\"line-test\",\"reason\":\"rollback refused\"}}",
+                    "Production of device 1149efcf… failed in job line-test: rollback refused");
+}
+
+static void
+test_describe_job_create (void)
+{
+  assert_describes ("{\"event\":\"job.create\",\"subject\":\"J-1\",\"details\":{\"product\":\"sensor\","
+                    "\"image_version\":\"1.0.0\",\"count\":100,\"slices\":2}}",
+                    "Created job J-1: 100 devices of sensor 1.0.0, in 2 slices");
+  assert_describes ("{\"event\":\"job.create\",\"subject\":\"J-2\",\"details\":{\"product\":\"sensor\","
+                    "\"image_version\":\"1.0.0\",\"count\":1,\"slices\":1}}",
+                    "Created job J-2: 1 device of sensor 1.0.0");
+}
+
+static void
+test_describe_job_import (void)
+{
+  assert_describes ("{\"event\":\"job.import\",\"subject\":\"line-test\",\"details\":{\"product\":\"widget\","
+                    "\"slice\":1,\"count\":2,\"total_count\":2,\"root_pinned_now\":true}}",
+                    "Imported job line-test, slice 1: 2 of 2 devices of widget");
+}
+
+static void
+test_describe_unknown (void)
+{
+  assert_describes ("{\"event\":\"test.event\",\"subject\":\"thing-1\",\"details\":{\"n\":1}}", "test.event thing-1");
+  assert_describes ("{\"seq\":1}", "?");
+  g_assert_cmpstr (tb_audit_event_get_kind ("image.master"), ==, "Image");
+  g_assert_cmpstr (tb_audit_event_get_kind ("device.provision"), ==, "Device");
+  g_assert_cmpstr (tb_audit_event_get_kind ("key.store"), ==, "Key");
+  g_assert_null (tb_audit_event_get_kind ("test.event"));
+}
+
+/* What the writers record reads as the sentences above: a hierarchy's
+ * entries, from the real code. */
+static void
+test_describe_written (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  const char *products[] = { "sensor", NULL };
+  gboolean key_seen = FALSE, root_seen = FALSE;
+
+  g_assert_true (tb_hierarchy_create (f->ctx, products, NULL, "audit passphrase", NULL, &error));
+  g_assert_no_error (error);
+  entries = tb_audit_read (f->ctx, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      g_autofree char *sentence = tb_audit_entry_describe (g_ptr_array_index (entries, i));
+      key_seen |= g_str_has_prefix (sentence, "Stored key mastering (mastering key, ");
+      root_seen |= g_str_has_prefix (sentence, "Issued self-signed certificate root-ca for ");
+    }
+  g_assert_true (key_seen);
+  g_assert_true (root_seen);
+}
+
+/* Each entry's hash is what the next one holds as prev, the last one's
+ * what the head holds. */
+static void
+test_read_with_hashes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) hashes = NULL;
+  g_autoptr(GPtrArray) entries = tb_audit_read_with_hashes (f->ctx, &hashes, &error);
+  g_autofree char *head = tb_test_read_file (f->head, NULL);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 6);
+  g_assert_cmpuint (g_strv_length (hashes), ==, 6);
+  for (guint i = 0; i + 1 < entries->len; i++)
+    g_assert_cmpstr (hashes[i], ==, json_object_get_string_member (g_ptr_array_index (entries, i + 1), "prev"));
+  g_assert_nonnull (strstr (head, hashes[5]));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -342,6 +526,18 @@ main (int argc, char **argv)
   ADD ("/tb/audit/events-recorded", test_events_recorded);
   ADD ("/tb/audit/waits-for-lock", test_waits_for_lock);
   ADD ("/tb/audit/contains", test_contains);
+  ADD ("/tb/audit/describe/written", test_describe_written);
+  ADD ("/tb/audit/read-with-hashes", test_read_with_hashes);
 #undef ADD
+  g_test_add_func ("/tb/audit/describe/key-store", test_describe_key_store);
+  g_test_add_func ("/tb/audit/describe/cert-issue", test_describe_cert_issue);
+  g_test_add_func ("/tb/audit/describe/cert-revoke", test_describe_cert_revoke);
+  g_test_add_func ("/tb/audit/describe/image-master", test_describe_image_master);
+  g_test_add_func ("/tb/audit/describe/device-provision", test_describe_device_provision);
+  g_test_add_func ("/tb/audit/describe/device-produce", test_describe_device_produce);
+  g_test_add_func ("/tb/audit/describe/production-fail", test_describe_production_fail);
+  g_test_add_func ("/tb/audit/describe/job-create", test_describe_job_create);
+  g_test_add_func ("/tb/audit/describe/job-import", test_describe_job_import);
+  g_test_add_func ("/tb/audit/describe/unknown", test_describe_unknown);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include "tb-test-util.h"
@@ -166,13 +167,18 @@ test_power_loss (Fixture *f, gconstpointer data)
   g_assert_false (tb_virtual_board_is_powered (f->board));
   g_assert_false (tb_virtual_board_flash_read (f->board, 0, buf, 5, &error));
   g_clear_error (&error);
-  /* what was written before the cut survives a restart */
+  /* what was written before the cut survives a restart (once the board
+   * is closed: one user at a time) */
+  again = tb_virtual_board_open (f->dir, &error);
+  g_assert_error (error, TB_ERROR, TB_ERROR_BUSY);
+  g_clear_error (&error);
+  g_clear_object (&f->board);
   again = tb_virtual_board_open (f->dir, &error);
   g_assert_no_error (error);
   g_assert_true (tb_virtual_board_flash_read (again, 0, buf, 5, &error));
   g_assert_cmpmem (buf, 5, "\x00\x01\x02\xff\xff", 5);
-  tb_virtual_board_power_cycle (f->board);
-  g_assert_true (tb_virtual_board_flash_program (f->board, 4, (const guint8 *) "\x04", 1, &error));
+  tb_virtual_board_power_cycle (again);
+  g_assert_true (tb_virtual_board_flash_program (again, 4, (const guint8 *) "\x04", 1, &error));
 }
 
 /* A cut after an operation keeps all of it; a torn one keeps a part, the
@@ -225,6 +231,7 @@ test_power_cut_kinds (Fixture *f, gconstpointer data)
   g_assert_false (tb_virtual_board_flash_erase_page (f->board, 3072, &error));
   g_clear_error (&error);
   tb_virtual_board_power_cycle (f->board);
+  g_clear_object (&f->board); /* a board is opened once at a time */
   {
     g_autoptr(TbVirtualBoard) again = tb_virtual_board_open (f->dir, &error);
     g_assert_no_error (error);
@@ -387,11 +394,12 @@ test_uris (Fixture *f, gconstpointer data)
   probe = tb_probe_open ("cmsis-dap:no-such-serial-0001", &error);
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  probe = tb_probe_open ("gdb:localhost:3333", &error);
-  g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
+  probe = tb_probe_open ("gdb:localhost", &error);
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   g_setenv ("TRUSTBENCH_BOARDS", f->tmp, TRUE);
+  /* listed without being opened: the board is in use (f->board) */
   list = tb_probe_list (&error);
   g_assert_no_error (error);
   /* the board (and any real CMSIS-DAP probe plugged into this machine) */
@@ -399,6 +407,33 @@ test_uris (Fixture *f, gconstpointer data)
   g_assert_cmpstr (((TbProbeInfo *) g_ptr_array_index (list, 0))->serial, ==, "00112233445566778899aabbccddeeff");
   g_assert_true (g_str_has_prefix (((TbProbeInfo *) g_ptr_array_index (list, 0))->uri, "virtual:"));
   g_unsetenv ("TRUSTBENCH_BOARDS");
+}
+
+/* A random UID needs the random number generator: when it fails, no board
+ * is made (and nothing is left behind), rather than one whose UID is
+ * whatever the stack held. Run in a fresh process: the generator is
+ * broken before its first use by asking for a DRBG that does not exist. */
+static void
+test_create_without_randomness (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *tmp = tb_test_make_tmpdir ();
+      g_autofree char *dir = g_build_filename (tmp, "board", NULL);
+      g_autoptr(TbVirtualBoard) board = NULL;
+
+      g_assert_cmpint (RAND_set_DRBG_type (NULL, "TB-TEST-NO-SUCH-DRBG", NULL, NULL, NULL), ==, 1);
+      board = tb_virtual_board_create (dir, NULL, 64 * 1024, 1024, NULL, &error);
+      g_assert_null (board);
+      g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "random number generator"));
+      g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+      tb_test_rm_rf (tmp);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
 }
 
 int
@@ -416,5 +451,6 @@ main (int argc, char **argv)
   ADD ("/tb/board/broken", test_broken);
   ADD ("/tb/board/uris", test_uris);
 #undef ADD
+  g_test_add_func ("/tb/board/create-without-randomness", test_create_without_randomness);
   return g_test_run ();
 }

@@ -8,8 +8,10 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "tb-test-util.h"
@@ -45,14 +47,15 @@ detach_from_tty (gpointer data)
   setsid ();
 }
 
-static void
-run_tool_full (Run *r, const char *context_env, const char *const *env, const char *const *args)
+/* Starts trustbench-tool with @args, without waiting for it. */
+static GSubprocess *
+spawn_tool (const char *context_env, const char *const *env, const char *const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
 
   /* no controlling terminal: a passphrase prompt must not block the test */
   g_subprocess_launcher_set_child_setup (launcher, detach_from_tty, NULL, NULL);
@@ -72,10 +75,27 @@ run_tool_full (Run *r, const char *context_env, const char *const *env, const ch
   g_ptr_array_add (argv, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
+  return proc;
+}
+
+/* Waits for a started trustbench-tool and collects its outputs. */
+static void
+wait_tool (Run *r, GSubprocess *proc)
+{
+  g_autoptr(GError) error = NULL;
+
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (proc));
   r->status = g_subprocess_get_exit_status (proc);
+}
+
+static void
+run_tool_full (Run *r, const char *context_env, const char *const *env, const char *const *args)
+{
+  g_autoptr(GSubprocess) proc = spawn_tool (context_env, env, args);
+
+  wait_tool (r, proc);
 }
 
 static void
@@ -824,6 +844,8 @@ test_provision (void)
     g_assert_cmpint (json_object_get_int_member (a, "entries"), >=, 10);
     g_assert_nonnull (strstr (ok.out, "device.provision"));
     g_assert_nonnull (strstr (ok.out, "image.master"));
+    /* and, for people, each entry in words */
+    g_assert_nonnull (strstr (ok.err, "Mastered sensor 3.0.0, signed by mastering (security counter 3)"));
     second = strchr (text, '\n') + 1;
     memmove (second, strchr (second, '\n') + 1, strlen (strchr (second, '\n') + 1) + 1);
     tb_test_write_file (log, text);
@@ -882,6 +904,98 @@ test_cancel (void)
                                                  "TRUSTBENCH_JOB_PASSPHRASE=job passphrase", NULL }, \
                  (const char *const[]){ __VA_ARGS__, NULL })
 
+/* Writes @src with its outer member @member set to @value (a string, or
+ * an integer when @value is NULL) to @dst. */
+static void
+alter_job_member (const char *src, const char *dst, const char *member, const char *value, gint64 int_value)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *pkg;
+
+  g_assert_true (json_parser_load_from_file (parser, src, &error));
+  pkg = json_node_get_object (json_parser_get_root (parser));
+  if (value != NULL)
+    json_object_set_string_member (pkg, member, value);
+  else
+    json_object_set_int_member (pkg, member, int_value);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  text = json_generator_to_data (gen, NULL);
+  tb_test_write_file (dst, text);
+}
+
+/* A job package whose outer (unsigned) fields were edited is refused as a
+ * failed verification, exit 3, and nothing is imported. */
+static void
+assert_altered_jobs_refused (const char *tmp, const char *job, const char *station, const char *fingerprint)
+{
+  g_autofree char *altered = g_build_filename (tmp, "altered.tbjob", NULL);
+  g_autofree char *manifest_b64 = NULL;
+  g_autofree char *other_manifest = NULL;
+  const char *garbage_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  struct {
+    const char *member;
+    const char *value;
+    gint64 int_value;
+  } cases[] = {
+    { "job_id", "run2", 0 },
+    { "slice", NULL, 2 },
+    { "manifest", NULL, 0 },  /* filled below: the manifest with another job id */
+    { "signature", "MEUCIQDxMEUCIQDxMEUCIQDx", 0 },
+    { "root_certificate", NULL, 0 }, /* filled below */
+    { "signer_certificate", NULL, 0 }, /* filled below */
+    { "upk", "dGFtcGVyZWQ=", 0 },
+    { "image", "dGFtcGVyZWQ=", 0 },
+  };
+
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(JsonParser) mparser = json_parser_new ();
+    g_autoptr(JsonGenerator) gen = json_generator_new ();
+    g_autofree guint8 *m = NULL;
+    g_autofree char *mtext = NULL;
+    gsize len = 0;
+    JsonObject *pkg;
+
+    g_assert_true (json_parser_load_from_file (parser, job, NULL));
+    pkg = json_node_get_object (json_parser_get_root (parser));
+    manifest_b64 = g_strdup (json_object_get_string_member (pkg, "manifest"));
+    m = g_base64_decode (manifest_b64, &len);
+    g_assert_true (json_parser_load_from_data (mparser, (const char *) m, (gssize) len, NULL));
+    json_object_set_string_member (json_node_get_object (json_parser_get_root (mparser)), "job_id", "run2");
+    json_generator_set_root (gen, json_parser_get_root (mparser));
+    mtext = json_generator_to_data (gen, NULL);
+    other_manifest = g_base64_encode ((const guint8 *) mtext, strlen (mtext));
+  }
+  cases[2].value = other_manifest;
+  cases[4].value = garbage_pem;
+  cases[5].value = garbage_pem;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Run) refused = { 0 };
+      g_auto(Run) list = { 0 };
+
+      alter_job_member (job, altered, cases[i].member, cases[i].value, cases[i].int_value);
+      RUN_JOB (&refused, "station passphrase", "-C", station, "job", "import", altered, "--root-fingerprint",
+               fingerprint);
+      if (refused.status != 3)
+        g_error ("a package with another “%s” exits %d, not 3:\n%s", cases[i].member, refused.status, refused.err);
+      assert_one_error_line (&refused, NULL);
+      RUN (&list, "-C", station, "--json", "job", "list");
+      g_assert_null (strstr (list.out, "run"));
+    }
+  /* a package of format version 1 (outer fields unsigned) is not read */
+  {
+    g_auto(Run) old = { 0 };
+    alter_job_member (job, altered, "version", NULL, 1);
+    RUN_JOB (&old, "station passphrase", "-C", station, "job", "import", altered, "--root-fingerprint", fingerprint);
+    g_assert_cmpint (old.status, ==, 1);
+    assert_one_error_line (&old, "version 1");
+  }
+}
+
 static void
 test_production (void)
 {
@@ -933,6 +1047,7 @@ test_production (void)
   RUN_JOB (&unconfirmed, "station passphrase", "-C", station, "job", "import", job);
   g_assert_cmpint (unconfirmed.status, ==, 3);
   assert_one_error_line (&unconfirmed, fingerprint);
+  assert_altered_jobs_refused (tmp, job, station, fingerprint);
   RUN_JOB (&import, "station passphrase", "-C", station, "--json", "job", "import", job, "--root-fingerprint",
            fingerprint);
   g_assert_cmpint (import.status, ==, 0);
@@ -1112,6 +1227,180 @@ test_tokens (void)
 #undef RUN_TOKEN
 }
 
+/* Counts the lines of @path holding @needle (0 when it does not exist). */
+static guint
+count_lines_with (const char *path, const char *needle)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += strstr (lines[i], needle) != NULL;
+  return n;
+}
+
+/* A context with two products: `provision --image` takes the product
+ * from the UPK (a conflicting --product is refused); an image linked
+ * outside the device's application slot is refused by `master` for a
+ * known device type, and by `provision` before the device is locked. */
+static void
+test_provision_product_and_slot (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *board = g_build_filename (tmp, "board", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+  g_autofree char *bin = g_build_filename (tmp, "app.bin", NULL);
+  g_autofree char *upk = g_build_filename (tmp, "app-1.0.0.tbupk", NULL);
+  g_autofree char *img = g_build_filename (tmp, "app-1.0.0.tbimg", NULL);
+  g_autofree char *base_upk = g_build_filename (tmp, "app-0.9.0.tbupk", NULL);
+  g_autofree char *base_img = g_build_filename (tmp, "app-0.9.0.tbimg", NULL);
+  g_autofree char *records = g_build_filename (dir, "records", "devices.jsonl", NULL);
+  g_auto(Run) init = { 0 };
+  g_auto(Run) m = { 0 };
+  g_auto(Run) refused = { 0 };
+  g_auto(Run) warned = { 0 };
+  g_auto(Run) base = { 0 };
+  g_auto(Run) create = { 0 };
+  g_auto(Run) outside = { 0 };
+  g_auto(Run) conflict = { 0 };
+  g_auto(Run) info = { 0 };
+  g_auto(Run) prov = { 0 };
+  g_autoptr(JsonObject) i = NULL;
+  g_autoptr(JsonObject) p = NULL;
+
+  tb_test_write_file (bin, "an application image for one of two products");
+  RUN_PASS (&init, "pass phrase", "-C", dir, "-q", "init", "--product", "sensor", "--product", "gateway");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN_PASS (&m, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version", "1.0.0",
+            "--load-address", "0x08008000", "-o", tmp);
+  g_assert_cmpint (m.status, ==, 0);
+
+  /* linked at the flash base, for the virtual board's device type */
+  RUN_PASS (&refused, "pass phrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "0.9.0",
+            "--load-address", "0x08000000", "--device-type", "tb-vmcu-m4", "-o", tmp);
+  g_assert_cmpint (refused.status, ==, 1);
+  assert_one_error_line (&refused, "0x08008000–0x08059fff");
+  g_assert_false (g_file_test (base_upk, G_FILE_TEST_EXISTS));
+  RUN_PASS (&warned, "pass phrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "0.9.0",
+            "--load-address", "0x08000000", "--device-type", "tb-vmcu-m4", "--allow-outside-slot", "--name", "warned",
+            "-o", tmp);
+  g_assert_cmpint (warned.status, ==, 0);
+  g_assert_nonnull (strstr (warned.err, "Warning"));
+  g_assert_nonnull (strstr (warned.err, "0x08008000"));
+  /* for no known device type, master cannot tell; provision can */
+  RUN_PASS (&base, "pass phrase", "-C", dir, "-q", "master", bin, "--product", "sensor", "--version", "0.9.0",
+            "--load-address", "0x08000000", "-o", tmp);
+  g_assert_cmpint (base.status, ==, 0);
+  RUN (&create, "-q", "device", "create", board);
+  g_assert_cmpint (create.status, ==, 0);
+  RUN_PASS (&outside, "pass phrase", "-C", dir, "provision", "--probe", uri, "--image", base_upk, base_img);
+  g_assert_cmpint (outside.status, ==, 1);
+  assert_one_error_line (&outside, "0x08008000");
+  RUN_PASS (&conflict, "pass phrase", "-C", dir, "provision", "--probe", uri, "--product", "gateway", "--image", upk,
+            img);
+  g_assert_cmpint (conflict.status, ==, 2);
+  assert_one_error_line (&conflict, "“sensor”");
+  /* the device was left unlocked, nothing was issued */
+  RUN (&info, "--json", "device", "info", "--probe", uri);
+  g_assert_cmpint (info.status, ==, 0);
+  i = parse_json_object (info.out);
+  g_assert_cmpstr (json_object_get_string_member (i, "lifecycle"), ==, "sbm-installed");
+  g_assert_cmpuint (count_lines_with (records, "\"uid\""), ==, 0);
+
+  /* no --product: the UPK's */
+  RUN_PASS (&prov, "pass phrase", "-C", dir, "--json", "provision", "--probe", uri, "--image", upk, img);
+  g_assert_cmpint (prov.status, ==, 0);
+  p = parse_json_object (prov.out);
+  g_assert_cmpstr (json_object_get_string_member (p, "lifecycle"), ==, "locked");
+  g_assert_cmpuint (count_lines_with (records, "\"product\":\"sensor\""), ==, 1);
+  tb_test_rm_rf (tmp);
+}
+
+/* The board is held for the whole of a command: a second one on it is
+ * refused as busy and touches nothing; two at once never both succeed,
+ * so one device gets one certificate. */
+static void
+test_provision_busy (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *board = g_build_filename (tmp, "board", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", board, NULL);
+  g_autofree char *lock = g_build_filename (board, ".lock", NULL);
+  g_autofree char *records = g_build_filename (dir, "records", "devices.jsonl", NULL);
+  g_autofree char *audit = g_build_filename (dir, "audit", "log.jsonl", NULL);
+  g_autofree char *flash = g_build_filename (board, "flash.bin", NULL);
+  g_autofree char *flash_before = NULL;
+  gsize flash_len = 0;
+  g_auto(Run) init = { 0 };
+  g_auto(Run) create = { 0 };
+  g_auto(Run) busy = { 0 };
+  g_auto(Run) listed = { 0 };
+  int fd;
+
+  RUN_PASS (&init, "pass phrase", "-C", dir, "-q", "init", "--product", "sensor");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN (&create, "-q", "device", "create", board);
+  g_assert_cmpint (create.status, ==, 0);
+
+  /* another process holds the board */
+  fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+  flash_before = tb_test_read_file (flash, &flash_len);
+  RUN_PASS (&busy, "pass phrase", "-C", dir, "--json", "provision", "--probe", uri);
+  g_assert_cmpint (busy.status, ==, 1);
+  g_assert_nonnull (strstr (busy.out, "\"busy\""));
+  g_assert_nonnull (strstr (busy.err, "busy"));
+  g_assert_nonnull (strstr (busy.err, board));
+  g_assert_cmpuint (count_lines_with (records, "\"uid\""), ==, 0);
+  g_assert_cmpuint (count_lines_with (audit, "device.provision"), ==, 0);
+  {
+    gsize len = 0;
+    g_autofree char *flash_after = tb_test_read_file (flash, &len);
+    g_assert_cmpmem (flash_before, flash_len, flash_after, len);
+  }
+  {
+    g_autofree char *boards = g_strconcat ("TRUSTBENCH_BOARDS=", tmp, NULL);
+    run_tool_full (&listed, NULL, (const char *const[]){ boards, NULL },
+                   (const char *const[]){ "--json", "probe", "list", NULL });
+    /* listed all the same: listing reads who the board is, never opens it */
+    g_assert_cmpint (listed.status, ==, 0);
+    g_assert_nonnull (strstr (listed.out, board));
+  }
+  close (fd);
+
+  /* two at once: whichever comes second is refused (busy, or already
+   * provisioned if the first was done), never a second certificate */
+  {
+    const char *const env[] = { "TRUSTBENCH_PASSPHRASE=pass phrase", NULL };
+    const char *const args[] = { "-C", dir, "provision", "--probe", uri, NULL };
+    g_autoptr(GSubprocess) a = spawn_tool (NULL, env, args);
+    g_autoptr(GSubprocess) b = spawn_tool (NULL, env, args);
+    GSubprocess *procs[] = { a, b };
+    guint ok = 0;
+
+    for (guint k = 0; k < G_N_ELEMENTS (procs); k++)
+      {
+        g_auto(Run) r = { 0 };
+        wait_tool (&r, procs[k]);
+        if (r.status == 0)
+          ok++;
+        else
+          g_assert_true (strstr (r.err, "busy") != NULL || strstr (r.err, "provisioned once") != NULL);
+      }
+    g_assert_cmpuint (ok, ==, 1);
+    g_assert_cmpuint (count_lines_with (records, "\"uid\""), ==, 1);
+    g_assert_cmpuint (count_lines_with (audit, "device.provision"), ==, 1);
+  }
+  tb_test_rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1128,6 +1417,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/master", test_master);
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);
   g_test_add_func ("/tb/cli/provision", test_provision);
+  g_test_add_func ("/tb/cli/provision-product-and-slot", test_provision_product_and_slot);
+  g_test_add_func ("/tb/cli/provision-busy", test_provision_busy);
   g_test_add_func ("/tb/cli/production", test_production);
   g_test_add_func ("/tb/cli/tokens", test_tokens);
   return g_test_run ();

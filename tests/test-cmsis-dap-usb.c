@@ -306,31 +306,6 @@ teardown (Fixture *f, gconstpointer data)
   g_free (f->tmp);
 }
 
-/* Runs trustbench-tool --json ARGS...; its exit status, its output in @out. */
-static int
-run_tool (const char *tool, char **out, ...)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  va_list ap;
-  const char *arg;
-
-  g_ptr_array_add (argv, (gpointer) tool);
-  g_ptr_array_add (argv, (gpointer) "--json");
-  va_start (ap, out);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char *const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, out, NULL, &error);
-  g_assert_no_error (error);
-  return g_subprocess_get_exit_status (proc);
-}
-
 static gboolean
 skip_outside_umockdev (void)
 {
@@ -394,24 +369,6 @@ test_list_and_memory (Fixture *f, gconstpointer data)
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
 }
 
-static void
-copy_board (const char *from, const char *to)
-{
-  g_autoptr(GDir) d = g_dir_open (from, 0, NULL);
-  const char *name;
-
-  g_mkdir_with_parents (to, 0700);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *a = g_build_filename (from, name, NULL);
-      g_autofree char *b = g_build_filename (to, name, NULL);
-      g_autofree char *data = NULL;
-      gsize len = 0;
-      g_assert_true (g_file_get_contents (a, &data, &len, NULL));
-      g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
-    }
-}
-
 /* The board behind the USB probe, provisioned and programmed through it,
  * ends with flash identical byte for byte to a copy of the same board
  * provisioned through the in-process virtual probe. */
@@ -450,7 +407,7 @@ test_provision_byte_for_byte (Fixture *f, gconstpointer data)
   }
   options.upk_path = upk;
   options.image_path = image;
-  copy_board (board_dir, copy);
+  tb_test_copy_dir (board_dir, copy);
   {
     g_autoptr(TbProbe) probe = tb_probe_open ("cmsis-dap:" SERIAL, &error);
     TbProvisionResult result = { 0 };
@@ -470,26 +427,18 @@ test_provision_byte_for_byte (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
     tb_provision_result_clear (&result);
   }
-  {
-    g_autofree char *fa = g_build_filename (board_dir, "flash.bin", NULL);
-    g_autofree char *fb = g_build_filename (copy, "flash.bin", NULL);
-    gsize la = 0, lb = 0;
-    g_autofree char *da = tb_test_read_file (fa, &la);
-    g_autofree char *db = tb_test_read_file (fb, &lb);
-    g_assert_cmpuint (la, ==, lb);
-    g_assert_cmpmem (da, la, db, lb);
-  }
+  tb_test_assert_same_flash (board_dir, copy);
   /* the CLI's device commands reach the provisioned board through the probe */
   if (g_getenv ("TB_TOOL") != NULL)
     {
       g_autofree char *info = NULL, *reset = NULL;
       g_setenv ("TRUSTBENCH_CONTEXT", ctx_dir, TRUE);
-      g_assert_cmpint (run_tool (g_getenv ("TB_TOOL"), &info, "device", "info", "--probe", "cmsis-dap:" SERIAL, NULL),
+      g_assert_cmpint (tb_test_run_tool (g_getenv ("TB_TOOL"), &info, "device", "info", "--probe", "cmsis-dap:" SERIAL, NULL),
                        ==, 0);
       g_assert_nonnull (strstr (info, "\"lifecycle\" : \"locked\""));
       g_assert_nonnull (strstr (info, "\"attestation_valid\" : true"));
       g_assert_nonnull (strstr (info, "\"version\" : \"2.3.4\""));
-      g_assert_cmpint (run_tool (g_getenv ("TB_TOOL"), &reset, "device", "reset", "--probe", "cmsis-dap", NULL), ==, 0);
+      g_assert_cmpint (tb_test_run_tool (g_getenv ("TB_TOOL"), &reset, "device", "reset", "--probe", "cmsis-dap", NULL), ==, 0);
       g_assert_nonnull (strstr (reset, "\"boot\" : \"ok\""));
       g_unsetenv ("TRUSTBENCH_CONTEXT");
     }
@@ -529,6 +478,7 @@ test_busy (Fixture *f, gconstpointer data)
   g_assert_null (probe);
   g_assert_error (error, TB_ERROR, TB_ERROR_BUSY);
   g_assert_nonnull (strstr (error->message, "another program"));
+  g_assert_nonnull (strstr (error->message, "busy"));
 }
 
 static void
@@ -619,14 +569,14 @@ test_tool (Fixture *f, gconstpointer data)
       g_test_skip ("TB_TOOL is not set");
       return;
     }
-  g_assert_cmpint (run_tool (tool, &out, "probe", "info", "--probe", "cmsis-dap:" SERIAL, NULL), ==, 0);
+  g_assert_cmpint (tb_test_run_tool (tool, &out, "probe", "info", "--probe", "cmsis-dap:" SERIAL, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "\"kind\" : \"cmsis-dap\""));
   g_assert_nonnull (strstr (out, "\"packet_size\" : 64"));
   g_assert_nonnull (strstr (out, "\"firmware\" : \"0.1.0-emu\""));
   g_assert_nonnull (strstr (out, "\"dp_idcode\" : \"0x2ba01477\""));
   g_assert_nonnull (strstr (out, "\"core\" : \"Cortex-M4\""));
 
-  g_assert_cmpint (run_tool (tool, &listed, "probe", "list", NULL), ==, 0);
+  g_assert_cmpint (tb_test_run_tool (tool, &listed, "probe", "list", NULL), ==, 0);
   g_assert_nonnull (strstr (listed, "\"uri\" : \"cmsis-dap:" SERIAL "\""));
   g_assert_nonnull (strstr (listed, "\"product\" : \"Emulated DAPLink\""));
 
@@ -636,14 +586,14 @@ test_tool (Fixture *f, gconstpointer data)
   out_path = g_build_filename (f->tmp, "read.bin", NULL);
   g_assert_true (g_file_set_contents (in_path, (const char *) pattern, sizeof pattern, &error));
   /* "the only one" needs no serial */
-  g_assert_cmpint (run_tool (tool, &written, "probe", "write", "--probe", "cmsis-dap", address, in_path, NULL), ==, 0);
-  g_assert_cmpint (run_tool (tool, &read_back, "probe", "read", "--probe", "cmsis-dap:" SERIAL, address, "3000", "-o",
+  g_assert_cmpint (tb_test_run_tool (tool, &written, "probe", "write", "--probe", "cmsis-dap", address, in_path, NULL), ==, 0);
+  g_assert_cmpint (tb_test_run_tool (tool, &read_back, "probe", "read", "--probe", "cmsis-dap:" SERIAL, address, "3000", "-o",
                              out_path, NULL), ==, 0);
   g_assert_true (g_file_get_contents (out_path, &got, &got_len, &error));
   g_assert_cmpmem (got, got_len, pattern, sizeof pattern);
   g_assert_nonnull (strstr (read_back, "\"length\" : 3000"));
 
-  g_assert_cmpint (run_tool (tool, &reset, "probe", "reset", "--probe", "cmsis-dap:" SERIAL, "--halt", NULL), ==, 0);
+  g_assert_cmpint (tb_test_run_tool (tool, &reset, "probe", "reset", "--probe", "cmsis-dap:" SERIAL, "--halt", NULL), ==, 0);
   g_assert_nonnull (strstr (reset, "\"halted\" : true"));
 }
 

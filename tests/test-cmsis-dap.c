@@ -471,6 +471,7 @@ test_probe_memory (void)
   const guint32 base = TB_BOARD_RAM_BASE + 0x2000 + 1021; /* unaligned, crossing 1 KiB boundaries */
 
   g_assert_no_error (error);
+  g_clear_object (&created); /* one user at a time: the probe opens it */
   probe = open_dap_probe (dir, 64, &board, &error);
   g_assert_no_error (error);
   g_assert_nonnull (probe);
@@ -527,24 +528,6 @@ test_probe_memory (void)
   tb_test_rm_rf (tmp);
 }
 
-static void
-copy_dir (const char *from, const char *to)
-{
-  g_autoptr(GDir) d = g_dir_open (from, 0, NULL);
-  const char *name;
-
-  g_mkdir_with_parents (to, 0700);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *a = g_build_filename (from, name, NULL);
-      g_autofree char *b = g_build_filename (to, name, NULL);
-      g_autofree char *data = NULL;
-      gsize len = 0;
-      g_assert_true (g_file_get_contents (a, &data, &len, NULL));
-      g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
-    }
-}
-
 /* The same board provisioned and programmed through the emulated CMSIS-DAP
  * probe and through the in-process virtual probe ends up the same: flash
  * byte for byte (SBM, signature table, application), lifecycle and boot. */
@@ -581,7 +564,7 @@ test_provision_same_as_virtual (void)
     g_autoptr(TbVirtualBoard) board = tb_virtual_board_create (a, NULL, 256 * 1024, 1024, "0dab0a4d", &error);
     g_assert_no_error (error);
   }
-  copy_dir (a, b);
+  tb_test_copy_dir (a, b);
 
   for (guint which = 0; which < 2; which++)
     {
@@ -600,14 +583,7 @@ test_provision_same_as_virtual (void)
       g_assert_cmpstr (result.app_version, ==, "1.0.0");
       tb_provision_result_clear (&result);
     }
-  {
-    g_autofree char *fa = g_build_filename (a, "flash.bin", NULL);
-    g_autofree char *fb = g_build_filename (b, "flash.bin", NULL);
-    gsize la = 0, lb = 0;
-    g_autofree char *da = tb_test_read_file (fa, &la);
-    g_autofree char *db = tb_test_read_file (fb, &lb);
-    g_assert_cmpmem (da, la, db, lb);
-  }
+  tb_test_assert_same_flash (a, b);
   /* both boot the image; a locked board refuses raw reads through the DAP
    * probe (FAULT) but still answers through its mailbox */
   {

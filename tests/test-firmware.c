@@ -343,6 +343,39 @@ test_bin (void)
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
 }
 
+/* The devices are 32-bit: an image that runs past 0xffffffff is refused
+ * (the reader's addresses are 64-bit), one that ends right there is not. */
+static void
+test_address_space (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "top.bin", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbFirmware) fw = NULL;
+
+  g_assert_true (g_file_set_contents (path, "\x01\x02\x03\x04", 4, NULL));
+  fw = tb_firmware_load_file (path, TB_FIRMWARE_FORMAT_BIN, 0xfffffffc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tb_firmware_get_base_address (fw), ==, 0xfffffffc);
+  g_clear_object (&fw);
+  for (guint64 address = 0xfffffffd; address <= G_GUINT64_CONSTANT (0x100000000); address += 3)
+    {
+      fw = tb_firmware_load_file (path, TB_FIRMWARE_FORMAT_BIN, address, &error);
+      g_assert_null (fw);
+      g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+      g_assert_nonnull (strstr (error->message, "runs past 0xffffffff"));
+      g_assert_nonnull (strstr (error->message, path));
+      g_clear_error (&error);
+    }
+  /* an S3 record's 32-bit address plus its data wraps past the top */
+  fw = parse_text ("S309FFFFFFFCDEADBEEFC5\r\nS705FFFFFFFC01\r\n", TB_FIRMWARE_FORMAT_SREC, &error);
+  g_assert_no_error (error);
+  g_clear_object (&fw);
+  fw = parse_text ("S309FFFFFFFEDEADBEEFC3\r\nS705FFFFFFFC01\r\n", TB_FIRMWARE_FORMAT_SREC, &error);
+  g_assert_null (fw);
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "0xfffffffe"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -356,6 +389,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/firmware/srec-features", test_srec_features);
   g_test_add_func ("/tb/firmware/malformed", test_malformed);
   g_test_add_func ("/tb/firmware/bin", test_bin);
+  g_test_add_func ("/tb/firmware/address-space", test_address_space);
   rc = g_test_run ();
   tb_test_rm_rf (tmp);
   g_free (tmp);

@@ -490,6 +490,42 @@ test_formats_same_digest (Fixture *f, gconstpointer data)
   g_assert_cmpuint (tb_upk_get_load_address (upk), ==, 0x08000000);
 }
 
+/* A UPK whose image would run past 0xffffffff (its fields are 64-bit,
+ * the devices 32-bit) is refused when read, even when properly signed. */
+static void
+test_upk_address_space (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbUpk) upk = tb_upk_load_file (f->upk, &error);
+  g_autoptr(TbKey) mastering = unlocked (f, "mastering");
+  g_autoptr(TbCert) cert = tb_cert_load (f->ctx, "mastering", &error);
+  guint64 size = tb_upk_get_image_size (upk);
+  const guint64 top = G_GUINT64_CONSTANT (1) << 32;
+  const guint64 addresses[] = { top - size, top - size + 1, top, G_GUINT64_CONSTANT (0x800000000) };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
+    {
+      g_autoptr(GBytes) signed_upk = NULL;
+      g_autoptr(TbUpk) back = NULL;
+
+      tb_upk_set_load_address (upk, addresses[i]);
+      signed_upk = tb_upk_sign (upk, cert, mastering, &error);
+      g_assert_no_error (error);
+      back = tb_upk_parse (g_bytes_get_data (signed_upk, NULL), g_bytes_get_size (signed_upk), "top.tbupk", &error);
+      if (i == 0)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (tb_upk_get_load_address (back), ==, top - size);
+          continue;
+        }
+      g_assert_null (back);
+      g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+      g_assert_nonnull (strstr (error->message, "runs past 0xffffffff"));
+      g_clear_error (&error);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -497,6 +533,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/tb/master/round-trip", test_round_trip);
   ADD ("/tb/master/upk-flips", test_upk_flips);
+  ADD ("/tb/master/upk-address-space", test_upk_address_space);
   g_test_add_func ("/tb/master/semver", test_semver);
   ADD ("/tb/master/image-flips", test_image_flips);
   ADD ("/tb/master/wrong-keys", test_wrong_keys);

@@ -13,11 +13,13 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <p11-kit/p11-kit.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "tb-key-private.h"
+
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -86,6 +88,31 @@ skip_without_softhsm (Fixture *f)
     return FALSE;
   g_test_skip ("SoftHSM 2 (softhsm2) is not installed");
   return TRUE;
+}
+
+/* The CKA_ID of a new token key comes from the random number generator:
+ * when it fails, no key is made (rather than one whose id is whatever the
+ * stack held). Run in a fresh process, the generator broken before its
+ * first use. */
+static void
+test_generate_without_randomness (Fixture *f, gconstpointer data)
+{
+  if (skip_without_softhsm (f))
+    return;
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TbKey) key = NULL;
+
+      g_assert_cmpint (RAND_set_DRBG_type (NULL, "TB-TEST-NO-SUCH-DRBG", NULL, NULL, NULL), ==, 1);
+      key = tb_key_generate_on_token (f->token_uri, "no-randomness", "ec-p256", TB_KEY_USAGE_MASTERING, &error);
+      g_assert_null (key);
+      g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "random number generator"));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 static void
@@ -645,6 +672,38 @@ test_existing_keys (Fixture *f, gconstpointer data)
   }
 }
 
+/* The system trust store p11-kit lists with the tokens is told apart from
+ * the tokens that hold keys. */
+static void
+test_trust_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *trust_module = g_getenv ("TB_FAKE_TRUST_STORE");
+  const char *token_module = g_getenv ("TB_FAKE_PKCS11");
+  TbTokenInfo by_path = { .label = (char *) "Default Trust", .model = (char *) "",
+                          .module = (char *) "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-trust.so" };
+
+  if (trust_module == NULL || token_module == NULL)
+    {
+      g_test_skip ("the fake PKCS#11 modules are not built");
+      return;
+    }
+  {
+    g_autoptr(GPtrArray) tokens = tb_pkcs11_list_tokens (trust_module, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (tokens->len, ==, 1);
+    g_assert_cmpstr (((TbTokenInfo *) g_ptr_array_index (tokens, 0))->label, ==, "System Trust");
+    g_assert_true (tb_token_info_is_trust_store (g_ptr_array_index (tokens, 0)));
+  }
+  {
+    g_autoptr(GPtrArray) tokens = tb_pkcs11_list_tokens (token_module, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (tokens->len, ==, 1);
+    g_assert_false (tb_token_info_is_trust_store (g_ptr_array_index (tokens, 0)));
+  }
+  g_assert_true (tb_token_info_is_trust_store (&by_path));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -652,6 +711,8 @@ main (int argc, char **argv)
   g_test_add ("/pkcs11/list-and-generate", Fixture, NULL, setup, test_list_and_generate, teardown);
   g_test_add ("/pkcs11/hierarchy-on-token", Fixture, NULL, setup, test_hierarchy_on_token, teardown);
   g_test_add ("/pkcs11/failures", Fixture, NULL, setup, test_failures, teardown);
+  g_test_add ("/pkcs11/generate-without-randomness", Fixture, NULL, setup, test_generate_without_randomness, teardown);
   g_test_add ("/pkcs11/existing-keys", Fixture, NULL, setup, test_existing_keys, teardown);
+  g_test_add_func ("/pkcs11/trust-store", test_trust_store);
   return g_test_run ();
 }

@@ -465,7 +465,15 @@ test_job_forged (Fixture *f, gconstpointer data)
     { "signature", FALSE, "signature", "MEUCIQDx", 0 },
     { "image", FALSE, "image", "AAAA", 0 },
     { "upk", FALSE, "upk", NULL, 0 },      /* filled below: another UPK */
+    /* the package's own fields, outside the signature */
+    { "outer-job-id", FALSE, "job_id", "jf2", 0 },
+    { "outer-slice", FALSE, "slice", NULL, 2 },
+    { "outer-root", FALSE, "root_certificate", NULL, 0 }, /* filled below: another OEM's root */
   };
+  g_autofree char *other_dir = NULL;
+  g_autoptr(TbContext) other = make_oem (f, "other-oem", &other_dir);
+  g_autoptr(TbCert) other_root = tb_cert_load (other, "root-ca", NULL);
+  g_autofree char *other_root_pem = tb_cert_dup_pem (other_root);
 
   cases[0].member = "count";
   cases[0].int_value = 500;
@@ -477,6 +485,7 @@ test_job_forged (Fixture *f, gconstpointer data)
     upk_b64 = g_base64_encode ((const guint8 *) contents, len);
     cases[5].value = upk_b64;
   }
+  cases[8].value = other_root_pem;
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GError) error = NULL;
@@ -536,6 +545,51 @@ test_produce_refusals (Fixture *f, gconstpointer data)
   g_assert_cmpuint (c.made, ==, 1);
   g_assert_cmpuint (c.reserved, ==, 0);
   g_assert_cmpuint (c.remaining, ==, 1);
+}
+
+/* A job whose image is linked outside the device's application slot: the
+ * station refuses the device before it sends the identity and locks it,
+ * and the slot goes back. */
+static void
+test_produce_outside_slot (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bin = g_strdup_printf ("%s/base.bin", f->tmp);
+  g_autofree char *uri = new_board (f, NULL);
+  g_autoptr(GPtrArray) files = NULL;
+  TbJobCounts c;
+
+  {
+    guint8 bytes[5000] = { 0 };
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) u = NULL;
+    TbMasterOptions options = { "widget", NULL, NULL, "2.0.0", 5, 0 };
+
+    g_assert_true (g_file_set_contents (bin, (const char *) bytes, sizeof bytes, NULL));
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE, &error);
+    g_assert_no_error (error);
+    g_free (f->upk);
+    g_free (f->image);
+    f->upk = g_strdup_printf ("%s/base.tbupk", f->tmp);
+    f->image = g_strdup_printf ("%s/base.tbimg", f->tmp);
+    u = tb_master_image (f->oem, fw, &options, PASS, f->image, f->upk, NULL, &error);
+    g_assert_no_error (error);
+  }
+  files = create_job (f, "jo", 2, 1, NULL);
+  g_assert_true (import (f->station_dir, g_ptr_array_index (files, 0), f->root_sha256, JOB_PASS, &error));
+  g_assert_false (produce (f->station_dir, "jo", uri, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "0x08008000"));
+  g_clear_error (&error);
+  {
+    g_autoptr(TbVirtualBoard) b = tb_virtual_board_open (uri + strlen ("virtual:"), &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (tb_virtual_board_get_lifecycle (b), ==, TB_LIFECYCLE_SBM_INSTALLED);
+  }
+  c = counts (f->station_dir, "jo");
+  g_assert_cmpuint (c.made, ==, 0);
+  g_assert_cmpuint (c.reserved, ==, 0);
+  g_assert_cmpuint (c.remaining, ==, 2);
 }
 
 static void
@@ -954,13 +1008,13 @@ test_produce_interrupted_slot_counted (Fixture *f, gconstpointer data)
       g_autofree char *copy = NULL;
       b = tb_virtual_board_create (dir, NULL, 256 * 1024, 1024, NULL, &error);
       g_assert_no_error (error);
+      g_clear_object (&b); /* one user at a time: `produce` opens it */
       uri = g_strconcat ("virtual:", dir, NULL);
       /* a scratch station to find the crash point, so the real one stays clean */
       copy = g_strdup_printf ("%s/scratch-%" G_GINT64_FORMAT, f->tmp, n);
       g_assert_true (import (copy, g_ptr_array_index (files, 0), f->root_sha256, JOB_PASS, &error));
       r = run_produce (copy, "jc", uri, n);
       g_assert_true (r.crashed);
-      g_clear_object (&b);
       b = tb_virtual_board_open (dir, &error);
       if (tb_virtual_board_get_lifecycle (b) == TB_LIFECYCLE_LOCKED)
         break;
@@ -1108,6 +1162,7 @@ main (int argc, char **argv)
   ADD ("/production/job-forged", test_job_forged, NULL);
   ADD ("/production/job-key-signs", test_job_key_signs, NULL);
   ADD ("/production/refusals", test_produce_refusals, NULL);
+  ADD ("/production/outside-slot", test_produce_outside_slot, NULL);
   ADD ("/production/expired", test_produce_expired, NULL);
   ADD ("/production/slices", test_slices, NULL);
   ADD ("/production/receipts-tampered", test_receipts_tampered, NULL);

@@ -267,6 +267,222 @@ test_refusals (Fixture *f, gconstpointer data)
   assert_refused (probe, f->upk[2], f->image[2], "rollback");
 }
 
+/* Masters @size bytes for "sensor" at @address; returns the error. */
+static GError *
+master_at (Fixture *f, const char *name, guint64 address, gsize size, const char *const *types, gboolean allow,
+           TbProgress *progress)
+{
+  GError *error = NULL;
+  g_autofree char *bin = g_strdup_printf ("%s/%s.bin", f->tmp, name);
+  g_autofree guint8 *data = g_malloc (size);
+  g_autofree char *upk_path = g_strdup_printf ("%s/%s.tbupk", f->tmp, name);
+  g_autofree char *image_path = g_strdup_printf ("%s/%s.tbimg", f->tmp, name);
+  g_autoptr(TbFirmware) fw = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  TbMasterOptions options = { "sensor", types, NULL, "1.0.0", 1, 0 };
+
+  options.allow_outside_slot = allow;
+  for (gsize k = 0; k < size; k++)
+    data[k] = (guint8) (k * 13);
+  g_assert_true (g_file_set_contents (bin, (const char *) data, (gssize) size, NULL));
+  fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, address, &error);
+  g_assert_no_error (error);
+  upk = tb_master_image (f->ctx, fw, &options, PASS, image_path, upk_path, progress, &error);
+  g_assert_true ((upk != NULL) == (error == NULL));
+  return error;
+}
+
+static void
+collect_log (TbProgress *progress, const char *line, GString *log)
+{
+  g_string_append_printf (log, "%s\n", line);
+}
+
+/* Mastering knows the application slot of the device types it knows. */
+static void
+test_master_app_slot (Fixture *f, gconstpointer data)
+{
+  const char *const m4[] = { "tb-vmcu-m4", NULL };
+  const char *const other[] = { "acme-board", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProgress) progress = tb_progress_new (NULL);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(TbVirtualBoard) board = NULL;
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(TbTarget) target = NULL;
+  g_autoptr(TbAttestation) att = NULL;
+  TbAppSlot slot, reported;
+
+  /* the catalogue's slot is the one a default virtual board's SBM reports */
+  g_assert_false (tb_app_slot_for_device_type ("acme-board", &slot));
+  g_assert_true (tb_app_slot_for_device_type ("tb-vmcu-m4", &slot));
+  {
+    g_autofree char *dir = g_build_filename (f->tmp, "default-board", NULL);
+    g_autofree char *uri = g_strconcat ("virtual:", dir, NULL);
+    board = tb_virtual_board_create (dir, NULL, 0, 0, NULL, &error);
+    g_assert_no_error (error);
+    g_clear_object (&board);
+    probe = tb_probe_open (uri, &error);
+    g_assert_no_error (error);
+    target = tb_target_new (probe);
+    att = tb_provision_identify (target, NULL, &error); /* installs the SBM */
+    g_assert_no_error (error);
+    g_assert_true (tb_target_get_app_slot (target, &reported, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (reported.address, ==, slot.address);
+    g_assert_cmpuint (reported.size_bytes, ==, slot.size_bytes);
+    g_assert_cmpuint (slot.address, ==, 0x08008000);
+  }
+
+  /* linked at the flash base: refused, naming both ranges */
+  error = master_at (f, "base", TB_BOARD_FLASH_BASE, 5000, m4, FALSE, NULL);
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "0x08000000–0x08001387"));
+  g_assert_nonnull (strstr (error->message, "0x08008000–0x08059fff"));
+  g_assert_nonnull (strstr (error->message, "tb-vmcu-m4"));
+  g_clear_error (&error);
+  /* larger than the slot */
+  error = master_at (f, "huge", 0x08008000, slot.size_bytes + 1, m4, FALSE, NULL);
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "larger than the application slot"));
+  g_clear_error (&error);
+  /* asked for: a warning only */
+  g_signal_connect (progress, "log", G_CALLBACK (collect_log), log);
+  error = master_at (f, "base", TB_BOARD_FLASH_BASE, 5000, m4, TRUE, progress);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (log->str, "Warning"));
+  g_assert_nonnull (strstr (log->str, "0x08008000"));
+  /* in the slot, or for a device type whose memory map is unknown: fine */
+  error = master_at (f, "fits", 0x08008000, slot.size_bytes, m4, FALSE, NULL);
+  g_assert_no_error (error);
+  error = master_at (f, "acme", TB_BOARD_FLASH_BASE, 5000, other, FALSE, NULL);
+  g_assert_no_error (error);
+  /* the product's device types, when none are given */
+  {
+    JsonObject *entry = tb_context_find_entry (f->ctx, TB_INVENTORY_PRODUCTS, "sensor");
+    JsonArray *types = json_array_new ();
+    json_array_add_string_element (types, "tb-vmcu-m4");
+    json_object_set_array_member (entry, "device_types", types);
+    error = master_at (f, "by-product", TB_BOARD_FLASH_BASE, 5000, NULL, FALSE, NULL);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+  }
+}
+
+/* Provisioning with an image: the product comes from the UPK, and the
+ * image is checked against the device before anything is issued or the
+ * device locked; a refused device stays as it was. */
+static void
+test_image_checked_before_lock (Fixture *f, gconstpointer data)
+{
+  const char *const m33[] = { "tb-vmcu-m33", NULL };
+  struct {
+    const char *name;
+    guint64 address;
+    gsize size;
+    const char *const *types;
+    int code;
+    const char *message;
+  } cases[] = {
+    { "base", TB_BOARD_FLASH_BASE, 5000, NULL, TB_ERROR_INVALID_DATA, "0x08008000–0x0801a7ff" },
+    /* the board's flash is 256 KiB: its slot is smaller than the type's */
+    { "big", 0x08008000, 80000, NULL, TB_ERROR_INVALID_DATA, "larger than the application slot" },
+    { "m33", 0x08008000, 5000, m33, TB_ERROR_VERIFY_FAILED, "tb-vmcu-m33" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = master_at (f, cases[i].name, cases[i].address, cases[i].size, cases[i].types, FALSE,
+                                           NULL);
+      g_autofree char *u = g_strdup_printf ("%s/%s.tbupk", f->tmp, cases[i].name);
+      g_autofree char *img = g_strdup_printf ("%s/%s.tbimg", f->tmp, cases[i].name);
+      TbProvisionOptions options = { NULL, u, img, FALSE };
+      TbProvisionResult result = { 0 };
+      g_autoptr(TbProbe) probe = NULL;
+      g_autoptr(TbAttestation) att = NULL;
+      g_autoptr(GPtrArray) log = NULL;
+
+      g_assert_no_error (error);
+      probe = tb_probe_open (f->uri, &error);
+      g_assert_no_error (error);
+      g_assert_false (tb_provision_device (f->ctx, probe, &options, PASS, &result, NULL, &error));
+      g_assert_error (error, TB_ERROR, cases[i].code);
+      if (strstr (error->message, cases[i].message) == NULL)
+        g_error ("“%s” does not name “%s”", error->message, cases[i].message);
+      g_clear_error (&error);
+      g_assert_null (result.device_certificate);
+      tb_provision_result_clear (&result);
+      /* unchanged: not provisioned, not locked, no certificate issued */
+      att = attest (probe);
+      g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_SBM_INSTALLED);
+      log = tb_audit_read (f->ctx, &error);
+      g_assert_no_error (error);
+      for (guint k = 0; k < log->len; k++)
+        g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (log, k), "event"), !=,
+                         "device.provision");
+    }
+
+  /* the image's product decides in a context of two products; another
+   * product given is refused before the device is touched */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    TbProvisionOptions options = { "gateway", f->upk[0], f->image[0], FALSE };
+    TbProvisionResult result = { 0 };
+    g_autoptr(TbAttestation) att = NULL;
+
+    g_assert_false (tb_provision_device (f->ctx, probe, &options, PASS, &result, NULL, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "“sensor”"));
+    g_assert_nonnull (strstr (error->message, "“gateway”"));
+    g_clear_error (&error);
+    att = attest (probe);
+    g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_SBM_INSTALLED);
+
+    options.product = NULL;
+    g_assert_true (tb_provision_device (f->ctx, probe, &options, PASS, &result, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (result.product, ==, "sensor");
+    g_assert_cmpstr (result.lifecycle, ==, "locked");
+    g_assert_cmpstr (result.app_version, ==, "1.0.0");
+    tb_provision_result_clear (&result);
+  }
+}
+
+/* One board, one user: while a probe has the board, a second one (another
+ * thread here, another process in test-cli) is refused as busy, and gets
+ * to it once the first is done. */
+static gpointer
+open_probe_thread (gpointer uri)
+{
+  GError *error = NULL;
+  TbProbe *probe = tb_probe_open (uri, &error);
+
+  g_assert_null (probe);
+  return error;
+}
+
+static void
+test_board_busy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbProbe) first = tb_probe_open (f->uri, &error);
+  g_autoptr(TbProbe) again = NULL;
+  GThread *thread;
+
+  g_assert_no_error (error);
+  thread = g_thread_new ("second", open_probe_thread, f->uri);
+  error = g_thread_join (thread);
+  g_assert_error (error, TB_ERROR, TB_ERROR_BUSY);
+  g_assert_nonnull (strstr (error->message, "busy"));
+  g_assert_nonnull (strstr (error->message, f->board_dir));
+  g_clear_error (&error);
+  provision (f, first, FALSE, TRUE);
+  g_clear_object (&first);
+  again = tb_probe_open (f->uri, &error);
+  g_assert_no_error (error);
+}
+
 static void
 test_modified_flash_refused (Fixture *f, gconstpointer data)
 {
@@ -366,6 +582,20 @@ test_halt_resume (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (att->boot, ==, 0);
   g_assert_cmpstr (att->app_version, ==, "1.0.0");
+
+  /* a resume with no command rung while halted leaves the mailbox alone: a
+   * debugger that stops the core around each access (GDB servers) must not
+   * see the request length it just wrote reset to 0 */
+  {
+    const guint8 length[4] = { 0x20, 0, 0, 0 };
+    guint8 back[4] = { 0 };
+    g_assert_true (tb_probe_halt (probe, &error));
+    g_assert_true (tb_probe_write_memory (probe, TB_BOARD_RAM_BASE + TB_MB_OFF_LENGTH, length, 4, NULL, &error));
+    g_assert_true (tb_probe_resume (probe, &error));
+    g_assert_true (tb_probe_read_memory (probe, TB_BOARD_RAM_BASE + TB_MB_OFF_LENGTH, back, 4, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpmem (back, 4, length, 4);
+  }
 }
 
 /* Cuts the power at each flash operation of programming UPK/IMAGE on a copy
@@ -457,12 +687,13 @@ test_hostile_mailbox (Fixture *f, gconstpointer data)
   provision (f, probe, FALSE, FALSE);
   for (guint i = 0; i < sizeof junk; i++)
     junk[i] = (guint8) g_test_rand_int ();
-  for (guint32 cmd = 0; cmd <= 8; cmd++)
+  for (guint32 cmd = 0; cmd <= 9; cmd++)
     for (gsize len = 0; len < sizeof junk; len += 397)
       {
         g_autoptr(GError) e = NULL;
         gboolean ok = tb_target_command (target, cmd, junk, len, NULL, &e);
-        g_assert_false (ok && cmd != TB_MB_CMD_ATTEST);
+        /* only an attestation, or the layout (which takes no request) */
+        g_assert_false (ok && cmd != TB_MB_CMD_ATTEST && !(cmd == TB_MB_CMD_LAYOUT && len == 0));
         if (!ok)
           g_assert_true (e->domain == TB_ERROR);
       }
@@ -874,6 +1105,9 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/tb/provision/provision-and-boot", test_provision_and_boot);
   ADD ("/tb/provision/refusals", test_refusals);
+  ADD ("/tb/provision/master-app-slot", test_master_app_slot);
+  ADD ("/tb/provision/image-checked-before-lock", test_image_checked_before_lock);
+  ADD ("/tb/provision/board-busy", test_board_busy);
   ADD ("/tb/provision/modified-flash-refused", test_modified_flash_refused);
   ADD ("/tb/provision/locked-debug", test_locked_debug);
   ADD ("/tb/provision/halt-resume", test_halt_resume);

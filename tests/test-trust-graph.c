@@ -332,11 +332,134 @@ test_layout (void)
   }
 }
 
+/* Fingerprints are read and wrapped by groups of four hex digits. */
+static void
+test_fingerprint_group (void)
+{
+  const struct {
+    const char *in, *out;
+  } cases[] = {
+    { "975721dbe28604f3", "9757 21db e286 04f3" },
+    { "97:57:21:DB:E2:86", "9757 21DB E286" },
+    { "975721d", "9757 21d" },
+    { "", "" },
+    { "not a fingerprint", "not a fingerprint" },
+  };
+  g_autofree char *sha256 = NULL;
+  g_autofree char *grouped = NULL;
+  g_auto(GStrv) groups = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = tb_trust_fingerprint_group (cases[i].in);
+      g_assert_cmpstr (out, ==, cases[i].out);
+    }
+  g_assert_null (tb_trust_fingerprint_group (NULL));
+  /* a SHA-256: 16 groups, every one whole, so a line breaks only between two */
+  sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "trustbench", -1);
+  grouped = tb_trust_fingerprint_group (sha256);
+  groups = g_strsplit (grouped, " ", -1);
+  g_assert_cmpuint (g_strv_length (groups), ==, 16);
+  for (guint i = 0; groups[i] != NULL; i++)
+    g_assert_cmpuint (strlen (groups[i]), ==, 4);
+}
+
+/* Every text of a node is drawn at the body size or larger, and with
+ * glyphs the font has: the badges before a finding or a revocation are
+ * drawn shapes, not characters that come out as a missing-glyph box. */
+static void
+test_node_text (void)
+{
+  g_autoptr(TbTrustGraph) graph = tb_trust_graph_new ();
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 8, 8);
+  cairo_t *cr = cairo_create (surface);
+  TbTrustNode *root = tb_trust_graph_add_node (graph, "key:root-ca", TB_TRUST_NODE_ROOT_CA, "root-ca");
+  TbTrustNode *ca = tb_trust_graph_add_node (graph, "key:ca", TB_TRUST_NODE_CA, "ca");
+  TbTrustNode *image = tb_trust_graph_add_node (graph, "image:1", TB_TRUST_NODE_IMAGE, "sensor 1.0.0");
+
+  for (TbTrustText t = 0; t < TB_TRUST_N_TEXTS; t++)
+    g_assert_cmpfloat (tb_trust_render_get_font_size (t), >=, 11.0);
+  root->algorithm = g_strdup ("ec-p256");
+  root->storage = g_strdup ("file");
+  g_ptr_array_add (root->warnings, g_strdup ("kept in a file"));
+  ca->status = TB_TRUST_STATUS_REVOKED;
+  image->fingerprint = g_strdup ("630dcd2966c43366911a0e4c2b8f3d1e630dcd2966c43366911a0e4c2b8f3d1e");
+  {
+    g_autofree char *finding = tb_trust_render_node_text (root, TB_TRUST_TEXT_DETAIL);
+    g_autofree char *revoked = tb_trust_render_node_text (ca, TB_TRUST_TEXT_DETAIL);
+    g_autofree char *digest = tb_trust_render_node_text (image, TB_TRUST_TEXT_DETAIL);
+    g_assert_cmpstr (finding, ==, "1 policy finding");
+    g_assert_cmpstr (revoked, ==, "revoked");
+    g_assert_true (g_str_has_prefix (digest, "SHA-256 630d cd29 66c4"));
+  }
+  for (guint i = 0; i < graph->nodes->len; i++)
+    for (TbTrustText t = TB_TRUST_TEXT_KIND; t <= TB_TRUST_TEXT_DETAIL; t++)
+      {
+        g_autofree char *text = tb_trust_render_node_text (g_ptr_array_index (graph->nodes, i), t);
+        cairo_glyph_t *glyphs = NULL;
+        int n_glyphs = 0;
+
+        tb_trust_render_set_font (cr, t);
+        g_assert_cmpint (cairo_scaled_font_text_to_glyphs (cairo_get_scaled_font (cr), 0, 0, text, -1, &glyphs,
+                                                           &n_glyphs, NULL, NULL, NULL), ==, CAIRO_STATUS_SUCCESS);
+        for (int g = 0; g < n_glyphs; g++)
+          if (glyphs[g].index == 0)
+            g_error ("“%s” has a character the font lacks", text);
+        cairo_glyph_free (glyphs);
+      }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+/* Each edge's label is where graphviz placed it: clear of every node and
+ * of every arrowhead, and of the other labels. */
+static void
+test_edge_labels (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbTrustGraph) graph = generated (3, 10, TB_TRUST_GRAPH_GROUP_DEVICES);
+  g_autoptr(TbTrustLayout) layout = tb_trust_layout_compute (graph, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (layout->labels->len, ==, graph->edges->len);
+  for (guint i = 0; i < layout->labels->len; i++)
+    {
+      const TbTrustRect *l = &g_array_index (layout->labels, TbTrustRect, i);
+      const double slack = 1.0;
+
+      g_assert_cmpfloat (l->width, >, 0);
+      g_assert_cmpfloat (l->height, >=, TB_TRUST_EDGE_LABEL_SIZE);
+      for (guint j = 0; j < graph->nodes->len; j++)
+        {
+          const TbTrustRect *r = tb_trust_layout_get_rect (layout, ((TbTrustNode *) graph->nodes->pdata[j])->id);
+          g_assert_true (l->x + l->width <= r->x + slack || r->x + r->width <= l->x + slack ||
+                         l->y + l->height <= r->y + slack || r->y + r->height <= l->y + slack);
+        }
+      for (guint j = 0; j < layout->paths->len; j++)
+        {
+          GArray *path = g_ptr_array_index (layout->paths, j);
+          double tip_x = g_array_index (path, double, path->len - 2), tip_y = g_array_index (path, double, path->len - 1);
+          /* the arrowhead: 10 points back from the tip */
+          g_assert_false (tip_x > l->x - 5 && tip_x < l->x + l->width + 5 && tip_y > l->y - 10 &&
+                          tip_y < l->y + l->height + 10);
+        }
+      for (guint j = i + 1; j < layout->labels->len; j++)
+        {
+          const TbTrustRect *o = &g_array_index (layout->labels, TbTrustRect, j);
+          g_assert_true (l->x + l->width <= o->x + slack || o->x + o->width <= l->x + slack ||
+                         l->y + l->height <= o->y + slack || o->y + o->height <= l->y + slack);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tb/trust-graph/from-context", test_graph);
   g_test_add_func ("/tb/trust-graph/layout", test_layout);
+  g_test_add_func ("/tb/trust-graph/fingerprint-group", test_fingerprint_group);
+  g_test_add_func ("/tb/trust-graph/node-text", test_node_text);
+  g_test_add_func ("/tb/trust-graph/edge-labels", test_edge_labels);
   return g_test_run ();
 }

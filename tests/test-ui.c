@@ -13,6 +13,7 @@
 #include "tb-application.h"
 #include <glib/gstdio.h>
 
+#include "tb-form-dialog.h"
 #include "tb-screenshot.h"
 #include "tb-test-util.h"
 #include "tb-window.h"
@@ -187,6 +188,47 @@ test_broken_context (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Answers the file chooser the workbench opened with @path, as a user
+ * picks it: a file or folder to open, or the name to save under. */
+static void
+answer_chooser (const char *path)
+{
+  GtkFileChooser *chooser = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (chooser == NULL && g_get_monotonic_time () < deadline)
+    {
+      GListModel *toplevels = gtk_window_get_toplevels ();
+      for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+        {
+          g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+          if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+            chooser = GTK_FILE_CHOOSER (w);
+        }
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_nonnull (chooser);
+  if (gtk_file_chooser_get_action (chooser) == GTK_FILE_CHOOSER_ACTION_SAVE)
+    /* typed into the name entry, as a user may: a whole path */
+    gtk_file_chooser_set_current_name (chooser, path);
+  else
+    {
+      g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
+      /* the chooser selects the file once its folder has loaded */
+      for (;;)
+        {
+          g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
+          if (selected != NULL && g_file_equal (selected, file))
+            break;
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_main_context_iteration (NULL, FALSE);
+        }
+    }
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  spin_frames (2);
+}
+
 static gboolean
 has_context (TbWindow *window)
 {
@@ -204,13 +246,58 @@ test_demo (void)
   spin_until (has_context, window);
   g_assert_cmpstr (tb_context_get_name (tb_window_get_context (window)), ==, TB_DEMO_CONTEXT_NAME);
   g_assert_cmpstr (tb_context_get_path (tb_window_get_context (window)), ==, expected);
+
+  /* the chain has happened in the demo: every page shows something real */
+  {
+    TbProductionPage *production = tb_window_get_production_page (window);
+    TbTrustChainPage *chain = tb_window_get_trust_chain_page (window);
+    TbTrustGraph *graph;
+    guint images = 0, devices = 0;
+
+    g_assert_true (tb_window_show_page (window, "images"));
+    g_assert_cmpuint (tb_images_page_get_n_mastered (tb_window_get_images_page (window)), ==, 1);
+    screenshot (GTK_WIDGET (window), "demo-images");
+    g_assert_true (tb_window_show_page (window, "devices"));
+    tb_devices_page_refresh (tb_window_get_devices_page (window));
+    /* the provisioned board and the two the station made */
+    g_assert_cmpuint (tb_devices_page_get_n_probes (tb_window_get_devices_page (window)), ==, 1 + TB_DEMO_PRODUCED);
+    g_assert_true (tb_window_show_page (window, "production"));
+    g_assert_true (tb_production_page_is_oem (production));
+    screenshot (GTK_WIDGET (window), "demo-production");
+    /* the station's records, exported by the demo, verify at the OEM */
+    {
+      g_autofree char *records = g_build_filename (expected, TB_DEMO_RECORDS_FILE, NULL);
+      AdwMessageDialog *verified;
+
+      g_assert_true (tb_production_page_verify_records (production, records));
+      verified = find_dialog ();
+      g_assert_nonnull (verified);
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (verified), "2 devices"));
+      gtk_window_destroy (GTK_WINDOW (verified));
+    }
+    g_assert_true (tb_window_show_page (window, "audit"));
+    g_assert_cmpuint (tb_audit_page_get_n_shown (tb_window_get_audit_page (window)), >=, 10);
+    g_assert_true (tb_window_show_page (window, "trust-chain"));
+    spin_frames (2);
+    g_assert_true (tb_trust_chain_page_has_graph (chain));
+    graph = tb_trust_view_get_graph (tb_trust_chain_page_get_view (chain));
+    for (guint i = 0; i < graph->nodes->len; i++)
+      {
+        TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
+        images += n->kind == TB_TRUST_NODE_IMAGE;
+        devices += n->kind == TB_TRUST_NODE_DEVICE;
+      }
+    g_assert_cmpuint (images, ==, 1);
+    g_assert_cmpuint (devices, >=, 1);
+  }
+
   tb_window_show_page (window, "keys");
   {
     TbKeysPage *page = tb_window_get_keys_page (window);
     g_autofree char *title = NULL;
 
-    g_assert_cmpuint (tb_keys_page_get_n_keys (page), ==, 4);
-    g_assert_cmpuint (tb_keys_page_get_n_certs (page), ==, 4);
+    g_assert_cmpuint (tb_keys_page_get_n_keys (page), >=, 4);
+    g_assert_cmpuint (tb_keys_page_get_n_certs (page), >=, 4);
     g_assert_cmpuint (tb_keys_page_get_n_findings (page), >=, 2); /* root in a file, demo passphrase */
     screenshot (GTK_WIDGET (window), "demo-keys");
     g_assert_true (tb_keys_page_select (page, "cert", "provisioning-ca"));
@@ -240,35 +327,7 @@ test_demo (void)
     screenshot (GTK_WIDGET (window), "images-empty");
     /* through the page's file chooser, as a user opens it */
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.choose", NULL));
-    {
-      GtkFileChooser *chooser = NULL;
-      g_autoptr(GFile) file = g_file_new_for_path (hex);
-      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-
-      while (chooser == NULL && g_get_monotonic_time () < deadline)
-        {
-          GListModel *toplevels = gtk_window_get_toplevels ();
-          for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-            {
-              g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
-              if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
-                chooser = GTK_FILE_CHOOSER (w);
-            }
-          g_main_context_iteration (NULL, FALSE);
-        }
-      g_assert_nonnull (chooser);
-      g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
-      /* the chooser selects the file once its folder has loaded */
-      for (;;)
-        {
-          g_autoptr(GFile) selected = gtk_file_chooser_get_file (chooser);
-          if (selected != NULL && g_file_equal (selected, file))
-            break;
-          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-          g_main_context_iteration (NULL, FALSE);
-        }
-      gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
-    }
+    answer_chooser (hex);
     spin_frames (2);
     spin_until (is_idle, window);
     g_assert_nonnull (tb_images_page_get_firmware (images));
@@ -310,11 +369,10 @@ test_demo (void)
 
     g_assert_true (tb_window_show_page (window, "devices"));
     tb_devices_page_refresh (devices);
-    g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 0);
-    screenshot (GTK_WIDGET (window), "devices-empty");
+    g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 1 + TB_DEMO_PRODUCED);
     uri = tb_devices_page_new_board (devices, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 1);
+    g_assert_cmpuint (tb_devices_page_get_n_probes (devices), ==, 2 + TB_DEMO_PRODUCED);
     g_assert_true (tb_devices_page_select (devices, uri));
     spin_frames (2);
     spin_until (is_idle, window);
@@ -490,6 +548,9 @@ test_command_line (void)
 
   g_assert_no_error (error);
   tb_context_unlock (ctx);
+  /* the test's own instance is registered on the bus under the real id:
+   * this second one must not export its objects at the same path */
+  g_application_set_application_id (G_APPLICATION (second), "org.trustbench.Trustbench.CommandLineTest");
   g_timeout_add (50, run_check_cb, &check);
   status = g_application_run (G_APPLICATION (second), 2, argv);
   g_assert_cmpint (status, ==, 0);
@@ -911,10 +972,870 @@ test_hotplug (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The whole chain through the GUI alone, on fresh contexts, as a new user
+ * does it: a context and its hierarchy, a firmware file mastered, a new
+ * virtual board provisioned with it that boots, a job of 2 created, a
+ * station context that imports it and makes 2 devices and is refused the
+ * third, and the review report. */
+static void
+respond (const char *const *fields, const char *response)
+{
+  AdwMessageDialog *dialog = find_dialog ();
+
+  g_assert_nonnull (dialog);
+  for (guint i = 0; fields != NULL && fields[i] != NULL; i += 2)
+    set_field (dialog, fields[i], fields[i + 1]);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+}
+
+static void
+test_whole_chain (void)
+{
+  g_autofree char *oem_dir = g_build_filename (tmp, "chain-oem", NULL);
+  g_autofree char *station_dir = g_build_filename (tmp, "chain-station", NULL);
+  g_autofree char *hex = g_build_filename (tmp, "chain-app.hex", NULL);
+  g_autofree char *report = g_build_filename (tmp, "chain-review.pdf", NULL);
+  g_autofree char *records = g_build_filename (tmp, "chain-records.json", NULL);
+  g_autofree char *upk = NULL;
+  g_autofree char *package = NULL;
+  g_autoptr(GError) error = NULL;
+  TbWindow *window = new_window ();
+  TbImagesPage *images = tb_window_get_images_page (window);
+  TbDevicesPage *devices = tb_window_get_devices_page (window);
+  TbProductionPage *production = tb_window_get_production_page (window);
+  TbAttestation *att;
+  AdwMessageDialog *dialog;
+
+  tb_test_write_file (hex, ":020000040800F2\n"
+                           ":10800000000102030405060708090A0B0C0D0E0FF8\n"
+                           ":10801000101112131415161718191A1B1C1D1E1FE8\n"
+                           ":00000001FF\n");
+  g_assert_cmpint (g_mkdir (oem_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (station_dir, 0700), ==, 0);
+
+  /* a new context in an empty folder, then its key hierarchy */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-context", NULL));
+  answer_chooser (oem_dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "keys"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (tb_window_get_keys_page (window)), "keys.create-hierarchy",
+                                             NULL));
+  respond ((const char *[]){ "products", "meter", "pass", "chain passphrase", "repeat", "chain passphrase", NULL },
+           "accept");
+  spin_until (has_keys, window);
+
+  /* master the firmware file */
+  g_assert_true (tb_window_show_page (window, "images"));
+  g_assert_cmpuint (tb_images_page_get_n_mastered (images), ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.choose", NULL));
+  answer_chooser (hex);
+  spin_until (is_idle, window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.master", NULL));
+  respond ((const char *[]){ "pass", "chain passphrase", NULL }, "accept");
+  spin_until (is_idle, window);
+  g_assert_cmpuint (tb_images_page_get_n_mastered (images), ==, 1);
+  upk = g_build_filename (tmp, "chain-app-1.0.0.tbupk", NULL);
+  g_assert_true (g_file_test (upk, G_FILE_TEST_IS_REGULAR));
+
+  /* its next step: provision a new virtual board with it; it boots */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.provision", "s", upk));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "devices");
+  g_assert_cmpstr (tb_devices_page_get_offered_image (devices), ==, upk);
+  {
+    g_autofree char *uri = tb_devices_page_new_board (devices, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_devices_page_select (devices, uri));
+    spin_until (is_idle, window);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (devices), "devices.provision", NULL));
+  respond ((const char *[]){ "pass", "chain passphrase", NULL }, "accept");
+  spin_until (is_idle, window);
+  tb_devices_page_program (devices, tb_devices_page_get_offered_image (devices));
+  spin_frames (2);
+  spin_until (is_idle, window);
+  att = tb_devices_page_get_attestation (devices);
+  g_assert_nonnull (att);
+  g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_LOCKED);
+  g_assert_cmpuint (att->boot, ==, 0);
+  g_assert_cmpstr (att->app_version, ==, "1.0.0");
+
+  /* its other next step: a production job of 2 */
+  g_assert_true (tb_window_show_page (window, "images"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.create-job", "s", upk));
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "production");
+  g_assert_true (tb_production_page_is_oem (production));
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  package = g_strdup (tb_form_dialog_get_text (GTK_WIDGET (dialog), "output"));
+  g_assert_true (g_str_has_suffix (package, ".tbjob"));
+  respond ((const char *[]){ "count", "2", "pass", "chain passphrase", "job-pass", "chain job pass",
+                             "job-pass2", "chain job pass", NULL }, "accept");
+  spin_until (is_idle, window);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog); /* Job Created, with the root's fingerprint */
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "fingerprint"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (g_file_test (package, G_FILE_TEST_IS_REGULAR));
+
+  /* a station: a context of its own imports the job and makes 2 devices */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-context", NULL));
+  answer_chooser (station_dir);
+  spin_until (has_context, window);
+  g_assert_cmpstr (tb_context_get_path (tb_window_get_context (window)), ==, station_dir);
+  g_assert_true (tb_window_show_page (window, "production"));
+  g_assert_false (tb_production_page_is_oem (production));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.import", NULL));
+  answer_chooser (package);
+  respond ((const char *[]){ "job-pass", "chain job pass", "pass", "station passphrase", NULL }, "accept");
+  spin_until (is_idle, window);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *uri = tb_devices_page_new_board (devices, &error);
+      g_assert_no_error (error);
+      g_assert_true (tb_production_page_select_probe (production, uri));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.program-next", NULL));
+      if (i == 0)
+        respond ((const char *[]){ "pass", "station passphrase", NULL }, "accept");
+      spin_until (is_idle, window);
+    }
+  g_assert_cmpuint (tb_production_page_get_n_results (production), ==, 3);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog); /* the third is refused: the limit */
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "2 of 2"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  /* the station hands its records to the OEM */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.export-records", NULL));
+  answer_chooser (records);
+  g_assert_true (g_file_test (records, G_FILE_TEST_IS_REGULAR));
+
+  /* back at the OEM: the station's records verify, and the review report */
+  tb_window_open_context (window, oem_dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "production"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (production), "production.verify-records", NULL));
+  answer_chooser (records);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Records Verified");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "2 devices"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (tb_window_show_page (window, "trust-chain"));
+  spin_frames (2);
+  g_assert_true (tb_trust_chain_page_export_report (tb_window_get_trust_chain_page (window), report, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (report, G_FILE_TEST_IS_REGULAR));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Every page of the demo, light and dark, at 1400×900: what
+ * tools/screenshots writes into docs/screenshots/. */
+static void
+test_gallery (void)
+{
+  static const char *const schemes[] = { "light", "dark" };
+  TbWindow *window = tb_window_new (ADW_APPLICATION (app));
+  g_auto(GStrv) pages = NULL;
+  g_autofree char *keep_dir = g_strdup (g_getenv ("TB_SCREENSHOT_DIR"));
+
+  /* tools/screenshots points this at docs/screenshots */
+  if (g_getenv ("TB_GALLERY_DIR") != NULL)
+    g_setenv ("TB_SCREENSHOT_DIR", g_getenv ("TB_GALLERY_DIR"), TRUE);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  spin_frames (5);
+  for (guint s = 0; s < G_N_ELEMENTS (schemes); s++)
+    {
+      g_autofree char *name = g_strdup_printf ("welcome-%s", schemes[s]);
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          s == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT : ADW_COLOR_SCHEME_FORCE_DARK);
+      screenshot (GTK_WIDGET (window), name);
+    }
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  pages = tb_window_dup_page_names (window);
+  for (guint s = 0; s < G_N_ELEMENTS (schemes); s++)
+    {
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          s == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT : ADW_COLOR_SCHEME_FORCE_DARK);
+      for (guint i = 0; pages[i] != NULL; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s-%s", pages[i], schemes[s]);
+          g_assert_true (tb_window_show_page (window, pages[i]));
+          spin_frames (2);
+          spin_until (is_idle, window);
+          screenshot (GTK_WIDGET (window), name);
+        }
+    }
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+  if (keep_dir != NULL)
+    g_setenv ("TB_SCREENSHOT_DIR", keep_dir, TRUE);
+}
+
+/* ---- the Keys and Audit pages ---- */
+
+/* The widgets of @type under @root that are shown: a list box's filter
+ * hides a row by making it child-invisible, a stack its other pages. */
+static void
+collect_shown (GtkWidget *root, GType type, GPtrArray *out)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (!gtk_widget_get_visible (child) || !gtk_widget_get_child_visible (child))
+        continue;
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        g_ptr_array_add (out, child);
+      else
+        collect_shown (child, type, out);
+    }
+}
+
+static GPtrArray *
+shown (gpointer root, GType type)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  collect_shown (GTK_WIDGET (root), type, out);
+  return out;
+}
+
+/* Whether an entry of the audit log's rows has exactly @title. */
+static gboolean
+has_row_titled (GPtrArray *rows, const char *title)
+{
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (rows, i)), title) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static guint wanted_shown;
+static TbAuditPage *audit_under_test;
+
+static gboolean
+audit_shows_wanted (TbWindow *window)
+{
+  return tb_audit_page_get_n_shown (audit_under_test) == wanted_shown;
+}
+
+/* Types @text into the Audit page's search entry, reached with Ctrl+F's
+ * action as a user does, and waits for the list to follow. */
+static void
+search_audit (TbWindow *window, const char *text, guint expected)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  GtkWidget *focus;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.search", NULL));
+  entries = shown (audit_under_test, GTK_TYPE_SEARCH_ENTRY);
+  g_assert_cmpuint (entries->len, ==, 1);
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_nonnull (focus);
+  g_assert_true (focus == g_ptr_array_index (entries, 0) || gtk_widget_is_ancestor (focus, g_ptr_array_index (entries, 0)));
+  gtk_editable_set_text (GTK_EDITABLE (g_ptr_array_index (entries, 0)), text);
+  wanted_shown = expected;
+  spin_until (audit_shows_wanted, window);
+}
+
+static void
+audit_append (TbContext *ctx, const char *event, const char *subject, const char *details_json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, details_json, -1, &error));
+  g_assert_true (tb_audit_append (ctx, event, subject, json_node_get_object (json_parser_get_root (parser)), &error));
+  g_assert_no_error (error);
+}
+
+static void
+screenshot_light_and_dark (GtkWidget *widget, const char *name)
+{
+  g_autofree char *dark = g_strdup_printf ("%s-dark", name);
+
+  screenshot (widget, name);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (widget, dark);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+}
+
+/* The Audit page: an empty log says what will come; entries read as
+ * sentences at local time; the search filters them; an entry opens on its
+ * fields and hash; the status says whether the chain holds, and where it
+ * breaks once the log is tampered with. */
+static void
+test_audit_page (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "audit-ctx", NULL);
+  g_autofree char *log = g_build_filename (dir, "audit", "log.jsonl", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = tb_context_create (dir, "Audit OEM", &error);
+  g_autoptr(GPtrArray) rows = NULL;
+  TbWindow *window;
+
+  g_assert_no_error (error);
+  tb_context_unlock (ctx);
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "audit"));
+  audit_under_test = tb_window_get_audit_page (window);
+  g_assert_cmpuint (tb_audit_page_get_n_shown (audit_under_test), ==, 0);
+  {
+    /* the empty log names the next step */
+    g_autoptr(GPtrArray) buttons = shown (audit_under_test, GTK_TYPE_BUTTON);
+    g_assert_cmpuint (buttons->len, ==, 1);
+    g_assert_cmpstr (gtk_actionable_get_action_name (g_ptr_array_index (buttons, 0)), ==, "win.show-page");
+  }
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-empty");
+
+  audit_append (ctx, "image.master", "sensor 1.0.0",
+                "{\"product\":\"sensor\",\"version\":\"1.0.0\",\"security_counter\":3,\"image_id\":\"00ff\"}");
+  audit_append (ctx, "device.provision", "1a2b3c4d5e6f708192a3b4c5",
+                "{\"device_type\":\"tb-virtual-m4\",\"product\":\"sensor\",\"app_version\":\"1.0.0\","
+                "\"lifecycle\":\"locked\"}");
+  audit_append (ctx, "key.store", "spare",
+                "{\"usage\":\"product\",\"algorithm\":\"ec-p256\",\"storage\":\"file\"}");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.reload", NULL));
+  spin_frames (2);
+
+  /* sentences, at local time, newest first */
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 3);
+  g_assert_cmpuint (tb_audit_page_get_n_shown (audit_under_test), ==, 3);
+  g_assert_true (has_row_titled (rows, "Mastered sensor 1.0.0, signed by mastering (security counter 3)"));
+  g_assert_true (has_row_titled (rows, "Provisioned device 1a2b3c4d… with sensor 1.0.0"));
+  g_assert_cmpstr (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), ==,
+                   "Stored key spare (product key, ec-p256) in an encrypted file");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const char *subtitle = adw_expander_row_get_subtitle (g_ptr_array_index (rows, i));
+      g_assert_false (g_regex_match_simple ("[0-9]{4}-[0-9]{2}-[0-9]{2}T", subtitle, 0, 0));
+      g_assert_nonnull (strstr (subtitle, " · #"));
+    }
+  /* local time: in a zone 5:30 east of UTC, the oldest entry's time moves */
+  {
+    g_autoptr(GPtrArray) entries = tb_audit_read (ctx, &error);
+    const char *utc = json_object_get_string_member (g_ptr_array_index (entries, 0), "time");
+    g_autoptr(GDateTime) when = g_date_time_new_from_iso8601 (utc, NULL);
+    g_autoptr(GDateTime) east = g_date_time_add_minutes (when, 5 * 60 + 30);
+    g_autofree char *expected = g_date_time_format (east, "%-d %b %Y, %H:%M:%S");
+    g_autofree char *old_tz = g_strdup (g_getenv ("TZ"));
+    g_autoptr(GPtrArray) local_rows = NULL;
+
+    g_assert_no_error (error);
+    g_setenv ("TZ", "IST-05:30", TRUE);
+    tb_audit_page_reload (audit_under_test);
+    local_rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+    if (strstr (adw_expander_row_get_subtitle (g_ptr_array_index (local_rows, 2)), expected) == NULL)
+      g_error ("“%s” is not at %s", adw_expander_row_get_subtitle (g_ptr_array_index (local_rows, 2)), expected);
+    if (old_tz != NULL)
+      g_setenv ("TZ", old_tz, TRUE);
+    else
+      g_unsetenv ("TZ");
+    tb_audit_page_reload (audit_under_test);
+  }
+  g_assert_true (tb_audit_page_is_valid (audit_under_test));
+  g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "All 3 entries verified, chain intact");
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-sentences");
+
+  /* Ctrl+F reaches the search while the page is shown (a global shortcut
+   * runs only for a mapped widget) */
+  {
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (audit_under_test));
+    gboolean bound = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+        if (!GTK_IS_SHORTCUT_CONTROLLER (c) ||
+            gtk_shortcut_controller_get_scope (GTK_SHORTCUT_CONTROLLER (c)) != GTK_SHORTCUT_SCOPE_GLOBAL)
+          continue;
+        for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (c)); j++)
+          {
+            g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (c), j);
+            g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+            GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+            bound |= g_strcmp0 (trigger, "<Control>f") == 0 && GTK_IS_NAMED_ACTION (action) &&
+                     g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), "audit.search") == 0;
+          }
+      }
+    g_assert_true (bound);
+  }
+
+  /* the search: by words of the sentence, by kind, nothing */
+  search_audit (window, "provisioned", 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpstr (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), ==,
+                   "Provisioned device 1a2b3c4d… with sensor 1.0.0");
+  screenshot (GTK_WIDGET (window), "audit-filter");
+  search_audit (window, "IMAGE", 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_true (g_str_has_prefix (adw_preferences_row_get_title (g_ptr_array_index (rows, 0)), "Mastered sensor"));
+  search_audit (window, "no such thing", 0);
+  screenshot (GTK_WIDGET (window), "audit-filter-none");
+  search_audit (window, "", 3);
+
+  /* details on demand: the raw fields and the entry's hash */
+  {
+    g_auto(GStrv) hashes = NULL;
+    g_autoptr(GPtrArray) entries = tb_audit_read_with_hashes (ctx, &hashes, &error);
+    g_autoptr(GPtrArray) fields = NULL;
+    AdwExpanderRow *newest;
+    gboolean hash_shown = FALSE;
+
+    g_assert_no_error (error);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+    rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
+    newest = g_ptr_array_index (rows, 0);
+    adw_expander_row_set_expanded (newest, TRUE);
+    spin_frames (5);
+    fields = shown (newest, ADW_TYPE_ACTION_ROW);
+    for (guint i = 0; i < fields->len; i++)
+      if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (fields, i)), "Entry hash (SHA-256)") == 0)
+        {
+          g_assert_cmpstr (adw_action_row_get_subtitle (g_ptr_array_index (fields, i)), ==, hashes[2]);
+          hash_shown = TRUE;
+        }
+    g_assert_true (hash_shown);
+    screenshot_light_and_dark (GTK_WIDGET (window), "audit-details");
+  }
+
+  /* a modified entry breaks the chain at the next one */
+  {
+    g_autofree char *text = tb_test_read_file (log, NULL);
+    char *counter = strstr (text, "\"security_counter\":3");
+
+    g_assert_nonnull (counter);
+    counter[strlen ("\"security_counter\":")] = '4';
+    tb_test_write_file (log, text);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.reload", NULL));
+  spin_frames (2);
+  g_assert_false (tb_audit_page_is_valid (audit_under_test));
+  g_assert_cmpstr (tb_audit_page_get_status (audit_under_test), ==, "Chain broken at entry 2");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (audit_under_test), "audit.show-first-bad", NULL));
+  spin_frames (5);
+  screenshot_light_and_dark (GTK_WIDGET (window), "audit-broken");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The row the Keys page selected (tb_keys_page_select()): the selected
+ * row of one of its lists. */
+static AdwActionRow *
+selected_key_row (TbKeysPage *page)
+{
+  g_autoptr(GPtrArray) lists = shown (page, GTK_TYPE_LIST_BOX);
+
+  for (guint i = 0; i < lists->len; i++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_selected_row (g_ptr_array_index (lists, i));
+      if (row != NULL)
+        return ADW_ACTION_ROW (row);
+    }
+  return NULL;
+}
+
+/* Every icon-only button under @root has a tooltip (its accessible name),
+ * and so does every menu button. */
+static void
+assert_buttons_named (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (!gtk_widget_get_visible (child) || !gtk_widget_get_child_visible (child))
+        continue;
+      if (GTK_IS_MENU_BUTTON (child) || (GTK_IS_BUTTON (child) && gtk_button_get_label (GTK_BUTTON (child)) == NULL &&
+                                        GTK_IS_IMAGE (gtk_button_get_child (GTK_BUTTON (child)))))
+        {
+          if (gtk_widget_get_tooltip_text (child) == NULL)
+            g_error ("a %s without a tooltip", G_OBJECT_TYPE_NAME (child));
+          continue;
+        }
+      assert_buttons_named (child);
+    }
+}
+
+/* The Keys page: each key's subtitle says what it does, its algorithm,
+ * where it lives and until when it is certified, not its name again; one
+ * suggested action, named for what it does; the system trust store p11-kit
+ * lists with the tokens (here a stand-in module, seen when p11-kit loads
+ * user modules: not as root) and the empty slots are left out, and a
+ * dimmed line says so. */
+static void
+test_keys_page (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) key_entries = NULL;
+  g_autofree char *config = g_build_filename (tmp, "p11-config", NULL);
+  g_autofree char *modules = g_build_filename (config, "pkcs11", "modules", NULL);
+  g_autofree char *module_file = g_build_filename (modules, "trust-store.module", NULL);
+  g_autofree char *old_config = g_strdup (g_getenv ("XDG_CONFIG_HOME"));
+  TbWindow *window = new_window ();
+  TbKeysPage *page;
+
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "keys"));
+  page = tb_window_get_keys_page (window);
+
+  key_entries = tb_context_get_entries (tb_window_get_context (window), TB_INVENTORY_KEYS);
+  g_assert_cmpuint (key_entries->len, >=, 4);
+  for (guint i = 0; i < key_entries->len; i++)
+    {
+      const char *name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
+      AdwActionRow *row;
+      const char *subtitle;
+
+      g_assert_true (tb_keys_page_select (page, "key", name));
+      row = selected_key_row (page);
+      g_assert_nonnull (row);
+      g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, name);
+      subtitle = adw_action_row_get_subtitle (row);
+      g_assert_cmpstr (subtitle, !=, name);
+      g_assert_false (g_str_has_prefix (subtitle, name));
+      g_assert_nonnull (strstr (subtitle, "ECDSA P-256"));
+      g_assert_nonnull (strstr (subtitle, "encrypted file"));
+      g_assert_nonnull (strstr (subtitle, "certified until"));
+    }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.close-details", NULL));
+
+  /* one suggested action, named for what it does */
+  {
+    g_autoptr(GPtrArray) splits = shown (page, ADW_TYPE_SPLIT_BUTTON);
+    g_autoptr(GPtrArray) buttons = shown (page, GTK_TYPE_BUTTON);
+    guint n_suggested = 0;
+
+    g_assert_cmpuint (splits->len, ==, 1);
+    g_assert_true (gtk_widget_has_css_class (g_ptr_array_index (splits, 0), "suggested-action"));
+    g_assert_cmpstr (adw_split_button_get_label (g_ptr_array_index (splits, 0)), ==, "_Generate Key…");
+    for (guint i = 0; i < buttons->len; i++)
+      n_suggested += gtk_widget_has_css_class (g_ptr_array_index (buttons, i), "suggested-action");
+    g_assert_cmpuint (n_suggested, ==, 0); /* no other */
+    g_assert_nonnull (adw_split_button_get_dropdown_tooltip (g_ptr_array_index (splits, 0)));
+  }
+  assert_buttons_named (GTK_WIDGET (page));
+
+  /* the system trust store, as p11-kit's trust module lists it */
+  g_assert_cmpint (g_mkdir_with_parents (modules, 0700), ==, 0);
+  {
+    g_autofree char *text = g_strdup_printf ("module: %s\n", g_getenv ("TB_FAKE_TRUST_STORE"));
+    tb_test_write_file (module_file, text);
+  }
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.refresh-tokens", NULL));
+  spin_frames (2);
+  {
+    g_autoptr(GPtrArray) tokens = tb_pkcs11_list_tokens (NULL, &error);
+    g_autoptr(GPtrArray) rows = shown (page, ADW_TYPE_ACTION_ROW);
+    g_autoptr(GPtrArray) labels = shown (page, GTK_TYPE_LABEL);
+    g_autoptr(GString) note = g_string_new (NULL);
+    guint hidden = 0;
+    gboolean trust_store = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < labels->len; i++)
+      if (gtk_widget_has_css_class (g_ptr_array_index (labels, i), "dim-label"))
+        g_string_append (note, gtk_label_get_text (g_ptr_array_index (labels, i)));
+    /* each token p11-kit lists has a row, but the trust store and the
+     * empty slots */
+    for (guint i = 0; i < tokens->len; i++)
+      {
+        TbTokenInfo *t = g_ptr_array_index (tokens, i);
+        gboolean listed = FALSE;
+        gboolean expected = !tb_token_info_is_trust_store (t) && (t->initialized || t->label[0] != '\0');
+
+        for (guint j = 0; j < rows->len; j++)
+          listed |= g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (rows, j)),
+                               t->label[0] != '\0' ? t->label : "(no label)") == 0;
+        g_assert_cmpint (listed, ==, expected);
+        hidden += !expected;
+        trust_store |= tb_token_info_is_trust_store (t);
+      }
+    g_assert_cmpuint (tb_keys_page_get_n_tokens (page), ==, tokens->len - hidden);
+    /* …and a dimmed line says why what is missing is missing */
+    if (trust_store)
+      g_assert_nonnull (strstr (note->str, "The system trust store is not listed"));
+    else
+      g_test_message ("p11-kit loads no user module as root: the trust store is told apart in /pkcs11/trust-store");
+    if (hidden > (guint) trust_store)
+      g_assert_nonnull (strstr (note->str, "empty slot"));
+    if (hidden == 0)
+      g_assert_cmpuint (note->len, ==, 0);
+  }
+  screenshot_light_and_dark (GTK_WIDGET (window), "keys-rows");
+  g_assert_true (scroll_to_end (GTK_WIDGET (page)));
+  screenshot_light_and_dark (GTK_WIDGET (window), "keys-tokens-trust-store");
+
+  if (old_config != NULL)
+    g_setenv ("XDG_CONFIG_HOME", old_config, TRUE);
+  else
+    g_unsetenv ("XDG_CONFIG_HOME");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "keys.refresh-tokens", NULL));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Spins until @revealer has finished opening or closing. */
+static void
+spin_until_revealed (GtkRevealer *revealer, gboolean revealed)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (gtk_revealer_get_child_revealed (revealer) != revealed)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the revealer");
+      g_usleep (1000);
+    }
+  spin_frames (5);
+}
+
+/* The whole graph is in the visible part of its scrolled window, at a
+ * zoom that fills it (or at 100 %), never below the readable minimum. */
+static void
+assert_graph_fitted (TbTrustChainPage *chain)
+{
+  TbTrustView *view = tb_trust_chain_page_get_view (chain);
+  TbTrustGraph *graph = tb_trust_view_get_graph (view);
+  GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+  double width = gtk_widget_get_width (scroller), height = gtk_widget_get_height (scroller);
+  double zoom = tb_trust_view_get_zoom (view);
+  double left = G_MAXDOUBLE, top = G_MAXDOUBLE, right = 0, bottom = 0;
+
+  g_assert_true (tb_trust_view_is_fitting (view));
+  g_assert_cmpfloat (zoom, >=, TB_TRUST_VIEW_MIN_FIT_ZOOM);
+  g_assert_cmpfloat (zoom, <=, 1.0);
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      TbTrustNode *n = g_ptr_array_index (graph->nodes, i);
+      graphene_rect_t r;
+
+      g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, n->id), scroller, &r));
+      if (r.origin.x < -0.5 || r.origin.y < -0.5 || r.origin.x + r.size.width > width + 0.5 ||
+          r.origin.y + r.size.height > height + 0.5)
+        g_error ("%s at %.0f,%.0f %.0fx%.0f is outside the visible %.0fx%.0f (zoom %.2f)", n->id, r.origin.x,
+                 r.origin.y, r.size.width, r.size.height, width, height, zoom);
+      left = MIN (left, r.origin.x);
+      top = MIN (top, r.origin.y);
+      right = MAX (right, r.origin.x + r.size.width);
+      bottom = MAX (bottom, r.origin.y + r.size.height);
+    }
+  /* fitted, not merely small: the graph spans the width or the height */
+  if (zoom < 0.99)
+    g_assert_true ((right - left) / width >= 0.75 || (bottom - top) / height >= 0.6);
+}
+
+/* The colour (R, G, B, 0–255) of the view's drawing inside the card of
+ * the node with @id, right of its short first lines: the card's colour. */
+static void
+card_colour (TbTrustView *view, const char *id, guchar rgb[3])
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (tmp, "trust-view.png", NULL);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  graphene_rect_t r;
+  int width, stride, x, y;
+  const guchar *p;
+
+  spin_frames (5);
+  g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, id), GTK_WIDGET (view), &r));
+  g_assert_true (tb_widget_save_png (GTK_WIDGET (view), path, &error));
+  g_assert_no_error (error);
+  texture = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  width = gdk_texture_get_width (texture);
+  stride = width * 4;
+  pixels = g_malloc ((gsize) stride * gdk_texture_get_height (texture));
+  gdk_texture_download (texture, pixels, stride);
+  x = (int) (r.origin.x + r.size.width * 0.93);
+  y = (int) (r.origin.y + r.size.height * 0.5);
+  g_assert_cmpint (x, <, width);
+  g_assert_cmpint (y, <, gdk_texture_get_height (texture));
+  /* Cairo ARGB32: B, G, R, A */
+  p = pixels + (gsize) y * stride + (gsize) x * 4;
+  rgb[0] = p[2];
+  rgb[1] = p[1];
+  rgb[2] = p[0];
+}
+
+static double
+card_luminance (TbTrustView *view, const char *id)
+{
+  guchar rgb[3];
+
+  card_colour (view, id, rgb);
+  return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255.0;
+}
+
+/* The first widget under @root that activates @action. */
+static GtkWidget *
+find_actionable (GtkWidget *root, const char *action)
+{
+  if (GTK_IS_ACTIONABLE (root) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_actionable (child, action);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* @widget is shown, mapped and inside @window's visible area. */
+static void
+assert_on_screen (GtkWidget *widget, GtkWidget *window)
+{
+  graphene_rect_t r;
+
+  g_assert_nonnull (widget);
+  g_assert_true (gtk_widget_is_visible (widget));
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (gtk_widget_compute_bounds (widget, window, &r));
+  g_assert_cmpfloat (r.size.width, >, 0);
+  g_assert_cmpfloat (r.size.height, >, 0);
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  g_assert_cmpfloat (r.origin.y, >=, 0);
+  g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (window));
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (window));
+}
+
+/* The Trust Chain of the demo at the size of issue 16, 1400×900: the graph
+ * is fitted when the page opens and again when the details pane opens and
+ * closes; a selected node leaves the findings and the report export on
+ * screen; every button says what it does. */
+static void
+test_trust_chain_fit (void)
+{
+  TbWindow *window = tb_window_new (ADW_APPLICATION (app));
+  TbTrustChainPage *chain = tb_window_get_trust_chain_page (window);
+  TbTrustView *view = tb_trust_chain_page_get_view (chain);
+  GtkRevealer *details = tb_trust_chain_page_get_details (chain);
+  GtkWidget *findings = tb_trust_chain_page_get_findings (chain);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  spin_frames (5);
+  tb_window_open_demo (window);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "trust-chain"));
+  spin_frames (10);
+  g_assert_true (tb_trust_chain_page_has_graph (chain));
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), >=, 1380); /* less the shadow */
+
+  /* opened: nothing selected, no details, the whole graph */
+  g_assert_null (tb_trust_view_get_selected (view));
+  g_assert_false (gtk_revealer_get_child_revealed (details));
+  assert_graph_fitted (chain);
+  assert_on_screen (findings, GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.export"), GTK_WIDGET (window));
+  screenshot (GTK_WIDGET (window), "trust-chain-1400");
+
+  /* a node selected: the pane opens, the graph refits to the room left,
+   * the findings and the export stay where they were */
+  g_assert_true (tb_trust_view_select (view, "key:root-ca"));
+  spin_until_revealed (details, TRUE);
+  assert_graph_fitted (chain);
+  assert_on_screen (findings, GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.export"), GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.fit"), GTK_WIDGET (window));
+  assert_on_screen (find_actionable (GTK_WIDGET (chain), "trust.close-details"), GTK_WIDGET (window));
+  assert_buttons_named (GTK_WIDGET (chain));
+  screenshot (GTK_WIDGET (window), "trust-chain-1400-selected");
+  /* the cards take the style's colours: light, then dark */
+  g_assert_cmpfloat (card_luminance (view, "key:mastering"), >, 0.8);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (GTK_WIDGET (window), "trust-chain-1400-dark");
+  g_assert_cmpfloat (card_luminance (view, "key:mastering"), <, 0.3);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  /* from the style sheet itself, not from a light and a dark palette */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+    guchar rgb[3];
+
+    gtk_css_provider_load_from_data (css, "@define-color card_bg_color #c00000;", -1);
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_USER);
+    card_colour (view, "key:mastering", rgb);
+    gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
+    g_assert_cmpint (rgb[0], >=, 0xb0);
+    g_assert_cmpint (rgb[1], <=, 0x10);
+    g_assert_cmpint (rgb[2], <=, 0x10);
+  }
+
+  /* zooming stops the fitting, Fit brings it back; zoomed in, a node
+   * selected (by the keyboard, say) is scrolled into sight */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.zoom-in", NULL));
+  spin_frames (3);
+  g_assert_false (tb_trust_view_is_fitting (view));
+  tb_trust_view_set_zoom (view, 2.0);
+  spin_frames (3);
+  /* the context changing under the user keeps their zoom */
+  tb_trust_chain_page_refresh (chain);
+  spin_frames (3);
+  g_assert_false (tb_trust_view_is_fitting (view));
+  g_assert_cmpfloat (tb_trust_view_get_zoom (view), ==, 2.0);
+  {
+    GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+    const char *far[] = { "key:provisioning-ca", "key:mastering", "key:root-ca" };
+    for (guint i = 0; i < G_N_ELEMENTS (far); i++)
+      {
+        graphene_rect_t r;
+        g_assert_true (tb_trust_view_select (view, far[i]));
+        spin_frames (3);
+        g_assert_true (gtk_widget_compute_bounds (tb_trust_view_get_node_widget (view, far[i]), scroller, &r));
+        g_assert_cmpfloat (r.origin.x, >=, -0.5);
+        g_assert_cmpfloat (r.origin.y, >=, -0.5);
+        g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (scroller) + 0.5);
+        g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (scroller) + 0.5);
+      }
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.fit", NULL));
+  spin_frames (3);
+  assert_graph_fitted (chain);
+
+  /* Ctrl+scroll zooms around the pointer: the node under it stays there */
+  {
+    GtkWidget *node = tb_trust_view_get_node_widget (view, "key:mastering");
+    graphene_rect_t before, after;
+
+    g_assert_true (gtk_widget_compute_bounds (node, GTK_WIDGET (view), &before));
+    tb_trust_view_zoom_at (view, 1.6, before.origin.x + before.size.width / 2,
+                           before.origin.y + before.size.height / 2);
+    spin_frames (3);
+    g_assert_false (tb_trust_view_is_fitting (view));
+    g_assert_true (gtk_widget_compute_bounds (node, GTK_WIDGET (view), &after));
+    g_assert_cmpfloat (after.size.width, >, before.size.width * 1.5);
+    g_assert_cmpfloat (fabs ((after.origin.x + after.size.width / 2) - (before.origin.x + before.size.width / 2)), <=,
+                       2.0);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.fit", NULL));
+  spin_frames (3);
+
+  /* closed: no selection, the graph refits to the whole width */
+  g_assert_cmpstr (tb_trust_view_get_selected (view)->id, ==, "key:root-ca");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chain), "trust.close-details", NULL));
+  spin_until_revealed (details, FALSE);
+  g_assert_null (tb_trust_view_get_selected (view));
+  /* the keyboard focus is back on the node the pane was about */
+  g_assert_true (gtk_widget_has_focus (tb_trust_view_get_node_widget (view, "key:root-ca")));
+  assert_graph_fitted (chain);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
+  GTestDBus *bus = NULL;
   int rc;
 
   tmp = tb_test_make_tmpdir ();
@@ -949,6 +1870,18 @@ main (int argc, char **argv)
   g_setenv ("GTK_A11Y", "none", FALSE);
   g_setenv ("NO_AT_BRIDGE", "1", TRUE);
 
+  /* a private session bus: the tests behave the same whether the desktop
+   * has one, autolaunches one (dbus-x11) or has none */
+  {
+    /* g_test_dbus_up() clears DISPLAY with the desktop's bus variables */
+    g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+
+    bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+    g_test_dbus_up (bus);
+    if (display != NULL)
+      g_setenv ("DISPLAY", display, TRUE);
+  }
+
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   app = tb_application_new (G_APPLICATION_NON_UNIQUE);
@@ -964,9 +1897,16 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/production", test_production);
   g_test_add_func ("/tb/ui/tokens", test_tokens);
   g_test_add_func ("/tb/ui/hotplug", test_hotplug);
+  g_test_add_func ("/tb/ui/whole-chain", test_whole_chain);
+  g_test_add_func ("/tb/ui/audit-page", test_audit_page);
+  g_test_add_func ("/tb/ui/keys-page", test_keys_page);
+  g_test_add_func ("/tb/ui/gallery", test_gallery);
+  g_test_add_func ("/tb/ui/trust-chain-fit", test_trust_chain_fit);
   rc = g_test_run ();
 
   g_clear_object (&app);
+  /* not g_test_dbus_down(): GTK keeps its bus connection to the end */
+  g_test_dbus_stop (bus);
   tb_test_rm_rf (tmp);
   g_free (tmp);
   return rc;

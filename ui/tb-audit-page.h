@@ -15,5 +15,6 @@ void     tb_audit_page_set_context (TbAuditPage *self,
 void     tb_audit_page_reload      (TbAuditPage *self);
 gboolean tb_audit_page_is_valid    (TbAuditPage *self);
 guint    tb_audit_page_get_n_shown (TbAuditPage *self);
+const char *tb_audit_page_get_status (TbAuditPage *self);
 
 G_END_DECLS

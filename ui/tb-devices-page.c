@@ -35,6 +35,7 @@ struct _TbDevicesPage {
   guint poll_id;
   TbUsbWatch *usb_watch;      /* libusb hotplug, where there is */
   guint hotplug_id;
+  char *offered_upk;          /* an image the Images page sent here to provision */
 };
 
 G_DEFINE_FINAL_TYPE (TbDevicesPage, tb_devices_page, ADW_TYPE_BIN)
@@ -468,6 +469,26 @@ program_action (GtkWidget *widget, const char *name, GVariant *param)
                      (TbUiPathFunc) tb_devices_page_program);
 }
 
+/**
+ * tb_devices_page_offer_image:
+ * @upk_path: a mastered image (.tbupk)
+ *
+ * The image to provision or program the next board with, chosen on the
+ * Images page.
+ */
+void
+tb_devices_page_offer_image (TbDevicesPage *self, const char *upk_path)
+{
+  g_free (self->offered_upk);
+  self->offered_upk = g_strdup (upk_path);
+}
+
+const char *
+tb_devices_page_get_offered_image (TbDevicesPage *self)
+{
+  return self->offered_upk;
+}
+
 TbAttestation *
 tb_devices_page_get_attestation (TbDevicesPage *self)
 {
@@ -557,6 +578,7 @@ tb_devices_page_dispose (GObject *object)
   g_clear_handle_id (&self->hotplug_id, g_source_remove);
   g_clear_pointer (&self->probe_details, g_free);
   g_clear_pointer (&self->probe_uris, g_free);
+  g_clear_pointer (&self->offered_upk, g_free);
   g_clear_pointer (&self->board_uris, g_free);
 
   g_clear_object (&self->context);

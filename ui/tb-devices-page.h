@@ -23,4 +23,8 @@ TbAttestation *tb_devices_page_get_attestation (TbDevicesPage *self);
 guint          tb_devices_page_get_n_probes (TbDevicesPage *self);
 gboolean       tb_devices_page_watches_usb  (TbDevicesPage *self);
 
+void           tb_devices_page_offer_image  (TbDevicesPage *self,
+                                             const char    *upk_path);
+const char    *tb_devices_page_get_offered_image (TbDevicesPage *self);
+
 G_END_DECLS

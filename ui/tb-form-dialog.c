@@ -93,6 +93,20 @@ tb_form_dialog_dup_choice (GtkWidget *dialog, const char *id)
 }
 
 /**
+ * tb_form_dialog_get_selected:
+ *
+ * Returns: the position of the choice @id's selected item
+ */
+guint
+tb_form_dialog_get_selected (GtkWidget *dialog, const char *id)
+{
+  AdwComboRow *row = g_object_get_data (G_OBJECT (dialog), id);
+
+  g_return_val_if_fail (row != NULL, GTK_INVALID_LIST_POSITION);
+  return adw_combo_row_get_selected (row);
+}
+
+/**
  * tb_form_dialog_clear_secrets:
  *
  * Empties every passphrase entry (call once their text is copied).

@@ -29,6 +29,8 @@ const char *tb_form_dialog_get_text     (GtkWidget   *dialog,
                                          const char  *id);
 char       *tb_form_dialog_dup_choice   (GtkWidget   *dialog,
                                          const char  *id);
+guint       tb_form_dialog_get_selected (GtkWidget   *dialog,
+                                         const char  *id);
 void        tb_form_dialog_clear_secrets (GtkWidget  *dialog);
 
 G_END_DECLS

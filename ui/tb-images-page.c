@@ -12,6 +12,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tb-mastered-image.h"
+#include "tb-mcuboot.h"
 #include "tb-ui-util.h"
 #include "tb-form-dialog.h"
 #include "tb-window.h"
@@ -22,6 +24,9 @@ struct _TbImagesPage {
   GtkScrolledWindow *scroller;
   GtkWidget *drop_zone;
   GtkLabel *drop_label;
+  GtkLabel *context_hint;
+  AdwPreferencesGroup *mastered_group;
+  GtkListBox *mastered_list;
   AdwPreferencesGroup *input_group;
   AdwActionRow *file_row;
   AdwEntryRow *load_address_row;
@@ -44,9 +49,13 @@ struct _TbImagesPage {
   char *upk_path;
   TbUpk *upk;
   GPtrArray *checks;
+  GPtrArray *mastered;          /* TbMasteredImage, newest first */
+  char *export_upk;             /* the image an MCUboot export is for */
 };
 
 G_DEFINE_FINAL_TYPE (TbImagesPage, tb_images_page, ADW_TYPE_BIN)
+
+static void reload_mastered (TbImagesPage *self);
 
 static TbWindow *
 get_window (TbImagesPage *self)
@@ -139,6 +148,7 @@ typedef struct {
   guint32 counter;
   char *image_path;
   char *upk_path;
+  char *output;
   TbUpk *upk;
   GPtrArray *checks;
 } Job;
@@ -154,6 +164,7 @@ job_free (Job *job)
   g_free (job->version);
   g_free (job->image_path);
   g_free (job->upk_path);
+  g_free (job->output);
   g_clear_object (&job->upk);
   g_clear_pointer (&job->checks, g_ptr_array_unref);
   g_free (job);
@@ -379,6 +390,7 @@ master_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->image_path = g_strdup (job->image_path);
   self->upk_path = g_strdup (job->upk_path);
   show_upk (self);
+  reload_mastered (self);
   tb_window_add_toast (TB_WINDOW (source), _("Image mastered"));
 }
 
@@ -536,6 +548,290 @@ verify_action (GtkWidget *widget, const char *name, GVariant *param)
                   _("_Verify"), G_CALLBACK (verify_response_cb));
 }
 
+/* ---- the mastered images and their next steps ---- */
+
+static const TbMasteredImage *
+find_mastered (TbImagesPage *self, const char *upk_path)
+{
+  for (guint i = 0; self->mastered != NULL && i < self->mastered->len; i++)
+    {
+      const TbMasteredImage *m = g_ptr_array_index (self->mastered, i);
+      if (g_strcmp0 (m->upk_path, upk_path) == 0)
+        return m;
+    }
+  return NULL;
+}
+
+static GMenuModel *
+next_steps_menu (const TbMasteredImage *m)
+{
+  GMenu *menu = g_menu_new ();
+  GMenu *other = g_menu_new ();
+  const struct { GMenu *section; const char *label; const char *action; } items[] = {
+    { menu, N_("_Provision a Board With It…"), "images.provision" },
+    { menu, N_("Create a Production _Job…"), "images.create-job" },
+    { other, N_("_Export for MCUboot…"), "images.export-mcuboot" },
+    { other, N_("_Verify…"), "images.verify-mastered" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      g_autoptr(GMenuItem) item = g_menu_item_new (_(items[i].label), NULL);
+      g_menu_item_set_action_and_target_value (item, items[i].action, g_variant_new_string (m->upk_path));
+      g_menu_append_item (items[i].section, item);
+    }
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (other));
+  g_object_unref (other);
+  return G_MENU_MODEL (menu);
+}
+
+static GtkWidget *
+mastered_row_new (const TbMasteredImage *m)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *button = gtk_menu_button_new ();
+  g_autofree char *title = tb_mastered_image_dup_title (m);
+  g_autoptr(GDateTime) local = m->created != NULL ? g_date_time_to_local (m->created) : NULL;
+  g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M") : g_strdup ("?");
+  g_autofree char *subtitle = NULL;
+  g_autofree char *tooltip = g_strdup_printf (_("Next Steps for %s"), title);
+  g_autoptr(GMenuModel) menu = next_steps_menu (m);
+
+  if (m->files_present)
+    subtitle = g_strdup_printf (_("Security counter %u · mastered %s · signed by %s\n%s"), m->security_counter, when,
+                                m->signer != NULL ? m->signer : _("the mastering key"), m->upk_path);
+  else
+    subtitle = g_strdup_printf (_("Security counter %u · mastered %s\nFiles no longer there: %s"),
+                                m->security_counter, when, m->upk_path);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name (m->files_present ? "application-x-firmware-symbolic"
+                                                                            : "dialog-warning-symbolic"));
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "view-more-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), menu);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_set_sensitive (button, m->files_present);
+  gtk_widget_add_css_class (button, "flat");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  g_object_set_data_full (G_OBJECT (row), "upk", g_strdup (m->upk_path), g_free);
+  return row;
+}
+
+static void
+reload_mastered (TbImagesPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *description = NULL;
+
+  tb_ui_clear_list (self->mastered_list);
+  g_clear_pointer (&self->mastered, g_ptr_array_unref);
+  if (self->context == NULL)
+    return;
+  self->mastered = tb_mastered_image_list (self->context, &error);
+  if (self->mastered == NULL)
+    {
+      tb_ui_add_property (self->mastered_list, _("Cannot read the audit log"), error->message);
+      return;
+    }
+  for (guint i = 0; i < self->mastered->len; i++)
+    gtk_list_box_append (self->mastered_list, mastered_row_new (g_ptr_array_index (self->mastered, i)));
+  if (self->mastered->len > 0)
+    description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                "%u image, newest first. Its menu leads to the next step.",
+                                                "%u images, newest first. Their menus lead to the next step.",
+                                                self->mastered->len),
+                                   self->mastered->len);
+  adw_preferences_group_set_description (self->mastered_group, description);
+}
+
+/* What mastering will do here, said before a file is dropped. */
+static void
+update_context_hint (TbImagesPage *self, guint n_products, const char *products)
+{
+  g_autoptr(TbCert) signer = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->context == NULL)
+    return;
+  signer = tb_cert_load (self->context, TB_KEY_NAME_MASTERING, NULL);
+  subject = signer != NULL ? tb_cert_dup_subject (signer) : NULL;
+  if (n_products == 0 || subject == NULL)
+    text = g_strdup (_("This context has no product or mastering key yet: create the key hierarchy on the "
+                       "<a href=\"keys\">Keys &amp; Certificates</a> page first."));
+  else
+    {
+      g_autofree char *p = g_markup_escape_text (products, -1);
+      g_autofree char *s = g_markup_escape_text (subject, -1);
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "For the product %s. The mastering key (%s) signs.",
+                                           "For one of the products %s. The mastering key (%s) signs.", n_products),
+                              p, s);
+    }
+  gtk_label_set_markup (self->context_hint, text);
+}
+
+static gboolean
+hint_link_cb (TbImagesPage *self, const char *uri)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.show-page", "s", uri);
+  return TRUE;
+}
+
+static void
+provision_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_widget_activate_action (widget, "win.provision-image", "s", g_variant_get_string (param, NULL));
+}
+
+static void
+create_job_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_widget_activate_action (widget, "win.create-job", "s", g_variant_get_string (param, NULL));
+}
+
+static void
+verify_mastered_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbImagesPage *self = TB_IMAGES_PAGE (widget);
+  const TbMasteredImage *m = find_mastered (self, g_variant_get_string (param, NULL));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+
+  if (m == NULL)
+    return;
+  upk = tb_upk_load_file (m->upk_path, &error);
+  if (upk == NULL)
+    {
+      tb_ui_show_error (widget, _("Cannot Read the Update Protection Key"), error);
+      return;
+    }
+  g_set_object (&self->upk, upk);
+  g_free (self->image_path);
+  g_free (self->upk_path);
+  self->image_path = g_strdup (m->image_path);
+  self->upk_path = g_strdup (m->upk_path);
+  show_upk (self);
+  gtk_widget_activate_action (widget, "images.verify", NULL);
+}
+
+static gboolean
+export_work (gpointer data, TbProgress *progress, GError **error)
+{
+  Job *job = data;
+  g_autoptr(TbContext) ctx = tb_context_open (job->ctx_path, TB_CONTEXT_OPEN_READ, error);
+
+  return ctx != NULL &&
+         tb_mcuboot_export_mastered (ctx, job->upk_path, job->image_path, job->passphrase, job->output, progress,
+                                     error);
+}
+
+static void
+export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbImagesPage) self = user_data;
+  Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *message = NULL;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        tb_ui_show_error (GTK_WIDGET (self), _("MCUboot Export Failed"), error);
+      return;
+    }
+  base = g_path_get_basename (job->output);
+  message = g_strdup_printf (_("Exported %s for MCUboot"), base);
+  tb_window_add_toast (TB_WINDOW (source), message);
+}
+
+static void
+export_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
+{
+  const TbMasteredImage *m = find_mastered (self, self->export_upk);
+  const char *output = g_object_get_data (G_OBJECT (dialog), "output");
+  Job *job;
+
+  if (g_strcmp0 (response, "accept") != 0 || self->context == NULL || m == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  job = g_new0 (Job, 1);
+  job->ctx_path = g_strdup (tb_context_get_path (self->context));
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  job->upk_path = g_strdup (m->upk_path);
+  job->image_path = g_strdup (m->image_path);
+  job->output = g_strdup (output);
+  g_object_set_data (G_OBJECT (self), "tb-job", job);
+  tb_window_run_work (get_window (self), _("Exporting for MCUboot"), export_work, job, (GDestroyNotify) job_free,
+                      export_done_cb, g_object_ref (self));
+}
+
+static void
+export_chosen (TbImagesPage *self, const char *path)
+{
+  GtkWidget *dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                          _("Export for MCUboot"),
+                                          _("The image is decrypted with the product key and signed again, as a "
+                                            "standard MCUboot image, by the mastering key."),
+                                          _("_Export"));
+
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  g_object_set_data_full (G_OBJECT (dialog), "output", g_strdup (path), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (export_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/**
+ * tb_images_page_export_mcuboot:
+ * @upk_path: a mastered image listed on the page
+ * @output: the MCUboot image to write
+ *
+ * Asks for the passphrase and exports @upk_path's image for MCUboot.
+ */
+void
+tb_images_page_export_mcuboot (TbImagesPage *self, const char *upk_path, const char *output)
+{
+  g_free (self->export_upk);
+  self->export_upk = g_strdup (upk_path);
+  export_chosen (self, output);
+}
+
+static void
+export_mcuboot_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbImagesPage *self = TB_IMAGES_PAGE (widget);
+  const TbMasteredImage *m = find_mastered (self, g_variant_get_string (param, NULL));
+  g_autofree char *suggested = NULL;
+
+  if (m == NULL)
+    return;
+  g_free (self->export_upk);
+  self->export_upk = g_strdup (m->upk_path);
+  suggested = g_strdup_printf ("%s-%s-mcuboot.bin", m->product, m->version);
+  tb_ui_choose_file (widget, _("Export for MCUboot"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                     _("MCUboot images"), (const char *const[]){ "*.bin", "*.img", NULL }, suggested,
+                     (TbUiPathFunc) export_chosen);
+}
+
+/**
+ * tb_images_page_get_n_mastered:
+ *
+ * Returns: how many mastered images the page lists
+ */
+guint
+tb_images_page_get_n_mastered (TbImagesPage *self)
+{
+  return self->mastered != NULL ? self->mastered->len : 0;
+}
+
 /* ---- context ---- */
 
 static void
@@ -554,6 +850,11 @@ reload_products (TbImagesPage *self)
         g_strv_builder_add (builder, json_object_get_string_member (g_ptr_array_index (products, i), "name"));
     }
   names = g_strv_builder_end (builder);
+  {
+    g_autofree char *list = g_strjoinv (", ", names);
+    update_context_hint (self, g_strv_length (names), list);
+  }
+  reload_mastered (self);
   model = gtk_string_list_new ((const char *const *) names);
   adw_combo_row_set_model (self->product_row, G_LIST_MODEL (model));
   g_object_unref (model);
@@ -577,6 +878,8 @@ tb_images_page_dispose (GObject *object)
   g_clear_object (&self->firmware);
   g_clear_object (&self->upk);
   g_clear_pointer (&self->checks, g_ptr_array_unref);
+  g_clear_pointer (&self->mastered, g_ptr_array_unref);
+  g_clear_pointer (&self->export_upk, g_free);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->output_dir, g_free);
   g_clear_pointer (&self->image_path, g_free);
@@ -595,6 +898,9 @@ tb_images_page_class_init (TbImagesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbImagesPage, scroller);
   gtk_widget_class_bind_template_child (widget_class, TbImagesPage, drop_zone);
   gtk_widget_class_bind_template_child (widget_class, TbImagesPage, drop_label);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, context_hint);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, mastered_group);
+  gtk_widget_class_bind_template_child (widget_class, TbImagesPage, mastered_list);
   gtk_widget_class_bind_template_child (widget_class, TbImagesPage, input_group);
   gtk_widget_class_bind_template_child (widget_class, TbImagesPage, file_row);
   gtk_widget_class_bind_template_child (widget_class, TbImagesPage, load_address_row);
@@ -614,6 +920,10 @@ tb_images_page_class_init (TbImagesPageClass *klass)
   gtk_widget_class_install_action (widget_class, "images.choose-output", NULL, choose_output_action);
   gtk_widget_class_install_action (widget_class, "images.master", NULL, master_action);
   gtk_widget_class_install_action (widget_class, "images.verify", NULL, verify_action);
+  gtk_widget_class_install_action (widget_class, "images.provision", "s", provision_action);
+  gtk_widget_class_install_action (widget_class, "images.create-job", "s", create_job_action);
+  gtk_widget_class_install_action (widget_class, "images.export-mcuboot", "s", export_mcuboot_action);
+  gtk_widget_class_install_action (widget_class, "images.verify-mastered", "s", verify_mastered_action);
 }
 
 static void
@@ -634,5 +944,6 @@ tb_images_page_init (TbImagesPage *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
   adw_entry_row_set_show_apply_button (self->load_address_row, TRUE);
   g_signal_connect_swapped (self->load_address_row, "apply", G_CALLBACK (load_address_activate_cb), self);
+  g_signal_connect_swapped (self->context_hint, "activate-link", G_CALLBACK (hint_link_cb), self);
   update_form (self);
 }

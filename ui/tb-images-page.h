@@ -21,4 +21,9 @@ TbUpk      *tb_images_page_get_upk      (TbImagesPage *self);
 guint       tb_images_page_count_checks (TbImagesPage *self,
                                          TbCheckStatus status);
 
+guint       tb_images_page_get_n_mastered (TbImagesPage *self);
+void        tb_images_page_export_mcuboot (TbImagesPage *self,
+                                           const char   *upk_path,
+                                           const char   *output);
+
 G_END_DECLS

@@ -26,6 +26,7 @@ struct _TbKeysPage {
   GtkListBox *policy_list;
   GtkListBox *key_list;
   GtkListBox *token_list;
+  GtkLabel *token_note;
   GPtrArray *tokens;            /* TbTokenInfo, for the generate dialog */
   GtkListBox *cert_list;
   GtkRevealer *details_revealer;
@@ -218,19 +219,86 @@ status_badge (const char *text, const char *style)
   return label;
 }
 
+/* What a key of @usage does, in a few words: the row's title is its name,
+ * this is what it is for. */
+static const char *
+role_words (TbKeyUsage usage)
+{
+  switch (usage)
+    {
+    case TB_KEY_USAGE_ROOT_CA:
+      return _("Certifies the CAs and signing keys");
+    case TB_KEY_USAGE_PROVISIONING_CA:
+      return _("Issues device certificates");
+    case TB_KEY_USAGE_MASTERING:
+      return _("Signs firmware images");
+    case TB_KEY_USAGE_PRODUCT:
+      return _("Wraps the image keys of a product");
+    case TB_KEY_USAGE_JOB:
+      return _("Signs production jobs");
+    case TB_KEY_USAGE_N:
+    default:
+      return tb_key_usage_to_string (usage);
+    }
+}
+
+static const char *
+algorithm_words (const char *algorithm)
+{
+  static const struct {
+    const char *id;
+    const char *words;
+  } table[] = {
+    { "ec-p256", "ECDSA P-256" }, { "ec-p384", "ECDSA P-384" }, { "ed25519", "Ed25519" }, { "rsa-3072", "RSA 3072" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_strcmp0 (algorithm, table[i].id) == 0)
+      return table[i].words;
+  return algorithm;
+}
+
+/* The certificate of the key named @key_name: the one that was issued
+ * last, or %NULL. */
+static TbCert *
+find_cert_of_key (TbKeysPage *self, const char *key_name)
+{
+  for (guint i = self->certs != NULL ? self->certs->len : 0; i > 0; i--)
+    if (g_strcmp0 (tb_cert_get_key_name (g_ptr_array_index (self->certs, i - 1)), key_name) == 0)
+      return g_ptr_array_index (self->certs, i - 1);
+  return NULL;
+}
+
 static GtkWidget *
-key_row_new (TbKey *key)
+key_row_new (TbKeysPage *self, TbKey *key, GDateTime *now)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *subtitle = NULL;
   gboolean in_file = g_strcmp0 (tb_key_get_storage (key), TB_KEY_STORAGE_FILE) == 0;
   GtkWidget *icon = gtk_image_new_from_icon_name (in_file ? "dialog-password-symbolic" : "channel-secure-symbolic");
+  TbCert *cert = find_cert_of_key (self, tb_key_get_name (key));
+  g_autofree char *where = NULL;
+  g_autofree char *validity = NULL;
+  g_autofree char *subtitle = NULL;
 
-  {
-    g_autofree char *where = in_file ? g_strdup (_("encrypted file")) : tb_key_describe_storage (key);
-    subtitle = g_strdup_printf ("%s · %s · %s", tb_key_usage_to_string (tb_key_get_usage (key)),
-                                tb_key_get_algorithm (key), where);
-  }
+  if (in_file)
+    where = g_strdup (_("encrypted file"));
+  else
+    {
+      g_autofree char *label = tb_pkcs11_uri_dup_token_label (tb_key_get_storage (key));
+      where = g_strdup_printf (_("on token %s"), label != NULL && label[0] != '\0' ? label : "?");
+    }
+  if (cert == NULL)
+    validity = g_strdup (_("no certificate"));
+  else
+    {
+      g_autofree char *until = format_date (tb_cert_get_not_after (cert));
+      validity = g_date_time_compare (tb_cert_get_not_after (cert), now) < 0
+                   ? g_strdup_printf (_("certificate expired %s"), until)
+                   : g_strdup_printf (_("certified until %s"), until);
+    }
+  /* TRANSLATORS: role · algorithm · where the private key is · validity */
+  subtitle = g_strdup_printf (_("%s · %s · %s · %s"), role_words (tb_key_get_usage (key)),
+                              algorithm_words (tb_key_get_algorithm (key)), where, validity);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), tb_key_get_name (key));
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -287,16 +355,52 @@ cert_row_new (TbKeysPage *self, TbCert *cert, GDateTime *now)
   return row;
 }
 
-/* Lists the PKCS#11 tokens present (p11-kit's configured modules). */
+/* Lists the PKCS#11 tokens present (p11-kit's configured modules) that can
+ * hold a key; the system trust store and the empty slots a module keeps
+ * for a new token are only counted, in a dimmed line under the list. */
 static void
 refresh_tokens (TbKeysPage *self)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  guint trust_stores = 0, empty_slots = 0;
 
   tb_ui_clear_list (self->token_list);
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
-  self->tokens = tb_pkcs11_list_tokens (NULL, &error);
-  if (self->tokens == NULL || self->tokens->len == 0)
+  all = tb_pkcs11_list_tokens (NULL, &error);
+  self->tokens = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_token_info_free);
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    {
+      TbTokenInfo *t = g_ptr_array_index (all, i);
+
+      if (tb_token_info_is_trust_store (t))
+        trust_stores++;
+      else if (!t->initialized && t->label[0] == '\0')
+        empty_slots++;
+      else
+        g_ptr_array_add (self->tokens, g_steal_pointer (&all->pdata[i]));
+    }
+  {
+    g_autoptr(GString) note = g_string_new (NULL);
+
+    if (trust_stores > 0)
+      g_string_append (note, _("The system trust store is not listed: it holds the operating system’s CA "
+                               "certificates, not keys."));
+    if (empty_slots > 0)
+      {
+        if (note->len > 0)
+          g_string_append_c (note, ' ');
+        g_string_append_printf (note, g_dngettext (GETTEXT_PACKAGE,
+                                                   "%u empty slot is not listed: initialize a token in it with its "
+                                                   "vendor’s tool to keep keys there.",
+                                                   "%u empty slots are not listed: initialize a token in one with "
+                                                   "its vendor’s tool to keep keys there.", empty_slots),
+                                empty_slots);
+      }
+    gtk_label_set_text (self->token_note, note->str);
+    gtk_widget_set_visible (GTK_WIDGET (self->token_note), note->len > 0);
+  }
+  if (self->tokens->len == 0)
     {
       tb_ui_add_property (self->token_list, _("No token present"),
                           error != NULL ? error->message
@@ -387,18 +491,7 @@ reload (TbKeysPage *self)
 
   self->keys = g_ptr_array_new_with_free_func (g_object_unref);
   self->certs = g_ptr_array_new_with_free_func (g_object_unref);
-  key_entries = tb_context_get_entries (self->context, TB_INVENTORY_KEYS);
-  for (guint i = 0; i < key_entries->len; i++)
-    {
-      const char *key_name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
-      g_autoptr(GError) error = NULL;
-      TbKey *key = tb_key_load (self->context, key_name, &error);
-
-      if (key == NULL)
-        continue; /* reported by the policy findings */
-      g_ptr_array_add (self->keys, key);
-      gtk_list_box_append (self->key_list, key_row_new (key));
-    }
+  /* the certificates first: a key's row says until when it is certified */
   {
     g_autoptr(GPtrArray) cert_entries = tb_context_get_entries (self->context, TB_INVENTORY_CERTIFICATES);
     for (guint i = 0; i < cert_entries->len; i++)
@@ -411,6 +504,19 @@ reload (TbKeysPage *self)
         gtk_list_box_append (self->cert_list, cert_row_new (self, cert, now));
       }
   }
+
+  key_entries = tb_context_get_entries (self->context, TB_INVENTORY_KEYS);
+  for (guint i = 0; i < key_entries->len; i++)
+    {
+      const char *key_name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
+      g_autoptr(GError) error = NULL;
+      TbKey *key = tb_key_load (self->context, key_name, &error);
+
+      if (key == NULL)
+        continue; /* reported by the policy findings */
+      g_ptr_array_add (self->keys, key);
+      gtk_list_box_append (self->key_list, key_row_new (self, key, now));
+    }
 
   findings = tb_policy_check_context (self->context);
   for (guint i = 0; i < findings->len; i++)
@@ -1100,6 +1206,7 @@ tb_keys_page_class_init (TbKeysPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, policy_list);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, key_list);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, token_list);
+  gtk_widget_class_bind_template_child (widget_class, TbKeysPage, token_note);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, cert_list);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, details_revealer);
   gtk_widget_class_bind_template_child (widget_class, TbKeysPage, details_title);

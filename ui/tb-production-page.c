@@ -16,6 +16,7 @@
 #include "tb-production-page.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "tb-form-dialog.h"
 #include "tb-ui-util.h"
@@ -25,6 +26,12 @@ struct _TbProductionPage {
   AdwBin parent_instance;
 
   GtkStack *stack;
+  AdwStatusPage *empty;
+  GtkWidget *empty_create;
+  GtkWidget *empty_import;
+  AdwActionRow *role_row;
+  GtkWidget *station_group;
+  GtkWidget *oem_buttons;
   AdwComboRow *job_row;
   GtkStringList *job_ids;
   GtkListBox *card;
@@ -43,6 +50,7 @@ struct _TbProductionPage {
 
   TbContext *context;
   TbSecret *passphrase;         /* the station's, kept for the session once it worked */
+  GPtrArray *images;            /* TbMasteredImage offered by the Create Job dialog */
   guint n_results;
   guint n_history;
   gboolean reloading;
@@ -181,7 +189,15 @@ show_job (TbProductionPage *self)
   product = g_strdup_printf (_("%s %s"), json_object_get_string_member_with_default (job, "product", "?"),
                              json_object_get_string_member_with_default (job, "image_version", "?"));
   tb_ui_add_property (self->card, _("Product and image"), product);
-  if (json_object_get_int_member_with_default (job, "slices", 1) > 1)
+  /* a station's job says which slice it holds; the OEM's lists them all */
+  if (json_object_has_member (job, "slices") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (job, "slices")))
+    {
+      guint n = json_array_get_length (json_object_get_array_member (job, "slices"));
+      g_autofree char *slices = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u package, for one station",
+                                                              "%u packages, one per station", n), n);
+      tb_ui_add_property (self->card, _("Slices"), slices);
+    }
+  else if (json_object_get_int_member_with_default (job, "slices", 1) > 1)
     {
       g_autofree char *slice = g_strdup_printf (_("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " (the whole job makes %"
                                                   G_GINT64_FORMAT ")"),
@@ -194,14 +210,40 @@ show_job (TbProductionPage *self)
                                                                                               _("never")));
   if (json_object_has_member (job, "root_sha256"))
     tb_ui_add_property (self->card, _("Signed by the OEM root"), json_object_get_string_member (job, "root_sha256"));
-  if (!station)
-    tb_ui_add_property (self->card, _("Made here"),
-                       _("This job was created in this OEM context. Import its package into a station context to "
-                         "produce under it."));
 
-  counts_text = g_strdup_printf (_("%" G_GUINT64_FORMAT " made · %" G_GUINT64_FORMAT " reserved · limit %"
-                                   G_GUINT64_FORMAT " · %" G_GUINT64_FORMAT " remaining"),
-                                 c.made, c.reserved, c.count, c.remaining);
+  if (station)
+    counts_text = g_strdup_printf (_("%" G_GUINT64_FORMAT " made · %" G_GUINT64_FORMAT " reserved · limit %"
+                                     G_GUINT64_FORMAT " · %" G_GUINT64_FORMAT " remaining"),
+                                   c.made, c.reserved, c.count, c.remaining);
+  else
+    counts_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Limit %" G_GUINT64_FORMAT " device, made by stations",
+                                                "Limit %" G_GUINT64_FORMAT " devices, made by stations",
+                                                (gulong) c.count), c.count);
+  gtk_widget_set_visible (GTK_WIDGET (self->level), station);
+  gtk_widget_set_visible (GTK_WIDGET (self->program_button), station);
+  gtk_widget_set_visible (self->station_group, station);
+  if (!station && tb_context_is_demo (self->context))
+    {
+      g_autofree char *station_dir = g_build_filename (tb_context_get_path (self->context), TB_DEMO_STATION_DIR, NULL);
+
+      if (g_file_test (station_dir, G_FILE_TEST_IS_DIR))
+        {
+          GtkWidget *row = adw_action_row_new ();
+          GtkWidget *open_button = gtk_button_new_with_mnemonic (_("_Open Station"));
+          g_autofree char *subtitle = g_strdup_printf (_("“%s” imported this job and made devices under it: open it "
+                                                         "to see the operator's view. Its records are in %s: "
+                                                         "Verify Records… checks every device's receipt."),
+                                                       TB_DEMO_STATION_NAME, TB_DEMO_RECORDS_FILE);
+
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("The demo's station"));
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+          gtk_widget_set_valign (open_button, GTK_ALIGN_CENTER);
+          gtk_actionable_set_action_target (GTK_ACTIONABLE (open_button), "s", station_dir);
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (open_button), "win.open-context-path");
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), open_button);
+          gtk_list_box_append (self->card, row);
+        }
+    }
   gtk_label_set_text (self->count_label, counts_text);
   gtk_level_bar_set_max_value (self->level, MAX (c.count, 1));
   gtk_level_bar_set_value (self->level, (double) (c.made + c.reserved));
@@ -232,6 +274,49 @@ show_job (TbProductionPage *self)
     }
 }
 
+/* ---- the role of this context ---- */
+
+/**
+ * tb_production_page_is_oem:
+ *
+ * Returns: whether the context holds the OEM root key (it creates jobs);
+ *   otherwise it is a station (it imports jobs and makes devices)
+ */
+gboolean
+tb_production_page_is_oem (TbProductionPage *self)
+{
+  return self->context != NULL && tb_context_find_entry (self->context, TB_INVENTORY_KEYS, TB_KEY_NAME_ROOT_CA) != NULL;
+}
+
+static void
+show_role (TbProductionPage *self, guint n_jobs)
+{
+  gboolean oem = tb_production_page_is_oem (self);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->role_row),
+                                 oem ? _("This context is the OEM") : _("This context is a production station"));
+  adw_action_row_set_subtitle (self->role_row,
+                               oem ? _("It creates jobs from mastered images, signed by its root: how many devices, "
+                                       "which image. A station context imports a job and makes the devices.")
+                                   : _("It imports jobs signed by the OEM root it trusts and makes devices under "
+                                       "their count limit, one signed record per device."));
+  adw_status_page_set_description (self->empty,
+                                   oem ? _("This context is the OEM. Create a job from a mastered image: it says "
+                                           "which image a station installs and how many devices it may make. Give "
+                                           "the package to a station context, which imports it and produces.")
+                                       : _("This context is a production station. A job from the OEM says what it "
+                                           "may make and how many. Import its package to start; every device made "
+                                           "is recorded with its own signed receipt."));
+  gtk_widget_set_visible (self->empty_create, oem);
+  gtk_widget_remove_css_class (self->empty_import, "suggested-action");
+  if (!oem)
+    gtk_widget_add_css_class (self->empty_import, "suggested-action");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "production.create-job", oem);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "production.verify-records", oem);
+  gtk_widget_set_visible (self->oem_buttons, oem);
+  (void) n_jobs;
+}
+
 static void
 reload (TbProductionPage *self)
 {
@@ -253,6 +338,7 @@ reload (TbProductionPage *self)
     adw_combo_row_set_selected (self->job_row, select);
   self->reloading = FALSE;
   gtk_stack_set_visible_child_name (self->stack, jobs != NULL && jobs->len > 0 ? "job" : "empty");
+  show_role (self, jobs != NULL ? jobs->len : 0);
   show_job (self);
 }
 
@@ -553,6 +639,360 @@ import_action (GtkWidget *widget, const char *name, GVariant *param)
                      (const char *const[]){ "*.tbjob", NULL }, NULL, (TbUiPathFunc) tb_production_page_import);
 }
 
+/* ---- creating a job (OEM) ---- */
+
+typedef struct {
+  char *ctx_path;
+  char *upk_path;
+  char *image_path;
+  char *output;
+  guint64 count;
+  guint slices;
+  TbSecret *passphrase;
+  TbSecret *job_passphrase;
+  char *job_id;
+  GPtrArray *files;
+  char *root_sha256;
+} CreateWork;
+
+static void
+create_work_free (CreateWork *w)
+{
+  g_free (w->ctx_path);
+  g_free (w->upk_path);
+  g_free (w->image_path);
+  g_free (w->output);
+  tb_secret_free (w->passphrase);
+  tb_secret_free (w->job_passphrase);
+  g_free (w->job_id);
+  g_clear_pointer (&w->files, g_ptr_array_unref);
+  g_free (w->root_sha256);
+  g_free (w);
+}
+
+static gboolean
+create_work (gpointer data, TbProgress *progress, GError **error)
+{
+  CreateWork *w = data;
+  g_autoptr(TbContext) ctx = tb_context_open (w->ctx_path, TB_CONTEXT_OPEN_WRITE, error);
+  TbJobCreateOptions o = { 0 };
+
+  if (ctx == NULL)
+    return FALSE;
+  o.upk_path = w->upk_path;
+  o.image_path = w->image_path;
+  o.count = w->count;
+  o.slices = w->slices;
+  o.output = w->output;
+  tb_progress_set_stage (progress, _("Signing the job with the OEM root"));
+  if (!tb_job_create (ctx, &o, w->passphrase, w->job_passphrase, &w->job_id, &w->files, error))
+    return FALSE;
+  {
+    g_autoptr(TbCert) root = tb_cert_load (ctx, TB_KEY_NAME_ROOT_CA, NULL);
+    w->root_sha256 = root != NULL ? g_strdup (tb_cert_get_sha256 (root)) : NULL;
+  }
+  return TRUE;
+}
+
+static void
+create_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(TbProductionPage) self = user_data;
+  CreateWork *w = g_object_get_data (G_OBJECT (self), "tb-create");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) body = g_string_new (NULL);
+  GtkWidget *dialog;
+
+  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        tb_ui_show_error (GTK_WIDGET (self), _("The Job Was Not Created"), error);
+      return;
+    }
+  if (self->context != NULL && !tb_context_reload (self->context, &error))
+    tb_ui_show_error (GTK_WIDGET (self), _("Cannot Reload the Context"), error);
+  g_string_append_printf (body, g_dngettext (GETTEXT_PACKAGE, "Job %s may make %" G_GUINT64_FORMAT " device. Its package:",
+                                             "Job %s may make %" G_GUINT64_FORMAT " devices. Its packages, one per "
+                                             "station:", (gulong) w->count),
+                          w->job_id, w->count);
+  for (guint i = 0; i < w->files->len; i++)
+    g_string_append_printf (body, "\n%s", (const char *) g_ptr_array_index (w->files, i));
+  if (w->root_sha256 != NULL)
+    g_string_append_printf (body, _("\n\nGive the station the package and, by another channel (phone, paper), the "
+                                    "OEM root's fingerprint it must confirm on import:\n\n%s"), w->root_sha256);
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Job Created"), body->str);
+  adw_message_dialog_set_body_use_markup (ADW_MESSAGE_DIALOG (dialog), FALSE);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  tb_window_add_toast (TB_WINDOW (source), _("Job created"));
+}
+
+/* A file name for the package that is not there yet: a job is never
+ * written over another one. */
+static char *
+free_package_path (const TbMasteredImage *m)
+{
+  g_autofree char *dir = g_path_get_dirname (m->upk_path);
+
+  for (guint n = 1; n < 1000; n++)
+    {
+      g_autofree char *base = n == 1 ? g_strdup_printf ("%s-%s.tbjob", m->product, m->version)
+                                     : g_strdup_printf ("%s-%s-%u.tbjob", m->product, m->version, n);
+      char *path = g_build_filename (dir, base, NULL);
+      g_autofree char *first_slice = g_strdup_printf ("%.*s-s1.tbjob", (int) (strlen (path) - strlen (".tbjob")), path);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (first_slice, G_FILE_TEST_EXISTS))
+        return path;
+      g_free (path);
+    }
+  return g_build_filename (dir, "job.tbjob", NULL);
+}
+
+static void
+create_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *self)
+{
+  TbWindow *window = get_window (self);
+  guint index = tb_form_dialog_get_selected (dialog, "image");
+  const TbMasteredImage *m = self->images != NULL && index < self->images->len ? g_ptr_array_index (self->images, index)
+                                                                                : NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 count = 0, slices = 1;
+  const char *output = tb_form_dialog_get_text (dialog, "output");
+  CreateWork *w;
+
+  if (g_strcmp0 (response, "accept") != 0 || window == NULL || tb_window_is_busy (window) || m == NULL ||
+      self->context == NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!g_ascii_string_to_unsigned (tb_form_dialog_get_text (dialog, "count"), 10, 1, TB_JOB_MAX_COUNT, &count, NULL))
+    g_set_error (&error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("The count must be a number from 1 to %u"),
+                 TB_JOB_MAX_COUNT);
+  else if (!g_ascii_string_to_unsigned (tb_form_dialog_get_text (dialog, "slices"), 10, 1, TB_JOB_MAX_SLICES, &slices,
+                                        NULL) || slices > count)
+    g_set_error (&error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                 _("The stations must be a number from 1 to %u, and not more than the count"), TB_JOB_MAX_SLICES);
+  else if (g_strcmp0 (tb_form_dialog_get_text (dialog, "job-pass"), tb_form_dialog_get_text (dialog, "job-pass2")) != 0)
+    g_set_error (&error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("The two job passphrases differ"));
+  else if (output[0] == '\0' || g_file_test (output, G_FILE_TEST_EXISTS))
+    g_set_error (&error, TB_ERROR, TB_ERROR_EXISTS, _("%s: choose a package file that does not exist yet"), output);
+  if (error != NULL)
+    {
+      tb_form_dialog_clear_secrets (dialog);
+      tb_ui_show_error (GTK_WIDGET (self), _("The Job Was Not Created"), error);
+      return;
+    }
+  w = g_new0 (CreateWork, 1);
+  w->ctx_path = g_strdup (tb_context_get_path (self->context));
+  w->upk_path = g_strdup (m->upk_path);
+  w->image_path = g_strdup (m->image_path);
+  w->output = g_strdup (output);
+  w->count = count;
+  w->slices = (guint) slices;
+  w->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  w->job_passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "job-pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  g_object_set_data (G_OBJECT (self), "tb-create", w);
+  tb_window_run_work (window, _("Creating the job"), create_work, w, (GDestroyNotify) create_work_free,
+                      create_done_cb, g_object_ref (self));
+}
+
+/**
+ * tb_production_page_create_job:
+ * @upk_path: (nullable): the mastered image to offer first
+ *
+ * Opens the Create Job dialog (OEM contexts): the image among those
+ * mastered here, the count, the number of stations, the package file and
+ * the passphrases.
+ */
+void
+tb_production_page_create_job (TbProductionPage *self, const char *upk_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GStrvBuilder) titles = g_strv_builder_new ();
+  g_auto(GStrv) choices = NULL;
+  g_autofree char *output = NULL;
+  guint selected = 0;
+  GtkWidget *dialog;
+
+  if (self->context == NULL)
+    return;
+  g_clear_pointer (&self->images, g_ptr_array_unref);
+  self->images = tb_mastered_image_list (self->context, &error);
+  if (self->images == NULL)
+    {
+      tb_ui_show_error (GTK_WIDGET (self), _("Cannot List the Mastered Images"), error);
+      return;
+    }
+  for (guint i = self->images->len; i-- > 0;)
+    if (!((TbMasteredImage *) g_ptr_array_index (self->images, i))->files_present)
+      g_ptr_array_remove_index (self->images, i);
+  if (self->images->len == 0)
+    {
+      g_set_error (&error, TB_ERROR, TB_ERROR_NOT_FOUND,
+                   _("A job installs a mastered image, and none is here yet: master one on the Images page first."));
+      tb_ui_show_error (GTK_WIDGET (self), _("No Mastered Image"), error);
+      return;
+    }
+  for (guint i = 0; i < self->images->len; i++)
+    {
+      TbMasteredImage *m = g_ptr_array_index (self->images, i);
+      g_autofree char *base = g_path_get_basename (m->upk_path);
+      g_autofree char *title = g_strdup_printf (_("%s %s (%s)"), m->product, m->version, base);
+      g_strv_builder_add (titles, title);
+      if (g_strcmp0 (m->upk_path, upk_path) == 0)
+        selected = i;
+    }
+  choices = g_strv_builder_end (titles);
+  output = free_package_path (g_ptr_array_index (self->images, selected));
+  dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Create a Production Job"),
+                               _("The job package carries the image, the count a station may make and a key of its "
+                                 "own for the device certificates, all signed by the OEM root. The job passphrase "
+                                 "protects that key: give it to the station with the package."),
+                               _("_Create Job"));
+  tb_form_dialog_add_choice (dialog, "image", _("Image"), (const char *const *) choices, selected);
+  tb_form_dialog_add_entry (dialog, "count", _("Devices (count limit)"), "100");
+  tb_form_dialog_add_entry (dialog, "slices", _("Stations (one signed slice each)"), "1");
+  tb_form_dialog_add_entry (dialog, "output", _("Package File"), output);
+  tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
+  tb_form_dialog_add_password (dialog, "job-pass", _("New Job Passphrase"));
+  tb_form_dialog_add_password (dialog, "job-pass2", _("Job Passphrase Again"));
+  g_signal_connect (dialog, "response", G_CALLBACK (create_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+create_job_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tb_production_page_create_job (TB_PRODUCTION_PAGE (widget), NULL);
+}
+
+/* ---- records: a station exports them, the OEM verifies them ---- */
+
+/**
+ * tb_production_page_export_records:
+ * @path: where to write; CSV when it ends in .csv, else JSON
+ *
+ * Writes the selected job's records (a station hands them to the OEM).
+ */
+gboolean
+tb_production_page_export_records (TbProductionPage *self, const char *path, GError **error)
+{
+  guint n = 0;
+  g_autofree char *message = NULL;
+  TbRecordsFormat format = g_str_has_suffix (path, ".csv") ? TB_RECORDS_FORMAT_CSV : TB_RECORDS_FORMAT_JSON;
+  TbWindow *window = get_window (self);
+
+  if (self->context == NULL || selected_job (self) == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("No job is selected"));
+      return FALSE;
+    }
+  if (!tb_records_export (self->context, selected_job (self), format, path, &n, error))
+    return FALSE;
+  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u record exported", "%u records exported", n), n);
+  if (window != NULL)
+    tb_window_add_toast (window, message);
+  return TRUE;
+}
+
+static void
+export_records_chosen (TbProductionPage *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!tb_production_page_export_records (self, path, &error))
+    tb_ui_show_error (GTK_WIDGET (self), _("The Records Were Not Exported"), error);
+}
+
+static void
+export_records_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbProductionPage *self = TB_PRODUCTION_PAGE (widget);
+  g_autofree char *suggested = g_strdup_printf ("%s-records.json", selected_job (self) != NULL ? selected_job (self)
+                                                                                               : "job");
+
+  tb_ui_choose_file (widget, _("Export the Job's Records"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                     _("Records (JSON for the OEM, CSV for a spreadsheet)"),
+                     (const char *const[]){ "*.json", "*.csv", NULL }, suggested,
+                     (TbUiPathFunc) export_records_chosen);
+}
+
+/**
+ * tb_production_page_verify_records:
+ * @path: records a station exported
+ *
+ * Checks every device's signed receipt against the OEM root (in an OEM
+ * context) and shows what was made, or what is wrong.
+ *
+ * Returns: whether every record verified
+ */
+gboolean
+tb_production_page_verify_records (TbProductionPage *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbCert) root = NULL;
+  g_autoptr(GString) body = g_string_new (NULL);
+  const char *files[] = { path, NULL };
+  TbReceiptsReport report = { 0 };
+  GtkWidget *dialog;
+  gboolean valid;
+
+  if (self->context == NULL)
+    return FALSE;
+  root = tb_production_page_is_oem (self) ? tb_cert_load (self->context, TB_KEY_NAME_ROOT_CA, &error)
+                                          : tb_job_get_pinned_root (self->context, &error);
+  if (root == NULL && error == NULL)
+    g_set_error (&error, TB_ERROR, TB_ERROR_NOT_FOUND, _("This context holds no OEM root to check receipts with"));
+  if (root == NULL || !tb_receipts_verify (root, files, &report, &error))
+    {
+      tb_ui_show_error (GTK_WIDGET (self), _("The Records Cannot Be Checked"), error);
+      return FALSE;
+    }
+  if (report.valid)
+    g_string_append_printf (body, _("Every receipt verifies: %u devices in %u records, each signed by the device "
+                                    "itself."), report.devices, report.records);
+  else
+    g_string_append_printf (body, _("%u problems in %u records:"), report.bad->len, report.records);
+  for (guint i = 0; i < report.bad->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (report.bad, i);
+      g_string_append_printf (body, "\n• %s (%s): %s", json_object_get_string_member_with_default (o, "record_id", "?"),
+                              json_object_get_string_member_with_default (o, "uid", "?"),
+                              json_object_get_string_member_with_default (o, "problem", "?"));
+    }
+  for (guint i = 0; i < report.jobs->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (report.jobs, i);
+      g_string_append_printf (body, _("\nJob %s: %" G_GINT64_FORMAT " devices of %" G_GINT64_FORMAT " allowed."),
+                              json_object_get_string_member_with_default (o, "job_id", "?"),
+                              json_object_get_int_member_with_default (o, "devices", 0),
+                              json_object_get_int_member_with_default (o, "total_count", 0));
+    }
+  valid = report.valid;
+  tb_receipts_report_clear (&report);
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   valid ? _("Records Verified") : _("Records Do Not Verify"), body->str);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  return valid;
+}
+
+static void
+verify_records_chosen (TbProductionPage *self, const char *path)
+{
+  tb_production_page_verify_records (self, path);
+}
+
+static void
+verify_records_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tb_ui_choose_file (widget, _("Verify a Station's Records"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Verify"),
+                     _("Exported records (JSON)"), (const char *const[]){ "*.json", NULL }, NULL,
+                     (TbUiPathFunc) verify_records_chosen);
+}
+
 static void
 refresh_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -637,16 +1077,28 @@ group_new (const char *title, const char *description, GtkListBox **list)
   return group;
 }
 
+/* A flat button for a group's header: an icon or a label, a tooltip and
+ * the action it runs. */
 static GtkWidget *
-flat_button (const char *icon, const char *tooltip, const char *action)
+header_button (GtkWidget *b, const char *tooltip, const char *action)
 {
-  GtkWidget *b = gtk_button_new_from_icon_name (icon);
-
   gtk_widget_set_tooltip_text (b, tooltip);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (b), action);
   gtk_widget_add_css_class (b, "flat");
   gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
   return b;
+}
+
+static GtkWidget *
+flat_button (const char *icon, const char *tooltip, const char *action)
+{
+  return header_button (gtk_button_new_from_icon_name (icon), tooltip, action);
+}
+
+static GtkWidget *
+text_button (const char *label, const char *tooltip, const char *action)
+{
+  return header_button (gtk_button_new_with_mnemonic (label), tooltip, action);
 }
 
 static void
@@ -657,23 +1109,30 @@ build (TbProductionPage *self)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
   GtkWidget *empty = adw_status_page_new ();
   GtkWidget *import_button = gtk_button_new_with_mnemonic (_("_Import Job…"));
+  GtkWidget *create_button = gtk_button_new_with_mnemonic (_("_Create Job…"));
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *role_group;
+  GtkListBox *role_list;
   GtkWidget *job_group, *station_group, *counts_box, *label, *suffix;
   GtkListBox *station_list, *job_list;
 
   self->stack = GTK_STACK (gtk_stack_new ());
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
 
+  self->empty = ADW_STATUS_PAGE (empty);
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "system-run-symbolic");
   adw_status_page_set_title (ADW_STATUS_PAGE (empty), _("No Production Jobs"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
-                                   _("A job from the OEM says what this station may make and how many. Import its "
-                                     "package to start; every device made is recorded with its own signed "
-                                     "receipt."));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (create_button), "production.create-job");
+  gtk_widget_add_css_class (create_button, "pill");
+  gtk_widget_add_css_class (create_button, "suggested-action");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (import_button), "production.import");
-  gtk_widget_set_halign (import_button, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (import_button, "pill");
-  gtk_widget_add_css_class (import_button, "suggested-action");
-  adw_status_page_set_child (ADW_STATUS_PAGE (empty), import_button);
+  gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (buttons), create_button);
+  gtk_box_append (GTK_BOX (buttons), import_button);
+  self->empty_create = create_button;
+  self->empty_import = import_button;
+  adw_status_page_set_child (ADW_STATUS_PAGE (empty), buttons);
   gtk_stack_add_named (self->stack, empty, "empty");
 
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
@@ -686,9 +1145,26 @@ build (TbProductionPage *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
   gtk_stack_add_named (self->stack, scrolled, "job");
 
+  /* what this context is, and the way to a new job */
+  role_group = group_new (_("Role"), NULL, &role_list);
+  self->role_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_action_row_set_subtitle_lines (self->role_row, 3);
+  adw_action_row_add_prefix (self->role_row, gtk_image_new_from_icon_name ("system-run-symbolic"));
+  gtk_list_box_append (role_list, GTK_WIDGET (self->role_row));
+  gtk_box_append (GTK_BOX (box), role_group);
+
   /* the job card */
   job_group = group_new (_("Job"), NULL, &job_list);
-  suffix = flat_button ("document-open-symbolic", _("Import a Job Package"), "production.import");
+  suffix = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  self->oem_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append (GTK_BOX (self->oem_buttons), text_button (_("_Verify Records…"),
+                                                            _("Check the Records a Station Exported"),
+                                                            "production.verify-records"));
+  gtk_box_append (GTK_BOX (self->oem_buttons), text_button (_("_Create Job…"), _("Create a Job From a Mastered Image"),
+                                                            "production.create-job"));
+  gtk_box_append (GTK_BOX (suffix), self->oem_buttons);
+  gtk_box_append (GTK_BOX (suffix), flat_button ("document-open-symbolic", _("Import a Job Package"),
+                                                 "production.import"));
   adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (job_group), suffix);
   self->job_ids = gtk_string_list_new (NULL);
   self->job_row = ADW_COMBO_ROW (adw_combo_row_new ());
@@ -747,6 +1223,7 @@ build (TbProductionPage *self)
   gtk_editable_set_text (GTK_EDITABLE (self->operator_row), g_get_user_name ());
   gtk_list_box_append (station_list, GTK_WIDGET (self->operator_row));
   gtk_box_append (GTK_BOX (box), station_group);
+  self->station_group = station_group;
 
   self->program_button = GTK_BUTTON (gtk_button_new ());
   label = gtk_label_new_with_mnemonic (_("_Program Next Device"));
@@ -765,6 +1242,10 @@ build (TbProductionPage *self)
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
 
   self->history_group = ADW_PREFERENCES_GROUP (group_new (_("Job History"), NULL, &self->history));
+  adw_preferences_group_set_header_suffix (self->history_group,
+                                           text_button (_("_Export Records…"),
+                                                        _("Export the Job's Records for the OEM"),
+                                                        "production.export-records"));
   gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->history_group));
 }
@@ -776,6 +1257,7 @@ tb_production_page_dispose (GObject *object)
 
   tb_ui_unfollow_context (self, &self->context);
   g_clear_pointer (&self->passphrase, tb_secret_free);
+  g_clear_pointer (&self->images, g_ptr_array_unref);
   g_clear_object (&self->job_ids);
   g_clear_object (&self->probe_uris);
   G_OBJECT_CLASS (tb_production_page_parent_class)->dispose (object);
@@ -790,6 +1272,9 @@ tb_production_page_class_init (TbProductionPageClass *klass)
   object_class->dispose = tb_production_page_dispose;
   gtk_widget_class_install_action (widget_class, "production.program-next", NULL, program_next_action);
   gtk_widget_class_install_action (widget_class, "production.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "production.create-job", NULL, create_job_action);
+  gtk_widget_class_install_action (widget_class, "production.export-records", NULL, export_records_action);
+  gtk_widget_class_install_action (widget_class, "production.verify-records", NULL, verify_records_action);
   gtk_widget_class_install_action (widget_class, "production.refresh", NULL, refresh_action);
 }
 

@@ -22,4 +22,14 @@ void     tb_production_page_program_next  (TbProductionPage *self,
 guint    tb_production_page_get_n_results (TbProductionPage *self);
 guint    tb_production_page_get_n_history (TbProductionPage *self);
 
+void     tb_production_page_create_job    (TbProductionPage *self,
+                                           const char       *upk_path);
+gboolean tb_production_page_is_oem        (TbProductionPage *self);
+
+gboolean tb_production_page_export_records (TbProductionPage *self,
+                                           const char       *path,
+                                           GError          **error);
+gboolean tb_production_page_verify_records (TbProductionPage *self,
+                                           const char       *path);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The Trust Chain page: the context's chain of trust as a graph laid out
- * by graphviz, with zoom, fit and a details pane for the selected node. */
+ * by graphviz, with zoom and fit, the policy findings and the review
+ * report under it, and a details pane for the selected node. */
 #include "config.h"
 
 #include "tb-trust-chain-page.h"
@@ -17,13 +18,16 @@ struct _TbTrustChainPage {
   GtkLabel *error_label;
   GtkScrolledWindow *scroller;
   TbTrustView *view;
+  GtkRevealer *details_revealer;
   GtkBox *details;
   GtkWidget *details_group;
   GtkWidget *actions_box;
-  GtkWidget *findings_group;
+  GtkWidget *findings_box;
+  GtkLabel *findings_title;
+  GtkWidget *findings_none;
+  GtkWidget *findings_scroller;
+  GtkListBox *findings_list;
   double drag_h, drag_v;
-  gboolean fitted;              /* fitted once for this context */
-  guint fit_tick;
 };
 
 G_DEFINE_FINAL_TYPE (TbTrustChainPage, tb_trust_chain_page, ADW_TYPE_BIN)
@@ -122,63 +126,42 @@ tb_trust_chain_page_export_report (TbTrustChainPage *self, const char *path, GEr
     }
   return tb_trust_report_write (self->context, path, error);
 }
-
 static void
-export_response_cb (GtkNativeDialog *chooser, int response, TbTrustChainPage *self)
+export_chosen_cb (gpointer owner, const char *chosen)
 {
-  g_autoptr(GFile) file = NULL;
+  TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (owner);
+  GtkRoot *root = gtk_widget_get_root (owner);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  if (response == GTK_RESPONSE_ACCEPT)
+  if (g_str_has_suffix (chosen, ".pdf") || g_str_has_suffix (chosen, ".svg") || g_str_has_suffix (chosen, ".json"))
+    path = g_strdup (chosen);
+  else
+    path = g_strconcat (chosen, ".pdf", NULL);
+  if (!TB_IS_WINDOW (root))
+    return;
+  if (tb_trust_chain_page_export_report (self, path, &error))
     {
-      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      path = g_file_get_path (file);
-      if (!g_str_has_suffix (path, ".pdf") && !g_str_has_suffix (path, ".svg") && !g_str_has_suffix (path, ".json"))
-        {
-          char *with_pdf = g_strconcat (path, ".pdf", NULL);
-          g_free (path);
-          path = with_pdf;
-        }
-      if (TB_IS_WINDOW (root))
-        {
-          if (tb_trust_chain_page_export_report (self, path, &error))
-            {
-              g_autofree char *done = g_strdup_printf (_("Review report written to %s"), path);
-              tb_window_add_toast (TB_WINDOW (root), done);
-            }
-          else
-            tb_window_add_toast (TB_WINDOW (root), error->message);
-        }
+      g_autofree char *done = g_strdup_printf (_("Review report written to %s"), path);
+      tb_window_add_toast (TB_WINDOW (root), done);
     }
-  g_object_unref (chooser);
+  else
+    tb_window_add_toast (TB_WINDOW (root), error->message);
 }
 
 static void
-export_clicked_cb (TbTrustChainPage *self)
+export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkFileChooserNative *chooser =
-    gtk_file_chooser_native_new (_("Export Review Report"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (widget);
+  const char *const patterns[] = { "*.pdf", "*.svg", "*.json", NULL };
   g_autofree char *name = g_strdup_printf ("%s-review.pdf", self->context != NULL
                                                               ? tb_context_get_name (self->context)
                                                               : "trustbench");
-  GtkFileFilter *filter = gtk_file_filter_new ();
 
-  gtk_file_filter_set_name (filter, _("PDF, SVG or JSON report"));
-  gtk_file_filter_add_suffix (filter, "pdf");
-  gtk_file_filter_add_suffix (filter, "svg");
-  gtk_file_filter_add_suffix (filter, "json");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_object_unref (filter);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  tb_ui_choose_file (widget, _("Export Review Report"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                     _("PDF, SVG or JSON report"), patterns, name, export_chosen_cb);
 }
 
-/* A sentence fragment for an edge seen from its source or its target. */
 static char *
 relation_text (const char *relation, gboolean outgoing, const char *other)
 {
@@ -203,26 +186,21 @@ show_details (TbTrustChainPage *self)
   TbTrustGraph *graph = tb_trust_view_get_graph (self->view);
   AdwPreferencesGroup *group;
 
+  /* the pane opens with a selection and closes without one (sliding out
+   * with what it showed); the graph refits to the room left */
+  gtk_revealer_set_reveal_child (self->details_revealer, n != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "trust.close-details", n != NULL);
+  if (n == NULL)
+    return;
   if (self->details_group != NULL)
     gtk_box_remove (self->details, self->details_group);
   if (self->actions_box != NULL)
     gtk_box_remove (self->details, self->actions_box);
-  self->actions_box = NULL;
   group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   self->details_group = GTK_WIDGET (group);
   gtk_box_prepend (self->details, self->details_group);
-  if (n != NULL)
-    {
-      self->actions_box = node_actions (n);
-      gtk_box_insert_child_after (self->details, self->actions_box, self->details_group);
-    }
-  if (n == NULL)
-    {
-      adw_preferences_group_set_title (group, _("Details"));
-      adw_preferences_group_set_description (group, _("Select a node in the graph (click it, or use the arrow "
-                                                      "keys) to see its details."));
-      return;
-    }
+  self->actions_box = node_actions (n);
+  gtk_box_insert_child_after (self->details, self->actions_box, self->details_group);
   adw_preferences_group_set_title (group, kind_title (n->kind));
   adw_preferences_group_set_description (group, n->name);
   add_row (group, _("Status"), status_text (n->status));
@@ -233,8 +211,10 @@ show_details (TbTrustChainPage *self)
   add_row (group, _("Subject"), n->subject);
   add_row (group, _("Serial"), n->serial);
   add_row (group, _("Valid until"), n->not_after);
-  add_row (group, n->kind == TB_TRUST_NODE_IMAGE ? _("Plaintext SHA-256") : _("Fingerprint (SHA-256)"),
-           n->fingerprint);
+  {
+    g_autofree char *grouped = tb_trust_fingerprint_group (n->fingerprint);
+    add_row (group, n->kind == TB_TRUST_NODE_IMAGE ? _("Plaintext SHA-256") : _("Fingerprint (SHA-256)"), grouped);
+  }
   if (n->kind == TB_TRUST_NODE_DEVICE_GROUP)
     {
       g_autofree char *count = g_strdup_printf ("%u", n->count);
@@ -263,28 +243,26 @@ show_details (TbTrustChainPage *self)
     }
 }
 
+/* The findings under the graph, with the report export next to them:
+ * there whatever is selected. */
 static void
 show_findings (TbTrustChainPage *self)
 {
   g_autoptr(GPtrArray) findings = tb_policy_check_context (self->context);
-  AdwPreferencesGroup *group;
+  GtkWidget *child;
 
-  if (self->findings_group != NULL)
-    gtk_box_remove (self->details, self->findings_group);
-  group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  self->findings_group = GTK_WIDGET (group);
-  gtk_box_append (self->details, self->findings_group);
-  adw_preferences_group_set_title (group, _("Policy Findings"));
-  {
-    GtkWidget *export = gtk_button_new_with_mnemonic (_("_Export Review Report…"));
-    gtk_widget_set_tooltip_text (export, _("Write what a security officer signs off on, as PDF, SVG or JSON"));
-    gtk_widget_add_css_class (export, "pill");
-    gtk_widget_set_margin_top (export, 12);
-    g_signal_connect_swapped (export, "clicked", G_CALLBACK (export_clicked_cb), self);
-    adw_preferences_group_add (group, export);
-  }
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->findings_list))) != NULL)
+    gtk_list_box_remove (self->findings_list, child);
   if (findings->len == 0)
-    adw_preferences_group_set_description (group, _("None: the hierarchy follows the policy."));
+    gtk_label_set_text (self->findings_title, _("No Policy Findings"));
+  else
+    {
+      g_autofree char *title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u Policy Finding",
+                                                             "%u Policy Findings", findings->len), findings->len);
+      gtk_label_set_text (self->findings_title, title);
+    }
+  gtk_widget_set_visible (self->findings_none, findings->len == 0);
+  gtk_widget_set_visible (self->findings_scroller, findings->len > 0);
   for (guint i = 0; i < findings->len; i++)
     {
       TbPolicyFinding *f = g_ptr_array_index (findings, i);
@@ -295,31 +273,14 @@ show_findings (TbTrustChainPage *self)
         gtk_widget_add_css_class (icon, "error");
       else if (f->severity == TB_SEVERITY_WARNING)
         gtk_widget_add_css_class (icon, "warning");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      tb_severity_to_string (f->severity), -1);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), f->subject != NULL ? f->subject : _("Context"));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), f->message);
-      adw_preferences_group_add (group, row);
+      gtk_list_box_append (self->findings_list, row);
     }
-}
-
-/* Fits the graph once the scroller knows its size. */
-static gboolean
-fit_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
-{
-  TbTrustChainPage *self = data;
-
-  if (gtk_widget_get_width (GTK_WIDGET (self->scroller)) <= 0)
-    return G_SOURCE_CONTINUE;
-  self->fit_tick = 0;
-  self->fitted = TRUE;
-  tb_trust_chain_page_fit (self);
-  /* a large chain opens readable, to be panned; Fit shows it whole */
-  if (tb_trust_view_get_zoom (self->view) < 0.75)
-    tb_trust_view_set_zoom (self->view, 0.75);
-  gtk_adjustment_set_value (gtk_scrolled_window_get_hadjustment (self->scroller), 0);
-  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
-  return G_SOURCE_REMOVE;
 }
 
 /**
@@ -358,8 +319,6 @@ tb_trust_chain_page_refresh (TbTrustChainPage *self)
   tb_trust_view_set_graph (self->view, g_steal_pointer (&graph), g_steal_pointer (&layout));
   show_findings (self);
   gtk_stack_set_visible_child_name (self->stack, "graph");
-  if (!self->fitted && self->fit_tick == 0)
-    self->fit_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->scroller), fit_tick_cb, self, NULL);
 }
 
 void
@@ -367,7 +326,8 @@ tb_trust_chain_page_set_context (TbTrustChainPage *self, TbContext *context)
 {
   if (!tb_ui_follow_context (self, &self->context, context, G_CALLBACK (tb_trust_chain_page_refresh)))
     return;
-  self->fitted = FALSE;
+  /* another context opens with nothing selected, fitted */
+  tb_trust_view_set_graph (self->view, NULL, NULL);
   tb_trust_chain_page_refresh (self);
 }
 
@@ -383,25 +343,73 @@ tb_trust_chain_page_has_graph (TbTrustChainPage *self)
   return g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "graph") == 0;
 }
 
+
+/**
+ * tb_trust_chain_page_fit:
+ *
+ * Fits the whole graph to the page, and keeps it fitted as the window or
+ * the details pane changes, until the user zooms.
+ */
 void
 tb_trust_chain_page_fit (TbTrustChainPage *self)
 {
-  int w = gtk_widget_get_width (GTK_WIDGET (self->scroller)), h = gtk_widget_get_height (GTK_WIDGET (self->scroller));
+  tb_trust_view_fit (self->view);
+}
 
-  if (w > 0 && h > 0)
-    tb_trust_view_fit (self->view, w, h);
+/**
+ * tb_trust_chain_page_get_findings:
+ *
+ * Returns: (transfer none): the findings and the report export, which
+ *   stay on screen whatever is selected
+ */
+GtkWidget *
+tb_trust_chain_page_get_findings (TbTrustChainPage *self)
+{
+  return self->findings_box;
+}
+
+/**
+ * tb_trust_chain_page_get_details:
+ *
+ * Returns: (transfer none): the details pane, revealed with a selection
+ */
+GtkRevealer *
+tb_trust_chain_page_get_details (TbTrustChainPage *self)
+{
+  return self->details_revealer;
 }
 
 static void
-zoom_in_cb (TbTrustChainPage *self)
+zoom_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  tb_trust_view_set_zoom (self->view, tb_trust_view_get_zoom (self->view) * 1.25);
+  TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (widget);
+
+  if (g_str_equal (action_name, "trust.zoom-in"))
+    tb_trust_view_zoom_in (self->view);
+  else if (g_str_equal (action_name, "trust.zoom-out"))
+    tb_trust_view_zoom_out (self->view);
+  else
+    tb_trust_view_fit (self->view);
 }
 
 static void
-zoom_out_cb (TbTrustChainPage *self)
+close_details_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  tb_trust_view_set_zoom (self->view, tb_trust_view_get_zoom (self->view) / 1.25);
+  TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (widget);
+  TbTrustNode *n = tb_trust_view_get_selected (self->view);
+  GtkWidget *node = n != NULL ? tb_trust_view_get_node_widget (self->view, n->id) : NULL;
+
+  /* the focus goes back to the node the pane was about (focusing a node
+   * selects it: before the selection is cleared) */
+  if (node != NULL)
+    gtk_widget_grab_focus (node);
+  tb_trust_view_select (self->view, NULL);
+}
+
+static void
+selection_changed_cb (TbTrustChainPage *self)
+{
+  show_details (self);
 }
 
 /* Dragging the background pans. */
@@ -419,106 +427,62 @@ drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, TbTrustChainPage 
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), self->drag_v - dy);
 }
 
-static GtkWidget *
-osd_button (const char *icon, const char *tooltip, GCallback cb, gpointer data)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_widget_set_tooltip_text (button, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
-  gtk_widget_add_css_class (button, "circular");
-  gtk_widget_add_css_class (button, "osd");
-  g_signal_connect_swapped (button, "clicked", cb, data);
-  return button;
-}
-
 static void
 tb_trust_chain_page_dispose (GObject *object)
 {
   TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (object);
 
   tb_ui_unfollow_context (self, &self->context);
-  if (self->fit_tick != 0)
-    {
-      gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->fit_tick);
-      self->fit_tick = 0;
-    }
   G_OBJECT_CLASS (tb_trust_chain_page_parent_class)->dispose (object);
 }
 
 static void
 tb_trust_chain_page_class_init (TbTrustChainPageClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  static const struct {
+    guint key;
+    const char *action;
+  } zoom_keys[] = {
+    { GDK_KEY_plus, "trust.zoom-in" },       { GDK_KEY_equal, "trust.zoom-in" }, { GDK_KEY_KP_Add, "trust.zoom-in" },
+    { GDK_KEY_minus, "trust.zoom-out" },     { GDK_KEY_KP_Subtract, "trust.zoom-out" },
+    { GDK_KEY_0, "trust.fit" },              { GDK_KEY_KP_0, "trust.fit" },
+  };
+
   G_OBJECT_CLASS (klass)->dispose = tb_trust_chain_page_dispose;
+  g_type_ensure (TB_TYPE_TRUST_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/trustbench/Trustbench/tb-trust-chain-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, scroller);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, view);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, details_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, details);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_box);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_title);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_none);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_scroller);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_list);
+  gtk_widget_class_bind_template_callback (widget_class, selection_changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "trust.zoom-in", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "trust.zoom-out", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "trust.fit", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "trust.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "trust.close-details", NULL, close_details_action);
+  for (guint i = 0; i < G_N_ELEMENTS (zoom_keys); i++)
+    gtk_widget_class_add_binding_action (widget_class, zoom_keys[i].key, GDK_CONTROL_MASK, zoom_keys[i].action, NULL);
 }
 
 static void
 tb_trust_chain_page_init (TbTrustChainPage *self)
 {
-  GtkWidget *empty = adw_status_page_new ();
-  GtkWidget *error_page = adw_status_page_new ();
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  GtkWidget *overlay = gtk_overlay_new ();
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *details_scroller = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
   GtkGesture *drag = gtk_gesture_drag_new ();
 
-  self->stack = GTK_STACK (gtk_stack_new ());
-  gtk_stack_set_transition_type (self->stack, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
-
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "security-high-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _("No Trust Chain Yet"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
-                                   _("The chain of trust appears here as a graph: root CA, intermediate CAs, mastering "
-                                     "and product keys, images and devices. Create the key hierarchy to start it."));
-  gtk_stack_add_named (self->stack, empty, "empty");
-
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (error_page), "dialog-error-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (error_page), _("The Trust Chain Cannot Be Drawn"));
-  self->error_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_wrap (self->error_label, TRUE);
-  adw_status_page_set_child (ADW_STATUS_PAGE (error_page), GTK_WIDGET (self->error_label));
-  gtk_stack_add_named (self->stack, error_page, "error");
-
-  self->view = TB_TRUST_VIEW (tb_trust_view_new ());
-  self->scroller = GTK_SCROLLED_WINDOW (gtk_scrolled_window_new ());
-  gtk_scrolled_window_set_child (self->scroller, GTK_WIDGET (self->view));
-  gtk_widget_set_hexpand (GTK_WIDGET (self->scroller), TRUE);
-  gtk_widget_set_vexpand (GTK_WIDGET (self->scroller), TRUE);
+  gtk_widget_init_template (GTK_WIDGET (self));
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), GDK_BUTTON_PRIMARY);
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->scroller), GTK_EVENT_CONTROLLER (drag));
-  gtk_overlay_set_child (GTK_OVERLAY (overlay), GTK_WIDGET (self->scroller));
-  gtk_box_append (GTK_BOX (buttons), osd_button ("zoom-out-symbolic", _("Zoom Out"), G_CALLBACK (zoom_out_cb), self));
-  gtk_box_append (GTK_BOX (buttons), osd_button ("zoom-fit-best-symbolic", _("Fit to Window"),
-                                                 G_CALLBACK (tb_trust_chain_page_fit), self));
-  gtk_box_append (GTK_BOX (buttons), osd_button ("zoom-in-symbolic", _("Zoom In"), G_CALLBACK (zoom_in_cb), self));
-  gtk_widget_set_halign (buttons, GTK_ALIGN_END);
-  gtk_widget_set_valign (buttons, GTK_ALIGN_END);
-  gtk_widget_set_margin_end (buttons, 12);
-  gtk_widget_set_margin_bottom (buttons, 12);
-  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), buttons);
-
-  self->details = GTK_BOX (gtk_box_new (GTK_ORIENTATION_VERTICAL, 18));
-  gtk_widget_set_margin_top (GTK_WIDGET (self->details), 18);
-  gtk_widget_set_margin_bottom (GTK_WIDGET (self->details), 18);
-  gtk_widget_set_margin_start (GTK_WIDGET (self->details), 12);
-  gtk_widget_set_margin_end (GTK_WIDGET (self->details), 12);
-  adw_clamp_set_child (ADW_CLAMP (clamp), GTK_WIDGET (self->details));
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (details_scroller), clamp);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (details_scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request (details_scroller, 300, -1);
-
-  gtk_paned_set_start_child (GTK_PANED (paned), overlay);
-  gtk_paned_set_end_child (GTK_PANED (paned), details_scroller);
-  gtk_paned_set_resize_end_child (GTK_PANED (paned), FALSE);
-  gtk_paned_set_shrink_end_child (GTK_PANED (paned), FALSE);
-  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
-  gtk_stack_add_named (self->stack, paned, "graph");
-
-  g_signal_connect_swapped (self->view, "selection-changed", G_CALLBACK (show_details), self);
   show_details (self);
-  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
 }

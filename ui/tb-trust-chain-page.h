@@ -16,6 +16,8 @@ void         tb_trust_chain_page_refresh     (TbTrustChainPage *self);
 TbTrustView *tb_trust_chain_page_get_view    (TbTrustChainPage *self);
 gboolean     tb_trust_chain_page_has_graph   (TbTrustChainPage *self);
 void         tb_trust_chain_page_fit         (TbTrustChainPage *self);
+GtkWidget   *tb_trust_chain_page_get_findings (TbTrustChainPage *self);
+GtkRevealer *tb_trust_chain_page_get_details (TbTrustChainPage *self);
 gboolean     tb_trust_chain_page_export_report (TbTrustChainPage *self,
                                               const char       *path,
                                               GError          **error);

@@ -476,13 +476,20 @@ tb_window_run_work_finish (TbWindow *self, GAsyncResult *result, GError **error)
 
 /* ---- demo ---- */
 
+/* The whole chain, so that every page shows something real: keys, a
+ * mastered image, a board that boots it (listed with the user's boards),
+ * a job and a station context that made devices under it. */
 static gboolean
 create_demo_work (gpointer data, TbProgress *progress, GError **error)
 {
-  g_autoptr(TbContext) ctx = tb_demo_create_context (data, progress, error);
+  g_autofree char *boards = tb_probe_get_boards_dir ();
 
-  tb_progress_finish (progress);
-  return ctx != NULL;
+  if (g_mkdir_with_parents (boards, 0700) != 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create the boards folder %s"), boards);
+      return FALSE;
+    }
+  return tb_demo_run_full (data, boards, progress, error);
 }
 
 static void
@@ -594,6 +601,31 @@ show_page_action (GtkWidget *widget, const char *name, GVariant *param)
   tb_window_show_page (TB_WINDOW (widget), g_variant_get_string (param, NULL));
 }
 
+/* The next steps the Images page offers on a mastered image. */
+static void
+create_job_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbWindow *self = TB_WINDOW (widget);
+
+  if (tb_window_show_page (self, "production"))
+    tb_production_page_create_job (self->production_page, g_variant_get_string (param, NULL));
+}
+
+static void
+provision_image_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TbWindow *self = TB_WINDOW (widget);
+
+  if (tb_window_show_page (self, "devices"))
+    tb_devices_page_offer_image (self->devices_page, g_variant_get_string (param, NULL));
+}
+
+static void
+open_context_path_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tb_window_open_context (TB_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
 static void
 show_sidebar_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -700,6 +732,9 @@ tb_window_class_init (TbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel-operation", NULL, cancel_operation_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);
+  gtk_widget_class_install_action (widget_class, "win.create-job", "s", create_job_action);
+  gtk_widget_class_install_action (widget_class, "win.open-context-path", "s", open_context_path_action);
+  gtk_widget_class_install_action (widget_class, "win.provision-image", "s", provision_image_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-context", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-context", NULL);

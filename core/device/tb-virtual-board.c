@@ -31,19 +31,22 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tb-error.h"
 #include "sbm/tb-sbm.h"
-#include "tb-context.h"
+#include "tb-crypto.h"
 #include "tb-file.h"
+#include "tb-name.h"
 #include "tb-sbm-crypto-openssl.h"
 #include "tb-secret.h"
 
+G_STATIC_ASSERT (TB_BOARD_RAM_BASE == TB_MB_ADDRESS);
+
 #define BOARD_FILE "board.json"
 #define FLASH_FILE "flash.bin"
+#define LOCK_FILE ".lock"
 #define MAX_FLASH_SIZE (64u * 1024u * 1024u)
 
 struct _TbVirtualBoard {
@@ -51,6 +54,7 @@ struct _TbVirtualBoard {
 
   char *path;
   char *json_path;
+  TbLock *lock;               /* held while the object lives: one user at a time */
   JsonObject *root;
   guint8 *flash;
   guint32 flash_size;
@@ -69,19 +73,11 @@ struct _TbVirtualBoard {
   gboolean sbm_running;
   gboolean halted;            /* the core is stopped by the debugger */
   gboolean boot_pending;      /* halted at reset: the ROM has not run yet */
+  gboolean doorbell_pending;  /* the command word was written while halted */
   gboolean otp_dirty;
 };
 
 G_DEFINE_FINAL_TYPE (TbVirtualBoard, tb_virtual_board, G_TYPE_OBJECT)
-
-static const char *const lifecycle_names[] = { "blank", "sbm-installed", "provisioned", "locked" };
-
-const char *
-tb_lifecycle_to_string (TbLifecycle lifecycle)
-{
-  g_return_val_if_fail (lifecycle <= TB_LIFECYCLE_LOCKED, NULL);
-  return lifecycle_names[lifecycle];
-}
 
 static void
 tb_virtual_board_finalize (GObject *object)
@@ -98,6 +94,7 @@ tb_virtual_board_finalize (GObject *object)
   g_clear_pointer (&self->root, json_object_unref);
   g_free (self->json_path);
   g_free (self->path);
+  g_clear_pointer (&self->lock, tb_lock_release);
   G_OBJECT_CLASS (tb_virtual_board_parent_class)->finalize (object);
 }
 
@@ -184,6 +181,20 @@ tb_virtual_board_save (TbVirtualBoard *self, GError **error)
   return tb_file_write_atomic (self->json_path, data, len, 0600, error);
 }
 
+/* One board, one user: a probe (or any other opener) holds the board's
+ * lock for as long as it has the board open, so that two operations never
+ * work on the same state (two provisionings issuing two certificates for
+ * one device). Taken before the state is read. */
+static gboolean
+lock_board (TbVirtualBoard *self, GError **error)
+{
+  g_autofree char *lock_path = g_build_filename (self->path, LOCK_FILE, NULL);
+  g_autofree char *what = g_strdup_printf (_("The virtual board %s"), self->path);
+
+  self->lock = tb_lock_acquire (lock_path, what, error);
+  return self->lock != NULL;
+}
+
 /**
  * tb_virtual_board_create:
  * @path: a new or empty directory
@@ -228,6 +239,15 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
                    _("Invalid UID “%s”: expected 2 to 64 hex digits, an even number of them"), uid_hex);
       return NULL;
     }
+  if (uid_hex != NULL)
+    uid = g_ascii_strdown (uid_hex, -1);
+  else
+    {
+      guint8 raw[16];
+      if (!tb_crypto_random_bytes (raw, sizeof raw, error))
+        return NULL;
+      uid = tb_hex_encode (raw, sizeof raw);
+    }
   if (g_mkdir_with_parents (path, 0700) != 0)
     {
       int saved_errno = errno;
@@ -241,24 +261,18 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
                    path);
       return NULL;
     }
-  if (uid_hex != NULL)
-    uid = g_ascii_strdown (uid_hex, -1);
-  else
-    {
-      guint8 raw[16];
-      RAND_bytes (raw, sizeof raw);
-      uid = tb_hex_encode (raw, sizeof raw);
-    }
 
   self->path = g_canonicalize_filename (path, NULL);
   self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
+  if (!lock_board (self, error))
+    return NULL;
   self->flash_size = flash_size;
   self->page_size = page_size;
   self->root = json_object_new ();
   json_object_set_int_member (self->root, "schema_version", TB_BOARD_SCHEMA_VERSION);
   json_object_set_string_member (self->root, "uid", uid);
   json_object_set_string_member (self->root, "device_type", device_type);
-  json_object_set_string_member (self->root, "lifecycle", lifecycle_names[TB_LIFECYCLE_BLANK]);
+  json_object_set_string_member (self->root, "lifecycle", tb_lifecycle_to_string (TB_LIFECYCLE_BLANK));
   json_object_set_int_member (flash, "base", TB_BOARD_FLASH_BASE);
   json_object_set_int_member (flash, "size", flash_size);
   json_object_set_int_member (flash, "page_size", page_size);
@@ -341,6 +355,45 @@ board_has_valid_shape (JsonObject *root)
 }
 
 /**
+ * tb_virtual_board_read_identity:
+ * @path: a board directory
+ * @uid: (out): its UID (hex)
+ * @device_type: (out): its device type
+ * @lifecycle: (out): its lifecycle
+ *
+ * Reads who a board is from board.json without opening the board: no
+ * lock, no power-up, nothing written, so listing boards never gets in the
+ * way of (or is refused by) the process that has one open. board.json is
+ * replaced atomically: what is read is a whole version of it.
+ */
+gboolean
+tb_virtual_board_read_identity (const char *path, char **uid, char **device_type, TbLifecycle *lifecycle,
+                                GError **error)
+{
+  g_autofree char *json_path = g_build_filename (path, BOARD_FILE, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  JsonObject *root;
+  const char *u, *t;
+
+  if (!tb_file_read_bounded (json_path, 1024 * 1024, &data, &len, error))
+    return FALSE;
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL) || json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return fail_board (error, json_path, _("the top level must be an object"));
+  root = json_node_get_object (json_parser_get_root (parser));
+  u = json_object_get_string_member_with_default (root, "uid", NULL);
+  t = json_object_get_string_member_with_default (root, "device_type", NULL);
+  if (!uid_is_valid (u) || !tb_name_is_valid (t, NULL) ||
+      !tb_lifecycle_from_string (json_object_get_string_member_with_default (root, "lifecycle", NULL), lifecycle))
+    return fail_board (error, json_path, _("“uid”, “device_type” or “lifecycle” is missing or invalid"));
+  *uid = g_strdup (u);
+  *device_type = g_strdup (t);
+  return TRUE;
+}
+
+/**
  * tb_virtual_board_open:
  * @path: a board directory
  *
@@ -358,19 +411,17 @@ tb_virtual_board_open (const char *path, GError **error)
   JsonNode *root;
   JsonObject *flash, *otp;
   const char *lifecycle;
-  gboolean known = FALSE;
 
   self->path = g_canonicalize_filename (path, NULL);
   self->json_path = g_build_filename (self->path, BOARD_FILE, NULL);
-  if (!tb_file_read_bounded (self->json_path, 1024 * 1024, &data, &len, &local))
+  if (!g_file_test (self->json_path, G_FILE_TEST_EXISTS))
     {
-      if (g_error_matches (local, TB_ERROR, TB_ERROR_NOT_FOUND))
-        g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("%s is not a virtual board: %s does not exist"),
-                     self->path, BOARD_FILE);
-      else
-        g_propagate_error (error, g_steal_pointer (&local));
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("%s is not a virtual board: %s does not exist"), self->path,
+                   BOARD_FILE);
       return NULL;
     }
+  if (!lock_board (self, error) || !tb_file_read_bounded (self->json_path, 1024 * 1024, &data, &len, error))
+    return NULL;
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, "%s: %s", self->json_path, local->message);
@@ -391,9 +442,7 @@ tb_virtual_board_open (const char *path, GError **error)
   if (!tb_name_is_valid (json_object_get_string_member_with_default (self->root, "device_type", NULL), NULL))
     return fail_board (error, self->json_path, _("“device_type” is missing or invalid")), NULL;
   lifecycle = json_object_get_string_member_with_default (self->root, "lifecycle", NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (lifecycle_names); i++)
-    known |= g_strcmp0 (lifecycle, lifecycle_names[i]) == 0;
-  if (!known)
+  if (!tb_lifecycle_from_string (lifecycle, NULL))
     return fail_board (error, self->json_path, _("“lifecycle” is not blank, sbm-installed, provisioned or locked")),
            NULL;
   flash = json_object_get_object_member (self->root, "flash");
@@ -458,12 +507,10 @@ tb_virtual_board_get_device_type (TbVirtualBoard *self)
 TbLifecycle
 tb_virtual_board_get_lifecycle (TbVirtualBoard *self)
 {
-  const char *name = json_object_get_string_member (self->root, "lifecycle");
+  TbLifecycle lifecycle = TB_LIFECYCLE_BLANK;
 
-  for (guint i = 0; i < G_N_ELEMENTS (lifecycle_names); i++)
-    if (g_strcmp0 (name, lifecycle_names[i]) == 0)
-      return (TbLifecycle) i;
-  return TB_LIFECYCLE_BLANK;
+  tb_lifecycle_from_string (json_object_get_string_member (self->root, "lifecycle"), &lifecycle);
+  return lifecycle;
 }
 
 /**
@@ -479,10 +526,10 @@ tb_virtual_board_set_lifecycle (TbVirtualBoard *self, TbLifecycle lifecycle, GEr
   if (lifecycle < current)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("The board's lifecycle cannot go back from %s to %s"),
-                   lifecycle_names[current], lifecycle_names[lifecycle]);
+                   tb_lifecycle_to_string (current), tb_lifecycle_to_string (lifecycle));
       return FALSE;
     }
-  json_object_set_string_member (self->root, "lifecycle", lifecycle_names[lifecycle]);
+  json_object_set_string_member (self->root, "lifecycle", tb_lifecycle_to_string (lifecycle));
   return tb_virtual_board_save (self, error);
 }
 
@@ -983,7 +1030,7 @@ plat_otp_write (void *ctx, int item, const uint8_t *data, size_t len)
     {
       if (len != 1 || data[0] > TB_LIFECYCLE_LOCKED || data[0] < (uint8_t) tb_virtual_board_get_lifecycle (self))
         return -1;
-      json_object_set_string_member (self->root, "lifecycle", lifecycle_names[data[0]]);
+      json_object_set_string_member (self->root, "lifecycle", tb_lifecycle_to_string ((TbLifecycle) data[0]));
       self->otp_dirty = TRUE;
       return 0;
     }
@@ -1041,6 +1088,7 @@ power_on_reset (TbVirtualBoard *self)
   self->sbm_running = FALSE;
   self->halted = FALSE;
   self->boot_pending = FALSE;
+  self->doorbell_pending = FALSE;
 }
 
 /* The core runs from the reset vector: the ROM, then the SBM's boot. */
@@ -1129,7 +1177,7 @@ tb_virtual_board_resume (TbVirtualBoard *self)
       self->boot_pending = FALSE;
       start_core (self);
     }
-  else if (self->sbm_running)
+  else if (self->sbm_running && self->doorbell_pending)
     tb_virtual_board_doorbell (self); /* a command rung while halted runs now */
 }
 
@@ -1227,7 +1275,10 @@ tb_virtual_board_get_boot_result (TbVirtualBoard *self, const char **app_version
 void
 tb_virtual_board_doorbell (TbVirtualBoard *self)
 {
-  if (!self->sbm_running || !self->powered || self->halted)
+  if (!self->sbm_running || !self->powered)
+    return;
+  self->doorbell_pending = self->halted;
+  if (self->halted)
     return;
   tb_sbm_handle_mailbox (self->sbm);
   if (self->otp_dirty)

@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "tb-lifecycle.h"
+
 G_BEGIN_DECLS
 
 /* The virtual board's memory map (docs/board.md). */
@@ -32,13 +34,6 @@ typedef enum {
   TB_POWER_CUT_TORN,
 } TbPowerCut;
 
-typedef enum {
-  TB_LIFECYCLE_BLANK,
-  TB_LIFECYCLE_SBM_INSTALLED,
-  TB_LIFECYCLE_PROVISIONED,
-  TB_LIFECYCLE_LOCKED,
-} TbLifecycle;
-
 #define TB_TYPE_VIRTUAL_BOARD (tb_virtual_board_get_type ())
 G_DECLARE_FINAL_TYPE (TbVirtualBoard, tb_virtual_board, TB, VIRTUAL_BOARD, GObject)
 
@@ -49,6 +44,12 @@ TbVirtualBoard *tb_virtual_board_create        (const char      *path,
                                                 const char      *uid_hex,
                                                 GError         **error);
 TbVirtualBoard *tb_virtual_board_open          (const char      *path,
+                                                GError         **error);
+
+gboolean        tb_virtual_board_read_identity (const char      *path,
+                                                char           **uid,
+                                                char           **device_type,
+                                                TbLifecycle     *lifecycle,
                                                 GError         **error);
 
 const char     *tb_virtual_board_get_path      (TbVirtualBoard  *self);
@@ -119,7 +120,5 @@ gboolean        tb_virtual_board_stage_update  (TbVirtualBoard  *self,
                                                 const guint8    *image,
                                                 gsize            image_len,
                                                 GError         **error);
-
-const char     *tb_lifecycle_to_string         (TbLifecycle      lifecycle);
 
 G_END_DECLS

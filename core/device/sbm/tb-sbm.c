@@ -462,6 +462,19 @@ cmd_attest (TbSbm *sbm, const uint8_t *req, size_t len, Writer *w)
   return sign_append (sbm, w, "TBATTEST1", nonce, 32) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
 }
 
+/* Where the application slot is, so that a host can check an image against
+ * it before it provisions (and locks) the device. Any lifecycle. */
+static uint32_t
+cmd_layout (TbSbm *sbm, size_t len, Writer *w)
+{
+  if (len != 0)
+    return TB_MB_ERR_BAD_REQUEST;
+  put_u32 (w, sbm->p->flash_base + tb_sbm_app_offset (sbm->p));
+  put_u32 (w, tb_sbm_slot_size (sbm->p));
+  put_u32 (w, sbm->p->page_size);
+  return TB_MB_STATUS_OK;
+}
+
 /* Recovers the product key wrapped to the device key:
  * KEK = HKDF-SHA256(ECDH(device, ephemeral), salt = UID,
  *                   info = "trustbench-provision-v1" ‖ ephemeral ‖ device public key) */
@@ -887,6 +900,7 @@ tb_sbm_handle_mailbox (TbSbm *sbm)
     case TB_MB_CMD_INSTALL_CHUNK: status = cmd_install_chunk (sbm, payload, length); break;
     case TB_MB_CMD_INSTALL_FINISH: status = cmd_install_finish (sbm, &w); break;
     case TB_MB_CMD_RECEIPT: status = cmd_receipt (sbm, payload, length, &w); break;
+    case TB_MB_CMD_LAYOUT: status = cmd_layout (sbm, length, &w); break;
     default: status = TB_MB_ERR_BAD_COMMAND; break;
     }
   if (status == TB_MB_STATUS_OK && w.bad)

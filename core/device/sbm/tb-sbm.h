@@ -12,7 +12,8 @@
 
 #define TB_SBM_VERSION 0x00010000u            /* 1.0.0 */
 
-/* mailbox layout (in target RAM) */
+/* mailbox layout (in target RAM, at its start: the host finds it there) */
+#define TB_MB_ADDRESS 0x20000000u
 #define TB_MB_MAGIC 0x424d4254u               /* "TBMB" */
 #define TB_MB_OFF_MAGIC 0x00
 #define TB_MB_OFF_COMMAND 0x04
@@ -32,6 +33,7 @@ enum {
   TB_MB_CMD_INSTALL_CHUNK = 5,
   TB_MB_CMD_INSTALL_FINISH = 6,
   TB_MB_CMD_RECEIPT = 7,
+  TB_MB_CMD_LAYOUT = 8,
 };
 
 enum {
