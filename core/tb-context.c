@@ -160,6 +160,42 @@ fail_invalid (GError **error, const char *file, const char *format, ...)
   return FALSE;
 }
 
+/* The entry members the code reads with json-glib's typed getters, and the
+ * type each must have when present (or null): a getter meeting another type
+ * fails with a critical instead of the file being refused. */
+static const struct {
+  const char *name;
+  GType type;
+} entry_member_types[] = {
+  { "name", G_TYPE_STRING }, { "usage", G_TYPE_STRING }, { "algorithm", G_TYPE_STRING },
+  { "storage", G_TYPE_STRING }, { "key", G_TYPE_STRING }, { "public_key_sha256", G_TYPE_STRING },
+  { "subject", G_TYPE_STRING }, { "issuer", G_TYPE_STRING }, { "serial", G_TYPE_STRING },
+  { "not_after", G_TYPE_STRING }, { "sha256", G_TYPE_STRING }, { "certificate", G_TYPE_STRING },
+  { "created", G_TYPE_STRING }, { "revoked", G_TYPE_STRING }, { "revocation_reason", G_TYPE_STRING },
+  { "product", G_TYPE_STRING }, { "job_id", G_TYPE_STRING }, { "role", G_TYPE_STRING }, { "oem", G_TYPE_STRING },
+  { "image_version", G_TYPE_STRING }, { "image_id", G_TYPE_STRING }, { "plaintext_sha256", G_TYPE_STRING },
+  { "upk", G_TYPE_STRING }, { "image", G_TYPE_STRING }, { "upk_sha256", G_TYPE_STRING },
+  { "image_sha256", G_TYPE_STRING }, { "root_sha256", G_TYPE_STRING }, { "package", G_TYPE_STRING },
+  { "manifest", G_TYPE_STRING }, { "signature", G_TYPE_STRING }, { "signer_certificate", G_TYPE_STRING },
+  { "issuer_certificate", G_TYPE_STRING }, { "count", G_TYPE_INT64 }, { "total_count", G_TYPE_INT64 },
+  { "first", G_TYPE_INT64 }, { "slice", G_TYPE_INT64 }, { "device_types", G_TYPE_INVALID /* an array */ },
+};
+
+static gboolean
+entry_member_has_type (const char *name, JsonNode *value)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (entry_member_types); i++)
+    if (g_str_equal (name, entry_member_types[i].name))
+      {
+        if (JSON_NODE_HOLDS_NULL (value))
+          return TRUE;
+        if (entry_member_types[i].type == G_TYPE_INVALID)
+          return JSON_NODE_HOLDS_ARRAY (value);
+        return JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == entry_member_types[i].type;
+      }
+  return TRUE;
+}
+
 static gboolean
 validate_entry (const char *file, TbInventory inventory, guint index, JsonNode *node,
                 GHashTable *seen, GError **error)
@@ -184,13 +220,17 @@ validate_entry (const char *file, TbInventory inventory, guint index, JsonNode *
   if (!g_hash_table_add (seen, (gpointer) id))
     return fail_invalid (error, file, _("%s[%u]: “%s” appears twice"), member, index, id);
 
-  /* Files named by an entry must stay inside the context directory. */
+  /* Members of the type their readers expect; files named by an entry
+   * stay inside the context directory. */
   members = json_object_get_members (obj);
   for (GList *l = members; l != NULL; l = l->next)
     {
       const char *key = l->data;
       JsonNode *value = json_object_get_member (obj, key);
 
+      if (!entry_member_has_type (key, value))
+        return fail_invalid (error, file, _("%s[%u].%s has the wrong type (a string, a number or a list "
+                                            "where another is due)"), member, index, key);
       if (!g_str_equal (key, "file") && !g_str_has_suffix (key, "_file"))
         continue;
       if (json_node_get_value_type (value) != G_TYPE_STRING ||

@@ -6,13 +6,15 @@
  * crash, hang or read past a buffer; any error is fine.
  *
  * Built with -Dfuzzing=true (clang) it is a libFuzzer target; built
- * normally fuzz-replay.c's main() replays the files given (tests/data/dap/). */
+ * normally its main() replays the files given (tests/data/fuzz-dap/). */
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "trustbench.h"
+#include "tb-fuzz.h"
 
 typedef struct {
   const guint8 *data;
@@ -42,7 +44,10 @@ feed_exchange (gpointer user, const guint8 *req, gsize len, guint8 *resp, gsize 
   return TRUE;
 }
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+void
+tb_fuzz_setup (void)
+{
+}
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)

@@ -181,6 +181,72 @@ test_power_loss (Fixture *f, gconstpointer data)
   g_assert_true (tb_virtual_board_flash_program (again, 4, (const guint8 *) "\x04", 1, &error));
 }
 
+/* A cut after an operation keeps all of it; a torn one keeps a part, the
+ * same part for the same seed, and survives a restart as it is. */
+static void
+test_power_cut_kinds (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 data64[64], buf[1024], first[64];
+  guint kept = 0, erased = 0;
+
+  memset (data64, 0x00, sizeof data64);
+  /* after: the operation happens, then power goes */
+  tb_virtual_board_set_power_cut (f->board, 0, TB_POWER_CUT_AFTER, 0);
+  g_assert_false (tb_virtual_board_flash_program (f->board, 0, data64, 64, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (tb_virtual_board_is_powered (f->board));
+  tb_virtual_board_power_cycle (f->board);
+  g_assert_true (tb_virtual_board_flash_read (f->board, 0, buf, 64, &error));
+  g_assert_cmpmem (buf, 64, data64, 64);
+
+  /* torn program: a prefix written, the rest still erased but for one byte */
+  for (guint32 round = 1; round <= 2; round++)
+    {
+      guint32 at = 1024 * round;
+      guint zeros = 0;
+      tb_virtual_board_set_power_cut (f->board, 0, TB_POWER_CUT_TORN, 7);
+      g_assert_false (tb_virtual_board_flash_program (f->board, at, data64, 64, &error));
+      g_clear_error (&error);
+      g_assert_false (tb_virtual_board_is_powered (f->board));
+      tb_virtual_board_power_cycle (f->board);
+      g_assert_true (tb_virtual_board_flash_read (f->board, at, buf, 64, &error));
+      while (zeros < 64 && buf[zeros] == 0)
+        zeros++;
+      g_assert_cmpuint (zeros, <, 64);
+      for (guint i = zeros + 1; i < 64; i++)
+        g_assert_cmpuint (buf[i], ==, 0xff);
+      if (round == 1)
+        memcpy (first, buf, 64);
+      else
+        g_assert_cmpmem (buf, 64, first, 64); /* same seed, same torn write */
+    }
+
+  /* torn erase: a part of the page erased, the rest as it was */
+  memset (buf, 0x00, sizeof buf);
+  for (guint32 o = 0; o < 1024; o += 256)
+    g_assert_true (tb_virtual_board_flash_program (f->board, 3072 + o, buf, 256, &error));
+  tb_virtual_board_set_power_cut (f->board, 0, TB_POWER_CUT_TORN, 3);
+  g_assert_false (tb_virtual_board_flash_erase_page (f->board, 3072, &error));
+  g_clear_error (&error);
+  tb_virtual_board_power_cycle (f->board);
+  g_clear_object (&f->board); /* a board is opened once at a time */
+  {
+    g_autoptr(TbVirtualBoard) again = tb_virtual_board_open (f->dir, &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_virtual_board_flash_read (again, 3072, buf, 1024, &error));
+  }
+  for (guint i = 0; i < 1024; i++)
+    {
+      g_assert_true (buf[i] == 0x00 || buf[i] == 0xff);
+      kept += buf[i] == 0x00;
+      erased += buf[i] == 0xff;
+    }
+  g_assert_cmpuint (erased, >, 0);
+  g_assert_cmpuint (kept, >, 0);
+}
+
 static void
 test_probe_and_lock (Fixture *f, gconstpointer data)
 {
@@ -232,6 +298,26 @@ test_probe_and_lock (Fixture *f, gconstpointer data)
   }
 }
 
+/* board.json with @from replaced by @to is refused, with @expected in the
+ * message. */
+static void
+expect_refused (Fixture *f, const char *good, const char *from, const char *to, const char *expected)
+{
+  g_autofree char *json = g_build_filename (f->dir, "board.json", NULL);
+  g_auto(GStrv) parts = g_strsplit (good, from, 2);
+  g_autofree char *hacked = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbVirtualBoard) b = NULL;
+
+  g_assert_nonnull (parts[1]);
+  hacked = g_strconcat (parts[0], to, parts[1], NULL);
+  tb_test_write_file (json, hacked);
+  b = tb_virtual_board_open (f->dir, &error);
+  g_assert_null (b);
+  g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, expected));
+}
+
 static void
 test_broken (Fixture *f, gconstpointer data)
 {
@@ -265,22 +351,21 @@ test_broken (Fixture *f, gconstpointer data)
   }
   /* a geometry the flash could not have */
   {
-    const char *from[] = { "\"page_size\" : 1024", "\"page_size\" : 1024", "\"size\" : 65536", "\"size\" : 65536" };
+    const char *from[] = { "\"page_size\" : 1024", "\"page_size\" : 1024", "\"size\" : 65536", "\"size\" : 65536",
+                           "\"size\" : 65536" };
     const char *to[] = { "\"page_size\" : 0", "\"page_size\" : 1000", "\"size\" : 4294967295",
-                         "\"size\" : -65536" };
+                         "\"size\" : -65536", "\"size\" : 4295032832" /* 2^32 + 64 KiB */ };
     for (guint i = 0; i < G_N_ELEMENTS (from); i++)
-      {
-        g_auto(GStrv) parts = g_strsplit (good, from[i], 2);
-        g_autofree char *hacked = NULL;
-        g_assert_nonnull (parts[1]);
-        hacked = g_strconcat (parts[0], to[i], parts[1], NULL);
-        tb_test_write_file (json, hacked);
-        b = tb_virtual_board_open (f->dir, &error);
-        g_assert_null (b);
-        g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
-        g_assert_nonnull (strstr (error->message, "geometry"));
-        g_clear_error (&error);
-      }
+      expect_refused (f, good, from[i], to[i], "geometry");
+  }
+  /* members of the wrong type (found by fuzz-board): an error, not a critical */
+  {
+    const char *from[] = { "\"flash\" : {", "\"uid\" : ", "\"lifecycle\" : \"blank\"", "\"otp\" : {",
+                           "\"rom\" : {", "\"size\" : 65536" };
+    const char *to[] = { "\"flash\" : 7, \"was\" : {", "\"uid\" : [], \"was\" : ", "\"lifecycle\" : {}",
+                         "\"otp\" : { \"anchor\" : {}, ", "\"rom\" : [], \"was\" : {", "\"size\" : \"65536\"" };
+    for (guint i = 0; i < G_N_ELEMENTS (from); i++)
+      expect_refused (f, good, from[i], to[i], "wrong type");
   }
   tb_test_write_file (json, good);
   tb_test_write_file (flash, "short");
@@ -361,6 +446,7 @@ main (int argc, char **argv)
   ADD ("/tb/board/flash-semantics", test_flash_semantics);
   ADD ("/tb/board/persistence", test_persistence);
   ADD ("/tb/board/power-loss", test_power_loss);
+  ADD ("/tb/board/power-cut-kinds", test_power_cut_kinds);
   ADD ("/tb/board/probe-and-lock", test_probe_and_lock);
   ADD ("/tb/board/broken", test_broken);
   ADD ("/tb/board/uris", test_uris);

@@ -185,6 +185,19 @@ test_open_corrupt (Fixture *f, gconstpointer data)
     g_autofree char *s = g_strconcat (valid_head, "\"jobs\": [{\"name\":\"j\"}]}", NULL);
     assert_broken (f, s, -1, TB_ERROR_INVALID_DATA, "job_id");
   }
+  /* members of another type than their readers expect (found by fuzz-context: the policy
+   * checks met "storage": [] with a critical) */
+  {
+    const char *entries[] = { "\"keys\": [{\"name\":\"k\",\"storage\":[]}]",
+                              "\"certificates\": [{\"name\":\"c\",\"not_after\":{}}]",
+                              "\"jobs\": [{\"job_id\":\"j\",\"count\":\"2\"}]",
+                              "\"jobs\": [{\"job_id\":\"j\",\"device_types\":\"a\"}]" };
+    for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
+      {
+        g_autofree char *s = g_strconcat (valid_head, entries[i], "}", NULL);
+        assert_broken (f, s, -1, TB_ERROR_INVALID_DATA, "wrong type");
+      }
+  }
   /* the error names the line of the problem */
   assert_broken (f, "{\n  \"schema_version\": 1,\n  \"id\": \"x\" \"name\"\n}", -1, TB_ERROR_INVALID_DATA, ":3:");
 }

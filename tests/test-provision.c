@@ -6,7 +6,9 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "sbm/tb-sbm.h"
 #include "tb-test-util.h"
@@ -860,6 +862,242 @@ test_staged_update_power_cut (Fixture *f, gconstpointer data)
   g_assert_cmpuint (new_count, >, 0);
 }
 
+/* ---- power sweeps beyond a cut before each operation (docs/reliability.md) ---- */
+
+/* Each cut is replayed on a copy of the board as it was before. */
+static void
+copy_board (const char *from, const char *to)
+{
+  g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", to, from, to);
+  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+}
+
+/* Every point in a `slow` run (-m slow: the provision-power-sweeps tests),
+ * every tenth in the default one. */
+static guint
+sweep_stride (void)
+{
+  return g_test_slow () ? 1 : 10;
+}
+
+typedef struct {
+  guint runs;
+  guint old;
+  guint new_version;
+  guint refused;
+} SweepCounts;
+
+/* The invariant: the board boots @old (nothing when it is NULL) or
+ * @new_version; with @refusal_ok it may also boot nothing when the SBM
+ * says why (refused: the table does not match the application). Never
+ * another version, never a mix. */
+static void
+check_old_or_new (TbProbe *probe, const char *old, const char *new_version, gboolean refusal_ok, SweepCounts *counts,
+                  const char *what)
+{
+  g_autoptr(TbAttestation) att = attest (probe);
+  gboolean is_old = old == NULL ? att->boot == 1 : att->boot == 0 && g_strcmp0 (att->app_version, old) == 0;
+  gboolean is_new = att->boot == 0 && g_strcmp0 (att->app_version, new_version) == 0;
+  gboolean is_refused = refusal_ok && att->boot == 2;
+
+  if (!is_old && !is_new && !is_refused)
+    g_error ("%s: boot %u, “%s”", what, att->boot, att->app_version);
+  counts->runs++;
+  counts->old += is_old;
+  counts->new_version += is_new;
+  counts->refused += is_refused;
+}
+
+static const char *const cut_names[] = { "before", "after", "torn" };
+
+/* Programs UPK/IMAGE @which from the board as it is now, with the power cut
+ * (@kind, seed = the operation's index) at each of its flash operations. */
+static void
+sweep_cut_kind (Fixture *f, guint which, const char *old, const char *new_version, TbPowerCut kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
+  guint64 ops_total;
+  SweepCounts counts = { 0 };
+
+  copy_board (f->board_dir, pristine);
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+    guint64 ops_before = tb_virtual_board_get_flash_ops (board);
+    g_assert_true (tb_program_device (probe, f->upk[which], f->image[which], NULL, NULL, NULL, &error));
+    ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
+  }
+  for (guint64 cut = 0; cut < ops_total; cut += sweep_stride ())
+    {
+      g_autoptr(TbProbe) p = NULL;
+      g_autofree char *what = NULL;
+
+      copy_board (pristine, f->board_dir);
+      p = tb_probe_open (f->uri, &error);
+      g_assert_no_error (error);
+      tb_virtual_board_set_power_cut (tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (p)), (gint64) cut, kind,
+                                      (guint32) cut);
+      g_assert_false (tb_program_device (p, f->upk[which], f->image[which], NULL, NULL, NULL, NULL));
+      g_assert_true (tb_probe_reset (p, FALSE, &error));
+      what = g_strdup_printf ("power cut %s flash operation %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT,
+                              cut_names[kind], cut, ops_total);
+      check_old_or_new (p, old, new_version, FALSE, &counts, what);
+    }
+  g_test_message ("cut %s: %u of %" G_GUINT64_FORMAT " operations of %s: %u boot %s, %u boot %s", cut_names[kind],
+                  counts.runs, ops_total, new_version, counts.old, old != NULL ? old : "nothing", counts.new_version,
+                  new_version);
+  g_assert_cmpuint (counts.new_version, >, 0);
+  copy_board (pristine, f->board_dir);
+}
+
+/* A cut after each flash operation and one in the middle of each (torn
+ * writes, half-erased pages), for a first install and an update. */
+static void
+test_power_cut_kinds (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    provision (f, probe, FALSE, FALSE);
+  }
+  sweep_cut_kind (f, 0, NULL, "1.0.0", TB_POWER_CUT_AFTER);
+  sweep_cut_kind (f, 0, NULL, "1.0.0", TB_POWER_CUT_TORN);
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    g_assert_true (tb_program_device (probe, f->upk[0], f->image[0], NULL, NULL, NULL, &error));
+  }
+  sweep_cut_kind (f, 1, "1.0.0", "1.1.0", TB_POWER_CUT_AFTER);
+  sweep_cut_kind (f, 1, "1.0.0", "1.1.0", TB_POWER_CUT_TORN);
+}
+
+/* Two cuts: one at each flash operation of an update, and, when the boot
+ * that follows has to finish the update (the commit window), a second one
+ * at each operation of that recovery boot (before it, then torn). */
+static void
+test_two_cut_sweep (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
+  g_autofree char *after_cut = g_build_filename (f->tmp, "after-cut", NULL);
+  guint64 ops_total;
+  guint window = 0;
+  SweepCounts counts = { 0 };
+  static const TbPowerCut second_kinds[] = { TB_POWER_CUT_BEFORE, TB_POWER_CUT_TORN };
+
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    provision (f, probe, TRUE, FALSE);
+  }
+  copy_board (f->board_dir, pristine);
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+    guint64 ops_before = tb_virtual_board_get_flash_ops (board);
+    g_assert_true (tb_program_device (probe, f->upk[1], f->image[1], NULL, NULL, NULL, &error));
+    ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
+  }
+  for (guint64 first = 0; first < ops_total; first += g_test_slow () ? 1 : 6)
+    {
+      guint64 recovery_ops;
+
+      /* the board as the first cut leaves it */
+      copy_board (pristine, f->board_dir);
+      {
+        g_autoptr(TbProbe) p = tb_probe_open (f->uri, &error);
+        TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (p));
+        guint64 before;
+        tb_virtual_board_set_power_loss_after (board, (gint64) first);
+        g_assert_false (tb_program_device (p, f->upk[1], f->image[1], NULL, NULL, NULL, NULL));
+        g_clear_object (&p);
+        copy_board (f->board_dir, after_cut);
+        /* how many flash operations the recovery boot makes */
+        board = tb_virtual_board_open (f->board_dir, &error);
+        g_assert_no_error (error);
+        before = tb_virtual_board_get_flash_ops (board);
+        tb_virtual_board_reset (board);
+        recovery_ops = tb_virtual_board_get_flash_ops (board) - before;
+        g_object_unref (board);
+      }
+      if (recovery_ops == 0)
+        continue;
+      window++;
+      for (guint64 second = first % sweep_stride (); second < recovery_ops; second += sweep_stride ())
+        for (guint k = 0; k < G_N_ELEMENTS (second_kinds); k++)
+          {
+            TbPowerCut kind = second_kinds[k];
+            g_autoptr(TbProbe) p = NULL;
+            g_autofree char *what = NULL;
+
+            copy_board (after_cut, f->board_dir);
+            {
+              g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+              g_assert_no_error (error);
+              tb_virtual_board_set_power_cut (board, (gint64) second, kind, (guint32) (first * 1000 + second));
+              tb_virtual_board_reset (board);
+              g_assert_false (tb_virtual_board_is_powered (board));
+            }
+            /* power comes back once more: this boot is not cut */
+            p = tb_probe_open (f->uri, &error);
+            g_assert_no_error (error);
+            what = g_strdup_printf ("cut before update operation %" G_GUINT64_FORMAT ", then %s recovery operation %"
+                                    G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT, first, cut_names[kind], second,
+                                    recovery_ops);
+            check_old_or_new (p, "1.0.0", "1.1.0", FALSE, &counts, what);
+          }
+    }
+  g_test_message ("two cuts: %u first cuts of %" G_GUINT64_FORMAT " in the commit window, %u second cuts: %u boot "
+                  "1.0.0, %u boot 1.1.0", window, ops_total, counts.runs, counts.old, counts.new_version);
+  g_assert_cmpuint (window, >, 0);
+  g_assert_cmpuint (counts.runs, >, 0);
+}
+
+/* Flips each bit of the signature table (both journal records) of a board
+ * that was updated from 1.0.0 to 1.1.0: it boots one of the two, or
+ * nothing and says so (refused); never a mix. */
+static void
+test_metadata_bit_flips (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
+  g_autofree char *flash_path = g_build_filename (f->board_dir, "flash.bin", NULL);
+  const guint32 page_size = 1024; /* the fixture's board */
+  const guint32 record_len = 128;
+  SweepCounts counts = { 0 };
+
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    provision (f, probe, TRUE, FALSE);
+    g_assert_true (tb_program_device (probe, f->upk[1], f->image[1], NULL, NULL, NULL, &error));
+  }
+  copy_board (f->board_dir, pristine);
+  for (guint record = 0; record < 2; record++)
+    for (guint32 bit = record % sweep_stride (); bit < record_len * 8; bit += g_test_slow () ? 1 : 37)
+      {
+        guint32 offset = TB_SBM_REGION_SIZE + record * page_size + bit / 8;
+        g_autofree char *what = NULL;
+        g_autoptr(TbProbe) p = NULL;
+        int fd;
+        guint8 byte;
+
+        copy_board (pristine, f->board_dir);
+        fd = g_open (flash_path, O_RDWR, 0);
+        g_assert_cmpint (fd, >=, 0);
+        g_assert_cmpint (pread (fd, &byte, 1, offset), ==, 1);
+        byte ^= (guint8) (1u << (bit % 8));
+        g_assert_cmpint (pwrite (fd, &byte, 1, offset), ==, 1);
+        g_close (fd, NULL);
+        p = tb_probe_open (f->uri, &error);
+        g_assert_no_error (error);
+        what = g_strdup_printf ("bit %u of journal record %u flipped", bit, record);
+        check_old_or_new (p, "1.0.0", "1.1.0", TRUE, &counts, what);
+      }
+  g_test_message ("bit flips in the signature table: %u: %u boot 1.0.0, %u boot 1.1.0, %u refused", counts.runs,
+                  counts.old, counts.new_version, counts.refused);
+  g_assert_cmpuint (counts.new_version, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -877,6 +1115,9 @@ main (int argc, char **argv)
   ADD ("/tb/provision/hostile-mailbox", test_hostile_mailbox);
   ADD ("/tb/provision/staged-update", test_staged_update);
   ADD ("/tb/provision/staged-update-power-cut", test_staged_update_power_cut);
+  ADD ("/tb/provision/power-cut-kinds", test_power_cut_kinds);
+  ADD ("/tb/provision/two-cut-sweep", test_two_cut_sweep);
+  ADD ("/tb/provision/metadata-bit-flips", test_metadata_bit_flips);
 #undef ADD
   return g_test_run ();
 }

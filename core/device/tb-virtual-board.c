@@ -63,6 +63,8 @@ struct _TbVirtualBoard {
   guint8 *ram;                /* TB_BOARD_RAM_SIZE bytes, not persisted */
   guint64 flash_ops;
   gint64 power_loss_after;    /* ops left before power is lost; -1 = never */
+  TbPowerCut power_cut;       /* how the operation that loses power ends */
+  guint32 power_cut_seed;     /* draws what a torn operation leaves */
   gboolean powered;
 
   /* the SBM, running "on" the board once a genuine SBM image is in flash */
@@ -309,6 +311,49 @@ fail_board (GError **error, const char *file, const char *message)
   return FALSE;
 }
 
+/* TRUE when @name is missing from @o (and not @required), or holds a node of
+ * @type; for a value, one of @value_type. */
+static gboolean
+member_is (JsonObject *o, const char *name, gboolean required, JsonNodeType type, GType value_type)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL)
+    return !required;
+  return JSON_NODE_TYPE (node) == type && (type != JSON_NODE_VALUE || json_node_get_value_type (node) == value_type);
+}
+
+/* board.json has the shape the accessors below expect, so that they read
+ * it without checking again: a string, an object or a number where one is
+ * due, every OTP item a string. */
+static gboolean
+board_has_valid_shape (JsonObject *root)
+{
+  JsonObject *otp, *rom;
+  g_autoptr(GList) items = NULL;
+
+  if (!member_is (root, "schema_version", TRUE, JSON_NODE_VALUE, G_TYPE_INT64) ||
+      !member_is (root, "uid", TRUE, JSON_NODE_VALUE, G_TYPE_STRING) ||
+      !member_is (root, "device_type", TRUE, JSON_NODE_VALUE, G_TYPE_STRING) ||
+      !member_is (root, "lifecycle", TRUE, JSON_NODE_VALUE, G_TYPE_STRING) ||
+      !member_is (root, "flash", TRUE, JSON_NODE_OBJECT, G_TYPE_INVALID) ||
+      !member_is (root, "otp", TRUE, JSON_NODE_OBJECT, G_TYPE_INVALID) ||
+      !member_is (root, "rom", FALSE, JSON_NODE_OBJECT, G_TYPE_INVALID))
+    return FALSE;
+  if (!member_is (json_object_get_object_member (root, "flash"), "size", TRUE, JSON_NODE_VALUE, G_TYPE_INT64) ||
+      !member_is (json_object_get_object_member (root, "flash"), "page_size", TRUE, JSON_NODE_VALUE, G_TYPE_INT64))
+    return FALSE;
+  rom = json_object_has_member (root, "rom") ? json_object_get_object_member (root, "rom") : NULL;
+  if (rom != NULL && !member_is (rom, "sbm_sha256", FALSE, JSON_NODE_VALUE, G_TYPE_STRING))
+    return FALSE;
+  otp = json_object_get_object_member (root, "otp");
+  items = json_object_get_members (otp);
+  for (GList *l = items; l != NULL; l = l->next)
+    if (!member_is (otp, l->data, TRUE, JSON_NODE_VALUE, G_TYPE_STRING))
+      return FALSE;
+  return TRUE;
+}
+
 /**
  * tb_virtual_board_read_identity:
  * @path: a board directory
@@ -386,6 +431,10 @@ tb_virtual_board_open (const char *path, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fail_board (error, self->json_path, _("the top level must be an object")), NULL;
   self->root = json_object_ref (json_node_get_object (root));
+  if (!board_has_valid_shape (self->root))
+    return fail_board (error, self->json_path,
+                       _("a member is missing or of the wrong type (uid, device_type, lifecycle: strings; "
+                         "flash: an object with a size and a page_size; otp: an object of strings)")), NULL;
   if (json_object_get_int_member_with_default (self->root, "schema_version", 0) != TB_BOARD_SCHEMA_VERSION)
     return fail_board (error, self->json_path, _("unknown schema_version")), NULL;
   if (!uid_is_valid (json_object_get_string_member_with_default (self->root, "uid", NULL)))
@@ -400,8 +449,13 @@ tb_virtual_board_open (const char *path, GError **error)
   otp = json_object_get_object_member (self->root, "otp");
   if (flash == NULL || otp == NULL)
     return fail_board (error, self->json_path, _("“flash” or “otp” is missing")), NULL;
-  self->flash_size = (guint32) json_object_get_int_member_with_default (flash, "size", 0);
-  self->page_size = (guint32) json_object_get_int_member_with_default (flash, "page_size", 0);
+  /* range-checked before the narrowing: 2^32 + 64 KiB is not 64 KiB */
+  if (json_object_get_int_member (flash, "size") <= 0 || json_object_get_int_member (flash, "size") > MAX_FLASH_SIZE ||
+      json_object_get_int_member (flash, "page_size") <= 0 ||
+      json_object_get_int_member (flash, "page_size") > MAX_FLASH_SIZE)
+    return fail_board (error, self->json_path, _("the flash geometry is not valid")), NULL;
+  self->flash_size = (guint32) json_object_get_int_member (flash, "size");
+  self->page_size = (guint32) json_object_get_int_member (flash, "page_size");
   if (self->page_size < 256 || (self->page_size & (self->page_size - 1)) != 0 || self->flash_size == 0 ||
       self->flash_size > MAX_FLASH_SIZE || self->flash_size % self->page_size != 0)
     return fail_board (error, self->json_path, _("the flash geometry is not valid")), NULL;
@@ -523,24 +577,48 @@ check_range (TbVirtualBoard *self, guint32 offset, gsize len, GError **error)
   return TRUE;
 }
 
-/* Counts a flash operation; refuses it once power is lost. */
-static gboolean
+typedef enum {
+  OP_REFUSED,                 /* no power: nothing happens, error set */
+  OP_RUNS,                    /* the operation happens */
+  OP_CUT_AFTER,               /* it happens, then power is lost */
+  OP_TORN,                    /* power is lost in the middle of it */
+} FlashOp;
+
+/* Counts a flash operation and says how it goes: refused once power is
+ * lost, cut (the way the armed cut says) when it is the one that loses it. */
+static FlashOp
 begin_flash_op (TbVirtualBoard *self, GError **error)
 {
+  FlashOp op = OP_RUNS;
+
   if (self->powered && self->power_loss_after == 0)
     {
-      self->powered = FALSE;
       self->power_loss_after = -1; /* a cut happens once */
+      if (self->power_cut == TB_POWER_CUT_BEFORE)
+        self->powered = FALSE;
+      else
+        op = self->power_cut == TB_POWER_CUT_AFTER ? OP_CUT_AFTER : OP_TORN;
     }
   if (!self->powered)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board lost power"));
-      return FALSE;
+      return OP_REFUSED;
     }
   if (self->power_loss_after > 0)
     self->power_loss_after--;
   self->flash_ops++;
-  return TRUE;
+  return op;
+}
+
+/* Power goes away after (or in the middle of) an operation that was
+ * persisted as far as it got. */
+static gboolean
+lose_power (TbVirtualBoard *self, gboolean persisted, GError **error)
+{
+  self->powered = FALSE;
+  if (persisted)
+    g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("The board lost power"));
+  return FALSE;
 }
 
 static gboolean
@@ -590,9 +668,22 @@ tb_virtual_board_flash_erase_page (TbVirtualBoard *self, guint32 offset, GError 
 {
   guint32 page = offset - offset % self->page_size;
 
-  if (!check_range (self, offset, 1, error) || !begin_flash_op (self, error))
+  FlashOp op;
+
+  if (!check_range (self, offset, 1, error) || (op = begin_flash_op (self, error)) == OP_REFUSED)
     return FALSE;
+  if (op == OP_TORN)
+    {
+      /* a part of the page erased: a run of bytes from a random start */
+      g_autoptr(GRand) rand = g_rand_new_with_seed (self->power_cut_seed);
+      guint32 start = (guint32) g_rand_int_range (rand, 0, (gint32) self->page_size);
+      guint32 len = (guint32) g_rand_int_range (rand, 1, (gint32) (self->page_size - start + 1));
+      memset (self->flash + page + start, 0xff, len);
+      return lose_power (self, persist (self, page, self->page_size, error), error);
+    }
   memset (self->flash + page, 0xff, self->page_size);
+  if (op == OP_CUT_AFTER)
+    return lose_power (self, persist (self, page, self->page_size, error), error);
   return persist (self, page, self->page_size, error);
 }
 
@@ -606,6 +697,8 @@ tb_virtual_board_flash_erase_page (TbVirtualBoard *self, guint32 offset, GError 
 gboolean
 tb_virtual_board_flash_program (TbVirtualBoard *self, guint32 offset, const guint8 *data, gsize len, GError **error)
 {
+  FlashOp op;
+
   if (!check_range (self, offset, len, error))
     return FALSE;
   if (len == 0)
@@ -625,10 +718,23 @@ tb_virtual_board_flash_program (TbVirtualBoard *self, guint32 offset, const guin
                        "first)"), (gsize) offset + i);
         return FALSE;
       }
-  if (!begin_flash_op (self, error))
+  op = begin_flash_op (self, error);
+  if (op == OP_REFUSED)
     return FALSE;
+  if (op == OP_TORN)
+    {
+      /* the first k bytes written, then some of the bits of byte k */
+      g_autoptr(GRand) rand = g_rand_new_with_seed (self->power_cut_seed);
+      gsize k = (gsize) g_rand_int_range (rand, 0, (gint32) len);
+      for (gsize i = 0; i < k; i++)
+        self->flash[offset + i] &= data[i];
+      self->flash[offset + k] &= data[k] | (guint8) g_rand_int (rand);
+      return lose_power (self, persist (self, offset, len, error), error);
+    }
   for (gsize i = 0; i < len; i++)
     self->flash[offset + i] &= data[i];
+  if (op == OP_CUT_AFTER)
+    return lose_power (self, persist (self, offset, len, error), error);
   return persist (self, offset, len, error);
 }
 
@@ -645,7 +751,25 @@ tb_virtual_board_get_flash_ops (TbVirtualBoard *self)
 void
 tb_virtual_board_set_power_loss_after (TbVirtualBoard *self, gint64 n_ops)
 {
+  tb_virtual_board_set_power_cut (self, n_ops, TB_POWER_CUT_BEFORE, 0);
+}
+
+/**
+ * tb_virtual_board_set_power_cut:
+ * @n_ops: power is lost at the flash operation after this many more; -1 never
+ * @kind: how that operation ends
+ * @seed: for %TB_POWER_CUT_TORN, what the torn operation leaves (the same
+ *   seed, the same bytes)
+ *
+ * Arms one power cut, as tb_virtual_board_set_power_loss_after() but
+ * also after an operation or in the middle of it.
+ */
+void
+tb_virtual_board_set_power_cut (TbVirtualBoard *self, gint64 n_ops, TbPowerCut kind, guint32 seed)
+{
   self->power_loss_after = n_ops;
+  self->power_cut = kind;
+  self->power_cut_seed = seed;
 }
 
 gboolean
@@ -930,7 +1054,7 @@ plat_otp_write (void *ctx, int item, const uint8_t *data, size_t len)
 static gboolean
 sbm_is_genuine (TbVirtualBoard *self)
 {
-  JsonObject *rom = json_object_get_object_member (self->root, "rom");
+  JsonObject *rom = json_object_has_member (self->root, "rom") ? json_object_get_object_member (self->root, "rom") : NULL;
   const char *expected = rom != NULL ? json_object_get_string_member_with_default (rom, "sbm_sha256", NULL) : NULL;
   g_autofree char *actual = g_compute_checksum_for_data (G_CHECKSUM_SHA256, self->flash, TB_SBM_REGION_SIZE);
 

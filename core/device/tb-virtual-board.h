@@ -18,6 +18,22 @@ G_BEGIN_DECLS
 #define TB_BOARD_DEFAULT_DEVICE_TYPE "tb-vmcu-m4"
 #define TB_BOARD_SCHEMA_VERSION 1
 
+/**
+ * TbPowerCut:
+ * @TB_POWER_CUT_BEFORE: the flash operation does not happen
+ * @TB_POWER_CUT_AFTER: the operation completes, then power is lost
+ * @TB_POWER_CUT_TORN: the operation is interrupted: a program writes only
+ *   its first k of n bytes (and some bits of the next one), an erase
+ *   erases a random part of the page (k and the part drawn from a seed)
+ *
+ * How the flash operation that loses power ends (docs/reliability.md).
+ */
+typedef enum {
+  TB_POWER_CUT_BEFORE,
+  TB_POWER_CUT_AFTER,
+  TB_POWER_CUT_TORN,
+} TbPowerCut;
+
 #define TB_TYPE_VIRTUAL_BOARD (tb_virtual_board_get_type ())
 G_DECLARE_FINAL_TYPE (TbVirtualBoard, tb_virtual_board, TB, VIRTUAL_BOARD, GObject)
 
@@ -63,6 +79,10 @@ gboolean        tb_virtual_board_flash_program (TbVirtualBoard  *self,
 guint64         tb_virtual_board_get_flash_ops (TbVirtualBoard  *self);
 void            tb_virtual_board_set_power_loss_after (TbVirtualBoard *self,
                                                 gint64           n_ops);
+void            tb_virtual_board_set_power_cut (TbVirtualBoard  *self,
+                                                gint64           n_ops,
+                                                TbPowerCut       kind,
+                                                guint32          seed);
 gboolean        tb_virtual_board_is_powered    (TbVirtualBoard  *self);
 void            tb_virtual_board_power_cycle   (TbVirtualBoard  *self);
 
