@@ -2387,6 +2387,40 @@ test_devices_empty_links_images (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* An OEM with no mastered image: the Production page's empty state leads
+ * to the Images page, not to a Create Job that could only fail. */
+static void
+test_production_empty_links_images (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "production-empty-ctx", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *products[] = { "lamp", NULL };
+  TbProductionPage *production;
+  TbWindow *window;
+  GtkWidget *link;
+
+  {
+    g_autoptr(TbContext) ctx = tb_context_create (dir, "Lamp OEM", &error);
+    g_assert_no_error (error);
+    g_assert_true (tb_hierarchy_create (ctx, products, NULL, "lamp passphrase", NULL, &error));
+    g_assert_no_error (error);
+  }
+  window = new_window ();
+  tb_window_open_context (window, dir);
+  spin_until (has_context, window);
+  g_assert_true (tb_window_show_page (window, "production"));
+  production = tb_window_get_production_page (window);
+  g_assert_true (tb_production_page_is_oem (production));
+  spin_frames (3);
+  g_assert_null (find_widget (GTK_WIDGET (production), is_button_for_action, "production.create-job"));
+  link = find_widget (GTK_WIDGET (production), is_button_for_action, "win.show-page");
+  g_assert_nonnull (link);
+  screenshot (GTK_WIDGET (window), "production-empty-oem");
+  g_signal_emit_by_name (link, "clicked");
+  g_assert_cmpstr (tb_window_get_visible_page (window), ==, "images");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2466,6 +2500,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/ui/devices-provision", test_devices_provision);
   g_test_add_func ("/tb/ui/devices-provision-image-action", test_devices_provision_image_action);
   g_test_add_func ("/tb/ui/devices-empty-links-images", test_devices_empty_links_images);
+  g_test_add_func ("/tb/ui/production-empty-links-images", test_production_empty_links_images);
   g_test_add_func ("/tb/ui/gallery", test_gallery);
   rc = g_test_run ();
 

@@ -29,6 +29,7 @@ struct _TbProductionPage {
   AdwStatusPage *empty;
   GtkWidget *empty_create;
   GtkWidget *empty_import;
+  GtkWidget *empty_master;
   AdwActionRow *role_row;
   GtkWidget *station_group;
   GtkWidget *oem_buttons;
@@ -307,7 +308,14 @@ show_role (TbProductionPage *self, guint n_jobs)
                                        : _("This context is a production station. A job from the OEM says what it "
                                            "may make and how many. Import its package to start; every device made "
                                            "is recorded with its own signed receipt."));
-  gtk_widget_set_visible (self->empty_create, oem);
+  /* an OEM with nothing mastered yet: the step before is on the Images page */
+  {
+    g_autoptr(GPtrArray) images = oem ? tb_mastered_image_list (self->context, NULL) : NULL;
+    gboolean none = oem && images != NULL && images->len == 0;
+
+    gtk_widget_set_visible (self->empty_master, none);
+    gtk_widget_set_visible (self->empty_create, oem && !none);
+  }
   gtk_widget_remove_css_class (self->empty_import, "suggested-action");
   if (!oem)
     gtk_widget_add_css_class (self->empty_import, "suggested-action");
@@ -1128,6 +1136,12 @@ build (TbProductionPage *self)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (import_button), "production.import");
   gtk_widget_add_css_class (import_button, "pill");
   gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
+  self->empty_master = gtk_button_new_with_mnemonic (_("_Master an Image First"));
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->empty_master), "s", "images");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->empty_master), "win.show-page");
+  gtk_widget_add_css_class (self->empty_master, "pill");
+  gtk_widget_add_css_class (self->empty_master, "suggested-action");
+  gtk_box_append (GTK_BOX (buttons), self->empty_master);
   gtk_box_append (GTK_BOX (buttons), create_button);
   gtk_box_append (GTK_BOX (buttons), import_button);
   self->empty_create = create_button;
