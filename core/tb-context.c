@@ -255,6 +255,51 @@ validate_root (const char *file, JsonNode *root_node, GError **error)
   return TRUE;
 }
 
+static guint
+count_members (JsonObject *root, const char *member)
+{
+  JsonNode *node = json_object_get_member (root, member);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_array_get_length (json_node_get_array (node)) : 0;
+}
+
+/* What to do about a broken @file: what its backup holds (when it was
+ * written, how many keys and certificates), so that nobody restores the
+ * empty context `init` left there believing it is the last good one. */
+static char *
+describe_backup (const char *file)
+{
+  g_autofree char *dir = g_path_get_dirname (file);
+  g_autofree char *backup = g_build_filename (dir, TB_CONTEXT_BACKUP_NAME, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GDateTime) mtime = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *keys = NULL;
+  g_autofree char *certs = NULL;
+  gsize len = 0;
+  GStatBuf st;
+  guint n_keys, n_certs;
+
+  if (g_stat (backup, &st) != 0 || !tb_file_read_bounded (backup, TB_CONTEXT_MAX_JSON_BYTES, &data, &len, NULL))
+    return g_strdup_printf (_("fix it; there is no %s to restore"), TB_CONTEXT_BACKUP_NAME);
+  if (!g_utf8_validate (data, (gssize) len, NULL) || !json_parser_load_from_data (parser, data, (gssize) len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return g_strdup_printf (_("fix it; %s is broken too"), TB_CONTEXT_BACKUP_NAME);
+  mtime = g_date_time_new_from_unix_utc (st.st_mtime);
+  when = mtime != NULL ? g_date_time_format (mtime, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
+  n_keys = count_members (json_node_get_object (json_parser_get_root (parser)), "keys");
+  n_certs = count_members (json_node_get_object (json_parser_get_root (parser)), "certificates");
+  if (n_keys == 0 && n_certs == 0)
+    return g_strdup_printf (_("fix it: %s, written %s, holds an empty context with no keys and no certificates; "
+                              "restoring it would lose every key and certificate"),
+                            TB_CONTEXT_BACKUP_NAME, when);
+  keys = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u key", "%u keys", n_keys), n_keys);
+  certs = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u certificate", "%u certificates", n_certs), n_certs);
+  return g_strdup_printf (_("fix it or restore %s, written %s, which holds %s and %s"), TB_CONTEXT_BACKUP_NAME, when,
+                          keys, certs);
+}
+
 static JsonObject *
 parse_context_json (const char *file, const char *data, gsize len, GError **error)
 {
@@ -273,10 +318,9 @@ parse_context_json (const char *file, const char *data, gsize len, GError **erro
       const char *msg = local_error->message;
       if (g_str_has_prefix (msg, "<data>:"))
         msg += strlen ("<data>:");
+      g_autofree char *advice = describe_backup (file);
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
-                   _("%s:%s (the file is truncated or broken; it was not changed — "
-                     "fix it or restore %s)"),
-                   file, msg, TB_CONTEXT_BACKUP_NAME);
+                   _("%s:%s (the file is truncated or broken; it was not changed — %s)"), file, msg, advice);
       return NULL;
     }
   root = json_parser_get_root (parser);
