@@ -204,7 +204,8 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
   const GOptionEntry entries[] = {
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &report,
       N_("Also write the review report (keys, certificates, fingerprints, validity, storage, warnings, images, "
-         "devices and how they chain) to FILE.json"), N_("FILE") },
+         "devices and how they chain) to FILE.pdf, FILE.svg or FILE.json (“-”: JSON on standard output)"),
+      N_("FILE") },
     { NULL },
   };
 
@@ -214,6 +215,8 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc > 1)
     return tb_cli_usage_error (cli, _("“show” takes no arguments"));
+  if (report != NULL && !tb_cli_claim_output (cli, report, &error))
+    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);

@@ -142,6 +142,9 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
     return tb_cli_usage_error (cli, _("“master” takes one INPUT file"));
   if (product == NULL || version == NULL || output == NULL)
     return tb_cli_usage_error (cli, _("“master” needs --product, --version and -o DIR"));
+  if (g_str_equal (output, "-"))
+    return tb_cli_usage_error (cli, _("“master” writes two files, NAME.tbimg and NAME.tbupk: -o names the directory "
+                                      "for them, it cannot be standard output"));
   if (counter < 0 || counter > G_MAXUINT32)
     return tb_cli_usage_error (cli, _("--security-counter must be between 0 and 4294967295"));
   if (chunk < 0)
@@ -438,6 +441,8 @@ tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 3 || output == NULL)
     return tb_cli_usage_error (cli, _("“image decrypt” takes UPK, IMAGE and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL || (upk = tb_upk_load_file (argv[1], &error)) == NULL)
     return tb_cli_fail (cli, error);
@@ -525,6 +530,8 @@ tb_cli_cmd_image_export_mcuboot (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 2 || version == NULL || output == NULL)
     return tb_cli_usage_error (cli, _("“image export-mcuboot” takes INPUT, --version and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (counter < 0 || counter > G_MAXUINT32 || header_size < 0)
     return tb_cli_usage_error (cli, _("--security-counter and --header-size must be positive 32-bit numbers"));
   if ((load_text != NULL && !parse_address (load_text, &load_address, &error)) ||

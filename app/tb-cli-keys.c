@@ -272,6 +272,8 @@ tb_cli_cmd_key_export_public (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 2 || output == NULL)
     return tb_cli_usage_error (cli, _("“key export-public” takes NAME and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL || (key = tb_key_load (ctx, argv[1], &error)) == NULL ||
       !tb_key_export_public (key, output, &error))
@@ -415,6 +417,8 @@ tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 2 || output == NULL)
     return tb_cli_usage_error (cli, _("“cert export” takes NAME and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (format_text != NULL && !tb_cert_format_from_string (format_text, &format, &error))
     return tb_cli_fail (cli, error);
   if (with_key && format != TB_CERT_FORMAT_PKCS12)
@@ -531,6 +535,8 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 1 || (csr_path == NULL) == (device_key == NULL) || output == NULL)
     return tb_cli_usage_error (cli, _("“cert issue” needs -o FILE and either --csr FILE or --device-key KEY --uid HEX"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (device_key != NULL && uid == NULL)
     return tb_cli_usage_error (cli, _("--device-key needs --uid"));
   if (days <= 0)

@@ -619,7 +619,7 @@ stop:
 
   tb_progress_set_stage (progress, _("Writing %s and %s"), image_path, upk_path);
   if (tb_progress_set_error_if_cancelled (progress, error) || !tb_output_file_commit (&out, error) ||
-      !tb_file_write_atomic (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
+      !tb_file_write_output (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
     goto out;
   {
     g_autoptr(JsonObject) details = json_object_new ();
