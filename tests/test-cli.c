@@ -824,8 +824,36 @@ test_master (void)
   back = tb_test_read_file (plain, &back_len);
   g_assert_cmpmem (back, back_len, data, 10000);
 
-  /* mastered again over the same pair, flushed to disk this time: a new
-   * image (new id) that verifies, and no temporary file left in DIR */
+  /* mastered again under the same name: refused, naming the files, which
+   * stay as they were; without a passphrase even, nothing is asked first */
+  {
+    g_auto(Run) refused = { 0 };
+    g_auto(Run) half = { 0 };
+    g_autofree char *upk_before = tb_test_read_file (upk, NULL);
+    g_autofree char *upk_after = NULL;
+    g_autofree char *other_upk = g_build_filename (out, "other.tbupk", NULL);
+    g_autofree char *other_image = g_build_filename (out, "other.tbimg", NULL);
+
+    RUN (&refused, "-C", dir, "master", bin, "--product", "sensor", "--version", "1.4.2", "--load-address",
+         "0x08004000", "-o", out);
+    g_assert_cmpint (refused.status, ==, 1);
+    assert_one_error_line (&refused, image);
+    assert_one_error_line (&refused, upk);
+    assert_one_error_line (&refused, "--force");
+    upk_after = tb_test_read_file (upk, NULL);
+    g_assert_cmpstr (upk_after, ==, upk_before);
+    /* half a pair counts too */
+    tb_test_write_file (other_upk, "an earlier UPK");
+    RUN_PASS (&half, "a good passphrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "1.4.2",
+              "--load-address", "0x08004000", "--name", "other", "-o", out);
+    g_assert_cmpint (half.status, ==, 1);
+    assert_one_error_line (&half, "other.tbupk already exists");
+    g_assert_false (g_file_test (other_image, G_FILE_TEST_EXISTS));
+    g_unlink (other_upk);
+  }
+
+  /* with --force, flushed to disk this time: a new image (new id) that
+   * verifies, and no temporary file left in DIR */
   {
     g_auto(Run) again = { 0 };
     g_auto(Run) reverify = { 0 };
@@ -834,7 +862,7 @@ test_master (void)
     const char *name;
 
     RUN_PASS (&again, "a good passphrase", "-C", dir, "--json", "master", bin, "--product", "sensor", "--version",
-              "1.4.2", "--load-address", "0x08004000", "--sync", "-o", out);
+              "1.4.2", "--load-address", "0x08004000", "--sync", "--force", "-o", out);
     g_assert_cmpint (again.status, ==, 0);
     a = parse_json_object (again.out);
     g_assert_cmpstr (json_object_get_string_member (a, "image"), ==, image);
