@@ -356,6 +356,28 @@ test_demo (void)
     g_assert_cmpuint (tb_images_page_count_checks (images, TB_CHECK_PASSED), ==, 6);
     g_assert_cmpuint (tb_images_page_count_checks (images, TB_CHECK_FAILED), ==, 0);
     screenshot (GTK_WIDGET (window), "images-mastered");
+
+    /* the same version again: the page asks before it replaces the pair */
+    {
+      g_autofree char *image_id = tb_hex_encode (tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN);
+      g_autofree char *new_id = NULL;
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.master", NULL));
+      dialog = find_dialog ();
+      g_assert_nonnull (dialog);
+      g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Replace the Mastered Image?");
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "app-2.0.1.tbimg already exists"));
+      g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "accept"), ==, "_Replace");
+      set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
+      adw_message_dialog_response (dialog, "accept");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      spin_frames (2);
+      spin_until (is_idle, window);
+      upk = tb_images_page_get_upk (images);
+      g_assert_nonnull (upk);
+      new_id = tb_hex_encode (tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN);
+      g_assert_cmpstr (new_id, !=, image_id);
+    }
   }
 
   /* a virtual board: made, provisioned and programmed from the Devices page */
