@@ -294,6 +294,7 @@ tb_cli_cmd_cert_list (TbCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(GPtrArray) certs = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   if (!tb_cli_parse_options (cli, &argc, &argv, NULL, _("List the certificates of the context."), NULL, &error))
@@ -304,21 +305,30 @@ tb_cli_cmd_cert_list (TbCli *cli, int argc, char **argv)
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
   certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
+  problems = tb_cli_check_context_files (cli, ctx);
   if (!cli->json)
     {
       for (guint i = 0; i < certs->len; i++)
         {
           JsonObject *c = g_ptr_array_index (certs, i);
-          tb_cli_message (cli, "%-20s %s  (issuer %s, until %s)",
-                          json_object_get_string_member_with_default (c, "name", ""),
+          const char *name = json_object_get_string_member_with_default (c, "name", "");
+          tb_cli_message (cli, "%-20s %s  (issuer %s, until %s)", name,
                           json_object_get_string_member_with_default (c, "subject", ""),
                           json_object_get_string_member_with_default (c, "issuer", ""),
                           json_object_get_string_member_with_default (c, "not_after", ""));
+          /* the inventory still names it, but its file is gone */
+          for (guint k = 0; k < problems->len; k++)
+            {
+              TbContextFileProblem *p = g_ptr_array_index (problems, k);
+              if (p->inventory == TB_INVENTORY_CERTIFICATES && g_str_equal (p->entry, name))
+                tb_cli_message (cli, "%-20s %s", "", p->message);
+            }
         }
       return TB_EXIT_OK;
     }
   json_builder_begin_object (b);
   tb_cli_add_entries_member (b, "certificates", certs);
+  tb_cli_add_file_problems (b, problems);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }

@@ -131,5 +131,7 @@ void tb_cli_add_int (JsonBuilder *builder, const char *member, gint64 value);
 void tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries);
 
 void tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx);
+GPtrArray *tb_cli_check_context_files (TbCli *cli, TbContext *ctx);
+void tb_cli_add_file_problems (JsonBuilder *builder, GPtrArray *problems);
 
 G_END_DECLS

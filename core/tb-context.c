@@ -22,9 +22,12 @@
 #include "tb-context.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tb-error.h"
 #include "tb-file.h"
@@ -900,6 +903,131 @@ tb_context_write_file (TbContext *self, const char *relative, const void *data, 
       return FALSE;
     }
   return tb_file_write_atomic (path, data, len, mode, error);
+}
+
+void
+tb_context_file_problem_free (TbContextFileProblem *problem)
+{
+  if (problem == NULL)
+    return;
+  g_free (problem->entry);
+  g_free (problem->file);
+  g_free (problem->message);
+  g_free (problem);
+}
+
+/* What is wrong with @path, or NULL when it is a regular file this
+ * process can open for reading. */
+static char *
+describe_file_problem (const char *path)
+{
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  int saved_errno = errno;
+
+  if (fd < 0)
+    return saved_errno == ENOENT ? g_strdup (_("is missing"))
+                                 : g_strdup_printf (_("cannot be read: %s"), g_strerror (saved_errno));
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return g_strdup (_("is not a regular file"));
+    }
+  close (fd);
+  return NULL;
+}
+
+static const char *
+inventory_noun (TbInventory inventory)
+{
+  switch (inventory)
+    {
+    case TB_INVENTORY_KEYS:
+      return _("key");
+    case TB_INVENTORY_CERTIFICATES:
+      return _("certificate");
+    case TB_INVENTORY_PRODUCTS:
+      return _("product");
+    case TB_INVENTORY_JOBS:
+    default:
+      return _("job");
+    }
+}
+
+/**
+ * tb_context_check_files:
+ *
+ * Checks every file the context lists (the `file` and `*_file` members of
+ * its keys, certificates, products and jobs): each must be a regular file
+ * that can be opened for reading. A file deleted or made unreadable
+ * behind the context's back is found here, whether or not anything reads
+ * it today (a private key is read only when it is used).
+ *
+ * Returns: (transfer full) (element-type TbContextFileProblem): the
+ *   problems, in inventory order; empty when every file is there
+ */
+GPtrArray *
+tb_context_check_files (TbContext *self)
+{
+  GPtrArray *problems = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_context_file_problem_free);
+
+  g_return_val_if_fail (TB_IS_CONTEXT (self), problems);
+  for (TbInventory inv = 0; inv < TB_INVENTORY_N; inv++)
+    {
+      g_autoptr(GPtrArray) entries = tb_context_get_entries (self, inv);
+
+      for (guint i = 0; i < entries->len; i++)
+        {
+          JsonObject *entry = g_ptr_array_index (entries, i);
+          const char *id = json_object_get_string_member_with_default (entry, inventory_id_members[inv], "?");
+          g_autoptr(GList) members = json_object_get_members (entry);
+
+          for (GList *m = members; m != NULL; m = m->next)
+            {
+              const char *member = m->data;
+              JsonNode *node = json_object_get_member (entry, member);
+              const char *relative;
+              g_autofree char *path = NULL;
+              g_autofree char *what = NULL;
+              TbContextFileProblem *p;
+
+              if ((!g_str_equal (member, "file") && !g_str_has_suffix (member, "_file")) ||
+                  !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+                continue;
+              relative = json_node_get_string (node);
+              path = g_build_filename (self->path, relative, NULL);
+              what = describe_file_problem (path);
+              if (what == NULL)
+                continue;
+              p = g_new0 (TbContextFileProblem, 1);
+              p->inventory = inv;
+              p->entry = g_strdup (id);
+              p->file = g_strdup (relative);
+              /* TRANSLATORS: "certs/mastering.pem, listed for certificate “mastering”, is missing" */
+              p->message = g_strdup_printf (_("%s, listed for %s “%s”, %s"), relative, inventory_noun (inv), id, what);
+              g_ptr_array_add (problems, p);
+            }
+        }
+    }
+  return problems;
+}
+
+/**
+ * tb_context_entry_has_file_problem:
+ * @problems: (element-type TbContextFileProblem): from tb_context_check_files()
+ *
+ * Returns: whether one of @problems is a file of @entry
+ */
+gboolean
+tb_context_entry_has_file_problem (GPtrArray *problems, TbInventory inventory, const char *entry)
+{
+  for (guint i = 0; i < problems->len; i++)
+    {
+      TbContextFileProblem *p = g_ptr_array_index (problems, i);
+      if (p->inventory == inventory && g_strcmp0 (p->entry, entry) == 0)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /**

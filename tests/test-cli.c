@@ -536,6 +536,71 @@ test_outputs (void)
   tb_test_rm_rf (tmp);
 }
 
+/* A certificate file deleted behind the context's back: show and audit
+ * verify exit 3 naming it, cert list says so. */
+static void
+test_missing_files (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *pem = g_build_filename (dir, "certs", "mastering.pem", NULL);
+  const char *named = "certs/mastering.pem, listed for certificate “mastering”, is missing";
+  g_auto(Run) init = { 0 };
+  g_auto(Run) show_ok = { 0 };
+  g_auto(Run) audit_ok = { 0 };
+  g_auto(Run) show = { 0 };
+  g_auto(Run) show_json = { 0 };
+  g_auto(Run) list = { 0 };
+  g_auto(Run) list_json = { 0 };
+  g_auto(Run) audit = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_autoptr(JsonObject) l = NULL;
+  g_autoptr(JsonObject) a = NULL;
+  JsonArray *problems;
+
+  RUN_PASS (&init, "a good passphrase", "-C", dir, "-q", "init");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN (&show_ok, "-C", dir, "show");
+  g_assert_cmpint (show_ok.status, ==, 0);
+  RUN (&audit_ok, "-C", dir, "audit", "verify");
+  g_assert_cmpint (audit_ok.status, ==, 0);
+
+  g_assert_cmpint (g_unlink (pem), ==, 0);
+  RUN (&show, "-C", dir, "show");
+  g_assert_cmpint (show.status, ==, 3);
+  assert_one_error_line (&show, named);
+  g_assert_nonnull (strstr (show.out, "critical: certs/mastering.pem"));
+  g_assert_null (strstr (show.out, "does not chain"));
+
+  RUN (&show_json, "-C", dir, "--json", "show");
+  g_assert_cmpint (show_json.status, ==, 3);
+  s = parse_json_object (show_json.out);
+  problems = json_object_get_array_member (s, "file_problems");
+  g_assert_cmpuint (json_array_get_length (problems), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (problems, 0), "file"), ==,
+                   "certs/mastering.pem");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (problems, 0), "entry"), ==,
+                   "mastering");
+  g_assert_nonnull (strstr (show_json.out, "\"severity\" : \"critical\""));
+
+  RUN (&list, "-C", dir, "cert", "list");
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_nonnull (strstr (list.out, named));
+  assert_one_error_line (&list, named);
+  RUN (&list_json, "-C", dir, "--json", "cert", "list");
+  l = parse_json_object (list_json.out);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (l, "file_problems")), ==, 1);
+
+  RUN (&audit, "-C", dir, "--json", "audit", "verify");
+  g_assert_cmpint (audit.status, ==, 3);
+  assert_one_error_line (&audit, named);
+  a = parse_json_object (audit.out);
+  g_assert_false (json_object_get_boolean_member (a, "valid"));
+  g_assert_true (json_object_get_boolean_member (a, "log_valid"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (a, "file_problems")), ==, 1);
+  tb_test_rm_rf (tmp);
+}
+
 static void
 test_demo (void)
 {
@@ -1615,6 +1680,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/demo", test_demo);
   g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);
   g_test_add_func ("/tb/cli/outputs", test_outputs);
+  g_test_add_func ("/tb/cli/missing-files", test_missing_files);
   g_test_add_func ("/tb/cli/cancel", test_cancel);
   g_test_add_func ("/tb/cli/master", test_master);
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);
