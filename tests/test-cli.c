@@ -401,6 +401,26 @@ read_fifo (gpointer data)
   return NULL;
 }
 
+/* trustbench-tool -C DIR [--json] COMMAND… OPTION DEST, with the passphrase */
+static void
+run_with_output (Run *r, const char *dir, gboolean json, const char *const *command, const char *option,
+                 const char *dest)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  g_ptr_array_add (args, (gpointer) "-C");
+  g_ptr_array_add (args, (gpointer) dir);
+  if (json)
+    g_ptr_array_add (args, (gpointer) "--json");
+  for (guint i = 0; command[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) command[i]);
+  g_ptr_array_add (args, (gpointer) option);
+  g_ptr_array_add (args, (gpointer) dest);
+  g_ptr_array_add (args, NULL);
+  run_tool_full (r, NULL, (const char *const[]){ "TRUSTBENCH_PASSPHRASE=a good passphrase", NULL },
+                 (const char *const *) args->pdata);
+}
+
 /* Runs `COMMAND… OPTION DEST` for DEST a regular file, "-", /dev/stdout, a
  * FIFO being read, a symlink to a regular file and a directory; all but the
  * directory get the same bytes, and nothing is replaced but the regular
@@ -427,24 +447,15 @@ check_output_destinations (const char *tmp, const char *dir, const char *suffix,
   for (guint d = 0; d < G_N_ELEMENTS (dests); d++)
     {
       g_auto(Run) r = { 0 };
-      g_autoptr(GPtrArray) args = g_ptr_array_new ();
       g_autofree char *got = NULL;
       FifoReader reader = { fifo, NULL };
       GThread *thread = NULL;
 
       if (g_str_equal (dests[d], "/dev/stdout") && !g_file_test ("/dev/stdout", G_FILE_TEST_EXISTS))
         continue;
-      g_ptr_array_add (args, (gpointer) "-C");
-      g_ptr_array_add (args, (gpointer) dir);
-      for (guint i = 0; command[i] != NULL; i++)
-        g_ptr_array_add (args, (gpointer) command[i]);
-      g_ptr_array_add (args, (gpointer) option);
-      g_ptr_array_add (args, (gpointer) dests[d]);
-      g_ptr_array_add (args, NULL);
       if (dests[d] == fifo)
         thread = g_thread_new ("fifo-reader", read_fifo, &reader);
-      run_tool_full (&r, NULL, (const char *const[]){ "TRUSTBENCH_PASSPHRASE=a good passphrase", NULL },
-                     (const char *const *) args->pdata);
+      run_with_output (&r, dir, FALSE, command, option, dests[d]);
       if (thread != NULL)
         g_thread_join (thread);
 
@@ -485,19 +496,9 @@ check_output_destinations (const char *tmp, const char *dir, const char *suffix,
   /* with --json, stdout is the JSON object's */
   {
     g_auto(Run) r = { 0 };
-    g_autoptr(GPtrArray) args = g_ptr_array_new ();
     g_autoptr(JsonObject) obj = NULL;
 
-    g_ptr_array_add (args, (gpointer) "-C");
-    g_ptr_array_add (args, (gpointer) dir);
-    g_ptr_array_add (args, (gpointer) "--json");
-    for (guint i = 0; command[i] != NULL; i++)
-      g_ptr_array_add (args, (gpointer) command[i]);
-    g_ptr_array_add (args, (gpointer) option);
-    g_ptr_array_add (args, (gpointer) "-");
-    g_ptr_array_add (args, NULL);
-    run_tool_full (&r, NULL, (const char *const[]){ "TRUSTBENCH_PASSPHRASE=a good passphrase", NULL },
-                   (const char *const *) args->pdata);
+    run_with_output (&r, dir, TRUE, command, option, "-");
     g_assert_cmpint (r.status, ==, 2);
     assert_one_error_line (&r, "--json");
     obj = parse_json_object (r.out);
