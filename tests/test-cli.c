@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -457,7 +458,14 @@ check_output_destinations (const char *tmp, const char *dir, const char *suffix,
         thread = g_thread_new ("fifo-reader", read_fifo, &reader);
       run_with_output (&r, dir, FALSE, command, option, dests[d]);
       if (thread != NULL)
-        g_thread_join (thread);
+        {
+          /* a tool that never opened the FIFO leaves the reader waiting
+           * for a writer: be one, so that a failure fails, not hangs */
+          int unblock = open (fifo, O_WRONLY | O_NONBLOCK);
+          if (unblock >= 0)
+            close (unblock);
+          g_thread_join (thread);
+        }
 
       if (dests[d] == directory)
         {
