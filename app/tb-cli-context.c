@@ -28,6 +28,51 @@ tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *
 }
 
 /**
+ * tb_cli_check_context_files:
+ *
+ * Checks every file @ctx lists (tb_context_check_files()); when some are
+ * missing or unreadable, says so in one line on stderr, naming each.
+ *
+ * Returns: (transfer full) (element-type TbContextFileProblem): the
+ *   problems, empty when there are none
+ */
+GPtrArray *
+tb_cli_check_context_files (TbCli *cli, TbContext *ctx)
+{
+  GPtrArray *problems = tb_context_check_files (ctx);
+  g_autoptr(GString) line = NULL;
+
+  if (problems->len == 0)
+    return problems;
+  line = g_string_new (NULL);
+  for (guint i = 0; i < problems->len; i++)
+    g_string_append_printf (line, "%s%s", i > 0 ? "; " : "",
+                            ((TbContextFileProblem *) g_ptr_array_index (problems, i))->message);
+  /* TRANSLATORS: the end is the list of files, "certs/a.pem, listed for certificate “a”, is missing; …" */
+  fprintf (stderr, _("%s: the context is incomplete (restore from a backup of it): %s\n"), cli->prog, line->str);
+  return problems;
+}
+
+/* `file_problems`: [{file, inventory, entry, message}] */
+void
+tb_cli_add_file_problems (JsonBuilder *builder, GPtrArray *problems)
+{
+  json_builder_set_member_name (builder, "file_problems");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      TbContextFileProblem *p = g_ptr_array_index (problems, i);
+      json_builder_begin_object (builder);
+      tb_cli_add_string (builder, "file", p->file);
+      tb_cli_add_string (builder, "inventory", tb_inventory_to_string (p->inventory));
+      tb_cli_add_string (builder, "entry", p->entry);
+      tb_cli_add_string (builder, "message", p->message);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+/**
  * tb_cli_add_context_summary:
  *
  * Adds the members `context`, `name`, `id`, `schema_version`, `keys`,
@@ -200,11 +245,14 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(GPtrArray) file_problems = NULL;
   g_autofree char *report = NULL;
+  int exit_code;
   const GOptionEntry entries[] = {
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &report,
       N_("Also write the review report (keys, certificates, fingerprints, validity, storage, warnings, images, "
-         "devices and how they chain) to FILE.json"), N_("FILE") },
+         "devices and how they chain) to FILE.pdf, FILE.svg or FILE.json (“-”: JSON on standard output)"),
+      N_("FILE") },
     { NULL },
   };
 
@@ -214,6 +262,8 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc > 1)
     return tb_cli_usage_error (cli, _("“show” takes no arguments"));
+  if (report != NULL && !tb_cli_claim_output (cli, report, &error))
+    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
@@ -224,6 +274,8 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
       tb_cli_message (cli, _("Review report written to %s"), report);
     }
   warnings = tb_policy_check_context (ctx);
+  file_problems = tb_cli_check_context_files (cli, ctx);
+  exit_code = file_problems->len > 0 ? TB_EXIT_VERIFY : TB_EXIT_OK;
 
   if (!cli->json)
     {
@@ -240,7 +292,7 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
           TbPolicyFinding *w = g_ptr_array_index (warnings, i);
           tb_cli_message (cli, "%s: %s", tb_severity_to_string (w->severity), w->message);
         }
-      return TB_EXIT_OK;
+      return exit_code;
     }
 
   json_builder_begin_object (b);
@@ -263,6 +315,8 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  tb_cli_add_file_problems (b, file_problems);
   json_builder_end_object (b);
-  return tb_cli_print_result (cli, b);
+  tb_cli_print_result (cli, b);
+  return exit_code;
 }

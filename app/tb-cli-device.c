@@ -157,6 +157,8 @@ tb_cli_cmd_probe_read (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 3 || output == NULL)
     return tb_cli_usage_error (cli, _("“probe read” takes ADDRESS, LENGTH and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (!parse_u32 (argv[1], _("address"), &address, &error) || !parse_u32 (argv[2], _("length"), &length, &error))
     return tb_cli_fail (cli, error);
   if (length == 0 || length > 64 * 1024 * 1024)
@@ -166,7 +168,7 @@ tb_cli_cmd_probe_read (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   buf = g_malloc (length);
   if (!tb_probe_read_memory (probe, address, buf, length, NULL, &error) ||
-      !tb_file_write_atomic (output, buf, length, 0644, &error))
+      !tb_file_write_output (output, buf, length, 0644, &error))
     return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
   tb_cli_add_int (b, "address", address);

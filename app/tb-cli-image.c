@@ -90,6 +90,19 @@ master_work (gpointer data, TbProgress *progress, GError **error)
   return w->upk != NULL;
 }
 
+/* An existing pair is replaced only with --force: say so. */
+static GError *
+with_force_hint (GError **error)
+{
+  g_autoptr(GError) exists = NULL;
+
+  if (!g_error_matches (*error, TB_ERROR, TB_ERROR_EXISTS))
+    return *error;
+  exists = g_steal_pointer (error);
+  g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("%s with --force"), exists->message);
+  return *error;
+}
+
 int
 tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
 {
@@ -105,6 +118,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   gint64 counter = 0;
   int chunk = 0;
   gboolean sync = FALSE;
+  gboolean force = FALSE;
   gboolean outside_slot = FALSE;
   guint64 load_address = TB_FIRMWARE_NO_ADDRESS;
   TbFirmwareFormat format = TB_FIRMWARE_FORMAT_AUTO;
@@ -114,6 +128,8 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   g_autoptr(JsonBuilder) b = json_builder_new ();
   MasterWork w = { 0 };
   g_autofree char *stem = NULL;
+  g_autofree char *image_path = NULL;
+  g_autofree char *upk_path = NULL;
   const GOptionEntry entries[] = {
     { "product", 0, 0, G_OPTION_ARG_STRING, &product, N_("Product the image is for"), N_("PRODUCT") },
     { "version", 0, 0, G_OPTION_ARG_STRING, &version, N_("Version, MAJOR.MINOR.PATCH"), N_("X.Y.Z") },
@@ -127,6 +143,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Output name (default: INPUT-VERSION)"), N_("NAME") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Output directory"), N_("DIR") },
     { "sync", 0, 0, G_OPTION_ARG_NONE, &sync, N_("Flush the image to disk before exiting"), NULL },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Replace DIR/NAME.tbimg and DIR/NAME.tbupk if they exist"), NULL },
     { "allow-outside-slot", 0, 0, G_OPTION_ARG_NONE, &outside_slot,
       N_("Warn, instead of refusing, when the image lies outside the application slot of a device type it is for"),
       NULL },
@@ -142,6 +159,9 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
     return tb_cli_usage_error (cli, _("“master” takes one INPUT file"));
   if (product == NULL || version == NULL || output == NULL)
     return tb_cli_usage_error (cli, _("“master” needs --product, --version and -o DIR"));
+  if (g_str_equal (output, "-"))
+    return tb_cli_usage_error (cli, _("“master” writes two files, NAME.tbimg and NAME.tbupk: -o names the directory "
+                                      "for them, it cannot be standard output"));
   if (counter < 0 || counter > G_MAXUINT32)
     return tb_cli_usage_error (cli, _("--security-counter must be between 0 and 4294967295"));
   if (chunk < 0)
@@ -170,10 +190,6 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   fw = tb_firmware_load_file (argv[1], format, load_address, &error);
   if (fw == NULL)
     return tb_cli_fail (cli, error);
-  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
-  if (pass == NULL)
-    return tb_cli_fail (cli, error);
-
   if (name == NULL)
     {
       g_autofree char *base = g_path_get_basename (argv[1]);
@@ -184,6 +200,13 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
     }
   else
     stem = g_strdup (name);
+  image_path = g_strdup_printf ("%s/%s.tbimg", output, stem);
+  upk_path = g_strdup_printf ("%s/%s.tbupk", output, stem);
+  if (!force && !tb_master_check_destinations (image_path, upk_path, &error))
+    return tb_cli_fail (cli, with_force_hint (&error));
+  pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+  if (pass == NULL)
+    return tb_cli_fail (cli, error);
   w.ctx = ctx;
   w.firmware = fw;
   w.options.product = product;
@@ -193,16 +216,13 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   w.options.device_types = (const char *const *) types;
   w.options.chunk_size = (guint32) chunk;
   w.options.sync = sync;
+  w.options.replace = force;
   w.options.allow_outside_slot = outside_slot;
   w.passphrase = pass;
-  w.image_path = g_strdup_printf ("%s/%s.tbimg", output, stem);
-  w.upk_path = g_strdup_printf ("%s/%s.tbupk", output, stem);
+  w.image_path = image_path;
+  w.upk_path = upk_path;
   if (!tb_cli_run_work (cli, master_work, &w, &error))
-    {
-      g_free (w.image_path);
-      g_free (w.upk_path);
-      return tb_cli_fail (cli, error);
-    }
+    return tb_cli_fail (cli, with_force_hint (&error));
   {
     g_autofree char *sha = tb_hex_encode (tb_upk_get_plaintext_sha256 (w.upk), 32);
     tb_cli_message (cli, _("Mastered %s %s for product “%s”: %s + %s (%" G_GUINT64_FORMAT " bytes, SHA-256 %s)"),
@@ -214,8 +234,6 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   add_upk_fields (b, w.upk);
   json_builder_end_object (b);
   g_object_unref (w.upk);
-  g_free (w.image_path);
-  g_free (w.upk_path);
   return tb_cli_print_result (cli, b);
 }
 
@@ -438,6 +456,8 @@ tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 3 || output == NULL)
     return tb_cli_usage_error (cli, _("“image decrypt” takes UPK, IMAGE and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL || (upk = tb_upk_load_file (argv[1], &error)) == NULL)
     return tb_cli_fail (cli, error);
@@ -525,6 +545,8 @@ tb_cli_cmd_image_export_mcuboot (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 2 || version == NULL || output == NULL)
     return tb_cli_usage_error (cli, _("“image export-mcuboot” takes INPUT, --version and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (counter < 0 || counter > G_MAXUINT32 || header_size < 0)
     return tb_cli_usage_error (cli, _("--security-counter and --header-size must be positive 32-bit numbers"));
   if ((load_text != NULL && !parse_address (load_text, &load_address, &error)) ||

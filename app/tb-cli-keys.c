@@ -272,6 +272,8 @@ tb_cli_cmd_key_export_public (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 2 || output == NULL)
     return tb_cli_usage_error (cli, _("“key export-public” takes NAME and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL || (key = tb_key_load (ctx, argv[1], &error)) == NULL ||
       !tb_key_export_public (key, output, &error))
@@ -292,6 +294,7 @@ tb_cli_cmd_cert_list (TbCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(GPtrArray) certs = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   if (!tb_cli_parse_options (cli, &argc, &argv, NULL, _("List the certificates of the context."), NULL, &error))
@@ -302,21 +305,30 @@ tb_cli_cmd_cert_list (TbCli *cli, int argc, char **argv)
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
   certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
+  problems = tb_cli_check_context_files (cli, ctx);
   if (!cli->json)
     {
       for (guint i = 0; i < certs->len; i++)
         {
           JsonObject *c = g_ptr_array_index (certs, i);
-          tb_cli_message (cli, "%-20s %s  (issuer %s, until %s)",
-                          json_object_get_string_member_with_default (c, "name", ""),
+          const char *name = json_object_get_string_member_with_default (c, "name", "");
+          tb_cli_message (cli, "%-20s %s  (issuer %s, until %s)", name,
                           json_object_get_string_member_with_default (c, "subject", ""),
                           json_object_get_string_member_with_default (c, "issuer", ""),
                           json_object_get_string_member_with_default (c, "not_after", ""));
+          /* the inventory still names it, but its file is gone */
+          for (guint k = 0; k < problems->len; k++)
+            {
+              TbContextFileProblem *p = g_ptr_array_index (problems, k);
+              if (p->inventory == TB_INVENTORY_CERTIFICATES && g_str_equal (p->entry, name))
+                tb_cli_message (cli, "%-20s %s", "", p->message);
+            }
         }
       return TB_EXIT_OK;
     }
   json_builder_begin_object (b);
   tb_cli_add_entries_member (b, "certificates", certs);
+  tb_cli_add_file_problems (b, problems);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -415,6 +427,8 @@ tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 2 || output == NULL)
     return tb_cli_usage_error (cli, _("“cert export” takes NAME and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (format_text != NULL && !tb_cert_format_from_string (format_text, &format, &error))
     return tb_cli_fail (cli, error);
   if (with_key && format != TB_CERT_FORMAT_PKCS12)
@@ -531,6 +545,8 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 1 || (csr_path == NULL) == (device_key == NULL) || output == NULL)
     return tb_cli_usage_error (cli, _("“cert issue” needs -o FILE and either --csr FILE or --device-key KEY --uid HEX"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (device_key != NULL && uid == NULL)
     return tb_cli_usage_error (cli, _("--device-key needs --uid"));
   if (days <= 0)

@@ -75,6 +75,8 @@ tb_cli_cmd_job_create (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 1 || upk == NULL || image == NULL || count_text == NULL || output == NULL)
     return tb_cli_usage_error (cli, _("“job create” needs --upk, --image, --count and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (!g_ascii_string_to_unsigned (count_text, 10, 1, TB_JOB_MAX_COUNT, &count, NULL))
     return tb_cli_usage_error (cli, _("--count must be a number from 1 to %u"), TB_JOB_MAX_COUNT);
   if (slices_text != NULL && !g_ascii_string_to_unsigned (slices_text, 10, 1, TB_JOB_MAX_SLICES, &slices, NULL))
@@ -450,6 +452,8 @@ tb_cli_cmd_records_export (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 1 || format_text == NULL || output == NULL)
     return tb_cli_usage_error (cli, _("“records export” needs --format csv|json and -o FILE"));
+  if (!tb_cli_claim_output (cli, output, &error))
+    return tb_cli_fail (cli, error);
   if (g_strcmp0 (format_text, "json") == 0)
     format = TB_RECORDS_FORMAT_JSON;
   else if (g_strcmp0 (format_text, "csv") == 0)

@@ -152,24 +152,50 @@ tb_cli_print_result (TbCli *cli, JsonBuilder *builder)
 }
 
 /**
+ * tb_cli_claim_output:
+ * @path: an output file as given (`-o FILE`)
+ *
+ * Call before writing @path. When it is standard output ("-",
+ * /dev/stdout), the messages move to stderr so that stdout carries only
+ * the data; with --json, which owns stdout, it is a usage error.
+ */
+gboolean
+tb_cli_claim_output (TbCli *cli, const char *path, GError **error)
+{
+  if (!tb_file_is_stdout (path))
+    return TRUE;
+  if (cli->json)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("With --json, standard output carries the JSON object only; write %s to a file"), path);
+      return FALSE;
+    }
+  cli->stdout_is_output = TRUE;
+  return TRUE;
+}
+
+/**
  * tb_cli_message:
  *
  * Human-readable output: stdout normally, stderr with --json (stdout then
- * carries only the JSON object), nothing with --quiet.
+ * carries only the JSON object) or when an output goes to stdout (see
+ * tb_cli_claim_output()), nothing with --quiet.
  */
 void
 tb_cli_message (TbCli *cli, const char *format, ...)
 {
   va_list args;
   g_autofree char *msg = NULL;
+  FILE *out;
 
   if (cli->quiet)
     return;
   va_start (args, format);
   msg = g_strdup_vprintf (format, args);
   va_end (args);
-  fprintf (cli->json ? stderr : stdout, "%s\n", msg);
-  fflush (cli->json ? stderr : stdout);
+  out = cli->json || cli->stdout_is_output ? stderr : stdout;
+  fprintf (out, "%s\n", msg);
+  fflush (out);
 }
 
 const char *

@@ -18,6 +18,7 @@ struct _TbCli {
   char *passphrase_file;
   char *pin_file;
   char *command_path;   /* "key generate", for messages and --help */
+  gboolean stdout_is_output; /* an -o writes on stdout: messages go to stderr */
 };
 
 typedef int (*TbCliCommandFunc) (TbCli *cli, int argc, char **argv);
@@ -51,6 +52,9 @@ int        tb_cli_print_result    (TbCli          *cli,
 void       tb_cli_message         (TbCli          *cli,
                                    const char     *format,
                                    ...) G_GNUC_PRINTF (2, 3);
+gboolean   tb_cli_claim_output    (TbCli          *cli,
+                                   const char     *path,
+                                   GError        **error);
 TbContext *tb_cli_open_context    (TbCli          *cli,
                                    TbContextOpenFlags flags,
                                    GError        **error);
@@ -127,5 +131,7 @@ void tb_cli_add_int (JsonBuilder *builder, const char *member, gint64 value);
 void tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries);
 
 void tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx);
+GPtrArray *tb_cli_check_context_files (TbCli *cli, TbContext *ctx);
+void tb_cli_add_file_problems (JsonBuilder *builder, GPtrArray *problems);
 
 G_END_DECLS

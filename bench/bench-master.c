@@ -75,7 +75,7 @@ master_once (TbContext *ctx, const char *input, const char *out_dir, const char 
   g_autoptr(TbFirmware) fw = NULL;
   g_autofree char *image = g_strdup_printf ("%s/%s.tbimg", out_dir, name);
   g_autofree char *upk_path = g_strdup_printf ("%s/%s.tbupk", out_dir, name);
-  TbMasterOptions options = { "bench", NULL, NULL, "1.0.0", 1, 0, sync };
+  TbMasterOptions options = { "bench", NULL, NULL, "1.0.0", 1, 0, sync, .replace = TRUE }; /* again and again */
   g_autoptr(TbUpk) upk = NULL;
   double t0 = now_s ();
   double dt;

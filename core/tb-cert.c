@@ -898,7 +898,7 @@ tb_cert_export (GPtrArray *chain, TbCertFormat format, TbKey *key, const char *p
           g_autofree char *pem = tb_cert_dup_pem (g_ptr_array_index (chain, i));
           g_string_append (out, pem);
         }
-      return tb_file_write_atomic (path, out->str, out->len, 0644, error);
+      return tb_file_write_output (path, out->str, out->len, 0644, error);
     }
   if (format == TB_CERT_FORMAT_DER)
     {
@@ -910,7 +910,7 @@ tb_cert_export (GPtrArray *chain, TbCertFormat format, TbKey *key, const char *p
           return FALSE;
         }
       der = tb_cert_get_der (g_ptr_array_index (chain, 0));
-      return tb_file_write_atomic (path, g_bytes_get_data (der, NULL), g_bytes_get_size (der), 0644, error);
+      return tb_file_write_output (path, g_bytes_get_data (der, NULL), g_bytes_get_size (der), 0644, error);
     }
 
   /* PKCS#12 */
@@ -953,7 +953,7 @@ tb_cert_export (GPtrArray *chain, TbCertFormat format, TbKey *key, const char *p
         tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot encode the PKCS#12 file"));
         return FALSE;
       }
-    ok = tb_file_write_atomic (path, der, (gsize) len, key != NULL ? 0600 : 0644, error);
+    ok = tb_file_write_output (path, der, (gsize) len, key != NULL ? 0600 : 0644, error);
     OPENSSL_clear_free (der, (size_t) len);
     return ok;
   }

@@ -22,9 +22,12 @@
 #include "tb-context.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tb-error.h"
 #include "tb-file.h"
@@ -295,6 +298,51 @@ validate_root (const char *file, JsonNode *root_node, GError **error)
   return TRUE;
 }
 
+static guint
+count_members (JsonObject *root, const char *member)
+{
+  JsonNode *node = json_object_get_member (root, member);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_array_get_length (json_node_get_array (node)) : 0;
+}
+
+/* What to do about a broken @file: what its backup holds (when it was
+ * written, how many keys and certificates), so that nobody restores the
+ * empty context `init` left there believing it is the last good one. */
+static char *
+describe_backup (const char *file)
+{
+  g_autofree char *dir = g_path_get_dirname (file);
+  g_autofree char *backup = g_build_filename (dir, TB_CONTEXT_BACKUP_NAME, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GDateTime) mtime = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *keys = NULL;
+  g_autofree char *certs = NULL;
+  gsize len = 0;
+  GStatBuf st;
+  guint n_keys, n_certs;
+
+  if (g_stat (backup, &st) != 0 || !tb_file_read_bounded (backup, TB_CONTEXT_MAX_JSON_BYTES, &data, &len, NULL))
+    return g_strdup_printf (_("fix it; there is no %s to restore"), TB_CONTEXT_BACKUP_NAME);
+  if (!g_utf8_validate (data, (gssize) len, NULL) || !json_parser_load_from_data (parser, data, (gssize) len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return g_strdup_printf (_("fix it; %s is broken too"), TB_CONTEXT_BACKUP_NAME);
+  mtime = g_date_time_new_from_unix_utc (st.st_mtime);
+  when = mtime != NULL ? g_date_time_format (mtime, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
+  n_keys = count_members (json_node_get_object (json_parser_get_root (parser)), "keys");
+  n_certs = count_members (json_node_get_object (json_parser_get_root (parser)), "certificates");
+  if (n_keys == 0 && n_certs == 0)
+    return g_strdup_printf (_("fix it: %s, written %s, holds an empty context with no keys and no certificates; "
+                              "restoring it would lose every key and certificate"),
+                            TB_CONTEXT_BACKUP_NAME, when);
+  keys = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u key", "%u keys", n_keys), n_keys);
+  certs = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u certificate", "%u certificates", n_certs), n_certs);
+  return g_strdup_printf (_("fix it or restore %s, written %s, which holds %s and %s"), TB_CONTEXT_BACKUP_NAME, when,
+                          keys, certs);
+}
+
 static JsonObject *
 parse_context_json (const char *file, const char *data, gsize len, GError **error)
 {
@@ -313,10 +361,9 @@ parse_context_json (const char *file, const char *data, gsize len, GError **erro
       const char *msg = local_error->message;
       if (g_str_has_prefix (msg, "<data>:"))
         msg += strlen ("<data>:");
+      g_autofree char *advice = describe_backup (file);
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
-                   _("%s:%s (the file is truncated or broken; it was not changed — "
-                     "fix it or restore %s)"),
-                   file, msg, TB_CONTEXT_BACKUP_NAME);
+                   _("%s:%s (the file is truncated or broken; it was not changed — %s)"), file, msg, advice);
       return NULL;
     }
   root = json_parser_get_root (parser);
@@ -896,6 +943,131 @@ tb_context_write_file (TbContext *self, const char *relative, const void *data, 
       return FALSE;
     }
   return tb_file_write_atomic (path, data, len, mode, error);
+}
+
+void
+tb_context_file_problem_free (TbContextFileProblem *problem)
+{
+  if (problem == NULL)
+    return;
+  g_free (problem->entry);
+  g_free (problem->file);
+  g_free (problem->message);
+  g_free (problem);
+}
+
+/* What is wrong with @path, or NULL when it is a regular file this
+ * process can open for reading. */
+static char *
+describe_file_problem (const char *path)
+{
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  int saved_errno = errno;
+
+  if (fd < 0)
+    return saved_errno == ENOENT ? g_strdup (_("is missing"))
+                                 : g_strdup_printf (_("cannot be read: %s"), g_strerror (saved_errno));
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return g_strdup (_("is not a regular file"));
+    }
+  close (fd);
+  return NULL;
+}
+
+static const char *
+inventory_noun (TbInventory inventory)
+{
+  switch (inventory)
+    {
+    case TB_INVENTORY_KEYS:
+      return _("key");
+    case TB_INVENTORY_CERTIFICATES:
+      return _("certificate");
+    case TB_INVENTORY_PRODUCTS:
+      return _("product");
+    case TB_INVENTORY_JOBS:
+    default:
+      return _("job");
+    }
+}
+
+/**
+ * tb_context_check_files:
+ *
+ * Checks every file the context lists (the `file` and `*_file` members of
+ * its keys, certificates, products and jobs): each must be a regular file
+ * that can be opened for reading. A file deleted or made unreadable
+ * behind the context's back is found here, whether or not anything reads
+ * it today (a private key is read only when it is used).
+ *
+ * Returns: (transfer full) (element-type TbContextFileProblem): the
+ *   problems, in inventory order; empty when every file is there
+ */
+GPtrArray *
+tb_context_check_files (TbContext *self)
+{
+  GPtrArray *problems = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_context_file_problem_free);
+
+  g_return_val_if_fail (TB_IS_CONTEXT (self), problems);
+  for (TbInventory inv = 0; inv < TB_INVENTORY_N; inv++)
+    {
+      g_autoptr(GPtrArray) entries = tb_context_get_entries (self, inv);
+
+      for (guint i = 0; i < entries->len; i++)
+        {
+          JsonObject *entry = g_ptr_array_index (entries, i);
+          const char *id = json_object_get_string_member_with_default (entry, inventory_id_members[inv], "?");
+          g_autoptr(GList) members = json_object_get_members (entry);
+
+          for (GList *m = members; m != NULL; m = m->next)
+            {
+              const char *member = m->data;
+              JsonNode *node = json_object_get_member (entry, member);
+              const char *relative;
+              g_autofree char *path = NULL;
+              g_autofree char *what = NULL;
+              TbContextFileProblem *p;
+
+              if ((!g_str_equal (member, "file") && !g_str_has_suffix (member, "_file")) ||
+                  !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+                continue;
+              relative = json_node_get_string (node);
+              path = g_build_filename (self->path, relative, NULL);
+              what = describe_file_problem (path);
+              if (what == NULL)
+                continue;
+              p = g_new0 (TbContextFileProblem, 1);
+              p->inventory = inv;
+              p->entry = g_strdup (id);
+              p->file = g_strdup (relative);
+              /* TRANSLATORS: "certs/mastering.pem, listed for certificate “mastering”, is missing" */
+              p->message = g_strdup_printf (_("%s, listed for %s “%s”, %s"), relative, inventory_noun (inv), id, what);
+              g_ptr_array_add (problems, p);
+            }
+        }
+    }
+  return problems;
+}
+
+/**
+ * tb_context_entry_has_file_problem:
+ * @problems: (element-type TbContextFileProblem): from tb_context_check_files()
+ *
+ * Returns: whether one of @problems is a file of @entry
+ */
+gboolean
+tb_context_entry_has_file_problem (GPtrArray *problems, TbInventory inventory, const char *entry)
+{
+  for (guint i = 0; i < problems->len; i++)
+    {
+      TbContextFileProblem *p = g_ptr_array_index (problems, i);
+      if (p->inventory == inventory && g_strcmp0 (p->entry, entry) == 0)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /**

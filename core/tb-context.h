@@ -101,6 +101,31 @@ gboolean     tb_context_write_file           (TbContext           *self,
 
 JsonNode    *tb_context_to_json              (TbContext           *self);
 
+/**
+ * TbContextFileProblem:
+ * @inventory: the inventory whose entry lists the file
+ * @entry: that entry's name (or job id)
+ * @file: the file as listed, relative to the context
+ * @message: a sentence naming the file, its entry and what is wrong
+ *
+ * A file the context lists that is missing, unreadable or not a regular
+ * file.
+ */
+typedef struct {
+  TbInventory inventory;
+  char *entry;
+  char *file;
+  char *message;
+} TbContextFileProblem;
+
+void         tb_context_file_problem_free    (TbContextFileProblem *problem);
+GPtrArray   *tb_context_check_files          (TbContext           *self);
+gboolean     tb_context_entry_has_file_problem (GPtrArray         *problems,
+                                              TbInventory          inventory,
+                                              const char          *entry);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbContextFileProblem, tb_context_file_problem_free)
+
 const char  *tb_inventory_to_string          (TbInventory          inventory);
 
 G_END_DECLS

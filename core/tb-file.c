@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "tb-error.h"
@@ -395,25 +397,198 @@ tb_file_remove_tree (const char *path, GError **error)
 /* Start writing back every few MiB, so the final fsync has little left. */
 #define WRITEBACK_STEP (4u * 1024u * 1024u)
 
-gboolean
-tb_output_file_open (TbOutputFile *o, const char *path, int mode, TbOutputFileFlags flags, GError **error)
+/* The longest chain of symbolic links followed (the kernel's MAXSYMLINKS). */
+#define MAX_LINKS 40
+
+/* A link in /proc (/proc/self/fd/1, where /dev/stdout leads) names an open
+ * file, not a path: what it reads as may be "pipe:[1234]". It is opened,
+ * never resolved or replaced. */
+static gboolean
+is_proc_link (const char *path)
 {
   g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
+  struct statfs fs;
 
-  o->path = g_strdup (path);
+  return statfs (dir, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
+/* @path with its symbolic links followed, one at a time, to the name they
+ * lead to (which need not exist yet); *@proc_link is set when that is a
+ * link in /proc. */
+static char *
+resolve_links (const char *path, gboolean *proc_link, GError **error)
+{
+  g_autofree char *current = g_strdup (path);
+
+  *proc_link = FALSE;
+  for (guint i = 0; i < MAX_LINKS; i++)
+    {
+      GStatBuf st;
+      g_autofree char *target = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (g_lstat (current, &st) != 0 || !S_ISLNK (st.st_mode))
+        return g_steal_pointer (&current);
+      if (is_proc_link (current))
+        {
+          *proc_link = TRUE;
+          return g_steal_pointer (&current);
+        }
+      target = g_file_read_link (current, &local_error);
+      if (target == NULL)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), path, local_error->message);
+          return NULL;
+        }
+      if (!g_path_is_absolute (target))
+        {
+          g_autofree char *dir = g_path_get_dirname (current);
+          g_free (current);
+          current = g_build_filename (dir, target, NULL);
+        }
+      else
+        {
+          g_free (current);
+          current = g_steal_pointer (&target);
+        }
+    }
+  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Cannot write %s: too many levels of symbolic links"),
+               path);
+  return NULL;
+}
+
+static gboolean
+is_same_file_as_fd (const struct stat *st, int fd)
+{
+  struct stat fd_st;
+
+  return fstat (fd, &fd_st) == 0 && fd_st.st_dev == st->st_dev && fd_st.st_ino == st->st_ino;
+}
+
+/* The descriptor of our own standard output or error when @path is it
+ * ("-", /dev/stdout, /dev/fd/2…), else -1. Writing through it keeps the
+ * shell's offset and mode: `>> log` appends. */
+static int
+own_stream_fd (const char *path, const char *target, gboolean proc_link)
+{
+  struct stat st;
+
+  if (g_str_equal (path, "-"))
+    return STDOUT_FILENO;
+  if (!proc_link || stat (target, &st) != 0)
+    return -1;
+  if (is_same_file_as_fd (&st, STDOUT_FILENO))
+    return STDOUT_FILENO;
+  if (is_same_file_as_fd (&st, STDERR_FILENO))
+    return STDERR_FILENO;
+  return -1;
+}
+
+/**
+ * tb_file_is_stdout:
+ * @path: an output as the user gave it
+ *
+ * Returns: whether tb_output_file_open() would write @path on this
+ *   process's standard output ("-", /dev/stdout, /dev/fd/1)
+ */
+gboolean
+tb_file_is_stdout (const char *path)
+{
+  gboolean proc_link = FALSE;
+  g_autofree char *target = g_str_equal (path, "-") ? NULL : resolve_links (path, &proc_link, NULL);
+
+  return own_stream_fd (path, target, proc_link) == STDOUT_FILENO;
+}
+
+static gboolean
+open_temporary (TbOutputFile *o, int mode, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (o->target);
+  g_autofree char *base = g_path_get_basename (o->target);
+
   o->tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  o->written = o->flushed = 0;
-  o->flags = flags;
   o->fd = g_mkstemp_full (o->tmp, O_WRONLY | O_CLOEXEC, mode);
   if (o->fd < 0 || fchmod (o->fd, (mode_t) mode) != 0)
     {
       int saved_errno = errno;
+      if (o->fd < 0)
+        g_clear_pointer (&o->tmp, g_free);
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create a file in %s: %s"), dir,
                    g_strerror (saved_errno));
       return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+open_in_place (TbOutputFile *o, int extra_flags, GError **error)
+{
+  o->fd = open (o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY | extra_flags);
+  if (o->fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, TB_ERROR, saved_errno == EACCES ? TB_ERROR_PERMISSION : TB_ERROR_FAILED,
+                   _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * tb_output_file_open:
+ * @path: the output as the user gave it; "-" is standard output
+ * @mode: file mode of a new or replaced file
+ *
+ * Opens @path for writing the way #TbOutputFile describes; a directory, a
+ * socket or a block device is refused here, before any work is done.
+ */
+gboolean
+tb_output_file_open (TbOutputFile *o, const char *path, int mode, TbOutputFileFlags flags, GError **error)
+{
+  gboolean proc_link = FALSE;
+  struct stat st;
+  int stream;
+
+  o->path = g_strdup (path);
+  o->written = o->flushed = 0;
+  o->flags = flags;
+  if (!g_str_equal (path, "-") && (o->target = resolve_links (path, &proc_link, error)) == NULL)
+    return FALSE;
+  stream = own_stream_fd (path, o->target, proc_link);
+  if (stream >= 0)
+    {
+      o->fd = fcntl (stream, F_DUPFD_CLOEXEC, 3);
+      if (o->fd < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (stat (o->target, &st) != 0)
+    {
+      int saved_errno = errno;
+      if (saved_errno == ENOENT && !proc_link)
+        return open_temporary (o, mode, error);
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("Cannot write %s: it is a directory; name a file in it"), path);
+      return FALSE;
+    }
+  if (S_ISCHR (st.st_mode) || S_ISFIFO (st.st_mode))
+    return open_in_place (o, 0, error);
+  if (S_ISREG (st.st_mode))
+    /* behind a /proc link is an open file of another process: written
+     * in place, as the shell would */
+    return proc_link ? open_in_place (o, O_TRUNC, error) : open_temporary (o, mode, error);
+  g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+               _("Cannot write %s: it is neither a regular file, a character device nor a pipe"), path);
+  return FALSE;
 }
 
 gboolean
@@ -422,7 +597,7 @@ tb_output_file_write (TbOutputFile *o, const void *data, gsize len, GError **err
   if (!write_all (o->fd, data, len, o->path, error))
     return FALSE;
   o->written += len;
-  if ((o->flags & TB_OUTPUT_FILE_DURABLE) && o->written - o->flushed >= WRITEBACK_STEP)
+  if (o->tmp != NULL && (o->flags & TB_OUTPUT_FILE_DURABLE) && o->written - o->flushed >= WRITEBACK_STEP)
     {
       sync_file_range (o->fd, (off64_t) o->flushed, (off64_t) (o->written - o->flushed), SYNC_FILE_RANGE_WRITE);
       o->flushed = o->written;
@@ -462,20 +637,33 @@ replace_file (const char *tmp, const char *path, gboolean durable, GError **erro
 gboolean
 tb_output_file_commit (TbOutputFile *o, GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (o->path);
+  g_autofree char *dir = NULL;
   gboolean durable = (o->flags & TB_OUTPUT_FILE_DURABLE) != 0;
   int fd = o->fd;
 
   o->fd = -1;
+  if (o->tmp == NULL)
+    {
+      /* written in place: a pipe or a device has nothing to rename or sync */
+      if (close (fd) != 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path,
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      return TRUE;
+    }
   if ((durable && fsync (fd) != 0) || close (fd) != 0)
     {
       int saved_errno = errno;
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
       return FALSE;
     }
-  if (!replace_file (o->tmp, o->path, durable, error))
+  if (!replace_file (o->tmp, o->target, durable, error))
     return FALSE;
   g_clear_pointer (&o->tmp, g_free);
+  dir = g_path_get_dirname (o->target);
   return !durable || tb_file_fsync_directory (dir, error);
 }
 
@@ -488,8 +676,29 @@ tb_output_file_clear (TbOutputFile *o)
     g_unlink (o->tmp);
   g_clear_pointer (&o->tmp, g_free);
   g_clear_pointer (&o->path, g_free);
+  g_clear_pointer (&o->target, g_free);
   o->fd = -1;
   o->written = o->flushed = 0;
+}
+
+/**
+ * tb_file_write_output:
+ * @path: an output as the user gave it (`-o FILE`); "-" is standard output
+ * @mode: file mode of a new or replaced file (0600 for anything secret)
+ *
+ * Writes @data to @path through a durable #TbOutputFile: a regular file is
+ * replaced whole, a pipe or device written in place, a symbolic link's
+ * target replaced, a directory refused.
+ */
+gboolean
+tb_file_write_output (const char *path, const void *data, gsize len, int mode, GError **error)
+{
+  TbOutputFile out = TB_OUTPUT_FILE_INIT;
+  gboolean ok = tb_output_file_open (&out, path, mode, TB_OUTPUT_FILE_DURABLE, error) &&
+                tb_output_file_write (&out, data, len, error) && tb_output_file_commit (&out, error);
+
+  tb_output_file_clear (&out);
+  return ok;
 }
 
 /**

@@ -50,22 +50,33 @@ typedef enum {
 /**
  * TbOutputFile:
  *
- * A file written in pieces, whole or not at all: the data goes to a
- * temporary file next to the destination and tb_output_file_commit()
- * renames it into place (syncing it first if it is durable, with
- * writeback started every few MiB as it grows).
+ * Where a user asked for output to go (`-o FILE`, `--report FILE`…),
+ * written in pieces. What happens depends on what FILE is:
+ *
+ * - `-`: standard output;
+ * - a character device, a FIFO or a pipe (`/dev/stdout`, `/dev/null`, a
+ *   named pipe with a reader): written in place, as the shell's `>` does;
+ * - a regular file, or a name that does not exist yet: whole or not at all.
+ *   The data goes to a temporary file next to the destination and
+ *   tb_output_file_commit() renames it into place (syncing it first if it
+ *   is durable, with writeback started every few MiB as it grows);
+ * - a symbolic link: the file it points to is replaced as above, the link
+ *   stays a link;
+ * - a directory (or a socket, a block device): refused when opened.
+ *
  * tb_output_file_clear() removes an uncommitted temporary file.
  */
 typedef struct {
-  char *path;
-  char *tmp;
+  char *path;        /* as the user gave it, for messages */
+  char *target;      /* the file replaced: @path with its links resolved */
+  char *tmp;         /* the temporary file; NULL when written in place */
   int fd;
   guint64 written;
   guint64 flushed;
   TbOutputFileFlags flags;
 } TbOutputFile;
 
-#define TB_OUTPUT_FILE_INIT { NULL, NULL, -1, 0, 0, TB_OUTPUT_FILE_DEFAULT }
+#define TB_OUTPUT_FILE_INIT { NULL, NULL, NULL, -1, 0, 0, TB_OUTPUT_FILE_DEFAULT }
 
 gboolean tb_output_file_open   (TbOutputFile *file,
                                 const char   *path,
@@ -79,6 +90,13 @@ gboolean tb_output_file_write  (TbOutputFile *file,
 gboolean tb_output_file_commit (TbOutputFile *file,
                                 GError      **error);
 void     tb_output_file_clear  (TbOutputFile *file);
+
+gboolean tb_file_write_output  (const char   *path,
+                                const void   *data,
+                                gsize         len,
+                                int           mode,
+                                GError      **error);
+gboolean tb_file_is_stdout     (const char   *path);
 
 typedef struct _TbLock TbLock;
 

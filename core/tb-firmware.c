@@ -605,6 +605,55 @@ out:
 
 /* ---- ELF ---- */
 
+/* libelf's own reason, or @fallback when it recorded none (elf_errmsg(-1)
+ * says "no error" then, which helps nobody). */
+static const char *
+elf_reason (const char *fallback)
+{
+  int e = elf_errno ();
+
+  return e != 0 ? elf_errmsg (e) : fallback;
+}
+
+/* Why libelf will not take @data as an ELF file, from its identification
+ * bytes; NULL when they look right. */
+static char *
+describe_bad_elf_ident (const guint8 *data, gsize len)
+{
+  if (len < SELFMAG || memcmp (data, ELFMAG, SELFMAG) != 0)
+    return g_strdup (_("it does not start with the ELF magic bytes 7f 45 4c 46"));
+  if (len < EI_NIDENT)
+    return g_strdup_printf (_("it has %" G_GSIZE_FORMAT " bytes, less than the %d of an ELF identification"), len,
+                            EI_NIDENT);
+  if (data[EI_CLASS] != ELFCLASS32 && data[EI_CLASS] != ELFCLASS64)
+    return g_strdup_printf (_("byte %d (the ELF class) is 0x%02x, expected 1 (32-bit) or 2 (64-bit)"), EI_CLASS,
+                            data[EI_CLASS]);
+  if (data[EI_DATA] != ELFDATA2LSB && data[EI_DATA] != ELFDATA2MSB)
+    return g_strdup_printf (_("byte %d (the byte order) is 0x%02x, expected 1 (little-endian) or 2 (big-endian)"),
+                            EI_DATA, data[EI_DATA]);
+  if (data[EI_VERSION] != EV_CURRENT)
+    return g_strdup_printf (_("byte %d (the ELF version) is 0x%02x, expected 1"), EI_VERSION, data[EI_VERSION]);
+  if (len < (data[EI_CLASS] == ELFCLASS32 ? sizeof (Elf32_Ehdr) : sizeof (Elf64_Ehdr)))
+    return g_strdup_printf (_("it has %" G_GSIZE_FORMAT " bytes, less than the %" G_GSIZE_FORMAT " of an ELF header"),
+                            len, data[EI_CLASS] == ELFCLASS32 ? sizeof (Elf32_Ehdr) : sizeof (Elf64_Ehdr));
+  return NULL;
+}
+
+/* libelf's reason a program header cannot be read, with where the table
+ * lies when it runs past the end of the file. */
+static char *
+describe_bad_phdrs (const GElf_Ehdr *ehdr, gsize len)
+{
+  const char *reason = elf_reason (_("libelf gives no reason"));
+  guint64 table = (guint64) ehdr->e_phnum * ehdr->e_phentsize;
+
+  if (ehdr->e_phoff > len || table > len - ehdr->e_phoff)
+    return g_strdup_printf (_("%s (the table of %u headers at offset %" G_GUINT64_FORMAT " runs past the end of the "
+                              "file, %" G_GSIZE_FORMAT " bytes: is it truncated?)"),
+                            reason, ehdr->e_phnum, (guint64) ehdr->e_phoff, len);
+  return g_strdup (reason);
+}
+
 static gboolean
 parse_elf (TbFirmware *self, const guint8 *data, gsize len, GError **error)
 {
@@ -617,17 +666,27 @@ parse_elf (TbFirmware *self, const guint8 *data, gsize len, GError **error)
 
   if (elf_version (EV_CURRENT) == EV_NONE)
     {
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("libelf cannot be initialised: %s"), elf_errmsg (-1));
+      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("libelf cannot be initialised: %s"),
+                   elf_reason (_("libelf gives no reason")));
       return FALSE;
     }
+  (void) elf_errno (); /* forget an error of an earlier file */
   builder_init (&b, self->origin, "program header");
-  elf = elf_memory ((char *) copy, len);
-  if (elf == NULL || elf_kind (elf) != ELF_K_ELF || gelf_getehdr (elf, &ehdr) == NULL)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a valid ELF file: %s"), self->origin,
-                   elf_errmsg (-1));
-      goto out;
-    }
+  {
+    g_autofree char *why = describe_bad_elf_ident (data, len);
+
+    if (why == NULL)
+      {
+        elf = elf_memory ((char *) copy, len);
+        if (elf == NULL || elf_kind (elf) != ELF_K_ELF || gelf_getehdr (elf, &ehdr) == NULL)
+          why = g_strdup (elf_reason (_("libelf does not recognise it")));
+      }
+    if (why != NULL)
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a valid ELF file: %s"), self->origin, why);
+        goto out;
+      }
+  }
   if (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
@@ -637,8 +696,9 @@ parse_elf (TbFirmware *self, const guint8 *data, gsize len, GError **error)
     }
   if (elf_getphdrnum (elf, &phnum) != 0)
     {
+      g_autofree char *why = describe_bad_phdrs (&ehdr, len);
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: the program headers cannot be read: %s"),
-                   self->origin, elf_errmsg (-1));
+                   self->origin, why);
       goto out;
     }
   for (size_t i = 0; i < phnum; i++)
@@ -647,8 +707,9 @@ parse_elf (TbFirmware *self, const guint8 *data, gsize len, GError **error)
 
       if (gelf_getphdr (elf, (int) i, &ph) == NULL)
         {
+          g_autofree char *why = describe_bad_phdrs (&ehdr, len);
           g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: program header %zu cannot be read: %s"),
-                       self->origin, i + 1, elf_errmsg (-1));
+                       self->origin, i + 1, why);
           goto out;
         }
       if (ph.p_type == PT_INTERP)

@@ -462,7 +462,7 @@ make_slice (Maker *m, guint index, guint n, guint64 first, guint64 count, JsonAr
   }
   text = to_json (pkg);
   path = slice_path (m->o->output, index, n);
-  ok = tb_file_write_atomic (path, text, strlen (text), 0600, error);
+  ok = tb_file_write_output (path, text, strlen (text), 0600, error);
   tb_secret_wipe (manifest, strlen (manifest));
   if (!ok)
     return FALSE;
@@ -527,6 +527,13 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
                    _("%u slices for %" G_GUINT64_FORMAT " devices: each slice needs at least one device (at most %u "
                      "slices)"), n, o->count, TB_JOB_MAX_SLICES);
+      return FALSE;
+    }
+  if (n > 1 && tb_file_is_stdout (o->output))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("A job in %u slices is %u package files, which cannot all go to standard output; name a file "
+                     "(they become FILE-s1, FILE-s2…)"), n, n);
       return FALSE;
     }
   if (o->not_after != NULL && g_date_time_compare (o->not_after, now) <= 0)

@@ -966,7 +966,7 @@ tb_key_export_public (TbKey *self, const char *path, GError **error)
       tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("Cannot encode the public key"));
       return FALSE;
     }
-  return tb_file_write_atomic (path, pem, strlen (pem), 0644, error);
+  return tb_file_write_output (path, pem, strlen (pem), 0644, error);
 }
 
 /**

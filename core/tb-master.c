@@ -456,6 +456,40 @@ load_signers (TbContext *ctx, const char *product, Signers *s, GError **error)
          tb_key_require_usage (s->product_key, TB_KEY_USAGE_PRODUCT, _("receive image keys"), error);
 }
 
+static gboolean
+path_is_taken (const char *path)
+{
+  GStatBuf st;
+
+  return g_lstat (path, &st) == 0;
+}
+
+/**
+ * tb_master_check_destinations:
+ * @image_path: where the .tbimg would go
+ * @upk_path: where the .tbupk would go
+ *
+ * An earlier pair of the same name (mastered with another key, perhaps
+ * already shipped) is not replaced unless the caller says so: this fails
+ * with %TB_ERROR_EXISTS naming what exists. tb_master_image() checks it
+ * too; callers that ask for a passphrase first check it before.
+ */
+gboolean
+tb_master_check_destinations (const char *image_path, const char *upk_path, GError **error)
+{
+  gboolean image_taken = path_is_taken (image_path), upk_taken = path_is_taken (upk_path);
+
+  if (image_taken && upk_taken)
+    g_set_error (error, TB_ERROR, TB_ERROR_EXISTS,
+                 _("%s and %s already exist (an image of that name was mastered before): master under another name "
+                   "or version, or replace them"), image_path, upk_path);
+  else if (image_taken || upk_taken)
+    g_set_error (error, TB_ERROR, TB_ERROR_EXISTS,
+                 _("%s already exists (an image of that name was mastered before): master under another name or "
+                   "version, or replace it"), image_taken ? image_path : upk_path);
+  return !image_taken && !upk_taken;
+}
+
 /**
  * tb_master_image:
  * @firmware: the plaintext image
@@ -463,7 +497,9 @@ load_signers (TbContext *ctx, const char *product, Signers *s, GError **error)
  * @image_path: where the .tbimg goes
  * @upk_path: where the .tbupk goes
  *
- * Masters @firmware for a product. Runs in the caller's thread, with the
+ * Masters @firmware for a product; an existing file at @image_path or
+ * @upk_path is refused (%TB_ERROR_EXISTS, naming it) unless
+ * @options->replace. Runs in the caller's thread, with the
  * SHA-256 of the plaintext and the decryption of the mastering key on
  * two helper threads; reports
  * progress and honours the progress's cancellable; on failure or cancel
@@ -496,6 +532,7 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   guint64 size;
 
   if (!check_options (ctx, options, &h.chunk_size, error) ||
+      (!options->replace && !tb_master_check_destinations (image_path, upk_path, error)) ||
       !check_app_slots (ctx, firmware, options, progress, error) ||
       !load_signers (ctx, options->product, &signers, error))
     return NULL;
@@ -619,7 +656,7 @@ stop:
 
   tb_progress_set_stage (progress, _("Writing %s and %s"), image_path, upk_path);
   if (tb_progress_set_error_if_cancelled (progress, error) || !tb_output_file_commit (&out, error) ||
-      !tb_file_write_atomic (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
+      !tb_file_write_output (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
     goto out;
   {
     g_autoptr(JsonObject) details = json_object_new ();

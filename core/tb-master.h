@@ -43,11 +43,15 @@ typedef struct {
   guint32 security_counter;
   guint32 chunk_size;            /* 0: TB_IMAGE_DEFAULT_CHUNK_SIZE */
   gboolean sync;                 /* flush the image to disk before returning */
+  gboolean replace;              /* replace an existing pair at the destinations */
   gboolean allow_outside_slot;   /* an image outside a known device type's
                                     application slot is a warning (logged
                                     to the progress), not an error */
 } TbMasterOptions;
 
+gboolean tb_master_check_destinations (const char      *image_path,
+                                       const char      *upk_path,
+                                       GError         **error);
 TbUpk   *tb_master_image        (TbContext             *ctx,
                                  TbFirmware            *firmware,
                                  const TbMasterOptions *options,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tb-cert.h"
+#include "tb-error.h"
 #include "tb-key.h"
 
 void
@@ -57,8 +58,21 @@ is_ca_usage (const char *usage)
   return g_strcmp0 (usage, "root-ca") == 0 || g_strcmp0 (usage, "provisioning-ca") == 0;
 }
 
+/* whether a certificate entry says it certifies @key, even one whose
+ * file is gone (that is reported once, as the missing file) */
+static gboolean
+has_certificate_entry (GPtrArray *cert_entries, const char *key)
+{
+  for (guint i = 0; i < cert_entries->len; i++)
+    if (g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (cert_entries, i), "key", NULL),
+                   key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
-check_key (GPtrArray *findings, TbContext *ctx, JsonObject *entry, GPtrArray *certs)
+check_key (GPtrArray *findings, TbContext *ctx, JsonObject *entry, GPtrArray *certs, GPtrArray *cert_entries,
+           GPtrArray *file_problems)
 {
   const char *name = json_object_get_string_member (entry, "name");
   const char *usage = json_object_get_string_member_with_default (entry, "usage", "");
@@ -71,6 +85,8 @@ check_key (GPtrArray *findings, TbContext *ctx, JsonObject *entry, GPtrArray *ce
 
   if (key == NULL)
     {
+      if (tb_context_entry_has_file_problem (file_problems, TB_INVENTORY_KEYS, name))
+        return;
       msg = g_strdup_printf (_("Key “%s” cannot be read: %s"), name, error->message);
       add_finding (findings, TB_SEVERITY_CRITICAL, name, msg);
       return;
@@ -143,7 +159,7 @@ check_key (GPtrArray *findings, TbContext *ctx, JsonObject *entry, GPtrArray *ce
           g_clear_pointer (&msg, g_free);
         }
     }
-  if (!certified && g_strcmp0 (usage, "job") != 0)
+  if (!certified && g_strcmp0 (usage, "job") != 0 && !has_certificate_entry (cert_entries, name))
     {
       msg = g_strdup_printf (_("Key “%s” (%s) has no certificate, so devices cannot tie what it signs or wraps "
                                "to the OEM root."), name, usage);
@@ -169,7 +185,9 @@ check_cert (GPtrArray *findings, TbContext *ctx, TbCert *cert, GDateTime *now)
   /* a revoked certificate is reported once, as revoked */
   if (entry != NULL && json_object_has_member (entry, "revoked"))
     return;
-  if (!tb_cert_verify (ctx, cert, NULL, &error))
+  /* a certificate of the context that cannot be read makes every
+   * verification fail; it is reported once, as unreadable */
+  if (!tb_cert_verify (ctx, cert, NULL, &error) && g_error_matches (error, TB_ERROR, TB_ERROR_VERIFY_FAILED))
     {
       msg = g_strdup_printf (_("Certificate “%s” does not chain to the root: %s"), name, error->message);
       add_finding (findings, TB_SEVERITY_CRITICAL, name, msg);
@@ -223,7 +241,8 @@ by_severity (gconstpointer a, gconstpointer b)
 /**
  * tb_policy_check_context:
  *
- * Checks every key and certificate of the context: where the root key
+ * Checks every key and certificate of the context: every file it lists is
+ * there and readable (tb_context_check_files()), where the root key
  * lives, algorithm strength, key usage against certificate role,
  * chain to the root, validity length and expiry.
  *
@@ -239,8 +258,16 @@ tb_policy_check_context (TbContext *ctx)
   g_autoptr(GPtrArray) cert_entries = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
   g_autoptr(GPtrArray) certs = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GPtrArray) file_problems = tb_context_check_files (ctx);
   gboolean has_root = FALSE;
 
+  for (guint i = 0; i < file_problems->len; i++)
+    {
+      TbContextFileProblem *p = g_ptr_array_index (file_problems, i);
+      g_autofree char *msg = g_strdup_printf (_("%s: the context is incomplete; restore the file from a backup of "
+                                                "the context."), p->message);
+      add_finding (findings, TB_SEVERITY_CRITICAL, p->entry, msg);
+    }
   for (guint i = 0; i < cert_entries->len; i++)
     {
       JsonObject *entry = g_ptr_array_index (cert_entries, i);
@@ -261,7 +288,10 @@ tb_policy_check_context (TbContext *ctx)
 
       if (cert == NULL)
         {
-          g_autofree char *msg = g_strdup_printf (_("Certificate “%s” cannot be read: %s"), name, error->message);
+          g_autofree char *msg = NULL;
+          if (tb_context_entry_has_file_problem (file_problems, TB_INVENTORY_CERTIFICATES, name))
+            continue;
+          msg = g_strdup_printf (_("Certificate “%s” cannot be read: %s"), name, error->message);
           add_finding (findings, TB_SEVERITY_CRITICAL, name, msg);
           continue;
         }
@@ -273,7 +303,7 @@ tb_policy_check_context (TbContext *ctx)
       JsonObject *entry = g_ptr_array_index (keys, i);
       if (g_strcmp0 (json_object_get_string_member_with_default (entry, "usage", ""), "root-ca") == 0)
         has_root = TRUE;
-      check_key (findings, ctx, entry, certs);
+      check_key (findings, ctx, entry, certs, cert_entries, file_problems);
     }
   if (has_root)
     for (guint i = 0; i < certs->len; i++)

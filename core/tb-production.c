@@ -1322,7 +1322,7 @@ tb_records_export (TbContext *ctx, const char *job_id, TbRecordsFormat format, c
     }
   if (n_records != NULL)
     *n_records = json_array_get_length (records);
-  return tb_file_write_atomic (path, text, strlen (text), 0644, error);
+  return tb_file_write_output (path, text, strlen (text), 0644, error);
 }
 
 /* ---- verifying receipts offline ---- */

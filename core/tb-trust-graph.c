@@ -568,6 +568,21 @@ count_nodes (TbTrustGraph *graph)
   return c;
 }
 
+typedef struct {
+  TbOutputFile out;
+  GError *error;
+} DrawingOutput;
+
+static cairo_status_t
+write_drawing_data (void *closure, const unsigned char *data, unsigned int len)
+{
+  DrawingOutput *d = closure;
+
+  if (d->error != NULL || !tb_output_file_write (&d->out, data, len, &d->error))
+    return CAIRO_STATUS_WRITE_ERROR;
+  return CAIRO_STATUS_SUCCESS;
+}
+
 /* Header lines of the drawn report, then the graph. */
 static gboolean
 write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const char *path, gboolean pdf,
@@ -577,7 +592,8 @@ write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const c
   g_autoptr(TbTrustLayout) layout = tb_trust_layout_compute (graph, error);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *generated = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");
-  g_autofree char *tmp = NULL;
+  DrawingOutput d = { TB_OUTPUT_FILE_INIT, NULL };
+  gboolean ok;
   const TbTrustPalette *p = tb_trust_palette_light ();
   double header, width, height, scale = 1.0;
   cairo_surface_t *surface;
@@ -615,9 +631,13 @@ write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const c
   header = margin + 4.5 * line + n_lines * line + 1.5 * line;
   height = MIN (header + layout->height * scale + margin, max_page);
 
-  /* written next to the destination, renamed when complete */
-  tmp = g_strdup_printf ("%s.tmp-%u", path, g_random_int ());
-  surface = pdf ? cairo_pdf_surface_create (tmp, width, height) : cairo_svg_surface_create (tmp, width, height);
+  if (!tb_output_file_open (&d.out, path, 0644, TB_OUTPUT_FILE_DURABLE, error))
+    {
+      tb_output_file_clear (&d.out);
+      return FALSE;
+    }
+  surface = pdf ? cairo_pdf_surface_create_for_stream (write_drawing_data, &d, width, height)
+                : cairo_svg_surface_create_for_stream (write_drawing_data, &d, width, height);
   cr = cairo_create (surface);
   rgb_fill (cr, p->background);
   cairo_paint (cr);
@@ -675,19 +695,38 @@ write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const c
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
-  if (status != CAIRO_STATUS_SUCCESS || g_rename (tmp, path) != 0)
+  if (d.error != NULL)
+    {
+      g_propagate_error (error, d.error);
+      ok = FALSE;
+    }
+  else if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write the report %s: %s"), path,
-                   status != CAIRO_STATUS_SUCCESS ? cairo_status_to_string (status) : g_strerror (errno));
-      g_unlink (tmp);
-      return FALSE;
+                   cairo_status_to_string (status));
+      ok = FALSE;
     }
-  return TRUE;
+  else
+    ok = tb_output_file_commit (&d.out, error);
+  tb_output_file_clear (&d.out);
+  return ok;
+}
+
+/* A report named without a known extension goes out as JSON when it is
+ * standard output, a pipe or a device ("-", /dev/stdout): the format
+ * scripts read. */
+static gboolean
+is_stream (const char *path)
+{
+  GStatBuf st;
+
+  return g_str_equal (path, "-") || (g_stat (path, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISCHR (st.st_mode)));
 }
 
 /**
  * tb_trust_report_write:
- * @path: where to write; its extension picks the format (.json today)
+ * @path: where to write; its extension picks the format (.pdf, .svg or
+ *   .json); standard output ("-"), a pipe or a device without one gets JSON
  *
  * Writes the review report a security officer signs off on: the context's
  * identity, every key and certificate with fingerprint, validity, storage
@@ -713,10 +752,11 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
 
   gboolean pdf = g_str_has_suffix (path, ".pdf"), svg = g_str_has_suffix (path, ".svg");
 
-  if (!g_str_has_suffix (path, ".json") && !pdf && !svg)
+  if (!g_str_has_suffix (path, ".json") && !pdf && !svg && !is_stream (path))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED,
-                   _("Cannot write %s: a report is a .pdf, .svg or .json file"), path);
+                   _("Cannot write %s: a report is a .pdf, .svg or .json file (or JSON on standard output, “-”)"),
+                   path);
       return FALSE;
     }
   graph = tb_trust_graph_new_from_context (ctx, TB_TRUST_GRAPH_GROUP_DEVICES, error);
@@ -773,5 +813,5 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   text = json_generator_to_data (gen, &len);
-  return tb_file_write_atomic (path, text, len, 0644, error);
+  return tb_file_write_output (path, text, len, 0644, error);
 }

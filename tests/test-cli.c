@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tb-test-util.h"
@@ -363,6 +365,251 @@ test_broken_context (void)
   tb_test_rm_rf (tmp);
 }
 
+/* ---- where -o writes ---- */
+
+/* @text without the lines that carry the time it was made */
+static char *
+without_timestamps (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GString) kept = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "\"generated\"") == NULL && strstr (lines[i], "\"exported\"") == NULL)
+      g_string_append_printf (kept, "%s\n", lines[i]);
+  return g_string_free (g_steal_pointer (&kept), FALSE);
+}
+
+static gboolean
+is_symlink (const char *path)
+{
+  GStatBuf st;
+
+  return g_lstat (path, &st) == 0 && S_ISLNK (st.st_mode);
+}
+
+typedef struct {
+  char *path;
+  char *got;
+} FifoReader;
+
+static gpointer
+read_fifo (gpointer data)
+{
+  FifoReader *r = data;
+
+  g_assert_true (g_file_get_contents (r->path, &r->got, NULL, NULL));
+  return NULL;
+}
+
+/* trustbench-tool -C DIR [--json] COMMAND… OPTION DEST, with the passphrase */
+static void
+run_with_output (Run *r, const char *dir, gboolean json, const char *const *command, const char *option,
+                 const char *dest)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  g_ptr_array_add (args, (gpointer) "-C");
+  g_ptr_array_add (args, (gpointer) dir);
+  if (json)
+    g_ptr_array_add (args, (gpointer) "--json");
+  for (guint i = 0; command[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) command[i]);
+  g_ptr_array_add (args, (gpointer) option);
+  g_ptr_array_add (args, (gpointer) dest);
+  g_ptr_array_add (args, NULL);
+  run_tool_full (r, NULL, (const char *const[]){ "TRUSTBENCH_PASSPHRASE=a good passphrase", NULL },
+                 (const char *const *) args->pdata);
+}
+
+/* Runs `COMMAND… OPTION DEST` for DEST a regular file, "-", /dev/stdout, a
+ * FIFO being read, a symlink to a regular file and a directory; all but the
+ * directory get the same bytes, and nothing is replaced but the regular
+ * files. */
+static void
+check_output_destinations (const char *tmp, const char *dir, const char *suffix, const char *option,
+                           const char *const *command)
+{
+  g_autofree char *regular = g_strdup_printf ("%s/out-regular%s", tmp, suffix);
+  g_autofree char *fifo = g_build_filename (tmp, "out-fifo", NULL);
+  g_autofree char *target_name = g_strdup_printf ("out-target%s", suffix);
+  g_autofree char *target = g_build_filename (tmp, target_name, NULL);
+  g_autofree char *link = g_strdup_printf ("%s/out-link%s", tmp, suffix);
+  g_autofree char *directory = g_strdup_printf ("%s/out-dir%s", tmp, suffix);
+  g_autofree char *expected = NULL;
+  g_autofree char *contents = NULL;
+  const char *dests[] = { regular, "-", "/dev/stdout", fifo, link, directory };
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  tb_test_write_file (target, "old contents");
+  g_assert_cmpint (symlink (target_name, link), ==, 0);
+  g_assert_cmpint (g_mkdir (directory, 0700), ==, 0);
+
+  for (guint d = 0; d < G_N_ELEMENTS (dests); d++)
+    {
+      g_auto(Run) r = { 0 };
+      g_autofree char *got = NULL;
+      FifoReader reader = { fifo, NULL };
+      GThread *thread = NULL;
+
+      if (g_str_equal (dests[d], "/dev/stdout") && !g_file_test ("/dev/stdout", G_FILE_TEST_EXISTS))
+        continue;
+      if (dests[d] == fifo)
+        thread = g_thread_new ("fifo-reader", read_fifo, &reader);
+      run_with_output (&r, dir, FALSE, command, option, dests[d]);
+      if (thread != NULL)
+        {
+          /* a tool that never opened the FIFO leaves the reader waiting
+           * for a writer: be one, so that a failure fails, not hangs */
+          int unblock = open (fifo, O_WRONLY | O_NONBLOCK);
+          if (unblock >= 0)
+            close (unblock);
+          g_thread_join (thread);
+        }
+
+      if (dests[d] == directory)
+        {
+          g_assert_cmpint (r.status, ==, 2);
+          assert_one_error_line (&r, "is a directory");
+          g_assert_true (g_file_test (directory, G_FILE_TEST_IS_DIR));
+          continue;
+        }
+      if (r.status != 0)
+        g_error ("%s %s %s: exit %d\n%s", command[0], option, dests[d], r.status, r.err);
+      if (dests[d] == regular)
+        got = tb_test_read_file (regular, NULL);
+      else if (dests[d] == fifo)
+        got = g_steal_pointer (&reader.got);
+      else if (dests[d] == link)
+        got = tb_test_read_file (target, NULL);
+      else
+        got = g_strdup (r.out); /* "-" and /dev/stdout: the data alone, the messages on stderr */
+      g_assert_cmpuint (strlen (got), >, 0);
+      g_clear_pointer (&contents, g_free);
+      contents = without_timestamps (got);
+      if (expected == NULL)
+        expected = g_strdup (contents);
+      else
+        g_assert_cmpstr (contents, ==, expected);
+    }
+  /* the links stay links, the FIFO a FIFO */
+  g_assert_true (is_symlink (link));
+  if (g_file_test ("/dev/stdout", G_FILE_TEST_EXISTS))
+    g_assert_true (is_symlink ("/dev/stdout"));
+  {
+    GStatBuf st;
+    g_assert_cmpint (g_lstat (fifo, &st), ==, 0);
+    g_assert_true (S_ISFIFO (st.st_mode));
+  }
+  /* with --json, stdout is the JSON object's */
+  {
+    g_auto(Run) r = { 0 };
+    g_autoptr(JsonObject) obj = NULL;
+
+    run_with_output (&r, dir, TRUE, command, option, "-");
+    g_assert_cmpint (r.status, ==, 2);
+    assert_one_error_line (&r, "--json");
+    obj = parse_json_object (r.out);
+    g_assert_true (json_object_has_member (obj, "error"));
+  }
+  g_unlink (regular);
+  g_unlink (fifo);
+  g_unlink (target);
+  g_unlink (link);
+  g_rmdir (directory);
+}
+
+static void
+test_outputs (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_auto(Run) init = { 0 };
+  g_auto(Run) master = { 0 };
+
+  RUN_PASS (&init, "a good passphrase", "-C", dir, "-q", "init", "--product", "sensor");
+  g_assert_cmpint (init.status, ==, 0);
+
+  check_output_destinations (tmp, dir, ".pem", "-o", (const char *const[]){ "cert", "export", "root-ca", NULL });
+  check_output_destinations (tmp, dir, ".pem", "-o", (const char *const[]){ "key", "export-public", "mastering", NULL });
+  check_output_destinations (tmp, dir, ".json", "-o",
+                             (const char *const[]){ "records", "export", "--format", "json", NULL });
+  check_output_destinations (tmp, dir, ".json", "--report", (const char *const[]){ "show", NULL });
+
+  /* a mastered pair is two files: a directory, never standard output */
+  RUN_PASS (&master, "a good passphrase", "-C", dir, "master", "/dev/null", "--product", "sensor", "--version",
+            "1.0.0", "-o", "-");
+  g_assert_cmpint (master.status, ==, 2);
+  assert_one_error_line (&master, "cannot be standard output");
+  g_assert_false (g_file_test ("-", G_FILE_TEST_EXISTS));
+  tb_test_rm_rf (tmp);
+}
+
+/* A certificate file deleted behind the context's back: show and audit
+ * verify exit 3 naming it, cert list says so. */
+static void
+test_missing_files (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *pem = g_build_filename (dir, "certs", "mastering.pem", NULL);
+  const char *named = "certs/mastering.pem, listed for certificate “mastering”, is missing";
+  g_auto(Run) init = { 0 };
+  g_auto(Run) show_ok = { 0 };
+  g_auto(Run) audit_ok = { 0 };
+  g_auto(Run) show = { 0 };
+  g_auto(Run) show_json = { 0 };
+  g_auto(Run) list = { 0 };
+  g_auto(Run) list_json = { 0 };
+  g_auto(Run) audit = { 0 };
+  g_autoptr(JsonObject) s = NULL;
+  g_autoptr(JsonObject) l = NULL;
+  g_autoptr(JsonObject) a = NULL;
+  JsonArray *problems;
+
+  RUN_PASS (&init, "a good passphrase", "-C", dir, "-q", "init");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN (&show_ok, "-C", dir, "show");
+  g_assert_cmpint (show_ok.status, ==, 0);
+  RUN (&audit_ok, "-C", dir, "audit", "verify");
+  g_assert_cmpint (audit_ok.status, ==, 0);
+
+  g_assert_cmpint (g_unlink (pem), ==, 0);
+  RUN (&show, "-C", dir, "show");
+  g_assert_cmpint (show.status, ==, 3);
+  assert_one_error_line (&show, named);
+  g_assert_nonnull (strstr (show.out, "critical: certs/mastering.pem"));
+  g_assert_null (strstr (show.out, "does not chain"));
+
+  RUN (&show_json, "-C", dir, "--json", "show");
+  g_assert_cmpint (show_json.status, ==, 3);
+  s = parse_json_object (show_json.out);
+  problems = json_object_get_array_member (s, "file_problems");
+  g_assert_cmpuint (json_array_get_length (problems), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (problems, 0), "file"), ==,
+                   "certs/mastering.pem");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (problems, 0), "entry"), ==,
+                   "mastering");
+  g_assert_nonnull (strstr (show_json.out, "\"severity\" : \"critical\""));
+
+  RUN (&list, "-C", dir, "cert", "list");
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_nonnull (strstr (list.out, named));
+  assert_one_error_line (&list, named);
+  RUN (&list_json, "-C", dir, "--json", "cert", "list");
+  l = parse_json_object (list_json.out);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (l, "file_problems")), ==, 1);
+
+  RUN (&audit, "-C", dir, "--json", "audit", "verify");
+  g_assert_cmpint (audit.status, ==, 3);
+  assert_one_error_line (&audit, named);
+  a = parse_json_object (audit.out);
+  g_assert_false (json_object_get_boolean_member (a, "valid"));
+  g_assert_true (json_object_get_boolean_member (a, "log_valid"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (a, "file_problems")), ==, 1);
+  tb_test_rm_rf (tmp);
+}
+
 static void
 test_demo (void)
 {
@@ -651,8 +898,36 @@ test_master (void)
   back = tb_test_read_file (plain, &back_len);
   g_assert_cmpmem (back, back_len, data, 10000);
 
-  /* mastered again over the same pair, flushed to disk this time: a new
-   * image (new id) that verifies, and no temporary file left in DIR */
+  /* mastered again under the same name: refused, naming the files, which
+   * stay as they were; without a passphrase even, nothing is asked first */
+  {
+    g_auto(Run) refused = { 0 };
+    g_auto(Run) half = { 0 };
+    g_autofree char *upk_before = tb_test_read_file (upk, NULL);
+    g_autofree char *upk_after = NULL;
+    g_autofree char *other_upk = g_build_filename (out, "other.tbupk", NULL);
+    g_autofree char *other_image = g_build_filename (out, "other.tbimg", NULL);
+
+    RUN (&refused, "-C", dir, "master", bin, "--product", "sensor", "--version", "1.4.2", "--load-address",
+         "0x08004000", "-o", out);
+    g_assert_cmpint (refused.status, ==, 1);
+    assert_one_error_line (&refused, image);
+    assert_one_error_line (&refused, upk);
+    assert_one_error_line (&refused, "--force");
+    upk_after = tb_test_read_file (upk, NULL);
+    g_assert_cmpstr (upk_after, ==, upk_before);
+    /* half a pair counts too */
+    tb_test_write_file (other_upk, "an earlier UPK");
+    RUN_PASS (&half, "a good passphrase", "-C", dir, "master", bin, "--product", "sensor", "--version", "1.4.2",
+              "--load-address", "0x08004000", "--name", "other", "-o", out);
+    g_assert_cmpint (half.status, ==, 1);
+    assert_one_error_line (&half, "other.tbupk already exists");
+    g_assert_false (g_file_test (other_image, G_FILE_TEST_EXISTS));
+    g_unlink (other_upk);
+  }
+
+  /* with --force, flushed to disk this time: a new image (new id) that
+   * verifies, and no temporary file left in DIR */
   {
     g_auto(Run) again = { 0 };
     g_auto(Run) reverify = { 0 };
@@ -661,7 +936,7 @@ test_master (void)
     const char *name;
 
     RUN_PASS (&again, "a good passphrase", "-C", dir, "--json", "master", bin, "--product", "sensor", "--version",
-              "1.4.2", "--load-address", "0x08004000", "--sync", "-o", out);
+              "1.4.2", "--load-address", "0x08004000", "--sync", "--force", "-o", out);
     g_assert_cmpint (again.status, ==, 0);
     a = parse_json_object (again.out);
     g_assert_cmpstr (json_object_get_string_member (a, "image"), ==, image);
@@ -1413,6 +1688,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/broken-context", test_broken_context);
   g_test_add_func ("/tb/cli/demo", test_demo);
   g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);
+  g_test_add_func ("/tb/cli/outputs", test_outputs);
+  g_test_add_func ("/tb/cli/missing-files", test_missing_files);
   g_test_add_func ("/tb/cli/cancel", test_cancel);
   g_test_add_func ("/tb/cli/master", test_master);
   g_test_add_func ("/tb/cli/device-probe", test_device_probe);

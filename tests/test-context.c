@@ -202,6 +202,38 @@ test_open_corrupt (Fixture *f, gconstpointer data)
   assert_broken (f, "{\n  \"schema_version\": 1,\n  \"id\": \"x\" \"name\"\n}", -1, TB_ERROR_INVALID_DATA, ":3:");
 }
 
+/* A broken context.json: the error says what context.json.bak holds
+ * before it suggests restoring it. */
+static void
+test_open_corrupt_backup_described (Fixture *f, gconstpointer data)
+{
+  g_autofree char *backup = g_build_filename (f->ctx_dir, "context.json.bak", NULL);
+  const char *head = "{\"schema_version\":1,\"id\":\"x\",\"name\":\"n\",\"created\":\"2026-01-01T00:00:00Z\",";
+  g_autofree char *empty = g_strconcat (head, "\"keys\":[],\"certificates\":[]}", NULL);
+  g_autofree char *full = g_strconcat (head, "\"keys\":[{\"name\":\"a\"},{\"name\":\"b\"}],"
+                                       "\"certificates\":[{\"name\":\"a\"}]}", NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *year = g_date_time_format (now, "written %Y-");
+
+  create_unlocked (f);
+  g_assert_false (g_file_test (backup, G_FILE_TEST_EXISTS));
+  assert_broken (f, "{\"schema_version\": 1,", -1, TB_ERROR_INVALID_DATA, "there is no context.json.bak to restore");
+
+  /* the empty context that `init` leaves as the backup is not offered */
+  tb_test_write_file (backup, empty);
+  assert_broken (f, "{\"schema_version\": 1,", -1, TB_ERROR_INVALID_DATA,
+                 "holds an empty context with no keys and no certificates; restoring it would lose every key");
+  assert_broken (f, "{\"schema_version\": 1,", -1, TB_ERROR_INVALID_DATA, year);
+
+  tb_test_write_file (backup, full);
+  assert_broken (f, "{\"schema_version\": 1,", -1, TB_ERROR_INVALID_DATA,
+                 "fix it or restore context.json.bak, written ");
+  assert_broken (f, "{\"schema_version\": 1,", -1, TB_ERROR_INVALID_DATA, "which holds 2 keys and 1 certificate)");
+
+  tb_test_write_file (backup, "{\"keys\": [");
+  assert_broken (f, "{\"schema_version\": 1,", -1, TB_ERROR_INVALID_DATA, "context.json.bak is broken too");
+}
+
 static void
 test_open_newer_schema (Fixture *f, gconstpointer data)
 {
@@ -568,7 +600,7 @@ test_output_file (Fixture *f, gconstpointer data)
   close (old_fd);
   g_assert_cmpuint (count_temps (f->tmp), ==, 0);
 
-  /* a directory in the way: refused, and left where it is */
+  /* a directory in the way: refused when opened, and left where it is */
   {
     g_autofree char *dir = g_build_filename (f->tmp, "victim.d", NULL);
     g_autofree char *inside = g_build_filename (dir, "keep", NULL);
@@ -576,10 +608,8 @@ test_output_file (Fixture *f, gconstpointer data)
 
     g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
     g_assert_true (g_file_set_contents (inside, "x", 1, NULL));
-    g_assert_true (tb_output_file_open (&out, dir, 0644, flags, &local_error));
-    g_assert_true (tb_output_file_write (&out, a, 1000, &local_error));
-    g_assert_false (tb_output_file_commit (&out, &local_error));
-    g_assert_error (local_error, TB_ERROR, TB_ERROR_FAILED);
+    g_assert_false (tb_output_file_open (&out, dir, 0644, flags, &local_error));
+    g_assert_error (local_error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
     tb_output_file_clear (&out);
     g_assert_true (g_file_test (inside, G_FILE_TEST_IS_REGULAR));
     g_assert_cmpuint (count_temps (f->tmp), ==, 0);
@@ -669,6 +699,7 @@ main (int argc, char **argv)
   ADD ("/tb/context/create-refuses-existing", test_create_refuses_existing);
   ADD ("/tb/context/open-missing", test_open_missing);
   ADD ("/tb/context/open-corrupt", test_open_corrupt);
+  ADD ("/tb/context/open-corrupt-backup-described", test_open_corrupt_backup_described);
   ADD ("/tb/context/open-newer-schema", test_open_newer_schema);
   ADD ("/tb/context/unknown-members-kept", test_unknown_members_kept);
   ADD ("/tb/context/entries", test_entries);

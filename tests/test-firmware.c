@@ -20,10 +20,10 @@ parse_text (const char *text, TbFirmwareFormat format, GError **error)
 }
 
 static void
-assert_refused (const char *text, TbFirmwareFormat format, const char *expect)
+assert_refused_bytes (const char *data, gsize len, TbFirmwareFormat format, const char *expect)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(TbFirmware) fw = parse_text (text, format, &error);
+  g_autoptr(TbFirmware) fw = tb_firmware_parse ((const guint8 *) data, len, format, "input", &error);
 
   g_assert_null (fw);
   g_assert_nonnull (error);
@@ -31,6 +31,15 @@ assert_refused (const char *text, TbFirmwareFormat format, const char *expect)
     g_error ("“%s” does not contain “%s”", error->message, expect);
   g_assert_true (g_str_has_prefix (error->message, "input"));
 }
+
+static void
+assert_refused (const char *text, TbFirmwareFormat format, const char *expect)
+{
+  assert_refused_bytes (text, strlen (text), format, expect);
+}
+
+/* a literal with its NUL bytes, without the terminating one */
+#define assert_refused_literal(lit, format, expect) assert_refused_bytes (lit, sizeof (lit) - 1, format, expect)
 
 static void
 test_corpus (void)
@@ -298,6 +307,37 @@ test_malformed (void)
 
   /* ELF */
   assert_refused ("\177ELF garbage", TB_FIRMWARE_FORMAT_ELF, "not a valid ELF file");
+  /* libelf records no error for these: the reason is ours, never "no error" */
+  assert_refused ("\177ELF garbage", TB_FIRMWARE_FORMAT_ELF, "it has 12 bytes, less than the 16");
+  assert_refused ("\177ELF more garbage", TB_FIRMWARE_FORMAT_ELF, "byte 4 (the ELF class) is 0x20");
+  assert_refused ("\177ELF", TB_FIRMWARE_FORMAT_ELF, "it has 4 bytes, less than the 16");
+  assert_refused ("\177ELF\001\003", TB_FIRMWARE_FORMAT_ELF, "less than the 16");
+  assert_refused_literal ("\177ELF\001\003\001\000\000\000\000\000\000\000\000\000", TB_FIRMWARE_FORMAT_ELF,
+                  "byte 5 (the byte order) is 0x03");
+  assert_refused_literal ("\177ELF\001\001\002\000\000\000\000\000\000\000\000\000", TB_FIRMWARE_FORMAT_ELF,
+                  "byte 6 (the ELF version) is 0x02");
+  assert_refused_literal ("\177ELF\001\001\001\000\000\000\000\000\000\000\000\000\002\000", TB_FIRMWARE_FORMAT_ELF,
+                  "less than the 52 of an ELF header");
+  assert_refused ("MZ not an ELF", TB_FIRMWARE_FORMAT_ELF, "ELF magic");
+  {
+    /* a 32-bit header whose program header table lies past the end */
+    guint8 h[52] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TbFirmware) fw = NULL;
+
+    h[16] = 2;                   /* ET_EXEC */
+    h[18] = 40;                  /* EM_ARM */
+    h[20] = 1;                   /* EV_CURRENT */
+    h[28] = 52;                  /* e_phoff */
+    h[40] = 52;                  /* e_ehsize */
+    h[42] = 32;                  /* e_phentsize */
+    h[44] = 3;                   /* e_phnum */
+    fw = tb_firmware_parse (h, sizeof h, TB_FIRMWARE_FORMAT_ELF, "input", &error);
+    g_assert_null (fw);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    g_assert_null (strstr (error->message, "no error"));
+    g_assert_nonnull (strstr (error->message, "runs past the end of the file, 52 bytes"));
+  }
   /* binary data is not HEX */
   {
     g_autoptr(GError) error = NULL;

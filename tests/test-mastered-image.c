@@ -56,7 +56,8 @@ master (Fixture *f, const char *version, guint32 counter, const char *image, con
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TbUpk) upk = NULL;
-  TbMasterOptions options = { "sensor", NULL, NULL, version, counter, 0 };
+  /* the same files are mastered again on purpose: replacing is asked for */
+  TbMasterOptions options = { "sensor", NULL, NULL, version, counter, 0, .replace = TRUE };
 
   upk = tb_master_image (f->ctx, f->fw, &options, PASS, image, upk_path, NULL, &error);
   g_assert_no_error (error);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -172,6 +174,52 @@ test_weak_and_tampered (Fixture *f, gconstpointer data)
   g_assert_cmpint (find (findings, "mastering", "cannot be read")->severity, ==, TB_SEVERITY_CRITICAL);
 }
 
+/* Files deleted or made unreadable behind the context's back: each is one
+ * critical finding naming it, whether or not anything reads it (a private
+ * key is read only to sign), and nothing else is blamed for it. */
+static void
+test_missing_files (Fixture *f, gconstpointer data)
+{
+  const char *dir = tb_context_get_path (f->ctx);
+  g_autofree char *cert_file = g_build_filename (dir, "certs", "mastering.pem", NULL);
+  g_autofree char *key_file = g_build_filename (dir, "keys", "product-sensor.key", NULL);
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
+  TbContextFileProblem *p;
+
+  g_assert_cmpint (g_unlink (cert_file), ==, 0);
+  /* a directory in its place: there, but no file to read */
+  g_assert_cmpint (g_unlink (key_file), ==, 0);
+  g_assert_cmpint (g_mkdir (key_file, 0700), ==, 0);
+
+  problems = tb_context_check_files (f->ctx);
+  g_assert_cmpuint (problems->len, ==, 2);
+  p = g_ptr_array_index (problems, 0);
+  g_assert_cmpint (p->inventory, ==, TB_INVENTORY_KEYS);
+  g_assert_cmpstr (p->entry, ==, "product-sensor");
+  g_assert_cmpstr (p->file, ==, "keys/product-sensor.key");
+  g_assert_cmpstr (p->message, ==, "keys/product-sensor.key, listed for key “product-sensor”, is not a regular file");
+  p = g_ptr_array_index (problems, 1);
+  g_assert_cmpint (p->inventory, ==, TB_INVENTORY_CERTIFICATES);
+  g_assert_cmpstr (p->message, ==, "certs/mastering.pem, listed for certificate “mastering”, is missing");
+  g_assert_true (tb_context_entry_has_file_problem (problems, TB_INVENTORY_CERTIFICATES, "mastering"));
+  g_assert_false (tb_context_entry_has_file_problem (problems, TB_INVENTORY_KEYS, "mastering"));
+
+  findings = tb_policy_check_context (f->ctx);
+  dump (findings);
+  g_assert_cmpint (find (findings, "mastering", "certs/mastering.pem, listed for certificate “mastering”, is "
+                                                "missing")->severity, ==, TB_SEVERITY_CRITICAL);
+  g_assert_cmpint (find (findings, "product-sensor", "keys/product-sensor.key")->severity, ==, TB_SEVERITY_CRITICAL);
+  /* reported once: not again as unreadable, as a key without a
+   * certificate, nor as a chain failure of the certificates still there */
+  g_assert_null (find (findings, "mastering", "cannot be read"));
+  g_assert_null (find (findings, "mastering", "has no certificate"));
+  g_assert_null (find (findings, "root-ca", "does not chain"));
+  g_assert_null (find (findings, "provisioning-ca", "does not chain"));
+  /* the two, the root key in a file, nothing more */
+  g_assert_cmpuint (findings->len, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -180,6 +228,7 @@ main (int argc, char **argv)
   ADD ("/tb/policy/default-hierarchy", test_default_hierarchy);
   ADD ("/tb/policy/findings", test_findings);
   ADD ("/tb/policy/weak-and-tampered", test_weak_and_tampered);
+  ADD ("/tb/policy/missing-files", test_missing_files);
 #undef ADD
   return g_test_run ();
 }

@@ -34,7 +34,8 @@ master_version (Fixture *f, TbContext *ctx, guint i, const char *version, guint3
   g_autofree guint8 *data = g_malloc (10000 + i * 777);
   g_autoptr(TbFirmware) fw = NULL;
   g_autoptr(TbUpk) upk = NULL;
-  TbMasterOptions options = { product, NULL, uids, version, counter, 0 };
+  /* slot @i is mastered again on purpose: replacing is asked for */
+  TbMasterOptions options = { product, NULL, uids, version, counter, 0, .replace = TRUE };
 
   for (gsize k = 0; k < 10000 + i * 777; k++)
     data[k] = (guint8) (k * (i + 3));

@@ -73,6 +73,18 @@ spin_frames (guint n)
     }
 }
 
+/* Answers a passphrase dialog and waits for the work it starts. */
+static void
+accept_with_passphrase (AdwMessageDialog *dialog, const char *passphrase, TbWindow *window)
+{
+  g_assert_nonnull (dialog);
+  set_field (dialog, "pass", passphrase);
+  adw_message_dialog_response (dialog, "accept");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin_frames (2);
+  spin_until (is_idle, window);
+}
+
 static void
 screenshot (GtkWidget *widget, const char *name)
 {
@@ -369,13 +381,7 @@ test_demo (void)
     g_assert_nonnull (tb_images_page_get_firmware (images));
     tb_images_page_set_version (images, "2.0.1");
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.master", NULL));
-    dialog = find_dialog ();
-    g_assert_nonnull (dialog);
-    set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
-    adw_message_dialog_response (dialog, "accept");
-    gtk_window_destroy (GTK_WINDOW (dialog));
-    spin_frames (2);
-    spin_until (is_idle, window);
+    accept_with_passphrase (find_dialog (), TB_DEMO_PASSPHRASE, window);
     upk = tb_images_page_get_upk (images);
     g_assert_nonnull (upk);
     g_assert_cmpstr (tb_upk_get_version (upk), ==, "2.0.1");
@@ -383,15 +389,28 @@ test_demo (void)
     g_assert_cmpuint (tb_upk_get_image_size (upk), ==, 32);
 
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.verify", NULL));
-    dialog = find_dialog ();
-    set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
-    adw_message_dialog_response (dialog, "accept");
-    gtk_window_destroy (GTK_WINDOW (dialog));
-    spin_frames (2);
-    spin_until (is_idle, window);
+    accept_with_passphrase (find_dialog (), TB_DEMO_PASSPHRASE, window);
     g_assert_cmpuint (tb_images_page_count_checks (images, TB_CHECK_PASSED), ==, 6);
     g_assert_cmpuint (tb_images_page_count_checks (images, TB_CHECK_FAILED), ==, 0);
     screenshot (GTK_WIDGET (window), "images-mastered");
+
+    /* the same version again: the page asks before it replaces the pair */
+    {
+      g_autofree char *image_id = tb_hex_encode (tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN);
+      g_autofree char *new_id = NULL;
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (images), "images.master", NULL));
+      dialog = find_dialog ();
+      g_assert_nonnull (dialog);
+      g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Replace the Mastered Image?");
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "app-2.0.1.tbimg already exists"));
+      g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "accept"), ==, "_Replace");
+      accept_with_passphrase (dialog, TB_DEMO_PASSPHRASE, window);
+      upk = tb_images_page_get_upk (images);
+      g_assert_nonnull (upk);
+      new_id = tb_hex_encode (tb_upk_get_image_id (upk), TB_UPK_IMAGE_ID_LEN);
+      g_assert_cmpstr (new_id, !=, image_id);
+    }
   }
 
   /* a virtual board: made, provisioned and programmed from the Devices page */
@@ -421,11 +440,7 @@ test_demo (void)
     adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "image"),
                                 g_list_model_get_n_items (adw_combo_row_get_model (
                                   g_object_get_data (G_OBJECT (dialog), "image"))) - 1);
-    set_field (dialog, "pass", TB_DEMO_PASSPHRASE);
-    adw_message_dialog_response (dialog, "accept");
-    gtk_window_destroy (GTK_WINDOW (dialog));
-    spin_frames (2);
-    spin_until (is_idle, window);
+    accept_with_passphrase (dialog, TB_DEMO_PASSPHRASE, window);
     att = tb_devices_page_get_attestation (devices);
     g_assert_nonnull (att);
     g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_LOCKED);

@@ -10,6 +10,7 @@
 #include "tb-images-page.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "tb-mastered-image.h"
@@ -146,6 +147,7 @@ typedef struct {
   char *product;
   char *version;
   guint32 counter;
+  gboolean replace;
   char *image_path;
   char *upk_path;
   char *output;
@@ -366,6 +368,7 @@ master_work (gpointer data, TbProgress *progress, GError **error)
 
   if (ctx == NULL)
     return FALSE;
+  options.replace = job->replace;
   job->upk = tb_master_image (ctx, job->firmware, &options, job->passphrase, job->image_path, job->upk_path, progress,
                               error);
   return job->upk != NULL;
@@ -394,12 +397,23 @@ master_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   tb_window_add_toast (TB_WINDOW (source), _("Image mastered"));
 }
 
+/* Where mastering the open file as @version writes its pair. */
+static void
+build_output_paths (TbImagesPage *self, const char *version, char **image_path, char **upk_path)
+{
+  g_autofree char *base = g_path_get_basename (self->path);
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  *image_path = g_strdup_printf ("%s/%s-%s.tbimg", self->output_dir, base, version);
+  *upk_path = g_strdup_printf ("%s/%s-%s.tbupk", self->output_dir, base, version);
+}
+
 static void
 master_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
 {
   Job *job;
-  g_autofree char *base = NULL;
-  char *dot;
 
   if (g_strcmp0 (response, "accept") != 0 || self->context == NULL || self->firmware == NULL)
     {
@@ -414,17 +428,15 @@ master_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
   job->product = selected_product (self);
   job->version = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->version_row)));
   job->counter = (guint32) gtk_spin_button_get_value (self->counter_spin);
-  base = g_path_get_basename (self->path);
-  if ((dot = strrchr (base, '.')) != NULL && dot != base)
-    *dot = '\0';
-  job->image_path = g_strdup_printf ("%s/%s-%s.tbimg", self->output_dir, base, job->version);
-  job->upk_path = g_strdup_printf ("%s/%s-%s.tbupk", self->output_dir, base, job->version);
+  /* the user agreed to replace what was there when asked */
+  job->replace = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "tb-replace"));
+  build_output_paths (self, job->version, &job->image_path, &job->upk_path);
   g_object_set_data (G_OBJECT (self), "tb-job", job);
   tb_window_run_work (get_window (self), _("Mastering the image"), master_work, job, (GDestroyNotify) job_free,
                       master_done_cb, g_object_ref (self));
 }
 
-static void
+static GtkWidget *
 ask_passphrase (TbImagesPage *self, const char *heading, const char *body, const char *accept, GCallback callback)
 {
   GtkWidget *dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading, body, accept);
@@ -432,17 +444,45 @@ ask_passphrase (TbImagesPage *self, const char *heading, const char *body, const
   tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
   g_signal_connect (dialog, "response", callback, self);
   gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
 }
 
+static gboolean
+path_exists (const char *path)
+{
+  GStatBuf st;
+
+  return g_lstat (path, &st) == 0;
+}
+
+/* An image mastered earlier under the same name (perhaps with another key,
+ * perhaps already on devices) is replaced only when the user says so. */
 static void
 master_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TbImagesPage *self = TB_IMAGES_PAGE (widget);
+  g_autofree char *image_path = NULL;
+  g_autofree char *upk_path = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
 
   if (self->firmware == NULL || self->context == NULL)
     return;
-  ask_passphrase (self, _("Master the Image"), _("The mastering key signs the update protection key."), _("_Master"),
-                  G_CALLBACK (master_response_cb));
+  build_output_paths (self, gtk_editable_get_text (GTK_EDITABLE (self->version_row)), &image_path, &upk_path);
+  if (!path_exists (image_path) && !path_exists (upk_path))
+    {
+      ask_passphrase (self, _("Master the Image"), _("The mastering key signs the update protection key."),
+                      _("_Master"), G_CALLBACK (master_response_cb));
+      return;
+    }
+  body = g_strdup_printf (_("%s already exists: an image of this name and version was mastered before, perhaps "
+                            "with another key and already on devices. Mastering again replaces it and its update "
+                            "protection key. The mastering key signs the new one."),
+                          path_exists (image_path) ? image_path : upk_path);
+  dialog = ask_passphrase (self, _("Replace the Mastered Image?"), body, _("_Replace"),
+                           G_CALLBACK (master_response_cb));
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "accept", ADW_RESPONSE_DESTRUCTIVE);
+  g_object_set_data (G_OBJECT (dialog), "tb-replace", GINT_TO_POINTER (TRUE));
 }
 
 /* ---- verifying ---- */
