@@ -172,6 +172,21 @@ job_free (Job *job)
   g_free (job);
 }
 
+/* Work on a mastered pair, with the passphrase the dialog asked for (its
+ * entries emptied once copied). */
+static Job *
+job_new_for_pair (TbImagesPage *self, GtkWidget *dialog, const char *upk_path, const char *image_path)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->ctx_path = g_strdup (tb_context_get_path (self->context));
+  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
+  tb_form_dialog_clear_secrets (dialog);
+  job->upk_path = g_strdup (upk_path);
+  job->image_path = g_strdup (image_path);
+  return job;
+}
+
 static gboolean
 read_work (gpointer data, TbProgress *progress, GError **error)
 {
@@ -565,12 +580,7 @@ verify_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
       tb_form_dialog_clear_secrets (dialog);
       return;
     }
-  job = g_new0 (Job, 1);
-  job->ctx_path = g_strdup (tb_context_get_path (self->context));
-  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
-  tb_form_dialog_clear_secrets (dialog);
-  job->image_path = g_strdup (self->image_path);
-  job->upk_path = g_strdup (self->upk_path);
+  job = job_new_for_pair (self, dialog, self->upk_path, self->image_path);
   g_object_set_data (G_OBJECT (self), "tb-job", job);
   tb_window_run_work (get_window (self), _("Verifying the image"), verify_work, job, (GDestroyNotify) job_free,
                       verify_done_cb, g_object_ref (self));
@@ -802,12 +812,7 @@ export_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
       tb_form_dialog_clear_secrets (dialog);
       return;
     }
-  job = g_new0 (Job, 1);
-  job->ctx_path = g_strdup (tb_context_get_path (self->context));
-  job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
-  tb_form_dialog_clear_secrets (dialog);
-  job->upk_path = g_strdup (m->upk_path);
-  job->image_path = g_strdup (m->image_path);
+  job = job_new_for_pair (self, dialog, m->upk_path, m->image_path);
   job->output = g_strdup (output);
   g_object_set_data (G_OBJECT (self), "tb-job", job);
   tb_window_run_work (get_window (self), _("Exporting for MCUboot"), export_work, job, (GDestroyNotify) job_free,
