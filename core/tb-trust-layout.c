@@ -19,6 +19,20 @@
 /* dot is not reentrant: one layout at a time in the process */
 G_LOCK_DEFINE_STATIC (graphviz);
 
+/* One graphviz context for the process, made on first use and never freed:
+ * graphviz 2.42's pango plugin keeps a pointer to the last font name it
+ * measured, which lives in the context's font dictionary; with a context
+ * per layout the next layout's label sizing read freed memory (ASan). */
+static GVC_t *
+shared_context (void)
+{
+  static GVC_t *gvc;
+
+  if (gvc == NULL)
+    gvc = gvContext ();
+  return gvc;
+}
+
 static void
 set (void *obj, const char *name, const char *value)
 {
@@ -69,7 +83,7 @@ tb_trust_layout_compute (TbTrustGraph *graph, GError **error)
   layout->labels = g_array_new (FALSE, TRUE, sizeof (TbTrustRect));
 
   G_LOCK (graphviz);
-  gvc = gvContext ();
+  gvc = shared_context ();
   g = agopen ((char *) "trust", Agdirected, NULL);
   set (g, "rankdir", "TB");
   set (g, "nodesep", "0.35");
@@ -175,7 +189,6 @@ tb_trust_layout_compute (TbTrustGraph *graph, GError **error)
       gvFreeLayout (gvc, g);
     }
   agclose (g);
-  gvFreeContext (gvc);
   G_UNLOCK (graphviz);
 
   if (!ok)
