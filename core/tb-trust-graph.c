@@ -7,8 +7,6 @@
 
 #include "tb-trust-graph.h"
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 #include <errno.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -19,7 +17,7 @@
 #include "tb-file.h"
 #include "tb-pkcs11.h"
 #include "tb-policy.h"
-#include "tb-trust-render.h"
+#include "tb-render-module.h"
 
 static void
 node_free (TbTrustNode *n)
@@ -132,12 +130,6 @@ tb_trust_graph_add_edge (TbTrustGraph *graph, const char *from, const char *to, 
   e->to = g_strdup (to);
   e->relation = g_strdup (relation);
   g_ptr_array_add (graph->edges, e);
-}
-
-static void
-rgb_fill (cairo_t *cr, const double c[3])
-{
-  cairo_set_source_rgb (cr, c[0], c[1], c[2]);
 }
 
 static const char *
@@ -519,43 +511,15 @@ tb_trust_graph_to_json (TbTrustGraph *graph)
   return json_builder_get_root (b);
 }
 
-/* Splits @text into lines no wider than @max_width at the current font. */
-static GPtrArray *
-wrap_text (cairo_t *cr, const char *text, double max_width)
+/**
+ * tb_trust_graph_count:
+ *
+ * Returns: how many keys and certificates, images and devices @graph shows
+ */
+TbTrustCounts
+tb_trust_graph_count (TbTrustGraph *graph)
 {
-  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) words = g_strsplit (text, " ", -1);
-  GString *current = g_string_new (NULL);
-
-  for (guint i = 0; words[i] != NULL; i++)
-    {
-      g_autofree char *candidate = current->len > 0 ? g_strconcat (current->str, " ", words[i], NULL)
-                                                    : g_strdup (words[i]);
-      cairo_text_extents_t ext;
-
-      cairo_text_extents (cr, candidate, &ext);
-      if (ext.x_advance > max_width && current->len > 0)
-        {
-          g_ptr_array_add (lines, g_strdup (current->str));
-          g_string_assign (current, words[i]);
-        }
-      else
-        g_string_assign (current, candidate);
-    }
-  g_ptr_array_add (lines, g_string_free (current, FALSE));
-  return lines;
-}
-
-typedef struct {
-  guint keys;      /* key and certificate nodes */
-  guint images;
-  guint devices;   /* devices, counting each group's members */
-} NodeCounts;
-
-static NodeCounts
-count_nodes (TbTrustGraph *graph)
-{
-  NodeCounts c = { 0 };
+  TbTrustCounts c = { 0 };
 
   for (guint i = 0; i < graph->nodes->len; i++)
     {
@@ -566,150 +530,6 @@ count_nodes (TbTrustGraph *graph)
       c.keys += n->kind <= TB_TRUST_NODE_JOB;
     }
   return c;
-}
-
-typedef struct {
-  TbOutputFile out;
-  GError *error;
-} DrawingOutput;
-
-static cairo_status_t
-write_drawing_data (void *closure, const unsigned char *data, unsigned int len)
-{
-  DrawingOutput *d = closure;
-
-  if (d->error != NULL || !tb_output_file_write (&d->out, data, len, &d->error))
-    return CAIRO_STATUS_WRITE_ERROR;
-  return CAIRO_STATUS_SUCCESS;
-}
-
-/* Header lines of the drawn report, then the graph. */
-static gboolean
-write_drawing (TbContext *ctx, TbTrustGraph *graph, GPtrArray *findings, const char *path, gboolean pdf,
-               GError **error)
-{
-  const double margin = 36, line = 16, max_page = 14000;
-  g_autoptr(TbTrustLayout) layout = tb_trust_layout_compute (graph, error);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *generated = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");
-  DrawingOutput d = { TB_OUTPUT_FILE_INIT, NULL };
-  gboolean ok;
-  const TbTrustPalette *p = tb_trust_palette_light ();
-  double header, width, height, scale = 1.0;
-  cairo_surface_t *surface;
-  cairo_t *cr;
-  cairo_status_t status;
-  NodeCounts counts = count_nodes (graph);
-  guint n_lines = 0;
-  g_autoptr(GPtrArray) wrapped = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-
-  if (layout == NULL)
-    return FALSE;
-  width = MAX (layout->width + 2 * margin, 595);
-  if (width > max_page)
-    {
-      scale = (max_page - 2 * margin) / layout->width;
-      width = max_page;
-    }
-  /* the findings, wrapped to the page, measured before the page is made */
-  {
-    cairo_surface_t *scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-    cairo_t *m = cairo_create (scratch);
-
-    cairo_select_font_face (m, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size (m, 10);
-    for (guint i = 0; i < findings->len; i++)
-      {
-        TbPolicyFinding *f = g_ptr_array_index (findings, i);
-        g_autofree char *text = g_strdup_printf ("%s: %s", tb_severity_to_string (f->severity), f->message);
-        g_ptr_array_add (wrapped, wrap_text (m, text, width - 2 * margin));
-        n_lines += ((GPtrArray *) g_ptr_array_index (wrapped, i))->len;
-      }
-    cairo_destroy (m);
-    cairo_surface_destroy (scratch);
-  }
-  header = margin + 4.5 * line + n_lines * line + 1.5 * line;
-  height = MIN (header + layout->height * scale + margin, max_page);
-
-  if (!tb_output_file_open (&d.out, path, 0644, TB_OUTPUT_FILE_DURABLE, error))
-    {
-      tb_output_file_clear (&d.out);
-      return FALSE;
-    }
-  surface = pdf ? cairo_pdf_surface_create_for_stream (write_drawing_data, &d, width, height)
-                : cairo_svg_surface_create_for_stream (write_drawing_data, &d, width, height);
-  cr = cairo_create (surface);
-  rgb_fill (cr, p->background);
-  cairo_paint (cr);
-
-  cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-  cairo_set_font_size (cr, 18);
-  rgb_fill (cr, p->text);
-  {
-    g_autofree char *title = g_strdup_printf (_("Trust chain review — %s"), tb_context_get_name (ctx));
-    cairo_move_to (cr, margin, margin + line);
-    cairo_show_text (cr, title);
-  }
-  cairo_select_font_face (cr, "Cantarell", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
-  rgb_fill (cr, p->dim_text);
-  {
-    g_autofree char *l1 = g_strdup_printf (_("Context %s · %s · generated %s"), tb_context_get_id (ctx),
-                                           tb_context_get_path (ctx), generated);
-    g_autofree char *k = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u key", "%u keys", counts.keys), counts.keys);
-    g_autofree char *im = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u mastered image", "%u mastered images",
-                                                        counts.images), counts.images);
-    g_autofree char *dv = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device", "%u devices", counts.devices),
-                                           counts.devices);
-    g_autofree char *fi = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u policy finding", "%u policy findings",
-                                                        findings->len), findings->len);
-    g_autofree char *l2 = g_strdup_printf ("%s · %s · %s · %s", k, im, dv, fi);
-    cairo_move_to (cr, margin, margin + 2.3 * line);
-    cairo_show_text (cr, l1);
-    cairo_move_to (cr, margin, margin + 3.3 * line);
-    cairo_show_text (cr, l2);
-  }
-  {
-    guint y = 0;
-    for (guint i = 0; i < findings->len; i++)
-      {
-        TbPolicyFinding *f = g_ptr_array_index (findings, i);
-        GPtrArray *lines = g_ptr_array_index (wrapped, i);
-        rgb_fill (cr, f->severity == TB_SEVERITY_CRITICAL ? p->expired
-                      : f->severity == TB_SEVERITY_WARNING ? p->warning : p->dim_text);
-        for (guint l = 0; l < lines->len; l++, y++)
-          {
-            cairo_move_to (cr, margin + (l > 0 ? 12 : 0), margin + (4.5 + y) * line);
-            cairo_show_text (cr, g_ptr_array_index (lines, l));
-          }
-      }
-  }
-
-  cairo_translate (cr, (width - layout->width * scale) / 2, header);
-  cairo_scale (cr, scale, scale);
-  tb_trust_render (cr, graph, layout, p, NULL);
-  cairo_show_page (cr);
-  status = cairo_status (cr);
-  cairo_destroy (cr);
-  cairo_surface_finish (surface);
-  if (status == CAIRO_STATUS_SUCCESS)
-    status = cairo_surface_status (surface);
-  cairo_surface_destroy (surface);
-  if (d.error != NULL)
-    {
-      g_propagate_error (error, d.error);
-      ok = FALSE;
-    }
-  else if (status != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write the report %s: %s"), path,
-                   cairo_status_to_string (status));
-      ok = FALSE;
-    }
-  else
-    ok = tb_output_file_commit (&d.out, error);
-  tb_output_file_clear (&d.out);
-  return ok;
 }
 
 /* A report named without a known extension goes out as JSON when it is
@@ -744,7 +564,7 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *generated = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
   g_autofree char *text = NULL;
-  NodeCounts counts;
+  TbTrustCounts counts;
   gsize len = 0;
   g_autoptr(GPtrArray) keys = NULL;
   g_autoptr(GPtrArray) certs = NULL;
@@ -764,8 +584,12 @@ tb_trust_report_write (TbContext *ctx, const char *path, GError **error)
     return FALSE;
   findings = tb_policy_check_context (ctx);
   if (pdf || svg)
-    return write_drawing (ctx, graph, findings, path, pdf, error);
-  counts = count_nodes (graph);
+    {
+      TbTrustReportDrawFunc draw = tb_render_module_get_report_draw (error);
+
+      return draw != NULL && draw (ctx, graph, findings, path, pdf, error);
+    }
+  counts = tb_trust_graph_count (graph);
   keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
   certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
   jobs = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);

@@ -96,6 +96,20 @@ gboolean      tb_trust_graph_has_edge         (TbTrustGraph  *graph,
                                                const char    *to,
                                                const char    *relation);
 JsonNode     *tb_trust_graph_to_json          (TbTrustGraph  *graph);
+
+/**
+ * TbTrustCounts:
+ * @keys: key and certificate nodes
+ * @images: mastered images
+ * @devices: devices, counting each group's members
+ */
+typedef struct {
+  guint keys;
+  guint images;
+  guint devices;
+} TbTrustCounts;
+
+TbTrustCounts tb_trust_graph_count            (TbTrustGraph  *graph);
 gboolean      tb_trust_report_write           (TbContext     *ctx,
                                                const char    *path,
                                                GError       **error);

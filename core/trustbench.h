@@ -29,8 +29,6 @@
 #include "tb-secret.h"
 #include "tb-target.h"
 #include "tb-trust-graph.h"
-#include "tb-trust-layout.h"
-#include "tb-trust-render.h"
 #include "tb-upk.h"
 #include "tb-app-slot.h"
 #include "tb-lifecycle.h"

@@ -311,6 +311,47 @@ test_revoke (void)
   tb_test_rm_rf (tmp);
 }
 
+/* The tool draws (graphviz, cairo) only for a drawn report: those libraries
+ * are loaded then, not mapped into every process (tb-render-module.c). */
+static void
+test_report_drawing (void)
+{
+  g_autofree char *tmp = tb_test_make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "oem", NULL);
+  g_autofree char *pdf = g_build_filename (tmp, "review.pdf", NULL);
+  g_autofree char *svg = g_build_filename (tmp, "review.svg", NULL);
+  g_autofree char *text = NULL;
+  g_auto(Run) init = { 0 };
+  g_auto(Run) draw_pdf = { 0 };
+  g_auto(Run) draw_svg = { 0 };
+  g_auto(Run) loaded = { 0 };
+  gsize len = 0;
+
+  RUN_PASS (&init, "pass phrase", "-C", dir, "-q", "init", "--product", "valve");
+  g_assert_cmpint (init.status, ==, 0);
+  RUN (&draw_pdf, "-C", dir, "-q", "show", "--report", pdf);
+  g_assert_cmpint (draw_pdf.status, ==, 0);
+  text = tb_test_read_file (pdf, &len);
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_true (g_str_has_prefix (text, "%PDF-"));
+  g_clear_pointer (&text, g_free);
+  RUN (&draw_svg, "-C", dir, "-q", "show", "--report", svg);
+  g_assert_cmpint (draw_svg.status, ==, 0);
+  text = tb_test_read_file (svg, &len);
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_nonnull (strstr (text, "<svg"));
+
+  /* the dynamic loader lists what the tool maps at start */
+  run_tool_full (&loaded, NULL, (const char *const[]){ "LD_TRACE_LOADED_OBJECTS=1", NULL },
+                 (const char *const[]){ "--version", NULL });
+  g_assert_cmpint (loaded.status, ==, 0);
+  g_assert_nonnull (strstr (loaded.out, "libtrustbench.so"));
+  g_assert_null (strstr (loaded.out, "libcairo"));
+  g_assert_null (strstr (loaded.out, "libgvc"));
+  g_assert_null (strstr (loaded.out, "libtrustbench-render"));
+  tb_test_rm_rf (tmp);
+}
+
 static void
 test_init_bad_product (void)
 {
@@ -1685,6 +1726,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/cli/init-show", test_init_show);
   g_test_add_func ("/tb/cli/init-bad-product", test_init_bad_product);
   g_test_add_func ("/tb/cli/revoke", test_revoke);
+  g_test_add_func ("/tb/cli/report-drawing", test_report_drawing);
   g_test_add_func ("/tb/cli/broken-context", test_broken_context);
   g_test_add_func ("/tb/cli/demo", test_demo);
   g_test_add_func ("/tb/cli/hierarchy", test_hierarchy);

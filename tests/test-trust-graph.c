@@ -9,6 +9,8 @@
 
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-trust-layout.h"
+#include "tb-trust-render.h"
 
 #define PASS "graph passphrase"
 

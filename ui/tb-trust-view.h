@@ -4,6 +4,8 @@
 #include <gtk/gtk.h>
 
 #include "trustbench.h"
+#include "tb-trust-layout.h"
+#include "tb-trust-render.h"
 
 G_BEGIN_DECLS
 
