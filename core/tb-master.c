@@ -238,21 +238,26 @@ hash_block (Stage *stage, Block *b, GError **error)
   return FALSE;
 }
 
-/* The mastering key is decrypted (scrypt) while the image streams. */
+/* The mastering key is found and decrypted (scrypt) on a thread of its own
+ * while the image streams. */
 typedef struct {
-  TbKey *key;
   TbContext *ctx;
   const char *passphrase;
+  TbCert *cert;           /* the mastering certificate, found here */
+  TbKey *key;             /* its key, unlocked here */
   GError *error;
   gint failed;
 } UnlockJob;
+
+static gboolean load_mastering_signer (TbContext *ctx, TbCert **cert, TbKey **key, GError **error);
 
 static gpointer
 unlock_thread (gpointer data)
 {
   UnlockJob *job = data;
 
-  if (!tb_key_unlock (job->key, job->ctx, job->passphrase, &job->error))
+  if (!load_mastering_signer (job->ctx, &job->cert, &job->key, &job->error) ||
+      !tb_key_unlock (job->key, job->ctx, job->passphrase, &job->error))
     g_atomic_int_set (&job->failed, 1);
   return NULL;
 }
@@ -439,18 +444,21 @@ signers_clear (Signers *s)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Signers, signers_clear)
 
 static gboolean
-load_signers (TbContext *ctx, const char *product, Signers *s, GError **error)
+load_mastering_signer (TbContext *ctx, TbCert **cert, TbKey **key, GError **error)
+{
+  *cert = tb_cert_load (ctx, TB_KEY_NAME_MASTERING, error);
+  if (*cert == NULL)
+    return FALSE;
+  *key = tb_key_load (ctx, tb_cert_get_key_name (*cert) != NULL ? tb_cert_get_key_name (*cert) : TB_KEY_NAME_MASTERING,
+                      error);
+  return *key != NULL && tb_key_require_usage (*key, TB_KEY_USAGE_MASTERING, _("master images"), error);
+}
+
+static gboolean
+load_product_key (TbContext *ctx, const char *product, Signers *s, GError **error)
 {
   g_autofree char *product_key = product_key_name (ctx, product);
 
-  s->mastering_cert = tb_cert_load (ctx, TB_KEY_NAME_MASTERING, error);
-  if (s->mastering_cert == NULL)
-    return FALSE;
-  s->mastering_key = tb_key_load (ctx, tb_cert_get_key_name (s->mastering_cert) != NULL
-                                         ? tb_cert_get_key_name (s->mastering_cert) : TB_KEY_NAME_MASTERING, error);
-  if (s->mastering_key == NULL ||
-      !tb_key_require_usage (s->mastering_key, TB_KEY_USAGE_MASTERING, _("master images"), error))
-    return FALSE;
   s->product_key = tb_key_load (ctx, product_key, error);
   return s->product_key != NULL &&
          tb_key_require_usage (s->product_key, TB_KEY_USAGE_PRODUCT, _("receive image keys"), error);
@@ -532,11 +540,8 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   guint64 size;
 
   if (!check_options (ctx, options, &h.chunk_size, error) ||
-      (!options->replace && !tb_master_check_destinations (image_path, upk_path, error)) ||
-      !check_app_slots (ctx, firmware, options, progress, error) ||
-      !load_signers (ctx, options->product, &signers, error))
+      (!options->replace && !tb_master_check_destinations (image_path, upk_path, error)))
     return NULL;
-
   size = tb_firmware_get_size (firmware);
   if ((size + h.chunk_size - 1) / h.chunk_size > G_MAXUINT32)
     {
@@ -545,12 +550,17 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
     }
   h.plaintext_size = size;
   h.chunk_count = (guint32) ((size + h.chunk_size - 1) / h.chunk_size);
-  /* scrypt takes the longest: the key is unlocked while everything else goes on */
+
+  /* scrypt takes the longest: the mastering key is found and unlocked
+   * first, on its own thread, while everything else goes on (in a fresh
+   * process this also overlaps OpenSSL's set-up with the checks below) */
   tb_progress_set_stage (progress, _("Unlocking the mastering key"));
-  unlock.key = signers.mastering_key;
   unlock.ctx = ctx;
   unlock.passphrase = passphrase;
   unlock_thr = g_thread_new ("tb-master-unlock", unlock_thread, &unlock);
+  if (!check_app_slots (ctx, firmware, options, progress, error) ||
+      !load_product_key (ctx, options->product, &signers, error))
+    goto out;
 
   if (!tb_crypto_random_bytes (image_key, sizeof image_key, error) || !tb_crypto_random_bytes (h.image_id, sizeof h.image_id, error) ||
       !tb_crypto_random_bytes (h.nonce_prefix, sizeof h.nonce_prefix, error))
@@ -608,6 +618,8 @@ stop:
     stage_finish (&hasher, &stage_errors[1]);
     g_thread_join (unlock_thr);
     unlock_thr = NULL;
+    signers.mastering_cert = g_steal_pointer (&unlock.cert);
+    signers.mastering_key = g_steal_pointer (&unlock.key);
     stage_errors[0] = g_steal_pointer (&unlock.error);
     for (guint i = 0; i < G_N_ELEMENTS (stage_errors); i++)
       if (stage_errors[i] != NULL)
@@ -688,6 +700,8 @@ out:
   stage_finish (&hasher, NULL);
   if (unlock_thr != NULL)
     g_thread_join (unlock_thr);
+  g_clear_object (&unlock.cert);
+  g_clear_object (&unlock.key);
   g_clear_error (&unlock.error);
   OPENSSL_cleanse (image_key, sizeof image_key);
   tb_output_file_clear (&out);
@@ -804,6 +818,42 @@ tb_image_decrypt_mastered (TbContext *ctx, const char *upk_path, const char *ima
   return tb_image_decrypt (upk, image_path, product_key, output_path, NULL, progress, error);
 }
 
+/* Opens chunks @first… of a block read at once: @sealed holds them with
+ * their tags, @plain receives @plain_len bytes. A chunk that does not
+ * authenticate is named with its offset in @image_path. */
+static gboolean
+open_chunks (EVP_CIPHER_CTX *gcm, const TbImageHeader *h, guint32 first, const guint8 *sealed, gsize plain_len,
+             guint8 *plain, const char *image_path, GError **error)
+{
+  gsize done = 0;
+  const guint8 *p = sealed;
+
+  for (guint32 index = first; done < plain_len; index++)
+    {
+      gsize n = MIN (h->chunk_size, plain_len - done);
+      guint8 nonce[12], aad[25];
+      int outl = 0;
+
+      chunk_nonce_aad (h, index, nonce, aad);
+      if (EVP_DecryptInit_ex (gcm, NULL, NULL, NULL, nonce) != 1 ||
+          EVP_DecryptUpdate (gcm, NULL, &outl, aad, sizeof aad) != 1 ||
+          EVP_DecryptUpdate (gcm, plain + done, &outl, p, (int) n) != 1 ||
+          EVP_CIPHER_CTX_ctrl (gcm, EVP_CTRL_GCM_SET_TAG, TB_IMAGE_TAG_LEN, (void *) (p + n)) != 1 ||
+          EVP_DecryptFinal_ex (gcm, plain + done + outl, &outl) != 1)
+        {
+          ERR_clear_error ();
+          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                       _("%s: chunk %u of %u (offset %" G_GUINT64_FORMAT ") does not authenticate: the image was "
+                         "altered"), image_path, index + 1, h->chunk_count,
+                       TB_IMAGE_HEADER_LEN + (guint64) index * (h->chunk_size + TB_IMAGE_TAG_LEN));
+          return FALSE;
+        }
+      p += n + TB_IMAGE_TAG_LEN;
+      done += n;
+    }
+  return TRUE;
+}
+
 /**
  * tb_image_decrypt:
  * @recipient: an unlocked key the UPK is wrapped for
@@ -811,7 +861,9 @@ tb_image_decrypt_mastered (TbContext *ctx, const char *upk_path, const char *ima
  *   every chunk authenticates and the digest matches
  * @plaintext_sha256: (out caller-allocates) (optional): 32 bytes
  *
- * Decrypts and authenticates every chunk as the device does.
+ * Decrypts and authenticates every chunk as the device does. The image is
+ * read a block of chunks at a time and the SHA-256 of the plaintext runs
+ * on a helper thread, as when mastering.
  */
 gboolean
 tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const char *output_path,
@@ -821,11 +873,15 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
   guint8 image_key[TB_UPK_IMAGE_KEY_LEN];
   g_autoptr(EVP_CIPHER_CTX) gcm = EVP_CIPHER_CTX_new ();
   g_autoptr(EVP_MD_CTX) sha = EVP_MD_CTX_new ();
-  g_autofree guint8 *in = NULL;
-  g_autofree guint8 *plain = NULL;
+  g_autoptr(GAsyncQueue) free_plain = g_async_queue_new ();
+  g_autofree guint8 *sealed = NULL;
+  Block plain[N_BUFFERS] = { { 0 } };
+  Stage hasher = { 0 };
   guint8 digest[32];
   unsigned int digest_len = 0;
   TbOutputFile out = TB_OUTPUT_FILE_INIT;
+  guint32 per_block;
+  gsize plain_cap = 0;
   gboolean ok = FALSE;
   int fd;
 
@@ -837,8 +893,6 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
       close (fd);
       return FALSE;
     }
-  in = g_malloc (h.chunk_size + TB_IMAGE_TAG_LEN);
-  plain = g_malloc (h.chunk_size);
   if (EVP_DecryptInit_ex2 (gcm, EVP_aes_256_gcm (), image_key, NULL, NULL) != 1 ||
       EVP_DigestInit_ex (sha, EVP_sha256 (), NULL) != 1)
     {
@@ -848,54 +902,69 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
   if (output_path != NULL && !tb_output_file_open (&out, output_path, 0600, TB_OUTPUT_FILE_DURABLE, error))
     goto out;
 
-  tb_progress_set_stage (progress, _("Decrypting and authenticating %u chunks"), h.chunk_count);
-  for (guint32 index = 0; index < h.chunk_count; index++)
+  per_block = MAX (1u, BLOCK_SIZE / h.chunk_size);
+  plain_cap = (gsize) per_block * h.chunk_size;
+  sealed = g_malloc ((gsize) per_block * (h.chunk_size + TB_IMAGE_TAG_LEN));
+  for (guint i = 0; i < N_BUFFERS; i++)
     {
-      gsize n = (gsize) MIN ((guint64) h.chunk_size, h.plaintext_size - (guint64) index * h.chunk_size);
-      guint8 nonce[12], aad[25];
-      int outl = 0;
-      guint64 offset = TB_IMAGE_HEADER_LEN + (guint64) index * (h.chunk_size + TB_IMAGE_TAG_LEN);
-
-      if (tb_progress_set_error_if_cancelled (progress, error) ||
-          !read_exact (fd, in, n + TB_IMAGE_TAG_LEN, image_path, offset, error))
-        goto out;
-      chunk_nonce_aad (&h, index, nonce, aad);
-      if (EVP_DecryptInit_ex (gcm, NULL, NULL, NULL, nonce) != 1 ||
-          EVP_DecryptUpdate (gcm, NULL, &outl, aad, sizeof aad) != 1 ||
-          EVP_DecryptUpdate (gcm, plain, &outl, in, (int) n) != 1 ||
-          EVP_CIPHER_CTX_ctrl (gcm, EVP_CTRL_GCM_SET_TAG, TB_IMAGE_TAG_LEN, in + n) != 1 ||
-          EVP_DecryptFinal_ex (gcm, plain + outl, &outl) != 1)
-        {
-          ERR_clear_error ();
-          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
-                       _("%s: chunk %u of %u (offset %" G_GUINT64_FORMAT ") does not authenticate: the image was "
-                         "altered"), image_path, index + 1, h.chunk_count, offset);
-          goto out;
-        }
-      EVP_DigestUpdate (sha, plain, n);
-      if (output_path != NULL && !tb_output_file_write (&out, plain, n, error))
-        goto out;
-      if (index % 64 == 0)
-        tb_progress_set_fraction (progress, (double) index / h.chunk_count);
+      plain[i].data = g_malloc (plain_cap);
+      g_async_queue_push (free_plain, &plain[i]);
     }
+  stage_start (&hasher, "tb-image-sha256", hash_block, sha, free_plain);
+
+  tb_progress_set_stage (progress, _("Decrypting and authenticating %u chunks"), h.chunk_count);
+  for (guint32 first = 0; first < h.chunk_count; first += per_block)
+    {
+      guint32 count = MIN (per_block, h.chunk_count - first);
+      guint64 plain_offset = (guint64) first * h.chunk_size;
+      gsize plain_len = (gsize) MIN ((guint64) count * h.chunk_size, h.plaintext_size - plain_offset);
+      guint64 offset = TB_IMAGE_HEADER_LEN + (guint64) first * (h.chunk_size + TB_IMAGE_TAG_LEN);
+      Block *p = g_async_queue_pop (free_plain);
+
+      if (tb_progress_set_error_if_cancelled (progress, error) || g_atomic_int_get (&hasher.failed) ||
+          !read_exact (fd, sealed, plain_len + (gsize) count * TB_IMAGE_TAG_LEN, image_path, offset, error) ||
+          !open_chunks (gcm, &h, first, sealed, plain_len, p->data, image_path, error) ||
+          (output_path != NULL && !tb_output_file_write (&out, p->data, plain_len, error)))
+        {
+          g_async_queue_push (free_plain, p);
+          goto stop;
+        }
+      p->len = plain_len;
+      g_async_queue_push (hasher.in, p);
+      tb_progress_set_fraction (progress, (double) (first + count) / h.chunk_count);
+    }
+  ok = TRUE;
+
+stop:
+  if (!stage_finish (&hasher, ok ? error : NULL))
+    ok = FALSE;
+  if (!ok)
+    goto out;
   EVP_DigestFinal_ex (sha, digest, &digest_len);
   if (memcmp (digest, tb_upk_get_plaintext_sha256 (upk), 32) != 0)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
                    _("%s decrypts, but not to the image the UPK describes (SHA-256 differs)"), image_path);
+      ok = FALSE;
       goto out;
     }
   if (plaintext_sha256 != NULL)
     memcpy (plaintext_sha256, digest, 32);
   if (output_path != NULL && !tb_output_file_commit (&out, error))
-    goto out;
+    {
+      ok = FALSE;
+      goto out;
+    }
   tb_progress_finish (progress);
-  ok = TRUE;
 
 out:
   OPENSSL_cleanse (image_key, sizeof image_key);
-  if (plain != NULL)
-    OPENSSL_cleanse (plain, h.chunk_size);
+  for (guint i = 0; i < N_BUFFERS; i++)
+    if (plain[i].data != NULL)
+      {
+        OPENSSL_cleanse (plain[i].data, plain_cap);
+        g_free (plain[i].data);
+      }
   tb_output_file_clear (&out);
   close (fd);
   return ok;
@@ -912,6 +981,24 @@ add_check (GPtrArray *checks, const char *name, TbCheckStatus status, const char
   c->status = status;
   c->message = g_strdup (message);
   g_ptr_array_add (checks, c);
+}
+
+/* The product key's scrypt is the longest step of a verification: it runs
+ * on its own thread beside the signature, chain and header checks. */
+typedef struct {
+  TbKey *key;
+  TbContext *ctx;
+  const char *passphrase;
+  GError *error;
+} KeyUnlock;
+
+static gpointer
+key_unlock_thread (gpointer data)
+{
+  KeyUnlock *u = data;
+
+  tb_key_unlock (u->key, u->ctx, u->passphrase, &u->error);
+  return NULL;
 }
 
 /**
@@ -941,6 +1028,8 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
   g_autofree char *product_key_id = NULL;
   g_autofree char *first_failure = NULL;
   GError *unlock_error = NULL;
+  KeyUnlock unlock = { 0 };
+  GThread *unlock_thr = NULL;
   TbImageHeader h;
   int fd;
 
@@ -959,6 +1048,17 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
       goto done;
     }
   add_check (list, "upk", TB_CHECK_PASSED, _("well formed"));
+  if (passphrase != NULL && tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, tb_upk_get_product (upk)) != NULL)
+    {
+      g_autofree char *key_name = product_key_name (ctx, tb_upk_get_product (upk));
+
+      /* errors are the recipients check's to report */
+      unlock.key = tb_key_load (ctx, key_name, NULL);
+      unlock.ctx = ctx;
+      unlock.passphrase = passphrase;
+      if (unlock.key != NULL)
+        unlock_thr = g_thread_new ("tb-verify-unlock", key_unlock_thread, &unlock);
+    }
 
   if (tb_upk_verify_signature (upk, &local))
     add_check (list, "signature", TB_CHECK_PASSED,
@@ -1041,8 +1141,16 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
                    "verified"));
       goto done;
     }
-  if (!tb_key_unlock (product_key, ctx, passphrase, &local))
+  if (unlock_thr != NULL)
     {
+      g_thread_join (g_steal_pointer (&unlock_thr));
+      if (unlock.error != NULL)
+        g_propagate_error (&local, g_steal_pointer (&unlock.error));
+    }
+  if (local != NULL || unlock.key == NULL)
+    {
+      if (local == NULL)
+        g_set_error (&local, TB_ERROR, TB_ERROR_FAILED, _("Cannot load the product key"));
       FAILED ("decrypt", local->message);
       /* a wrong passphrase says nothing about the files: it is reported as
        * such (exit 1), not as a failed verification (exit 3) */
@@ -1052,7 +1160,7 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
   else
     {
       guint8 digest[32];
-      if (tb_image_decrypt (upk, image_path, product_key, NULL, digest, progress, &local))
+      if (tb_image_decrypt (upk, image_path, unlock.key, NULL, digest, progress, &local))
         {
           g_autofree char *digest_hex = tb_hex_encode (digest, 32);
           g_autofree char *msg = g_strdup_printf (_("every chunk authenticates; plaintext SHA-256 %s"), digest_hex);
@@ -1065,6 +1173,10 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
 
 done:
 #undef FAILED
+  if (unlock_thr != NULL)
+    g_thread_join (unlock_thr);
+  g_clear_object (&unlock.key);
+  g_clear_error (&unlock.error);
   if (checks != NULL)
     *checks = g_ptr_array_ref (list);
   if (unlock_error != NULL)

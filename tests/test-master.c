@@ -526,6 +526,81 @@ test_upk_address_space (Fixture *f, gconstpointer data)
     }
 }
 
+/* An image of more chunks than one read block holds (the decryption reads
+ * 64 chunks of 4 KiB at a time and hashes on a helper thread): it decrypts
+ * to the input, and a chunk altered past the first block is the one named. */
+static void
+test_multi_block (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbFirmware) fw = NULL;
+  g_autoptr(TbUpk) upk = NULL;
+  g_autoptr(TbKey) product = unlocked (f, "product-sensor");
+  g_autofree char *bin = g_build_filename (f->tmp, "big.bin", NULL);
+  g_autofree char *image = g_build_filename (f->tmp, "big.tbimg", NULL);
+  g_autofree char *upk_path = g_build_filename (f->tmp, "big.tbupk", NULL);
+  g_autofree char *out = g_build_filename (f->tmp, "big.out", NULL);
+  g_autofree char *copy = g_build_filename (f->tmp, "big-altered.tbimg", NULL);
+  g_autofree guint8 *plain = NULL;
+  g_autofree char *back = NULL;
+  g_autofree char *bytes = NULL;
+  g_autofree char *expected = NULL;
+  const gsize plain_len = 140 * 4096 + 123; /* 141 chunks: three blocks, the last chunk short */
+  const guint64 altered = 64 + 100 * (4096 + 16) + 7; /* chunk 101, in the second block */
+  TbMasterOptions options = { "sensor", NULL, NULL, "2.2.0", 8, 0 };
+  gsize len = 0;
+  guint8 digest[32];
+
+  plain = g_malloc (plain_len);
+  for (gsize i = 0; i < plain_len; i++)
+    plain[i] = (guint8) g_test_rand_int ();
+  g_assert_true (g_file_set_contents (bin, (const char *) plain, (gssize) plain_len, NULL));
+  fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, 0x08000000, &error);
+  g_assert_no_error (error);
+  upk = tb_master_image (f->ctx, fw, &options, PASS, image, upk_path, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (tb_image_decrypt (upk, image, product, out, digest, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (digest, 32, tb_upk_get_plaintext_sha256 (upk), 32);
+  g_assert_true (g_file_get_contents (out, &back, &len, NULL));
+  g_assert_cmpmem (back, len, plain, plain_len);
+
+  bytes = tb_test_read_file (image, &len);
+  bytes[altered] ^= 0x01;
+  g_assert_true (g_file_set_contents (copy, bytes, (gssize) len, NULL));
+  g_remove (out);
+  g_assert_false (tb_image_decrypt (upk, copy, product, out, NULL, NULL, &error));
+  expected = g_strdup_printf ("chunk 101 of 141 (offset %u)", 64 + 100 * (4096 + 16));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_assert_nonnull (strstr (error->message, expected));
+  /* nothing written for an image that does not authenticate */
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* The mastering certificate is read on the unlocking thread, while the
+ * image streams: without it mastering fails with the certificate's error
+ * and leaves nothing at the destinations. */
+static void
+test_missing_signer (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbFirmware) fw = tb_firmware_load_file (f->bin, TB_FIRMWARE_FORMAT_BIN, 0x08000000, NULL);
+  g_autofree char *cert = g_build_filename (f->tmp, "ctx", "certs", "mastering.pem", NULL);
+  g_autofree char *image = g_build_filename (f->tmp, "y.tbimg", NULL);
+  g_autofree char *upk_path = g_build_filename (f->tmp, "y.tbupk", NULL);
+  TbMasterOptions options = { "sensor", NULL, NULL, "3.0.0", 9, 0 };
+  g_autoptr(TbUpk) upk = NULL;
+
+  g_assert_cmpint (g_unlink (cert), ==, 0);
+  upk = tb_master_image (f->ctx, fw, &options, PASS, image, upk_path, NULL, &error);
+  g_assert_null (upk);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "mastering.pem"));
+  g_assert_false (g_file_test (image, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (upk_path, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -536,6 +611,8 @@ main (int argc, char **argv)
   ADD ("/tb/master/upk-address-space", test_upk_address_space);
   g_test_add_func ("/tb/master/semver", test_semver);
   ADD ("/tb/master/image-flips", test_image_flips);
+  ADD ("/tb/master/multi-block", test_multi_block);
+  ADD ("/tb/master/missing-signer", test_missing_signer);
   ADD ("/tb/master/wrong-keys", test_wrong_keys);
   ADD ("/tb/master/cancel", test_cancel);
   ADD ("/tb/master/formats-same-digest", test_formats_same_digest);
