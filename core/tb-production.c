@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 
-/* Production under a job: count limit, reservations, records, receipts.
+/* Production under a job: count limit, reservations, a record per device.
  *
- * Each job has an append-only journal, `jobs/ID/journal.jsonl`: one JSON
- * line per event, written with a single write() and fsync()ed before
- * anything else happens, hash-chained (each line holds the SHA-256 of the
- * previous one and of itself) and carrying the job's state after the
- * event: made, failed, the next unused slot, released slots, and the open
- * (reserved, not completed) slots with the device they are bound to and
- * the certificate issued for it. Opening a job reads the last line only.
+ * Each job has an append-only, hash-chained journal (tb-journal.c) whose
+ * every line carries the job's state after the event. The records are
+ * exported by tb-records.c and verified offline by tb-receipts-verify.c.
  *
  * Making one device (tb_produce()), holding the job's lock:
  *
@@ -31,11 +27,8 @@
 
 #include "tb-production.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sbm/tb-sbm.h"
@@ -45,400 +38,15 @@
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-job.h"
+#include "tb-journal-private.h"
 #include "tb-key-private.h"
 #include "tb-provision.h"
 #include "tb-receipt.h"
 #include "tb-target.h"
 #include "tb-upk.h"
 
-#define JOURNAL_NAME "journal.jsonl"
+#define TB_JOURNAL_NAME "journal.jsonl"
 #define HASH_MARK ",\"hash\":\""
-#define JOURNAL_LINE_MAX (1024u * 1024u)
-
-/* ---- the journal ---- */
-
-typedef struct {
-  guint64 slot;
-  char *uid;
-  char *certificate;            /* base64 DER, once issued */
-  char *serial;
-} OpenSlot;
-
-static void
-open_slot_free (OpenSlot *o)
-{
-  g_free (o->uid);
-  g_free (o->certificate);
-  g_free (o->serial);
-  g_free (o);
-}
-
-typedef struct {
-  char *path;
-  char *dir;
-  TbLock *lock;
-  int fd;
-  guint64 seq;
-  char *last_hash;
-  JsonObject *last_line;        /* the last event, parsed */
-  guint64 made;
-  guint64 failed;
-  guint64 next;                 /* next never-used slot */
-  GArray *free_slots;           /* guint64, released */
-  GPtrArray *open;              /* OpenSlot */
-} Journal;
-
-static void
-journal_free (Journal *j)
-{
-  if (j == NULL)
-    return;
-  if (j->fd >= 0)
-    close (j->fd);
-  g_clear_pointer (&j->lock, tb_lock_release);
-  g_free (j->path);
-  g_free (j->dir);
-  g_free (j->last_hash);
-  g_clear_pointer (&j->last_line, json_object_unref);
-  g_array_unref (j->free_slots);
-  g_ptr_array_unref (j->open);
-  g_free (j);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Journal, journal_free)
-
-static OpenSlot *
-find_open (Journal *j, guint64 slot)
-{
-  for (guint i = 0; i < j->open->len; i++)
-    {
-      OpenSlot *o = g_ptr_array_index (j->open, i);
-      if (o->slot == slot)
-        return o;
-    }
-  return NULL;
-}
-
-static char *
-line_hash (const char *line, gsize prefix_len)
-{
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guint8 *) line, prefix_len);
-}
-
-/* Checks a line's own hash; returns the parsed object. */
-static JsonObject *
-parse_line (const char *line, gsize len, char **hash_out, GError **error)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  const char *mark = g_strrstr_len (line, (gssize) len, HASH_MARK);
-  JsonNode *root;
-  JsonObject *obj;
-  g_autofree char *computed = NULL;
-
-  if (mark == NULL || !json_parser_load_from_data (parser, line, (gssize) len, NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("a journal line is not a valid entry"));
-      return NULL;
-    }
-  obj = json_node_get_object (root);
-  computed = line_hash (line, (gsize) (mark - line));
-  if (g_strcmp0 (computed, json_object_get_string_member_with_default (obj, "hash", "")) != 0)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("a journal line was modified (its hash does not match)"));
-      return NULL;
-    }
-  if (hash_out != NULL)
-    *hash_out = g_steal_pointer (&computed);
-  return json_object_ref (obj);
-}
-
-static void
-load_state (Journal *j, JsonObject *line)
-{
-  JsonObject *state = json_object_get_object_member (line, "state");
-  JsonArray *a;
-
-  j->seq = (guint64) json_object_get_int_member_with_default (line, "seq", 0);
-  if (state == NULL)
-    return;
-  j->made = (guint64) json_object_get_int_member_with_default (state, "made", 0);
-  j->failed = (guint64) json_object_get_int_member_with_default (state, "failed", 0);
-  j->next = (guint64) json_object_get_int_member_with_default (state, "next", 0);
-  a = json_object_has_member (state, "free") ? json_object_get_array_member (state, "free") : NULL;
-  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
-    {
-      guint64 v = (guint64) json_array_get_int_element (a, i);
-      g_array_append_val (j->free_slots, v);
-    }
-  a = json_object_has_member (state, "open") ? json_object_get_array_member (state, "open") : NULL;
-  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
-    {
-      JsonObject *e = json_array_get_object_element (a, i);
-      OpenSlot *o = g_new0 (OpenSlot, 1);
-      o->slot = (guint64) json_object_get_int_member_with_default (e, "slot", 0);
-      o->uid = g_strdup (json_object_get_string_member_with_default (e, "uid", NULL));
-      o->certificate = g_strdup (json_object_get_string_member_with_default (e, "certificate", NULL));
-      o->serial = g_strdup (json_object_get_string_member_with_default (e, "serial", NULL));
-      g_ptr_array_add (j->open, o);
-    }
-}
-
-/* Finds the last complete line of the journal by reading backwards; a
- * torn tail (no final newline: power lost mid-write) ends at *valid_end. */
-static gboolean
-read_last_line (int fd, const char *path, char **line, gsize *line_len, goffset *valid_end, GError **error)
-{
-  struct stat st;
-  gsize block = 64 * 1024;
-
-  *line = NULL;
-  *line_len = 0;
-  if (fstat (fd, &st) != 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s: %s"), path, g_strerror (saved_errno));
-      return FALSE;
-    }
-  *valid_end = st.st_size;
-  while (st.st_size > 0)
-    {
-      gsize want = (gsize) MIN ((goffset) block, st.st_size);
-      g_autofree char *buf = g_malloc (want + 1);
-      goffset off = st.st_size - (goffset) want;
-      gssize n = pread (fd, buf, want, off);
-      gssize end, start;
-
-      if (n != (gssize) want)
-        {
-          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot read %s"), path);
-          return FALSE;
-        }
-      /* the end of the last complete line */
-      for (end = n - 1; end >= 0 && buf[end] != '\n'; end--)
-        ;
-      if (end < 0)
-        {
-          if (off == 0)
-            {
-              *valid_end = 0; /* only a torn first line */
-              return TRUE;
-            }
-          block *= 2;
-          continue;
-        }
-      *valid_end = off + end + 1;
-      for (start = end - 1; start >= 0 && buf[start] != '\n'; start--)
-        ;
-      if (start < 0 && off > 0)
-        {
-          if (block >= JOURNAL_LINE_MAX * 2)
-            {
-              g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: the last entry is too long"), path);
-              return FALSE;
-            }
-          block *= 2;
-          continue;
-        }
-      *line = g_strndup (buf + start + 1, (gsize) (end - start - 1));
-      *line_len = (gsize) (end - start - 1);
-      return TRUE;
-    }
-  return TRUE;
-}
-
-static Journal *
-journal_open (TbContext *ctx, const char *job_id, gboolean write, GError **error)
-{
-  g_autoptr(Journal) j = g_new0 (Journal, 1);
-  g_autofree char *line = NULL;
-  gsize line_len = 0;
-  goffset valid_end = 0;
-  struct stat st;
-
-  j->fd = -1;
-  j->free_slots = g_array_new (FALSE, FALSE, sizeof (guint64));
-  j->open = g_ptr_array_new_with_free_func ((GDestroyNotify) open_slot_free);
-  j->dir = tb_job_build_path (ctx, job_id, NULL);
-  j->path = g_build_filename (j->dir, JOURNAL_NAME, NULL);
-  if (g_mkdir_with_parents (j->dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot create %s: %s"), j->dir, g_strerror (saved_errno));
-      return NULL;
-    }
-  if (write)
-    {
-      g_autofree char *lock_path = g_build_filename (j->dir, ".lock", NULL);
-      g_autofree char *what = g_strdup_printf (_("Job “%s”"), job_id);
-      j->lock = tb_lock_acquire (lock_path, what, error);
-      if (j->lock == NULL)
-        return NULL;
-    }
-  j->fd = open (j->path, (write ? O_RDWR | O_CREAT | O_APPEND : O_RDONLY) | O_CLOEXEC, 0600);
-  if (j->fd < 0 && !write && errno == ENOENT)
-    return g_steal_pointer (&j); /* nothing made yet */
-  if (j->fd < 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot open %s: %s"), j->path, g_strerror (saved_errno));
-      return NULL;
-    }
-  if (!read_last_line (j->fd, j->path, &line, &line_len, &valid_end, error))
-    return NULL;
-  if (write && fstat (j->fd, &st) == 0 && st.st_size > valid_end)
-    {
-      /* a torn last write: it never completed, so nothing relied on it */
-      if (ftruncate (j->fd, valid_end) != 0 || fsync (j->fd) != 0)
-        {
-          int saved_errno = errno;
-          g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot repair %s: %s"), j->path, g_strerror (saved_errno));
-          return NULL;
-        }
-    }
-  if (line != NULL)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(JsonObject) obj = parse_line (line, line_len, &j->last_hash, &local);
-      if (obj == NULL)
-        {
-          g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("%s: %s"), j->path, local->message);
-          return NULL;
-        }
-      load_state (j, obj);
-      j->last_line = g_steal_pointer (&obj);
-    }
-  return g_steal_pointer (&j);
-}
-
-static JsonObject *
-state_object (Journal *j)
-{
-  JsonObject *state = json_object_new ();
-  JsonArray *free_a = json_array_new ();
-  JsonArray *open_a = json_array_new ();
-
-  json_object_set_int_member (state, "made", (gint64) j->made);
-  json_object_set_int_member (state, "failed", (gint64) j->failed);
-  json_object_set_int_member (state, "next", (gint64) j->next);
-  for (guint i = 0; i < j->free_slots->len; i++)
-    json_array_add_int_element (free_a, (gint64) g_array_index (j->free_slots, guint64, i));
-  for (guint i = 0; i < j->open->len; i++)
-    {
-      OpenSlot *o = g_ptr_array_index (j->open, i);
-      JsonObject *e = json_object_new ();
-      json_object_set_int_member (e, "slot", (gint64) o->slot);
-      if (o->uid != NULL)
-        json_object_set_string_member (e, "uid", o->uid);
-      if (o->certificate != NULL)
-        json_object_set_string_member (e, "certificate", o->certificate);
-      if (o->serial != NULL)
-        json_object_set_string_member (e, "serial", o->serial);
-      json_array_add_object_element (open_a, e);
-    }
-  json_object_set_array_member (state, "free", free_a);
-  json_object_set_array_member (state, "open", open_a);
-  return state;
-}
-
-/* Appends one event (the state already updated in memory) durably. */
-static gboolean
-journal_append (Journal *j, const char *event, JsonObject *fields, GError **error)
-{
-  g_autoptr(JsonObject) obj = json_object_new ();
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
-  g_autofree char *body = NULL;
-  g_autofree char *hash = NULL;
-  g_autofree char *line = NULL;
-  gsize body_len, line_len;
-  gboolean first = j->seq == 0;
-  gssize n;
-
-  json_object_set_int_member (obj, "seq", (gint64) j->seq + 1);
-  json_object_set_string_member (obj, "prev", j->last_hash != NULL ? j->last_hash : "");
-  json_object_set_string_member (obj, "time", when);
-  json_object_set_string_member (obj, "event", event);
-  if (fields != NULL)
-    {
-      GList *members = json_object_get_members (fields);
-      for (GList *l = members; l != NULL; l = l->next)
-        json_object_set_member (obj, l->data, json_node_copy (json_object_get_member (fields, l->data)));
-      g_list_free (members);
-    }
-  json_object_set_object_member (obj, "state", state_object (j));
-  json_node_set_object (node, obj);
-  json_generator_set_root (gen, node);
-  body = json_generator_to_data (gen, &body_len);
-  g_assert (body_len > 2 && body[body_len - 1] == '}');
-  hash = line_hash (body, body_len - 1);
-  line = g_strdup_printf ("%.*s" HASH_MARK "%s\"}\n", (int) (body_len - 1), body, hash);
-  line_len = strlen (line);
-  if (line_len > JOURNAL_LINE_MAX)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("A journal entry would be too long"));
-      return FALSE;
-    }
-  n = write (j->fd, line, line_len);
-  if (n != (gssize) line_len || fsync (j->fd) != 0 || (first && !tb_file_fsync_directory (j->dir, NULL)))
-    {
-      int saved_errno = errno;
-      g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write the job journal %s: %s"), j->path,
-                   g_strerror (saved_errno));
-      return FALSE;
-    }
-  j->seq++;
-  g_free (j->last_hash);
-  j->last_hash = g_steal_pointer (&hash);
-  g_clear_pointer (&j->last_line, json_object_unref);
-  j->last_line = json_object_ref (obj);
-  tb_crash_point (event);
-  return TRUE;
-}
-
-static gboolean
-slot_available (Journal *j, guint64 count)
-{
-  return j->free_slots->len > 0 || j->next < count;
-}
-
-static gboolean
-journal_reserve (Journal *j, guint64 first, guint64 *slot, GError **error)
-{
-  g_autoptr(JsonObject) f = json_object_new ();
-  OpenSlot *o = g_new0 (OpenSlot, 1);
-
-  if (j->free_slots->len > 0)
-    {
-      o->slot = g_array_index (j->free_slots, guint64, 0);
-      g_array_remove_index (j->free_slots, 0);
-    }
-  else
-    o->slot = first + j->next++;
-  g_ptr_array_add (j->open, o);
-  *slot = o->slot;
-  json_object_set_int_member (f, "slot", (gint64) o->slot);
-  return journal_append (j, "reserve", f, error);
-}
-
-static gboolean
-journal_release (Journal *j, guint64 slot, const char *why, GError **error)
-{
-  g_autoptr(JsonObject) f = json_object_new ();
-
-  for (guint i = 0; i < j->open->len; i++)
-    if (((OpenSlot *) g_ptr_array_index (j->open, i))->slot == slot)
-      {
-        g_ptr_array_remove_index (j->open, i);
-        break;
-      }
-  g_array_append_val (j->free_slots, slot);
-  json_object_set_int_member (f, "slot", (gint64) slot);
-  json_object_set_string_member (f, "reason", why);
-  return journal_append (j, "release", f, error);
-}
 
 /* ---- counts ---- */
 
@@ -454,7 +62,7 @@ find_job (TbContext *ctx, const char *job_id, GError **error)
 }
 
 static void
-fill_counts (Journal *j, JsonObject *job, TbJobCounts *c)
+fill_counts (TbJournal *j, JsonObject *job, TbJobCounts *c)
 {
   memset (c, 0, sizeof *c);
   c->count = (guint64) json_object_get_int_member_with_default (job, "count", 0);
@@ -475,7 +83,7 @@ gboolean
 tb_job_get_counts (TbContext *ctx, const char *job_id, TbJobCounts *counts, GError **error)
 {
   JsonObject *job = find_job (ctx, job_id, error);
-  g_autoptr(Journal) j = NULL;
+  g_autoptr(TbJournal) j = NULL;
 
   if (job == NULL)
     return FALSE;
@@ -485,7 +93,7 @@ tb_job_get_counts (TbContext *ctx, const char *job_id, TbJobCounts *counts, GErr
       counts->count = counts->remaining = (guint64) json_object_get_int_member_with_default (job, "count", 0);
       return TRUE;
     }
-  j = journal_open (ctx, job_id, FALSE, error);
+  j = tb_journal_open (ctx, job_id, FALSE, error);
   if (j == NULL)
     return FALSE;
   fill_counts (j, job, counts);
@@ -501,15 +109,15 @@ tb_job_get_counts (TbContext *ctx, const char *job_id, TbJobCounts *counts, GErr
 GPtrArray *
 tb_job_list_interrupted (TbContext *ctx, const char *job_id, GError **error)
 {
-  g_autoptr(Journal) j = NULL;
+  g_autoptr(TbJournal) j = NULL;
   GPtrArray *out;
 
-  if (find_job (ctx, job_id, error) == NULL || (j = journal_open (ctx, job_id, FALSE, error)) == NULL)
+  if (find_job (ctx, job_id, error) == NULL || (j = tb_journal_open (ctx, job_id, FALSE, error)) == NULL)
     return NULL;
   out = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   for (guint i = 0; i < j->open->len; i++)
     {
-      OpenSlot *o = g_ptr_array_index (j->open, i);
+      TbJournalSlot *o = g_ptr_array_index (j->open, i);
       JsonObject *e = json_object_new ();
       json_object_set_int_member (e, "slot", (gint64) o->slot);
       if (o->uid != NULL)
@@ -548,7 +156,7 @@ tb_job_recent_records (TbContext *ctx, const char *job_id, guint max, GError **e
 
   if (find_job (ctx, job_id, error) == NULL)
     return NULL;
-  path = tb_job_build_path (ctx, job_id, JOURNAL_NAME);
+  path = tb_job_build_path (ctx, job_id, TB_JOURNAL_NAME);
   fd = tb_file_open_for_reading (path, &size, &open_error);
   if (fd < 0 && open_error != NULL)
     {
@@ -584,7 +192,7 @@ tb_job_recent_records (TbContext *ctx, const char *job_id, guint max, GError **e
           char *s = e > line ? memrchr (line, '\n', (gsize) (e - line)) : NULL;
           char *first = s != NULL ? s + 1 : line;
           g_autoptr(GError) local = NULL;
-          g_autoptr(JsonObject) obj = first < e ? parse_line (first, (gsize) (e - first), NULL, &local) : NULL;
+          g_autoptr(JsonObject) obj = first < e ? tb_journal_parse_line (first, (gsize) (e - first), NULL, &local) : NULL;
           const char *event = obj != NULL ? json_object_get_string_member_with_default (obj, "event", "") : "";
 
           if (first < e && obj == NULL)
@@ -619,22 +227,22 @@ gboolean
 tb_job_journal_append_record (TbContext *ctx, const char *job_id, JsonObject *record, GError **error)
 {
   JsonObject *job = find_job (ctx, job_id, error);
-  g_autoptr(Journal) j = NULL;
+  g_autoptr(TbJournal) j = NULL;
   guint64 slot;
 
-  if (job == NULL || (j = journal_open (ctx, job_id, TRUE, error)) == NULL)
+  if (job == NULL || (j = tb_journal_open (ctx, job_id, TRUE, error)) == NULL)
     return FALSE;
-  if (!slot_available (j, (guint64) json_object_get_int_member_with_default (job, "count", 0)))
+  if (!tb_journal_slot_available (j, (guint64) json_object_get_int_member_with_default (job, "count", 0)))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_LIMIT_REACHED, _("The job's count is exhausted"));
       return FALSE;
     }
-  if (!journal_reserve (j, (guint64) json_object_get_int_member_with_default (job, "first", 0), &slot, error))
+  if (!tb_journal_reserve (j, (guint64) json_object_get_int_member_with_default (job, "first", 0), &slot, error))
     return FALSE;
   g_ptr_array_remove_index (j->open, j->open->len - 1);
   j->made++;
   json_object_set_int_member (record, "slot", (gint64) slot);
-  return journal_append (j, "made", record, error);
+  return tb_journal_append (j, "made", record, error);
 }
 
 /* ---- producing one device ---- */
@@ -736,7 +344,7 @@ typedef struct {
   TbContext *ctx;
   JsonObject *job;
   const char *job_id;
-  Journal *j;
+  TbJournal *j;
   TbUpk *upk;
   char *upk_path;
   char *image_path;
@@ -746,7 +354,7 @@ typedef struct {
   const TbProduceOptions *options;
   guint64 slot;
   gboolean have_slot;
-  OpenSlot *bound;              /* the open slot of the device at hand */
+  TbJournalSlot *bound;              /* the open slot of the device at hand */
 } Producer;
 
 static void
@@ -776,7 +384,7 @@ record_failure (Producer *p, const char *uid, const GError *failure)
   json_object_set_string_member (f, "result", "failed");
   json_object_set_string_member (f, "operator", p->options->operator_name != NULL ? p->options->operator_name
                                                                                    : g_get_user_name ());
-  journal_append (p->j, "fail", f, NULL);
+  tb_journal_append (p->j, "fail", f, NULL);
   json_object_set_string_member (details, "job_id", p->job_id);
   json_object_set_string_member (details, "reason", failure->message);
   tb_audit_append (p->ctx, "production.fail", uid != NULL ? uid : "-", details, NULL);
@@ -805,7 +413,7 @@ audit_made (TbContext *ctx, JsonObject *record, const char *journal_hash, gboole
  * last event can be concerned) left the audit log without it: it is
  * appended now, marked as recovered. */
 static gboolean
-recover_audit (TbContext *ctx, Journal *j, GError **error)
+recover_audit (TbContext *ctx, TbJournal *j, GError **error)
 {
   gboolean found = FALSE;
 
@@ -851,7 +459,7 @@ complete (Producer *p, const TbAttestation *att, GBytes *receipt, const char *re
   g_ptr_array_remove (p->j->open, p->bound); /* frees it */
   p->bound = NULL;
   p->j->made++;
-  if (!journal_append (p->j, "made", rec, error))
+  if (!tb_journal_append (p->j, "made", rec, error))
     return FALSE;
   p->have_slot = FALSE;
 
@@ -883,8 +491,8 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
   /* open slots that never got as far as a certificate reached no device */
   for (guint i = p->j->open->len; i > 0; i--)
     {
-      OpenSlot *o = g_ptr_array_index (p->j->open, i - 1);
-      if (o->certificate == NULL && !journal_release (p->j, o->slot, "interrupted before any identity was sent",
+      TbJournalSlot *o = g_ptr_array_index (p->j->open, i - 1);
+      if (o->certificate == NULL && !tb_journal_release (p->j, o->slot, "interrupted before any identity was sent",
                                                       error))
         return FALSE;
     }
@@ -892,10 +500,10 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
     return FALSE;
 
   tb_progress_set_range (p->progress, 0.0, 0.1);
-  if (slot_available (p->j, count))
+  if (tb_journal_slot_available (p->j, count))
     {
       tb_progress_set_stage (p->progress, _("Reserving a slot of job “%s”"), p->job_id);
-      if (!journal_reserve (p->j, first, &p->slot, error))
+      if (!tb_journal_reserve (p->j, first, &p->slot, error))
         return FALSE;
       p->have_slot = TRUE;
     }
@@ -912,7 +520,7 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
     goto fail_release;
   for (guint i = 0; i < p->j->open->len; i++)
     {
-      OpenSlot *o = g_ptr_array_index (p->j->open, i);
+      TbJournalSlot *o = g_ptr_array_index (p->j->open, i);
       if (o->uid != NULL && g_strcmp0 (o->uid, att->uid) == 0 && o->certificate != NULL)
         p->bound = o;
     }
@@ -921,7 +529,7 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
       /* the device of an interrupted slot came back: finish that slot */
       tb_progress_log (p->progress, _("  device %s is the one of interrupted slot %" G_GUINT64_FORMAT
                                       ": resuming it"), att->uid, p->bound->slot);
-      if (p->have_slot && !journal_release (p->j, p->slot, "the device resumes its interrupted slot", error))
+      if (p->have_slot && !tb_journal_release (p->j, p->slot, "the device resumes its interrupted slot", error))
         return FALSE;
       p->slot = p->bound->slot;
       p->have_slot = TRUE;
@@ -952,13 +560,13 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
       /* what the SBM would refuse only after the device is locked */
       if (!tb_provision_check_image (p->target, att, p->upk, p->upk_path, error))
         goto fail_release;
-      p->bound = find_open (p->j, p->slot);
+      p->bound = tb_journal_find_open (p->j, p->slot);
       p->bound->uid = g_strdup (att->uid);
       {
         g_autoptr(JsonObject) f = json_object_new ();
         json_object_set_int_member (f, "slot", (gint64) p->slot);
         json_object_set_string_member (f, "uid", att->uid);
-        if (!journal_append (p->j, "bind", f, error))
+        if (!tb_journal_append (p->j, "bind", f, error))
           return FALSE;
       }
     }
@@ -985,7 +593,7 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
       json_object_set_int_member (f, "slot", (gint64) p->slot);
       json_object_set_string_member (f, "uid", att->uid);
       json_object_set_string_member (f, "serial", p->bound->serial);
-      if (!journal_append (p->j, "issue", f, error))
+      if (!tb_journal_append (p->j, "issue", f, error))
         return FALSE;
       /* from here on the slot stays counted until its device completes it */
       tb_progress_set_range (p->progress, 0.3, 0.4);
@@ -1036,7 +644,7 @@ fail_release:
   /* nothing identity-bearing reached the device: the slot goes back */
   if (p->have_slot && (p->bound == NULL || p->bound->certificate == NULL))
     {
-      journal_release (p->j, p->slot, "failed before any identity was sent", NULL);
+      tb_journal_release (p->j, p->slot, "failed before any identity was sent", NULL);
       p->have_slot = FALSE;
     }
 fail:
@@ -1060,7 +668,7 @@ tb_produce (TbContext *ctx, TbProbe *probe, const TbProduceOptions *options, con
 {
   JsonObject *entry = find_job (ctx, options->job_id, error);
   g_autoptr(JsonObject) job = entry != NULL ? json_object_ref (entry) : NULL;
-  g_autoptr(Journal) j = NULL;
+  g_autoptr(TbJournal) j = NULL;
   g_autoptr(TbUpk) upk = NULL;
   g_autoptr(TbTarget) target = NULL;
   Producer p = { 0 };
@@ -1075,7 +683,7 @@ tb_produce (TbContext *ctx, TbProbe *probe, const TbProduceOptions *options, con
                    options->job_id);
       return FALSE;
     }
-  j = journal_open (ctx, options->job_id, TRUE, error);
+  j = tb_journal_open (ctx, options->job_id, TRUE, error);
   if (j == NULL || !recover_audit (ctx, j, error))
     return FALSE;
   p.upk_path = tb_context_build_path (ctx, json_object_get_string_member (job, "upk"));
@@ -1101,551 +709,4 @@ tb_produce (TbContext *ctx, TbProbe *probe, const TbProduceOptions *options, con
   g_free (p.upk_path);
   g_free (p.image_path);
   return ok;
-}
-
-/* ---- reading the whole journal: records and export ---- */
-
-/**
- * tb_records_collect:
- * @job_id: (nullable): one job, or every imported job
- *
- * Reads every journal from the start, checking its hash chain, and
- * gathers the records (made, reconciled, failed), with each job's signed
- * manifest so the result verifies offline (tb_receipts_verify()).
- *
- * Returns: (transfer full): {format, version, station, exported, jobs[],
- *   records[]}
- */
-JsonObject *
-tb_records_collect (TbContext *ctx, const char *job_id, GError **error)
-{
-  g_autoptr(JsonObject) out = json_object_new ();
-  g_autoptr(JsonArray) jobs = json_array_new ();
-  g_autoptr(JsonArray) records = json_array_new ();
-  g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
-  gboolean found = FALSE;
-
-  for (guint i = 0; i < entries->len; i++)
-    {
-      JsonObject *job = g_ptr_array_index (entries, i);
-      const char *id = json_object_get_string_member (job, "job_id");
-      const char *package = json_object_get_string_member_with_default (job, "package", NULL);
-      g_autofree char *path = NULL;
-      g_autoptr(GFile) file = NULL;
-      g_autoptr(GFileInputStream) fin = NULL;
-      g_autoptr(GDataInputStream) in = NULL;
-      g_autofree char *prev = g_strdup ("");
-      guint64 seq = 0;
-
-      if ((job_id != NULL && g_strcmp0 (id, job_id) != 0) || package == NULL)
-        continue;
-      found = TRUE;
-      {
-        g_autofree char *pkg_path = tb_context_build_path (ctx, package);
-        g_autofree char *text = NULL;
-        gsize len = 0;
-        g_autoptr(JsonParser) parser = json_parser_new ();
-        JsonObject *pkg, *summary = json_object_new ();
-
-        if (!tb_file_read_bounded (pkg_path, TB_JOB_FILE_MAX_BYTES, &text, &len, error) ||
-            !json_parser_load_from_data (parser, text, (gssize) len, error) ||
-            !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-          {
-            json_object_unref (summary);
-            if (error != NULL && *error == NULL)
-              g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a job package"), pkg_path);
-            return NULL;
-          }
-        pkg = json_node_get_object (json_parser_get_root (parser));
-        json_object_set_string_member (summary, "job_id", id);
-        json_object_set_int_member (summary, "slice", json_object_get_int_member_with_default (job, "slice", 1));
-        json_object_set_string_member (summary, "manifest",
-                                       json_object_get_string_member_with_default (pkg, "manifest", ""));
-        json_object_set_string_member (summary, "signature",
-                                       json_object_get_string_member_with_default (pkg, "signature", ""));
-        if (json_object_has_member (pkg, "signer_certificate"))
-          json_object_set_string_member (summary, "signer_certificate",
-                                         json_object_get_string_member (pkg, "signer_certificate"));
-        json_array_add_object_element (jobs, summary);
-      }
-      path = tb_job_build_path (ctx, id, JOURNAL_NAME);
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
-        continue;
-      file = g_file_new_for_path (path);
-      fin = g_file_read (file, NULL, error);
-      if (fin == NULL)
-        return NULL;
-      in = g_data_input_stream_new (G_INPUT_STREAM (fin));
-      g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (in), 256 * 1024);
-      for (;;)
-        {
-          gsize len = 0;
-          g_autoptr(GError) local = NULL;
-          g_autofree char *line = g_data_input_stream_read_line (in, &len, NULL, &local);
-          g_autofree char *hash = NULL;
-          g_autoptr(JsonObject) obj = NULL;
-          const char *event;
-
-          if (line == NULL)
-            {
-              if (local != NULL)
-                {
-                  g_propagate_error (error, g_steal_pointer (&local));
-                  return NULL;
-                }
-              break;
-            }
-          obj = parse_line (line, len, &hash, &local);
-          if (obj == NULL || (guint64) json_object_get_int_member_with_default (obj, "seq", 0) != seq + 1 ||
-              g_strcmp0 (json_object_get_string_member_with_default (obj, "prev", NULL), prev) != 0)
-            {
-              g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
-                           _("%s, entry %" G_GUINT64_FORMAT ": %s"), path, seq + 1,
-                           local != NULL ? local->message
-                                         : _("the chain is broken: an entry was deleted, reordered or inserted"));
-              return NULL;
-            }
-          seq++;
-          g_free (prev);
-          prev = g_steal_pointer (&hash);
-          event = json_object_get_string_member_with_default (obj, "event", "");
-          if (g_strcmp0 (event, "made") == 0 || g_strcmp0 (event, "fail") == 0)
-            {
-              JsonObject *rec = json_object_new ();
-              GList *members = json_object_get_members (obj);
-              for (GList *l = members; l != NULL; l = l->next)
-                if (g_strcmp0 (l->data, "state") != 0 && g_strcmp0 (l->data, "prev") != 0 &&
-                    g_strcmp0 (l->data, "hash") != 0 && g_strcmp0 (l->data, "event") != 0)
-                  json_object_set_member (rec, l->data, json_node_copy (json_object_get_member (obj, l->data)));
-              g_list_free (members);
-              if (!json_object_has_member (rec, "job_id"))
-                json_object_set_string_member (rec, "job_id", id);
-              json_array_add_object_element (records, rec);
-            }
-        }
-    }
-  if (job_id != NULL && !found)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no imported job “%s”"), job_id);
-      return NULL;
-    }
-  json_object_set_string_member (out, "format", TB_RECORDS_FORMAT);
-  json_object_set_int_member (out, "version", TB_RECORDS_FORMAT_VERSION);
-  json_object_set_string_member (out, "station", tb_context_get_name (ctx));
-  json_object_set_string_member (out, "exported", when);
-  json_object_set_array_member (out, "jobs", json_array_ref (jobs));
-  json_object_set_array_member (out, "records", json_array_ref (records));
-  return g_steal_pointer (&out);
-}
-
-static const char *const csv_columns[] = {
-  "record_id", "job_id", "slice", "slot", "uid", "device_type", "device_certificate_serial", "image_version",
-  "produced", "operator", "result", "reason", "receipt_kind", "receipt", "device_certificate",
-};
-
-static void
-csv_field (GString *s, JsonNode *node)
-{
-  g_autofree char *text = NULL;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return;
-  if (json_node_get_value_type (node) == G_TYPE_INT64)
-    text = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-  else if (json_node_get_value_type (node) == G_TYPE_STRING)
-    text = g_strdup (json_node_get_string (node));
-  if (text == NULL)
-    return;
-  if (strpbrk (text, ",\"\r\n") != NULL)
-    {
-      g_string_append_c (s, '"');
-      for (const char *c = text; *c != '\0'; c++)
-        {
-          if (*c == '"')
-            g_string_append_c (s, '"');
-          g_string_append_c (s, *c);
-        }
-      g_string_append_c (s, '"');
-    }
-  else
-    g_string_append (s, text);
-}
-
-/**
- * tb_records_export:
- * @job_id: (nullable): one job, or all
- * @n_records: (out) (optional): records written
- *
- * Writes the records as JSON (the tb_records_collect() document, which
- * `receipts verify` reads) or CSV (one line per record), atomically.
- */
-gboolean
-tb_records_export (TbContext *ctx, const char *job_id, TbRecordsFormat format, const char *path, guint *n_records,
-                   GError **error)
-{
-  g_autoptr(JsonObject) doc = tb_records_collect (ctx, job_id, error);
-  JsonArray *records;
-  g_autofree char *text = NULL;
-
-  if (doc == NULL)
-    return FALSE;
-  records = json_object_get_array_member (doc, "records");
-  if (format == TB_RECORDS_FORMAT_JSON)
-    {
-      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-      g_autoptr(JsonGenerator) gen = json_generator_new ();
-      json_node_set_object (node, doc);
-      json_generator_set_root (gen, node);
-      json_generator_set_pretty (gen, TRUE);
-      text = json_generator_to_data (gen, NULL);
-    }
-  else
-    {
-      GString *s = g_string_new (NULL);
-      for (guint c = 0; c < G_N_ELEMENTS (csv_columns); c++)
-        g_string_append_printf (s, "%s%s", c > 0 ? "," : "", csv_columns[c]);
-      g_string_append (s, "\r\n");
-      for (guint i = 0; i < json_array_get_length (records); i++)
-        {
-          JsonObject *r = json_array_get_object_element (records, i);
-          for (guint c = 0; c < G_N_ELEMENTS (csv_columns); c++)
-            {
-              if (c > 0)
-                g_string_append_c (s, ',');
-              csv_field (s, json_object_get_member (r, csv_columns[c]));
-            }
-          g_string_append (s, "\r\n");
-        }
-      text = g_string_free (s, FALSE);
-    }
-  if (n_records != NULL)
-    *n_records = json_array_get_length (records);
-  return tb_file_write_output (path, text, strlen (text), 0644, error);
-}
-
-/* ---- verifying receipts offline ---- */
-
-typedef struct {
-  char *job_id;
-  guint64 total;
-  char *plaintext_sha256;
-  char *image_id;
-  JsonArray *device_types;
-  GHashTable *slices;           /* slice number → Slice */
-  GHashTable *devices;          /* uid → record id */
-  guint64 n_devices;
-} Job;
-
-typedef struct {
-  guint64 first;
-  guint64 count;
-  guint64 devices;
-  TbCert *ca;
-} Slice;
-
-static void
-slice_free (Slice *s)
-{
-  g_clear_object (&s->ca);
-  g_free (s);
-}
-
-static void
-job_free (Job *j)
-{
-  g_free (j->job_id);
-  g_free (j->plaintext_sha256);
-  g_free (j->image_id);
-  g_clear_pointer (&j->device_types, json_array_unref);
-  g_hash_table_unref (j->slices);
-  g_hash_table_unref (j->devices);
-  g_free (j);
-}
-
-void
-tb_receipts_report_clear (TbReceiptsReport *report)
-{
-  g_clear_pointer (&report->bad, g_ptr_array_unref);
-  g_clear_pointer (&report->jobs, g_ptr_array_unref);
-}
-
-static void
-add_bad (TbReceiptsReport *report, JsonObject *rec, const char *problem)
-{
-  JsonObject *b = json_object_new ();
-
-  json_object_set_string_member (b, "record_id", json_object_get_string_member_with_default (rec, "record_id", "?"));
-  json_object_set_string_member (b, "uid", json_object_get_string_member_with_default (rec, "uid", "?"));
-  json_object_set_string_member (b, "problem", problem);
-  g_ptr_array_add (report->bad, b);
-  report->valid = FALSE;
-}
-
-/* Adds the signed manifest of one slice to the known jobs. */
-static gboolean
-learn_slice (GHashTable *jobs, TbCert *root, JsonObject *summary, GError **error)
-{
-  g_autoptr(JsonObject) man = NULL;
-  const char *job_id;
-  Job *job;
-  Slice *slice;
-  guint64 index;
-  const char *pem;
-
-  if (!tb_job_verify_manifest (json_object_get_string_member_with_default (summary, "manifest", ""),
-                               json_object_get_string_member_with_default (summary, "signature", ""),
-                               json_object_get_string_member_with_default (summary, "signer_certificate", NULL), root,
-                               &man, error))
-    return FALSE;
-  job_id = json_object_get_string_member_with_default (man, "job_id", NULL);
-  pem = json_object_get_string_member_with_default (man, "issuer_certificate", NULL);
-  if (job_id == NULL || pem == NULL)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("A job manifest lacks its id or issuing certificate"));
-      return FALSE;
-    }
-  job = g_hash_table_lookup (jobs, job_id);
-  if (job == NULL)
-    {
-      job = g_new0 (Job, 1);
-      job->job_id = g_strdup (job_id);
-      job->total = (guint64) json_object_get_int_member_with_default (man, "total_count", 0);
-      job->plaintext_sha256 = g_strdup (json_object_get_string_member_with_default (man, "plaintext_sha256", ""));
-      job->image_id = g_strdup (json_object_get_string_member_with_default (man, "image_id", ""));
-      if (json_object_has_member (man, "device_types"))
-        job->device_types = json_array_ref (json_object_get_array_member (man, "device_types"));
-      job->slices = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) slice_free);
-      job->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      g_hash_table_insert (jobs, job->job_id, job);
-    }
-  index = (guint64) json_object_get_int_member_with_default (man, "slice", 1);
-  if (g_hash_table_contains (job->slices, &index))
-    return TRUE;
-  slice = g_new0 (Slice, 1);
-  slice->first = (guint64) json_object_get_int_member_with_default (man, "first", 0);
-  slice->count = (guint64) json_object_get_int_member_with_default (man, "count", 0);
-  slice->ca = tb_cert_new_from_data (pem, strlen (pem), "issuer_certificate", error);
-  if (slice->ca == NULL || !tb_cert_verify_with_root (root, NULL, slice->ca, NULL, error))
-    {
-      slice_free (slice);
-      return FALSE;
-    }
-  g_hash_table_insert (job->slices, g_memdup2 (&index, sizeof index), slice);
-  return TRUE;
-}
-
-static void
-check_record (TbReceiptsReport *report, GHashTable *jobs, TbCert *root, GHashTable *uids, GHashTable *keys,
-              GHashTable *slots, JsonObject *rec)
-{
-  const char *job_id = json_object_get_string_member_with_default (rec, "job_id", "");
-  const char *uid = json_object_get_string_member_with_default (rec, "uid", NULL);
-  const char *record_id = json_object_get_string_member_with_default (rec, "record_id", "?");
-  Job *job = g_hash_table_lookup (jobs, job_id);
-  guint64 slice_index = (guint64) json_object_get_int_member_with_default (rec, "slice", 1);
-  guint64 slot = (guint64) json_object_get_int_member_with_default (rec, "slot", G_MAXINT64);
-  Slice *slice = job != NULL ? g_hash_table_lookup (job->slices, &slice_index) : NULL;
-  const char *cert_b64 = json_object_get_string_member_with_default (rec, "device_certificate", NULL);
-  const char *receipt_b64 = json_object_get_string_member_with_default (rec, "receipt", NULL);
-  g_autofree guint8 *der = NULL;
-  g_autofree guint8 *receipt = NULL;
-  gsize der_len = 0, receipt_len = 0;
-  g_autoptr(TbCert) cert = NULL;
-  g_autoptr(GPtrArray) chain = g_ptr_array_new ();
-  g_autoptr(GError) local = NULL;
-  g_autoptr(TbReceipt) r = NULL;
-  g_autoptr(GDateTime) produced = NULL;
-  g_autofree char *slot_key = NULL;
-  g_autofree char *key_sha = NULL;
-  g_autofree char *problem = NULL;
-  guint8 point[65];
-  EVP_PKEY *pub;
-  size_t point_len = 0;
-
-  if (job == NULL || slice == NULL)
-    {
-      add_bad (report, rec, _("not in the job: no job or slice signed by the OEM root has this id"));
-      return;
-    }
-  if (uid == NULL || cert_b64 == NULL || receipt_b64 == NULL)
-    {
-      add_bad (report, rec, _("the record lacks its UID, device certificate or receipt"));
-      return;
-    }
-  der = g_base64_decode (cert_b64, &der_len);
-  cert = tb_cert_new_from_data (der, der_len, record_id, &local);
-  produced = g_date_time_new_from_iso8601 (json_object_get_string_member_with_default (rec, "produced", ""), NULL);
-  g_ptr_array_add (chain, slice->ca);
-  if (cert == NULL || !tb_cert_verify_with_root (root, chain, cert, produced, &local))
-    {
-      problem = g_strdup_printf (_("not in the job: the device certificate was not issued by the job's CA (%s)"),
-                                 local != NULL ? local->message : "?");
-      add_bad (report, rec, problem);
-      return;
-    }
-  {
-    g_autofree char *subject = tb_cert_dup_subject (cert);
-    g_autofree char *want = g_strdup_printf ("serialNumber=%s", uid);
-    if (strstr (subject, want) == NULL)
-      {
-        add_bad (report, rec, _("the device certificate names another UID than the record"));
-        return;
-      }
-  }
-  pub = X509_get0_pubkey (tb_cert_get_x509 (cert));
-  if (pub == NULL || !EVP_PKEY_get_octet_string_param (pub, "encoded-pub-key", point, sizeof point, &point_len) ||
-      point_len != 65)
-    {
-      add_bad (report, rec, _("the device certificate does not hold a P-256 device key"));
-      return;
-    }
-  receipt = g_base64_decode (receipt_b64, &receipt_len);
-  r = tb_receipt_parse (receipt, receipt_len, point, &local);
-  if (r == NULL)
-    {
-      add_bad (report, rec, _("the receipt is not signed by this device's key"));
-      return;
-    }
-  {
-    g_autofree char *digest = tb_hex_encode (r->plaintext_sha256, 32);
-    g_autofree char *image_id = r->has_image_id ? tb_hex_encode (r->image_id, 16) : NULL;
-    if (g_strcmp0 (r->uid, uid) != 0)
-      {
-        add_bad (report, rec, _("the receipt is from another device (its UID differs)"));
-        return;
-      }
-    if (g_strcmp0 (digest, job->plaintext_sha256) != 0 ||
-        (image_id != NULL && g_strcmp0 (image_id, job->image_id) != 0))
-      {
-        add_bad (report, rec, _("the receipt is for another image than the job's"));
-        return;
-      }
-  }
-  if (slot < slice->first || slot >= slice->first + slice->count)
-    {
-      add_bad (report, rec, _("not in the job: its slot lies outside the slice the OEM signed"));
-      return;
-    }
-  key_sha = tb_cert_dup_public_key_sha256 (cert);
-  if (g_hash_table_contains (uids, uid))
-    {
-      problem = g_strdup_printf (_("duplicate: device %s is also in record %s"), uid,
-                                 (const char *) g_hash_table_lookup (uids, uid));
-      add_bad (report, rec, problem);
-      return;
-    }
-  if (g_hash_table_contains (keys, key_sha))
-    {
-      problem = g_strdup_printf (_("clone: the device key is also the key of record %s with another UID"),
-                                 (const char *) g_hash_table_lookup (keys, key_sha));
-      add_bad (report, rec, problem);
-      return;
-    }
-  slot_key = g_strdup_printf ("%s/%" G_GUINT64_FORMAT, job_id, slot);
-  if (g_hash_table_contains (slots, slot_key))
-    {
-      problem = g_strdup_printf (_("duplicate: slot %" G_GUINT64_FORMAT " is also used by record %s"), slot,
-                                 (const char *) g_hash_table_lookup (slots, slot_key));
-      add_bad (report, rec, problem);
-      return;
-    }
-  g_hash_table_insert (uids, g_strdup (uid), g_strdup (record_id));
-  g_hash_table_insert (keys, g_steal_pointer (&key_sha), g_strdup (record_id));
-  g_hash_table_insert (slots, g_steal_pointer (&slot_key), g_strdup (record_id));
-  slice->devices++;
-  job->n_devices++;
-  report->devices++;
-  if (slice->devices > slice->count || job->n_devices > job->total)
-    add_bad (report, rec, _("over-production: more devices than the job's count"));
-}
-
-/**
- * tb_receipts_verify:
- * @root: the OEM root
- * @files: exported records (JSON), from one or several stations
- * @report: (out caller-allocates): what was found
- *
- * Verifies, with nothing but the OEM root, every record of @files merged:
- * each job slice's signed manifest, each device certificate issued by its
- * slice's CA, each receipt signed by that device for the job's image;
- * duplicates (the same device twice), clones (one device key under two
- * UIDs), slots outside the slice, and more devices than a slice's or the
- * job's count. Returns %FALSE only when a file cannot be read; problems
- * with records are in @report.
- */
-gboolean
-tb_receipts_verify (TbCert *root, const char *const *files, TbReceiptsReport *report, GError **error)
-{
-  g_autoptr(GHashTable) jobs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) job_free);
-  g_autoptr(GHashTable) uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) slots = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GPtrArray) parsers = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) docs = g_ptr_array_new ();
-
-  memset (report, 0, sizeof *report);
-  report->valid = TRUE;
-  report->bad = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  report->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  for (guint f = 0; files[f] != NULL; f++)
-    {
-      JsonParser *parser = json_parser_new ();
-      JsonNode *root_node;
-      JsonObject *doc;
-      JsonArray *slices;
-
-      g_ptr_array_add (parsers, parser);
-      if (!json_parser_load_from_mapped_file (parser, files[f], error))
-        return FALSE;
-      root_node = json_parser_get_root (parser);
-      doc = root_node != NULL && JSON_NODE_HOLDS_OBJECT (root_node) ? json_node_get_object (root_node) : NULL;
-      if (doc == NULL || g_strcmp0 (json_object_get_string_member_with_default (doc, "format", NULL),
-                                    TB_RECORDS_FORMAT) != 0 ||
-          !json_object_has_member (doc, "jobs") || !json_object_has_member (doc, "records"))
-        {
-          g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
-                       _("%s is not a Trustbench records export (records export --format json)"), files[f]);
-          return FALSE;
-        }
-      slices = json_object_get_array_member (doc, "jobs");
-      for (guint i = 0; i < json_array_get_length (slices); i++)
-        {
-          g_autoptr(GError) local = NULL;
-          if (!learn_slice (jobs, root, json_array_get_object_element (slices, i), &local))
-            {
-              g_set_error (error, local->domain, local->code, "%s: %s", files[f], local->message);
-              return FALSE;
-            }
-        }
-      g_ptr_array_add (docs, doc);
-    }
-  for (guint f = 0; f < docs->len; f++)
-    {
-      JsonArray *records = json_object_get_array_member (g_ptr_array_index (docs, f), "records");
-      for (guint i = 0; i < json_array_get_length (records); i++)
-        {
-          JsonObject *rec = json_array_get_object_element (records, i);
-          const char *result = json_object_get_string_member_with_default (rec, "result", "");
-          report->records++;
-          if (g_strcmp0 (result, "made") == 0 || g_strcmp0 (result, "reconciled") == 0)
-            check_record (report, jobs, root, uids, keys, slots, rec);
-        }
-    }
-  {
-    GHashTableIter it;
-    Job *job;
-    g_hash_table_iter_init (&it, jobs);
-    while (g_hash_table_iter_next (&it, NULL, (gpointer *) &job))
-      {
-        JsonObject *o = json_object_new ();
-        json_object_set_string_member (o, "job_id", job->job_id);
-        json_object_set_int_member (o, "total_count", (gint64) job->total);
-        json_object_set_int_member (o, "devices", (gint64) job->n_devices);
-        json_object_set_int_member (o, "slices_seen", g_hash_table_size (job->slices));
-        g_ptr_array_add (report->jobs, o);
-      }
-  }
-  return TRUE;
 }

@@ -5,11 +5,10 @@
 #include "tb-context.h"
 #include "tb-probe.h"
 #include "tb-progress.h"
+#include "tb-receipts-verify.h"
+#include "tb-records.h"
 
 G_BEGIN_DECLS
-
-#define TB_RECORDS_FORMAT "trustbench-records"
-#define TB_RECORDS_FORMAT_VERSION 1
 
 /**
  * TbJobCounts:
@@ -76,44 +75,6 @@ gboolean tb_produce             (TbContext              *ctx,
 gboolean tb_job_journal_append_record (TbContext      *ctx,
                                  const char             *job_id,
                                  JsonObject             *record,
-                                 GError                **error);
-
-typedef enum {
-  TB_RECORDS_FORMAT_JSON,
-  TB_RECORDS_FORMAT_CSV,
-} TbRecordsFormat;
-
-JsonObject *tb_records_collect  (TbContext              *ctx,
-                                 const char             *job_id,
-                                 GError                **error);
-gboolean tb_records_export      (TbContext              *ctx,
-                                 const char             *job_id,
-                                 TbRecordsFormat         format,
-                                 const char             *path,
-                                 guint                  *n_records,
-                                 GError                **error);
-
-/**
- * TbReceiptsReport:
- * @valid: every record verifies and no count is exceeded
- * @records: records read
- * @devices: distinct devices with a verified receipt
- * @bad: (element-type JsonObject): {record_id, uid, problem} for each
- *   problem found
- * @jobs: (element-type JsonObject): per job: job_id, total_count, devices
- */
-typedef struct {
-  gboolean valid;
-  guint records;
-  guint devices;
-  GPtrArray *bad;
-  GPtrArray *jobs;
-} TbReceiptsReport;
-
-void     tb_receipts_report_clear (TbReceiptsReport *report);
-gboolean tb_receipts_verify     (TbCert                 *root,
-                                 const char *const      *files,
-                                 TbReceiptsReport       *report,
                                  GError                **error);
 
 G_END_DECLS

@@ -41,3 +41,5 @@
 #include "tb-production.h"
 #include "tb-provision.h"
 #include "tb-receipt.h"
+#include "tb-receipts-verify.h"
+#include "tb-records.h"
