@@ -19,6 +19,7 @@
 #include "tb-gdb-probe.h"
 #include "tb-gdb-remote.h"
 #include "tb-hierarchy.h"
+#include "tb-image.h"
 #include "tb-job.h"
 #include "tb-key.h"
 #include "tb-master.h"
