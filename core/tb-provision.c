@@ -33,8 +33,8 @@
 #include "tb-hierarchy.h"
 #include "tb-cert-private.h"
 #include "tb-key-private.h"
+#include "tb-sbm-image.h"
 #include "tb-upk.h"
-#include "tb-virtual-board.h"
 
 void
 tb_provision_result_clear (TbProvisionResult *r)
@@ -125,10 +125,10 @@ pick_product (TbContext *ctx, const char *product, GError **error)
 static gboolean
 install_sbm (TbTarget *target, TbProgress *progress, GError **error)
 {
-  g_autoptr(GBytes) sbm = tb_virtual_board_build_sbm_image ();
+  g_autoptr(GBytes) sbm = tb_sbm_image_build ();
 
   tb_progress_set_stage (progress, _("Installing the secure boot manager"));
-  return tb_probe_write_memory (tb_target_get_probe (target), TB_BOARD_FLASH_BASE, g_bytes_get_data (sbm, NULL),
+  return tb_probe_write_memory (tb_target_get_probe (target), TB_SBM_IMAGE_ADDRESS, g_bytes_get_data (sbm, NULL),
                                 g_bytes_get_size (sbm), NULL, error) &&
          tb_probe_reset (tb_target_get_probe (target), FALSE, error);
 }

@@ -22,7 +22,7 @@ static guint8 *flash;
 void
 tb_fuzz_setup (void)
 {
-  g_autoptr(GBytes) sbm = tb_virtual_board_build_sbm_image ();
+  g_autoptr(GBytes) sbm = tb_sbm_image_build ();
 
   board_dir = g_build_filename (tb_fuzz_scratch_dir (), "board", NULL);
   g_assert (g_mkdir_with_parents (board_dir, 0700) == 0);

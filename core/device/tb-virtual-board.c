@@ -40,6 +40,7 @@
 #include "tb-file.h"
 #include "tb-name.h"
 #include "tb-sbm-crypto-openssl.h"
+#include "tb-sbm-image.h"
 #include "tb-secret.h"
 
 G_STATIC_ASSERT (TB_BOARD_RAM_BASE == TB_MB_ADDRESS);
@@ -76,6 +77,8 @@ struct _TbVirtualBoard {
   gboolean doorbell_pending;  /* the command word was written while halted */
   gboolean otp_dirty;
 };
+
+G_STATIC_ASSERT (TB_BOARD_FLASH_BASE == TB_SBM_IMAGE_ADDRESS);
 
 G_DEFINE_FINAL_TYPE (TbVirtualBoard, tb_virtual_board, G_TYPE_OBJECT)
 
@@ -283,7 +286,7 @@ tb_virtual_board_create (const char *path, const char *device_type, guint32 flas
   json_object_set_object_member (self->root, "otp", g_steal_pointer (&otp));
   {
     /* the silicon vendor fuses the hash of the genuine SBM into ROM */
-    g_autoptr(GBytes) sbm = tb_virtual_board_build_sbm_image ();
+    g_autoptr(GBytes) sbm = tb_sbm_image_build ();
     g_autofree char *sbm_hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, sbm);
     g_autoptr(JsonObject) rom = json_object_new ();
     json_object_set_string_member (rom, "sbm_sha256", sbm_hash);
@@ -898,34 +901,13 @@ tb_virtual_board_get_ram (TbVirtualBoard *self)
 /**
  * tb_virtual_board_build_sbm_image:
  *
- * Returns: (transfer full): the genuine SBM image (%TB_SBM_REGION_SIZE
- *   bytes) that provisioning installs at the start of flash; its SHA-256
- *   is in the board's ROM
+ * Returns: (transfer full): the genuine SBM image, as tb_sbm_image_build()
+ *   (kept for callers of the board's API)
  */
 GBytes *
 tb_virtual_board_build_sbm_image (void)
 {
-  guint8 *image = g_malloc (TB_SBM_REGION_SIZE);
-  guint8 digest[32];
-  gsize digest_len = sizeof digest;
-  g_autoptr(GChecksum) sum = NULL;
-
-  memset (image, 0, TB_SBM_REGION_SIZE);
-  memcpy (image, "TBSBM\0\0\0", 8);
-  image[8] = (guint8) (TB_SBM_VERSION >> 24);
-  image[9] = (guint8) (TB_SBM_VERSION >> 16);
-  image[10] = (guint8) (TB_SBM_VERSION >> 8);
-  image[11] = (guint8) TB_SBM_VERSION;
-  /* stands for the SBM's code: a deterministic hash chain */
-  for (gsize off = 32; off + 32 <= TB_SBM_REGION_SIZE; off += 32)
-    {
-      sum = g_checksum_new (G_CHECKSUM_SHA256);
-      g_checksum_update (sum, image + off - 32, 32);
-      g_checksum_get_digest (sum, digest, &digest_len);
-      memcpy (image + off, digest, 32);
-      g_clear_pointer (&sum, g_checksum_free);
-    }
-  return g_bytes_new_take (image, TB_SBM_REGION_SIZE);
+  return tb_sbm_image_build ();
 }
 
 static int
