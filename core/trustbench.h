@@ -41,3 +41,4 @@
 #include "tb-production.h"
 #include "tb-provision.h"
 #include "tb-receipt.h"
+#include "tb-work.h"
