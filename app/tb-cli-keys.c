@@ -88,11 +88,7 @@ add_key_result (JsonBuilder *b, TbKey *key)
 
 typedef struct {
   TbContext *ctx;
-  const char *name;
-  const char *algorithm;
-  TbKeyUsage usage;
-  const char *passphrase;
-  const char *token;
+  TbKeyGenerateOptions options;
   TbKey *key;
 } GenerateWork;
 
@@ -101,20 +97,8 @@ generate_work (gpointer data, TbProgress *progress, GError **error)
 {
   GenerateWork *w = data;
 
-  tb_progress_set_stage (progress, w->token != NULL ? _("Generating %s key “%s” on the token")
-                                                    : _("Generating %s key “%s”"), w->algorithm, w->name);
-  w->key = w->token != NULL ? tb_key_generate_on_token (w->token, w->name, w->algorithm, w->usage, error)
-                            : tb_key_generate (w->algorithm, error);
-  if (w->key == NULL)
-    return FALSE;
-  tb_progress_set_fraction (progress, 0.5);
-  tb_progress_set_stage (progress, w->token != NULL ? _("Recording it") : _("Encrypting and storing it"));
-  if (tb_progress_set_error_if_cancelled (progress, error) ||
-      !tb_key_store (w->key, w->ctx, w->name, w->usage, w->passphrase, error) ||
-      !tb_context_save (w->ctx, error))
-    return FALSE;
-  tb_progress_finish (progress);
-  return TRUE;
+  w->key = tb_key_workflow_generate (w->ctx, &w->options, progress, error);
+  return w->key != NULL;
 }
 
 int
@@ -145,25 +129,20 @@ tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
     return tb_cli_usage_error (cli, _("“key generate” takes one NAME"));
   if (usage_text == NULL)
     return tb_cli_usage_error (cli, _("“key generate” needs --usage"));
-  w.name = argv[1];
-  w.algorithm = algorithm != NULL ? algorithm : TB_KEY_ALGORITHM_DEFAULT;
-  if (!tb_name_is_valid (w.name, &error) ||
-      !tb_key_usage_from_string (usage_text, &w.usage, &error) ||
-      !tb_key_algorithm_is_supported (w.algorithm, &error))
+  w.options.name = argv[1];
+  w.options.algorithm = algorithm != NULL ? algorithm : TB_KEY_ALGORITHM_DEFAULT;
+  if (!tb_name_is_valid (w.options.name, &error) ||
+      !tb_key_usage_from_string (usage_text, &w.options.usage, &error) ||
+      !tb_key_algorithm_is_supported (w.options.algorithm, &error))
     return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
-  if (ctx == NULL)
+  if (ctx == NULL || !tb_key_workflow_check_name (ctx, w.options.name, &error))
     return tb_cli_fail (cli, error);
-  if (tb_context_find_entry (ctx, TB_INVENTORY_KEYS, w.name) != NULL)
-    {
-      g_set_error (&error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a key “%s”"), w.name);
-      return tb_cli_fail (cli, error);
-    }
   if (token != NULL)
     {
       if (!tb_pkcs11_uri_is_valid (token, &error))
         return tb_cli_fail (cli, error);
-      w.token = token;
+      w.options.token_uri = token;
     }
   else
     {
@@ -172,13 +151,14 @@ tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
         return tb_cli_fail (cli, error);
     }
   w.ctx = ctx;
-  w.passphrase = pass;
+  w.options.passphrase = pass;
   if (!tb_cli_run_work (cli, generate_work, &w, &error))
     {
       g_clear_object (&w.key);
       return tb_cli_fail (cli, error);
     }
-  tb_cli_message (cli, _("Generated %s key “%s” (%s)"), w.algorithm, w.name, tb_key_usage_to_string (w.usage));
+  tb_cli_message (cli, _("Generated %s key “%s” (%s)"), w.options.algorithm, w.options.name,
+                  tb_key_usage_to_string (w.options.usage));
   add_key_result (b, w.key);
   g_clear_object (&w.key);
   return tb_cli_print_result (cli, b);
@@ -197,8 +177,9 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
   g_autoptr(TbSecret) pass = NULL;
   g_autoptr(TbSecret) file_pass = NULL;
   g_autoptr(TbKey) key = NULL;
+  g_autoptr(TbKey) stored = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  TbKeyUsage usage;
+  TbKeyImportOptions options = { 0 };
   const GOptionEntry entries[] = {
     { "usage", 0, 0, G_OPTION_ARG_STRING, &usage_text,
       N_("root-ca, provisioning-ca, mastering, product or job"), N_("USAGE") },
@@ -220,7 +201,8 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
                                                   : _("“key import” takes NAME and FILE"));
   if (usage_text == NULL)
     return tb_cli_usage_error (cli, _("“key import” needs --usage"));
-  if (!tb_name_is_valid (argv[1], &error) || !tb_key_usage_from_string (usage_text, &usage, &error))
+  options.name = argv[1];
+  if (!tb_name_is_valid (options.name, &error) || !tb_key_usage_from_string (usage_text, &options.usage, &error))
     return tb_cli_fail (cli, error);
   if (file_pass_path != NULL)
     {
@@ -235,18 +217,26 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
     }
   else if (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE") != NULL)
     file_pass = tb_secret_new (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE"));
+  options.token_uri = token;
+  options.file = token == NULL ? argv[2] : NULL;
+  options.file_passphrase = file_pass;
 
-  key = token != NULL ? tb_key_new_from_token (token, &error) : tb_key_import_file (argv[2], file_pass, &error);
+  /* the key is read before the passphrase is asked for */
+  key = tb_key_workflow_read (&options, &error);
   if (key == NULL)
     return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
   if (token == NULL)
-    pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
-  if ((pass == NULL && token == NULL) ||
-      !tb_key_store (key, ctx, argv[1], usage, pass, &error) ||
-      !tb_context_save (ctx, &error))
+    {
+      pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+      if (pass == NULL)
+        return tb_cli_fail (cli, error);
+    }
+  options.passphrase = pass;
+  stored = tb_key_workflow_import (ctx, &options, key, NULL, &error);
+  if (stored == NULL)
     return tb_cli_fail (cli, error);
   tb_cli_message (cli, _("Imported %s key “%s” (%s)"), tb_key_get_algorithm (key), argv[1], usage_text);
   add_key_result (b, key);

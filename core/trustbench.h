@@ -21,6 +21,7 @@
 #include "tb-hierarchy.h"
 #include "tb-job.h"
 #include "tb-key.h"
+#include "tb-key-workflow.h"
 #include "tb-master.h"
 #include "tb-mastered-image.h"
 #include "tb-mcuboot.h"

@@ -670,27 +670,15 @@ generate_work (gpointer data, TbProgress *progress, GError **error)
   Job *job = data;
   g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
   g_autoptr(TbKey) key = NULL;
-  TbKeyUsage usage;
+  TbKeyGenerateOptions options = {
+    .name = job->name, .algorithm = job->algorithm, .token_uri = job->token, .pin = job->pin,
+    .passphrase = job->passphrase,
+  };
 
-  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &usage, error))
+  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &options.usage, error))
     return FALSE;
-  if (job->token != NULL)
-    {
-      tb_progress_set_stage (progress, _("Generating %s key “%s” on the token"), job->algorithm, job->name);
-      if (job->pin != NULL && job->pin[0] != '\0')
-        tb_pkcs11_set_pin (job->pin);
-      key = tb_key_generate_on_token (job->token, job->name, job->algorithm, usage, error);
-    }
-  else
-    {
-      tb_progress_set_stage (progress, _("Generating %s key “%s”"), job->algorithm, job->name);
-      key = tb_key_generate (job->algorithm, error);
-    }
-  if (key == NULL)
-    return FALSE;
-  tb_progress_set_fraction (progress, 0.5);
-  tb_progress_set_stage (progress, job->token != NULL ? _("Recording it") : _("Encrypting and storing it"));
-  return tb_key_store (key, ctx, job->name, usage, job->passphrase, error) && tb_context_save (ctx, error);
+  key = tb_key_workflow_generate (ctx, &options, progress, error);
+  return key != NULL;
 }
 
 static gboolean
@@ -699,15 +687,15 @@ import_work (gpointer data, TbProgress *progress, GError **error)
   Job *job = data;
   g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
   g_autoptr(TbKey) key = NULL;
-  TbKeyUsage usage;
+  TbKeyImportOptions options = {
+    .name = job->name, .file = job->file, .passphrase = job->passphrase,
+    .file_passphrase = job->file_passphrase != NULL && job->file_passphrase[0] != '\0' ? job->file_passphrase : NULL,
+  };
 
-  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &usage, error))
+  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &options.usage, error))
     return FALSE;
-  tb_progress_set_stage (progress, _("Importing %s"), job->file);
-  key = tb_key_import_file (job->file, job->file_passphrase != NULL && job->file_passphrase[0] != '\0'
-                                         ? job->file_passphrase : NULL, error);
-  return key != NULL && tb_key_store (key, ctx, job->name, usage, job->passphrase, error) &&
-         tb_context_save (ctx, error);
+  key = tb_key_workflow_import (ctx, &options, NULL, progress, error);
+  return key != NULL;
 }
 
 /* Ends background work: reports a failure, reloads the context (which
