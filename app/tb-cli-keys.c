@@ -513,8 +513,6 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
   g_autoptr(TbCert) issuer = NULL;
   g_autoptr(TbKey) issuer_key = NULL;
   g_autoptr(TbCert) cert = NULL;
-  g_autofree char *csr = NULL;
-  gsize csr_len = 0;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(GPtrArray) one = g_ptr_array_new ();
   const GOptionEntry entries[] = {
@@ -564,34 +562,32 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
         der = dci != NULL ? tb_device_cert_issuer_issue (dci, point, sizeof point, uid, &error) : NULL;
         cert = der != NULL ? tb_cert_new_from_data (g_bytes_get_data (der, NULL), g_bytes_get_size (der), "device",
                                                     &error) : NULL;
-        if (cert == NULL)
+        g_ptr_array_add (one, cert);
+        if (cert == NULL || !tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, output, &error))
           return tb_cli_fail (cli, error);
       }
-      goto write;
+      goto done;
     }
-  if (!tb_file_read_bounded (csr_path, 1024 * 1024, &csr, &csr_len, &error))
-    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  if (issuer_name == NULL)
-    issuer_name = g_strdup (TB_KEY_NAME_PROVISIONING_CA);
-  issuer = tb_cert_load (ctx, issuer_name, &error);
+  /* the issuer is checked before its passphrase is asked for */
+  issuer = tb_cert_workflow_find_issuer (ctx, issuer_name, &error);
   if (issuer == NULL)
     return tb_cli_fail (cli, error);
-  if (tb_cert_get_key_name (issuer) == NULL)
-    return tb_cli_usage_error (cli, _("Certificate “%s” has no key in the context and cannot issue"), issuer_name);
-  issuer_key = load_unlocked_key (cli, ctx, tb_cert_get_key_name (issuer), &error);
-  if (issuer_key == NULL)
-    return tb_cli_fail (cli, error);
-  cert = tb_cert_issue_from_csr (issuer, issuer_key, csr, csr_len, csr_path, (guint) days, &error);
-  if (cert == NULL)
-    return tb_cli_fail (cli, error);
+  {
+    g_autofree char *purpose = g_strdup_printf (_("key “%s” of %s"), tb_cert_get_key_name (issuer),
+                                                tb_context_get_name (ctx));
+    g_autoptr(TbSecret) pass = tb_cli_get_passphrase (cli, purpose, FALSE, &error);
+    const TbCsrIssueOptions options = {
+      .issuer = tb_cert_get_name (issuer), .csr_path = csr_path, .days = (guint) days, .output = output,
+      .passphrase = pass,
+    };
+    if (pass == NULL || (cert = tb_cert_workflow_issue_from_csr (ctx, &options, NULL, &error)) == NULL)
+      return tb_cli_fail (cli, error);
+  }
 
-write:
-  g_ptr_array_add (one, cert);
-  if (!tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, output, &error))
-    return tb_cli_fail (cli, error);
+done:
   {
     g_autofree char *subject = tb_cert_dup_subject (cert);
     g_autofree char *serial = tb_cert_dup_serial (cert);

@@ -5,6 +5,7 @@
 
 #include "tb-audit.h"
 #include "tb-cert.h"
+#include "tb-cert-workflow.h"
 #include "tb-adiv5.h"
 #include "tb-cmsis-dap.h"
 #include "tb-cmsis-dap-probe.h"
