@@ -53,7 +53,7 @@ tb_cli_cmd_key_list (TbCli *cli, int argc, char **argv)
           JsonObject *k = g_ptr_array_index (keys, i);
           const char *storage = json_object_get_string_member_with_default (k, "storage", "");
           /* people read where the key lives; --json keeps the URI */
-          g_autofree char *where = g_str_has_prefix (storage, "pkcs11:") ? tb_pkcs11_describe_uri (storage)
+          g_autofree char *where = tb_pkcs11_is_uri (storage) ? tb_pkcs11_describe_uri (storage)
                                                                          : g_strdup (storage);
           tb_cli_message (cli, "%-20s %-16s %-10s %-16.16s %s",
                           json_object_get_string_member_with_default (k, "name", ""),
