@@ -7,19 +7,19 @@
 
 #include <glib/gstdio.h>
 
-#include "tb-test-util.h"
+#include "tb-test-context.h"
 #include "trustbench.h"
 
 #define PASS "correct horse battery"
 
 typedef struct {
-  char *tmp;
-  char *dir;
+  TbTestContext t;
   char *csr;
   char *out;
-  TbContext *ctx;
 } Fixture;
 
+/* A context with the default hierarchy, and a request for a board made
+ * by openssl. */
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
@@ -30,14 +30,11 @@ fixture_setup (Fixture *f, gconstpointer data)
   const char *openssl = g_getenv ("TB_OPENSSL") ?: "openssl";
   int status = 0;
 
-  f->tmp = tb_test_make_tmpdir ();
-  f->dir = g_build_filename (f->tmp, "ctx", NULL);
-  f->csr = g_build_filename (f->tmp, "board.csr", NULL);
-  f->out = g_build_filename (f->tmp, "board.cert.pem", NULL);
-  key = g_build_filename (f->tmp, "board.key", NULL);
-  f->ctx = tb_context_create (f->dir, "Issue Test", &error);
-  g_assert_no_error (error);
-  g_assert_true (tb_hierarchy_create (f->ctx, products, NULL, PASS, NULL, &error));
+  tb_test_context_setup (&f->t, "Issue Test");
+  f->csr = g_build_filename (f->t.tmp, "board.csr", NULL);
+  f->out = g_build_filename (f->t.tmp, "board.cert.pem", NULL);
+  key = g_build_filename (f->t.tmp, "board.key", NULL);
+  g_assert_true (tb_hierarchy_create (f->t.ctx, products, NULL, PASS, NULL, &error));
   g_assert_no_error (error);
   g_spawn_sync (NULL, (char *[]){ (char *) openssl, "req", "-new", "-newkey", "ec", "-pkeyopt",
                                   "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-subj",
@@ -51,10 +48,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->ctx);
-  tb_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->dir);
+  tb_test_context_teardown (&f->t);
   g_free (f->csr);
   g_free (f->out);
 }
@@ -72,7 +66,7 @@ test_issue_validity (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   const TbCsrIssueOptions options = { .csr_path = f->csr, .days = 30, .output = f->out, .passphrase = PASS };
-  g_autoptr(TbCert) cert = tb_cert_workflow_issue_from_csr (f->ctx, &options, NULL, &error);
+  g_autoptr(TbCert) cert = tb_cert_workflow_issue_from_csr (f->t.ctx, &options, NULL, &error);
   g_autoptr(TbCert) written = NULL;
   g_autoptr(GPtrArray) chain = NULL;
   g_autofree char *subject = NULL;
@@ -85,7 +79,7 @@ test_issue_validity (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (tb_cert_get_sha256 (written), ==, tb_cert_get_sha256 (cert));
   /* issued by the provisioning CA (the default issuer), chained to the root */
-  g_assert_true (tb_cert_verify (f->ctx, written, &chain, &error));
+  g_assert_true (tb_cert_verify (f->t.ctx, written, &chain, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (chain->len, ==, 3);
 }
@@ -97,7 +91,7 @@ test_issue_default_validity (Fixture *f, gconstpointer data)
   const TbCsrIssueOptions options = {
     .issuer = "provisioning-ca", .csr_path = f->csr, .output = f->out, .passphrase = PASS,
   };
-  g_autoptr(TbCert) cert = tb_cert_workflow_issue_from_csr (f->ctx, &options, NULL, &error);
+  g_autoptr(TbCert) cert = tb_cert_workflow_issue_from_csr (f->t.ctx, &options, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpint (validity_days (cert), ==, TB_CERT_DAYS_LEAF);
@@ -109,7 +103,7 @@ static void
 test_issuer_without_key (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(TbCert) ca = tb_cert_load (f->ctx, "provisioning-ca", &error);
+  g_autoptr(TbCert) ca = tb_cert_load (f->t.ctx, "provisioning-ca", &error);
   const TbKeyGenerateOptions key_options = {
     .name = "spare-ca", .usage = TB_KEY_USAGE_PROVISIONING_CA, .passphrase = PASS,
   };
@@ -119,21 +113,21 @@ test_issuer_without_key (Fixture *f, gconstpointer data)
   };
 
   g_assert_no_error (error);
-  g_assert_true (tb_cert_store (ca, f->ctx, "spare-ca", NULL, &error));
+  g_assert_true (tb_cert_store (ca, f->t.ctx, "spare-ca", NULL, &error));
   g_assert_no_error (error);
-  spare = tb_key_workflow_generate (f->ctx, &key_options, NULL, &error);
+  spare = tb_key_workflow_generate (f->t.ctx, &key_options, NULL, &error);
   g_assert_no_error (error);
 
-  g_assert_null (tb_cert_workflow_find_issuer (f->ctx, "spare-ca", &error));
+  g_assert_null (tb_cert_workflow_find_issuer (f->t.ctx, "spare-ca", &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_assert_cmpstr (error->message, ==, "Certificate “spare-ca” has no key in the context and cannot issue");
   g_clear_error (&error);
-  g_assert_null (tb_cert_workflow_issue_from_csr (f->ctx, &options, NULL, &error));
+  g_assert_null (tb_cert_workflow_issue_from_csr (f->t.ctx, &options, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_assert_false (g_file_test (f->out, G_FILE_TEST_EXISTS));
   g_clear_error (&error);
 
-  g_assert_null (tb_cert_workflow_find_issuer (f->ctx, "no-such-ca", &error));
+  g_assert_null (tb_cert_workflow_find_issuer (f->t.ctx, "no-such-ca", &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
 }
 
@@ -143,22 +137,22 @@ static void
 test_issue_refuses (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *missing = g_build_filename (f->tmp, "missing.csr", NULL);
-  g_autofree char *altered = g_build_filename (f->tmp, "altered.csr", NULL);
-  g_autofree char *der = g_build_filename (f->tmp, "board.der", NULL);
+  g_autofree char *missing = g_build_filename (f->t.tmp, "missing.csr", NULL);
+  g_autofree char *altered = g_build_filename (f->t.tmp, "altered.csr", NULL);
+  g_autofree char *der = g_build_filename (f->t.tmp, "board.der", NULL);
   TbCsrIssueOptions options = { .csr_path = f->csr, .output = f->out, .passphrase = "not the passphrase" };
   const char *openssl = g_getenv ("TB_OPENSSL") ?: "openssl";
   g_autofree char *data_der = NULL;
   gsize len = 0;
   int status = 0;
 
-  g_assert_null (tb_cert_workflow_issue_from_csr (f->ctx, &options, NULL, &error));
+  g_assert_null (tb_cert_workflow_issue_from_csr (f->t.ctx, &options, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
   g_clear_error (&error);
 
   options.passphrase = PASS;
   options.csr_path = missing;
-  g_assert_null (tb_cert_workflow_issue_from_csr (f->ctx, &options, NULL, &error));
+  g_assert_null (tb_cert_workflow_issue_from_csr (f->t.ctx, &options, NULL, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, missing));
   g_clear_error (&error);
@@ -173,7 +167,7 @@ test_issue_refuses (Fixture *f, gconstpointer data)
       data_der[i] = 'B';
   g_assert_true (g_file_set_contents (altered, data_der, (gssize) len, &error));
   options.csr_path = altered;
-  g_assert_null (tb_cert_workflow_issue_from_csr (f->ctx, &options, NULL, &error));
+  g_assert_null (tb_cert_workflow_issue_from_csr (f->t.ctx, &options, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
   g_clear_error (&error);
 

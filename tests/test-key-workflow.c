@@ -7,37 +7,28 @@
 
 #include <glib/gstdio.h>
 
+#include "tb-test-context.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
 
 #define PASS "correct horse battery"
 
 typedef struct {
-  char *tmp;
-  char *dir;
+  TbTestContext t;
   char *json;
-  TbContext *ctx;
 } Fixture;
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = tb_test_make_tmpdir ();
-  f->dir = g_build_filename (f->tmp, "ctx", NULL);
-  f->json = g_build_filename (f->dir, TB_CONTEXT_FILE_NAME, NULL);
-  f->ctx = tb_context_create (f->dir, "Workflow Test", &error);
-  g_assert_no_error (error);
+  tb_test_context_setup (&f->t, "Workflow Test");
+  f->json = g_build_filename (f->t.dir, TB_CONTEXT_FILE_NAME, NULL);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->ctx);
-  tb_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->dir);
+  tb_test_context_teardown (&f->t);
   g_free (f->json);
 }
 
@@ -45,7 +36,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static TbKey *
 load_from_disk (Fixture *f, const char *name, GError **error)
 {
-  g_autoptr(TbContext) ctx = tb_context_open (f->dir, TB_CONTEXT_OPEN_READ, error);
+  g_autoptr(TbContext) ctx = tb_context_open (f->t.dir, TB_CONTEXT_OPEN_READ, error);
 
   return ctx != NULL ? tb_key_load (ctx, name, error) : NULL;
 }
@@ -57,7 +48,7 @@ test_generate_stores_and_saves (Fixture *f, gconstpointer data)
   const TbKeyGenerateOptions options = {
     .name = "signer", .usage = TB_KEY_USAGE_MASTERING, .algorithm = "ec-p384", .passphrase = PASS,
   };
-  g_autoptr(TbKey) key = tb_key_workflow_generate (f->ctx, &options, NULL, &error);
+  g_autoptr(TbKey) key = tb_key_workflow_generate (f->t.ctx, &options, NULL, &error);
   g_autoptr(TbKey) loaded = NULL;
   g_autoptr(TbContext) ctx = NULL;
 
@@ -68,7 +59,7 @@ test_generate_stores_and_saves (Fixture *f, gconstpointer data)
   g_assert_cmpint (tb_key_get_usage (loaded), ==, TB_KEY_USAGE_MASTERING);
   g_assert_cmpstr (tb_key_get_algorithm (loaded), ==, "ec-p384");
   g_assert_cmpstr (tb_key_get_public_sha256 (loaded), ==, tb_key_get_public_sha256 (key));
-  ctx = tb_context_open (f->dir, TB_CONTEXT_OPEN_READ, &error);
+  ctx = tb_context_open (f->t.dir, TB_CONTEXT_OPEN_READ, &error);
   g_assert_no_error (error);
   g_assert_false (tb_key_unlock (loaded, ctx, "not the passphrase", &error));
   g_assert_nonnull (error);
@@ -84,7 +75,7 @@ test_generate_refuses (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   TbKeyGenerateOptions options = { .name = "signer", .usage = TB_KEY_USAGE_JOB, .passphrase = PASS };
-  g_autoptr(TbKey) first = tb_key_workflow_generate (f->ctx, &options, NULL, &error);
+  g_autoptr(TbKey) first = tb_key_workflow_generate (f->t.ctx, &options, NULL, &error);
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   gsize before_len, after_len;
@@ -93,20 +84,20 @@ test_generate_refuses (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   before = tb_test_read_file (f->json, &before_len);
 
-  again = tb_key_workflow_generate (f->ctx, &options, NULL, &error);
+  again = tb_key_workflow_generate (f->t.ctx, &options, NULL, &error);
   g_assert_null (again);
   g_assert_error (error, TB_ERROR, TB_ERROR_EXISTS);
   g_assert_cmpstr (error->message, ==, "The context already has a key “signer”");
   g_clear_error (&error);
 
   options.name = "../escape";
-  g_assert_null (tb_key_workflow_generate (f->ctx, &options, NULL, &error));
+  g_assert_null (tb_key_workflow_generate (f->t.ctx, &options, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   options.name = "other";
   options.algorithm = "dsa-1024";
-  g_assert_null (tb_key_workflow_generate (f->ctx, &options, NULL, &error));
+  g_assert_null (tb_key_workflow_generate (f->t.ctx, &options, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_assert_cmpstr (error->message, ==, "Unknown key algorithm “dsa-1024”: expected ec-p256, ec-p384, ed25519 or "
                                        "rsa-3072");
@@ -114,7 +105,7 @@ test_generate_refuses (Fixture *f, gconstpointer data)
 
   after = tb_test_read_file (f->json, &after_len);
   g_assert_cmpmem (before, before_len, after, after_len);
-  g_assert_null (tb_context_find_entry (f->ctx, TB_INVENTORY_KEYS, "other"));
+  g_assert_null (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "other"));
 }
 
 /* Cancelled before it stores: no key in the context. */
@@ -127,9 +118,9 @@ test_generate_cancelled (Fixture *f, gconstpointer data)
   const TbKeyGenerateOptions options = { .name = "late", .usage = TB_KEY_USAGE_JOB, .passphrase = PASS };
 
   g_cancellable_cancel (cancellable);
-  g_assert_null (tb_key_workflow_generate (f->ctx, &options, progress, &error));
+  g_assert_null (tb_key_workflow_generate (f->t.ctx, &options, progress, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_null (tb_context_find_entry (f->ctx, TB_INVENTORY_KEYS, "late"));
+  g_assert_null (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "late"));
 }
 
 /* defer_save: stored in memory, on disk only once the caller saves (the
@@ -141,15 +132,15 @@ test_generate_defer_save (Fixture *f, gconstpointer data)
   const TbKeyGenerateOptions options = {
     .name = "batch", .usage = TB_KEY_USAGE_PRODUCT, .passphrase = PASS, .defer_save = TRUE,
   };
-  g_autoptr(TbKey) key = tb_key_workflow_generate (f->ctx, &options, NULL, &error);
+  g_autoptr(TbKey) key = tb_key_workflow_generate (f->t.ctx, &options, NULL, &error);
   g_autoptr(TbKey) loaded = NULL;
 
   g_assert_no_error (error);
-  g_assert_nonnull (tb_context_find_entry (f->ctx, TB_INVENTORY_KEYS, "batch"));
+  g_assert_nonnull (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "batch"));
   loaded = load_from_disk (f, "batch", &error);
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_true (tb_context_save (f->ctx, &error));
+  g_assert_true (tb_context_save (f->t.ctx, &error));
   g_assert_no_error (error);
   loaded = load_from_disk (f, "batch", &error);
   g_assert_no_error (error);
@@ -160,7 +151,7 @@ static char *
 write_openssl_key (Fixture *f)
 {
   const char *openssl = g_getenv ("TB_OPENSSL") ?: "openssl";
-  char *pem = g_build_filename (f->tmp, "imported.pem", NULL);
+  char *pem = g_build_filename (f->t.tmp, "imported.pem", NULL);
   g_autoptr(GError) error = NULL;
   int status = 0;
 
@@ -187,7 +178,7 @@ test_import_file (Fixture *f, gconstpointer data)
 
   g_assert_no_error (error);
   /* read here, without a key: the workflow reads the file itself */
-  stored = tb_key_workflow_import (f->ctx, &options, NULL, NULL, &error);
+  stored = tb_key_workflow_import (f->t.ctx, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (tb_key_get_public_sha256 (stored), ==, tb_key_get_public_sha256 (read));
   loaded = load_from_disk (f, "imported", &error);
@@ -202,8 +193,8 @@ static void
 test_import_refuses (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *garbage = g_build_filename (f->tmp, "garbage.pem", NULL);
-  g_autofree char *empty = g_build_filename (f->tmp, "empty.pem", NULL);
+  g_autofree char *garbage = g_build_filename (f->t.tmp, "garbage.pem", NULL);
+  g_autofree char *empty = g_build_filename (f->t.tmp, "empty.pem", NULL);
   g_autofree char *expected = NULL;
   TbKeyImportOptions options = { .name = "broken", .usage = TB_KEY_USAGE_JOB, .passphrase = PASS };
 
@@ -211,24 +202,24 @@ test_import_refuses (Fixture *f, gconstpointer data)
   tb_test_write_file (empty, "");
 
   options.file = garbage;
-  g_assert_null (tb_key_workflow_import (f->ctx, &options, NULL, NULL, &error));
+  g_assert_null (tb_key_workflow_import (f->t.ctx, &options, NULL, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
   g_assert_true (g_str_has_prefix (error->message, garbage));
   g_clear_error (&error);
 
   options.file = empty;
-  g_assert_null (tb_key_workflow_import (f->ctx, &options, NULL, NULL, &error));
+  g_assert_null (tb_key_workflow_import (f->t.ctx, &options, NULL, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
   expected = g_strdup_printf ("%s is empty", empty);
   g_assert_cmpstr (error->message, ==, expected);
   g_clear_error (&error);
 
   options.file = NULL;
-  g_assert_null (tb_key_workflow_import (f->ctx, &options, NULL, NULL, &error));
+  g_assert_null (tb_key_workflow_import (f->t.ctx, &options, NULL, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  g_assert_null (tb_context_find_entry (f->ctx, TB_INVENTORY_KEYS, "broken"));
+  g_assert_null (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "broken"));
 }
 
 int

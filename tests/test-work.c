@@ -133,6 +133,18 @@ async_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   state->done = TRUE;
 }
 
+/* Starts the state's work and iterates the main context until its
+ * callback ran and nothing is pending. */
+static void
+run_async_and_wait (AsyncState *state, TbProgress *progress)
+{
+  tb_work_run_async (work_func, state->work, count_free, progress, async_done_cb, state);
+  while (!state->done)
+    g_main_context_iteration (NULL, TRUE);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 static void
 test_run_async (void)
 {
@@ -141,11 +153,7 @@ test_run_async (void)
   Work w = { .caller = g_thread_self (), .n_steps = 10, .fail = TRUE };
   AsyncState state = { &w, NULL, FALSE, -1 };
 
-  tb_work_run_async (work_func, &w, count_free, progress, async_done_cb, &state);
-  while (!state.done)
-    g_main_context_iteration (NULL, TRUE);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  run_async_and_wait (&state, progress);
   g_assert_error (state.error, TB_ERROR, TB_ERROR_INVALID_DATA);
   g_clear_error (&state.error);
   g_assert_cmpint (state.freed_in_callback, ==, 0);
@@ -164,11 +172,7 @@ test_run_async_cancelled_before (void)
   AsyncState state = { &w, NULL, FALSE, -1 };
 
   g_cancellable_cancel (cancellable);
-  tb_work_run_async (work_func, &w, count_free, progress, async_done_cb, &state);
-  while (!state.done)
-    g_main_context_iteration (NULL, TRUE);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  run_async_and_wait (&state, progress);
   g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&state.error);
   g_assert_cmpint (w.freed, ==, 1);
