@@ -502,6 +502,7 @@ typedef struct {
   TbProvisionOptions options;
   const char *passphrase;
   TbProvisionResult result;
+  char *record_id;
 } ProvisionWork;
 
 static gboolean
@@ -509,7 +510,8 @@ provision_work (gpointer data, TbProgress *progress, GError **error)
 {
   ProvisionWork *w = data;
 
-  return tb_provision_device (w->ctx, w->probe, &w->options, w->passphrase, &w->result, progress, error);
+  return tb_provision_device_and_record (w->ctx, w->probe, &w->options, w->passphrase, &w->result, &w->record_id,
+                                         progress, error);
 }
 
 int
@@ -560,16 +562,8 @@ tb_cli_cmd_provision (TbCli *cli, int argc, char **argv)
   w.options.no_lock = no_lock;
   w.passphrase = pass;
   if (!tb_cli_run_work (cli, provision_work, &w, &error))
-    {
-      tb_provision_result_clear (&w.result);
-      return tb_cli_fail (cli, error);
-    }
-  record_id = tb_provision_record (ctx, &w.result, &error);
-  if (record_id == NULL)
-    {
-      tb_provision_result_clear (&w.result);
-      return tb_cli_fail (cli, error);
-    }
+    return tb_cli_fail (cli, error);
+  record_id = g_steal_pointer (&w.record_id);
   tb_cli_message (cli, _("Provisioned device %s: %s, certificate serial %s%s%s"), w.result.uid, w.result.lifecycle,
                   w.result.device_certificate_serial, w.result.app_version != NULL ? _(", running ") : "",
                   w.result.app_version != NULL ? w.result.app_version : "");

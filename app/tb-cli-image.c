@@ -127,7 +127,6 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   g_autoptr(TbSecret) pass = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   MasterWork w = { 0 };
-  g_autofree char *stem = NULL;
   g_autofree char *image_path = NULL;
   g_autofree char *upk_path = NULL;
   const GOptionEntry entries[] = {
@@ -190,18 +189,7 @@ tb_cli_cmd_master (TbCli *cli, int argc, char **argv)
   fw = tb_firmware_load_file (argv[1], format, load_address, &error);
   if (fw == NULL)
     return tb_cli_fail (cli, error);
-  if (name == NULL)
-    {
-      g_autofree char *base = g_path_get_basename (argv[1]);
-      char *dot = strrchr (base, '.');
-      if (dot != NULL && dot != base)
-        *dot = '\0';
-      stem = g_strdup_printf ("%s-%s", base, version);
-    }
-  else
-    stem = g_strdup (name);
-  image_path = g_strdup_printf ("%s/%s.tbimg", output, stem);
-  upk_path = g_strdup_printf ("%s/%s.tbupk", output, stem);
+  tb_mastered_image_build_paths (output, argv[1], version, name, &image_path, &upk_path);
   if (!force && !tb_master_check_destinations (image_path, upk_path, &error))
     return tb_cli_fail (cli, with_force_hint (&error));
   pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);

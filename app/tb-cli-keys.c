@@ -53,7 +53,7 @@ tb_cli_cmd_key_list (TbCli *cli, int argc, char **argv)
           JsonObject *k = g_ptr_array_index (keys, i);
           const char *storage = json_object_get_string_member_with_default (k, "storage", "");
           /* people read where the key lives; --json keeps the URI */
-          g_autofree char *where = g_str_has_prefix (storage, "pkcs11:") ? tb_pkcs11_describe_uri (storage)
+          g_autofree char *where = tb_pkcs11_is_uri (storage) ? tb_pkcs11_describe_uri (storage)
                                                                          : g_strdup (storage);
           tb_cli_message (cli, "%-20s %-16s %-10s %-16.16s %s",
                           json_object_get_string_member_with_default (k, "name", ""),
@@ -88,11 +88,7 @@ add_key_result (JsonBuilder *b, TbKey *key)
 
 typedef struct {
   TbContext *ctx;
-  const char *name;
-  const char *algorithm;
-  TbKeyUsage usage;
-  const char *passphrase;
-  const char *token;
+  TbKeyGenerateOptions options;
   TbKey *key;
 } GenerateWork;
 
@@ -101,20 +97,8 @@ generate_work (gpointer data, TbProgress *progress, GError **error)
 {
   GenerateWork *w = data;
 
-  tb_progress_set_stage (progress, w->token != NULL ? _("Generating %s key “%s” on the token")
-                                                    : _("Generating %s key “%s”"), w->algorithm, w->name);
-  w->key = w->token != NULL ? tb_key_generate_on_token (w->token, w->name, w->algorithm, w->usage, error)
-                            : tb_key_generate (w->algorithm, error);
-  if (w->key == NULL)
-    return FALSE;
-  tb_progress_set_fraction (progress, 0.5);
-  tb_progress_set_stage (progress, w->token != NULL ? _("Recording it") : _("Encrypting and storing it"));
-  if (tb_progress_set_error_if_cancelled (progress, error) ||
-      !tb_key_store (w->key, w->ctx, w->name, w->usage, w->passphrase, error) ||
-      !tb_context_save (w->ctx, error))
-    return FALSE;
-  tb_progress_finish (progress);
-  return TRUE;
+  w->key = tb_key_workflow_generate (w->ctx, &w->options, progress, error);
+  return w->key != NULL;
 }
 
 int
@@ -145,25 +129,20 @@ tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
     return tb_cli_usage_error (cli, _("“key generate” takes one NAME"));
   if (usage_text == NULL)
     return tb_cli_usage_error (cli, _("“key generate” needs --usage"));
-  w.name = argv[1];
-  w.algorithm = algorithm != NULL ? algorithm : TB_KEY_ALGORITHM_DEFAULT;
-  if (!tb_name_is_valid (w.name, &error) ||
-      !tb_key_usage_from_string (usage_text, &w.usage, &error) ||
-      !tb_key_algorithm_is_supported (w.algorithm, &error))
+  w.options.name = argv[1];
+  w.options.algorithm = algorithm != NULL ? algorithm : TB_KEY_ALGORITHM_DEFAULT;
+  if (!tb_name_is_valid (w.options.name, &error) ||
+      !tb_key_usage_from_string (usage_text, &w.options.usage, &error) ||
+      !tb_key_algorithm_is_supported (w.options.algorithm, &error))
     return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
-  if (ctx == NULL)
+  if (ctx == NULL || !tb_key_workflow_check_name (ctx, w.options.name, &error))
     return tb_cli_fail (cli, error);
-  if (tb_context_find_entry (ctx, TB_INVENTORY_KEYS, w.name) != NULL)
-    {
-      g_set_error (&error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a key “%s”"), w.name);
-      return tb_cli_fail (cli, error);
-    }
   if (token != NULL)
     {
       if (!tb_pkcs11_uri_is_valid (token, &error))
         return tb_cli_fail (cli, error);
-      w.token = token;
+      w.options.token_uri = token;
     }
   else
     {
@@ -172,13 +151,14 @@ tb_cli_cmd_key_generate (TbCli *cli, int argc, char **argv)
         return tb_cli_fail (cli, error);
     }
   w.ctx = ctx;
-  w.passphrase = pass;
+  w.options.passphrase = pass;
   if (!tb_cli_run_work (cli, generate_work, &w, &error))
     {
       g_clear_object (&w.key);
       return tb_cli_fail (cli, error);
     }
-  tb_cli_message (cli, _("Generated %s key “%s” (%s)"), w.algorithm, w.name, tb_key_usage_to_string (w.usage));
+  tb_cli_message (cli, _("Generated %s key “%s” (%s)"), w.options.algorithm, w.options.name,
+                  tb_key_usage_to_string (w.options.usage));
   add_key_result (b, w.key);
   g_clear_object (&w.key);
   return tb_cli_print_result (cli, b);
@@ -197,8 +177,9 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
   g_autoptr(TbSecret) pass = NULL;
   g_autoptr(TbSecret) file_pass = NULL;
   g_autoptr(TbKey) key = NULL;
+  g_autoptr(TbKey) stored = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  TbKeyUsage usage;
+  TbKeyImportOptions options = { 0 };
   const GOptionEntry entries[] = {
     { "usage", 0, 0, G_OPTION_ARG_STRING, &usage_text,
       N_("root-ca, provisioning-ca, mastering, product or job"), N_("USAGE") },
@@ -220,7 +201,8 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
                                                   : _("“key import” takes NAME and FILE"));
   if (usage_text == NULL)
     return tb_cli_usage_error (cli, _("“key import” needs --usage"));
-  if (!tb_name_is_valid (argv[1], &error) || !tb_key_usage_from_string (usage_text, &usage, &error))
+  options.name = argv[1];
+  if (!tb_name_is_valid (options.name, &error) || !tb_key_usage_from_string (usage_text, &options.usage, &error))
     return tb_cli_fail (cli, error);
   if (file_pass_path != NULL)
     {
@@ -235,18 +217,26 @@ tb_cli_cmd_key_import (TbCli *cli, int argc, char **argv)
     }
   else if (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE") != NULL)
     file_pass = tb_secret_new (g_getenv ("TRUSTBENCH_IMPORT_PASSPHRASE"));
+  options.token_uri = token;
+  options.file = token == NULL ? argv[2] : NULL;
+  options.file_passphrase = file_pass;
 
-  key = token != NULL ? tb_key_new_from_token (token, &error) : tb_key_import_file (argv[2], file_pass, &error);
+  /* the key is read before the passphrase is asked for */
+  key = tb_key_workflow_read (&options, &error);
   if (key == NULL)
     return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
   if (token == NULL)
-    pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
-  if ((pass == NULL && token == NULL) ||
-      !tb_key_store (key, ctx, argv[1], usage, pass, &error) ||
-      !tb_context_save (ctx, &error))
+    {
+      pass = tb_cli_get_passphrase (cli, tb_context_get_name (ctx), FALSE, &error);
+      if (pass == NULL)
+        return tb_cli_fail (cli, error);
+    }
+  options.passphrase = pass;
+  stored = tb_key_workflow_import (ctx, &options, key, NULL, &error);
+  if (stored == NULL)
     return tb_cli_fail (cli, error);
   tb_cli_message (cli, _("Imported %s key “%s” (%s)"), tb_key_get_algorithm (key), argv[1], usage_text);
   add_key_result (b, key);
@@ -523,8 +513,6 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
   g_autoptr(TbCert) issuer = NULL;
   g_autoptr(TbKey) issuer_key = NULL;
   g_autoptr(TbCert) cert = NULL;
-  g_autofree char *csr = NULL;
-  gsize csr_len = 0;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(GPtrArray) one = g_ptr_array_new ();
   const GOptionEntry entries[] = {
@@ -574,34 +562,32 @@ tb_cli_cmd_cert_issue (TbCli *cli, int argc, char **argv)
         der = dci != NULL ? tb_device_cert_issuer_issue (dci, point, sizeof point, uid, &error) : NULL;
         cert = der != NULL ? tb_cert_new_from_data (g_bytes_get_data (der, NULL), g_bytes_get_size (der), "device",
                                                     &error) : NULL;
-        if (cert == NULL)
+        g_ptr_array_add (one, cert);
+        if (cert == NULL || !tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, output, &error))
           return tb_cli_fail (cli, error);
       }
-      goto write;
+      goto done;
     }
-  if (!tb_file_read_bounded (csr_path, 1024 * 1024, &csr, &csr_len, &error))
-    return tb_cli_fail (cli, error);
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  if (issuer_name == NULL)
-    issuer_name = g_strdup (TB_KEY_NAME_PROVISIONING_CA);
-  issuer = tb_cert_load (ctx, issuer_name, &error);
+  /* the issuer is checked before its passphrase is asked for */
+  issuer = tb_cert_workflow_find_issuer (ctx, issuer_name, &error);
   if (issuer == NULL)
     return tb_cli_fail (cli, error);
-  if (tb_cert_get_key_name (issuer) == NULL)
-    return tb_cli_usage_error (cli, _("Certificate “%s” has no key in the context and cannot issue"), issuer_name);
-  issuer_key = load_unlocked_key (cli, ctx, tb_cert_get_key_name (issuer), &error);
-  if (issuer_key == NULL)
-    return tb_cli_fail (cli, error);
-  cert = tb_cert_issue_from_csr (issuer, issuer_key, csr, csr_len, csr_path, (guint) days, &error);
-  if (cert == NULL)
-    return tb_cli_fail (cli, error);
+  {
+    g_autofree char *purpose = g_strdup_printf (_("key “%s” of %s"), tb_cert_get_key_name (issuer),
+                                                tb_context_get_name (ctx));
+    g_autoptr(TbSecret) pass = tb_cli_get_passphrase (cli, purpose, FALSE, &error);
+    const TbCsrIssueOptions options = {
+      .issuer = tb_cert_get_name (issuer), .csr_path = csr_path, .days = (guint) days, .output = output,
+      .passphrase = pass,
+    };
+    if (pass == NULL || (cert = tb_cert_workflow_issue_from_csr (ctx, &options, NULL, &error)) == NULL)
+      return tb_cli_fail (cli, error);
+  }
 
-write:
-  g_ptr_array_add (one, cert);
-  if (!tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, output, &error))
-    return tb_cli_fail (cli, error);
+done:
   {
     g_autofree char *subject = tb_cert_dup_subject (cert);
     g_autofree char *serial = tb_cert_dup_serial (cert);

@@ -404,24 +404,6 @@ progress_changed_cb (TbProgress *progress, ProgressView *view)
   view->bar_shown = TRUE;
 }
 
-typedef struct {
-  TbCliWorkFunc func;
-  gpointer data;
-  TbProgress *progress;
-} WorkData;
-
-static void
-work_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  WorkData *work = task_data;
-  GError *error = NULL;
-
-  if (work->func (work->data, work->progress, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 static gboolean
 sigint_cb (gpointer user_data)
 {
@@ -429,17 +411,10 @@ sigint_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-work_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **out = user_data;
-  *out = g_object_ref (result);
-}
-
 /**
  * tb_cli_run_work:
  *
- * Runs @func in a worker thread with a #TbProgress rendered on stderr
+ * Runs @func through tb_work_run() with a #TbProgress rendered on stderr
  * (a bar on a TTY, plain lines otherwise); Ctrl-C cancels it.
  */
 gboolean
@@ -447,29 +422,17 @@ tb_cli_run_work (TbCli *cli, TbCliWorkFunc func, gpointer data, GError **error)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(TbProgress) progress = tb_progress_new (cancellable);
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   ProgressView view = { cli, isatty (STDERR_FILENO), FALSE, NULL };
-  WorkData work = { func, data, progress };
   guint sigint_id;
   gboolean ok;
 
   g_signal_connect (progress, "log", G_CALLBACK (progress_log_cb), &view);
   g_signal_connect (progress, "changed", G_CALLBACK (progress_changed_cb), &view);
   sigint_id = g_unix_signal_add (SIGINT, sigint_cb, cancellable);
-
-  task = g_task_new (NULL, cancellable, work_done_cb, &result);
-  g_task_set_task_data (task, &work, NULL);
-  g_task_run_in_thread (task, work_thread);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  /* deliver the last coalesced updates */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ok = tb_work_run (func, data, progress, error);
   g_source_remove (sigint_id);
   progress_clear_bar (&view);
   g_signal_handlers_disconnect_by_data (progress, &view);
-  ok = g_task_propagate_boolean (G_TASK (result), error);
   g_free (view.last_stage);
   return ok;
 }

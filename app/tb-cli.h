@@ -31,9 +31,7 @@ struct _TbCliCommand {
   const TbCliCommand *subcommands;       /* NULL-name terminated */
 };
 
-typedef gboolean (*TbCliWorkFunc) (gpointer      data,
-                                   TbProgress   *progress,
-                                   GError      **error);
+typedef TbWorkFunc TbCliWorkFunc;
 
 gboolean   tb_cli_parse_options   (TbCli          *cli,
                                    int            *argc,

@@ -588,7 +588,7 @@ describe_key_store (JsonObject *entry, const char *name)
   const char *usage = usage_words (detail_string (entry, "usage"));
   g_autofree char *what = algorithm != NULL ? g_strdup_printf ("%s, %s", usage, algorithm) : g_strdup (usage);
 
-  if (storage != NULL && g_str_has_prefix (storage, "pkcs11:"))
+  if (tb_pkcs11_is_uri (storage))
     {
       g_autofree char *label = tb_pkcs11_uri_dup_token_label (storage);
       /* TRANSLATORS: "Stored key mastering (mastering key, ec-p256) on token ui-token" */

@@ -191,12 +191,7 @@ demo_board (TbContext *ctx, const char *dir, const char *boards_dir, TbProgress 
     return FALSE;
 
   tb_progress_set_range (progress, 0.955, 0.958);
-  ok = tb_provision_device (ctx, probe, &options, TB_DEMO_PASSPHRASE, &result, progress, error);
-  if (ok)
-    {
-      record = tb_provision_record (ctx, &result, error);
-      ok = record != NULL;
-    }
+  ok = tb_provision_device_and_record (ctx, probe, &options, TB_DEMO_PASSPHRASE, &result, &record, progress, error);
   if (ok)
     tb_progress_log (progress, _("  device %s provisioned and %s, certificate serial %s, record %s"), result.uid,
                      result.lifecycle, result.device_certificate_serial, record);

@@ -20,18 +20,21 @@
 #include "tb-cert.h"
 #include "tb-error.h"
 #include "tb-key.h"
+#include "tb-key-workflow.h"
 
+/* Each key through the one generate → store workflow; context.json is
+ * saved once, at the end. */
 static gboolean
 make_key_on (TbContext *ctx, const char *name, TbKeyUsage usage, const char *algorithm, const char *token_uri,
              const char *passphrase, TbKey **out, GError **error)
 {
-  g_autoptr(TbKey) key = token_uri != NULL ? tb_key_generate_on_token (token_uri, name, algorithm, usage, error)
-                                           : tb_key_generate (algorithm, error);
+  const TbKeyGenerateOptions options = {
+    .name = name, .usage = usage, .algorithm = algorithm, .token_uri = token_uri, .passphrase = passphrase,
+    .defer_save = TRUE,
+  };
 
-  if (key == NULL || !tb_key_store (key, ctx, name, usage, passphrase, error))
-    return FALSE;
-  *out = g_steal_pointer (&key);
-  return TRUE;
+  *out = tb_key_workflow_generate (ctx, &options, NULL, error);
+  return *out != NULL;
 }
 
 static gboolean

@@ -630,7 +630,7 @@ file_describe (TbKey *self)
 static gboolean
 token_handles (const char *storage)
 {
-  return storage != NULL && g_str_has_prefix (storage, "pkcs11:");
+  return tb_pkcs11_is_uri (storage);
 }
 
 /* The PIN is the process's (tb_pkcs11_set_pin()), never the passphrase. */

@@ -10,6 +10,7 @@
 #include "tb-mastered-image.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "tb-audit.h"
 #include "tb-cert.h"
@@ -140,4 +141,38 @@ char *
 tb_mastered_image_dup_title (const TbMasteredImage *image)
 {
   return g_strdup_printf (_("%s %s"), image->product, image->version);
+}
+
+/**
+ * tb_mastered_image_build_paths:
+ * @output_dir: the directory the pair is written to
+ * @input_path: the firmware file being mastered
+ * @version: its version (MAJOR.MINOR.PATCH)
+ * @name: (nullable): the pair's name; %NULL: the input's name without its
+ *   extension, a dash and @version
+ * @image_path: (out) (transfer full): `OUTPUT_DIR/NAME.tbimg`
+ * @upk_path: (out) (transfer full): `OUTPUT_DIR/NAME.tbupk`
+ *
+ * Where mastering writes its pair: one rule for `master -o DIR` and the
+ * Images page (`app.hex` as 1.2.0 → `app-1.2.0.tbimg`, `app-1.2.0.tbupk`).
+ */
+void
+tb_mastered_image_build_paths (const char *output_dir, const char *input_path, const char *version,
+                               const char *name, char **image_path, char **upk_path)
+{
+  g_autofree char *stem = NULL;
+
+  if (name == NULL)
+    {
+      g_autofree char *base = g_path_get_basename (input_path);
+      char *dot = strrchr (base, '.');
+
+      if (dot != NULL && dot != base)
+        *dot = '\0';
+      stem = g_strdup_printf ("%s-%s", base, version);
+    }
+  else
+    stem = g_strdup (name);
+  *image_path = g_strdup_printf ("%s/%s.tbimg", output_dir, stem);
+  *upk_path = g_strdup_printf ("%s/%s.tbupk", output_dir, stem);
 }

@@ -38,6 +38,12 @@ void       tb_mastered_image_free (TbMasteredImage *image);
 GPtrArray *tb_mastered_image_list (TbContext       *ctx,
                                    GError         **error);
 char      *tb_mastered_image_dup_title (const TbMasteredImage *image);
+void       tb_mastered_image_build_paths (const char   *output_dir,
+                                          const char   *input_path,
+                                          const char   *version,
+                                          const char   *name,
+                                          char        **image_path,
+                                          char        **upk_path);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbMasteredImage, tb_mastered_image_free)
 

@@ -237,17 +237,32 @@ get_modules (const char *path, GError **error)
   return out;
 }
 
-static char *
-token_uri (const CK_TOKEN_INFO *info, const char *module_path)
+#define TB_PKCS11_URI_SCHEME "pkcs11:"
+
+/**
+ * tb_pkcs11_is_uri:
+ * @text: (nullable): a key's storage, an option's value
+ *
+ * Whether @text names something on a token (a `pkcs11:` URI) rather than
+ * a file. It does not check the URI: tb_pkcs11_uri_is_valid() does.
+ */
+gboolean
+tb_pkcs11_is_uri (const char *text)
 {
-  P11KitUri *uri = p11_kit_uri_new ();
+  return text != NULL && g_str_has_prefix (text, TB_PKCS11_URI_SCHEME);
+}
+
+/* The one formatter of our PKCS#11 URIs: RFC 7512 by p11-kit, plus the
+ * module's path as a query attribute when the token is not one of
+ * p11-kit's configured modules. */
+static char *
+format_uri (P11KitUri *uri, P11KitUriType type, const char *module_path)
+{
   char *text = NULL;
   char *out;
 
-  memcpy (p11_kit_uri_get_token_info (uri), info, sizeof *info);
-  if (p11_kit_uri_format (uri, P11_KIT_URI_FOR_TOKEN, &text) != P11_KIT_URI_OK)
-    text = strdup ("pkcs11:");
-  p11_kit_uri_free (uri);
+  if (p11_kit_uri_format (uri, type, &text) != P11_KIT_URI_OK)
+    text = strdup (TB_PKCS11_URI_SCHEME);
   if (module_path != NULL)
     {
       g_autofree char *escaped = g_uri_escape_string (module_path, "/", FALSE);
@@ -256,6 +271,18 @@ token_uri (const CK_TOKEN_INFO *info, const char *module_path)
   else
     out = g_strdup (text);
   free (text);
+  return out;
+}
+
+static char *
+token_uri (const CK_TOKEN_INFO *info, const char *module_path)
+{
+  P11KitUri *uri = p11_kit_uri_new ();
+  char *out;
+
+  memcpy (p11_kit_uri_get_token_info (uri), info, sizeof *info);
+  out = format_uri (uri, P11_KIT_URI_FOR_TOKEN, module_path);
+  p11_kit_uri_free (uri);
   return out;
 }
 
@@ -590,24 +617,14 @@ key_uri (const CK_TOKEN_INFO *ti, const char *label, GBytes *id, const char *mod
   CK_ATTRIBUTE attrs[2];
   gsize id_len;
   const void *id_data = g_bytes_get_data (id, &id_len);
-  char *text = NULL;
   char *out;
 
   memcpy (p11_kit_uri_get_token_info (uri), ti, sizeof *ti);
   attrs[0] = (CK_ATTRIBUTE) { CKA_LABEL, (void *) label, strlen (label) };
   attrs[1] = (CK_ATTRIBUTE) { CKA_ID, (void *) id_data, id_len };
   p11_kit_uri_set_attributes (uri, attrs, 2);
-  if (p11_kit_uri_format (uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &text) != P11_KIT_URI_OK)
-    text = strdup ("pkcs11:");
+  out = format_uri (uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, module_path);
   p11_kit_uri_free (uri);
-  if (module_path != NULL)
-    {
-      g_autofree char *escaped = g_uri_escape_string (module_path, "/", FALSE);
-      out = g_strdup_printf ("%s?module-path=%s", text, escaped);
-    }
-  else
-    out = g_strdup (text);
-  free (text);
   return out;
 }
 

@@ -36,6 +36,7 @@ void        tb_pkcs11_set_pin         (const char  *pin);
 void        tb_pkcs11_set_pin_func    (TbPkcs11PinFunc func,
                                        gpointer    data);
 gboolean    tb_pkcs11_has_pin         (void);
+gboolean    tb_pkcs11_is_uri          (const char  *text);
 gboolean    tb_pkcs11_uri_is_valid    (const char  *uri,
                                        GError     **error);
 char       *tb_pkcs11_uri_dup_token_label (const char *uri);

@@ -528,3 +528,28 @@ tb_provision_record (TbContext *ctx, const TbProvisionResult *result, GError **e
   }
   return g_steal_pointer (&id);
 }
+
+/**
+ * tb_provision_device_and_record:
+ * @record_id: (out) (transfer full): the id of the device's record
+ *
+ * The whole provisioning of a device, as every front end does it (the
+ * `provision` command, the Devices page, the demo): tb_provision_device()
+ * and, once it succeeded, tb_provision_record(). On failure @result is
+ * cleared and nothing is recorded.
+ */
+gboolean
+tb_provision_device_and_record (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *options,
+                                const char *passphrase, TbProvisionResult *result, char **record_id,
+                                TbProgress *progress, GError **error)
+{
+  g_return_val_if_fail (record_id != NULL, FALSE);
+
+  if (!tb_provision_device (ctx, probe, options, passphrase, result, progress, error) ||
+      (*record_id = tb_provision_record (ctx, result, error)) == NULL)
+    {
+      tb_provision_result_clear (result);
+      return FALSE;
+    }
+  return TRUE;
+}

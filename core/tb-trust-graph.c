@@ -184,7 +184,7 @@ add_keys_and_certs (TbTrustGraph *graph, TbContext *ctx, GDateTime *now)
       TbTrustNode *n = tb_trust_graph_add_node (graph, id, kind_for_usage (member (k, "usage")), member (k, "name"));
 
       n->algorithm = g_strdup (member (k, "algorithm"));
-      if (member (k, "storage") != NULL && g_str_has_prefix (member (k, "storage"), "pkcs11:"))
+      if (tb_pkcs11_is_uri (member (k, "storage")))
         {
           g_autofree char *label = tb_pkcs11_uri_dup_token_label (member (k, "storage"));
           n->storage = g_strdup_printf (_("token %s"), label != NULL && label[0] != '\0' ? label : "?");

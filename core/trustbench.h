@@ -5,6 +5,7 @@
 
 #include "tb-audit.h"
 #include "tb-cert.h"
+#include "tb-cert-workflow.h"
 #include "tb-adiv5.h"
 #include "tb-cmsis-dap.h"
 #include "tb-cmsis-dap-probe.h"
@@ -22,6 +23,7 @@
 #include "tb-image.h"
 #include "tb-job.h"
 #include "tb-key.h"
+#include "tb-key-workflow.h"
 #include "tb-master.h"
 #include "tb-mastered-image.h"
 #include "tb-mcuboot.h"
@@ -45,3 +47,4 @@
 #include "tb-receipt.h"
 #include "tb-receipts-verify.h"
 #include "tb-records.h"
+#include "tb-work.h"

@@ -168,10 +168,39 @@ test_export_mcuboot (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* One naming rule for `master -o DIR` and the Images page. */
+static void
+test_build_paths (void)
+{
+  struct {
+    const char *dir, *input, *version, *name, *image, *upk;
+  } cases[] = {
+    { "/out", "/src/app.hex", "1.2.0", NULL, "/out/app-1.2.0.tbimg", "/out/app-1.2.0.tbupk" },
+    { "out", "build/zephyr.signed.elf", "2.0.1", NULL, "out/zephyr.signed-2.0.1.tbimg",
+      "out/zephyr.signed-2.0.1.tbupk" },
+    /* a leading dot is not an extension, no dot means no extension */
+    { "/o", "/src/.hidden", "1.0.0", NULL, "/o/.hidden-1.0.0.tbimg", "/o/.hidden-1.0.0.tbupk" },
+    { "/o", "firmware", "0.0.1", NULL, "/o/firmware-0.0.1.tbimg", "/o/firmware-0.0.1.tbupk" },
+    /* a name given replaces the whole stem, version included */
+    { "/o", "/src/app.bin", "3.1.4", "release", "/o/release.tbimg", "/o/release.tbupk" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *image = NULL;
+      g_autofree char *upk = NULL;
+
+      tb_mastered_image_build_paths (cases[i].dir, cases[i].input, cases[i].version, cases[i].name, &image, &upk);
+      g_assert_cmpstr (image, ==, cases[i].image);
+      g_assert_cmpstr (upk, ==, cases[i].upk);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/tb/mastered-image/build-paths", test_build_paths);
   g_test_add ("/tb/mastered-image/list", Fixture, NULL, fixture_setup, test_list, fixture_teardown);
   g_test_add ("/tb/mastered-image/export-mcuboot", Fixture, NULL, fixture_setup, test_export_mcuboot,
               fixture_teardown);

@@ -134,6 +134,15 @@ test_list_and_generate (Fixture *f, gconstpointer data)
   g_assert_true (info->initialized);
   g_assert_true (g_str_has_prefix (info->uri, "pkcs11:"));
   g_assert_nonnull (strstr (info->uri, "token=tb-test"));
+  g_assert_true (tb_pkcs11_is_uri (info->uri));
+  {
+    /* one formatter: the module that is not p11-kit's own rides along */
+    g_autofree char *escaped = g_uri_escape_string (f->module, "/", FALSE);
+    g_autofree char *suffix = g_strconcat ("?module-path=", escaped, NULL);
+    g_assert_true (g_str_has_suffix (info->uri, suffix));
+    g_assert_true (tb_pkcs11_uri_is_valid (info->uri, &error));
+    g_assert_no_error (error);
+  }
   g_assert_cmpstr (info->manufacturer, ==, "SoftHSM project");
 
   for (guint i = 0; i < G_N_ELEMENTS (algorithms); i++)
@@ -147,6 +156,8 @@ test_list_and_generate (Fixture *f, gconstpointer data)
       g_assert_true (tb_key_has_private (key));
       g_assert_cmpstr (tb_key_get_algorithm (key), ==, algorithms[i]);
       g_assert_true (g_str_has_prefix (tb_key_get_storage (key), "pkcs11:"));
+      g_assert_true (tb_pkcs11_is_uri (tb_key_get_storage (key)));
+      g_assert_nonnull (strstr (tb_key_get_storage (key), "?module-path="));
       g_assert_true (tb_pkcs11_get_key_flags (tb_key_get_storage (key), &sensitive, &extractable, &error));
       g_assert_no_error (error);
       g_assert_true (sensitive);
@@ -704,6 +715,19 @@ test_trust_store (void)
   g_assert_true (tb_token_info_is_trust_store (&by_path));
 }
 
+/* The predicate every "is this key on a token" question goes through. */
+static void
+test_is_uri (void)
+{
+  g_assert_true (tb_pkcs11_is_uri ("pkcs11:token=tb-test;object=signer"));
+  g_assert_true (tb_pkcs11_is_uri ("pkcs11:"));
+  g_assert_false (tb_pkcs11_is_uri (NULL));
+  g_assert_false (tb_pkcs11_is_uri (""));
+  g_assert_false (tb_pkcs11_is_uri ("keys/signer.p8"));
+  g_assert_false (tb_pkcs11_is_uri ("/home/lab/pkcs11:token=x"));
+  g_assert_false (tb_pkcs11_is_uri ("pkcs11"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -714,5 +738,6 @@ main (int argc, char **argv)
   g_test_add ("/pkcs11/generate-without-randomness", Fixture, NULL, setup, test_generate_without_randomness, teardown);
   g_test_add ("/pkcs11/existing-keys", Fixture, NULL, setup, test_existing_keys, teardown);
   g_test_add_func ("/pkcs11/trust-store", test_trust_store);
+  g_test_add_func ("/pkcs11/is-uri", test_is_uri);
   return g_test_run ();
 }

@@ -759,6 +759,7 @@ test_create_hierarchy (void)
     tb_keys_page_ask_issue_from_csr (page, csr);
     dialog = find_dialog ();
     g_assert_nonnull (dialog);
+    set_field (dialog, "days", "45");
     set_field (dialog, "pass", "gui passphrase");
     adw_message_dialog_response (dialog, "accept");
     gtk_window_destroy (GTK_WINDOW (dialog));
@@ -766,6 +767,9 @@ test_create_hierarchy (void)
     spin_until (is_idle, window);
     issued = tb_cert_new_from_file (out, &error);
     g_assert_no_error (error);
+    /* the validity asked for, as `cert issue --days` */
+    g_assert_cmpint (g_date_time_difference (tb_cert_get_not_after (issued), tb_cert_get_not_before (issued)) /
+                     G_TIME_SPAN_DAY, ==, 45);
     g_assert_true (tb_cert_verify (tb_window_get_context (window), issued, NULL, &error));
     g_assert_no_error (error);
   }

@@ -412,14 +412,7 @@ show_first_bad_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 tb_audit_page_init (TbAuditPage *self)
 {
-  GtkWidget *placeholder;
-
   gtk_widget_init_template (GTK_WIDGET (self));
-  placeholder = gtk_label_new (_("No entry matches the search"));
-  gtk_widget_add_css_class (placeholder, "dim-label");
-  gtk_widget_set_margin_top (placeholder, 18);
-  gtk_widget_set_margin_bottom (placeholder, 18);
-  gtk_list_box_set_placeholder (self->entries, placeholder);
   gtk_list_box_set_filter_func (self->entries, filter_func, self, NULL);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
   gtk_stack_set_visible_child_name (self->stack, "empty");

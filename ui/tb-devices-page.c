@@ -221,16 +221,11 @@ device_work (gpointer data, TbProgress *progress, GError **error)
       TbProvisionOptions options = { job->product, job->upk, job->image, !job->lock };
       TbProvisionResult result = { 0 };
       g_autofree char *record = NULL;
-      gboolean ok = ctx != NULL && tb_provision_device (ctx, probe, &options, job->passphrase, &result, progress, error);
 
-      if (ok)
-        {
-          record = tb_provision_record (ctx, &result, error);
-          ok = record != NULL;
-        }
-      tb_provision_result_clear (&result);
-      if (!ok)
+      if (ctx == NULL || !tb_provision_device_and_record (ctx, probe, &options, job->passphrase, &result, &record,
+                                                          progress, error))
         return FALSE;
+      tb_provision_result_clear (&result);
     }
   else if (job->kind == 2)
     {

@@ -416,13 +416,7 @@ master_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 build_output_paths (TbImagesPage *self, const char *version, char **image_path, char **upk_path)
 {
-  g_autofree char *base = g_path_get_basename (self->path);
-  char *dot = strrchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  *image_path = g_strdup_printf ("%s/%s-%s.tbimg", self->output_dir, base, version);
-  *upk_path = g_strdup_printf ("%s/%s-%s.tbupk", self->output_dir, base, version);
+  tb_mastered_image_build_paths (self->output_dir, self->path, version, NULL, image_path, upk_path);
 }
 
 static void

@@ -630,6 +630,7 @@ typedef struct {
   GStrv products;
   char *token;                  /* generate on this token (its URI) */
   TbSecret *pin;
+  guint days;                   /* validity of a certificate issued */
 } Job;
 
 static void
@@ -670,27 +671,15 @@ generate_work (gpointer data, TbProgress *progress, GError **error)
   Job *job = data;
   g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
   g_autoptr(TbKey) key = NULL;
-  TbKeyUsage usage;
+  TbKeyGenerateOptions options = {
+    .name = job->name, .algorithm = job->algorithm, .token_uri = job->token, .pin = job->pin,
+    .passphrase = job->passphrase,
+  };
 
-  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &usage, error))
+  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &options.usage, error))
     return FALSE;
-  if (job->token != NULL)
-    {
-      tb_progress_set_stage (progress, _("Generating %s key “%s” on the token"), job->algorithm, job->name);
-      if (job->pin != NULL && job->pin[0] != '\0')
-        tb_pkcs11_set_pin (job->pin);
-      key = tb_key_generate_on_token (job->token, job->name, job->algorithm, usage, error);
-    }
-  else
-    {
-      tb_progress_set_stage (progress, _("Generating %s key “%s”"), job->algorithm, job->name);
-      key = tb_key_generate (job->algorithm, error);
-    }
-  if (key == NULL)
-    return FALSE;
-  tb_progress_set_fraction (progress, 0.5);
-  tb_progress_set_stage (progress, job->token != NULL ? _("Recording it") : _("Encrypting and storing it"));
-  return tb_key_store (key, ctx, job->name, usage, job->passphrase, error) && tb_context_save (ctx, error);
+  key = tb_key_workflow_generate (ctx, &options, progress, error);
+  return key != NULL;
 }
 
 static gboolean
@@ -699,15 +688,15 @@ import_work (gpointer data, TbProgress *progress, GError **error)
   Job *job = data;
   g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_WRITE, error);
   g_autoptr(TbKey) key = NULL;
-  TbKeyUsage usage;
+  TbKeyImportOptions options = {
+    .name = job->name, .file = job->file, .passphrase = job->passphrase,
+    .file_passphrase = job->file_passphrase != NULL && job->file_passphrase[0] != '\0' ? job->file_passphrase : NULL,
+  };
 
-  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &usage, error))
+  if (ctx == NULL || !tb_key_usage_from_string (job->usage, &options.usage, error))
     return FALSE;
-  tb_progress_set_stage (progress, _("Importing %s"), job->file);
-  key = tb_key_import_file (job->file, job->file_passphrase != NULL && job->file_passphrase[0] != '\0'
-                                         ? job->file_passphrase : NULL, error);
-  return key != NULL && tb_key_store (key, ctx, job->name, usage, job->passphrase, error) &&
-         tb_context_save (ctx, error);
+  key = tb_key_workflow_import (ctx, &options, NULL, progress, error);
+  return key != NULL;
 }
 
 /* Ends background work: reports a failure, reloads the context (which
@@ -718,29 +707,16 @@ issue_csr_work (gpointer data, TbProgress *progress, GError **error)
 {
   Job *job = data;
   g_autoptr(TbContext) ctx = tb_context_open (job->path, TB_CONTEXT_OPEN_READ, error);
-  g_autoptr(TbCert) issuer = NULL;
-  g_autoptr(TbKey) key = NULL;
   g_autoptr(TbCert) cert = NULL;
-  g_autoptr(GPtrArray) one = g_ptr_array_new ();
-  g_autofree char *csr = NULL;
-  gsize len = 0;
+  const TbCsrIssueOptions options = {
+    .issuer = job->name, .csr_path = job->file, .days = job->days, .output = job->output,
+    .passphrase = job->passphrase,
+  };
 
-  if (ctx == NULL || (issuer = tb_cert_load (ctx, job->name, error)) == NULL)
+  if (ctx == NULL)
     return FALSE;
-  tb_progress_set_stage (progress, _("Unlocking the key of “%s”"), job->name);
-  key = tb_key_load (ctx, tb_cert_get_key_name (issuer) != NULL ? tb_cert_get_key_name (issuer) : job->name, error);
-  if (key == NULL || !tb_key_unlock (key, ctx, job->passphrase, error))
-    return FALSE;
-  tb_progress_set_fraction (progress, 0.5);
-  tb_progress_set_stage (progress, _("Checking the request and issuing the certificate"));
-  if (!tb_file_read_bounded (job->file, 1024 * 1024, &csr, &len, error))
-    return FALSE;
-  cert = tb_cert_issue_from_csr (issuer, key, csr, len, job->file, TB_CERT_DAYS_LEAF, error);
-  if (cert == NULL)
-    return FALSE;
-  g_ptr_array_add (one, cert);
-  tb_progress_log (progress, _("Writing %s"), job->output);
-  return tb_cert_export (one, TB_CERT_FORMAT_PEM, NULL, NULL, job->output, error);
+  cert = tb_cert_workflow_issue_from_csr (ctx, &options, progress, error);
+  return cert != NULL;
 }
 
 static void
@@ -1045,15 +1021,39 @@ export_selected_action (GtkWidget *widget, const char *name, GVariant *param)
                      (TbUiPathFunc) export_chosen);
 }
 
+/* The validity field: a positive whole number of days, as `cert issue
+ * --days` takes it. */
+static gboolean
+parse_days (const char *text, guint64 *days, GError **error)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (text != NULL ? text : ""));
+
+  if (!g_ascii_string_to_unsigned (trimmed, 10, 1, G_MAXINT, days, NULL))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("The validity must be a positive whole number of days, not “%s”."), trimmed);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 issue_csr_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
 {
   Job *job;
   const char *csr = g_object_get_data (G_OBJECT (dialog), "file");
   g_autofree char *stem = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 days = 0;
 
   if (g_strcmp0 (response, "accept") != 0 || self->context == NULL)
     {
+      tb_form_dialog_clear_secrets (dialog);
+      return;
+    }
+  if (!parse_days (tb_form_dialog_get_text (dialog, "days"), &days, &error))
+    {
+      tb_ui_show_error (GTK_WIDGET (self), _("Validity Not Accepted"), error);
       tb_form_dialog_clear_secrets (dialog);
       return;
     }
@@ -1068,6 +1068,7 @@ issue_csr_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self
   job->path = g_strdup (tb_context_get_path (self->context));
   job->file = g_strdup (csr);
   job->name = tb_form_dialog_dup_choice (dialog, "issuer");
+  job->days = (guint) days;
   job->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
   tb_form_dialog_clear_secrets (dialog);
   for (guint i = 0; job->output == NULL || g_file_test (job->output, G_FILE_TEST_EXISTS); i++)
@@ -1085,8 +1086,9 @@ issue_csr_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self
  * tb_keys_page_ask_issue_from_csr:
  * @csr_path: a PKCS#10 request
  *
- * Asks for the issuer and the passphrase, then issues the certificate in
- * the background into `NAME.cert.pem` next to the request.
+ * Asks for the issuer, the validity and the passphrase, then issues the
+ * certificate in the background (tb_cert_workflow_issue_from_csr(), as
+ * `cert issue --csr`) into `NAME.cert.pem` next to the request.
  */
 void
 tb_keys_page_ask_issue_from_csr (TbKeysPage *self, const char *path)
@@ -1119,6 +1121,7 @@ tb_keys_page_ask_issue_from_csr (TbKeysPage *self, const char *path)
                                _("Issue a Certificate"), path, _("_Issue"));
   g_object_set_data_full (G_OBJECT (dialog), "file", g_strdup (path), g_free);
   tb_form_dialog_add_choice (dialog, "issuer", _("Issuer"), (const char *const *) issuers, 0);
+  tb_form_dialog_add_entry (dialog, "days", _("Validity (days)"), G_STRINGIFY (TB_CERT_DAYS_LEAF));
   tb_form_dialog_add_password (dialog, "pass", _("Context Passphrase"));
   g_signal_connect (dialog, "response", G_CALLBACK (issue_csr_response_cb), self);
   gtk_window_present (GTK_WINDOW (dialog));

@@ -1069,201 +1069,6 @@ job_selected_cb (TbProductionPage *self)
     show_job (self);
 }
 
-static GtkWidget *
-group_new (const char *title, const char *description, GtkListBox **list)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-  GtkWidget *box = gtk_list_box_new ();
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
-  if (description != NULL)
-    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (box), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (box, "boxed-list");
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), box);
-  *list = GTK_LIST_BOX (box);
-  return group;
-}
-
-/* A flat button for a group's header: an icon or a label, a tooltip and
- * the action it runs. */
-static GtkWidget *
-header_button (GtkWidget *b, const char *tooltip, const char *action)
-{
-  gtk_widget_set_tooltip_text (b, tooltip);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (b), action);
-  gtk_widget_add_css_class (b, "flat");
-  gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
-  return b;
-}
-
-static GtkWidget *
-flat_button (const char *icon, const char *tooltip, const char *action)
-{
-  return header_button (gtk_button_new_from_icon_name (icon), tooltip, action);
-}
-
-static GtkWidget *
-text_button (const char *label, const char *tooltip, const char *action)
-{
-  return header_button (gtk_button_new_with_mnemonic (label), tooltip, action);
-}
-
-static void
-build (TbProductionPage *self)
-{
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
-  GtkWidget *empty = adw_status_page_new ();
-  GtkWidget *import_button = gtk_button_new_with_mnemonic (_("_Import Job…"));
-  GtkWidget *create_button = gtk_button_new_with_mnemonic (_("_Create Job…"));
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *role_group;
-  GtkListBox *role_list;
-  GtkWidget *job_group, *station_group, *counts_box, *label, *suffix;
-  GtkListBox *station_list, *job_list;
-
-  self->stack = GTK_STACK (gtk_stack_new ());
-  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
-
-  self->empty = ADW_STATUS_PAGE (empty);
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "system-run-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _("No Production Jobs"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (create_button), "production.create-job");
-  gtk_widget_add_css_class (create_button, "pill");
-  gtk_widget_add_css_class (create_button, "suggested-action");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (import_button), "production.import");
-  gtk_widget_add_css_class (import_button, "pill");
-  gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
-  self->empty_master = gtk_button_new_with_mnemonic (_("_Master an Image First"));
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->empty_master), "s", "images");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->empty_master), "win.show-page");
-  gtk_widget_add_css_class (self->empty_master, "pill");
-  gtk_widget_add_css_class (self->empty_master, "suggested-action");
-  gtk_box_append (GTK_BOX (buttons), self->empty_master);
-  gtk_box_append (GTK_BOX (buttons), create_button);
-  gtk_box_append (GTK_BOX (buttons), import_button);
-  self->empty_create = create_button;
-  self->empty_import = import_button;
-  adw_status_page_set_child (ADW_STATUS_PAGE (empty), buttons);
-  gtk_stack_add_named (self->stack, empty, "empty");
-
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 720);
-  gtk_widget_set_margin_start (box, 18);
-  gtk_widget_set_margin_end (box, 18);
-  gtk_widget_set_margin_top (box, 24);
-  gtk_widget_set_margin_bottom (box, 24);
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
-  gtk_stack_add_named (self->stack, scrolled, "job");
-
-  /* what this context is, and the way to a new job */
-  role_group = group_new (_("Role"), NULL, &role_list);
-  self->role_row = ADW_ACTION_ROW (adw_action_row_new ());
-  adw_action_row_set_subtitle_lines (self->role_row, 3);
-  adw_action_row_add_prefix (self->role_row, gtk_image_new_from_icon_name ("system-run-symbolic"));
-  gtk_list_box_append (role_list, GTK_WIDGET (self->role_row));
-  gtk_box_append (GTK_BOX (box), role_group);
-
-  /* the job card */
-  job_group = group_new (_("Job"), NULL, &job_list);
-  suffix = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->oem_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append (GTK_BOX (self->oem_buttons), text_button (_("_Verify Records…"),
-                                                            _("Check the Records a Station Exported"),
-                                                            "production.verify-records"));
-  gtk_box_append (GTK_BOX (self->oem_buttons), text_button (_("_Create Job…"), _("Create a Job From a Mastered Image"),
-                                                            "production.create-job"));
-  gtk_box_append (GTK_BOX (suffix), self->oem_buttons);
-  gtk_box_append (GTK_BOX (suffix), flat_button ("document-open-symbolic", _("Import a Job Package"),
-                                                 "production.import"));
-  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (job_group), suffix);
-  self->job_ids = gtk_string_list_new (NULL);
-  self->job_row = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->job_row), _("Job"));
-  adw_combo_row_set_model (self->job_row, G_LIST_MODEL (self->job_ids));
-  g_signal_connect_swapped (self->job_row, "notify::selected", G_CALLBACK (job_selected_cb), self);
-  gtk_list_box_append (job_list, GTK_WIDGET (self->job_row));
-  counts_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_margin_start (counts_box, 12);
-  gtk_widget_set_margin_end (counts_box, 12);
-  gtk_widget_set_margin_top (counts_box, 12);
-  gtk_widget_set_margin_bottom (counts_box, 12);
-  self->count_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_widget_add_css_class (GTK_WIDGET (self->count_label), "title-4");
-  gtk_label_set_xalign (self->count_label, 0);
-  self->level = GTK_LEVEL_BAR (gtk_level_bar_new ());
-  gtk_level_bar_set_mode (self->level, GTK_LEVEL_BAR_MODE_CONTINUOUS);
-  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_LOW);
-  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_HIGH);
-  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_FULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->level), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Devices made or reserved out of the limit"), -1);
-  gtk_box_append (GTK_BOX (counts_box), GTK_WIDGET (self->count_label));
-  gtk_box_append (GTK_BOX (counts_box), GTK_WIDGET (self->level));
-  gtk_list_box_append (job_list, counts_box);
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (gtk_widget_get_parent (counts_box)), FALSE);
-  gtk_box_append (GTK_BOX (box), job_group);
-  {
-    GtkWidget *details = gtk_list_box_new ();
-    gtk_list_box_set_selection_mode (GTK_LIST_BOX (details), GTK_SELECTION_NONE);
-    gtk_widget_add_css_class (details, "boxed-list");
-    self->card = GTK_LIST_BOX (details);
-    gtk_box_append (GTK_BOX (box), details);
-  }
-
-  /* slots left open by a crash */
-  self->interrupted_group = ADW_PREFERENCES_GROUP (group_new (_("Interrupted Devices"),
-                                                              _("A crash or power cut stopped these devices midway; "
-                                                                "their slots stay counted until they are finished"),
-                                                              &self->interrupted_list));
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->interrupted_group));
-
-  /* the station: probe and operator, and the big button */
-  station_group = group_new (_("Station"), NULL, &station_list);
-  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (station_group),
-                                           flat_button ("view-refresh-symbolic", _("Look for Probes Again"),
-                                                        "production.refresh"));
-  self->probe_uris = gtk_string_list_new (NULL);
-  self->probe_row = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->probe_row), _("Probe"));
-  adw_combo_row_set_model (self->probe_row, G_LIST_MODEL (self->probe_uris));
-  g_signal_connect_swapped (self->probe_row, "notify::selected", G_CALLBACK (job_selected_cb), self);
-  gtk_list_box_append (station_list, GTK_WIDGET (self->probe_row));
-  self->operator_row = ADW_ENTRY_ROW (adw_entry_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->operator_row), _("Operator"));
-  gtk_editable_set_text (GTK_EDITABLE (self->operator_row), g_get_user_name ());
-  gtk_list_box_append (station_list, GTK_WIDGET (self->operator_row));
-  gtk_box_append (GTK_BOX (box), station_group);
-  self->station_group = station_group;
-
-  self->program_button = GTK_BUTTON (gtk_button_new ());
-  label = gtk_label_new_with_mnemonic (_("_Program Next Device"));
-  gtk_widget_add_css_class (label, "title-2");
-  gtk_button_set_child (self->program_button, label);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->program_button), "production.program-next");
-  gtk_widget_add_css_class (GTK_WIDGET (self->program_button), "pill");
-  gtk_widget_add_css_class (GTK_WIDGET (self->program_button), "suggested-action");
-  gtk_widget_set_size_request (GTK_WIDGET (self->program_button), -1, 72);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->program_button));
-
-  self->results_group = ADW_PREFERENCES_GROUP (group_new (_("This Session"),
-                                                          _("Every device, newest first; the records keep them all"),
-                                                          &self->results));
-  gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
-
-  self->history_group = ADW_PREFERENCES_GROUP (group_new (_("Job History"), NULL, &self->history));
-  adw_preferences_group_set_header_suffix (self->history_group,
-                                           text_button (_("_Export Records…"),
-                                                        _("Export the Job's Records for the OEM"),
-                                                        "production.export-records"));
-  gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->history_group));
-}
-
 static void
 tb_production_page_dispose (GObject *object)
 {
@@ -1284,6 +1089,29 @@ tb_production_page_class_init (TbProductionPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = tb_production_page_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/trustbench/Trustbench/tb-production-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, empty);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, empty_create);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, empty_import);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, empty_master);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, role_row);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, station_group);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, oem_buttons);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, job_row);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, card);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, level);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, count_label);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, interrupted_group);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, interrupted_list);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, probe_row);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, operator_row);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, program_button);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, results);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, results_group);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, history);
+  gtk_widget_class_bind_template_child (widget_class, TbProductionPage, history_group);
+
   gtk_widget_class_install_action (widget_class, "production.program-next", NULL, program_next_action);
   gtk_widget_class_install_action (widget_class, "production.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "production.create-job", NULL, create_job_action);
@@ -1295,7 +1123,22 @@ tb_production_page_class_init (TbProductionPageClass *klass)
 static void
 tb_production_page_init (TbProductionPage *self)
 {
-  build (self);
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* the lists the combo rows choose from, filled by reload() and
+   * refresh_probes() */
+  self->job_ids = gtk_string_list_new (NULL);
+  adw_combo_row_set_model (self->job_row, G_LIST_MODEL (self->job_ids));
+  g_signal_connect_swapped (self->job_row, "notify::selected", G_CALLBACK (job_selected_cb), self);
+  self->probe_uris = gtk_string_list_new (NULL);
+  adw_combo_row_set_model (self->probe_row, G_LIST_MODEL (self->probe_uris));
+  g_signal_connect_swapped (self->probe_row, "notify::selected", G_CALLBACK (job_selected_cb), self);
+  gtk_editable_set_text (GTK_EDITABLE (self->operator_row), g_get_user_name ());
+  /* one colour for the whole bar: the count, not a threshold */
+  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_LOW);
+  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_HIGH);
+  gtk_level_bar_remove_offset_value (self->level, GTK_LEVEL_BAR_OFFSET_FULL);
+
   refresh_probes (self);
   reload (self);
 }

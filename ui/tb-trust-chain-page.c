@@ -20,8 +20,11 @@ struct _TbTrustChainPage {
   TbTrustView *view;
   GtkRevealer *details_revealer;
   GtkBox *details;
-  GtkWidget *details_group;
-  GtkWidget *actions_box;
+  GtkWidget *details_group;     /* the selected node's properties */
+  GtkWidget *master_button;
+  GtkWidget *keys_button;
+  GtkWidget *images_button;
+  GtkWidget *devices_button;
   GtkWidget *findings_box;
   GtkLabel *findings_title;
   GtkWidget *findings_none;
@@ -70,44 +73,36 @@ status_text (TbTrustStatus status)
     }
 }
 
-static GtkWidget *
-action_button (const char *label, const char *page)
-{
-  GtkWidget *button = gtk_button_new_with_mnemonic (label);
-
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.show-page");
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", page);
-  gtk_widget_add_css_class (button, "pill");
-  return button;
-}
-
 /* What one can do from a node: go where it is managed. */
-static GtkWidget *
-node_actions (TbTrustNode *n)
+static void
+show_node_actions (TbTrustChainPage *self, TbTrustNode *n)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gboolean master = FALSE, keys = FALSE, images = FALSE, devices = FALSE;
 
   switch (n->kind)
     {
     case TB_TRUST_NODE_MASTERING:
     case TB_TRUST_NODE_PRODUCT:
-      gtk_box_append (GTK_BOX (box), action_button (_("_Master an Image…"), "images"));
+      master = TRUE;
       G_GNUC_FALLTHROUGH;
     case TB_TRUST_NODE_ROOT_CA:
     case TB_TRUST_NODE_CA:
     case TB_TRUST_NODE_JOB:
-      gtk_box_append (GTK_BOX (box), action_button (_("Export or Issue in _Keys & Certificates"), "keys"));
+      keys = TRUE;
       break;
     case TB_TRUST_NODE_IMAGE:
-      gtk_box_append (GTK_BOX (box), action_button (_("Open _Images"), "images"));
+      images = TRUE;
       break;
     case TB_TRUST_NODE_DEVICE:
     case TB_TRUST_NODE_DEVICE_GROUP:
     default:
-      gtk_box_append (GTK_BOX (box), action_button (_("Open _Devices"), "devices"));
+      devices = TRUE;
       break;
     }
-  return box;
+  gtk_widget_set_visible (self->master_button, master);
+  gtk_widget_set_visible (self->keys_button, keys);
+  gtk_widget_set_visible (self->images_button, images);
+  gtk_widget_set_visible (self->devices_button, devices);
 }
 
 /**
@@ -194,13 +189,10 @@ show_details (TbTrustChainPage *self)
     return;
   if (self->details_group != NULL)
     gtk_box_remove (self->details, self->details_group);
-  if (self->actions_box != NULL)
-    gtk_box_remove (self->details, self->actions_box);
   group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   self->details_group = GTK_WIDGET (group);
   gtk_box_prepend (self->details, self->details_group);
-  self->actions_box = node_actions (n);
-  gtk_box_insert_child_after (self->details, self->actions_box, self->details_group);
+  show_node_actions (self, n);
   adw_preferences_group_set_title (group, kind_title (n->kind));
   adw_preferences_group_set_description (group, n->name);
   add_row (group, _("Status"), status_text (n->status));
@@ -458,6 +450,10 @@ tb_trust_chain_page_class_init (TbTrustChainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, view);
   gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, details_revealer);
   gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, details);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, master_button);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, keys_button);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, images_button);
+  gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, devices_button);
   gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_box);
   gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_title);
   gtk_widget_class_bind_template_child (widget_class, TbTrustChainPage, findings_none);

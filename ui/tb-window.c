@@ -456,34 +456,6 @@ tb_window_close_context (TbWindow *self)
 
 /* ---- long work with progress ---- */
 
-typedef struct {
-  TbWindowWorkFunc func;
-  gpointer data;
-  GDestroyNotify data_free;
-  TbProgress *progress;
-} WorkData;
-
-static void
-work_data_free (WorkData *work)
-{
-  if (work->data_free != NULL)
-    work->data_free (work->data);
-  g_clear_object (&work->progress);
-  g_free (work);
-}
-
-static void
-work_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  WorkData *work = task_data;
-  GError *error = NULL;
-
-  if (work->func (work->data, work->progress, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 static void
 progress_changed_cb (TbProgress *progress, TbWindow *self)
 {
@@ -519,7 +491,7 @@ work_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   gtk_revealer_set_reveal_child (self->progress_revealer, FALSE);
   update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BUSY]);
-  if (g_task_propagate_boolean (G_TASK (result), &error))
+  if (tb_work_run_finish (result, &error))
     g_task_return_boolean (outer, TRUE);
   else
     g_task_return_error (outer, error);
@@ -529,8 +501,9 @@ work_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 /**
  * tb_window_run_work:
  * @title: stage shown until the work sets one
- * @func: the work, run in a worker thread; it reports through its
- *   #TbProgress and checks its cancellable
+ * @func: the work, run in a worker thread by tb_work_run_async(); it
+ *   reports through its #TbProgress and checks its cancellable
+ * @data_free: (nullable): frees @data after @callback has returned
  *
  * Runs long work off the main loop with the progress panel (bar, log,
  * Cancel). One operation at a time: the actions that start another are
@@ -541,18 +514,11 @@ tb_window_run_work (TbWindow *self, const char *title, TbWindowWorkFunc func, gp
                     GDestroyNotify data_free, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *outer = g_task_new (self, NULL, callback, user_data);
-  g_autoptr(GTask) inner = NULL;
-  WorkData *work;
 
   g_return_if_fail (self->operation == NULL);
 
   self->operation = g_cancellable_new ();
   self->progress = tb_progress_new (self->operation);
-  work = g_new0 (WorkData, 1);
-  work->func = func;
-  work->data = data;
-  work->data_free = data_free;
-  work->progress = g_object_ref (self->progress);
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->log_view), "", 0);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
@@ -565,10 +531,9 @@ tb_window_run_work (TbWindow *self, const char *title, TbWindowWorkFunc func, gp
 
   /* the data lives as long as the outer task, so the caller's callback
    * may still use it */
-  g_task_set_task_data (outer, work, (GDestroyNotify) work_data_free);
-  inner = g_task_new (NULL, self->operation, work_done_cb, outer);
-  g_task_set_task_data (inner, work, NULL);
-  g_task_run_in_thread (inner, work_thread);
+  if (data_free != NULL)
+    g_task_set_task_data (outer, data, data_free);
+  tb_work_run_async (func, data, NULL, self->progress, work_done_cb, outer);
 }
 
 gboolean

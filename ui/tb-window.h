@@ -16,9 +16,7 @@ G_BEGIN_DECLS
 #define TB_TYPE_WINDOW (tb_window_get_type ())
 G_DECLARE_FINAL_TYPE (TbWindow, tb_window, TB, WINDOW, AdwApplicationWindow)
 
-typedef gboolean (*TbWindowWorkFunc) (gpointer     data,
-                                      TbProgress  *progress,
-                                      GError     **error);
+typedef TbWorkFunc TbWindowWorkFunc;
 
 TbWindow   *tb_window_new              (AdwApplication *app);
 void        tb_window_open_context     (TbWindow       *self,
