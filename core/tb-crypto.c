@@ -40,13 +40,18 @@ tb_crypto_hkdf_sha256 (const guint8 *ikm, gsize ikm_len, const guint8 *salt, gsi
   EVP_KDF *kdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
   EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new (kdf) : NULL;
   OSSL_PARAM params[5];
+  guint n = 0;
   gboolean ok;
 
-  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
-  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
-  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
-  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
-  params[4] = OSSL_PARAM_construct_end ();
+  /* an empty salt or info is left out: OpenSSL refuses a NULL octet
+   * string, and RFC 5869 treats an absent salt as HashLen zero bytes */
+  params[n++] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
+  params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
+  if (salt_len > 0)
+    params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
+  if (info_len > 0)
+    params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
+  params[n] = OSSL_PARAM_construct_end ();
   ok = kctx != NULL && EVP_KDF_derive (kctx, out, out_len, params) == 1;
   EVP_KDF_CTX_free (kctx);
   EVP_KDF_free (kdf);
