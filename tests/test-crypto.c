@@ -109,6 +109,76 @@ test_key_wrap_vector (void)
 }
 
 static void
+test_key_wrap_refusals (void)
+{
+  g_autoptr(GError) error = NULL;
+  const TbSbmCrypto *sbm = tb_sbm_crypto_openssl ();
+  guint8 kek[32], other[32], data[32], wrapped[48], out[48];
+  gsize wrapped_len = 0, out_len = 0;
+
+  for (guint i = 0; i < 32; i++)
+    {
+      kek[i] = (guint8) i;
+      other[i] = (guint8) (i + 1);
+      data[i] = (guint8) (0xa0 + i);
+    }
+  g_assert_true (tb_crypto_aes256_kw (TRUE, kek, data, sizeof data, wrapped, &wrapped_len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (wrapped_len, ==, 40);
+
+  /* the wrong key-encryption key */
+  out_len = 12345;
+  g_assert_false (tb_crypto_aes256_kw (FALSE, other, wrapped, wrapped_len, out, &out_len, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_assert_cmpstr (error->message, ==, "The wrapped key does not unwrap: wrong key or altered data");
+  g_assert_cmpuint (out_len, ==, 12345);
+  g_clear_error (&error);
+  g_assert_cmpint (sbm->aes256_kw_unwrap (other, wrapped, wrapped_len, out), ==, -1);
+
+  /* every single bit flipped */
+  for (gsize i = 0; i < wrapped_len * 8; i++)
+    {
+      guint8 broken[40];
+      memcpy (broken, wrapped, 40);
+      broken[i / 8] ^= (guint8) (1u << (i % 8));
+      g_assert_false (tb_crypto_aes256_kw (FALSE, kek, broken, 40, out, &out_len, &error));
+      g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+      g_clear_error (&error);
+      g_assert_cmpint (sbm->aes256_kw_unwrap (kek, broken, 40, out), ==, -1);
+    }
+
+  /* truncated, extended, and lengths that are no wrapped key at all */
+  for (gsize len = 0; len < wrapped_len + 16; len++)
+    {
+      guint8 longer[56] = { 0 };
+      if (len == wrapped_len)
+        continue;
+      memcpy (longer, wrapped, MIN (len, wrapped_len));
+      g_assert_false (tb_crypto_aes256_kw (FALSE, kek, longer, len, out, &out_len, &error));
+      g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+      g_clear_error (&error);
+    }
+  /* what the SBM is asked to unwrap: 40 bytes, nothing else */
+  g_assert_cmpint (sbm->aes256_kw_unwrap (kek, wrapped, 32, out), ==, -1);
+
+  /* nothing to wrap, or not whole 64-bit blocks: the caller's mistake */
+  for (gsize len = 0; len <= 17; len++)
+    {
+      if (len == 16)
+        continue;
+      out_len = 12345;
+      g_assert_false (tb_crypto_aes256_kw (TRUE, kek, data, len, out, &out_len, &error));
+      g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+      g_assert_true (strstr (error->message, "at least 16 bytes, a multiple of 8") != NULL);
+      g_assert_cmpuint (out_len, ==, 12345);
+      g_clear_error (&error);
+    }
+  g_assert_true (tb_crypto_aes256_kw (TRUE, kek, data, 16, out, &out_len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (out_len, ==, 24);
+}
+
+static void
 test_ecdh (void)
 {
   g_autoptr(GError) error = NULL;
@@ -244,6 +314,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/crypto/hkdf-vectors", test_hkdf_vectors);
   g_test_add_func ("/tb/crypto/hkdf-refusals", test_hkdf_refusals);
   g_test_add_func ("/tb/crypto/key-wrap-vector", test_key_wrap_vector);
+  g_test_add_func ("/tb/crypto/key-wrap-refusals", test_key_wrap_refusals);
   g_test_add_func ("/tb/crypto/ecdh", test_ecdh);
   g_test_add_func ("/tb/crypto/device-signature", test_device_signature);
   g_test_add_func ("/tb/crypto/random", test_random);
