@@ -842,6 +842,79 @@ test_install_digest_refused (void)
   g_assert_cmpstr (b->sbm.app_version, ==, "1.0.0");
 }
 
+/* The longest version a device keeps (31 characters, its signature
+ * table's field): what it reports after a reset is what it signed in the
+ * install receipt, never a truncated one. Mastering refuses longer ones;
+ * the SBM refuses a UPK that carries one all the same. */
+static void
+test_version_length (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Board) b = board_new ();
+  TbTestImage spec = { 0 };
+  g_autoptr(TbTestMastered) longest = NULL;
+  const char *v31 = "1.0.0-rc.1234567890123456789012";
+  const char *v32 = "1.0.0-rc.12345678901234567890123";
+  g_autoptr(TbReceipt) receipt = NULL;
+  gsize len = 0;
+  guint8 nonce[32] = { 1 };
+
+  g_assert_cmpuint (strlen (v31), ==, TB_SBM_IMAGE_VERSION_MAX_LEN);
+  g_assert_cmpuint (strlen (v32), ==, TB_SBM_IMAGE_VERSION_MAX_LEN + 1);
+  board_provision (b, NULL, NULL, NULL);
+  board_reset (b);
+  spec.security_counter = 10;
+  spec.version = v31;
+  longest = tb_test_oem_master (oem, "v31", &spec);
+
+  /* mastering refuses 32 characters */
+  {
+    g_autofree char *bin = g_build_filename (oem->tmp, "v32.bin", NULL);
+    g_autofree char *upk_path = g_build_filename (oem->tmp, "v32.tbupk", NULL);
+    g_autofree char *image_path = g_build_filename (oem->tmp, "v32.tbimg", NULL);
+    g_autoptr(TbFirmware) fw = NULL;
+    g_autoptr(TbUpk) refused = NULL;
+    TbMasterOptions options = { oem->product, NULL, NULL, v32, 11, 0 };
+
+    tb_test_write_file (bin, "firmware");
+    fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, FLASH_BASE + 32 * 1024, &error);
+    g_assert_no_error (error);
+    refused = tb_master_image (oem->ctx, fw, &options, TB_TEST_OEM_PASS, image_path, upk_path, NULL, &error);
+    g_assert_null (refused);
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpstr (error->message, ==, "Version “1.0.0-rc.12345678901234567890123” has 32 characters: a device "
+                                         "keeps at most 31");
+    g_clear_error (&error);
+    g_assert_false (g_file_test (upk_path, G_FILE_TEST_EXISTS));
+  }
+  /* the device refuses a UPK re-signed with 32 */
+  {
+    g_autoptr(TbUpk) upk = tb_upk_load_file (longest->upk, &error);
+    g_autoptr(TbCert) cert = tb_cert_load (oem->ctx, TB_KEY_NAME_MASTERING, NULL);
+    g_autoptr(TbKey) key = tb_test_oem_key (oem, TB_KEY_NAME_MASTERING);
+    g_autoptr(GBytes) forged = NULL;
+
+    g_assert_no_error (error);
+    tb_upk_set_version (upk, v32);
+    forged = tb_upk_sign (upk, cert, key, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (call (b, TB_MB_CMD_INSTALL_BEGIN, g_bytes_get_data (forged, NULL), g_bytes_get_size (forged),
+                            NULL), ==, TB_MB_ERR_BAD_REQUEST);
+  }
+
+  g_assert_cmpuint (install (b, longest, &len), ==, TB_MB_STATUS_OK);
+  receipt = tb_receipt_parse (b->mailbox + TB_MB_HEADER, len, b->point, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (receipt->version, ==, v31);
+  g_assert_cmpint (board_reset (b), ==, TB_SBM_BOOT_OK);
+  g_assert_cmpstr (b->sbm.app_version, ==, v31);
+  g_clear_pointer (&receipt, tb_receipt_free);
+  g_assert_cmpuint (call (b, TB_MB_CMD_RECEIPT, nonce, 32, &len), ==, TB_MB_STATUS_OK);
+  receipt = tb_receipt_parse (b->mailbox + TB_MB_HEADER, len, b->point, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (receipt->version, ==, v31);
+}
+
 /* The signature table: a corrupt record is not trusted. */
 static void
 test_journal (void)
@@ -888,6 +961,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/sbm/install-begin-refusals", test_install_begin_refusals);
   g_test_add_func ("/tb/sbm/install-chunk-refusals", test_install_chunk_refusals);
   g_test_add_func ("/tb/sbm/install-digest-refused", test_install_digest_refused);
+  g_test_add_func ("/tb/sbm/version-length", test_version_length);
   g_test_add_func ("/tb/sbm/journal", test_journal);
   rc = g_test_run ();
   tb_test_mastered_free (app);
