@@ -15,6 +15,9 @@
 #include "tb-key-private.h"
 #include "tb-pkcs11-private.h"
 
+/* far above any key, far below an int */
+#define TB_CRYPTO_KW_MAX_LEN 4096u
+
 /**
  * tb_crypto_random_bytes: (skip)
  *
@@ -40,13 +43,18 @@ tb_crypto_hkdf_sha256 (const guint8 *ikm, gsize ikm_len, const guint8 *salt, gsi
   EVP_KDF *kdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
   EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new (kdf) : NULL;
   OSSL_PARAM params[5];
+  guint n = 0;
   gboolean ok;
 
-  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
-  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
-  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
-  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
-  params[4] = OSSL_PARAM_construct_end ();
+  /* an empty salt or info is left out: OpenSSL refuses a NULL octet
+   * string, and RFC 5869 treats an absent salt as HashLen zero bytes */
+  params[n++] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
+  params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
+  if (salt_len > 0)
+    params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
+  if (info_len > 0)
+    params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
+  params[n] = OSSL_PARAM_construct_end ();
   ok = kctx != NULL && EVP_KDF_derive (kctx, out, out_len, params) == 1;
   EVP_KDF_CTX_free (kctx);
   EVP_KDF_free (kdf);
@@ -59,17 +67,36 @@ tb_crypto_hkdf_sha256 (const guint8 *ikm, gsize ikm_len, const guint8 *salt, gsi
  * tb_crypto_aes256_kw: (skip)
  * @wrap: wrap (RFC 3394) or unwrap
  *
- * A failed unwrap (wrong key, altered data) is %TB_ERROR_VERIFY_FAILED.
+ * @out: (out caller-allocates): @in_len + 8 bytes to wrap, @in_len - 8 to unwrap
+ *
+ * RFC 3394 wraps whole 64-bit blocks, at least two of them: anything else
+ * to wrap is %TB_ERROR_INVALID_ARGUMENT. A failed unwrap (wrong key,
+ * altered, truncated or extended data) is %TB_ERROR_VERIFY_FAILED.
  */
 gboolean
 tb_crypto_aes256_kw (gboolean wrap, const guint8 *kek, const guint8 *in, gsize in_len, guint8 *out, gsize *out_len,
                      GError **error)
 {
-  EVP_CIPHER *cipher = EVP_CIPHER_fetch (NULL, "AES-256-WRAP", NULL);
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  EVP_CIPHER *cipher;
+  EVP_CIPHER_CTX *ctx;
+  gsize min_len = wrap ? 16 : 24;
   int n1 = 0, n2 = 0;
   gboolean ok;
 
+  /* OpenSSL "unwraps" an empty input into nothing, successfully */
+  if (in_len < min_len || in_len % 8 != 0 || in_len > TB_CRYPTO_KW_MAX_LEN)
+    {
+      if (wrap)
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                     _("A key to wrap must be at least 16 bytes, a multiple of 8, at most %u (got %" G_GSIZE_FORMAT
+                       ")"), TB_CRYPTO_KW_MAX_LEN, in_len);
+      else
+        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                     _("The wrapped key does not unwrap: wrong key or altered data"));
+      return FALSE;
+    }
+  cipher = EVP_CIPHER_fetch (NULL, "AES-256-WRAP", NULL);
+  ctx = EVP_CIPHER_CTX_new ();
   if (ctx != NULL)
     EVP_CIPHER_CTX_set_flags (ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   ok = cipher != NULL && ctx != NULL && EVP_CipherInit_ex2 (ctx, cipher, kek, NULL, wrap ? 1 : 0, NULL) == 1 &&

@@ -12,7 +12,8 @@
  *    keyUsage, extKeyUsage, authorityKeyIdentifier) are built once;
  *  - the signing context is prepared once and copied for each signature.
  *
- * Profile: subject O=<organization>, CN=Device <UID>, serialNumber=<UID>;
+ * Profile: subject O=<organization>, CN=Device <UID> (CN=<UID> for a UID of
+ * 58 digits or more: a CN holds 64 characters), serialNumber=<UID>;
  * CA:FALSE, digitalSignature + keyAgreement, clientAuth, SKI = SHA-1 of the
  * point (RFC 5280 method 1), AKI = the issuer's SKI. */
 
@@ -29,6 +30,8 @@
 #include "tb-cert-private.h"
 #include "tb-error.h"
 #include "tb-key-private.h"
+
+#define TB_DEVICE_CN_MAX_LEN 64
 
 struct _TbDeviceCertIssuer {
   X509_NAME *issuer_name;
@@ -177,7 +180,12 @@ set_subject (X509 *x509, const char *organization, const char *uid_hex)
   X509_NAME *name = X509_get_subject_name (x509);
   char cn[16 + TB_DEVICE_UID_MAX_LEN];
 
-  g_snprintf (cn, sizeof cn, "Device %s", uid_hex);
+  /* a common name holds at most 64 characters (RFC 5280 ub-common-name):
+   * a UID of 58 digits or more is the name alone */
+  if (strlen ("Device ") + strlen (uid_hex) <= TB_DEVICE_CN_MAX_LEN)
+    g_snprintf (cn, sizeof cn, "Device %s", uid_hex);
+  else
+    g_strlcpy (cn, uid_hex, sizeof cn);
   return (organization == NULL || organization[0] == '\0' ||
           X509_NAME_add_entry_by_NID (name, NID_organizationName, MBSTRING_UTF8,
                                       (const unsigned char *) organization, -1, -1, 0)) &&

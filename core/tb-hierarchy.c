@@ -122,8 +122,18 @@ tb_hierarchy_create_on_tokens (TbContext *ctx, const char *const *products, cons
       return FALSE;
     }
   for (guint i = 0; i < n_products; i++)
-    if (!tb_name_is_valid (products[i], error))
-      return FALSE;
+    {
+      if (!tb_name_is_valid (products[i], error))
+        return FALSE;
+      /* refused before a key is made: a second product-P key would fail
+       * only after the first keys were stored and audited */
+      for (guint j = 0; j < i; j++)
+        if (g_str_equal (products[i], products[j]))
+          {
+            g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Product “%s” is given twice"), products[i]);
+            return FALSE;
+          }
+    }
 
   tb_progress_set_stage (progress, _("Generating the root CA key (%s)"), algorithm);
   if (tb_progress_set_error_if_cancelled (progress, error) ||

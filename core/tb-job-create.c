@@ -323,6 +323,16 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
                      "slices)"), n, o->count, TB_JOB_MAX_SLICES);
       return FALSE;
     }
+  if (o->upk_path == NULL || o->image_path == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("A job needs a UPK and its image"));
+      return FALSE;
+    }
+  if (o->output == NULL || o->output[0] == '\0')
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT, _("Name a file for the job package"));
+      return FALSE;
+    }
   if (n > 1 && tb_file_is_stdout (o->output))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,

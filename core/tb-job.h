@@ -27,7 +27,7 @@ typedef struct {
   const char *const *device_types;    /* NULL or empty: those the UPK allows (any when it names none) */
   GDateTime *not_after;               /* NULL: no end */
   guint slices;                       /* 0 or 1: one package */
-  const char *output;                 /* FILE; with slices FILE-sI.tbjob (before the extension) */
+  const char *output;                 /* FILE (required); with slices FILE-sI.tbjob (before the extension) */
 } TbJobCreateOptions;
 
 gboolean    tb_job_create           (TbContext                *ctx,

@@ -43,6 +43,7 @@
 #include "tb-image-private.h"
 #include "tb-key-private.h"
 #include "tb-staging-private.h"
+#include "sbm/tb-sbm.h"
 
 /* The mastering key is found and decrypted (scrypt) on a thread of its own
  * while the image streams. */
@@ -98,6 +99,13 @@ check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GE
     }
   if (!tb_semver_is_valid (o->version, error))
     return FALSE;
+  if (strlen (o->version) > TB_SBM_IMAGE_VERSION_MAX_LEN)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("Version “%s” has %" G_GSIZE_FORMAT " characters: a device keeps at most %d"), o->version,
+                   strlen (o->version), TB_SBM_IMAGE_VERSION_MAX_LEN);
+      return FALSE;
+    }
   for (guint i = 0; o->device_uids != NULL && o->device_uids[i] != NULL; i++)
     {
       gsize len = strlen (o->device_uids[i]);

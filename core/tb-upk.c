@@ -31,6 +31,7 @@
 
 #include "tb-cert-private.h"
 #include "tb-crypto.h"
+#include "tb-device-cert.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-key-private.h"
@@ -335,7 +336,8 @@ tb_upk_unwrap_image_key (TbUpk *self, TbKey *recipient, guint8 *image_key, GErro
   if (r == NULL)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
-                   _("The UPK is not wrapped for key “%s”"), tb_key_get_name (recipient));
+                   _("The UPK is not wrapped for key “%s”"),
+                   tb_key_get_name (recipient) != NULL ? tb_key_get_name (recipient) : "?");
       return FALSE;
     }
   if (!tb_key_has_private (recipient))
@@ -467,10 +469,49 @@ serialise_body (TbUpk *self, GByteArray *out)
   put_tlv (out, TB_UPK_TLV_SIGNER_CERT, g_bytes_get_data (cert, NULL), g_bytes_get_size (cert));
 }
 
+static gboolean
+is_short_text (const char *text)
+{
+  gsize len = strlen (text);
+
+  return len >= 1 && len <= 255 && g_utf8_validate (text, (gssize) len, NULL);
+}
+
+/* What the parser (and a device) would refuse is not signed: a field too
+ * long for its TLV, a version that is no semantic version, a UID that is
+ * no even number of hex digits (it is packed into at most 32 bytes). */
+static gboolean
+fields_are_valid (TbUpk *self, GError **error)
+{
+  if (!is_short_text (self->product))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                   _("The product of a UPK must be 1 to 255 bytes of UTF-8 text"));
+      return FALSE;
+    }
+  if (!tb_semver_is_valid (self->version, error))
+    return FALSE;
+  for (guint i = 0; i < self->device_types->len; i++)
+    if (!is_short_text (g_ptr_array_index (self->device_types, i)))
+      {
+        g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
+                     _("A device type of a UPK must be 1 to 255 bytes of UTF-8 text"));
+        return FALSE;
+      }
+  for (guint i = 0; i < self->device_uids->len; i++)
+    if (!tb_device_uid_is_valid (g_ptr_array_index (self->device_uids, i), error))
+      return FALSE;
+  return TRUE;
+}
+
 /**
  * tb_upk_sign:
  * @signer_cert: the mastering certificate (embedded in the UPK)
  * @signer_key: its unlocked key, usage mastering
+ *
+ * Fields the parser (or a device) would refuse are not signed: an empty or
+ * overlong product or device type, a version that is not semantic, a
+ * malformed device UID are %TB_ERROR_INVALID_ARGUMENT.
  *
  * Returns: (transfer full): the complete .tbupk file contents
  */
@@ -506,7 +547,7 @@ tb_upk_sign (TbUpk *self, TbCert *signer_cert, TbKey *signer_key, GError **error
                    _("A UPK needs a product, a version and at least one recipient"));
       return NULL;
     }
-  if (!signature_algorithm_for_key (signer_key, &self->sig_alg, &md, error))
+  if (!fields_are_valid (self, error) || !signature_algorithm_for_key (signer_key, &self->sig_alg, &md, error))
     return NULL;
   g_set_object (&self->signer, signer_cert);
 

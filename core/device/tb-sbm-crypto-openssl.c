@@ -155,13 +155,17 @@ hkdf (const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len, 
   EVP_KDF *kdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
   EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new (kdf) : NULL;
   OSSL_PARAM params[5];
+  int n = 0;
   int ok;
 
-  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
-  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
-  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
-  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
-  params[4] = OSSL_PARAM_construct_end ();
+  /* an empty salt or info is left out (OpenSSL refuses a NULL one) */
+  params[n++] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
+  params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
+  if (salt_len > 0)
+    params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
+  if (info_len > 0)
+    params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
+  params[n] = OSSL_PARAM_construct_end ();
   ok = ctx != NULL && EVP_KDF_derive (ctx, out, out_len, params) == 1;
   EVP_KDF_CTX_free (ctx);
   EVP_KDF_free (kdf);

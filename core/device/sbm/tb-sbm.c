@@ -612,7 +612,9 @@ cmd_install_begin (TbSbm *sbm, const uint8_t *upk, size_t len)
             uid_ok = 1;
           break;
         case 0x0004:
-          if (vlen == 0 || vlen > 32)
+          /* no longer than the journal keeps: what a status receipt
+           * reports after a reset is what the install receipt signed */
+          if (vlen == 0 || vlen > TB_SBM_IMAGE_VERSION_MAX_LEN)
             return TB_MB_ERR_BAD_REQUEST;
           memcpy (sbm->version, v, vlen);
           sbm->version[vlen] = '\0';

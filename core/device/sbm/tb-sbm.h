@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #define TB_SBM_VERSION 0x00010000u            /* 1.0.0 */
+/* the longest image version the SBM keeps (its signature table's field) */
+#define TB_SBM_IMAGE_VERSION_MAX_LEN 31
 
 /* mailbox layout (in target RAM, at its start: the host finds it there) */
 #define TB_MB_ADDRESS 0x20000000u
