@@ -134,7 +134,6 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
   g_autofree char *algorithm = NULL;
   g_auto(GStrv) products = NULL;
   gboolean empty = FALSE;
-  gboolean existed;
   g_autofree char *root_on = NULL, *mastering_on = NULL, *job_key_on = NULL;
   const char *dir;
   g_autoptr(TbContext) ctx = NULL;
@@ -186,38 +185,32 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
         return tb_cli_fail (cli, error);
     }
 
-  existed = g_file_test (dir, G_FILE_TEST_EXISTS);
-  ctx = tb_context_create (dir, name, &error);
+  /* made whole in a hidden directory beside DIR, then renamed into place:
+   * killed half-way, it leaves no context rather than half of one */
+  ctx = tb_context_create_staged (dir, name, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  if (empty)
-    {
-      if (!add_products (ctx, products, &error) || !tb_context_save (ctx, &error))
+  {
+    gboolean ok;
+
+    if (empty)
+      ok = add_products (ctx, products, &error) && tb_context_save (ctx, &error);
+    else
+      {
+        InitWork w = { ctx, products, algorithm, pass, { root_on, mastering_on, job_key_on } };
+        ok = tb_cli_run_work (cli, init_work, &w, &error);
+      }
+    if (!ok)
+      {
+        g_autofree char *stage = g_strdup (tb_context_get_path (ctx));
+        g_clear_object (&ctx);
+        tb_file_remove_tree (stage, NULL);
         return tb_cli_fail (cli, error);
-    }
-  else
-    {
-      InitWork w = { ctx, products, algorithm, pass, { root_on, mastering_on, job_key_on } };
-      if (!tb_cli_run_work (cli, init_work, &w, &error))
-        {
-          /* undo what this command created: the directory was new or empty */
-          g_autofree char *path = g_strdup (tb_context_get_path (ctx));
-          g_clear_object (&ctx);
-          if (existed)
-            {
-              g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-              const char *entry;
-              while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
-                {
-                  g_autofree char *child = g_build_filename (path, entry, NULL);
-                  tb_file_remove_tree (child, NULL);
-                }
-            }
-          else
-            tb_file_remove_tree (path, NULL);
-          return tb_cli_fail (cli, error);
-        }
-    }
+      }
+  }
+  ctx = tb_context_commit_staged (g_steal_pointer (&ctx), dir, &error);
+  if (ctx == NULL)
+    return tb_cli_fail (cli, error);
 
   tb_cli_message (cli, _("Created security context “%s” in %s"), tb_context_get_name (ctx),
                   tb_context_get_path (ctx));

@@ -141,6 +141,14 @@ walk (const char *data, gsize len, gsize offset, guint64 *seq, char hash[65], gs
   return NULL;
 }
 
+/* Whether the bytes from @end on are the torn end of an append: no
+ * newline, so no entry was ever completed there. */
+static gboolean
+is_torn_tail (const char *data, gsize len, gsize end)
+{
+  return end < len && memchr (data + end, '\n', len - end) == NULL;
+}
+
 /* Whether the line ending at byte @size of the log is the one whose hash
  * the head records: a cheap check (no walk of the whole log) that the end
  * of the log was not modified. */
@@ -263,6 +271,19 @@ tb_audit_append (TbContext *ctx, const char *event, const char *subject, JsonObj
         if (!read_log (ctx, &data, &len, error))
           goto out;
         problem = walk (data, len, (gsize) head.size, &head.entries, head.hash, &end);
+        if (problem != NULL && is_torn_tail (data, len, end))
+          {
+            /* the last append was cut short (a crash mid-write): its
+             * bytes were never an entry; cut them off */
+            if (truncate (log_path, (off_t) end) != 0)
+              {
+                int saved_errno = errno;
+                g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot cut the torn end of %s: %s"), log_path,
+                             g_strerror (saved_errno));
+                goto out;
+              }
+            g_clear_pointer (&problem, g_free);
+          }
         if (problem != NULL)
           {
             g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
@@ -351,13 +372,18 @@ tb_audit_verify (TbContext *ctx, TbAuditReport *report, GError **error)
   problem = walk (data, len, 0, &seq, hash, &end);
   report->entries = seq;
   report->anchored = MIN (seq, head.entries);
+  /* a torn last append past the head is no entry (the next append cuts it) */
+  if (problem != NULL && end >= head.size && is_torn_tail (data, len, end))
+    g_clear_pointer (&problem, g_free);
   if (problem != NULL)
     {
       report->first_bad = seq + 1;
       report->problem = g_steal_pointer (&problem);
       return TRUE;
     }
-  if (!exists && seq > 0)
+  /* the first append writes the log, then creates the head: one entry and
+   * no head is a first writer that stopped in between */
+  if (!exists && seq > 1)
     {
       report->first_bad = 1;
       report->problem = g_strdup (_("the audit head is missing: the log cannot be checked for truncation"));

@@ -45,6 +45,12 @@ G_DECLARE_FINAL_TYPE (TbContext, tb_context, TB, CONTEXT, GObject)
 TbContext   *tb_context_create               (const char          *path,
                                               const char          *name,
                                               GError             **error);
+TbContext   *tb_context_create_staged        (const char          *path,
+                                              const char          *name,
+                                              GError             **error);
+TbContext   *tb_context_commit_staged        (TbContext           *staged,
+                                              const char          *path,
+                                              GError             **error);
 TbContext   *tb_context_open                 (const char          *path,
                                               TbContextOpenFlags   flags,
                                               GError             **error);

@@ -15,7 +15,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "tb-crashpoint.h"
 #include "tb-error.h"
+#include "tb-file-private.h"
 
 static gboolean
 write_all (int fd, const void *buf, gsize len, const char *path, GError **error)
@@ -120,6 +122,8 @@ tb_file_write_atomic (const char *path, const void *data, gsize len, int mode, G
       g_unlink (tmp);
       return FALSE;
     }
+  if (tb_crash_point_file ("atomic write: temporary file synced"))
+    tb_crash_now (tmp);
   if (g_rename (tmp, path) != 0)
     {
       int saved_errno = errno;
@@ -128,7 +132,13 @@ tb_file_write_atomic (const char *path, const void *data, gsize len, int mode, G
       g_unlink (tmp);
       return FALSE;
     }
-  return tb_file_fsync_directory (dir, error);
+  if (tb_crash_point_file ("atomic write: renamed"))
+    tb_crash_now (path);
+  if (!tb_file_fsync_directory (dir, error))
+    return FALSE;
+  if (tb_crash_point_file ("atomic write: directory synced"))
+    tb_crash_now (path);
+  return TRUE;
 }
 
 /**
@@ -226,6 +236,13 @@ tb_file_append_durable (const char *path, const void *data, gsize len, GError **
       return FALSE;
     }
   fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0 && len > 1 && tb_crash_point_file ("append: torn"))
+    {
+      /* the write stops half-way, as a power cut would leave it */
+      if (write (fd, data, len / 2) == (gssize) (len / 2))
+        fsync (fd);
+      tb_crash_now (path);
+    }
   if (fd < 0 || write (fd, data, len) != (gssize) len || fsync (fd) != 0)
     {
       int saved_errno = errno;
@@ -235,6 +252,8 @@ tb_file_append_durable (const char *path, const void *data, gsize len, GError **
       return FALSE;
     }
   close (fd);
+  if (tb_crash_point_file ("append: synced"))
+    tb_crash_now (path);
   return TRUE;
 }
 
@@ -610,8 +629,8 @@ tb_output_file_write (TbOutputFile *o, const void *data, gsize len, GError **err
  * over an existing file makes ext4 write the new file's data out right
  * away (its auto_da_alloc heuristic), which is what a non-durable output
  * does not want to wait for. Readers see the old file or the new one. */
-static gboolean
-replace_file (const char *tmp, const char *path, gboolean durable, GError **error)
+gboolean
+tb_file_replace (const char *tmp, const char *path, gboolean durable, GError **error)
 {
   GStatBuf st;
 
@@ -660,9 +679,13 @@ tb_output_file_commit (TbOutputFile *o, GError **error)
       g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("Cannot write %s: %s"), o->path, g_strerror (saved_errno));
       return FALSE;
     }
-  if (!replace_file (o->tmp, o->target, durable, error))
+  if (tb_crash_point_file ("output: temporary file written"))
+    tb_crash_now (o->tmp);
+  if (!tb_file_replace (o->tmp, o->target, durable, error))
     return FALSE;
   g_clear_pointer (&o->tmp, g_free);
+  if (tb_crash_point_file ("output: renamed"))
+    tb_crash_now (o->target);
   dir = g_path_get_dirname (o->target);
   return !durable || tb_file_fsync_directory (dir, error);
 }

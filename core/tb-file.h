@@ -91,6 +91,12 @@ gboolean tb_output_file_commit (TbOutputFile *file,
                                 GError      **error);
 void     tb_output_file_clear  (TbOutputFile *file);
 
+gboolean tb_output_file_commit_pair  (TbOutputFile *first,
+                                     TbOutputFile *second,
+                                     GError      **error);
+gboolean tb_output_file_recover_pair (const char   *second_path,
+                                     GError      **error);
+
 gboolean tb_file_write_output  (const char   *path,
                                 const void   *data,
                                 gsize         len,

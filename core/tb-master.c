@@ -15,8 +15,9 @@
  * The mastering loop streams through small reused buffers: the plaintext
  * is read a block at a time, hashed (SHA-256) on a second thread while
  * the main thread encrypts it, and written out; memory does not grow with
- * the image. Both files are written to temporary files, synced and
- * renamed into place, the image first and the UPK last. */
+ * the image. Both files are written to temporary files and replaced as a
+ * pair (tb_output_file_commit_pair()): a reader finds the old pair or the
+ * new one, even after a crash between the two renames. */
 
 #include "config.h"
 
@@ -335,6 +336,7 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   guint8 digest[32];
   unsigned int digest_len = 0;
   TbOutputFile out = TB_OUTPUT_FILE_INIT;
+  TbOutputFile upk_out = TB_OUTPUT_FILE_INIT;
   TbStage hasher = { 0 };
   UnlockJob unlock = { 0 };
   GThread *unlock_thr = NULL;
@@ -343,7 +345,7 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   gboolean ok = FALSE;
   guint64 size;
 
-  if (!check_options (ctx, options, &h.chunk_size, error) ||
+  if (!check_options (ctx, options, &h.chunk_size, error) || !tb_output_file_recover_pair (upk_path, error) ||
       (!options->replace && !tb_master_check_destinations (image_path, upk_path, error)))
     return NULL;
   size = tb_firmware_get_size (firmware);
@@ -471,8 +473,11 @@ stop:
     goto out;
 
   tb_progress_set_stage (progress, _("Writing %s and %s"), image_path, upk_path);
-  if (tb_progress_set_error_if_cancelled (progress, error) || !tb_output_file_commit (&out, error) ||
-      !tb_file_write_output (upk_path, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), 0644, error))
+  /* the pair is replaced whole: a reader never finds the new image beside the old UPK */
+  if (tb_progress_set_error_if_cancelled (progress, error) ||
+      !tb_output_file_open (&upk_out, upk_path, 0644, TB_OUTPUT_FILE_DURABLE, error) ||
+      !tb_output_file_write (&upk_out, g_bytes_get_data (upk_bytes, NULL), g_bytes_get_size (upk_bytes), error) ||
+      !tb_output_file_commit_pair (&out, &upk_out, error))
     goto out;
   {
     g_autoptr(JsonObject) details = json_object_new ();
@@ -509,6 +514,7 @@ out:
   g_clear_error (&unlock.error);
   OPENSSL_cleanse (image_key, sizeof image_key);
   tb_output_file_clear (&out);
+  tb_output_file_clear (&upk_out);
   for (guint i = 0; i < TB_STAGING_N_BUFFERS; i++)
     g_free (plain[i].data);
   g_free (sealed.data);

@@ -835,9 +835,13 @@ tb_upk_parse (const guint8 *data, gsize len, const char *origin, GError **error)
 TbUpk *
 tb_upk_load_file (const char *path, GError **error)
 {
+  g_autoptr(GError) pending = NULL;
   g_autofree char *data = NULL;
   gsize len = 0;
 
+  /* a writer killed while replacing the image and this UPK: finish that first */
+  if (!tb_output_file_recover_pair (path, &pending))
+    g_debug ("%s", pending->message);
   if (!tb_file_read_bounded (path, TB_UPK_MAX_BYTES, &data, &len, error))
     return NULL;
   return tb_upk_parse ((const guint8 *) data, len, path, error);

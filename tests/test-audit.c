@@ -225,6 +225,61 @@ test_unanchored_tail (Fixture *f, gconstpointer data)
   tb_audit_report_clear (&report);
 }
 
+/* A writer killed in the middle of its append (the line has no end): the
+ * torn bytes were never an entry; verify accepts the log and the next
+ * append cuts them off. */
+static void
+test_torn_append (Fixture *f, gconstpointer data)
+{
+  g_autofree char *pristine = tb_test_read_file (f->log, NULL);
+  g_autofree char *torn = g_strconcat (pristine, "{\"seq\":7,\"time\":\"2026-", NULL);
+  g_autofree char *after = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  tb_test_write_file (f->log, torn);
+  verify (f, TRUE, 6, 0, NULL);
+  append (f, 7);
+  verify (f, TRUE, 7, 0, NULL);
+  after = tb_test_read_file (f->log, NULL);
+  g_assert_true (g_str_has_prefix (after, pristine));
+  lines = g_strsplit (after + strlen (pristine), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);
+  g_assert_nonnull (strstr (lines[0], "thing-7"));
+  g_assert_cmpstr (lines[1], ==, "");
+}
+
+/* The first append writes the log, then creates the head: killed in
+ * between, one entry and no head is a sound log, and the next append
+ * writes the head. Two entries without a head are not. */
+static void
+test_first_entry_without_head (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (f->tmp, "fresh", NULL);
+  g_autofree char *head = g_build_filename (dir, "audit", "head.json", NULL);
+  g_autoptr(TbContext) ctx = tb_context_create (dir, "Fresh", &error);
+  TbAuditReport report;
+
+  g_assert_no_error (error);
+  g_assert_true (tb_audit_append (ctx, "test.event", "first", NULL, &error));
+  g_assert_cmpint (g_unlink (head), ==, 0);
+  g_assert_true (tb_audit_verify (ctx, &report, &error));
+  g_assert_true (report.valid);
+  g_assert_cmpuint (report.entries, ==, 1);
+  tb_audit_report_clear (&report);
+  g_assert_true (tb_audit_append (ctx, "test.event", "second", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (head, G_FILE_TEST_EXISTS));
+  g_assert_true (tb_audit_verify (ctx, &report, &error));
+  g_assert_true (report.valid);
+  g_assert_cmpuint (report.entries, ==, 2);
+  tb_audit_report_clear (&report);
+  g_assert_cmpint (g_unlink (head), ==, 0);
+  g_assert_true (tb_audit_verify (ctx, &report, &error));
+  g_assert_false (report.valid);
+  tb_audit_report_clear (&report);
+}
+
 static void
 test_damaged_head (Fixture *f, gconstpointer data)
 {
@@ -523,6 +578,8 @@ main (int argc, char **argv)
   ADD ("/tb/audit/truncated-and-last", test_truncated_and_last);
   ADD ("/tb/audit/unanchored-tail", test_unanchored_tail);
   ADD ("/tb/audit/damaged-head", test_damaged_head);
+  ADD ("/tb/audit/torn-append", test_torn_append);
+  ADD ("/tb/audit/first-entry-without-head", test_first_entry_without_head);
   ADD ("/tb/audit/events-recorded", test_events_recorded);
   ADD ("/tb/audit/waits-for-lock", test_waits_for_lock);
   ADD ("/tb/audit/contains", test_contains);

@@ -335,6 +335,91 @@ test_stdout_to_file (Fixture *f, gconstpointer data)
   g_assert_cmpuint (after.st_ino, ==, before.st_ino);
 }
 
+/* Writes @text to a new output at @path, uncommitted. */
+static void
+open_output (TbOutputFile *o, const char *path, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tb_output_file_open (o, path, 0644, TB_OUTPUT_FILE_DEFAULT, &error));
+  g_assert_true (tb_output_file_write (o, text, strlen (text), &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_contents (const char *path, const char *text)
+{
+  g_autofree char *data = tb_test_read_file (path, NULL);
+  g_assert_cmpstr (data, ==, text);
+}
+
+/* Two files replaced as a pair; a replacement left pending (the writer
+ * died between its renames) is finished by the next reader, and a record
+ * naming files elsewhere is refused. */
+static void
+test_pair (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *image = g_build_filename (f->tmp, "a.tbimg", NULL);
+  g_autofree char *upk = g_build_filename (f->tmp, "a.tbupk", NULL);
+  g_autofree char *record = g_build_filename (f->tmp, ".a.tbupk.pair", NULL);
+  TbOutputFile first = TB_OUTPUT_FILE_INIT, second = TB_OUTPUT_FILE_INIT;
+
+  open_output (&first, image, "image 1");
+  open_output (&second, upk, "upk 1");
+  g_assert_true (tb_output_file_commit_pair (&first, &second, &error));
+  g_assert_no_error (error);
+  tb_output_file_clear (&first);
+  tb_output_file_clear (&second);
+  assert_contents (image, "image 1");
+  assert_contents (upk, "upk 1");
+  g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+
+  /* pending: the new image in place, the new UPK still under its
+   * temporary name, the record naming both (what a kill leaves) */
+  {
+    g_autofree char *tmp_upk = g_build_filename (f->tmp, ".a.tbupk.QWERTY", NULL);
+    g_autofree char *moved = g_build_filename (f->tmp, ".a.tbimg.ASDFGH", NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new ();
+    g_autofree char *text = NULL;
+    GStatBuf st_image, st_upk;
+
+    tb_test_write_file (image, "image 2");
+    tb_test_write_file (tmp_upk, "upk 2");
+    g_assert_cmpint (g_stat (image, &st_image), ==, 0);
+    g_assert_cmpint (g_stat (tmp_upk, &st_upk), ==, 0);
+    g_key_file_set_string (kf, "pair", "first", image);
+    g_key_file_set_string (kf, "pair", "first-temporary", "/nonexistent/.a.tbimg.ASDFGH");
+    g_key_file_set_uint64 (kf, "pair", "first-device", st_image.st_dev);
+    g_key_file_set_uint64 (kf, "pair", "first-inode", st_image.st_ino);
+    g_key_file_set_string (kf, "pair", "second", upk);
+    g_key_file_set_string (kf, "pair", "second-temporary", tmp_upk);
+    g_key_file_set_uint64 (kf, "pair", "second-device", st_upk.st_dev);
+    g_key_file_set_uint64 (kf, "pair", "second-inode", st_upk.st_ino);
+    text = g_key_file_to_data (kf, NULL, NULL);
+    tb_test_write_file (record, text);
+    /* a temporary file in another directory: refused, nothing moved */
+    g_assert_false (tb_output_file_recover_pair (upk, &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+    assert_contents (upk, "upk 1");
+
+    g_key_file_set_string (kf, "pair", "first-temporary", moved);
+    g_free (text);
+    text = g_key_file_to_data (kf, NULL, NULL);
+    tb_test_write_file (record, text);
+    g_assert_true (tb_output_file_recover_pair (upk, &error));
+    g_assert_no_error (error);
+    assert_contents (image, "image 2");
+    assert_contents (upk, "upk 2");
+    g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (tmp_upk, G_FILE_TEST_EXISTS));
+  }
+  /* nothing pending: nothing to do */
+  g_assert_true (tb_output_file_recover_pair (upk, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -349,6 +434,7 @@ main (int argc, char **argv)
   ADD ("/tb/file/output/proc-fd-pipe", test_proc_fd_pipe);
   ADD ("/tb/file/output/stdout", test_stdout);
   ADD ("/tb/file/output/stdout-to-file", test_stdout_to_file);
+  ADD ("/tb/file/output/pair", test_pair);
 #undef ADD
   return g_test_run ();
 }

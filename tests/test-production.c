@@ -980,6 +980,115 @@ test_produce_kill9 (Fixture *f, gconstpointer data)
   tb_receipts_report_clear (&report);
 }
 
+/* ---- power lost on the device in the middle of produce ---- */
+
+static gboolean
+produce_on (const char *station_dir, const char *job_id, TbProbe *probe, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(TbContext) ctx = tb_context_open (station_dir, TB_CONTEXT_OPEN_READ, &local);
+  TbProduceOptions o = { job_id, "tester", FALSE };
+  TbProduceResult result = { 0 };
+  gboolean ok;
+
+  g_assert_no_error (local);
+  ok = tb_produce (ctx, probe, &o, STATION_PASS, &result, NULL, error);
+  tb_produce_result_clear (&result);
+  return ok;
+}
+
+/* The device loses power at each flash operation `produce` makes on it
+ * (installing the SBM, the identity, the image, the commit), before it,
+ * after it or in the middle (torn), by turns; the run fails, power comes
+ * back, and the next run finishes the same device. The count is never
+ * over or under and each device has one record: the counter and receipt
+ * writes hold when the device, not the host, loses power. Every operation
+ * and every kind in the `slow` suite, every 25th (operation, kind) by
+ * default. */
+static void
+test_produce_power_cut (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) files = create_job (f, "jp", 1000, 1, NULL);
+  static const TbPowerCut kinds[] = { TB_POWER_CUT_BEFORE, TB_POWER_CUT_AFTER, TB_POWER_CUT_TORN };
+  static const char *const kind_names[] = { "before", "after", "torn" };
+  guint stride = g_test_slow () ? 1 : 25; /* 25: each kind in turn */
+  guint64 ops_total;
+  guint made = 0, trials = 0, failed_runs = 0, finished_by_next = 0, made_before_cut = 0;
+  guint per_kind[3] = { 0 };
+  g_autofree char *json = NULL;
+  TbReceiptsReport report;
+
+  g_assert_true (import (f->station_dir, g_ptr_array_index (files, 0), f->root_sha256, JOB_PASS, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *uri = new_board (f, NULL);
+    g_autoptr(TbProbe) probe = tb_probe_open (uri, &error);
+    TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
+    guint64 before = tb_virtual_board_get_flash_ops (board);
+
+    g_assert_true (produce_on (f->station_dir, "jp", probe, &error));
+    g_assert_no_error (error);
+    ops_total = tb_virtual_board_get_flash_ops (board) - before;
+    made++;
+  }
+  g_assert_cmpuint (ops_total, >, 20);
+  for (guint64 cut = 0; cut < ops_total; cut++)
+    for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+      {
+        g_autofree char *uri = NULL;
+        g_autofree char *uid = NULL;
+        TbJobCounts c;
+
+        if ((cut * G_N_ELEMENTS (kinds) + k) % stride != 0)
+          continue;
+        uri = new_board (f, NULL);
+        trials++;
+        per_kind[k]++;
+        {
+          g_autoptr(TbProbe) probe = tb_probe_open (uri, &error);
+          g_autoptr(GError) cut_error = NULL;
+          g_assert_no_error (error);
+          tb_virtual_board_set_power_cut (tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe)), (gint64) cut,
+                                          kinds[k], (guint32) (cut * 3 + k));
+          if (!produce_on (f->station_dir, "jp", probe, &cut_error))
+            failed_runs++;
+        }
+        c = counts (f->station_dir, "jp");
+        g_assert_cmpuint (c.made, >=, made);
+        g_assert_cmpuint (c.made, <=, made + 1);
+        made_before_cut += c.made == made + 1;
+        if (runs_image (uri, &uid))
+          g_assert_true (has_record_or_counted_slot (f->station_dir, "jp", uid));
+        g_clear_pointer (&uid, g_free);
+        /* power back: the same device again */
+        if (c.made == made)
+          {
+            g_autoptr(TbProbe) probe = tb_probe_open (uri, &error);
+            g_assert_no_error (error);
+            if (!produce_on (f->station_dir, "jp", probe, &error))
+              g_error ("power cut %s flash operation %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                       ", then produce again: %s", kind_names[k], cut, ops_total, error->message);
+            finished_by_next++;
+          }
+        made++;
+        c = counts (f->station_dir, "jp");
+        g_assert_cmpuint (c.made, ==, made);
+        g_assert_cmpuint (c.reserved, ==, 0);
+        g_assert_true (runs_image (uri, &uid));
+        g_assert_true (has_record_or_counted_slot (f->station_dir, "jp", uid));
+      }
+  g_test_message ("power cut in produce: %u cuts at %" G_GUINT64_FORMAT " flash operations (%u before, %u after, "
+                  "%u torn): %u runs failed, %u devices finished by the next run, %u recorded before the cut; "
+                  "%u made", trials, ops_total, per_kind[0], per_kind[1], per_kind[2], failed_runs,
+                  finished_by_next, made_before_cut, made);
+  json = export_records (f->station_dir, "json");
+  verify_receipts (f, (const char *const[]){ json, NULL }, &report);
+  g_assert_true (report.valid);
+  g_assert_cmpuint (report.devices, ==, made);
+  tb_receipts_report_clear (&report);
+}
+
 /* The count holds under a crash: an interrupted slot whose device holds
  * its identity stays counted, so another device cannot take it. */
 static void
@@ -1169,6 +1278,7 @@ main (int argc, char **argv)
   ADD ("/production/journal-torn-tail", test_journal_torn_tail, NULL);
   ADD ("/production/recent-records", test_recent_records, NULL);
   ADD ("/production/interrupted-slot-counted", test_produce_interrupted_slot_counted, NULL);
+  ADD ("/production/power-cut", test_produce_power_cut, NULL);
   if (g_test_slow ())
     ADD ("/production/kill9-every-point", test_produce_kill9, GINT_TO_POINTER (1));
   else

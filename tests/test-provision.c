@@ -798,69 +798,64 @@ test_staged_update (Fixture *f, gconstpointer data)
 }
 
 /* Power lost at each flash operation of the boot that installs a staged
- * update: the board boots the old or the new application, never neither,
- * and the staged update is gone once a boot completes. */
+ * update — before it (every operation), after it and in the middle of it
+ * (every tenth by default, every one in `slow`) — : the board boots the
+ * old or the new application, never neither, and the staged update is
+ * gone once a boot completes. */
+static void stage_pristine (Fixture *f, const char *pristine, guint64 *ops_total);
+static guint sweep_stride (void);
+
 static void
 test_staged_update_power_cut (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
-  guint64 ops_before, ops_total;
-  guint old_count = 0, new_count = 0;
+  static const TbPowerCut kinds[] = { TB_POWER_CUT_BEFORE, TB_POWER_CUT_AFTER, TB_POWER_CUT_TORN };
+  static const char *const names[] = { "before", "after", "torn" };
+  guint64 ops_total;
 
-  {
-    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
-    g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", pristine, f->board_dir, pristine);
-    g_autoptr(TbVirtualBoard) board = NULL;
-
-    provision (f, probe, TRUE, TRUE);
-    stage (probe, f->upk[1], f->image[1]);
-    g_clear_object (&probe);
-    g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
-    /* the board as the application left it, not yet reset (opening a probe
-     * would power it up) */
-    board = tb_virtual_board_open (f->board_dir, &error);
-    g_assert_no_error (error);
-    ops_before = tb_virtual_board_get_flash_ops (board);
-    tb_virtual_board_reset (board);
-    ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
-    g_assert_cmpuint (ops_total, >, 10);
-  }
-
-  for (guint64 cut = 0; cut < ops_total; cut++)
+  stage_pristine (f, pristine, &ops_total);
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
     {
-      g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", f->board_dir, pristine,
-                                              f->board_dir);
-      g_autoptr(TbProbe) p = NULL;
-      g_autoptr(TbAttestation) att = NULL;
-      gboolean is_old, is_new;
+      guint old_count = 0, new_count = 0, runs = 0;
+      guint stride = kinds[k] == TB_POWER_CUT_BEFORE ? 1 : sweep_stride ();
 
-      g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
-      {
-        g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
-        g_assert_no_error (error);
-        tb_virtual_board_set_power_loss_after (board, (gint64) cut);
-        tb_virtual_board_reset (board);
-        g_assert_false (tb_virtual_board_is_powered (board));
-        g_assert_false (tb_virtual_board_is_sbm_running (board));
-      }
-      /* power comes back: the boot runs again */
-      p = tb_probe_open (f->uri, &error);
-      g_assert_no_error (error);
-      att = attest (p);
-      is_old = att->boot == 0 && g_strcmp0 (att->app_version, "1.0.0") == 0;
-      is_new = att->boot == 0 && g_strcmp0 (att->app_version, "1.1.0") == 0;
-      if (!is_old && !is_new)
-        g_error ("power cut after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " flash operations: boot %u, “%s”",
-                 cut, ops_total, att->boot, att->app_version);
-      old_count += is_old;
-      new_count += is_new;
-      /* whatever the cut did, the staged update is consumed for good */
-      reset_expect (p, 0, is_new ? "1.1.0" : "1.0.0");
+      for (guint64 cut = 0; cut < ops_total; cut += stride)
+        {
+          g_autofree char *cmd = g_strdup_printf ("sh -c 'rm -rf %s && cp -a %s %s'", f->board_dir, pristine,
+                                                  f->board_dir);
+          g_autoptr(TbProbe) p = NULL;
+          g_autoptr(TbAttestation) att = NULL;
+          gboolean is_old, is_new;
+
+          g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+          {
+            g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+            g_assert_no_error (error);
+            tb_virtual_board_set_power_cut (board, (gint64) cut, kinds[k], (guint32) cut);
+            tb_virtual_board_reset (board);
+            g_assert_false (tb_virtual_board_is_powered (board));
+            g_assert_false (tb_virtual_board_is_sbm_running (board));
+          }
+          /* power comes back: the boot runs again */
+          p = tb_probe_open (f->uri, &error);
+          g_assert_no_error (error);
+          att = attest (p);
+          is_old = att->boot == 0 && g_strcmp0 (att->app_version, "1.0.0") == 0;
+          is_new = att->boot == 0 && g_strcmp0 (att->app_version, "1.1.0") == 0;
+          if (!is_old && !is_new)
+            g_error ("power cut %s flash operation %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT ": boot %u, “%s”",
+                     names[k], cut, ops_total, att->boot, att->app_version);
+          old_count += is_old;
+          new_count += is_new;
+          runs++;
+          /* whatever the cut did, the staged update is consumed for good */
+          reset_expect (p, 0, is_new ? "1.1.0" : "1.0.0");
+        }
+      g_test_message ("cut %s: %u of %" G_GUINT64_FORMAT " flash operations of a boot-time install: %u boot 1.0.0, "
+                      "%u boot 1.1.0", names[k], runs, ops_total, old_count, new_count);
+      g_assert_cmpuint (new_count, >, 0);
     }
-  g_test_message ("power cut at each of %" G_GUINT64_FORMAT " flash operations of a boot-time install: %u boot "
-                  "1.0.0, %u boot 1.1.0", ops_total, old_count, new_count);
-  g_assert_cmpuint (new_count, >, 0);
 }
 
 /* ---- power sweeps beyond a cut before each operation (docs/reliability.md) ---- */
@@ -973,85 +968,107 @@ test_power_cut_kinds (Fixture *f, gconstpointer data)
   sweep_cut_kind (f, 1, "1.0.0", "1.1.0", TB_POWER_CUT_TORN);
 }
 
-/* Two cuts: one at each flash operation of an update, and, when the boot
- * that follows has to finish the update (the commit window), a second one
- * at each operation of that recovery boot (before it, then torn). */
+/* Two cuts: one at each flash operation of programming UPK/IMAGE @which
+ * from the board as it is now (before it, or torn in `slow`), and, when
+ * the boot that follows has to finish the install (the commit window), a
+ * second one — before, then torn — at each operation of that recovery
+ * boot. */
 static void
-test_two_cut_sweep (Fixture *f, gconstpointer data)
+two_cut_sweep (Fixture *f, guint which, const char *old, const char *new_version)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
   g_autofree char *after_cut = g_build_filename (f->tmp, "after-cut", NULL);
-  guint64 ops_total;
-  guint window = 0;
+  guint64 ops_total, recovery_total = 0;
+  guint window = 0, firsts = 0;
   SweepCounts counts = { 0 };
-  static const TbPowerCut second_kinds[] = { TB_POWER_CUT_BEFORE, TB_POWER_CUT_TORN };
+  static const TbPowerCut kinds[] = { TB_POWER_CUT_BEFORE, TB_POWER_CUT_TORN };
 
-  {
-    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
-    provision (f, probe, TRUE, FALSE);
-  }
   copy_board (f->board_dir, pristine);
   {
     g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
     TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
     guint64 ops_before = tb_virtual_board_get_flash_ops (board);
-    g_assert_true (tb_program_device (probe, f->upk[1], f->image[1], NULL, NULL, NULL, &error));
+    g_assert_true (tb_program_device (probe, f->upk[which], f->image[which], NULL, NULL, NULL, &error));
     ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
   }
   for (guint64 first = 0; first < ops_total; first += g_test_slow () ? 1 : 6)
-    {
-      guint64 recovery_ops;
-
-      /* the board as the first cut leaves it */
-      copy_board (pristine, f->board_dir);
+    for (guint k1 = 0; k1 < (g_test_slow () ? G_N_ELEMENTS (kinds) : 1); k1++)
       {
-        g_autoptr(TbProbe) p = tb_probe_open (f->uri, &error);
-        TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (p));
-        guint64 before;
-        tb_virtual_board_set_power_loss_after (board, (gint64) first);
-        g_assert_false (tb_program_device (p, f->upk[1], f->image[1], NULL, NULL, NULL, NULL));
-        g_clear_object (&p);
-        copy_board (f->board_dir, after_cut);
-        /* how many flash operations the recovery boot makes */
-        board = tb_virtual_board_open (f->board_dir, &error);
-        g_assert_no_error (error);
-        before = tb_virtual_board_get_flash_ops (board);
-        tb_virtual_board_reset (board);
-        recovery_ops = tb_virtual_board_get_flash_ops (board) - before;
-        g_object_unref (board);
-      }
-      if (recovery_ops == 0)
-        continue;
-      window++;
-      for (guint64 second = first % sweep_stride (); second < recovery_ops; second += sweep_stride ())
-        for (guint k = 0; k < G_N_ELEMENTS (second_kinds); k++)
-          {
-            TbPowerCut kind = second_kinds[k];
-            g_autoptr(TbProbe) p = NULL;
-            g_autofree char *what = NULL;
+        guint64 recovery_ops;
 
-            copy_board (after_cut, f->board_dir);
+        firsts++;
+        /* the board as the first cut leaves it */
+        copy_board (pristine, f->board_dir);
+        {
+          g_autoptr(TbProbe) p = tb_probe_open (f->uri, &error);
+          TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (p));
+          guint64 before;
+          tb_virtual_board_set_power_cut (board, (gint64) first, kinds[k1], (guint32) first);
+          g_assert_false (tb_program_device (p, f->upk[which], f->image[which], NULL, NULL, NULL, NULL));
+          g_clear_object (&p);
+          copy_board (f->board_dir, after_cut);
+          /* how many flash operations the recovery boot makes */
+          board = tb_virtual_board_open (f->board_dir, &error);
+          g_assert_no_error (error);
+          before = tb_virtual_board_get_flash_ops (board);
+          tb_virtual_board_reset (board);
+          recovery_ops = tb_virtual_board_get_flash_ops (board) - before;
+          g_object_unref (board);
+        }
+        if (recovery_ops == 0)
+          continue;
+        window++;
+        recovery_total += recovery_ops;
+        for (guint64 second = first % sweep_stride (); second < recovery_ops; second += sweep_stride ())
+          for (guint k2 = 0; k2 < G_N_ELEMENTS (kinds); k2++)
             {
-              g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+              TbPowerCut kind = kinds[k2];
+              g_autoptr(TbProbe) p = NULL;
+              g_autofree char *what = NULL;
+
+              copy_board (after_cut, f->board_dir);
+              {
+                g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+                g_assert_no_error (error);
+                tb_virtual_board_set_power_cut (board, (gint64) second, kind, (guint32) (first * 1000 + second));
+                tb_virtual_board_reset (board);
+                g_assert_false (tb_virtual_board_is_powered (board));
+              }
+              /* power comes back once more: this boot is not cut */
+              p = tb_probe_open (f->uri, &error);
               g_assert_no_error (error);
-              tb_virtual_board_set_power_cut (board, (gint64) second, kind, (guint32) (first * 1000 + second));
-              tb_virtual_board_reset (board);
-              g_assert_false (tb_virtual_board_is_powered (board));
+              what = g_strdup_printf ("cut %s operation %" G_GUINT64_FORMAT " of %s, then %s recovery operation %"
+                                      G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT, cut_names[kinds[k1]], first,
+                                      new_version, cut_names[kind], second, recovery_ops);
+              check_old_or_new (p, old, new_version, FALSE, &counts, what);
             }
-            /* power comes back once more: this boot is not cut */
-            p = tb_probe_open (f->uri, &error);
-            g_assert_no_error (error);
-            what = g_strdup_printf ("cut before update operation %" G_GUINT64_FORMAT ", then %s recovery operation %"
-                                    G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT, first, cut_names[kind], second,
-                                    recovery_ops);
-            check_old_or_new (p, "1.0.0", "1.1.0", FALSE, &counts, what);
-          }
-    }
-  g_test_message ("two cuts: %u first cuts of %" G_GUINT64_FORMAT " in the commit window, %u second cuts: %u boot "
-                  "1.0.0, %u boot 1.1.0", window, ops_total, counts.runs, counts.old, counts.new_version);
+      }
+  g_test_message ("two cuts, installing %s: %u first cuts at %" G_GUINT64_FORMAT " operations, %u in the commit "
+                  "window (%" G_GUINT64_FORMAT " recovery operations), %u second cuts: %u boot %s, %u boot %s",
+                  new_version, firsts, ops_total, window, recovery_total, counts.runs, counts.old,
+                  old != NULL ? old : "nothing", counts.new_version, new_version);
   g_assert_cmpuint (window, >, 0);
   g_assert_cmpuint (counts.runs, >, 0);
+  copy_board (pristine, f->board_dir);
+}
+
+/* The two-cut sweep for a first install and for an update. */
+static void
+test_two_cut_sweep (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    provision (f, probe, FALSE, FALSE);
+  }
+  two_cut_sweep (f, 0, NULL, "1.0.0");
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    g_assert_true (tb_program_device (probe, f->upk[0], f->image[0], NULL, NULL, NULL, &error));
+  }
+  two_cut_sweep (f, 1, "1.0.0", "1.1.0");
 }
 
 /* Flips each bit of the signature table (both journal records) of a board
@@ -1099,6 +1116,175 @@ test_metadata_bit_flips (Fixture *f, gconstpointer data)
   g_assert_cmpuint (counts.new_version, >, 0);
 }
 
+/* A board running 1.0.0 (locked) with 1.1.0 staged by its application,
+ * not yet reset, copied to @pristine; *@ops_total: the flash operations of
+ * the boot that installs it. */
+static void
+stage_pristine (Fixture *f, const char *pristine, guint64 *ops_total)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbVirtualBoard) board = NULL;
+  guint64 ops_before;
+
+  {
+    g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
+    g_assert_no_error (error);
+    provision (f, probe, TRUE, TRUE);
+    stage (probe, f->upk[1], f->image[1]);
+  }
+  copy_board (f->board_dir, pristine);
+  /* the board as the application left it, not yet reset (opening a probe
+   * would power it up) */
+  board = tb_virtual_board_open (f->board_dir, &error);
+  g_assert_no_error (error);
+  ops_before = tb_virtual_board_get_flash_ops (board);
+  tb_virtual_board_reset (board);
+  *ops_total = tb_virtual_board_get_flash_ops (board) - ops_before;
+  g_assert_cmpuint (*ops_total, >, 10);
+}
+
+/* Two cuts in a boot-time install: one at a flash operation of the boot
+ * that installs a staged update (before it, or torn), and a second one
+ * (before, or torn) at a flash operation of the boot that follows and
+ * finishes or repeats it. Every first cut and every 7th second cut in
+ * `slow`; fewer by default. */
+static void
+test_staged_two_cut_sweep (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
+  g_autofree char *after_cut = g_build_filename (f->tmp, "after-cut", NULL);
+  static const TbPowerCut kinds[] = { TB_POWER_CUT_BEFORE, TB_POWER_CUT_TORN };
+  guint first_stride = g_test_slow () ? 1 : 13, second_stride = g_test_slow () ? 7 : 20;
+  guint64 ops_total, second_total = 0;
+  guint firsts = 0;
+  SweepCounts counts = { 0 };
+
+  stage_pristine (f, pristine, &ops_total);
+  for (guint64 first = 0; first < ops_total; first += first_stride)
+    for (guint k1 = 0; k1 < G_N_ELEMENTS (kinds); k1++)
+      {
+        guint64 recovery_ops;
+
+        if (!g_test_slow () && k1 > 0)
+          continue;
+        copy_board (pristine, f->board_dir);
+        {
+          g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+          g_assert_no_error (error);
+          tb_virtual_board_set_power_cut (board, (gint64) first, kinds[k1], (guint32) first);
+          tb_virtual_board_reset (board);
+          g_assert_false (tb_virtual_board_is_powered (board));
+        }
+        copy_board (f->board_dir, after_cut);
+        {
+          g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+          guint64 before = tb_virtual_board_get_flash_ops (board);
+          tb_virtual_board_reset (board);
+          recovery_ops = tb_virtual_board_get_flash_ops (board) - before;
+        }
+        firsts++;
+        second_total += recovery_ops;
+        for (guint64 second = first % second_stride; second < recovery_ops; second += second_stride)
+          for (guint k2 = 0; k2 < G_N_ELEMENTS (kinds); k2++)
+            {
+              g_autoptr(TbProbe) p = NULL;
+              g_autofree char *what = NULL;
+
+              copy_board (after_cut, f->board_dir);
+              {
+                g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (f->board_dir, &error);
+                g_assert_no_error (error);
+                tb_virtual_board_set_power_cut (board, (gint64) second, kinds[k2],
+                                                (guint32) (first * 1000 + second));
+                tb_virtual_board_reset (board);
+                g_assert_false (tb_virtual_board_is_powered (board));
+              }
+              p = tb_probe_open (f->uri, &error);
+              g_assert_no_error (error);
+              what = g_strdup_printf ("cut %s staged-install operation %" G_GUINT64_FORMAT ", then %s operation %"
+                                      G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " of the next boot",
+                                      cut_names[kinds[k1]], first, cut_names[kinds[k2]], second, recovery_ops);
+              {
+                guint new_before = counts.new_version;
+                check_old_or_new (p, "1.0.0", "1.1.0", FALSE, &counts, what);
+                /* and the staged update is consumed for good */
+                reset_expect (p, 0, counts.new_version > new_before ? "1.1.0" : "1.0.0");
+              }
+            }
+      }
+  g_test_message ("two cuts in a boot-time install: %u first cuts of %" G_GUINT64_FORMAT " operations, %"
+                  G_GUINT64_FORMAT " operations in the boots after them, %u second cuts: %u boot 1.0.0, %u boot "
+                  "1.1.0", firsts, ops_total, second_total, counts.runs, counts.old, counts.new_version);
+  g_assert_cmpuint (counts.runs, >, 0);
+  g_assert_cmpuint (counts.new_version, >, 0);
+}
+
+/* Flips each bit of the metadata an application-staged update carries —
+ * the 16-byte update header and the 64-byte image header behind the UPK —
+ * on a board running 1.0.0 with 1.1.0 staged, then resets it: it boots
+ * 1.0.0 (the update refused or not seen) or 1.1.0, never anything else.
+ * (A larger image length in the update header still installs 1.1.0: the
+ * length only bounds the region; the image header and the UPK say what
+ * is read.)
+ * Every bit in `slow`, every 11th by default. */
+static void
+test_header_bit_flips (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pristine = g_build_filename (f->tmp, "pristine", NULL);
+  g_autofree char *flash_path = g_build_filename (f->board_dir, "flash.bin", NULL);
+  guint32 update_offset;
+  gsize upk_len = 0;
+  g_autofree char *upk_bytes = tb_test_read_file (f->upk[1], &upk_len);
+  SweepCounts counts = { 0 };
+  struct {
+    const char *name;
+    guint32 offset;
+    guint32 len;
+  } regions[2];
+  guint64 ignored;
+
+  stage_pristine (f, pristine, &ignored);
+  {
+    g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (pristine, &error);
+    TbSbmPlatform p = { .flash_size = tb_virtual_board_get_flash_size (board),
+                        .page_size = tb_virtual_board_get_page_size (board) };
+    g_assert_no_error (error);
+    update_offset = tb_sbm_update_offset (&p);
+  }
+  regions[0].name = "update header";
+  regions[0].offset = update_offset;
+  regions[0].len = TB_SBM_UPDATE_HEADER;
+  regions[1].name = "image header";
+  regions[1].offset = update_offset + TB_SBM_UPDATE_HEADER + (guint32) upk_len;
+  regions[1].len = TB_IMAGE_HEADER_LEN;
+  for (guint r = 0; r < G_N_ELEMENTS (regions); r++)
+    for (guint32 bit = r; bit < regions[r].len * 8; bit += g_test_slow () ? 1 : 11)
+      {
+        guint32 offset = regions[r].offset + bit / 8;
+        g_autofree char *what = NULL;
+        g_autoptr(TbProbe) p = NULL;
+        int fd;
+        guint8 byte;
+
+        copy_board (pristine, f->board_dir);
+        fd = g_open (flash_path, O_RDWR, 0);
+        g_assert_cmpint (fd, >=, 0);
+        g_assert_cmpint (pread (fd, &byte, 1, offset), ==, 1);
+        byte ^= (guint8) (1u << (bit % 8));
+        g_assert_cmpint (pwrite (fd, &byte, 1, offset), ==, 1);
+        g_close (fd, NULL);
+        p = tb_probe_open (f->uri, &error);
+        g_assert_no_error (error);
+        what = g_strdup_printf ("bit %u of the staged update's %s flipped", bit, regions[r].name);
+        check_old_or_new (p, "1.0.0", "1.1.0", FALSE, &counts, what);
+      }
+  g_test_message ("bit flips in the staged update's headers: %u: %u boot 1.0.0, %u boot 1.1.0", counts.runs,
+                  counts.old, counts.new_version);
+  g_assert_cmpuint (counts.old, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1119,6 +1305,8 @@ main (int argc, char **argv)
   ADD ("/tb/provision/power-cut-kinds", test_power_cut_kinds);
   ADD ("/tb/provision/two-cut-sweep", test_two_cut_sweep);
   ADD ("/tb/provision/metadata-bit-flips", test_metadata_bit_flips);
+  ADD ("/tb/provision/staged-two-cut-sweep", test_staged_two_cut_sweep);
+  ADD ("/tb/provision/header-bit-flips", test_header_bit_flips);
 #undef ADD
   return g_test_run ();
 }
