@@ -446,9 +446,11 @@ tb_cli_cmd_device_reset (TbCli *cli, int argc, char **argv)
                              entries, &error))
     return tb_cli_fail (cli, error);
   probe = tb_cli_open_probe (cli, uri, &error);
-  if (probe == NULL || !tb_probe_reset (probe, FALSE, &error))
+  if (probe == NULL)
     return tb_cli_fail (cli, error);
   target = tb_target_new (probe);
+  if (!tb_target_reset (target, &error))
+    return tb_cli_fail (cli, error);
   att = tb_target_attest (target, &error);
   if (att == NULL)
     return tb_cli_fail (cli, error);

@@ -18,8 +18,8 @@
 #include "tb-error.h"
 
 /* The device types whose memory map Trustbench knows: the virtual board's
- * (docs/board.md). The slot follows from the flash the way the reference
- * SBM lays it out. */
+ * (docs/board.md) and the QEMU board's (docs/qemu.md). The slot follows
+ * from the flash the way the reference SBM lays it out. */
 static const struct {
   const char *device_type;
   guint32 flash_base;
@@ -27,6 +27,8 @@ static const struct {
   guint32 page_size;
 } known_types[] = {
   { "tb-vmcu-m4", 0x08000000u, 1024u * 1024u, 4096u },
+  /* the SBM on QEMU's mps2-an386, flash in its PSRAM (docs/qemu.md) */
+  { "tb-qemu-an386", 0x21000000u, 1024u * 1024u, 4096u },
 };
 
 /**

@@ -202,7 +202,7 @@ demo_board (TbContext *ctx, const char *dir, const char *boards_dir, TbProgress 
   tb_progress_set_range (progress, 0.958, 0.96);
   tb_progress_set_stage (progress, _("Resetting the board: the SBM checks the application before it starts it"));
   target = tb_target_new (probe);
-  if (!tb_probe_reset (probe, FALSE, error) || (att = tb_target_attest (target, error)) == NULL)
+  if (!tb_target_reset (target, error) || (att = tb_target_attest (target, error)) == NULL)
     return FALSE;
   if (att->boot != 0)
     {

@@ -413,7 +413,7 @@ tb_provision_device (TbContext *ctx, TbProbe *probe, const TbProvisionOptions *o
   tb_progress_set_range (progress, 0.95, 1.0);
   tb_progress_set_stage (progress, _("Resetting and checking the device"));
   g_clear_pointer (&att, tb_attestation_free);
-  if (!tb_probe_reset (probe, FALSE, error) || (att = tb_target_attest (target, error)) == NULL)
+  if (!tb_target_reset (target, error) || (att = tb_target_attest (target, error)) == NULL)
     return FALSE;
   result->lifecycle = g_strdup (lifecycle_name (att->lifecycle));
   tb_progress_finish (progress);
@@ -441,7 +441,7 @@ tb_program_device (TbProbe *probe, const char *upk_path, const char *image_path,
   tb_progress_set_stage (progress, _("Programming %s %s"), tb_upk_get_product (upk), tb_upk_get_version (upk));
   if (!tb_target_install (target, upk_path, image_path, receipt, progress, error))
     return FALSE;
-  if (!tb_probe_reset (probe, FALSE, error) || (att = tb_target_attest (target, error)) == NULL)
+  if (!tb_target_reset (target, error) || (att = tb_target_attest (target, error)) == NULL)
     return FALSE;
   if (att->boot != 0 || g_strcmp0 (att->app_version, tb_upk_get_version (upk)) != 0)
     {

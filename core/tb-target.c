@@ -112,6 +112,44 @@ tb_target_has_sbm (TbTarget *self, GError **error)
   return TRUE;
 }
 
+/**
+ * tb_target_reset:
+ *
+ * Resets the device and waits until its SBM is back up: a real core
+ * checks the signature table (and may install a staged update) before it
+ * answers, which takes a while. The SBM writes the mailbox's magic word
+ * once its boot checks are done, so the host clears it first (the mailbox
+ * is open even on a locked device) and polls it after the reset, with the
+ * command timeout.
+ */
+gboolean
+tb_target_reset (TbTarget *self, GError **error)
+{
+  const guint8 cleared[4] = { 0 };
+  gint64 deadline;
+  guint8 head[TB_MB_HEADER];
+
+  if (!tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_MAGIC, cleared, sizeof cleared, NULL, error) ||
+      !tb_probe_reset (self->probe, FALSE, error))
+    return FALSE;
+  deadline = g_get_monotonic_time () + (gint64) self->timeout_ms * 1000;
+  for (;;)
+    {
+      if (!tb_probe_read_memory (self->probe, MAILBOX, head, sizeof head, NULL, error))
+        return FALSE;
+      if (le32 (head + TB_MB_OFF_MAGIC) == TB_MB_MAGIC && le32 (head + TB_MB_OFF_STATUS) != TB_MB_STATUS_BUSY)
+        return TRUE;
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                       _("The device's secure boot manager did not come back up within %.1f seconds of the reset"),
+                       self->timeout_ms / 1000.0);
+          return FALSE;
+        }
+      g_usleep (2000);
+    }
+}
+
 static const char *
 refusal (guint32 status)
 {

@@ -38,6 +38,8 @@ gboolean     tb_target_command    (TbTarget      *self,
                                    GError       **error);
 TbAttestation *tb_target_attest   (TbTarget      *self,
                                    GError       **error);
+gboolean     tb_target_reset      (TbTarget      *self,
+                                   GError       **error);
 gboolean     tb_target_install    (TbTarget      *self,
                                    const char    *upk_path,
                                    const char    *image_path,

@@ -11,10 +11,11 @@
 #include <unistd.h>
 
 #include "sbm/tb-sbm.h"
+#include "tb-test-chain.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
 
-#define PASS "correct horse battery"
+#define PASS TB_TEST_PASS
 
 typedef struct {
   char *tmp;
@@ -29,25 +30,11 @@ static void
 master_version (Fixture *f, TbContext *ctx, guint i, const char *version, guint32 counter, const char *const *uids,
                 const char *product)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *bin = g_strdup_printf ("%s/app-%u.bin", f->tmp, i);
-  g_autofree guint8 *data = g_malloc (10000 + i * 777);
-  g_autoptr(TbFirmware) fw = NULL;
-  g_autoptr(TbUpk) upk = NULL;
-  /* slot @i is mastered again on purpose: replacing is asked for */
-  TbMasterOptions options = { product, NULL, uids, version, counter, 0, .replace = TRUE };
+  g_autofree char *name = g_strdup_printf ("app-%u", i);
 
-  for (gsize k = 0; k < 10000 + i * 777; k++)
-    data[k] = (guint8) (k * (i + 3));
-  g_assert_true (g_file_set_contents (bin, (const char *) data, 10000 + i * 777, NULL));
-  fw = tb_firmware_load_file (bin, TB_FIRMWARE_FORMAT_BIN, TB_BOARD_FLASH_BASE + 0x8000, &error);
-  g_assert_no_error (error);
-  g_free (f->upk[i]);
-  g_free (f->image[i]);
-  f->upk[i] = g_strdup_printf ("%s/app-%u.tbupk", f->tmp, i);
-  f->image[i] = g_strdup_printf ("%s/app-%u.tbimg", f->tmp, i);
-  upk = tb_master_image (ctx, fw, &options, PASS, f->image[i], f->upk[i], NULL, &error);
-  g_assert_no_error (error);
+  /* slot @i is mastered again on purpose: replacing is asked for */
+  tb_test_chain_master (ctx, f->tmp, name, TB_BOARD_FLASH_BASE + 0x8000, 10000 + i * 777, i + 3, version, counter,
+                        uids, product, &f->upk[i], &f->image[i]);
 }
 
 static void
@@ -179,7 +166,7 @@ test_provision_and_boot (Fixture *f, gconstpointer data)
  * refusal left them untouched (the staging slot may hold the chunks that
  * authenticated before the refusal). */
 static GBytes *
-snapshot (TbProbe *probe)
+snapshot (TbProbe *probe, gpointer user_data)
 {
   TbVirtualBoard *board = tb_virtual_probe_get_board (TB_VIRTUAL_PROBE (probe));
   TbSbmPlatform p = { .flash_size = tb_virtual_board_get_flash_size (board),
@@ -192,57 +179,14 @@ snapshot (TbProbe *probe)
 }
 
 static void
-assert_refused (TbProbe *probe, const char *upk, const char *image, const char *why)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) before = snapshot (probe);
-  g_autoptr(GBytes) after = NULL;
-  g_autoptr(TbAttestation) att = NULL;
-
-  g_assert_false (tb_program_device (probe, upk, image, NULL, NULL, NULL, &error));
-  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
-  if (strstr (error->message, why) == NULL)
-    g_error ("“%s” does not say “%s”", error->message, why);
-  g_assert_true (tb_probe_reset (probe, FALSE, NULL));
-  after = snapshot (probe);
-  g_assert_true (g_bytes_equal (before, after));
-  att = attest (probe);
-  g_assert_cmpuint (att->boot, ==, 0);
-  g_assert_cmpstr (att->app_version, ==, "1.0.0");
-}
-
-static void
 test_refusals (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
-  g_autofree char *other_dir = g_build_filename (f->tmp, "mallory", NULL);
-  g_autoptr(TbContext) other = tb_context_create (other_dir, "Mallory", &error);
-  const char *products[] = { "sensor", NULL };
-  const char *other_uid[] = { "00000001", NULL };
-  g_autofree char *tampered = g_build_filename (f->tmp, "tampered.tbimg", NULL);
 
-  g_assert_true (tb_hierarchy_create (other, products, NULL, PASS, NULL, &error));
   provision (f, probe, TRUE, TRUE);
-
-  /* a tampered chunk: the SBM checks it before writing a byte of it */
-  {
-    g_autofree char *bytes = NULL;
-    gsize len = 0;
-    bytes = tb_test_read_file (f->image[1], &len);
-    bytes[64 + 4112 + 100] ^= 0x01;
-    g_assert_true (g_file_set_contents (tampered, bytes, (gssize) len, NULL));
-  }
-  assert_refused (probe, f->upk[1], tampered, "does not authenticate");
-  /* signed by another OEM's mastering key */
-  master_version (f, other, 2, "9.0.0", 9, NULL, "sensor");
-  assert_refused (probe, f->upk[2], f->image[2], "signature");
-  /* for the other product */
-  master_version (f, f->ctx, 2, "2.0.0", 5, NULL, "gateway");
-  assert_refused (probe, f->upk[2], f->image[2], "another product");
-  /* bound to another device */
-  master_version (f, f->ctx, 2, "2.0.0", 5, other_uid, "sensor");
-  assert_refused (probe, f->upk[2], f->image[2], "other devices");
+  /* tampered chunk, another OEM, another product, another device, rollback */
+  tb_test_chain_assert_refusals (f->ctx, f->tmp, TB_BOARD_FLASH_BASE + 0x8000, probe, "1.0.0", snapshot, NULL);
   /* linked for another address than the application slot */
   {
     gsize len = 0;
@@ -261,11 +205,9 @@ test_refusals (Fixture *f, gconstpointer data)
     f->image[2] = g_strdup_printf ("%s/elsewhere.tbimg", f->tmp);
     upk = tb_master_image (f->ctx, fw, &options, PASS, f->image[2], f->upk[2], NULL, &error);
     g_assert_no_error (error);
-    assert_refused (probe, f->upk[2], f->image[2], "linked for another address");
+    tb_test_chain_assert_refused (probe, f->upk[2], f->image[2], "linked for another address", "1.0.0", snapshot,
+                                  NULL);
   }
-  /* a rollback: counter not above the installed one */
-  master_version (f, f->ctx, 2, "0.9.0", 1, NULL, "sensor");
-  assert_refused (probe, f->upk[2], f->image[2], "rollback");
 }
 
 /* Masters @size bytes for "sensor" at @address; returns the error. */
@@ -764,10 +706,10 @@ test_staged_update (Fixture *f, gconstpointer data)
   reset_expect (probe, 0, "1.1.0");
 
   /* the same update again is a rollback: refused and consumed */
-  before = snapshot (probe);
+  before = snapshot (probe, NULL);
   stage (probe, f->upk[1], f->image[1]);
   reset_expect (probe, 0, "1.1.0");
-  after = snapshot (probe);
+  after = snapshot (probe, NULL);
   g_assert_true (g_bytes_equal (before, after));
   g_clear_pointer (&after, g_bytes_unref);
 
@@ -781,7 +723,7 @@ test_staged_update (Fixture *f, gconstpointer data)
   }
   stage (probe, f->upk[2], tampered);
   reset_expect (probe, 0, "1.1.0");
-  after = snapshot (probe);
+  after = snapshot (probe, NULL);
   g_assert_true (g_bytes_equal (before, after));
 
   /* an update too large for the region is refused by the board */
