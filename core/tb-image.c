@@ -97,7 +97,9 @@ tb_image_header_decode (const guint8 *data, TbImageHeader *h, const char *origin
   h->chunk_count = rd32 (data + 24);
   memcpy (h->image_id, data + 32, TB_UPK_IMAGE_ID_LEN);
   memcpy (h->nonce_prefix, data + 48, TB_IMAGE_NONCE_PREFIX_LEN);
-  expected_count = tb_image_chunk_size_is_valid (h->chunk_size) ? (h->plaintext_size + h->chunk_size - 1) / h->chunk_size : 0;
+  /* rounded up without overflow: a size near 2^64 must not wrap to 0 chunks */
+  expected_count = tb_image_chunk_size_is_valid (h->chunk_size)
+                     ? h->plaintext_size / h->chunk_size + (h->plaintext_size % h->chunk_size != 0) : 0;
   if (!tb_image_chunk_size_is_valid (h->chunk_size) || h->plaintext_size == 0 || expected_count != h->chunk_count ||
       rd32 (data + 28) != 0 || memcmp (data + 56, "\0\0\0\0\0\0\0\0", 8) != 0)
     {
