@@ -46,7 +46,7 @@ start_qemu (Fixture *f)
   g_autofree char *gdb = g_strconcat ("unix:", f->socket_path, NULL);
 
   g_subprocess_launcher_setenv (launcher, "TB_SBM_FIRMWARE", g_getenv ("TB_SBM_FIRMWARE"), TRUE);
-  f->qemu = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TB_RUN_QEMU_SBM"), "--gdb", gdb, "--uid", UID,
+  f->qemu = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TB_RUN_QEMU_SBM"), "--die-with-parent", "--gdb", gdb, "--uid", UID,
                                          f->board_dir, NULL);
   g_assert_no_error (error);
   /* QEMU creates the socket once it is ready */
@@ -58,18 +58,11 @@ start_qemu (Fixture *f)
   {
     g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
     g_autoptr(TbTarget) target = NULL;
-    gboolean up = FALSE;
 
     g_assert_no_error (error);
     target = tb_target_new (probe);
-    for (guint i = 0; i < 500 && !up; i++)
-      {
-        g_autoptr(GError) local = NULL;
-        up = tb_target_has_sbm (target, &local);
-        if (!up)
-          g_usleep (20 * 1000);
-      }
-    g_assert_true (up);
+    g_assert_true (tb_target_wait_ready (target, &error));
+    g_assert_no_error (error);
   }
 }
 
