@@ -33,6 +33,7 @@
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-pkcs11-private.h"
+#include "tb-scrypt.h"
 
 /* scrypt work factor for keys at rest: N = 2^14, r = 8 (16 MiB of memory;
  * OpenSSL refuses to decrypt above 32 MiB by default, so N cannot double
@@ -569,6 +570,7 @@ file_load_private (TbKey *self, TbContext *ctx, const char *passphrase, GError *
 {
   g_autofree char *path = NULL;
   g_autofree char *pem = NULL;
+  g_autoptr(GError) local_error = NULL;
   gsize len = 0;
   BIO *bio;
   X509_SIG *p8;
@@ -599,13 +601,16 @@ file_load_private (TbKey *self, TbContext *ctx, const char *passphrase, GError *
                                  _("%s is not an encrypted PKCS#8 private key"), path);
       return NULL;
     }
-  p8inf = PKCS8_decrypt_ex (p8, passphrase, (int) strlen (passphrase), NULL, NULL);
+  /* scrypt's two lanes on two threads (tb-scrypt.c) */
+  p8inf = tb_pkcs8_decrypt (p8, passphrase, strlen (passphrase), &local_error);
   X509_SIG_free (p8);
   if (p8inf == NULL)
     {
-      ERR_clear_error ();
-      g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION,
-                   _("Wrong passphrase for key “%s” (%s)"), self->name, path);
+      if (g_error_matches (local_error, TB_ERROR, TB_ERROR_PERMISSION))
+        g_set_error (error, TB_ERROR, TB_ERROR_PERMISSION,
+                     _("Wrong passphrase for key “%s” (%s)"), self->name, path);
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       return NULL;
     }
   pkey = EVP_PKCS82PKEY_ex (p8inf, NULL, NULL);
