@@ -218,8 +218,8 @@ tb_target_command (TbTarget *self, guint32 command, const guint8 *request, gsize
     put_le32 (block + TB_MB_OFF_SEQUENCE - TB_MB_OFF_LENGTH, ++self->sequence);
     if (len > 0)
       memcpy (block + TB_MB_HEADER - TB_MB_OFF_LENGTH, request, len);
-    if (!tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_LENGTH, block, TB_MB_HEADER - TB_MB_OFF_LENGTH + len,
-                                NULL, error))
+    if (!tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_LENGTH, block,
+                                TB_MB_HEADER - TB_MB_OFF_LENGTH + len, NULL, error))
       return FALSE;
   }
   memset (head, 0, sizeof head);

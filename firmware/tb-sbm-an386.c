@@ -183,7 +183,8 @@ birth (void)
       return;
     }
   if (tb_sbm_crypto_mbedtls_generate_key (priv, pub) == 0 &&
-      otp_write (NULL, TB_OTP_DEVICE_PRIVATE_KEY, priv, 32) == 0 && otp_write (NULL, TB_OTP_DEVICE_PUBLIC_KEY, pub, 65) == 0)
+      otp_write (NULL, TB_OTP_DEVICE_PRIVATE_KEY, priv, 32) == 0 &&
+      otp_write (NULL, TB_OTP_DEVICE_PUBLIC_KEY, pub, 65) == 0)
     otp_write (NULL, TB_OTP_LIFECYCLE, &lifecycle, 1);
   memset (priv, 0, sizeof priv);
 }

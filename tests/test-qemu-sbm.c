@@ -46,13 +46,11 @@ start_qemu (Fixture *f)
   g_autofree char *gdb = g_strconcat ("unix:", f->socket_path, NULL);
 
   g_subprocess_launcher_setenv (launcher, "TB_SBM_FIRMWARE", g_getenv ("TB_SBM_FIRMWARE"), TRUE);
-  f->qemu = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TB_RUN_QEMU_SBM"), "--die-with-parent", "--gdb", gdb, "--uid", UID,
-                                         f->board_dir, NULL);
+  f->qemu = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TB_RUN_QEMU_SBM"), "--die-with-parent", "--gdb",
+                                         gdb, "--uid", UID, f->board_dir, NULL);
   g_assert_no_error (error);
-  /* QEMU creates the socket once it is ready */
-  for (guint i = 0; i < 400 && !g_file_test (f->socket_path, G_FILE_TEST_EXISTS); i++)
-    g_usleep (25 * 1000);
-  g_assert_true (g_file_test (f->socket_path, G_FILE_TEST_EXISTS));
+  /* QEMU listens on the socket once it is ready */
+  g_assert_true (tb_test_wait_for_listener (f->socket_path, 10000));
   /* and the SBM answers once it has booted (the first boot makes the
    * device key) */
   {
