@@ -210,6 +210,19 @@ test_provision_and_boot (Fixture *f, gconstpointer data)
   g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_SBM_INSTALLED);
   g_assert_cmpuint (att->boot, ==, 1);
   g_clear_pointer (&att, tb_attestation_free);
+  /* the application slot the SBM reports is the one mastering knows for
+   * its device type */
+  {
+    g_autoptr(TbTarget) target = tb_target_new (probe);
+    TbAppSlot reported, known;
+    g_assert_true (tb_target_get_app_slot (target, &reported, &error));
+    g_assert_no_error (error);
+    g_assert_true (tb_app_slot_for_device_type ("tb-qemu-an386", &known));
+    g_assert_cmphex (reported.address, ==, APP_ADDRESS);
+    g_assert_cmphex (reported.address, ==, known.address);
+    g_assert_cmpuint (reported.size_bytes, ==, known.size_bytes);
+    g_assert_cmpuint (reported.size_bytes, ==, 328 * 1024);
+  }
 
   provision (f, probe, TRUE);
   att = attest (probe);
