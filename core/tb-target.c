@@ -28,6 +28,7 @@ struct _TbTarget {
   TbProbe *probe;
   guint32 sequence;
   guint timeout_ms;
+  gboolean sbm_seen;            /* an SBM answered: no need to look for it before each command */
 };
 
 void
@@ -113,41 +114,54 @@ tb_target_has_sbm (TbTarget *self, GError **error)
 }
 
 /**
+ * tb_target_wait_ready:
+ *
+ * Waits until an SBM answers in the mailbox (its magic word written, not
+ * busy), for the command timeout: a core that has just been reset or
+ * powered up checks its image (and makes its key, the first time) before
+ * it answers.
+ */
+gboolean
+tb_target_wait_ready (TbTarget *self, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) self->timeout_ms * 1000;
+  guint8 head[TB_MB_HEADER];
+
+  for (;;)
+    {
+      if (!tb_probe_read_memory (self->probe, MAILBOX, head, sizeof head, NULL, error))
+        return FALSE;
+      if (le32 (head + TB_MB_OFF_MAGIC) == TB_MB_MAGIC && le32 (head + TB_MB_OFF_STATUS) != TB_MB_STATUS_BUSY)
+        return self->sbm_seen = TRUE;
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                       _("No secure boot manager came up on the device within %.1f seconds"),
+                       self->timeout_ms / 1000.0);
+          return FALSE;
+        }
+      g_usleep (2000);
+    }
+}
+
+/**
  * tb_target_reset:
  *
  * Resets the device and waits until its SBM is back up: a real core
  * checks the signature table (and may install a staged update) before it
  * answers, which takes a while. The SBM writes the mailbox's magic word
  * once its boot checks are done, so the host clears it first (the mailbox
- * is open even on a locked device) and polls it after the reset, with the
- * command timeout.
+ * is open even on a locked device) and waits for it after the reset
+ * (tb_target_wait_ready()).
  */
 gboolean
 tb_target_reset (TbTarget *self, GError **error)
 {
   const guint8 cleared[4] = { 0 };
-  gint64 deadline;
-  guint8 head[TB_MB_HEADER];
 
-  if (!tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_MAGIC, cleared, sizeof cleared, NULL, error) ||
-      !tb_probe_reset (self->probe, FALSE, error))
-    return FALSE;
-  deadline = g_get_monotonic_time () + (gint64) self->timeout_ms * 1000;
-  for (;;)
-    {
-      if (!tb_probe_read_memory (self->probe, MAILBOX, head, sizeof head, NULL, error))
-        return FALSE;
-      if (le32 (head + TB_MB_OFF_MAGIC) == TB_MB_MAGIC && le32 (head + TB_MB_OFF_STATUS) != TB_MB_STATUS_BUSY)
-        return TRUE;
-      if (g_get_monotonic_time () > deadline)
-        {
-          g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
-                       _("The device's secure boot manager did not come back up within %.1f seconds of the reset"),
-                       self->timeout_ms / 1000.0);
-          return FALSE;
-        }
-      g_usleep (2000);
-    }
+  self->sbm_seen = FALSE;
+  return tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_MAGIC, cleared, sizeof cleared, NULL, error) &&
+         tb_probe_reset (self->probe, FALSE, error) && tb_target_wait_ready (self, error);
 }
 
 static const char *
@@ -193,15 +207,22 @@ tb_target_command (TbTarget *self, guint32 command, const guint8 *request, gsize
                                                                  "the %u-byte mailbox"), len, TB_MB_PAYLOAD_MAX);
       return FALSE;
     }
-  if (!tb_target_has_sbm (self, error))
+  if (!self->sbm_seen && !tb_target_has_sbm (self, error))
     return FALSE;
+  self->sbm_seen = TRUE;
+  /* length, sequence and payload in one write (one stop of the core, full
+   * packets), the header's reserved words cleared */
+  {
+    g_autofree guint8 *block = g_malloc0 (TB_MB_HEADER - TB_MB_OFF_LENGTH + len);
+    put_le32 (block, (guint32) len);
+    put_le32 (block + TB_MB_OFF_SEQUENCE - TB_MB_OFF_LENGTH, ++self->sequence);
+    if (len > 0)
+      memcpy (block + TB_MB_HEADER - TB_MB_OFF_LENGTH, request, len);
+    if (!tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_LENGTH, block,
+                                TB_MB_HEADER - TB_MB_OFF_LENGTH + len, NULL, error))
+      return FALSE;
+  }
   memset (head, 0, sizeof head);
-  put_le32 (head + TB_MB_OFF_MAGIC, TB_MB_MAGIC);
-  put_le32 (head + TB_MB_OFF_LENGTH, (guint32) len);
-  put_le32 (head + TB_MB_OFF_SEQUENCE, ++self->sequence);
-  if ((len > 0 && !tb_probe_write_memory (self->probe, MAILBOX + TB_MB_HEADER, request, len, NULL, error)) ||
-      !tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_LENGTH, head + TB_MB_OFF_LENGTH, 8, NULL, error))
-    return FALSE;
   put_le32 (head + TB_MB_OFF_COMMAND, command);
   /* the command word last: it rings the doorbell */
   if (!tb_probe_write_memory (self->probe, MAILBOX + TB_MB_OFF_COMMAND, head + TB_MB_OFF_COMMAND, 4, NULL, error))
@@ -211,6 +232,14 @@ tb_target_command (TbTarget *self, guint32 command, const guint8 *request, gsize
     {
       if (!tb_probe_read_memory (self->probe, MAILBOX, head, sizeof head, NULL, error))
         return FALSE;
+      if (le32 (head + TB_MB_OFF_MAGIC) != TB_MB_MAGIC)
+        {
+          self->sbm_seen = FALSE;
+          g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
+                       _("The device's secure boot manager stopped answering (it was reset, or its mailbox was "
+                         "overwritten)"));
+          return FALSE;
+        }
       status = le32 (head + TB_MB_OFF_STATUS);
       if (status != TB_MB_STATUS_BUSY && le32 (head + TB_MB_OFF_COMMAND) == TB_MB_CMD_NONE)
         break;

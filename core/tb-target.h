@@ -40,6 +40,8 @@ TbAttestation *tb_target_attest   (TbTarget      *self,
                                    GError       **error);
 gboolean     tb_target_reset      (TbTarget      *self,
                                    GError       **error);
+gboolean     tb_target_wait_ready (TbTarget      *self,
+                                   GError       **error);
 gboolean     tb_target_install    (TbTarget      *self,
                                    const char    *upk_path,
                                    const char    *image_path,

@@ -26,6 +26,15 @@
  * the SBM generates the device key at its first boot */
 #define OTP_SEED 0x40
 
+/* SysTick, on the processor clock (25 MHz on the mps2-an386) */
+#define CPU_HZ 25000000u
+#define SYST_CSR (*(volatile uint32_t *) 0xe000e010u)
+#define SYST_RVR (*(volatile uint32_t *) 0xe000e014u)
+#define SYST_CVR (*(volatile uint32_t *) 0xe000e018u)
+#define SYST_CSR_ENABLE 1u
+#define SYST_CSR_TICKINT 2u
+#define SYST_CSR_CLKSOURCE 4u
+
 extern uint32_t _data_start, _data_end, _data_load, _bss_start, _bss_end, _stack_top;
 
 static uint8_t mailbox[TB_MB_SIZE] __attribute__ ((section (".mailbox"), aligned (4)));
@@ -174,7 +183,8 @@ birth (void)
       return;
     }
   if (tb_sbm_crypto_mbedtls_generate_key (priv, pub) == 0 &&
-      otp_write (NULL, TB_OTP_DEVICE_PRIVATE_KEY, priv, 32) == 0 && otp_write (NULL, TB_OTP_DEVICE_PUBLIC_KEY, pub, 65) == 0)
+      otp_write (NULL, TB_OTP_DEVICE_PRIVATE_KEY, priv, 32) == 0 &&
+      otp_write (NULL, TB_OTP_DEVICE_PUBLIC_KEY, pub, 65) == 0)
     otp_write (NULL, TB_OTP_LIFECYCLE, &lifecycle, 1);
   memset (priv, 0, sizeof priv);
 }
@@ -199,11 +209,18 @@ main (void)
   *(volatile uint32_t *) (mailbox + TB_MB_OFF_MAGIC) = 0;
   tb_sbm_boot (&sbm);
   *(volatile uint32_t *) (mailbox + TB_MB_OFF_MAGIC) = TB_MB_MAGIC;
+  /* between commands the core sleeps, woken each millisecond by SysTick
+   * to look at the doorbell (a debugger's write raises no interrupt):
+   * QEMU then idles instead of spinning */
+  SYST_RVR = CPU_HZ / 1000 - 1;
+  SYST_CVR = 0;
+  SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
   for (;;)
     {
       if (read_command () != TB_MB_CMD_NONE)
         tb_sbm_handle_mailbox (&sbm);
-      __asm__ volatile ("" ::: "memory");
+      else
+        __asm__ volatile ("wfi" ::: "memory");
     }
 }
 
@@ -211,6 +228,13 @@ main (void)
 
 void tb_fw_reset (void);
 void tb_fw_fault (void);
+void tb_fw_tick (void);
+
+/* SysTick only wakes the core from its wfi */
+void
+tb_fw_tick (void)
+{
+}
 
 void
 tb_fw_reset (void)
@@ -235,6 +259,12 @@ tb_fw_fault (void)
 }
 
 __attribute__ ((section (".vectors"), used)) static const void *const vectors[16] = {
-  &_stack_top, (const void *) tb_fw_reset, (const void *) tb_fw_fault, (const void *) tb_fw_fault,
-  (const void *) tb_fw_fault, (const void *) tb_fw_fault, (const void *) tb_fw_fault,
+  [0] = &_stack_top,
+  [1] = (const void *) tb_fw_reset,
+  [2] = (const void *) tb_fw_fault, /* NMI */
+  [3] = (const void *) tb_fw_fault, /* HardFault */
+  [4] = (const void *) tb_fw_fault, /* MemManage */
+  [5] = (const void *) tb_fw_fault, /* BusFault */
+  [6] = (const void *) tb_fw_fault, /* UsageFault */
+  [15] = (const void *) tb_fw_tick, /* SysTick */
 };

@@ -63,7 +63,8 @@ load_key (mbedtls_ecp_keypair *key, const uint8_t *priv, const uint8_t *pub)
   mbedtls_ecp_keypair_init (key);
   if (mbedtls_ecp_group_load (&key->grp, MBEDTLS_ECP_DP_SECP256R1) != 0)
     return -1;
-  if (priv != NULL && (mbedtls_mpi_read_binary (&key->d, priv, 32) != 0 || mbedtls_ecp_check_privkey (&key->grp, &key->d) != 0))
+  if (priv != NULL &&
+      (mbedtls_mpi_read_binary (&key->d, priv, 32) != 0 || mbedtls_ecp_check_privkey (&key->grp, &key->d) != 0))
     return -1;
   if (pub != NULL && (mbedtls_ecp_point_read_binary (&key->grp, &key->Q, pub, 65) != 0 ||
                       mbedtls_ecp_check_pubkey (&key->grp, &key->Q) != 0))

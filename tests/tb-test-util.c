@@ -118,3 +118,46 @@ tb_test_assert_same_flash (const char *board_a, const char *board_b)
 
   g_assert_cmpmem (da, la, db, lb);
 }
+
+/**
+ * tb_test_wait_for_listener:
+ * @socket_path: a Unix socket a server (QEMU's gdbstub) is about to open
+ *
+ * Waits until the socket exists and is listening: a server creates the
+ * file when it binds, a moment before it listens, and a client connecting
+ * in between is refused. Reads /proc/net/unix (flag __SO_ACCEPTCON) rather
+ * than connecting, which a server such as QEMU's gdbstub would take as
+ * its debugger attaching.
+ *
+ * Returns: whether it listens within @timeout_ms
+ */
+gboolean
+tb_test_wait_for_listener (const char *socket_path, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  do
+    {
+      g_autofree char *table = NULL;
+
+      if (g_file_get_contents ("/proc/net/unix", &table, NULL, NULL))
+        {
+          g_auto(GStrv) lines = g_strsplit (table, "\n", -1);
+          for (guint i = 1; lines[i] != NULL; i++)
+            {
+              g_auto(GStrv) fields = g_strsplit_set (lines[i], " ", -1);
+              g_autoptr(GPtrArray) words = g_ptr_array_new ();
+              for (guint k = 0; fields[k] != NULL; k++)
+                if (fields[k][0] != '\0')
+                  g_ptr_array_add (words, fields[k]);
+              /* Num RefCount Protocol Flags Type St Inode Path */
+              if (words->len >= 8 && g_strcmp0 (g_ptr_array_index (words, 7), socket_path) == 0 &&
+                  (g_ascii_strtoull (g_ptr_array_index (words, 3), NULL, 16) & 0x10000) != 0)
+                return TRUE;
+            }
+        }
+      g_usleep (20 * 1000);
+    }
+  while (g_get_monotonic_time () < deadline);
+  return FALSE;
+}

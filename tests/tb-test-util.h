@@ -16,6 +16,8 @@ int      tb_test_run_tool        (const char *tool,
                                   ...) G_GNUC_NULL_TERMINATED;
 void     tb_test_copy_dir        (const char *from,
                                   const char *to);
+gboolean tb_test_wait_for_listener (const char *socket_path,
+                                    guint       timeout_ms);
 void     tb_test_assert_same_flash (const char *board_a,
                                     const char *board_b);
 

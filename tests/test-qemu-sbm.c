@@ -46,30 +46,21 @@ start_qemu (Fixture *f)
   g_autofree char *gdb = g_strconcat ("unix:", f->socket_path, NULL);
 
   g_subprocess_launcher_setenv (launcher, "TB_SBM_FIRMWARE", g_getenv ("TB_SBM_FIRMWARE"), TRUE);
-  f->qemu = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TB_RUN_QEMU_SBM"), "--gdb", gdb, "--uid", UID,
-                                         f->board_dir, NULL);
+  f->qemu = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TB_RUN_QEMU_SBM"), "--die-with-parent", "--gdb",
+                                         gdb, "--uid", UID, f->board_dir, NULL);
   g_assert_no_error (error);
-  /* QEMU creates the socket once it is ready */
-  for (guint i = 0; i < 400 && !g_file_test (f->socket_path, G_FILE_TEST_EXISTS); i++)
-    g_usleep (25 * 1000);
-  g_assert_true (g_file_test (f->socket_path, G_FILE_TEST_EXISTS));
+  /* QEMU listens on the socket once it is ready */
+  g_assert_true (tb_test_wait_for_listener (f->socket_path, 10000));
   /* and the SBM answers once it has booted (the first boot makes the
    * device key) */
   {
     g_autoptr(TbProbe) probe = tb_probe_open (f->uri, &error);
     g_autoptr(TbTarget) target = NULL;
-    gboolean up = FALSE;
 
     g_assert_no_error (error);
     target = tb_target_new (probe);
-    for (guint i = 0; i < 500 && !up; i++)
-      {
-        g_autoptr(GError) local = NULL;
-        up = tb_target_has_sbm (target, &local);
-        if (!up)
-          g_usleep (20 * 1000);
-      }
-    g_assert_true (up);
+    g_assert_true (tb_target_wait_ready (target, &error));
+    g_assert_no_error (error);
   }
 }
 
@@ -219,6 +210,19 @@ test_provision_and_boot (Fixture *f, gconstpointer data)
   g_assert_cmpuint (att->lifecycle, ==, TB_LIFECYCLE_SBM_INSTALLED);
   g_assert_cmpuint (att->boot, ==, 1);
   g_clear_pointer (&att, tb_attestation_free);
+  /* the application slot the SBM reports is the one mastering knows for
+   * its device type */
+  {
+    g_autoptr(TbTarget) target = tb_target_new (probe);
+    TbAppSlot reported, known;
+    g_assert_true (tb_target_get_app_slot (target, &reported, &error));
+    g_assert_no_error (error);
+    g_assert_true (tb_app_slot_for_device_type ("tb-qemu-an386", &known));
+    g_assert_cmphex (reported.address, ==, APP_ADDRESS);
+    g_assert_cmphex (reported.address, ==, known.address);
+    g_assert_cmpuint (reported.size_bytes, ==, known.size_bytes);
+    g_assert_cmpuint (reported.size_bytes, ==, 328 * 1024);
+  }
 
   provision (f, probe, TRUE);
   att = attest (probe);

@@ -54,10 +54,8 @@ setup (Fixture *f, gconstpointer data)
                               "-M", "mps2-an386", "-nographic", "-S", "-monitor", "none", "-serial", "none",
                               "-kernel", image, "-gdb", gdb, NULL);
   g_assert_no_error (error);
-  /* QEMU creates the socket once it is ready */
-  for (guint i = 0; i < 400 && !g_file_test (socket_path, G_FILE_TEST_EXISTS); i++)
-    g_usleep (25 * 1000);
-  g_assert_true (g_file_test (socket_path, G_FILE_TEST_EXISTS));
+  /* QEMU listens on the socket once it is ready */
+  g_assert_true (tb_test_wait_for_listener (socket_path, 10000));
   f->uri = g_strconcat ("gdb:unix:", socket_path, NULL);
 }
 

@@ -232,14 +232,18 @@ device_work (gpointer data, TbProgress *progress, GError **error)
       if (!tb_program_device (probe, job->upk, job->image, NULL, NULL, progress, error))
         return FALSE;
     }
-  else if (job->kind == 3)
+  target = tb_target_new (probe);
+  if (job->kind == 3)
     {
+      g_autoptr(GError) no_sbm = NULL;
       tb_progress_set_stage (progress, _("Resetting the device"));
-      if (!tb_probe_reset (probe, FALSE, error))
+      /* a device with an SBM is waited for until the SBM is back up */
+      gboolean reset = tb_target_has_sbm (target, &no_sbm) ? tb_target_reset (target, error)
+                                                           : tb_probe_reset (probe, FALSE, error);
+      if (!reset)
         return FALSE;
     }
   tb_progress_set_stage (progress, _("Asking the device who it is"));
-  target = tb_target_new (probe);
   if (!tb_target_has_sbm (target, &local))
     {
       /* a blank device has no SBM to ask: that is an answer, not an error */
