@@ -114,7 +114,7 @@ typedef struct {
   guint32 *xy;     /* 64·r words */
 } Lane;
 
-/* ROMix (RFC 7914 §5) on one lane. */
+/* ROMix (RFC 7914 §5) on one lane; V is wiped before it returns. */
 static void
 romix (Lane *l)
 {
@@ -146,6 +146,8 @@ romix (Lane *l)
     }
   for (gsize k = 0; k < words; k++)
     ((guint32 *) l->lane)[k] = GUINT32_TO_LE (x[k]);
+  /* derived from the passphrase: wiped here, each lane on its own thread */
+  explicit_bzero (l->v, (l->n + 2) * words * 4);
 }
 
 static gpointer
@@ -247,11 +249,7 @@ tb_scrypt (const char *pass, gsize pass_len, const guint8 *salt, gsize salt_len,
     }
   for (guint32 i = 0; i < p; i++)
     if (lanes[i].v != NULL)
-      {
-        /* derived from the passphrase: wiped, with a plain memset's speed */
-        explicit_bzero (lanes[i].v, v_bytes + 2 * lane_bytes);
-        OPENSSL_free (lanes[i].v);
-      }
+      OPENSSL_free (lanes[i].v); /* wiped by romix(), or never written */
   tb_secret_wipe (b, lane_bytes * p);
   return ok;
 }
