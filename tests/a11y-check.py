@@ -25,11 +25,14 @@ INTERACTIVE = {pyatspi.ROLE_PUSH_BUTTON, pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROL
 
 
 def find_app():
-    desktop = pyatspi.Registry.getDesktop(0)
-    for i in range(desktop.childCount):
-        a = desktop.getChildAtIndex(i)
-        if a is not None and a.name in ("trustbench", "Trustbench"):
-            return a
+    try:
+        desktop = pyatspi.Registry.getDesktop(0)
+        for i in range(desktop.childCount):
+            a = desktop.getChildAtIndex(i)
+            if a is not None and a.name in ("trustbench", "Trustbench"):
+                return a
+    except Exception:
+        pass  # an application left the bus while it was listed: look again
     return None
 
 
@@ -69,12 +72,21 @@ def label_of(node):
     return ""
 
 
+def is_demo_window(node):
+    """Whether NODE is the window on the demo context; a node that went away
+    meanwhile (the accessibility tree changes while the demo is built) is not."""
+    try:
+        return node.getRole() == pyatspi.ROLE_FRAME and node.name == "Demo OEM"
+    except Exception:
+        return False
+
+
 # the window, once the demo context (built on first start) is open in it
 deadline = time.time() + 600
 app = None
 while time.time() < deadline:
     app = find_app()
-    if app is not None and any(n.getRole() == pyatspi.ROLE_FRAME and n.name == "Demo OEM" for n in walk(app)):
+    if app is not None and any(is_demo_window(n) for n in walk(app)):
         break
     if app_proc.poll() is not None:
         print(f"a11y-check: the workbench exited ({app_proc.returncode})", file=sys.stderr)
