@@ -102,6 +102,30 @@ parse_object (const char *text, gsize len, const char *origin, GError **error)
   return json_object_ref (json_node_get_object (root));
 }
 
+/* A member that may be absent: its string, or @fallback when it is
+ * missing, null or not a string (json-glib's own getter is a critical for
+ * an object or an array where a value is due, and a job package is input). */
+static const char *
+optional_string (JsonObject *obj, const char *member, const char *fallback)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return fallback;
+  return json_node_get_string (node);
+}
+
+/* The same for an integer member. */
+static gint64
+optional_int (JsonObject *obj, const char *member, gint64 fallback)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (node);
+}
+
 static const char *
 member_string (JsonObject *obj, const char *member, const char *origin, GError **error)
 {
@@ -254,14 +278,13 @@ check_authorization (TbJobPackage *p, GError **error)
                    _("The job's issuing certificate carries no job authorization"));
       return FALSE;
     }
-  if (g_strcmp0 (json_object_get_string_member_with_default (auth, "job_id", NULL),
-                 json_object_get_string_member_with_default (p->manifest, "job_id", "")) != 0 ||
-      g_strcmp0 (json_object_get_string_member_with_default (auth, "product", NULL),
-                 json_object_get_string_member_with_default (p->manifest, "product", "")) != 0)
+  if (g_strcmp0 (optional_string (auth, "job_id", NULL),
+                 optional_string (p->manifest, "job_id", "")) != 0 ||
+      g_strcmp0 (optional_string (auth, "product", NULL),
+                 optional_string (p->manifest, "product", "")) != 0)
     goto mismatch;
   for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
-    if (json_object_get_int_member_with_default (auth, numbers[i], -1) !=
-        json_object_get_int_member_with_default (p->manifest, numbers[i], -2))
+    if (optional_int (auth, numbers[i], -1) != optional_int (p->manifest, numbers[i], -2))
       goto mismatch;
   return TRUE;
 
@@ -320,7 +343,7 @@ tb_job_package_load (const char *path, GError **error)
   pkg = parse_object (p->package_text, p->package_len, path, error);
   if (pkg == NULL)
     return NULL;
-  if (g_strcmp0 (json_object_get_string_member_with_default (pkg, "format", NULL), TB_JOB_FORMAT) != 0)
+  if (g_strcmp0 (optional_string (pkg, "format", NULL), TB_JOB_FORMAT) != 0)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a Trustbench job package"), path);
       return NULL;
@@ -348,7 +371,7 @@ tb_job_package_load (const char *path, GError **error)
   if ((s = member_string (pkg, "signature", path, error)) == NULL)
     return NULL;
   p->signature_b64 = g_strdup (s);
-  p->signer_pem = g_strdup (json_object_get_string_member_with_default (pkg, "signer_certificate", NULL));
+  p->signer_pem = g_strdup (optional_string (pkg, "signer_certificate", NULL));
   if ((s = member_string (pkg, "root_certificate", path, error)) == NULL)
     return NULL;
   {
@@ -384,7 +407,7 @@ tb_job_package_load (const char *path, GError **error)
   }
   if (!check_outer_equals_signed (pkg, p->manifest, path, error))
     return NULL;
-  if (g_strcmp0 (json_object_get_string_member_with_default (p->manifest, "format", NULL),
+  if (g_strcmp0 (optional_string (p->manifest, "format", NULL),
                  TB_JOB_MANIFEST_FORMAT) != 0 ||
       member_string (p->manifest, "job_id", path, error) == NULL ||
       member_string (p->manifest, "product", path, error) == NULL ||
@@ -419,8 +442,8 @@ tb_job_package_load (const char *path, GError **error)
   {
     g_autofree char *upk_sha = tb_job_sha256_bytes (p->upk);
     g_autofree char *image_sha = tb_job_sha256_bytes (p->image);
-    if (g_strcmp0 (upk_sha, json_object_get_string_member_with_default (p->manifest, "upk_sha256", "")) != 0 ||
-        g_strcmp0 (image_sha, json_object_get_string_member_with_default (p->manifest, "image_sha256", "")) != 0)
+    if (g_strcmp0 (upk_sha, optional_string (p->manifest, "upk_sha256", "")) != 0 ||
+        g_strcmp0 (image_sha, optional_string (p->manifest, "image_sha256", "")) != 0)
       {
         g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
                      _("%s: the image pair is not the one the OEM signed in the job"), path);
@@ -618,7 +641,7 @@ tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const c
   if (tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name) != NULL)
     {
       JsonObject *k = tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name);
-      if (!same_public_key (product_key, json_object_get_string_member_with_default (k, "public_key_sha256", "")))
+      if (!same_public_key (product_key, optional_string (k, "public_key_sha256", "")))
         {
           g_set_error (error, TB_ERROR, TB_ERROR_EXISTS,
                        _("The context already has a different key “%s” for product “%s”"), pk_name, product);
@@ -644,7 +667,7 @@ tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const c
 
   json_object_set_string_member (entry, "job_id", job_id);
   json_object_set_string_member (entry, "role", "station");
-  json_object_set_string_member (entry, "oem", json_object_get_string_member_with_default (p->manifest, "oem", ""));
+  json_object_set_string_member (entry, "oem", optional_string (p->manifest, "oem", ""));
   json_object_set_string_member (entry, "product", product);
   {
     JsonNode *types = json_object_get_member (p->manifest, "device_types");
@@ -656,15 +679,15 @@ tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const c
   {
     static const char *const copy[] = { "slice", "slices", "first", "count", "total_count", "security_counter" };
     for (guint i = 0; i < G_N_ELEMENTS (copy); i++)
-      json_object_set_int_member (entry, copy[i], json_object_get_int_member_with_default (p->manifest, copy[i], 0));
+      json_object_set_int_member (entry, copy[i], optional_int (p->manifest, copy[i], 0));
   }
   json_object_set_string_member (entry, "image_version", json_object_get_string_member (p->manifest,
                                                                                          "image_version"));
   json_object_set_string_member (entry, "plaintext_sha256",
                                  json_object_get_string_member (p->manifest, "plaintext_sha256"));
   json_object_set_string_member (entry, "image_id",
-                                 json_object_get_string_member_with_default (p->manifest, "image_id", ""));
-  if (json_object_get_string_member_with_default (p->manifest, "not_after", NULL) != NULL)
+                                 optional_string (p->manifest, "image_id", ""));
+  if (optional_string (p->manifest, "not_after", NULL) != NULL)
     json_object_set_string_member (entry, "not_after", json_object_get_string_member (p->manifest, "not_after"));
   json_object_set_string_member (entry, "issuer", ca_name);
   json_object_set_string_member (entry, "upk", rel_upk);

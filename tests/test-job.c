@@ -233,6 +233,8 @@ static void set_version_text (JsonObject *pkg) { json_object_set_string_member (
 static void set_version_negative (JsonObject *pkg) { json_object_set_int_member (pkg, "version", -2); }
 static void set_format (JsonObject *pkg) { json_object_set_string_member (pkg, "format", "trustbench-jobs"); }
 static void drop_format (JsonObject *pkg) { json_object_remove_member (pkg, "format"); }
+/* found by fuzz-job: an object where the format string is due was a GLib critical */
+static void object_format (JsonObject *pkg) { json_object_set_object_member (pkg, "format", json_object_new ()); }
 static void drop_manifest (JsonObject *pkg) { json_object_remove_member (pkg, "manifest"); }
 static void drop_signature (JsonObject *pkg) { json_object_remove_member (pkg, "signature"); }
 static void number_signature (JsonObject *pkg) { json_object_set_int_member (pkg, "signature", 7); }
@@ -312,6 +314,7 @@ test_package_broken (void)
   } cases[] = {
     { set_format, TB_ERROR_INVALID_DATA, "%s is not a Trustbench job package" },
     { drop_format, TB_ERROR_INVALID_DATA, "%s is not a Trustbench job package" },
+    { object_format, TB_ERROR_INVALID_DATA, "%s is not a Trustbench job package" },
     { set_version_1, TB_ERROR_UNSUPPORTED,
       "%s is a job package of format version 1, whose job id and slice are not covered by its signature; this "
       "Trustbench reads version 2: ask the OEM to make the job again" },
