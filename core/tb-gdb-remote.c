@@ -10,11 +10,16 @@
  * and decoded lengths, the bytes of garbage between packets, the number of
  * console packets and retransmissions, and the time: each exchange has one
  * deadline (the timeout), so a server that trickles bytes, floods console
- * output or never answers ends in a TB_ERROR within that time. */
+ * deadline (the timeout), so a server that trickles bytes, floods console
+ * output or never answers ends in a TB_ERROR within that time.
+ *
+ * This file: the connection, packets, the exchange of a command, the
+ * handshake and run control. Memory, registers and monitor commands are
+ * in tb-gdb-remote-target.c. */
 
 #include "config.h"
 
-#include "tb-gdb-remote.h"
+#include "tb-gdb-remote-private.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -32,27 +37,8 @@
 #define MAX_CONSOLE_PACKETS 256
 /* Stale packets taken while waiting for an acknowledgement. */
 #define MAX_STALE_PACKETS 16
-/* Monitor output kept. */
-#define MAX_MONITOR_OUTPUT (64 * 1024)
 /* Retransmissions (a '-' from the server, a bad checksum from it). */
 #define MAX_RETRIES 3
-
-struct _TbGdbRemote {
-  GIOStream *stream;
-  GSocket *socket;              /* NULL when the stream is not a socket (fuzzing) */
-  char *peer;
-  char *features;
-  guint timeout_ms;
-  gsize packet_size;
-  gboolean no_ack;
-  gboolean running;
-  int x_supported;              /* -1 not known yet */
-  guint64 packets;
-  char current[24];             /* the command in flight, for messages */
-  guint8 rx[4096];
-  gsize rx_pos;
-  gsize rx_len;
-};
 
 /**
  * tb_gdb_remote_new:
@@ -129,9 +115,8 @@ tb_gdb_remote_is_running (TbGdbRemote *self)
   return self->running;
 }
 
-G_GNUC_PRINTF (4, 5)
-static void
-fail (TbGdbRemote *self, GError **error, int code, const char *format, ...)
+void
+tb_gdb_remote_fail (TbGdbRemote *self, GError **error, int code, const char *format, ...)
 {
   g_autofree char *what = NULL;
   va_list args;
@@ -162,9 +147,9 @@ fill (TbGdbRemote *self, gint64 deadline, GError **error)
       if (remaining <= 0 || !g_socket_condition_timed_wait (self->socket, G_IO_IN, remaining, NULL, &local))
         {
           if (local != NULL && !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-            fail (self, error, TB_ERROR_FAILED, "%s", local->message);
+            tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, "%s", local->message);
           else
-            fail (self, error, TB_ERROR_FAILED, _("no answer within %u ms"), self->timeout_ms);
+            tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, _("no answer within %u ms"), self->timeout_ms);
           return FALSE;
         }
       n = g_socket_receive (self->socket, (char *) self->rx, sizeof self->rx, NULL, &local);
@@ -173,19 +158,19 @@ fill (TbGdbRemote *self, gint64 deadline, GError **error)
     {
       if (g_get_monotonic_time () > deadline)
         {
-          fail (self, error, TB_ERROR_FAILED, _("no answer within %u ms"), self->timeout_ms);
+          tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, _("no answer within %u ms"), self->timeout_ms);
           return FALSE;
         }
       n = g_input_stream_read (g_io_stream_get_input_stream (self->stream), self->rx, sizeof self->rx, NULL, &local);
     }
   if (n < 0)
     {
-      fail (self, error, TB_ERROR_FAILED, "%s", local->message);
+      tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, "%s", local->message);
       return FALSE;
     }
   if (n == 0)
     {
-      fail (self, error, TB_ERROR_FAILED, _("the server closed the connection"));
+      tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, _("the server closed the connection"));
       return FALSE;
     }
   self->rx_pos = 0;
@@ -209,7 +194,7 @@ write_raw (TbGdbRemote *self, const void *data, gsize len, GError **error)
 
   if (!g_output_stream_write_all (g_io_stream_get_output_stream (self->stream), data, len, NULL, NULL, &local))
     {
-      fail (self, error, TB_ERROR_FAILED, _("cannot send: %s"), local->message);
+      tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, _("cannot send: %s"), local->message);
       return FALSE;
     }
   return TRUE;
@@ -227,8 +212,8 @@ hex_value (guint8 c)
   return -1;
 }
 
-static gboolean
-is_hex (const char *s, gsize len)
+gboolean
+tb_gdb_remote_is_hex (const char *s, gsize len)
 {
   for (gsize i = 0; i < len; i++)
     if (hex_value ((guint8) s[i]) < 0)
@@ -237,15 +222,15 @@ is_hex (const char *s, gsize len)
 }
 
 /* Hex digits to bytes; @hex is known to be hex, @len even. */
-static void
-hex_decode (const char *hex, gsize len, guint8 *out)
+void
+tb_gdb_remote_hex_decode (const char *hex, gsize len, guint8 *out)
 {
   for (gsize i = 0; i + 1 < len; i += 2)
     out[i / 2] = (guint8) (hex_value ((guint8) hex[i]) << 4 | hex_value ((guint8) hex[i + 1]));
 }
 
-static void
-hex_append (GString *s, const guint8 *data, gsize len)
+void
+tb_gdb_remote_hex_append (GString *s, const guint8 *data, gsize len)
 {
   static const char digits[] = "0123456789abcdef";
 
@@ -269,7 +254,7 @@ decode_payload (TbGdbRemote *self, const GString *raw, GString *out, GError **er
         {
           if (++i == raw->len)
             {
-              fail (self, error, TB_ERROR_INVALID_DATA, _("escape character at the end of a packet"));
+              tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("escape character at the end of a packet"));
               return FALSE;
             }
           g_string_append_c (out, (char) ((guint8) raw->str[i] ^ 0x20));
@@ -279,7 +264,7 @@ decode_payload (TbGdbRemote *self, const GString *raw, GString *out, GError **er
           guint8 n = i + 1 < raw->len ? (guint8) raw->str[i + 1] : 0;
           if (out->len == 0 || n < ' ' || n > '~')
             {
-              fail (self, error, TB_ERROR_INVALID_DATA, _("bad run length at offset %" G_GSIZE_FORMAT), i);
+              tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("bad run length at offset %" G_GSIZE_FORMAT), i);
               return FALSE;
             }
           if (out->len + (n - 29u) > MAX_DECODED)
@@ -295,7 +280,7 @@ decode_payload (TbGdbRemote *self, const GString *raw, GString *out, GError **er
     }
   if (out->len > MAX_DECODED)
     {
-      fail (self, error, TB_ERROR_INVALID_DATA, _("a packet longer than %u bytes"), (guint) MAX_DECODED);
+      tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("a packet longer than %u bytes"), (guint) MAX_DECODED);
       return FALSE;
     }
   return TRUE;
@@ -321,7 +306,7 @@ receive_packet (TbGdbRemote *self, gint64 deadline, GString *payload, GError **e
             return FALSE;
           if (c != '$' && c != '+' && ++garbage > MAX_GARBAGE)
             {
-              fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u bytes that are not a packet"),
+              tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u bytes that are not a packet"),
                     (guint) MAX_GARBAGE);
               return FALSE;
             }
@@ -336,7 +321,7 @@ receive_packet (TbGdbRemote *self, gint64 deadline, GString *payload, GError **e
             break;
           if (raw->len == MAX_RAW)
             {
-              fail (self, error, TB_ERROR_INVALID_DATA, _("a packet longer than %u bytes"), (guint) MAX_RAW);
+              tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("a packet longer than %u bytes"), (guint) MAX_RAW);
               return FALSE;
             }
           sum += c;
@@ -349,7 +334,7 @@ receive_packet (TbGdbRemote *self, gint64 deadline, GString *payload, GError **e
         break;
       if (self->no_ack || ++retries > MAX_RETRIES)
         {
-          fail (self, error, TB_ERROR_INVALID_DATA,
+          tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA,
                 _("bad checksum on a %" G_GSIZE_FORMAT "-byte packet: computed %02x, packet says “%c%c”"), raw->len,
                 sum, g_ascii_isprint (hi) ? hi : '?', g_ascii_isprint (lo) ? lo : '?');
           return FALSE;
@@ -398,7 +383,7 @@ send_packet (TbGdbRemote *self, const char *payload, gsize len, gint64 deadline,
               g_autoptr(GString) stale = g_string_new (NULL);
               if (++stale_packets > MAX_STALE_PACKETS)
                 {
-                  fail (self, error, TB_ERROR_INVALID_DATA, _("packets instead of an acknowledgement"));
+                  tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("packets instead of an acknowledgement"));
                   return FALSE;
                 }
               self->rx_pos--;
@@ -409,7 +394,7 @@ send_packet (TbGdbRemote *self, const char *payload, gsize len, gint64 deadline,
             }
           if (c != '+' && c != '-' && ++garbage > MAX_GARBAGE)
             {
-              fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u bytes that are not an acknowledgement"),
+              tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u bytes that are not an acknowledgement"),
                     (guint) MAX_GARBAGE);
               return FALSE;
             }
@@ -419,7 +404,7 @@ send_packet (TbGdbRemote *self, const char *payload, gsize len, gint64 deadline,
         return TRUE;
       if (attempt == MAX_RETRIES)
         {
-          fail (self, error, TB_ERROR_FAILED, _("the server refused the packet %u times"), MAX_RETRIES + 1);
+          tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, _("the server refused the packet %u times"), MAX_RETRIES + 1);
           return FALSE;
         }
     }
@@ -440,7 +425,7 @@ set_current (TbGdbRemote *self, const char *payload, gsize len)
 static gboolean
 is_console_packet (const GString *reply)
 {
-  return reply->len > 1 && reply->str[0] == 'O' && (reply->len - 1) % 2 == 0 && is_hex (reply->str + 1, reply->len - 1);
+  return reply->len > 1 && reply->str[0] == 'O' && (reply->len - 1) % 2 == 0 && tb_gdb_remote_is_hex (reply->str + 1, reply->len - 1);
 }
 
 /* Receives the answer to a command, skipping console packets (logged, or
@@ -456,13 +441,13 @@ receive_reply (TbGdbRemote *self, gint64 deadline, GString *reply, GString *cons
         return TRUE;
       if (n == MAX_CONSOLE_PACKETS)
         {
-          fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u console output packets"), MAX_CONSOLE_PACKETS);
+          tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u console output packets"), MAX_CONSOLE_PACKETS);
           return FALSE;
         }
       {
         gsize bytes = (reply->len - 1) / 2;
         g_autofree guint8 *text = g_malloc (bytes + 1);
-        hex_decode (reply->str + 1, reply->len - 1, text);
+        tb_gdb_remote_hex_decode (reply->str + 1, reply->len - 1, text);
         text[bytes] = '\0';
         if (console != NULL && console->len + bytes <= MAX_MONITOR_OUTPUT)
           g_string_append_len (console, (const char *) text, (gssize) bytes);
@@ -472,8 +457,8 @@ receive_reply (TbGdbRemote *self, gint64 deadline, GString *reply, GString *cons
     }
 }
 
-static gboolean
-exchange (TbGdbRemote *self, const char *payload, gsize len, GString *reply, GString *console, GError **error)
+gboolean
+tb_gdb_remote_exchange (TbGdbRemote *self, const char *payload, gsize len, GString *reply, GString *console, GError **error)
 {
   gint64 deadline = deadline_from_now (self);
 
@@ -495,24 +480,24 @@ tb_gdb_remote_command (TbGdbRemote *self, const char *payload, gsize len, gsize 
 {
   g_autoptr(GString) reply = g_string_new (NULL);
 
-  if (!exchange (self, payload, len, reply, NULL, error))
+  if (!tb_gdb_remote_exchange (self, payload, len, reply, NULL, error))
     return NULL;
   if (reply_len != NULL)
     *reply_len = reply->len;
   return g_string_free (g_steal_pointer (&reply), FALSE);
 }
 
-static gboolean
-check_ok (TbGdbRemote *self, const GString *reply, GError **error)
+gboolean
+tb_gdb_remote_check_ok (TbGdbRemote *self, const GString *reply, GError **error)
 {
   if (g_strcmp0 (reply->str, "OK") == 0)
     return TRUE;
   if (reply->len == 0)
-    fail (self, error, TB_ERROR_UNSUPPORTED, _("the server does not support this packet"));
+    tb_gdb_remote_fail (self, error, TB_ERROR_UNSUPPORTED, _("the server does not support this packet"));
   else if (reply->str[0] == 'E')
-    fail (self, error, TB_ERROR_FAILED, _("error %.8s"), reply->str + 1);
+    tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, _("error %.8s"), reply->str + 1);
   else
-    fail (self, error, TB_ERROR_INVALID_DATA, _("expected “OK”, got “%.16s”"), reply->str);
+    tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("expected “OK”, got “%.16s”"), reply->str);
   return FALSE;
 }
 
@@ -522,15 +507,15 @@ check_stop_reply (TbGdbRemote *self, const GString *reply, GError **error)
 {
   char kind = reply->len > 0 ? reply->str[0] : '\0';
 
-  if ((kind == 'S' || kind == 'T') && reply->len >= 3 && is_hex (reply->str + 1, 2))
+  if ((kind == 'S' || kind == 'T') && reply->len >= 3 && tb_gdb_remote_is_hex (reply->str + 1, 2))
     {
       self->running = FALSE;
       return TRUE;
     }
   if (kind == 'W' || kind == 'X')
-    fail (self, error, TB_ERROR_FAILED, _("the target is gone (stop reply “%.16s”)"), reply->str);
+    tb_gdb_remote_fail (self, error, TB_ERROR_FAILED, _("the target is gone (stop reply “%.16s”)"), reply->str);
   else
-    fail (self, error, TB_ERROR_INVALID_DATA, _("expected a stop reply, got “%.16s”"), reply->str);
+    tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("expected a stop reply, got “%.16s”"), reply->str);
   return FALSE;
 }
 
@@ -549,7 +534,7 @@ parse_features (TbGdbRemote *self, const GString *reply, GError **error)
           guint64 size = 0;
           if (!g_ascii_string_to_unsigned (value, 16, TB_GDB_PACKET_SIZE_MIN, TB_GDB_PACKET_SIZE_MAX, &size, NULL))
             {
-              fail (self, error, TB_ERROR_INVALID_DATA, _("PacketSize “%.16s” is not a hex number from %x to %x"),
+              tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("PacketSize “%.16s” is not a hex number from %x to %x"),
                     value, TB_GDB_PACKET_SIZE_MIN, TB_GDB_PACKET_SIZE_MAX);
               return FALSE;
             }
@@ -579,156 +564,16 @@ tb_gdb_remote_handshake (TbGdbRemote *self, GError **error)
   static const char supported[] = "qSupported:swbreak+;hwbreak+";
   g_autoptr(GString) reply = g_string_new (NULL);
 
-  if (!exchange (self, supported, strlen (supported), reply, NULL, error) || !parse_features (self, reply, error))
+  if (!tb_gdb_remote_exchange (self, supported, strlen (supported), reply, NULL, error) || !parse_features (self, reply, error))
     return FALSE;
   if (has_feature (self, "QStartNoAckMode+"))
     {
-      if (!exchange (self, "QStartNoAckMode", strlen ("QStartNoAckMode"), reply, NULL, error) ||
-          !check_ok (self, reply, error))
+      if (!tb_gdb_remote_exchange (self, "QStartNoAckMode", strlen ("QStartNoAckMode"), reply, NULL, error) ||
+          !tb_gdb_remote_check_ok (self, reply, error))
         return FALSE;
       self->no_ack = TRUE;
     }
-  return exchange (self, "?", 1, reply, NULL, error) && check_stop_reply (self, reply, error);
-}
-
-static gboolean
-check_stopped (TbGdbRemote *self, GError **error)
-{
-  if (!self->running)
-    return TRUE;
-  g_set_error (error, TB_ERROR, TB_ERROR_FAILED, _("GDB server %s: the core is running; halt it first"),
-               self->peer);
-  return FALSE;
-}
-
-/* Bytes of memory one m packet's reply holds, framed within PacketSize. */
-static gsize
-read_chunk (TbGdbRemote *self)
-{
-  return (self->packet_size - 4) / 2;
-}
-
-/**
- * tb_gdb_remote_read_memory:
- *
- * Reads target memory with m packets sized to the server's PacketSize.
- */
-gboolean
-tb_gdb_remote_read_memory (TbGdbRemote *self, guint32 address, guint8 *buf, gsize len, GError **error)
-{
-  g_autoptr(GString) reply = g_string_new (NULL);
-
-  if (!check_stopped (self, error))
-    return FALSE;
-  for (gsize done = 0; done < len;)
-    {
-      gsize n = MIN (len - done, read_chunk (self));
-      guint32 at = address + (guint32) done;
-      g_autofree char *request = g_strdup_printf ("m%x,%zx", at, n);
-      if (!exchange (self, request, strlen (request), reply, NULL, error))
-        return FALSE;
-      if (reply->len > 0 && reply->str[0] == 'E' && reply->len <= 3)
-        {
-          fail (self, error, TB_ERROR_FAILED, _("cannot read %zu bytes at 0x%08x (error %s)"), n, at, reply->str + 1);
-          return FALSE;
-        }
-      if (reply->len != 2 * n || !is_hex (reply->str, reply->len))
-        {
-          fail (self, error, TB_ERROR_INVALID_DATA,
-                _("expected %zu hex digits for %zu bytes at 0x%08x, got %zu characters"), 2 * n, n, at, reply->len);
-          return FALSE;
-        }
-      hex_decode (reply->str, reply->len, buf + done);
-      done += n;
-    }
-  return TRUE;
-}
-
-static gboolean
-needs_escape (guint8 c)
-{
-  return c == '$' || c == '#' || c == '}' || c == '*';
-}
-
-/* Payload bytes a packet may carry: PacketSize counts the whole packet,
- * '$', '#' and the checksum included (as GDB counts it). */
-static gsize
-payload_capacity (TbGdbRemote *self, const char *header)
-{
-  return self->packet_size - 4 - strlen (header);
-}
-
-/* One X packet: as many bytes from @data as fit in the PacketSize. */
-static gsize
-build_x_packet (TbGdbRemote *self, GString *packet, guint32 address, const guint8 *data, gsize len)
-{
-  g_autofree char *longest = g_strdup_printf ("X%x,%zx:", address, MIN (len, self->packet_size));
-  gsize budget = payload_capacity (self, longest), used = 0, n = 0;
-
-  while (n < len && used + (needs_escape (data[n]) ? 2 : 1) <= budget)
-    used += needs_escape (data[n++]) ? 2 : 1;
-  g_string_printf (packet, "X%x,%zx:", address, n);
-  for (gsize i = 0; i < n; i++)
-    {
-      if (needs_escape (data[i]))
-        {
-          g_string_append_c (packet, '}');
-          g_string_append_c (packet, (char) (data[i] ^ 0x20));
-        }
-      else
-        g_string_append_c (packet, (char) data[i]);
-    }
-  return n;
-}
-
-/**
- * tb_gdb_remote_write_memory:
- *
- * Writes target memory: binary X packets filled to the server's
- * PacketSize, or hex M packets when the server does not know X.
- */
-gboolean
-tb_gdb_remote_write_memory (TbGdbRemote *self, guint32 address, const guint8 *data, gsize len, GError **error)
-{
-  g_autoptr(GString) packet = g_string_new (NULL);
-  g_autoptr(GString) reply = g_string_new (NULL);
-
-  if (!check_stopped (self, error))
-    return FALSE;
-  for (gsize done = 0; done < len;)
-    {
-      guint32 at = address + (guint32) done;
-      gsize n;
-
-      if (self->x_supported != 0)
-        {
-          n = build_x_packet (self, packet, at, data + done, len - done);
-          if (!exchange (self, packet->str, packet->len, reply, NULL, error))
-            return FALSE;
-          if (reply->len == 0 && self->x_supported < 0)
-            {
-              self->x_supported = 0; /* M from now on */
-              continue;
-            }
-          self->x_supported = 1;
-        }
-      else
-        {
-          g_autofree char *longest = g_strdup_printf ("M%x,%zx:", at, MIN (len - done, self->packet_size));
-          n = MIN (len - done, payload_capacity (self, longest) / 2);
-          g_string_printf (packet, "M%x,%zx:", at, n);
-          hex_append (packet, data + done, n);
-          if (!exchange (self, packet->str, packet->len, reply, NULL, error))
-            return FALSE;
-        }
-      if (!check_ok (self, reply, error))
-        {
-          g_prefix_error (error, _("Writing %zu bytes at 0x%08x: "), n, at);
-          return FALSE;
-        }
-      done += n;
-    }
-  return TRUE;
+  return tb_gdb_remote_exchange (self, "?", 1, reply, NULL, error) && check_stop_reply (self, reply, error);
 }
 
 /**
@@ -762,7 +607,7 @@ tb_gdb_remote_interrupt (TbGdbRemote *self, GError **error)
       if (!is_console_packet (reply))
         return check_stop_reply (self, reply, error);
     }
-  fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u console output packets"), MAX_CONSOLE_PACKETS);
+  tb_gdb_remote_fail (self, error, TB_ERROR_INVALID_DATA, _("more than %u console output packets"), MAX_CONSOLE_PACKETS);
   return FALSE;
 }
 
@@ -785,174 +630,6 @@ tb_gdb_remote_continue (TbGdbRemote *self, GError **error)
 }
 
 /**
- * tb_gdb_remote_monitor:
- * @command: a monitor command ("reset halt")
- * @supported: (out): FALSE when the server has no monitor commands
- * @output: (out) (optional): what the command printed
- *
- * Runs a monitor command (qRcmd).
- *
- * Returns: FALSE on an error (the server answered Exx)
- */
-gboolean
-tb_gdb_remote_monitor (TbGdbRemote *self, const char *command, gboolean *supported, char **output, GError **error)
-{
-  g_autoptr(GString) packet = g_string_new ("qRcmd,");
-  g_autoptr(GString) reply = g_string_new (NULL);
-  g_autoptr(GString) console = g_string_new (NULL);
-
-  *supported = FALSE;
-  if (!check_stopped (self, error))
-    return FALSE;
-  hex_append (packet, (const guint8 *) command, strlen (command));
-  if (!exchange (self, packet->str, packet->len, reply, console, error))
-    return FALSE;
-  if (reply->len == 0)
-    return TRUE;
-  if (reply->len % 2 == 0 && is_hex (reply->str, reply->len) && reply->len / 2 + console->len <= MAX_MONITOR_OUTPUT)
-    {
-      gsize n = reply->len / 2;
-      g_autofree guint8 *text = g_malloc (n);
-      hex_decode (reply->str, reply->len, text);
-      g_string_append_len (console, (const char *) text, (gssize) n);
-    }
-  else if (!check_ok (self, reply, error))
-    {
-      g_prefix_error (error, _("Monitor command “%s”: "), command);
-      return FALSE;
-    }
-  *supported = TRUE;
-  if (output != NULL)
-    *output = g_strdup (console->str);
-  return TRUE;
-}
-
-/* A register's value in the target's byte order (little-endian). */
-static gboolean
-parse_register (TbGdbRemote *self, const char *hex, gsize len, guint32 *value, GError **error)
-{
-  guint8 bytes[4];
-
-  if (len != 8 || !is_hex (hex, len))
-    {
-      fail (self, error, TB_ERROR_INVALID_DATA, _("expected 8 hex digits for a 32-bit register, got “%.16s”"), hex);
-      return FALSE;
-    }
-  hex_decode (hex, len, bytes);
-  memcpy (value, bytes, 4);
-  *value = GUINT32_FROM_LE (*value);
-  return TRUE;
-}
-
-/* Where register @regnum's 4 bytes are in a `g` packet's registers. */
-static guint8 *
-register_slot (TbGdbRemote *self, GByteArray *regs, guint regnum, GError **error)
-{
-  if ((gsize) regnum * 4 + 4 > regs->len)
-    {
-      fail (self, error, TB_ERROR_INVALID_DATA, _("register %u is not among the %u bytes of registers"), regnum,
-            regs->len);
-      return NULL;
-    }
-  return regs->data + (gsize) regnum * 4;
-}
-
-/**
- * tb_gdb_remote_read_registers:
- *
- * Returns: (transfer full): the `g` packet's registers, in the target's
- *   order and byte order
- */
-GByteArray *
-tb_gdb_remote_read_registers (TbGdbRemote *self, GError **error)
-{
-  g_autoptr(GString) reply = g_string_new (NULL);
-  GByteArray *regs;
-
-  if (!check_stopped (self, error) || !exchange (self, "g", 1, reply, NULL, error))
-    return NULL;
-  if (reply->len == 0 || reply->len % 2 != 0 || !is_hex (reply->str, reply->len))
-    {
-      fail (self, error, TB_ERROR_INVALID_DATA, _("expected the registers in hex, got “%.16s”"), reply->str);
-      return NULL;
-    }
-  regs = g_byte_array_sized_new ((guint) reply->len / 2);
-  g_byte_array_set_size (regs, (guint) reply->len / 2);
-  hex_decode (reply->str, reply->len, regs->data);
-  return regs;
-}
-
-/**
- * tb_gdb_remote_read_register:
- * @regnum: GDB's number for it (ARM: 0–12 r0–r12, 13 sp, 14 lr, 15 pc,
- *   25 cpsr/xpsr)
- *
- * Reads one 32-bit register (p, or g where the server has no p).
- */
-gboolean
-tb_gdb_remote_read_register (TbGdbRemote *self, guint regnum, guint32 *value, GError **error)
-{
-  g_autoptr(GString) reply = g_string_new (NULL);
-  g_autofree char *request = g_strdup_printf ("p%x", regnum);
-  g_autoptr(GByteArray) regs = NULL;
-  guint8 *slot;
-
-  if (!check_stopped (self, error) || !exchange (self, request, strlen (request), reply, NULL, error))
-    return FALSE;
-  if (reply->len > 0 && reply->str[0] == 'E' && reply->len <= 3)
-    {
-      fail (self, error, TB_ERROR_FAILED, _("cannot read register %u (error %s)"), regnum, reply->str + 1);
-      return FALSE;
-    }
-  if (reply->len > 0)
-    return parse_register (self, reply->str, reply->len, value, error);
-  regs = tb_gdb_remote_read_registers (self, error);
-  if (regs == NULL || (slot = register_slot (self, regs, regnum, error)) == NULL)
-    return FALSE;
-  memcpy (value, slot, 4);
-  *value = GUINT32_FROM_LE (*value);
-  return TRUE;
-}
-
-/**
- * tb_gdb_remote_write_register:
- *
- * Writes one 32-bit register (P, or g then G where the server has no P:
- * QEMU answers P only to clients that read its target description).
- */
-gboolean
-tb_gdb_remote_write_register (TbGdbRemote *self, guint regnum, guint32 value, GError **error)
-{
-  g_autoptr(GString) reply = g_string_new (NULL);
-  guint32 le = GUINT32_TO_LE (value);
-  const guint8 *bytes = (const guint8 *) &le;
-  g_autoptr(GString) request = g_string_new (NULL);
-  g_autoptr(GByteArray) regs = NULL;
-  guint8 *slot;
-
-  if (!check_stopped (self, error))
-    return FALSE;
-  g_string_printf (request, "P%x=", regnum);
-  hex_append (request, bytes, 4);
-  if (!exchange (self, request->str, request->len, reply, NULL, error))
-    return FALSE;
-  if (reply->len > 0)
-    return check_ok (self, reply, error);
-  regs = tb_gdb_remote_read_registers (self, error);
-  if (regs == NULL || (slot = register_slot (self, regs, regnum, error)) == NULL)
-    return FALSE;
-  memcpy (slot, bytes, 4);
-  g_string_assign (request, "G");
-  hex_append (request, regs->data, regs->len);
-  if (request->len + 4 > self->packet_size)
-    {
-      fail (self, error, TB_ERROR_UNSUPPORTED, _("the server has no P packet and its registers do not fit a G packet"));
-      return FALSE;
-    }
-  return exchange (self, request->str, request->len, reply, NULL, error) && check_ok (self, reply, error);
-}
-
-/**
  * tb_gdb_remote_detach:
  *
  * Detaches (D): the server lets the target run and may close.
@@ -964,5 +641,5 @@ tb_gdb_remote_detach (TbGdbRemote *self, GError **error)
 
   if (self->running && !tb_gdb_remote_interrupt (self, error))
     return FALSE;
-  return exchange (self, "D", 1, reply, NULL, error) && check_ok (self, reply, error);
+  return tb_gdb_remote_exchange (self, "D", 1, reply, NULL, error) && tb_gdb_remote_check_ok (self, reply, error);
 }

@@ -9,6 +9,27 @@
 
 G_BEGIN_DECLS
 
+/* What the pieces of TbKey share (tb-key.c: the object, generation,
+ * accessors; tb-key-import.c: reading existing keys; tb-key-store.c: keys
+ * in a context, unlocking, PEM export): its fields and the file size
+ * bound. */
+
+#define TB_KEY_FILE_MAX_BYTES (1024u * 1024u)
+
+struct _TbKey {
+  GObject parent_instance;
+
+  char *name;
+  TbKeyUsage usage;
+  char *algorithm;
+  char *storage;
+  char *file;
+  char *public_file;
+  char *public_sha256;
+  EVP_PKEY *public_key;
+  EVP_PKEY *private_key;
+};
+
 EVP_PKEY *tb_key_get_public_pkey   (TbKey      *self);
 EVP_PKEY *tb_key_get_private_pkey  (TbKey      *self);
 TbKey    *tb_key_new_for_pkey      (EVP_PKEY   *pkey,

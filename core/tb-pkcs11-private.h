@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 #include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
 
 #include "tb-pkcs11.h"
 
@@ -51,6 +52,31 @@ EVP_PKEY   *tb_pkcs11_load_public  (const char  *key_uri,
                                     GError     **error);
 EVP_PKEY   *tb_pkcs11_load_private (const char  *key_uri,
                                     GError     **error);
+
+/* modules, tokens and sessions (tb-pkcs11.c), for the keys (tb-pkcs11-keys.c) */
+guint       tb_pkcs11_get_modules_generation (void);
+char       *tb_pkcs11_padded         (const CK_UTF8CHAR *field,
+                                      gsize              len);
+void        tb_pkcs11_set_rv_error   (GError     **error,
+                                      CK_RV        rv,
+                                      const char  *what);
+char       *tb_pkcs11_format_uri     (P11KitUri    *uri,
+                                      P11KitUriType type,
+                                      const char   *module_path);
+char       *tb_pkcs11_token_uri      (const CK_TOKEN_INFO *info,
+                                      const char          *module_path);
+P11KitUri  *tb_pkcs11_parse_uri      (const char  *text,
+                                      GError     **error);
+gboolean    tb_pkcs11_find_token     (P11KitUri          *uri,
+                                      CK_FUNCTION_LIST  **module_out,
+                                      CK_SLOT_ID         *slot_out,
+                                      CK_TOKEN_INFO      *info_out,
+                                      GError            **error);
+gboolean    tb_pkcs11_open_logged_in (CK_FUNCTION_LIST    *module,
+                                      CK_SLOT_ID           slot,
+                                      const CK_TOKEN_INFO *ti,
+                                      CK_SESSION_HANDLE   *session,
+                                      GError             **error);
 
 /* the provider (tb-pkcs11-provider.c) */
 EVP_PKEY   *tb_pkcs11_provider_wrap (TbTokenKey *key,
