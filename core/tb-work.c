@@ -16,6 +16,8 @@ typedef struct {
   gpointer data;
   GDestroyNotify data_free;
   TbProgress *progress;
+  GAsyncReadyCallback callback;
+  gpointer user_data;
 } TbWork;
 
 static void
@@ -25,6 +27,21 @@ tb_work_free (TbWork *work)
     work->data_free (work->data);
   g_clear_object (&work->progress);
   g_free (work);
+}
+
+/* In the caller's main context: the caller's callback, then the data
+ * freed there too — not in the worker thread, which may drop the task's
+ * last reference after the callback has run (GTK objects in @data must
+ * not be freed off the main thread, and a caller may count on @data being
+ * gone once its main context is idle). */
+static void
+work_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TbWork *work = user_data;
+
+  if (work->callback != NULL)
+    work->callback (source, result, work->user_data);
+  tb_work_free (work);
 }
 
 static void
@@ -43,7 +60,8 @@ work_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
  * tb_work_run_async:
  * @func: the work, run in a worker thread
  * @data: its data
- * @data_free: (nullable): frees @data once @callback has returned
+ * @data_free: (nullable): frees @data once @callback has returned, in the
+ *   same main context
  * @progress: (nullable): passed to @func; its cancellable cancels the work
  * @callback: called in the thread-default main context of the caller
  *
@@ -55,17 +73,22 @@ tb_work_run_async (TbWorkFunc func, gpointer data, GDestroyNotify data_free, TbP
                    GAsyncReadyCallback callback, gpointer user_data)
 {
   GCancellable *cancellable = progress != NULL ? tb_progress_get_cancellable (progress) : NULL;
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  TbWork *work = g_new0 (TbWork, 1);
+  g_autoptr(GTask) task = NULL;
+  TbWork *work = NULL;
 
   g_return_if_fail (func != NULL);
 
+  work = g_new0 (TbWork, 1);
   work->func = func;
   work->data = data;
   work->data_free = data_free;
   work->progress = progress != NULL ? g_object_ref (progress) : NULL;
+  work->callback = callback;
+  work->user_data = user_data;
+  task = g_task_new (NULL, cancellable, work_done, work);
   g_task_set_source_tag (task, tb_work_run_async);
-  g_task_set_task_data (task, work, (GDestroyNotify) tb_work_free);
+  /* freed by work_done(), in the caller's context */
+  g_task_set_task_data (task, work, NULL);
   g_task_run_in_thread (task, work_thread);
 }
 
