@@ -102,51 +102,54 @@ parse_object (const char *text, gsize len, const char *origin, GError **error)
   return json_object_ref (json_node_get_object (root));
 }
 
-/* A member that may be absent: its string, or @fallback when it is
- * missing, null or not a string (json-glib's own getter is a critical for
- * an object or an array where a value is due, and a job package is input). */
-static const char *
-optional_string (JsonObject *obj, const char *member, const char *fallback)
+/* A member that holds a value of @type, or NULL when it is missing, null
+ * or of another type (json-glib's typed getters are a critical for an
+ * object or an array where a value is due, and a job package is input). */
+static JsonNode *
+value_member (JsonObject *obj, const char *member, GType type)
 {
   JsonNode *node = json_object_get_member (obj, member);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return fallback;
-  return json_node_get_string (node);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != type)
+    return NULL;
+  return node;
+}
+
+/* A member that may be absent: its string, or @fallback. */
+static const char *
+optional_string (JsonObject *obj, const char *member, const char *fallback)
+{
+  JsonNode *node = value_member (obj, member, G_TYPE_STRING);
+
+  return node != NULL ? json_node_get_string (node) : fallback;
 }
 
 /* The same for an integer member. */
 static gint64
 optional_int (JsonObject *obj, const char *member, gint64 fallback)
 {
-  JsonNode *node = json_object_get_member (obj, member);
+  JsonNode *node = value_member (obj, member, G_TYPE_INT64);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return fallback;
-  return json_node_get_int (node);
+  return node != NULL ? json_node_get_int (node) : fallback;
 }
 
 static const char *
 member_string (JsonObject *obj, const char *member, const char *origin, GError **error)
 {
-  JsonNode *node = json_object_get_member (obj, member);
+  const char *s = optional_string (obj, member, NULL);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: “%s” is missing or not a string"), origin, member);
-      return NULL;
-    }
-  return json_node_get_string (node);
+  if (s == NULL)
+    g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: “%s” is missing or not a string"), origin, member);
+  return s;
 }
 
 static gboolean
 member_uint (JsonObject *obj, const char *member, guint64 max, guint64 *out, const char *origin, GError **error)
 {
-  JsonNode *node = json_object_get_member (obj, member);
+  JsonNode *node = value_member (obj, member, G_TYPE_INT64);
   gint64 v;
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
-      (v = json_node_get_int (node)) < 0 || (guint64) v > max)
+  if (node == NULL || (v = json_node_get_int (node)) < 0 || (guint64) v > max)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: “%s” is missing or out of range"), origin, member);
       return FALSE;
