@@ -7,7 +7,6 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
-#include <openssl/rand.h>
 
 #include <string.h>
 
@@ -17,21 +16,6 @@
 
 /* far above any key, far below an int */
 #define TB_CRYPTO_KW_MAX_LEN 4096u
-
-/**
- * tb_crypto_random_bytes: (skip)
- *
- * Fills @out from OpenSSL's DRBG. A failing generator (no entropy, a
- * broken provider) is an error, never a buffer left as it was.
- */
-gboolean
-tb_crypto_random_bytes (guint8 *out, gsize len, GError **error)
-{
-  if (len <= G_MAXINT && RAND_bytes (out, (int) len) == 1)
-    return TRUE;
-  tb_set_error_from_openssl (error, TB_ERROR_FAILED, _("The random number generator failed"));
-  return FALSE;
-}
 
 /**
  * tb_crypto_hkdf_sha256: (skip)

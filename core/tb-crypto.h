@@ -7,11 +7,10 @@
 #include <openssl/evp.h>
 #include <glib.h>
 
+#include "tb-openssl-private.h"
+
 G_BEGIN_DECLS
 
-gboolean tb_crypto_random_bytes  (guint8        *out,
-                                  gsize          len,
-                                  GError       **error);
 gboolean tb_crypto_ecdh          (EVP_PKEY      *own,
                                   EVP_PKEY      *peer,
                                   guint8        *shared,

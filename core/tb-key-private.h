@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "tb-key.h"
+#include "tb-openssl-private.h"
 
 G_BEGIN_DECLS
 
@@ -52,13 +53,6 @@ char     *tb_key_dup_encrypted_pem (TbKey      *self,
                                     GError    **error);
 char     *tb_pkey_describe_algorithm (EVP_PKEY *pkey);
 char     *tb_pkey_public_sha256    (EVP_PKEY   *pkey);
-void      tb_set_error_from_openssl (GError   **error,
-                                     int        code,
-                                     const char *format,
-                                     ...) G_GNUC_PRINTF (3, 4);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY_CTX, EVP_PKEY_CTX_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
 
 G_END_DECLS

@@ -72,26 +72,6 @@ tb_key_init (TbKey *self)
   self->storage = g_strdup (TB_KEY_STORAGE_FILE);
 }
 
-void
-tb_set_error_from_openssl (GError **error, int code, const char *format, ...)
-{
-  va_list args;
-  g_autofree char *msg = NULL;
-  unsigned long err;
-  char buf[256] = "";
-
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  /* the last (outermost) error is the most specific reason */
-  while ((err = ERR_get_error ()) != 0)
-    ERR_error_string_n (err, buf, sizeof buf);
-  if (buf[0] != '\0')
-    g_set_error (error, TB_ERROR, code, "%s (%s)", msg, buf);
-  else
-    g_set_error_literal (error, TB_ERROR, code, msg);
-}
-
 const char *
 tb_key_usage_to_string (TbKeyUsage usage)
 {

@@ -20,9 +20,8 @@
 #include <p11-kit/uri.h>
 #include <string.h>
 
-#include "tb-crypto.h"
 #include "tb-error.h"
-#include "tb-key-private.h"
+#include "tb-openssl-private.h"
 #include "tb-secret.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_PARAM_BLD, OSSL_PARAM_BLD_free)

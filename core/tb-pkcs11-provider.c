@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "tb-error.h"
-#include "tb-key-private.h"
+#include "tb-openssl-private.h"
 
 #define PROVIDER_NAME "tb-pkcs11"
 #define PARAM_TOKEN_KEY "tb-token-key"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "tb-error.h"
-#include "tb-key-private.h"
+#include "tb-openssl-private.h"
 #include "tb-memory.h"
 #include "tb-secret.h"
 

@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 
 #include "tb-error.h"
-#include "tb-key-private.h"
+#include "tb-openssl-private.h"
 
 static gpointer
 stage_thread (gpointer data)
