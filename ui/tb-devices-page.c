@@ -14,7 +14,7 @@
 
 #include "tb-ui-util.h"
 #include "tb-form-dialog.h"
-#include "tb-window.h"
+#include "tb-work-host.h"
 
 struct _TbDevicesPage {
   AdwBin parent_instance;
@@ -44,10 +44,10 @@ struct _TbDevicesPage {
 
 G_DEFINE_FINAL_TYPE (TbDevicesPage, tb_devices_page, ADW_TYPE_BIN)
 
-static TbWindow *
-get_window (TbDevicesPage *self)
+static TbWorkHost *
+get_host (TbDevicesPage *self)
 {
-  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+  return tb_work_host_find (GTK_WIDGET (self));
 }
 
 /* ---- mastered images ---- */
@@ -263,7 +263,7 @@ device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
   g_autoptr(GError) error = NULL;
   static const char *const done[] = { NULL, N_("Device provisioned"), N_("Image installed"), N_("Device reset") };
-  gboolean ok = tb_window_run_work_finish (TB_WINDOW (source), result, &error);
+  gboolean ok = tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error);
 
   if (!ok)
     {
@@ -274,10 +274,10 @@ device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *toast = g_strdup_printf (_("Device provisioned: %s %s boots"),
                                                 job->product != NULL ? job->product : "", job->att->app_version);
-      tb_window_add_toast (TB_WINDOW (source), toast);
+      tb_work_host_add_toast (TB_WORK_HOST (source), toast);
     }
   else if (done[job->kind] != NULL)
-    tb_window_add_toast (TB_WINDOW (source), _(done[job->kind]));
+    tb_work_host_add_toast (TB_WORK_HOST (source), _(done[job->kind]));
   /* a refusal leaves the device as it was: keep showing what it said */
   if (g_strcmp0 (job->uri, self->uri) == 0 && job->probe_details != NULL)
     {
@@ -296,18 +296,18 @@ device_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 run_job (TbDevicesPage *self, Job *job, const char *title)
 {
-  TbWindow *window = get_window (self);
+  TbWorkHost *host = get_host (self);
 
-  if (window == NULL || tb_window_is_busy (window))
+  if (host == NULL || tb_work_host_is_busy (host))
     {
-      if (window != NULL && job->kind != 0)
-        tb_window_add_toast (window, _("Another operation is running: try again when it ends"));
+      if (host != NULL && job->kind != 0)
+        tb_work_host_add_toast (host, _("Another operation is running: try again when it ends"));
       job_free (job);
       return;
     }
   job->uri = g_strdup (self->uri);
   g_object_set_data (G_OBJECT (self), "tb-job", job);
-  tb_window_run_work (window, title, device_work, job, (GDestroyNotify) job_free, device_done_cb, g_object_ref (self));
+  tb_work_host_run_work (host, title, device_work, job, (GDestroyNotify) job_free, device_done_cb, g_object_ref (self));
 }
 
 /* ---- probes ---- */
@@ -443,18 +443,18 @@ tb_devices_page_new_board (TbDevicesPage *self, GError **error)
 {
   g_autofree char *dir = tb_probe_get_boards_dir ();
   g_autofree char *path = NULL;
-  g_autoptr(TbVirtualBoard) board = NULL;
+  g_autoptr(TbBoardInfo) board = NULL;
 
   for (guint i = 1; path == NULL || g_file_test (path, G_FILE_TEST_EXISTS); i++)
     {
       g_free (path);
       path = g_strdup_printf ("%s/board-%u", dir, i);
     }
-  board = tb_virtual_board_create (path, NULL, 0, 0, NULL, error);
+  board = tb_virtual_probe_create_board (path, NULL, 0, 0, NULL, error);
   if (board == NULL)
     return NULL;
   tb_devices_page_refresh (self);
-  return g_strconcat ("virtual:", tb_virtual_board_get_path (board), NULL);
+  return g_steal_pointer (&board->uri);
 }
 
 static void
@@ -470,7 +470,7 @@ new_board_action (GtkWidget *widget, const char *name, GVariant *param)
       return;
     }
   tb_devices_page_select (self, uri);
-  tb_window_add_toast (get_window (self), _("Virtual board created"));
+  tb_work_host_add_toast (get_host (self), _("Virtual board created"));
 }
 
 static void

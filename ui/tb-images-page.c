@@ -17,7 +17,7 @@
 #include "tb-mcuboot.h"
 #include "tb-ui-util.h"
 #include "tb-form-dialog.h"
-#include "tb-window.h"
+#include "tb-work-host.h"
 
 struct _TbImagesPage {
   AdwBin parent_instance;
@@ -58,10 +58,10 @@ G_DEFINE_FINAL_TYPE (TbImagesPage, tb_images_page, ADW_TYPE_BIN)
 
 static void reload_mastered (TbImagesPage *self);
 
-static TbWindow *
-get_window (TbImagesPage *self)
+static TbWorkHost *
+get_host (TbImagesPage *self)
 {
-  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+  return tb_work_host_find (GTK_WIDGET (self));
 }
 
 static char *
@@ -204,7 +204,7 @@ read_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
   g_autoptr(GError) error = NULL;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       /* a raw binary needs its load address: ask for it in the form */
       if (g_error_matches (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT) && g_str_has_suffix (self->path, ".bin"))
@@ -232,11 +232,11 @@ read_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 tb_images_page_open_file (TbImagesPage *self, const char *path)
 {
-  TbWindow *window = get_window (self);
+  TbWorkHost *host = get_host (self);
   Job *job;
   guint64 address = TB_FIRMWARE_NO_ADDRESS;
 
-  if (window == NULL || tb_window_is_busy (window))
+  if (host == NULL || tb_work_host_is_busy (host))
     return;
   if (g_strcmp0 (self->path, path) != 0)
     {
@@ -252,7 +252,7 @@ tb_images_page_open_file (TbImagesPage *self, const char *path)
   /* the window's task owns the job; the page keeps a borrowed pointer for
    * the completion, which runs before the task frees it */
   g_object_set_data (G_OBJECT (self), "tb-job", job);
-  tb_window_run_work (window, _("Reading the firmware"), read_work, job, (GDestroyNotify) job_free, read_done_cb,
+  tb_work_host_run_work (host, _("Reading the firmware"), read_work, job, (GDestroyNotify) job_free, read_done_cb,
                       g_object_ref (self));
 }
 
@@ -396,7 +396,7 @@ master_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Job *job = g_object_get_data (G_OBJECT (self), "tb-job");
   g_autoptr(GError) error = NULL;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         tb_ui_show_error (GTK_WIDGET (self), _("Mastering Failed"), error);
@@ -409,7 +409,7 @@ master_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->upk_path = g_strdup (job->upk_path);
   show_upk (self);
   reload_mastered (self);
-  tb_window_add_toast (TB_WINDOW (source), _("Image mastered"));
+  tb_work_host_add_toast (TB_WORK_HOST (source), _("Image mastered"));
 }
 
 /* Where mastering the open file as @version writes its pair. */
@@ -441,7 +441,7 @@ master_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
   job->replace = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "tb-replace"));
   build_output_paths (self, job->version, &job->image_path, &job->upk_path);
   g_object_set_data (G_OBJECT (self), "tb-job", job);
-  tb_window_run_work (get_window (self), _("Mastering the image"), master_work, job, (GDestroyNotify) job_free,
+  tb_work_host_run_work (get_host (self), _("Mastering the image"), master_work, job, (GDestroyNotify) job_free,
                       master_done_cb, g_object_ref (self));
 }
 
@@ -533,7 +533,7 @@ verify_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   guint failed = 0;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         tb_ui_show_error (GTK_WIDGET (self), _("Verification Failed"), error);
@@ -560,7 +560,7 @@ verify_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   gtk_widget_set_visible (GTK_WIDGET (self->checks_group), TRUE);
   bring_into_view (GTK_WIDGET (gtk_widget_get_last_child (GTK_WIDGET (self->checks_list))));
-  tb_window_add_toast (TB_WINDOW (source), failed == 0 ? _("The image and its UPK are valid")
+  tb_work_host_add_toast (TB_WORK_HOST (source), failed == 0 ? _("The image and its UPK are valid")
                                                        : _("Verification failed"));
 }
 
@@ -576,7 +576,7 @@ verify_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
     }
   job = job_new_for_pair (self, dialog, self->upk_path, self->image_path);
   g_object_set_data (G_OBJECT (self), "tb-job", job);
-  tb_window_run_work (get_window (self), _("Verifying the image"), verify_work, job, (GDestroyNotify) job_free,
+  tb_work_host_run_work (get_host (self), _("Verifying the image"), verify_work, job, (GDestroyNotify) job_free,
                       verify_done_cb, g_object_ref (self));
 }
 
@@ -783,7 +783,7 @@ export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *base = NULL;
   g_autofree char *message = NULL;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         tb_ui_show_error (GTK_WIDGET (self), _("MCUboot Export Failed"), error);
@@ -791,7 +791,7 @@ export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   base = g_path_get_basename (job->output);
   message = g_strdup_printf (_("Exported %s for MCUboot"), base);
-  tb_window_add_toast (TB_WINDOW (source), message);
+  tb_work_host_add_toast (TB_WORK_HOST (source), message);
 }
 
 static void
@@ -809,7 +809,7 @@ export_response_cb (GtkWidget *dialog, const char *response, TbImagesPage *self)
   job = job_new_for_pair (self, dialog, m->upk_path, m->image_path);
   job->output = g_strdup (output);
   g_object_set_data (G_OBJECT (self), "tb-job", job);
-  tb_window_run_work (get_window (self), _("Exporting for MCUboot"), export_work, job, (GDestroyNotify) job_free,
+  tb_work_host_run_work (get_host (self), _("Exporting for MCUboot"), export_work, job, (GDestroyNotify) job_free,
                       export_done_cb, g_object_ref (self));
 }
 

@@ -16,7 +16,7 @@
 
 #include "tb-ui-util.h"
 #include "tb-form-dialog.h"
-#include "tb-window.h"
+#include "tb-work-host.h"
 
 struct _TbKeysPage {
   AdwBin parent_instance;
@@ -48,19 +48,19 @@ G_DEFINE_FINAL_TYPE (TbKeysPage, tb_keys_page, ADW_TYPE_BIN)
 enum { PROP_0, PROP_CONTEXT, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
-static TbWindow *
-get_window (TbKeysPage *self)
+static TbWorkHost *
+get_host (TbKeysPage *self)
 {
-  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+  return tb_work_host_find (GTK_WIDGET (self));
 }
 
 static void
 toast (TbKeysPage *self, const char *message)
 {
-  TbWindow *window = get_window (self);
+  TbWorkHost *host = get_host (self);
 
-  if (window != NULL)
-    tb_window_add_toast (window, message);
+  if (host != NULL)
+    tb_work_host_add_toast (host, message);
 }
 
 static char *
@@ -726,7 +726,7 @@ work_done_toast_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *message = g_strdup (g_object_get_data (G_OBJECT (self), "tb-done-message"));
   g_autoptr(GError) error = NULL;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         tb_ui_show_error (GTK_WIDGET (self), _("The Operation Failed"), error);
@@ -805,7 +805,7 @@ hierarchy_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self
       job->products = g_strdupv ((char *[]){ (char *) "default", NULL });
     }
   g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup (_("Key hierarchy created")), g_free);
-  tb_window_run_work (get_window (self), _("Creating the key hierarchy"), create_hierarchy_work, job,
+  tb_work_host_run_work (get_host (self), _("Creating the key hierarchy"), create_hierarchy_work, job,
                       (GDestroyNotify) job_free, work_done_toast_cb, g_object_ref (self));
 }
 
@@ -904,7 +904,7 @@ generate_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
   tb_form_dialog_clear_secrets (dialog);
   g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup_printf (_("Key “%s” generated"), job->name),
                           g_free);
-  tb_window_run_work (get_window (self), _("Generating a key"), generate_work, job, (GDestroyNotify) job_free,
+  tb_work_host_run_work (get_host (self), _("Generating a key"), generate_work, job, (GDestroyNotify) job_free,
                       work_done_toast_cb, g_object_ref (self));
 }
 
@@ -944,7 +944,7 @@ import_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self)
   tb_form_dialog_clear_secrets (dialog);
   g_object_set_data_full (G_OBJECT (self), "tb-done-message", g_strdup_printf (_("Key “%s” imported"), job->name),
                           g_free);
-  tb_window_run_work (get_window (self), _("Importing a key"), import_work, job, (GDestroyNotify) job_free,
+  tb_work_host_run_work (get_host (self), _("Importing a key"), import_work, job, (GDestroyNotify) job_free,
                       work_done_toast_cb, g_object_ref (self));
 }
 
@@ -1078,7 +1078,7 @@ issue_csr_response_cb (GtkWidget *dialog, const char *response, TbKeysPage *self
     }
   g_object_set_data_full (G_OBJECT (self), "tb-done-message",
                           g_strdup_printf (_("Certificate written to %s"), job->output), g_free);
-  tb_window_run_work (get_window (self), _("Issuing a certificate"), issue_csr_work, job, (GDestroyNotify) job_free,
+  tb_work_host_run_work (get_host (self), _("Issuing a certificate"), issue_csr_work, job, (GDestroyNotify) job_free,
                       work_done_toast_cb, g_object_ref (self));
 }
 

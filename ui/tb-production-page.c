@@ -20,7 +20,7 @@
 
 #include "tb-form-dialog.h"
 #include "tb-ui-util.h"
-#include "tb-window.h"
+#include "tb-work-host.h"
 
 struct _TbProductionPage {
   AdwBin parent_instance;
@@ -59,10 +59,10 @@ struct _TbProductionPage {
 
 G_DEFINE_FINAL_TYPE (TbProductionPage, tb_production_page, ADW_TYPE_BIN)
 
-static TbWindow *
-get_window (TbProductionPage *self)
+static TbWorkHost *
+get_host (TbProductionPage *self)
 {
-  return TB_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (self), TB_TYPE_WINDOW));
+  return tb_work_host_find (GTK_WIDGET (self));
 }
 
 static const char *
@@ -451,7 +451,7 @@ produce_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Work *w = g_object_get_data (G_OBJECT (self), "tb-work");
   g_autoptr(GError) error = NULL;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       if (g_error_matches (error, TB_ERROR, TB_ERROR_PERMISSION))
         g_clear_pointer (&self->passphrase, tb_secret_free);
@@ -466,7 +466,7 @@ produce_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (self->passphrase == NULL)
         self->passphrase = tb_secret_new (w->passphrase);
       add_result (self, w, NULL);
-      tb_window_add_toast (TB_WINDOW (source), toast);
+      tb_work_host_add_toast (TB_WORK_HOST (source), toast);
     }
   show_job (self);
 }
@@ -474,10 +474,10 @@ produce_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_produce (TbProductionPage *self, const char *passphrase)
 {
-  TbWindow *window = get_window (self);
+  TbWorkHost *host = get_host (self);
   Work *w;
 
-  if (window == NULL || tb_window_is_busy (window) || self->context == NULL || selected_job (self) == NULL ||
+  if (host == NULL || tb_work_host_is_busy (host) || self->context == NULL || selected_job (self) == NULL ||
       selected_probe (self) == NULL)
     return;
   w = g_new0 (Work, 1);
@@ -489,7 +489,7 @@ start_produce (TbProductionPage *self, const char *passphrase)
     g_clear_pointer (&w->operator_name, g_free);
   w->passphrase = tb_secret_new (passphrase);
   g_object_set_data_full (G_OBJECT (self), "tb-work", w, NULL);
-  tb_window_run_work (window, _("Programming the next device"), produce_work, w, (GDestroyNotify) work_free,
+  tb_work_host_run_work (host, _("Programming the next device"), produce_work, w, (GDestroyNotify) work_free,
                       produce_done_cb, g_object_ref (self));
 }
 
@@ -558,7 +558,7 @@ import_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(TbProductionPage) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         tb_ui_show_error (GTK_WIDGET (self), _("The Job Was Not Imported"), error);
@@ -566,16 +566,16 @@ import_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (self->context != NULL && !tb_context_reload (self->context, &error))
     tb_ui_show_error (GTK_WIDGET (self), _("Cannot Reload the Context"), error);
-  tb_window_add_toast (TB_WINDOW (source), _("Job imported"));
+  tb_work_host_add_toast (TB_WORK_HOST (source), _("Job imported"));
 }
 
 static void
 import_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *self)
 {
   ImportWork *w = g_object_steal_data (G_OBJECT (dialog), "tb-import");
-  TbWindow *window = get_window (self);
+  TbWorkHost *host = get_host (self);
 
-  if (g_strcmp0 (response, "accept") != 0 || window == NULL || tb_window_is_busy (window))
+  if (g_strcmp0 (response, "accept") != 0 || host == NULL || tb_work_host_is_busy (host))
     {
       tb_form_dialog_clear_secrets (dialog);
       import_work_free (w);
@@ -584,7 +584,7 @@ import_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *s
   w->job_passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "job-pass"));
   w->passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "pass"));
   tb_form_dialog_clear_secrets (dialog);
-  tb_window_run_work (window, _("Importing the job"), import_work, w, (GDestroyNotify) import_work_free,
+  tb_work_host_run_work (host, _("Importing the job"), import_work, w, (GDestroyNotify) import_work_free,
                       import_done_cb, g_object_ref (self));
 }
 
@@ -711,7 +711,7 @@ create_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GString) body = g_string_new (NULL);
   GtkWidget *dialog;
 
-  if (!tb_window_run_work_finish (TB_WINDOW (source), result, &error))
+  if (!tb_work_host_run_work_finish (TB_WORK_HOST (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         tb_ui_show_error (GTK_WIDGET (self), _("The Job Was Not Created"), error);
@@ -732,7 +732,7 @@ create_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   adw_message_dialog_set_body_use_markup (ADW_MESSAGE_DIALOG (dialog), FALSE);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
-  tb_window_add_toast (TB_WINDOW (source), _("Job created"));
+  tb_work_host_add_toast (TB_WORK_HOST (source), _("Job created"));
 }
 
 /* A file name for the package that is not there yet: a job is never
@@ -759,7 +759,7 @@ free_package_path (const TbMasteredImage *m)
 static void
 create_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *self)
 {
-  TbWindow *window = get_window (self);
+  TbWorkHost *host = get_host (self);
   guint index = tb_form_dialog_get_selected (dialog, "image");
   const TbMasteredImage *m = self->images != NULL && index < self->images->len ? g_ptr_array_index (self->images, index)
                                                                                 : NULL;
@@ -768,7 +768,7 @@ create_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *s
   const char *output = tb_form_dialog_get_text (dialog, "output");
   CreateWork *w;
 
-  if (g_strcmp0 (response, "accept") != 0 || window == NULL || tb_window_is_busy (window) || m == NULL ||
+  if (g_strcmp0 (response, "accept") != 0 || host == NULL || tb_work_host_is_busy (host) || m == NULL ||
       self->context == NULL)
     {
       tb_form_dialog_clear_secrets (dialog);
@@ -802,7 +802,7 @@ create_response_cb (GtkWidget *dialog, const char *response, TbProductionPage *s
   w->job_passphrase = tb_secret_new (tb_form_dialog_get_text (dialog, "job-pass"));
   tb_form_dialog_clear_secrets (dialog);
   g_object_set_data (G_OBJECT (self), "tb-create", w);
-  tb_window_run_work (window, _("Creating the job"), create_work, w, (GDestroyNotify) create_work_free,
+  tb_work_host_run_work (host, _("Creating the job"), create_work, w, (GDestroyNotify) create_work_free,
                       create_done_cb, g_object_ref (self));
 }
 
@@ -890,7 +890,7 @@ tb_production_page_export_records (TbProductionPage *self, const char *path, GEr
   guint n = 0;
   g_autofree char *message = NULL;
   TbRecordsFormat format = g_str_has_suffix (path, ".csv") ? TB_RECORDS_FORMAT_CSV : TB_RECORDS_FORMAT_JSON;
-  TbWindow *window = get_window (self);
+  TbWorkHost *host = get_host (self);
 
   if (self->context == NULL || selected_job (self) == NULL)
     {
@@ -900,8 +900,8 @@ tb_production_page_export_records (TbProductionPage *self, const char *path, GEr
   if (!tb_records_export (self->context, selected_job (self), format, path, &n, error))
     return FALSE;
   message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u record exported", "%u records exported", n), n);
-  if (window != NULL)
-    tb_window_add_toast (window, message);
+  if (host != NULL)
+    tb_work_host_add_toast (host, message);
   return TRUE;
 }
 

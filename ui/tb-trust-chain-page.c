@@ -9,7 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "tb-ui-util.h"
-#include "tb-window.h"
+#include "tb-work-host.h"
 
 struct _TbTrustChainPage {
   AdwBin parent_instance;
@@ -121,11 +121,12 @@ tb_trust_chain_page_export_report (TbTrustChainPage *self, const char *path, GEr
     }
   return tb_trust_report_write (self->context, path, error);
 }
+
 static void
 export_chosen_cb (gpointer owner, const char *chosen)
 {
   TbTrustChainPage *self = TB_TRUST_CHAIN_PAGE (owner);
-  GtkRoot *root = gtk_widget_get_root (owner);
+  TbWorkHost *host = tb_work_host_find (GTK_WIDGET (owner));
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 
@@ -133,15 +134,15 @@ export_chosen_cb (gpointer owner, const char *chosen)
     path = g_strdup (chosen);
   else
     path = g_strconcat (chosen, ".pdf", NULL);
-  if (!TB_IS_WINDOW (root))
+  if (host == NULL)
     return;
   if (tb_trust_chain_page_export_report (self, path, &error))
     {
       g_autofree char *done = g_strdup_printf (_("Review report written to %s"), path);
-      tb_window_add_toast (TB_WINDOW (root), done);
+      tb_work_host_add_toast (host, done);
     }
   else
-    tb_window_add_toast (TB_WINDOW (root), error->message);
+    tb_work_host_add_toast (host, error->message);
 }
 
 static void

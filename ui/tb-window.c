@@ -18,6 +18,7 @@
 #include "tb-ui-util.h"
 #include "tb-images-page.h"
 #include "tb-keys-page.h"
+#include "tb-work-host.h"
 
 struct _TbWindow {
   AdwApplicationWindow parent_instance;
@@ -47,7 +48,10 @@ struct _TbWindow {
   GCancellable *open_cancellable;
 };
 
-G_DEFINE_FINAL_TYPE (TbWindow, tb_window, ADW_TYPE_APPLICATION_WINDOW)
+static void tb_window_work_host_init (TbWorkHostInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TbWindow, tb_window, ADW_TYPE_APPLICATION_WINDOW,
+                               G_IMPLEMENT_INTERFACE (TB_TYPE_WORK_HOST, tb_window_work_host_init))
 
 enum { PROP_0, PROP_CONTEXT, PROP_BUSY, N_PROPS };
 static GParamSpec *props[N_PROPS];
@@ -541,6 +545,41 @@ tb_window_run_work_finish (TbWindow *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* TbWorkHost: what the pages see of the window */
+static gboolean
+work_host_is_busy (TbWorkHost *host)
+{
+  return tb_window_is_busy (TB_WINDOW (host));
+}
+
+static void
+work_host_add_toast (TbWorkHost *host, const char *message)
+{
+  tb_window_add_toast (TB_WINDOW (host), message);
+}
+
+static void
+work_host_run_work (TbWorkHost *host, const char *title, TbWorkFunc func, gpointer data, GDestroyNotify data_free,
+                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  tb_window_run_work (TB_WINDOW (host), title, func, data, data_free, callback, user_data);
+}
+
+static gboolean
+work_host_run_work_finish (TbWorkHost *host, GAsyncResult *result, GError **error)
+{
+  return tb_window_run_work_finish (TB_WINDOW (host), result, error);
+}
+
+static void
+tb_window_work_host_init (TbWorkHostInterface *iface)
+{
+  iface->is_busy = work_host_is_busy;
+  iface->add_toast = work_host_add_toast;
+  iface->run_work = work_host_run_work;
+  iface->run_work_finish = work_host_run_work_finish;
 }
 
 /* ---- demo ---- */
