@@ -37,7 +37,7 @@ tb_cli_cmd_device_create (TbCli *cli, int argc, char **argv)
   g_autofree char *page_text = NULL;
   g_autofree char *uid = NULL;
   guint32 flash_size = 0, page_size = 0;
-  g_autoptr(TbVirtualBoard) board = NULL;
+  g_autoptr(TbBoardInfo) board = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   const GOptionEntry entries[] = {
     { "device-type", 0, 0, G_OPTION_ARG_STRING, &device_type, N_("Device type (default tb-vmcu-m4)"), N_("TYPE") },
@@ -56,20 +56,16 @@ tb_cli_cmd_device_create (TbCli *cli, int argc, char **argv)
   if ((flash_text != NULL && !parse_u32 (flash_text, _("flash size"), &flash_size, &error)) ||
       (page_text != NULL && !parse_u32 (page_text, _("page size"), &page_size, &error)))
     return tb_cli_fail (cli, error);
-  board = tb_virtual_board_create (argv[1], device_type, flash_size, page_size, uid, &error);
+  board = tb_virtual_probe_create_board (argv[1], device_type, flash_size, page_size, uid, &error);
   if (board == NULL)
     return tb_cli_fail (cli, error);
-  tb_cli_message (cli, _("Created virtual board %s in %s (probe URI virtual:%s)"), tb_virtual_board_get_uid (board),
-                  tb_virtual_board_get_path (board), tb_virtual_board_get_path (board));
+  tb_cli_message (cli, _("Created virtual board %s in %s (probe URI %s)"), board->uid, board->path, board->uri);
   json_builder_begin_object (b);
-  tb_cli_add_string (b, "uid", tb_virtual_board_get_uid (board));
-  tb_cli_add_string (b, "device_type", tb_virtual_board_get_device_type (board));
-  tb_cli_add_string (b, "lifecycle", tb_lifecycle_to_string (tb_virtual_board_get_lifecycle (board)));
-  {
-    g_autofree char *uri = g_strconcat ("virtual:", tb_virtual_board_get_path (board), NULL);
-    tb_cli_add_string (b, "probe", uri);
-  }
-  tb_cli_add_string (b, "device_public_key", tb_virtual_board_get_public_key (board));
+  tb_cli_add_string (b, "uid", board->uid);
+  tb_cli_add_string (b, "device_type", board->device_type);
+  tb_cli_add_string (b, "lifecycle", tb_lifecycle_to_string (board->lifecycle));
+  tb_cli_add_string (b, "probe", board->uri);
+  tb_cli_add_string (b, "device_public_key", board->device_public_key);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -469,7 +465,7 @@ int
 tb_cli_cmd_device_stage_update (TbCli *cli, int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(TbVirtualBoard) board = NULL;
+  g_autoptr(TbBoardInfo) board = NULL;
   g_autoptr(GMappedFile) upk = NULL;
   g_autoptr(GMappedFile) image = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -481,18 +477,17 @@ tb_cli_cmd_device_stage_update (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (argc != 4)
     return tb_cli_usage_error (cli, _("“device stage-update” takes the board PATH, the UPK and the image"));
-  board = tb_virtual_board_open (argv[1], &error);
-  if (board == NULL || (upk = g_mapped_file_new (argv[2], FALSE, &error)) == NULL ||
+  if ((upk = g_mapped_file_new (argv[2], FALSE, &error)) == NULL ||
       (image = g_mapped_file_new (argv[3], FALSE, &error)) == NULL ||
-      !tb_virtual_board_stage_update (board, (const guint8 *) g_mapped_file_get_contents (upk),
-                                      g_mapped_file_get_length (upk),
-                                      (const guint8 *) g_mapped_file_get_contents (image),
-                                      g_mapped_file_get_length (image), &error))
+      (board = tb_virtual_probe_stage_update (argv[1], (const guint8 *) g_mapped_file_get_contents (upk),
+                                              g_mapped_file_get_length (upk),
+                                              (const guint8 *) g_mapped_file_get_contents (image),
+                                              g_mapped_file_get_length (image), &error)) == NULL)
     return tb_cli_fail (cli, error);
-  tb_cli_message (cli, _("Update staged on %s; it installs at the next reset (device reset --probe virtual:%s)"),
-                  tb_virtual_board_get_uid (board), tb_virtual_board_get_path (board));
+  tb_cli_message (cli, _("Update staged on %s; it installs at the next reset (device reset --probe %s)"), board->uid,
+                  board->uri);
   json_builder_begin_object (b);
-  tb_cli_add_string (b, "uid", tb_virtual_board_get_uid (board));
+  tb_cli_add_string (b, "uid", board->uid);
   tb_cli_add_int (b, "staged_bytes", (gint64) (g_mapped_file_get_length (upk) + g_mapped_file_get_length (image)));
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);

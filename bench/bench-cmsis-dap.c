@@ -20,6 +20,7 @@
 
 #include "tb-dap-emu.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 int
 main (int argc, char **argv)

@@ -39,6 +39,7 @@
 #include "sbm/tb-sbm.h"
 #include "tb-gdb-stub.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 static gsize
 escaped_size (const guint8 *data, gsize len)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 #define PASS "bench passphrase"
 

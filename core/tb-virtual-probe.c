@@ -11,6 +11,7 @@
 
 #include "sbm/tb-sbm.h"
 #include "tb-error.h"
+#include "tb-virtual-board.h"
 
 struct _TbVirtualProbe {
   TbProbe parent_instance;
@@ -156,4 +157,78 @@ TbVirtualBoard *
 tb_virtual_probe_get_board (TbVirtualProbe *self)
 {
   return self->board;
+}
+
+/**
+ * tb_board_info_free:
+ */
+void
+tb_board_info_free (TbBoardInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->uri);
+  g_free (info->path);
+  g_free (info->uid);
+  g_free (info->device_type);
+  g_free (info->device_public_key);
+  g_free (info);
+}
+
+static TbBoardInfo *
+board_info_new (TbVirtualBoard *board)
+{
+  TbBoardInfo *info = g_new0 (TbBoardInfo, 1);
+
+  info->path = g_strdup (tb_virtual_board_get_path (board));
+  info->uri = g_strconcat ("virtual:", info->path, NULL);
+  info->uid = g_strdup (tb_virtual_board_get_uid (board));
+  info->device_type = g_strdup (tb_virtual_board_get_device_type (board));
+  info->lifecycle = tb_virtual_board_get_lifecycle (board);
+  info->device_public_key = g_strdup (tb_virtual_board_get_public_key (board));
+  return info;
+}
+
+/**
+ * tb_virtual_probe_create_board:
+ * @path: a directory that does not exist yet, or is empty
+ * @device_type: (nullable): the device type (default tb-vmcu-m4)
+ * @flash_size: flash bytes, or 0 for the device type's
+ * @page_size: erase page bytes, or 0 for the device type's
+ * @uid_hex: (nullable): the unique ID in hex, or %NULL for a random one
+ *
+ * Makes a virtual board, born blank with its UID and device key: what the
+ * front ends call, so that they reach boards only through the probe layer.
+ *
+ * Returns: (transfer full): what the board is and its probe URI
+ */
+TbBoardInfo *
+tb_virtual_probe_create_board (const char *path, const char *device_type, guint32 flash_size, guint32 page_size,
+                               const char *uid_hex, GError **error)
+{
+  g_autoptr(TbVirtualBoard) board = tb_virtual_board_create (path, device_type, flash_size, page_size, uid_hex, error);
+
+  return board != NULL ? board_info_new (board) : NULL;
+}
+
+/**
+ * tb_virtual_probe_stage_update:
+ * @path: a virtual board directory
+ * @upk: (array length=upk_len): a UPK, as the application downloaded it
+ * @image: (array length=image_len): the encrypted image it protects
+ *
+ * Plays the board's application: writes an update into its update region,
+ * which the SBM installs, with every check, at the next reset.
+ *
+ * Returns: (transfer full): the board staged on
+ */
+TbBoardInfo *
+tb_virtual_probe_stage_update (const char *path, const guint8 *upk, gsize upk_len, const guint8 *image,
+                               gsize image_len, GError **error)
+{
+  g_autoptr(TbVirtualBoard) board = tb_virtual_board_open (path, error);
+
+  if (board == NULL || !tb_virtual_board_stage_update (board, upk, upk_len, image, image_len, error))
+    return NULL;
+  return board_info_new (board);
 }

@@ -36,8 +36,6 @@
 #include "tb-app-slot.h"
 #include "tb-lifecycle.h"
 #include "tb-name.h"
-#include "tb-sbm-image.h"
-#include "tb-virtual-board.h"
 #include "tb-virtual-probe.h"
 #include "tb-policy.h"
 #include "tb-probe.h"

@@ -12,6 +12,8 @@
 
 #include "trustbench.h"
 #include "tb-fuzz.h"
+#include "tb-virtual-board.h"
+#include "tb-sbm-image.h"
 
 #define FLASH_SIZE (64u * 1024u)
 

@@ -18,6 +18,7 @@
 #include "sbm/tb-sbm.h"
 #include "tb-adiv5.h"
 #include "tb-cortex-m.h"
+#include "tb-virtual-board.h"
 
 #define EMU_IDCODE 0x2ba01477u   /* ARM SW-DP */
 #define EMU_AP_IDR 0x24770011u   /* AHB-AP */

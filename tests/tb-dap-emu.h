@@ -2,6 +2,7 @@
 #pragma once
 
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 G_BEGIN_DECLS
 

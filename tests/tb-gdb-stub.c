@@ -25,6 +25,7 @@
 
 #include "sbm/tb-sbm.h"
 #include "tb-cortex-m.h"
+#include "tb-virtual-board.h"
 
 #define STUB_CPUID 0x410fc241u /* Cortex-M4 r0p1 */
 #define N_REGS 17              /* r0–r15, xPSR */

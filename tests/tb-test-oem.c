@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tb-test-util.h"
+#include "tb-virtual-board.h"
 
 TbTestOem *
 tb_test_oem_new (const char *const *products)

@@ -11,6 +11,7 @@
 
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 typedef struct {
   char *tmp;

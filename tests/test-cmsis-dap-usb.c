@@ -23,6 +23,7 @@
 #include "tb-dap-emu.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 #define DEVNODE "/dev/bus/usb/001/011"
 #define SERIAL "TBEMU0001"

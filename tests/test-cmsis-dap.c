@@ -14,6 +14,7 @@
 #include "tb-dap-emu.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 typedef enum {
   BEHAVE_WELL,

@@ -13,6 +13,7 @@
 #include "tb-gdb-stub.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 typedef struct {
   char *tmp;

@@ -13,6 +13,7 @@
 
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 #define PASS "oem passphrase 1"
 #define STATION_PASS "station passphrase 1"

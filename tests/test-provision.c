@@ -14,6 +14,7 @@
 #include "tb-test-chain.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 #define PASS TB_TEST_PASS
 

@@ -17,6 +17,7 @@
 #include "tb-test-oem.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-sbm-image.h"
 
 #define FLASH_BASE 0x08000000u
 #define FLASH_SIZE (256u * 1024u)

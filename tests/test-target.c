@@ -10,6 +10,7 @@
 #include "sbm/tb-sbm.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-virtual-board.h"
 
 typedef enum {
   MODE_BUSY,

@@ -18,6 +18,7 @@
 #include "tb-test-a11y.h"
 #include "tb-test-util.h"
 #include "tb-window.h"
+#include "tb-virtual-board.h"
 
 static TbApplication *app;
 static char *tmp;
