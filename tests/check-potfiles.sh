@@ -7,7 +7,7 @@ cd "$top"
 expected=$(mktemp); listed=$(mktemp)
 trap 'rm -f "$expected" "$listed"' EXIT
 {
-  grep -l -E '(^|[^A-Za-z0-9_])N?_\(' app/*.c core/*.c ui/*.c 2>/dev/null || true
+  grep -l -E '(^|[^A-Za-z0-9_])N?_\(' app/*.c core/*/*.c ui/*.c 2>/dev/null || true
   grep -l 'translatable="yes"' ui/*.ui ui/gtk/*.ui 2>/dev/null || true
   ls data/*.desktop.in data/*.metainfo.xml.in data/*.gschema.xml
 } | sort -u >"$expected"

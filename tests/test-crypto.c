@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 
-/* The key-agreement and key-wrapping helpers (core/tb-crypto.c) and the
+/* The key-agreement and key-wrapping helpers (core/pki/tb-crypto.c) and the
  * OpenSSL backend of the SBM's crypto interface: published test vectors
  * (RFC 5869, RFC 3394), both sides of each operation against each other,
  * and the exact error for every broken input. */

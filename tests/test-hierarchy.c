@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 
-/* The default OEM key hierarchy (core/tb-hierarchy.c): what it makes, and
+/* The default OEM key hierarchy (core/pki/tb-hierarchy.c): what it makes, and
  * every refusal with its exact error, leaving the context as it was (no
  * key, nothing audited, another attempt on the same context succeeds). */
 

@@ -9,7 +9,7 @@
  * - at a crash point: the Nth step that must leave a consistent state
  *   (every durable write's steps in tb-file.c, every production journal
  *   write, every probe write), N drawn from the points a clean run passes
- *   ($TRUSTBENCH_TEST_CRASH_AT, core/tb-crashpoint.c);
+ *   ($TRUSTBENCH_TEST_CRASH_AT, core/base/tb-crashpoint.c);
  * - at a random time: SIGKILL from this process after a delay drawn from
  *   the time a clean run takes.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 
-/* Receipts signed by a device key (core/tb-receipt.c, docs/mailbox.md):
+/* Receipts signed by a device key (core/production/tb-receipt.c, docs/mailbox.md):
  * both forms parsed field by field, and every truncation, extension,
  * flipped byte, foreign key and malformed-but-signed body refused with
  * the exact error. The receipts are signed here with the SBM's own crypto

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 
-/* scrypt with its lanes in parallel (core/tb-scrypt.c): the RFC 7914
+/* scrypt with its lanes in parallel (core/pki/tb-scrypt.c): the RFC 7914
  * vectors, the same bytes as OpenSSL's EVP_PBE_scrypt() over a spread of
  * parameters, refused parameters, and the PKCS#8 decryption built on it
  * (right and wrong passphrases, tampered data, a scheme left to OpenSSL). */

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "tb-error.h"
-#include "tb-crypto.h"
 #include "tb-sbm-crypto-openssl.h"
 #include "tb-sbm-image.h"
 

@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "tb-error.h"
-#include "tb-crypto.h"
+#include "tb-openssl-private.h"
 #include "tb-name.h"
 #include "tb-sbm-image.h"
 #include "tb-secret.h"

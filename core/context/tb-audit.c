@@ -22,7 +22,7 @@
 
 #include "tb-error.h"
 #include "tb-file.h"
-#include "tb-pkcs11.h"
+#include "tb-pkcs11-uri.h"
 
 #define LOG_FILE "audit/log.jsonl"
 #define HEAD_FILE "audit/head.json"

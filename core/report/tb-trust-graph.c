@@ -15,7 +15,7 @@
 #include "tb-audit.h"
 #include "tb-error.h"
 #include "tb-file.h"
-#include "tb-pkcs11.h"
+#include "tb-pkcs11-uri.h"
 #include "tb-policy.h"
 #include "tb-render-module.h"
 

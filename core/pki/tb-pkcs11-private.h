@@ -8,6 +8,7 @@
 #include <p11-kit/uri.h>
 
 #include "tb-pkcs11.h"
+#include "tb-pkcs11-uri-private.h"
 
 G_BEGIN_DECLS
 
@@ -55,18 +56,11 @@ EVP_PKEY   *tb_pkcs11_load_private (const char  *key_uri,
 
 /* modules, tokens and sessions (tb-pkcs11.c), for the keys (tb-pkcs11-keys.c) */
 guint       tb_pkcs11_get_modules_generation (void);
-char       *tb_pkcs11_padded         (const CK_UTF8CHAR *field,
-                                      gsize              len);
 void        tb_pkcs11_set_rv_error   (GError     **error,
                                       CK_RV        rv,
                                       const char  *what);
-char       *tb_pkcs11_format_uri     (P11KitUri    *uri,
-                                      P11KitUriType type,
-                                      const char   *module_path);
 char       *tb_pkcs11_token_uri      (const CK_TOKEN_INFO *info,
                                       const char          *module_path);
-P11KitUri  *tb_pkcs11_parse_uri      (const char  *text,
-                                      GError     **error);
 gboolean    tb_pkcs11_find_token     (P11KitUri          *uri,
                                       CK_FUNCTION_LIST  **module_out,
                                       CK_SLOT_ID         *slot_out,

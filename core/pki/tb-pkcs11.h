@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "tb-pkcs11-uri.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -36,11 +38,6 @@ void        tb_pkcs11_set_pin         (const char  *pin);
 void        tb_pkcs11_set_pin_func    (TbPkcs11PinFunc func,
                                        gpointer    data);
 gboolean    tb_pkcs11_has_pin         (void);
-gboolean    tb_pkcs11_is_uri          (const char  *text);
-gboolean    tb_pkcs11_uri_is_valid    (const char  *uri,
-                                       GError     **error);
-char       *tb_pkcs11_uri_dup_token_label (const char *uri);
-char       *tb_pkcs11_describe_uri    (const char  *uri);
 gboolean    tb_pkcs11_get_key_flags   (const char  *key_uri,
                                        gboolean    *sensitive,
                                        gboolean    *extractable,
