@@ -158,7 +158,7 @@ tb_cli_cmd_job_import (TbCli *cli, int argc, char **argv)
   g_autoptr(TbSecret) pass = NULL;
   g_autoptr(TbSecret) job_pass = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  JsonObject *man;
+  const TbJobInfo *man;
   const GOptionEntry entries[] = {
     { "root-fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint,
       N_("The OEM root's SHA-256 fingerprint, confirmed out of band (first import only)"), N_("HEX") },
@@ -194,21 +194,18 @@ tb_cli_cmd_job_import (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (!tb_job_import (ctx, package, fingerprint, job_pass, pass, &error))
     return tb_cli_fail (cli, error);
-  man = tb_job_package_get_manifest (package);
-  tb_cli_message (cli, _("Imported job %s (slice %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "): %" G_GINT64_FORMAT
-                         " devices of %s %s, OEM root %s%s"),
-                  tb_job_package_get_job_id (package), json_object_get_int_member (man, "slice"),
-                  json_object_get_int_member (man, "slices"), json_object_get_int_member (man, "count"),
-                  json_object_get_string_member (man, "product"), json_object_get_string_member (man, "image_version"),
-                  tb_job_package_get_root_sha256 (package), pinned == NULL ? _(" (now pinned)") : "");
+  man = tb_job_package_get_info (package);
+  tb_cli_message (cli, _("Imported job %s (slice %u of %u): %" G_GUINT64_FORMAT " devices of %s %s, OEM root %s%s"),
+                  man->job_id, man->slice, man->slices, man->count, man->product, man->image_version,
+                  man->root_sha256, pinned == NULL ? _(" (now pinned)") : "");
   json_builder_begin_object (b);
-  tb_cli_add_string (b, "job_id", tb_job_package_get_job_id (package));
-  tb_cli_add_int (b, "count", json_object_get_int_member (man, "count"));
-  tb_cli_add_int (b, "slice", json_object_get_int_member (man, "slice"));
-  tb_cli_add_int (b, "slices", json_object_get_int_member (man, "slices"));
-  tb_cli_add_string (b, "product", json_object_get_string_member (man, "product"));
-  tb_cli_add_string (b, "image_version", json_object_get_string_member (man, "image_version"));
-  tb_cli_add_string (b, "root_sha256", tb_job_package_get_root_sha256 (package));
+  tb_cli_add_string (b, "job_id", man->job_id);
+  tb_cli_add_int (b, "count", (gint64) man->count);
+  tb_cli_add_int (b, "slice", man->slice);
+  tb_cli_add_int (b, "slices", man->slices);
+  tb_cli_add_string (b, "product", man->product);
+  tb_cli_add_string (b, "image_version", man->image_version);
+  tb_cli_add_string (b, "root_sha256", man->root_sha256);
   json_builder_set_member_name (b, "root_pinned_now");
   json_builder_add_boolean_value (b, pinned == NULL);
   json_builder_end_object (b);
@@ -216,25 +213,23 @@ tb_cli_cmd_job_import (TbCli *cli, int argc, char **argv)
 }
 
 static gboolean
-add_job (JsonBuilder *b, TbContext *ctx, JsonObject *job, TbJobCounts *counts, GError **error)
+add_job (JsonBuilder *b, TbContext *ctx, const TbJobInfo *job, TbJobCounts *counts, GError **error)
 {
-  const char *id = json_object_get_string_member (job, "job_id");
-
-  if (!tb_job_get_counts (ctx, id, counts, error))
+  if (!tb_job_get_counts (ctx, job->job_id, counts, error))
     return FALSE;
   json_builder_begin_object (b);
-  tb_cli_add_string (b, "job_id", id);
-  tb_cli_add_string (b, "role", json_object_get_string_member_with_default (job, "role", "station"));
-  tb_cli_add_string (b, "product", json_object_get_string_member_with_default (job, "product", NULL));
-  tb_cli_add_string (b, "image_version", json_object_get_string_member_with_default (job, "image_version", NULL));
+  tb_cli_add_string (b, "job_id", job->job_id);
+  tb_cli_add_string (b, "role", tb_job_role_to_string (job->role));
+  tb_cli_add_string (b, "product", job->product);
+  tb_cli_add_string (b, "image_version", job->image_version);
   tb_cli_add_int (b, "count", (gint64) counts->count);
   tb_cli_add_int (b, "made", (gint64) counts->made);
   tb_cli_add_int (b, "reserved", (gint64) counts->reserved);
   tb_cli_add_int (b, "remaining", (gint64) counts->remaining);
   tb_cli_add_int (b, "failed", (gint64) counts->failed);
-  tb_cli_add_int (b, "slice", json_object_get_int_member_with_default (job, "slice", 1));
-  tb_cli_add_int (b, "total_count", json_object_get_int_member_with_default (job, "total_count", (gint64) counts->count));
-  tb_cli_add_string (b, "not_after", json_object_get_string_member_with_default (job, "not_after", NULL));
+  tb_cli_add_int (b, "slice", job->slice);
+  tb_cli_add_int (b, "total_count", (gint64) job->total_count);
+  tb_cli_add_string (b, "not_after", job->not_after);
   json_builder_end_object (b);
   return TRUE;
 }
@@ -255,7 +250,7 @@ tb_cli_cmd_job_list (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  jobs = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
+  jobs = tb_job_list (ctx);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "jobs");
   json_builder_begin_array (b);
@@ -263,21 +258,35 @@ tb_cli_cmd_job_list (TbCli *cli, int argc, char **argv)
     tb_cli_message (cli, _("No jobs (job create makes one, job import takes one in)"));
   for (guint i = 0; i < jobs->len; i++)
     {
-      JsonObject *job = g_ptr_array_index (jobs, i);
+      const TbJobInfo *job = g_ptr_array_index (jobs, i);
       TbJobCounts c;
       if (!add_job (b, ctx, job, &c, &error))
         return tb_cli_fail (cli, error);
       tb_cli_message (cli, _("%-28s %-6s %s %s: made %" G_GUINT64_FORMAT " / reserved %" G_GUINT64_FORMAT
                              " / limit %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " remaining"),
-                      json_object_get_string_member (job, "job_id"),
-                      json_object_get_string_member_with_default (job, "role", "station"),
-                      json_object_get_string_member_with_default (job, "product", "?"),
-                      json_object_get_string_member_with_default (job, "image_version", "?"), c.made, c.reserved,
+                      job->job_id, tb_job_role_to_string (job->role), job->product != NULL ? job->product : "?",
+                      job->image_version != NULL ? job->image_version : "?", c.made, c.reserved,
                       c.count, c.remaining);
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
+}
+
+/* An open slot in `job show --json`: uid and certificate serial only once
+ * known (docs/cli.md) */
+static void
+add_open_slot (JsonBuilder *b, const TbOpenSlot *o)
+{
+  json_builder_begin_object (b);
+  tb_cli_add_int (b, "slot", (gint64) o->slot);
+  if (o->uid != NULL)
+    tb_cli_add_string (b, "uid", o->uid);
+  if (o->device_certificate_serial != NULL)
+    tb_cli_add_string (b, "device_certificate_serial", o->device_certificate_serial);
+  json_builder_set_member_name (b, "identity_sent");
+  json_builder_add_boolean_value (b, o->identity_sent);
+  json_builder_end_object (b);
 }
 
 int
@@ -287,7 +296,7 @@ tb_cli_cmd_job_show (TbCli *cli, int argc, char **argv)
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(GPtrArray) open = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  JsonObject *job;
+  g_autoptr(TbJobInfo) job = NULL;
   TbJobCounts c;
 
   if (!tb_cli_parse_options (cli, &argc, &argv, _("ID"),
@@ -299,43 +308,39 @@ tb_cli_cmd_job_show (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  job = tb_context_find_entry (ctx, TB_INVENTORY_JOBS, argv[1]);
+  job = tb_job_lookup (ctx, argv[1], &error);
   if (job == NULL)
-    {
-      g_set_error (&error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no job “%s”"), argv[1]);
-      return tb_cli_fail (cli, error);
-    }
+    return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "jobs");
   json_builder_begin_array (b);
   if (!add_job (b, ctx, job, &c, &error))
     return tb_cli_fail (cli, error);
   json_builder_end_array (b);
-  tb_cli_message (cli, _("Job %s (%s)"), argv[1], json_object_get_string_member_with_default (job, "role", "station"));
-  tb_cli_message (cli, _("  product %s, image %s"), json_object_get_string_member_with_default (job, "product", "?"),
-                  json_object_get_string_member_with_default (job, "image_version", "?"));
+  tb_cli_message (cli, _("Job %s (%s)"), argv[1], tb_job_role_to_string (job->role));
+  tb_cli_message (cli, _("  product %s, image %s"), job->product != NULL ? job->product : "?",
+                  job->image_version != NULL ? job->image_version : "?");
   tb_cli_message (cli, _("  made %" G_GUINT64_FORMAT ", reserved %" G_GUINT64_FORMAT ", limit %" G_GUINT64_FORMAT
                          ", remaining %" G_GUINT64_FORMAT ", failed attempts %" G_GUINT64_FORMAT), c.made, c.reserved,
                   c.count, c.remaining, c.failed);
-  if (json_object_has_member (job, "not_after"))
-    tb_cli_message (cli, _("  expires %s"), json_object_get_string_member (job, "not_after"));
-  if (json_object_has_member (job, "root_sha256"))
-    tb_cli_message (cli, _("  OEM root %s"), json_object_get_string_member (job, "root_sha256"));
+  if (job->not_after != NULL)
+    tb_cli_message (cli, _("  expires %s"), job->not_after);
+  if (job->root_sha256 != NULL)
+    tb_cli_message (cli, _("  OEM root %s"), job->root_sha256);
   json_builder_set_member_name (b, "interrupted");
   json_builder_begin_array (b);
-  if (g_strcmp0 (json_object_get_string_member_with_default (job, "role", ""), "station") == 0)
+  if (job->role == TB_JOB_ROLE_STATION)
     {
       open = tb_job_list_interrupted (ctx, argv[1], &error);
       if (open == NULL)
         return tb_cli_fail (cli, error);
       for (guint i = 0; i < open->len; i++)
         {
-          JsonObject *o = g_ptr_array_index (open, i);
-          json_builder_add_value (b, json_node_init_object (json_node_alloc (), o));
-          tb_cli_message (cli, _("  slot %" G_GINT64_FORMAT " interrupted: device %s%s"),
-                          json_object_get_int_member (o, "slot"),
-                          json_object_get_string_member_with_default (o, "uid", _("unknown")),
-                          json_object_get_boolean_member (o, "identity_sent")
+          const TbOpenSlot *o = g_ptr_array_index (open, i);
+          add_open_slot (b, o);
+          tb_cli_message (cli, _("  slot %" G_GUINT64_FORMAT " interrupted: device %s%s"), o->slot,
+                          o->uid != NULL ? o->uid : _("unknown"),
+                          o->identity_sent
                             ? _(" holds its identity; connect it and run produce again to finish it")
                             : "");
         }
@@ -517,17 +522,15 @@ tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv)
       tb_cli_message (cli, _("%u PROBLEMS in %u records:"), report.bad->len, report.records);
       for (guint i = 0; i < report.bad->len; i++)
         {
-          JsonObject *o = g_ptr_array_index (report.bad, i);
-          tb_cli_message (cli, "  %s (%s): %s", json_object_get_string_member (o, "record_id"),
-                          json_object_get_string_member (o, "uid"), json_object_get_string_member (o, "problem"));
+          const TbReceiptProblem *o = g_ptr_array_index (report.bad, i);
+          tb_cli_message (cli, "  %s (%s): %s", o->record_id, o->uid, o->problem);
         }
     }
   for (guint i = 0; i < report.jobs->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (report.jobs, i);
-      tb_cli_message (cli, _("  job %s: %" G_GINT64_FORMAT " devices of %" G_GINT64_FORMAT " allowed"),
-                      json_object_get_string_member (o, "job_id"), json_object_get_int_member (o, "devices"),
-                      json_object_get_int_member (o, "total_count"));
+      const TbReceiptJob *o = g_ptr_array_index (report.jobs, i);
+      tb_cli_message (cli, _("  job %s: %" G_GUINT64_FORMAT " devices of %" G_GUINT64_FORMAT " allowed"), o->job_id,
+                      o->devices, o->total_count);
     }
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "valid");
@@ -537,12 +540,27 @@ tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv)
   json_builder_set_member_name (b, "bad");
   json_builder_begin_array (b);
   for (guint i = 0; i < report.bad->len; i++)
-    json_builder_add_value (b, json_node_init_object (json_node_alloc (), g_ptr_array_index (report.bad, i)));
+    {
+      const TbReceiptProblem *o = g_ptr_array_index (report.bad, i);
+      json_builder_begin_object (b);
+      tb_cli_add_string (b, "record_id", o->record_id);
+      tb_cli_add_string (b, "uid", o->uid);
+      tb_cli_add_string (b, "problem", o->problem);
+      json_builder_end_object (b);
+    }
   json_builder_end_array (b);
   json_builder_set_member_name (b, "jobs");
   json_builder_begin_array (b);
   for (guint i = 0; i < report.jobs->len; i++)
-    json_builder_add_value (b, json_node_init_object (json_node_alloc (), g_ptr_array_index (report.jobs, i)));
+    {
+      const TbReceiptJob *o = g_ptr_array_index (report.jobs, i);
+      json_builder_begin_object (b);
+      tb_cli_add_string (b, "job_id", o->job_id);
+      tb_cli_add_int (b, "total_count", (gint64) o->total_count);
+      tb_cli_add_int (b, "devices", (gint64) o->devices);
+      tb_cli_add_int (b, "slices_seen", o->slices_seen);
+      json_builder_end_object (b);
+    }
   json_builder_end_array (b);
   json_builder_end_object (b);
   tb_cli_print_result (cli, b);

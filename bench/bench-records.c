@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "trustbench.h"
+#include "tb-journal-private.h"
 
 #define PASS "bench passphrase"
 

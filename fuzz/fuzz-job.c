@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "trustbench.h"
+#include "tb-job-private.h"
 #include "tb-fuzz.h"
 
 void

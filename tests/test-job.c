@@ -16,6 +16,7 @@
 #include "tb-test-oem.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-job-private.h"
 
 #define JOB_PASS "job passphrase 1"
 #define STATION_PASS "station passphrase 1"

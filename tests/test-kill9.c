@@ -357,7 +357,7 @@ is_accounted_for (const char *station, const char *job_id, const char *uid, guin
     }
   *records = found;
   for (guint i = 0; i < open->len; i++)
-    if (g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (open, i), "uid", ""), uid) == 0)
+    if (g_strcmp0 (((TbOpenSlot *) g_ptr_array_index (open, i))->uid, uid) == 0)
       return TRUE;
   return found > 0;
 }

@@ -13,6 +13,7 @@
 
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-journal-private.h"
 #include "tb-virtual-board.h"
 
 #define PASS "oem passphrase 1"
@@ -612,6 +613,71 @@ test_produce_expired (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "expired"));
 }
 
+/* The jobs as both sides list them: typed, from the signed manifest. */
+static void
+test_job_info (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *types[] = { TB_BOARD_DEFAULT_DEVICE_TYPE, NULL };
+  g_autoptr(GPtrArray) files = create_job (f, "ji", 5, 2, types);
+  g_autoptr(GPtrArray) oem_jobs = tb_job_list (f->oem);
+  g_autoptr(TbJobPackage) package = NULL;
+  const TbJobInfo *in_package;
+  TbJobInfo *oem;
+
+  /* the OEM's own job: every slice */
+  g_assert_cmpuint (oem_jobs->len, ==, 1);
+  oem = g_ptr_array_index (oem_jobs, 0);
+  g_assert_cmpstr (oem->job_id, ==, "ji");
+  g_assert_cmpint (oem->role, ==, TB_JOB_ROLE_OEM);
+  g_assert_cmpstr (tb_job_role_to_string (oem->role), ==, "oem");
+  g_assert_cmpuint (oem->slices, ==, 2);
+  g_assert_cmpuint (oem->total_count, ==, 5);
+  g_assert_cmpstr (oem->product, ==, "widget");
+  g_assert_cmpstr (oem->image_version, ==, VERSION);
+  g_assert_cmpstrv (oem->device_types, types);
+
+  /* the second slice's package, before and after import */
+  package = tb_job_package_load (g_ptr_array_index (files, 1), &error);
+  g_assert_no_error (error);
+  in_package = tb_job_package_get_info (package);
+  g_assert_cmpstr (in_package->job_id, ==, "ji");
+  g_assert_cmpint (in_package->role, ==, TB_JOB_ROLE_STATION);
+  g_assert_cmpuint (in_package->slice, ==, 2);
+  g_assert_cmpuint (in_package->slices, ==, 2);
+  g_assert_cmpuint (in_package->total_count, ==, 5);
+  g_assert_cmpuint (in_package->first + in_package->count, ==, 5);
+  g_assert_cmpuint (in_package->count, >=, 1);
+  g_assert_cmpstr (in_package->root_sha256, ==, f->root_sha256);
+  g_assert_cmpstrv (in_package->device_types, types);
+  g_assert_true (import (f->station_dir, g_ptr_array_index (files, 1), f->root_sha256, JOB_PASS, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(TbContext) ctx = open_station (f->station_dir);
+    g_autoptr(TbJobInfo) got = tb_job_lookup (ctx, "ji", &error);
+    g_autoptr(TbJobInfo) copy = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (got->role, ==, TB_JOB_ROLE_STATION);
+    g_assert_cmpstr (tb_job_role_to_string (got->role), ==, "station");
+    g_assert_cmpuint (got->slice, ==, 2);
+    g_assert_cmpuint (got->first, ==, in_package->first);
+    g_assert_cmpuint (got->count, ==, in_package->count);
+    g_assert_cmpuint (got->total_count, ==, 5);
+    g_assert_cmpstr (got->oem, ==, "oem");
+    g_assert_cmpstr (got->root_sha256, ==, f->root_sha256);
+    copy = tb_job_info_copy (got);
+    g_assert_true (copy != got && copy->device_types != got->device_types);
+    g_assert_cmpstr (copy->job_id, ==, got->job_id);
+    g_assert_cmpstrv (copy->device_types, got->device_types);
+    g_assert_cmpuint (copy->count, ==, got->count);
+
+    g_assert_null (tb_job_lookup (ctx, "no-such-job", &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+    g_assert_nonnull (strstr (error->message, "no-such-job"));
+  }
+}
+
 /* Several stations, each with its slice, no shared counter; the merged
  * records verify against the job's total. */
 static void
@@ -642,6 +708,15 @@ test_slices (Fixture *f, gconstpointer data)
   verify_receipts (f, (const char *const[]){ e1, e2, NULL }, &report);
   g_assert_true (report.valid);
   g_assert_cmpuint (report.devices, ==, 3);
+  g_assert_cmpuint (report.bad->len, ==, 0);
+  g_assert_cmpuint (report.jobs->len, ==, 1);
+  {
+    TbReceiptJob *job = g_ptr_array_index (report.jobs, 0);
+    g_assert_cmpstr (job->job_id, ==, "js");
+    g_assert_cmpuint (job->total_count, ==, 3);
+    g_assert_cmpuint (job->devices, ==, 3);
+    g_assert_cmpuint (job->slices_seen, ==, 2);
+  }
   tb_receipts_report_clear (&report);
 
   /* a rogue third station replays slice 2: its device is over the count */
@@ -654,8 +729,12 @@ test_slices (Fixture *f, gconstpointer data)
   verify_receipts (f, (const char *const[]){ e1, e2, e3, NULL }, &report);
   g_assert_false (report.valid);
   g_assert_cmpuint (report.bad->len, ==, 1);
-  g_assert_nonnull (strstr (json_object_get_string_member (g_ptr_array_index (report.bad, 0), "problem"),
-                            "slot"));
+  {
+    TbReceiptProblem *bad = g_ptr_array_index (report.bad, 0);
+    g_assert_nonnull (strstr (bad->problem, "slot"));
+    g_assert_cmpstr (bad->record_id, !=, "?");
+    g_assert_cmpuint (strlen (bad->uid), >, 1);
+  }
   tb_receipts_report_clear (&report);
 }
 
@@ -747,10 +826,10 @@ test_receipts_tampered (Fixture *f, gconstpointer data)
       verify_receipts (f, (const char *const[]){ bad, NULL }, &report);
       g_assert_false (report.valid);
       g_assert_cmpuint (report.bad->len, >=, 1);
-      if (strstr (json_object_get_string_member (g_ptr_array_index (report.bad, 0), "problem"),
+      if (strstr (((TbReceiptProblem *) g_ptr_array_index (report.bad, 0))->problem,
                   cases[i].problem) == NULL)
         g_error ("case %s: problem “%s”", cases[i].suffix,
-                 json_object_get_string_member (g_ptr_array_index (report.bad, 0), "problem"));
+                 ((TbReceiptProblem *) g_ptr_array_index (report.bad, 0))->problem);
       tb_receipts_report_clear (&report);
     }
 
@@ -874,7 +953,7 @@ has_record_or_counted_slot (const char *station_dir, const char *job_id, const c
         return TRUE;
     }
   for (guint i = 0; i < open->len; i++)
-    if (g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (open, i), "uid", ""), uid) == 0)
+    if (g_strcmp0 (((TbOpenSlot *) g_ptr_array_index (open, i))->uid, uid) == 0)
       return TRUE;
   return FALSE;
 }
@@ -1239,11 +1318,12 @@ test_recent_records (Fixture *f, gconstpointer data)
       g_assert_cmpuint (recent->len, ==, expect[k]);
       for (guint i = 0; i < recent->len; i++)
         {
-          JsonObject *r = g_ptr_array_index (recent, i);
+          TbDeviceRecord *r = g_ptr_array_index (recent, i);
           g_autofree char *uid = g_strdup_printf ("dev-%03u", 299 - i);
-          g_assert_cmpstr (json_object_get_string_member (r, "uid"), ==, uid);
-          g_assert_cmpstr (json_object_get_string_member (r, "event"), ==, "made");
-          g_assert_false (json_object_has_member (r, "state"));
+          g_assert_cmpstr (r->uid, ==, uid);
+          g_assert_true (r->made);
+          g_assert_cmpstr (r->result, ==, "made");
+          g_assert_null (r->reason);
         }
     }
 
@@ -1274,6 +1354,7 @@ main (int argc, char **argv)
   ADD ("/production/refusals", test_produce_refusals, NULL);
   ADD ("/production/outside-slot", test_produce_outside_slot, NULL);
   ADD ("/production/expired", test_produce_expired, NULL);
+  ADD ("/production/job-info", test_job_info, NULL);
   ADD ("/production/slices", test_slices, NULL);
   ADD ("/production/receipts-tampered", test_receipts_tampered, NULL);
   ADD ("/production/journal-torn-tail", test_journal_torn_tail, NULL);

@@ -123,35 +123,28 @@ show_history (TbProductionPage *self, const char *job_id, const TbJobCounts *c)
     }
   for (guint i = 0; i < recent->len; i++)
     {
-      JsonObject *r = g_ptr_array_index (recent, i);
-      gboolean made = g_strcmp0 (json_object_get_string_member_with_default (r, "event", ""), "made") == 0;
-      const char *uid = json_object_get_string_member_with_default (r, "uid", _("unknown device"));
-      g_autoptr(GDateTime) utc = g_date_time_new_from_iso8601 (json_object_get_string_member_with_default (r, "time",
-                                                                                                         ""), NULL);
+      TbDeviceRecord *r = g_ptr_array_index (recent, i);
+      const char *uid = r->uid != NULL ? r->uid : _("unknown device");
+      g_autoptr(GDateTime) utc = r->time != NULL ? g_date_time_new_from_iso8601 (r->time, NULL) : NULL;
       g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
       g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
-      const char *operator_name = json_object_get_string_member_with_default (r, "operator", "?");
+      const char *operator_name = r->operator_name != NULL ? r->operator_name : "?";
       g_autofree char *title = NULL;
       g_autofree char *subtitle = NULL;
 
-      if (made)
+      if (r->made)
         {
-          title = g_strdup_printf (_("%s — %s, slot %" G_GINT64_FORMAT), uid,
-                                   json_object_get_string_member_with_default (r, "result", "made"),
-                                   json_object_get_int_member_with_default (r, "slot", 0));
+          title = g_strdup_printf (_("%s — %s, slot %" G_GUINT64_FORMAT), uid, r->result, r->slot);
           subtitle = g_strdup_printf (_("%s · %s · by %s · certificate %s"), when,
-                                      json_object_get_string_member_with_default (r, "image_version", "?"),
-                                      operator_name,
-                                      json_object_get_string_member_with_default (r, "device_certificate_serial",
-                                                                                  "?"));
+                                      r->image_version != NULL ? r->image_version : "?", operator_name,
+                                      r->device_certificate_serial != NULL ? r->device_certificate_serial : "?");
         }
       else
         {
           title = g_strdup_printf (_("Not made — %s"), uid);
-          subtitle = g_strdup_printf (_("%s · by %s · %s"), when, operator_name,
-                                      json_object_get_string_member_with_default (r, "reason", ""));
+          subtitle = g_strdup_printf (_("%s · by %s · %s"), when, operator_name, r->reason != NULL ? r->reason : "");
         }
-      gtk_list_box_append (self->history, device_row_new (title, subtitle, made));
+      gtk_list_box_append (self->history, device_row_new (title, subtitle, r->made));
       self->n_history++;
     }
   description = g_strdup_printf (_("The last %u of %" G_GUINT64_FORMAT " records, newest first; "
@@ -165,8 +158,8 @@ static void
 show_job (TbProductionPage *self)
 {
   const char *job_id = selected_job (self);
-  JsonObject *job = job_id != NULL && self->context != NULL
-                      ? tb_context_find_entry (self->context, TB_INVENTORY_JOBS, job_id) : NULL;
+  g_autoptr(TbJobInfo) job = job_id != NULL && self->context != NULL
+                               ? tb_job_lookup (self->context, job_id, NULL) : NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) open = NULL;
   g_autofree char *counts_text = NULL;
@@ -180,37 +173,33 @@ show_job (TbProductionPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
   if (job == NULL)
     return;
-  station = g_strcmp0 (json_object_get_string_member_with_default (job, "role", ""), "station") == 0;
+  station = job->role == TB_JOB_ROLE_STATION;
   if (!tb_job_get_counts (self->context, job_id, &c, &error))
     {
       tb_ui_add_property (self->card, _("Job"), error->message);
       gtk_widget_set_sensitive (GTK_WIDGET (self->program_button), FALSE);
       return;
     }
-  product = g_strdup_printf (_("%s %s"), json_object_get_string_member_with_default (job, "product", "?"),
-                             json_object_get_string_member_with_default (job, "image_version", "?"));
+  product = g_strdup_printf (_("%s %s"), job->product != NULL ? job->product : "?",
+                             job->image_version != NULL ? job->image_version : "?");
   tb_ui_add_property (self->card, _("Product and image"), product);
   /* a station's job says which slice it holds; the OEM's lists them all */
-  if (json_object_has_member (job, "slices") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (job, "slices")))
+  if (job->role == TB_JOB_ROLE_OEM)
     {
-      guint n = json_array_get_length (json_object_get_array_member (job, "slices"));
+      guint n = job->slices;
       g_autofree char *slices = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u package, for one station",
                                                               "%u packages, one per station", n), n);
       tb_ui_add_property (self->card, _("Slices"), slices);
     }
-  else if (json_object_get_int_member_with_default (job, "slices", 1) > 1)
+  else if (job->slices > 1)
     {
-      g_autofree char *slice = g_strdup_printf (_("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " (the whole job makes %"
-                                                  G_GINT64_FORMAT ")"),
-                                                json_object_get_int_member_with_default (job, "slice", 1),
-                                                json_object_get_int_member_with_default (job, "slices", 1),
-                                                json_object_get_int_member_with_default (job, "total_count", 0));
+      g_autofree char *slice = g_strdup_printf (_("%u of %u (the whole job makes %" G_GUINT64_FORMAT ")"), job->slice,
+                                                job->slices, job->total_count);
       tb_ui_add_property (self->card, _("Slice"), slice);
     }
-  tb_ui_add_property (self->card, _("Expires"), json_object_get_string_member_with_default (job, "not_after",
-                                                                                              _("never")));
-  if (json_object_has_member (job, "root_sha256"))
-    tb_ui_add_property (self->card, _("Signed by the OEM root"), json_object_get_string_member (job, "root_sha256"));
+  tb_ui_add_property (self->card, _("Expires"), job->not_after != NULL ? job->not_after : _("never"));
+  if (job->root_sha256 != NULL)
+    tb_ui_add_property (self->card, _("Signed by the OEM root"), job->root_sha256);
 
   if (station)
     counts_text = g_strdup_printf (_("%" G_GUINT64_FORMAT " made · %" G_GUINT64_FORMAT " reserved · limit %"
@@ -258,14 +247,13 @@ show_job (TbProductionPage *self)
     }
   for (guint i = 0; open != NULL && i < open->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (open, i);
+      TbOpenSlot *o = g_ptr_array_index (open, i);
       GtkWidget *row = adw_action_row_new ();
-      g_autofree char *title = g_strdup_printf (_("Slot %" G_GINT64_FORMAT ": device %s"),
-                                                json_object_get_int_member (o, "slot"),
-                                                json_object_get_string_member_with_default (o, "uid", _("unknown")));
+      g_autofree char *title = g_strdup_printf (_("Slot %" G_GUINT64_FORMAT ": device %s"), o->slot,
+                                                o->uid != NULL ? o->uid : _("unknown"));
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
-                                   json_object_get_boolean_member (o, "identity_sent")
+                                   o->identity_sent
                                      ? _("Interrupted after the device got its identity: it stays counted. Connect "
                                          "this device and press Program Next Device to finish it.")
                                      : _("Interrupted before the device got anything: released at the next device."));
@@ -334,10 +322,10 @@ reload (TbProductionPage *self)
 
   self->reloading = TRUE;
   gtk_string_list_splice (self->job_ids, 0, g_list_model_get_n_items (G_LIST_MODEL (self->job_ids)), NULL);
-  jobs = self->context != NULL ? tb_context_get_entries (self->context, TB_INVENTORY_JOBS) : NULL;
+  jobs = self->context != NULL ? tb_job_list (self->context) : NULL;
   for (guint i = 0; jobs != NULL && i < jobs->len; i++)
     {
-      const char *id = json_object_get_string_member (g_ptr_array_index (jobs, i), "job_id");
+      const char *id = ((TbJobInfo *) g_ptr_array_index (jobs, i))->job_id;
       gtk_string_list_append (self->job_ids, id);
       if (g_strcmp0 (id, keep) == 0)
         select = i;
@@ -602,7 +590,7 @@ tb_production_page_import (TbProductionPage *self, const char *path)
   g_autoptr(TbJobPackage) p = tb_job_package_load (path, &error);
   g_autoptr(TbCert) pinned = NULL;
   g_autofree char *body = NULL;
-  JsonObject *man;
+  const TbJobInfo *man;
   ImportWork *w;
   GtkWidget *dialog;
 
@@ -613,20 +601,16 @@ tb_production_page_import (TbProductionPage *self, const char *path)
       return;
     }
   pinned = tb_job_get_pinned_root (self->context, NULL);
-  man = tb_job_package_get_manifest (p);
+  man = tb_job_package_get_info (p);
   if (pinned != NULL)
-    body = g_strdup_printf (_("Job %s: %" G_GINT64_FORMAT " devices of %s %s, signed by the OEM root this station "
-                              "trusts."), tb_job_package_get_job_id (p), json_object_get_int_member (man, "count"),
-                            json_object_get_string_member (man, "product"),
-                            json_object_get_string_member (man, "image_version"));
+    body = g_strdup_printf (_("Job %s: %" G_GUINT64_FORMAT " devices of %s %s, signed by the OEM root this station "
+                              "trusts."), man->job_id, man->count, man->product, man->image_version);
   else
-    body = g_strdup_printf (_("Job %s: %" G_GINT64_FORMAT " devices of %s %s.\n\nThis station trusts no OEM root yet. "
+    body = g_strdup_printf (_("Job %s: %" G_GUINT64_FORMAT " devices of %s %s.\n\nThis station trusts no OEM root yet. "
                               "The job is signed by the root with the SHA-256 fingerprint\n\n%s\n\nCompare it with "
                               "the fingerprint the OEM gave you by another channel. Import only if they match: this "
                               "root is then trusted for every later job."),
-                            tb_job_package_get_job_id (p), json_object_get_int_member (man, "count"),
-                            json_object_get_string_member (man, "product"),
-                            json_object_get_string_member (man, "image_version"), tb_job_package_get_root_sha256 (p));
+                            man->job_id, man->count, man->product, man->image_version, man->root_sha256);
   dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), _("Import the Job?"), body,
                                pinned != NULL ? _("_Import") : _("Fingerprints Match, _Import"));
   tb_form_dialog_add_password (dialog, "job-pass", _("Job Passphrase"));
@@ -965,18 +949,14 @@ tb_production_page_verify_records (TbProductionPage *self, const char *path)
     g_string_append_printf (body, _("%u problems in %u records:"), report.bad->len, report.records);
   for (guint i = 0; i < report.bad->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (report.bad, i);
-      g_string_append_printf (body, "\n• %s (%s): %s", json_object_get_string_member_with_default (o, "record_id", "?"),
-                              json_object_get_string_member_with_default (o, "uid", "?"),
-                              json_object_get_string_member_with_default (o, "problem", "?"));
+      TbReceiptProblem *o = g_ptr_array_index (report.bad, i);
+      g_string_append_printf (body, "\n• %s (%s): %s", o->record_id, o->uid, o->problem);
     }
   for (guint i = 0; i < report.jobs->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (report.jobs, i);
-      g_string_append_printf (body, _("\nJob %s: %" G_GINT64_FORMAT " devices of %" G_GINT64_FORMAT " allowed."),
-                              json_object_get_string_member_with_default (o, "job_id", "?"),
-                              json_object_get_int_member_with_default (o, "devices", 0),
-                              json_object_get_int_member_with_default (o, "total_count", 0));
+      TbReceiptJob *o = g_ptr_array_index (report.jobs, i);
+      g_string_append_printf (body, _("\nJob %s: %" G_GUINT64_FORMAT " devices of %" G_GUINT64_FORMAT " allowed."),
+                              o->job_id, o->devices, o->total_count);
     }
   valid = report.valid;
   tb_receipts_report_clear (&report);

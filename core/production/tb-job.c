@@ -36,6 +36,7 @@
 #include "tb-file.h"
 #include "tb-hierarchy.h"
 #include "tb-job-private.h"
+#include "tb-json-private.h"
 #include "tb-key-private.h"
 #include "tb-secret.h"
 #include "tb-upk.h"
@@ -43,6 +44,7 @@
 struct _TbJobPackage {
   char *path;
   JsonObject *manifest;
+  TbJobInfo *info;              /* the manifest, typed */
   char *manifest_b64;
   char *signature_b64;
   char *signer_pem;
@@ -55,6 +57,9 @@ struct _TbJobPackage {
   gsize package_len;
 };
 
+static TbJobInfo *job_info_new (JsonObject *obj,
+                                const char *root_sha256);
+
 void
 tb_job_package_free (TbJobPackage *p)
 {
@@ -62,6 +67,7 @@ tb_job_package_free (TbJobPackage *p)
     return;
   g_free (p->path);
   g_clear_pointer (&p->manifest, json_object_unref);
+  tb_job_info_free (p->info);
   g_free (p->manifest_b64);
   g_free (p->signature_b64);
   g_free (p->signer_pem);
@@ -102,41 +108,10 @@ parse_object (const char *text, gsize len, const char *origin, GError **error)
   return json_object_ref (json_node_get_object (root));
 }
 
-/* A member that holds a value of @type, or NULL when it is missing, null
- * or of another type (json-glib's typed getters are a critical for an
- * object or an array where a value is due, and a job package is input). */
-static JsonNode *
-value_member (JsonObject *obj, const char *member, GType type)
-{
-  JsonNode *node = json_object_get_member (obj, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != type)
-    return NULL;
-  return node;
-}
-
-/* A member that may be absent: its string, or @fallback. */
-static const char *
-optional_string (JsonObject *obj, const char *member, const char *fallback)
-{
-  JsonNode *node = value_member (obj, member, G_TYPE_STRING);
-
-  return node != NULL ? json_node_get_string (node) : fallback;
-}
-
-/* The same for an integer member. */
-static gint64
-optional_int (JsonObject *obj, const char *member, gint64 fallback)
-{
-  JsonNode *node = value_member (obj, member, G_TYPE_INT64);
-
-  return node != NULL ? json_node_get_int (node) : fallback;
-}
-
 static const char *
 member_string (JsonObject *obj, const char *member, const char *origin, GError **error)
 {
-  const char *s = optional_string (obj, member, NULL);
+  const char *s = tb_json_get_string (obj, member, NULL);
 
   if (s == NULL)
     g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: “%s” is missing or not a string"), origin, member);
@@ -146,7 +121,7 @@ member_string (JsonObject *obj, const char *member, const char *origin, GError *
 static gboolean
 member_uint (JsonObject *obj, const char *member, guint64 max, guint64 *out, const char *origin, GError **error)
 {
-  JsonNode *node = value_member (obj, member, G_TYPE_INT64);
+  JsonNode *node = tb_json_value_member (obj, member, G_TYPE_INT64);
   gint64 v;
 
   if (node == NULL || (v = json_node_get_int (node)) < 0 || (guint64) v > max)
@@ -281,13 +256,13 @@ check_authorization (TbJobPackage *p, GError **error)
                    _("The job's issuing certificate carries no job authorization"));
       return FALSE;
     }
-  if (g_strcmp0 (optional_string (auth, "job_id", NULL),
-                 optional_string (p->manifest, "job_id", "")) != 0 ||
-      g_strcmp0 (optional_string (auth, "product", NULL),
-                 optional_string (p->manifest, "product", "")) != 0)
+  if (g_strcmp0 (tb_json_get_string (auth, "job_id", NULL),
+                 tb_json_get_string (p->manifest, "job_id", "")) != 0 ||
+      g_strcmp0 (tb_json_get_string (auth, "product", NULL),
+                 tb_json_get_string (p->manifest, "product", "")) != 0)
     goto mismatch;
   for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
-    if (optional_int (auth, numbers[i], -1) != optional_int (p->manifest, numbers[i], -2))
+    if (tb_json_get_int (auth, numbers[i], -1) != tb_json_get_int (p->manifest, numbers[i], -2))
       goto mismatch;
   return TRUE;
 
@@ -346,7 +321,7 @@ tb_job_package_load (const char *path, GError **error)
   pkg = parse_object (p->package_text, p->package_len, path, error);
   if (pkg == NULL)
     return NULL;
-  if (g_strcmp0 (optional_string (pkg, "format", NULL), TB_JOB_FORMAT) != 0)
+  if (g_strcmp0 (tb_json_get_string (pkg, "format", NULL), TB_JOB_FORMAT) != 0)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is not a Trustbench job package"), path);
       return NULL;
@@ -374,7 +349,7 @@ tb_job_package_load (const char *path, GError **error)
   if ((s = member_string (pkg, "signature", path, error)) == NULL)
     return NULL;
   p->signature_b64 = g_strdup (s);
-  p->signer_pem = g_strdup (optional_string (pkg, "signer_certificate", NULL));
+  p->signer_pem = g_strdup (tb_json_get_string (pkg, "signer_certificate", NULL));
   if ((s = member_string (pkg, "root_certificate", path, error)) == NULL)
     return NULL;
   {
@@ -410,7 +385,7 @@ tb_job_package_load (const char *path, GError **error)
   }
   if (!check_outer_equals_signed (pkg, p->manifest, path, error))
     return NULL;
-  if (g_strcmp0 (optional_string (p->manifest, "format", NULL),
+  if (g_strcmp0 (tb_json_get_string (p->manifest, "format", NULL),
                  TB_JOB_MANIFEST_FORMAT) != 0 ||
       member_string (p->manifest, "job_id", path, error) == NULL ||
       member_string (p->manifest, "product", path, error) == NULL ||
@@ -445,8 +420,8 @@ tb_job_package_load (const char *path, GError **error)
   {
     g_autofree char *upk_sha = tb_job_sha256_bytes (p->upk);
     g_autofree char *image_sha = tb_job_sha256_bytes (p->image);
-    if (g_strcmp0 (upk_sha, optional_string (p->manifest, "upk_sha256", "")) != 0 ||
-        g_strcmp0 (image_sha, optional_string (p->manifest, "image_sha256", "")) != 0)
+    if (g_strcmp0 (upk_sha, tb_json_get_string (p->manifest, "upk_sha256", "")) != 0 ||
+        g_strcmp0 (image_sha, tb_json_get_string (p->manifest, "image_sha256", "")) != 0)
       {
         g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
                      _("%s: the image pair is not the one the OEM signed in the job"), path);
@@ -468,6 +443,7 @@ tb_job_package_load (const char *path, GError **error)
         return NULL;
       }
   }
+  p->info = job_info_new (p->manifest, tb_cert_get_sha256 (p->root));
   return g_steal_pointer (&p);
 }
 
@@ -493,6 +469,148 @@ JsonObject *
 tb_job_package_get_manifest (TbJobPackage *p)
 {
   return p->manifest;
+}
+
+/**
+ * tb_job_package_get_info:
+ *
+ * Returns: (transfer none): the job as the package's signed manifest
+ *   describes it (the slice a station imports)
+ */
+const TbJobInfo *
+tb_job_package_get_info (TbJobPackage *p)
+{
+  return p->info;
+}
+
+/* ---- the job as a typed record ---- */
+
+static const char *const role_names[] = {
+  [TB_JOB_ROLE_STATION] = "station",
+  [TB_JOB_ROLE_OEM] = "oem",
+};
+
+const char *
+tb_job_role_to_string (TbJobRole role)
+{
+  g_return_val_if_fail (role < G_N_ELEMENTS (role_names), NULL);
+  return role_names[role];
+}
+
+G_DEFINE_BOXED_TYPE (TbJobInfo, tb_job_info, tb_job_info_copy, tb_job_info_free)
+
+TbJobInfo *
+tb_job_info_copy (const TbJobInfo *info)
+{
+  TbJobInfo *copy = g_memdup2 (info, sizeof *info);
+
+  copy->job_id = g_strdup (info->job_id);
+  copy->oem = g_strdup (info->oem);
+  copy->product = g_strdup (info->product);
+  copy->image_version = g_strdup (info->image_version);
+  copy->device_types = g_strdupv (info->device_types);
+  copy->not_after = g_strdup (info->not_after);
+  copy->root_sha256 = g_strdup (info->root_sha256);
+  return copy;
+}
+
+void
+tb_job_info_free (TbJobInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->job_id);
+  g_free (info->oem);
+  g_free (info->product);
+  g_free (info->image_version);
+  g_strfreev (info->device_types);
+  g_free (info->not_after);
+  g_free (info->root_sha256);
+  g_free (info);
+}
+
+static guint64
+optional_count (JsonObject *obj, const char *member, guint64 fallback)
+{
+  gint64 v = tb_json_get_int (obj, member, (gint64) fallback);
+
+  return v >= 0 ? (guint64) v : fallback;
+}
+
+/* A job's inventory entry or its manifest (the same members) as a
+ * TbJobInfo; what is missing or of another type gets its default. The
+ * OEM's entry lists its slices as an array; a station's numbers them. */
+static TbJobInfo *
+job_info_new (JsonObject *obj, const char *root_sha256)
+{
+  TbJobInfo *info = g_new0 (TbJobInfo, 1);
+  JsonNode *types = json_object_get_member (obj, "device_types");
+  JsonNode *slices = json_object_get_member (obj, "slices");
+  g_autoptr(GStrvBuilder) tb = g_strv_builder_new ();
+
+  info->job_id = g_strdup (tb_json_get_string (obj, "job_id", ""));
+  info->role = g_strcmp0 (tb_json_get_string (obj, "role", NULL), "oem") == 0 ? TB_JOB_ROLE_OEM : TB_JOB_ROLE_STATION;
+  info->oem = g_strdup (tb_json_get_string (obj, "oem", NULL));
+  info->product = g_strdup (tb_json_get_string (obj, "product", NULL));
+  info->image_version = g_strdup (tb_json_get_string (obj, "image_version", NULL));
+  if (types != NULL && JSON_NODE_HOLDS_ARRAY (types))
+    {
+      JsonArray *a = json_node_get_array (types);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonNode *t = json_array_get_element (a, i);
+          if (JSON_NODE_HOLDS_VALUE (t) && json_node_get_value_type (t) == G_TYPE_STRING)
+            g_strv_builder_add (tb, json_node_get_string (t));
+        }
+    }
+  info->device_types = g_strv_builder_end (tb);
+  info->slice = (guint) MIN (optional_count (obj, "slice", 1), G_MAXUINT);
+  if (slices != NULL && JSON_NODE_HOLDS_ARRAY (slices))
+    info->slices = json_array_get_length (json_node_get_array (slices));
+  else
+    info->slices = (guint) MIN (optional_count (obj, "slices", 1), G_MAXUINT);
+  info->first = optional_count (obj, "first", 0);
+  info->count = optional_count (obj, "count", 0);
+  info->total_count = optional_count (obj, "total_count", info->count);
+  info->not_after = g_strdup (tb_json_get_string (obj, "not_after", NULL));
+  info->root_sha256 = g_strdup (root_sha256 != NULL ? root_sha256 : tb_json_get_string (obj, "root_sha256", NULL));
+  return info;
+}
+
+/**
+ * tb_job_list:
+ *
+ * Returns: (transfer full) (element-type TbJobInfo): the context's jobs, in
+ *   the order they came
+ */
+GPtrArray *
+tb_job_list (TbContext *ctx)
+{
+  g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_job_info_free);
+
+  for (guint i = 0; i < entries->len; i++)
+    g_ptr_array_add (out, job_info_new (g_ptr_array_index (entries, i), NULL));
+  return out;
+}
+
+/**
+ * tb_job_lookup:
+ *
+ * Returns: (transfer full): the job, or %NULL with %TB_ERROR_NOT_FOUND
+ */
+TbJobInfo *
+tb_job_lookup (TbContext *ctx, const char *job_id, GError **error)
+{
+  JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_JOBS, job_id);
+
+  if (entry == NULL)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no job “%s” (job list shows the jobs)"),
+                   job_id);
+      return NULL;
+    }
+  return job_info_new (entry, NULL);
 }
 
 /**
@@ -644,7 +762,7 @@ tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const c
   if (tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name) != NULL)
     {
       JsonObject *k = tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name);
-      if (!same_public_key (product_key, optional_string (k, "public_key_sha256", "")))
+      if (!same_public_key (product_key, tb_json_get_string (k, "public_key_sha256", "")))
         {
           g_set_error (error, TB_ERROR, TB_ERROR_EXISTS,
                        _("The context already has a different key “%s” for product “%s”"), pk_name, product);
@@ -670,7 +788,7 @@ tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const c
 
   json_object_set_string_member (entry, "job_id", job_id);
   json_object_set_string_member (entry, "role", "station");
-  json_object_set_string_member (entry, "oem", optional_string (p->manifest, "oem", ""));
+  json_object_set_string_member (entry, "oem", tb_json_get_string (p->manifest, "oem", ""));
   json_object_set_string_member (entry, "product", product);
   {
     JsonNode *types = json_object_get_member (p->manifest, "device_types");
@@ -682,15 +800,15 @@ tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const c
   {
     static const char *const copy[] = { "slice", "slices", "first", "count", "total_count", "security_counter" };
     for (guint i = 0; i < G_N_ELEMENTS (copy); i++)
-      json_object_set_int_member (entry, copy[i], optional_int (p->manifest, copy[i], 0));
+      json_object_set_int_member (entry, copy[i], tb_json_get_int (p->manifest, copy[i], 0));
   }
   json_object_set_string_member (entry, "image_version", json_object_get_string_member (p->manifest,
                                                                                          "image_version"));
   json_object_set_string_member (entry, "plaintext_sha256",
                                  json_object_get_string_member (p->manifest, "plaintext_sha256"));
   json_object_set_string_member (entry, "image_id",
-                                 optional_string (p->manifest, "image_id", ""));
-  if (optional_string (p->manifest, "not_after", NULL) != NULL)
+                                 tb_json_get_string (p->manifest, "image_id", ""));
+  if (tb_json_get_string (p->manifest, "not_after", NULL) != NULL)
     json_object_set_string_member (entry, "not_after", json_object_get_string_member (p->manifest, "not_after"));
   json_object_set_string_member (entry, "issuer", ca_name);
   json_object_set_string_member (entry, "upk", rel_upk);

@@ -39,6 +39,7 @@
 #include "tb-file.h"
 #include "tb-job.h"
 #include "tb-journal-private.h"
+#include "tb-json-private.h"
 #include "tb-key-private.h"
 #include "tb-provision.h"
 #include "tb-receipt.h"
@@ -103,8 +104,8 @@ tb_job_get_counts (TbContext *ctx, const char *job_id, TbJobCounts *counts, GErr
 /**
  * tb_job_list_interrupted:
  *
- * Returns: (transfer full) (element-type JsonObject): the open slots
- *   ({slot, uid, serial}) — in progress or interrupted by a crash
+ * Returns: (transfer full) (element-type TbOpenSlot): the open slots — in
+ *   progress or interrupted by a crash
  */
 GPtrArray *
 tb_job_list_interrupted (TbContext *ctx, const char *job_id, GError **error)
@@ -114,20 +115,64 @@ tb_job_list_interrupted (TbContext *ctx, const char *job_id, GError **error)
 
   if (find_job (ctx, job_id, error) == NULL || (j = tb_journal_open (ctx, job_id, FALSE, error)) == NULL)
     return NULL;
-  out = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_open_slot_free);
   for (guint i = 0; i < j->open->len; i++)
     {
       TbJournalSlot *o = g_ptr_array_index (j->open, i);
-      JsonObject *e = json_object_new ();
-      json_object_set_int_member (e, "slot", (gint64) o->slot);
-      if (o->uid != NULL)
-        json_object_set_string_member (e, "uid", o->uid);
-      if (o->serial != NULL)
-        json_object_set_string_member (e, "device_certificate_serial", o->serial);
-      json_object_set_boolean_member (e, "identity_sent", o->certificate != NULL);
+      TbOpenSlot *e = g_new0 (TbOpenSlot, 1);
+      e->slot = o->slot;
+      e->uid = g_strdup (o->uid);
+      e->device_certificate_serial = g_strdup (o->serial);
+      e->identity_sent = o->certificate != NULL;
       g_ptr_array_add (out, e);
     }
   return out;
+}
+
+void
+tb_open_slot_free (TbOpenSlot *slot)
+{
+  if (slot == NULL)
+    return;
+  g_free (slot->uid);
+  g_free (slot->device_certificate_serial);
+  g_free (slot);
+}
+
+void
+tb_device_record_free (TbDeviceRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->result);
+  g_free (record->record_id);
+  g_free (record->uid);
+  g_free (record->time);
+  g_free (record->operator_name);
+  g_free (record->image_version);
+  g_free (record->device_certificate_serial);
+  g_free (record->reason);
+  g_free (record);
+}
+
+/* A journal line about a device as a TbDeviceRecord */
+static TbDeviceRecord *
+device_record_new (JsonObject *line, gboolean made)
+{
+  TbDeviceRecord *r = g_new0 (TbDeviceRecord, 1);
+  gint64 slot = tb_json_get_int (line, "slot", 0);
+
+  r->made = made;
+  r->result = g_strdup (tb_json_get_string (line, "result", made ? "made" : "failed"));
+  r->slot = slot > 0 ? (guint64) slot : 0;
+  r->record_id = g_strdup (tb_json_get_string (line, "record_id", NULL));
+  r->uid = g_strdup (tb_json_get_string (line, "uid", NULL));
+  r->time = g_strdup (tb_json_get_string (line, "time", NULL));
+  r->operator_name = g_strdup (tb_json_get_string (line, "operator", NULL));
+  r->image_version = g_strdup (tb_json_get_string (line, "image_version", NULL));
+  r->device_certificate_serial = g_strdup (tb_json_get_string (line, "device_certificate_serial", NULL));
+  r->reason = g_strdup (tb_json_get_string (line, "reason", NULL));
+  return r;
 }
 
 /**
@@ -141,12 +186,12 @@ tb_job_list_interrupted (TbContext *ctx, const char *job_id, GError **error)
  * 100 000 devices as with ten; each line's own hash is checked (the whole
  * chain is checked by tb_records_collect()).
  *
- * Returns: (transfer full) (element-type JsonObject): the records
+ * Returns: (transfer full) (element-type TbDeviceRecord): the records
  */
 GPtrArray *
 tb_job_recent_records (TbContext *ctx, const char *job_id, guint max, GError **error)
 {
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_device_record_free);
   g_autofree char *path = NULL;
   g_autofree char *buf = NULL;
   g_autoptr(GError) open_error = NULL;
@@ -193,7 +238,7 @@ tb_job_recent_records (TbContext *ctx, const char *job_id, guint max, GError **e
           char *first = s != NULL ? s + 1 : line;
           g_autoptr(GError) local = NULL;
           g_autoptr(JsonObject) obj = first < e ? tb_journal_parse_line (first, (gsize) (e - first), NULL, &local) : NULL;
-          const char *event = obj != NULL ? json_object_get_string_member_with_default (obj, "event", "") : "";
+          const char *event = obj != NULL ? tb_json_get_string (obj, "event", "") : "";
 
           if (first < e && obj == NULL)
             {
@@ -202,10 +247,7 @@ tb_job_recent_records (TbContext *ctx, const char *job_id, guint max, GError **e
               return NULL;
             }
           if (g_str_equal (event, "made") || g_str_equal (event, "fail"))
-            {
-              json_object_remove_member (obj, "state");
-              g_ptr_array_add (out, g_steal_pointer (&obj));
-            }
+            g_ptr_array_add (out, device_record_new (obj, g_str_equal (event, "made")));
           e = s;
         }
       if (out->len >= max || start == 0)

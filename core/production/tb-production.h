@@ -36,6 +36,57 @@ gboolean tb_job_get_counts      (TbContext       *ctx,
                                  const char      *job_id,
                                  TbJobCounts     *counts,
                                  GError         **error);
+/**
+ * TbOpenSlot:
+ * @slot: the slot reserved in the journal
+ * @uid: (nullable): the device bound to it, once known
+ * @device_certificate_serial: (nullable): its certificate, once issued
+ * @identity_sent: the device holds its identity: connect it and run
+ *   produce again to finish it
+ *
+ * A slot in progress, or left open by a crash.
+ */
+typedef struct {
+  guint64 slot;
+  char *uid;
+  char *device_certificate_serial;
+  gboolean identity_sent;
+} TbOpenSlot;
+
+void     tb_open_slot_free      (TbOpenSlot      *slot);
+
+/**
+ * TbDeviceRecord:
+ * @made: a device made (or reconciled after a crash); %FALSE: an attempt
+ *   that failed
+ * @result: "made", "reconciled" or "failed"
+ * @slot: its slot (0 for a failure before a slot was reserved)
+ * @record_id: (nullable): the record's id (devices made)
+ * @uid: (nullable): the device
+ * @time: (nullable): when, ISO 8601 UTC
+ * @operator_name: (nullable): who ran the station
+ * @image_version: (nullable): the image programmed
+ * @device_certificate_serial: (nullable): the device certificate issued
+ * @reason: (nullable): why an attempt failed
+ *
+ * One entry of a job's journal about a device, as the Production page and
+ * `job show` present it.
+ */
+typedef struct {
+  gboolean made;
+  char *result;
+  guint64 slot;
+  char *record_id;
+  char *uid;
+  char *time;
+  char *operator_name;
+  char *image_version;
+  char *device_certificate_serial;
+  char *reason;
+} TbDeviceRecord;
+
+void     tb_device_record_free  (TbDeviceRecord  *record);
+
 GPtrArray *tb_job_list_interrupted (TbContext    *ctx,
                                  const char      *job_id,
                                  GError         **error);
@@ -71,10 +122,8 @@ gboolean tb_produce             (TbContext              *ctx,
                                  TbProgress             *progress,
                                  GError                **error);
 
-/* Low-level journal access, for tests and benchmarks. */
-gboolean tb_job_journal_append_record (TbContext      *ctx,
-                                 const char             *job_id,
-                                 JsonObject             *record,
-                                 GError                **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbOpenSlot, tb_open_slot_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbDeviceRecord, tb_device_record_free)
 
 G_END_DECLS

@@ -14,7 +14,7 @@
 #include "tb-cert-private.h"
 #include "tb-file.h"
 #include "tb-error.h"
-#include "tb-job.h"
+#include "tb-job-private.h"
 #include "tb-receipt.h"
 
 typedef struct {
@@ -62,13 +62,29 @@ tb_receipts_report_clear (TbReceiptsReport *report)
 }
 
 static void
+receipt_problem_free (TbReceiptProblem *problem)
+{
+  g_free (problem->record_id);
+  g_free (problem->uid);
+  g_free (problem->problem);
+  g_free (problem);
+}
+
+static void
+receipt_job_free (TbReceiptJob *job)
+{
+  g_free (job->job_id);
+  g_free (job);
+}
+
+static void
 add_bad (TbReceiptsReport *report, JsonObject *rec, const char *problem)
 {
-  JsonObject *b = json_object_new ();
+  TbReceiptProblem *b = g_new0 (TbReceiptProblem, 1);
 
-  json_object_set_string_member (b, "record_id", json_object_get_string_member_with_default (rec, "record_id", "?"));
-  json_object_set_string_member (b, "uid", json_object_get_string_member_with_default (rec, "uid", "?"));
-  json_object_set_string_member (b, "problem", problem);
+  b->record_id = g_strdup (json_object_get_string_member_with_default (rec, "record_id", "?"));
+  b->uid = g_strdup (json_object_get_string_member_with_default (rec, "uid", "?"));
+  b->problem = g_strdup (problem);
   g_ptr_array_add (report->bad, b);
   report->valid = FALSE;
 }
@@ -277,8 +293,8 @@ tb_receipts_verify (TbCert *root, const char *const *files, TbReceiptsReport *re
 
   memset (report, 0, sizeof *report);
   report->valid = TRUE;
-  report->bad = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  report->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  report->bad = g_ptr_array_new_with_free_func ((GDestroyNotify) receipt_problem_free);
+  report->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) receipt_job_free);
   for (guint f = 0; files[f] != NULL; f++)
     {
       JsonParser *parser = json_parser_new ();
@@ -329,11 +345,11 @@ tb_receipts_verify (TbCert *root, const char *const *files, TbReceiptsReport *re
     g_hash_table_iter_init (&it, jobs);
     while (g_hash_table_iter_next (&it, NULL, (gpointer *) &job))
       {
-        JsonObject *o = json_object_new ();
-        json_object_set_string_member (o, "job_id", job->job_id);
-        json_object_set_int_member (o, "total_count", (gint64) job->total);
-        json_object_set_int_member (o, "devices", (gint64) job->n_devices);
-        json_object_set_int_member (o, "slices_seen", g_hash_table_size (job->slices));
+        TbReceiptJob *o = g_new0 (TbReceiptJob, 1);
+        o->job_id = g_strdup (job->job_id);
+        o->total_count = job->total;
+        o->devices = job->n_devices;
+        o->slices_seen = g_hash_table_size (job->slices);
         g_ptr_array_add (report->jobs, o);
       }
   }

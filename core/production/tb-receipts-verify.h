@@ -7,13 +7,38 @@
 G_BEGIN_DECLS
 
 /**
+ * TbReceiptProblem:
+ * @record_id: the record ("?" when it has none)
+ * @uid: its device ("?" when it names none)
+ * @problem: what is wrong, in plain words
+ */
+typedef struct {
+  char *record_id;
+  char *uid;
+  char *problem;
+} TbReceiptProblem;
+
+/**
+ * TbReceiptJob:
+ * @job_id: a job whose slices the records carry, signed by the OEM root
+ * @total_count: the devices the job may make
+ * @devices: the distinct devices with a verified receipt
+ * @slices_seen: the job's slices the records carry
+ */
+typedef struct {
+  char *job_id;
+  guint64 total_count;
+  guint64 devices;
+  guint slices_seen;
+} TbReceiptJob;
+
+/**
  * TbReceiptsReport:
  * @valid: every record verifies and no count is exceeded
  * @records: records read
  * @devices: distinct devices with a verified receipt
- * @bad: (element-type JsonObject): {record_id, uid, problem} for each
- *   problem found
- * @jobs: (element-type JsonObject): per job: job_id, total_count, devices
+ * @bad: (element-type TbReceiptProblem): each problem found
+ * @jobs: (element-type TbReceiptJob): what each job made
  */
 typedef struct {
   gboolean valid;

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/* Typed members of JSON input (tb-json-private.h). */
+
+#include "config.h"
+
+#include "tb-json-private.h"
+
+/**
+ * tb_json_value_member:
+ * @obj: (nullable): an object
+ *
+ * Returns: (transfer none) (nullable): the member @member of @obj when it
+ *   holds a value of @type; %NULL when it is missing, null or of another
+ *   type
+ */
+JsonNode *
+tb_json_value_member (JsonObject *obj, const char *member, GType type)
+{
+  JsonNode *node = obj != NULL ? json_object_get_member (obj, member) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != type)
+    return NULL;
+  return node;
+}
+
+/* A member that may be absent: its string, or @fallback. */
+const char *
+tb_json_get_string (JsonObject *obj, const char *member, const char *fallback)
+{
+  JsonNode *node = tb_json_value_member (obj, member, G_TYPE_STRING);
+
+  return node != NULL ? json_node_get_string (node) : fallback;
+}
+
+/* The same for an integer member. */
+gint64
+tb_json_get_int (JsonObject *obj, const char *member, gint64 fallback)
+{
+  JsonNode *node = tb_json_value_member (obj, member, G_TYPE_INT64);
+
+  return node != NULL ? json_node_get_int (node) : fallback;
+}
+
+/* The same for a boolean member. */
+gboolean
+tb_json_get_boolean (JsonObject *obj, const char *member, gboolean fallback)
+{
+  JsonNode *node = tb_json_value_member (obj, member, G_TYPE_BOOLEAN);
+
+  return node != NULL ? json_node_get_boolean (node) : fallback;
+}
