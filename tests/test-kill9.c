@@ -28,6 +28,7 @@
 
 #include "tb-test-util.h"
 #include "trustbench.h"
+#include "tb-records-private.h"
 #include "tb-virtual-board.h"
 
 #define PASS "kill9 passphrase"

@@ -14,6 +14,7 @@
 #include "tb-test-util.h"
 #include "trustbench.h"
 #include "tb-journal-private.h"
+#include "tb-records-private.h"
 #include "tb-virtual-board.h"
 
 #define PASS "oem passphrase 1"

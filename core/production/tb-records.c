@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "tb-records.h"
+#include "tb-records-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <json-glib/json-glib.h>
-
 #include "tb-context.h"
 
 G_BEGIN_DECLS
@@ -16,9 +14,6 @@ typedef enum {
   TB_RECORDS_FORMAT_CSV,
 } TbRecordsFormat;
 
-JsonObject *tb_records_collect  (TbContext              *ctx,
-                                 const char             *job_id,
-                                 GError                **error);
 gboolean tb_records_export      (TbContext              *ctx,
                                  const char             *job_id,
                                  TbRecordsFormat         format,
