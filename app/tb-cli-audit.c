@@ -109,19 +109,25 @@ tb_cli_cmd_audit_show (TbCli *cli, int argc, char **argv)
     }
   for (guint i = 0; i < entries->len; i++)
     {
-      JsonObject *e = g_ptr_array_index (entries, i);
+      TbAuditEntry *e = g_ptr_array_index (entries, i);
       g_autofree char *sentence = tb_audit_entry_describe (e);
+      const char *time = tb_audit_entry_get_time (e);
+      const char *event = tb_audit_entry_get_event (e);
+      const char *subject = tb_audit_entry_get_subject (e);
 
-      tb_cli_message (cli, "%5" G_GINT64_FORMAT "  %s  %-16s %s  %s",
-                      json_object_get_int_member_with_default (e, "seq", 0),
-                      json_object_get_string_member_with_default (e, "time", "?"),
-                      json_object_get_string_member_with_default (e, "event", "?"),
-                      json_object_get_string_member_with_default (e, "subject", ""), sentence);
+      tb_cli_message (cli, "%5" G_GUINT64_FORMAT "  %s  %-16s %s  %s", tb_audit_entry_get_seq (e),
+                      time != NULL ? time : "?", event != NULL ? event : "?", subject != NULL ? subject : "",
+                      sentence);
     }
   say_report (cli, &report);
   json_builder_begin_object (b);
   add_report (b, &report, report.valid);
-  tb_cli_add_entries_member (b, "log", entries);
+  /* each entry as its line holds it (docs/cli.md) */
+  json_builder_set_member_name (b, "log");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < entries->len; i++)
+    json_builder_add_value (b, tb_audit_entry_to_json (g_ptr_array_index (entries, i)));
+  json_builder_end_array (b);
   json_builder_end_object (b);
   tb_audit_report_clear (&report);
   return tb_cli_print_result (cli, b);

@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 
+#include "tb-audit-private.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -101,8 +102,8 @@ test_chain (Fixture *f, gconstpointer data)
   entries = tb_audit_read (f->ctx, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (entries->len, ==, 6);
-  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 2), "subject"), ==, "thing-3");
-  g_assert_cmpint (json_object_get_int_member (g_ptr_array_index (entries, 5), "seq"), ==, 6);
+  g_assert_cmpstr (tb_audit_entry_get_subject (g_ptr_array_index (entries, 2)), ==, "thing-3");
+  g_assert_cmpuint (tb_audit_entry_get_seq (g_ptr_array_index (entries, 5)), ==, 6);
 }
 
 static void
@@ -335,7 +336,7 @@ test_events_recorded (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   entries = tb_audit_read (f->ctx, &error);
   for (guint i = 0; i < entries->len; i++)
-    g_hash_table_add (seen, (gpointer) json_object_get_string_member (g_ptr_array_index (entries, i), "event"));
+    g_hash_table_add (seen, (gpointer) tb_audit_entry_get_event (g_ptr_array_index (entries, i)));
   g_assert_true (g_hash_table_contains (seen, "key.store"));
   g_assert_true (g_hash_table_contains (seen, "cert.issue"));
   verify (f, TRUE, entries->len, 0, NULL);
@@ -390,10 +391,12 @@ describe (const char *line)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
+  g_autoptr(TbAuditEntry) entry = NULL;
 
   g_assert_true (json_parser_load_from_data (parser, line, -1, &error));
   g_assert_no_error (error);
-  return tb_audit_entry_describe (json_node_get_object (json_parser_get_root (parser)));
+  entry = tb_audit_entry_new_for_object (json_node_get_object (json_parser_get_root (parser)));
+  return tb_audit_entry_describe (entry);
 }
 
 static void
@@ -562,8 +565,231 @@ test_read_with_hashes (Fixture *f, gconstpointer data)
   g_assert_cmpuint (entries->len, ==, 6);
   g_assert_cmpuint (g_strv_length (hashes), ==, 6);
   for (guint i = 0; i + 1 < entries->len; i++)
-    g_assert_cmpstr (hashes[i], ==, json_object_get_string_member (g_ptr_array_index (entries, i + 1), "prev"));
+    g_assert_cmpstr (hashes[i], ==, tb_audit_entry_get_prev (g_ptr_array_index (entries, i + 1)));
   g_assert_nonnull (strstr (head, hashes[5]));
+}
+
+/* ---- entries as typed records ---- */
+
+/* The fields of the entries the fixture wrote, and of one with details of
+ * every kind, read through TbAuditEntry. */
+static void
+test_entry_accessors (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(GStrv) hashes = NULL;
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *log = NULL;
+  TbAuditEntry *last;
+
+  g_assert_true (json_parser_load_from_data (parser, "{\"product\": \"sensor\", \"counter\": 3, \"locked\": true, "
+                                             "\"open\": false, \"ranges\": [1, 2], \"where\": {\"a\": 1}, "
+                                             "\"nothing\": null}", -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (tb_audit_append (f->ctx, "test.details", "thing-7",
+                                  json_node_get_object (json_parser_get_root (parser)), &error));
+  g_assert_no_error (error);
+  entries = tb_audit_read_with_hashes (f->ctx, &hashes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 7);
+  for (guint i = 0; i < 6; i++)
+    {
+      TbAuditEntry *e = g_ptr_array_index (entries, i);
+      g_autofree char *subject = g_strdup_printf ("thing-%u", i + 1);
+      g_autofree char *n = g_strdup_printf ("%u", i + 1);
+      g_autoptr(GDateTime) when = g_date_time_new_from_iso8601 (tb_audit_entry_get_time (e), NULL);
+      g_auto(GStrv) detail_names = tb_audit_entry_dup_detail_names (e);
+      g_autofree char *text = tb_audit_entry_dup_detail_text (e, "n");
+
+      g_assert_cmpuint (tb_audit_entry_get_seq (e), ==, i + 1);
+      g_assert_cmpstr (tb_audit_entry_get_event (e), ==, "test.event");
+      g_assert_cmpstr (tb_audit_entry_get_subject (e), ==, subject);
+      g_assert_true (g_regex_match_simple ("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+                                           tb_audit_entry_get_time (e), 0, 0));
+      g_assert_nonnull (when);
+      g_assert_cmpstr (tb_audit_entry_get_prev (e), ==,
+                       i == 0 ? "0000000000000000000000000000000000000000000000000000000000000000" : hashes[i - 1]);
+      g_assert_cmpuint (g_strv_length (detail_names), ==, 1);
+      g_assert_cmpstr (detail_names[0], ==, "n");
+      g_assert_cmpstr (text, ==, n);
+      g_assert_cmpint (tb_audit_entry_get_detail_int (e, "n", -1), ==, i + 1);
+      g_assert_null (tb_audit_entry_get_detail_string (e, "n")); /* a number, not a string */
+      g_assert_null (tb_audit_entry_dup_detail_text (e, "missing"));
+    }
+
+  last = g_ptr_array_index (entries, 6);
+  g_assert_cmpuint (tb_audit_entry_get_seq (last), ==, 7);
+  g_assert_cmpstr (tb_audit_entry_get_prev (last), ==, hashes[5]);
+  names = tb_audit_entry_dup_detail_names (last);
+  {
+    const char *expected_names[] = { "product", "counter", "locked", "open", "ranges", "where", "nothing", NULL };
+    const char *expected_texts[] = { "sensor", "3", "yes", "no", "[1,2]", "{\"a\":1}", "null" };
+
+    g_assert_cmpstrv (names, expected_names);
+    for (guint i = 0; names[i] != NULL; i++)
+      {
+        g_autofree char *text = tb_audit_entry_dup_detail_text (last, names[i]);
+        g_assert_cmpstr (text, ==, expected_texts[i]);
+      }
+  }
+  g_assert_cmpstr (tb_audit_entry_get_detail_string (last, "product"), ==, "sensor");
+  g_assert_cmpint (tb_audit_entry_get_detail_int (last, "counter", -1), ==, 3);
+  g_assert_cmpint (tb_audit_entry_get_detail_int (last, "product", -1), ==, -1);
+  g_assert_cmpint (tb_audit_entry_get_detail_int (last, "missing", -1), ==, -1);
+  g_assert_cmpint (tb_audit_entry_get_detail_int (last, "locked", -1), ==, -1);
+  g_assert_true (tb_audit_entry_get_detail_boolean (last, "locked", FALSE));
+  g_assert_false (tb_audit_entry_get_detail_boolean (last, "open", TRUE));
+  g_assert_true (tb_audit_entry_get_detail_boolean (last, "missing", TRUE));
+  g_assert_false (tb_audit_entry_get_detail_boolean (last, "missing", FALSE));
+  g_assert_true (tb_audit_entry_get_detail_boolean (last, "counter", TRUE)); /* a number, not a boolean */
+  g_assert_false (tb_audit_entry_get_detail_boolean (last, "nothing", FALSE));
+  g_assert_null (tb_audit_entry_get_detail_string (last, "where"));
+  g_assert_null (tb_audit_entry_get_detail_string (last, "nothing"));
+
+  /* to_json gives back the line as written, byte for byte: the members the
+   * log's readers (`audit show --json`, docs/audit.md) depend on, in order */
+  log = tb_test_read_file (f->log, NULL);
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const char *expected_keys[] = { "seq", "time", "event", "subject", "details", "prev", NULL };
+      g_autoptr(JsonGenerator) gen = json_generator_new ();
+      g_autoptr(JsonNode) node = tb_audit_entry_to_json (g_ptr_array_index (entries, i));
+      g_autoptr(GList) members = NULL;
+      g_autoptr(GStrvBuilder) keys = g_strv_builder_new ();
+      g_auto(GStrv) key_names = NULL;
+      g_autofree char *text = NULL;
+
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+      members = json_object_get_members (json_node_get_object (node));
+      for (GList *l = members; l != NULL; l = l->next)
+        g_strv_builder_add (keys, l->data);
+      key_names = g_strv_builder_end (keys);
+      g_assert_cmpstrv (key_names, expected_keys);
+      /* the entry's own object: a reader of the JSON cannot change it */
+      g_assert_true (json_object_is_immutable (json_node_get_object (node)));
+      json_generator_set_root (gen, node);
+      text = json_generator_to_data (gen, NULL);
+      g_assert_cmpstr (text, ==, lines[i]);
+    }
+
+  /* a boxed type: a copy is a reference */
+  {
+    TbAuditEntry *copy = g_boxed_copy (TB_TYPE_AUDIT_ENTRY, last);
+    g_assert_true (copy == last);
+    g_boxed_free (TB_TYPE_AUDIT_ENTRY, copy);
+    g_assert_cmpuint (tb_audit_entry_get_seq (last), ==, 7);
+  }
+}
+
+/* An entry outlives the list it was read in for as long as a reference is
+ * held on it; g_autoptr drops one. What describe() makes of entries the
+ * log's writer recorded. */
+static void
+test_entry_ref (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) details = json_object_new ();
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(TbAuditEntry) held = NULL;
+  g_autofree char *sentence = NULL;
+  TbAuditEntry *produced;
+
+  json_object_set_string_member (details, "job_id", "line-test");
+  json_object_set_int_member (details, "slot", 4);
+  json_object_set_string_member (details, "result", "reconciled");
+  json_object_set_boolean_member (details, "recovered", TRUE);
+  g_assert_true (tb_audit_append (f->ctx, "device.produce", "1149efcf0011223344556677", details, &error));
+  g_assert_no_error (error);
+  /* appending did not seal or keep the writer's details */
+  g_assert_false (json_object_is_immutable (details));
+
+  entries = tb_audit_read (f->ctx, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 7);
+  produced = g_ptr_array_index (entries, 6);
+  sentence = tb_audit_entry_describe (produced);
+  g_assert_cmpstr (sentence, ==, "Recorded device 1149efcf… in job line-test, slot 4 (reconciled)");
+  g_clear_pointer (&sentence, g_free);
+  sentence = tb_audit_entry_describe (g_ptr_array_index (entries, 0));
+  g_assert_cmpstr (sentence, ==, "test.event thing-1");
+  g_clear_pointer (&sentence, g_free);
+
+  held = tb_audit_entry_ref (produced);
+  g_assert_true (held == produced);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  g_assert_cmpuint (tb_audit_entry_get_seq (held), ==, 7);
+  g_assert_cmpstr (tb_audit_entry_get_event (held), ==, "device.produce");
+  g_assert_cmpstr (tb_audit_entry_get_subject (held), ==, "1149efcf0011223344556677");
+  g_assert_cmpstr (tb_audit_entry_get_detail_string (held, "job_id"), ==, "line-test");
+  g_assert_cmpint (tb_audit_entry_get_detail_int (held, "slot", -1), ==, 4);
+  g_assert_true (tb_audit_entry_get_detail_boolean (held, "recovered", FALSE));
+  sentence = tb_audit_entry_describe (held);
+  g_assert_cmpstr (sentence, ==, "Recorded device 1149efcf… in job line-test, slot 4 (reconciled)");
+
+  /* a second reference, dropped: the entry is still there for the first */
+  tb_audit_entry_unref (tb_audit_entry_ref (held));
+  g_assert_cmpuint (tb_audit_entry_get_seq (held), ==, 7);
+  g_assert_true (G_TYPE_IS_BOXED (TB_TYPE_AUDIT_ENTRY));
+  g_assert_cmpstr (g_type_name (TB_TYPE_AUDIT_ENTRY), ==, "TbAuditEntry");
+}
+
+static void
+damage_members (GPtrArray *lines)
+{
+  g_ptr_array_index (lines, 2) = "{\"seq\": \"three\", \"time\": 5, \"subject\": null, \"details\": [1], \"prev\": 0}";
+  g_ptr_array_add (lines, "{\"seq\": -4, \"event\": 7, \"subject\": \"s\", \"details\": {\"k\": \"v\"}}");
+  g_ptr_array_add (lines, "[1, 2]");
+  g_ptr_array_add (lines, "not json");
+  g_ptr_array_add (lines, "{}");
+}
+
+/* A line that is not an object is left out; a member that is missing or
+ * of another type reads as the accessor's default. */
+static void
+test_entry_defaults (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  TbAuditEntry *ill_typed, *negative, *empty;
+
+  edit_lines (f, damage_members);
+  entries = tb_audit_read (f->ctx, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 8);
+
+  ill_typed = g_ptr_array_index (entries, 2);
+  g_assert_cmpuint (tb_audit_entry_get_seq (ill_typed), ==, 0);
+  g_assert_null (tb_audit_entry_get_time (ill_typed));
+  g_assert_null (tb_audit_entry_get_event (ill_typed));
+  g_assert_null (tb_audit_entry_get_subject (ill_typed));
+  g_assert_null (tb_audit_entry_get_prev (ill_typed));
+  {
+    g_auto(GStrv) names = tb_audit_entry_dup_detail_names (ill_typed);
+    g_autofree char *sentence = tb_audit_entry_describe (ill_typed);
+    g_assert_cmpuint (g_strv_length (names), ==, 0);
+    g_assert_cmpstr (sentence, ==, "?");
+  }
+  g_assert_null (tb_audit_entry_dup_detail_text (ill_typed, "0"));
+
+  negative = g_ptr_array_index (entries, 6);
+  g_assert_cmpuint (tb_audit_entry_get_seq (negative), ==, 0);
+  g_assert_null (tb_audit_entry_get_event (negative));
+  g_assert_cmpstr (tb_audit_entry_get_subject (negative), ==, "s");
+  g_assert_cmpstr (tb_audit_entry_get_detail_string (negative, "k"), ==, "v");
+  {
+    g_autofree char *sentence = tb_audit_entry_describe (negative);
+    g_assert_cmpstr (sentence, ==, "? s");
+  }
+
+  empty = g_ptr_array_index (entries, 7);
+  g_assert_cmpuint (tb_audit_entry_get_seq (empty), ==, 0);
+  g_assert_null (tb_audit_entry_get_time (empty));
+  g_assert_null (tb_audit_entry_get_detail_string (empty, "k"));
+  g_assert_cmpint (tb_audit_entry_get_detail_int (empty, "k", 42), ==, 42);
 }
 
 int
@@ -585,6 +811,9 @@ main (int argc, char **argv)
   ADD ("/tb/audit/contains", test_contains);
   ADD ("/tb/audit/describe/written", test_describe_written);
   ADD ("/tb/audit/read-with-hashes", test_read_with_hashes);
+  ADD ("/tb/audit/entry/accessors", test_entry_accessors);
+  ADD ("/tb/audit/entry/defaults", test_entry_defaults);
+  ADD ("/tb/audit/entry/ref", test_entry_ref);
 #undef ADD
   g_test_add_func ("/tb/audit/describe/key-store", test_describe_key_store);
   g_test_add_func ("/tb/audit/describe/cert-issue", test_describe_cert_issue);

@@ -56,7 +56,7 @@ count_events (TbContext *ctx, const char *event)
 
   g_assert_no_error (error);
   for (guint i = 0; i < log->len; i++)
-    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (log, i), "event"), event) == 0)
+    if (g_strcmp0 (tb_audit_entry_get_event (g_ptr_array_index (log, i)), event) == 0)
       n++;
   return n;
 }

@@ -57,10 +57,9 @@ fixture_setup (Fixture *f, gconstpointer data)
   /* mastering is audited */
   {
     g_autoptr(GPtrArray) log = tb_audit_read (f->ctx, &error);
-    JsonObject *last = g_ptr_array_index (log, log->len - 1);
-    g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "image.master");
-    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (last, "details"), "version"), ==,
-                     options.version);
+    TbAuditEntry *last = g_ptr_array_index (log, log->len - 1);
+    g_assert_cmpstr (tb_audit_entry_get_event (last), ==, "image.master");
+    g_assert_cmpstr (tb_audit_entry_get_detail_string (last, "version"), ==, options.version);
   }
 }
 

@@ -289,7 +289,7 @@ test_job_end_to_end (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
     for (guint i = 0; i < entries->len; i++)
       {
-        const char *event = json_object_get_string_member (g_ptr_array_index (entries, i), "event");
+        const char *event = tb_audit_entry_get_event (g_ptr_array_index (entries, i));
         produced += g_strcmp0 (event, "device.produce") == 0;
         imported += g_strcmp0 (event, "job.import") == 0;
       }
@@ -303,8 +303,7 @@ test_job_end_to_end (Fixture *f, gconstpointer data)
     g_autoptr(GPtrArray) entries = tb_audit_read (f->oem, &error);
     gboolean created = FALSE;
     for (guint i = 0; i < entries->len; i++)
-      created |= g_strcmp0 (json_object_get_string_member (g_ptr_array_index (entries, i), "event"),
-                            "job.create") == 0;
+      created |= g_strcmp0 (tb_audit_entry_get_event (g_ptr_array_index (entries, i)), "job.create") == 0;
     g_assert_true (created);
   }
 }
@@ -1035,16 +1034,16 @@ test_produce_kill9 (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
     for (guint i = 0; i < entries->len; i++)
       {
-        JsonObject *e = g_ptr_array_index (entries, i);
-        JsonObject *d = json_object_get_object_member (e, "details");
+        TbAuditEntry *e = g_ptr_array_index (entries, i);
         const char *record_id;
 
-        if (g_strcmp0 (json_object_get_string_member (e, "event"), "device.produce") != 0)
+        if (g_strcmp0 (tb_audit_entry_get_event (e), "device.produce") != 0)
           continue;
-        record_id = json_object_get_string_member (d, "record_id");
+        record_id = tb_audit_entry_get_detail_string (e, "record_id");
+        g_assert_nonnull (record_id);
         g_assert_false (g_hash_table_contains (seen, record_id));
         g_hash_table_add (seen, (gpointer) record_id);
-        recovered += json_object_get_boolean_member_with_default (d, "recovered", FALSE);
+        recovered += tb_audit_entry_get_detail_boolean (e, "recovered", FALSE);
       }
     g_assert_cmpuint (g_hash_table_size (seen), ==, made);
     g_test_message ("%u audit entries recovered after a crash", recovered);

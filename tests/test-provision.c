@@ -103,9 +103,9 @@ provision (Fixture *f, TbProbe *probe, gboolean with_image, gboolean lock)
     g_assert_no_error (error);
     g_assert_nonnull (record_id);
     log = tb_audit_read (f->ctx, &error);
-    JsonObject *last = g_ptr_array_index (log, log->len - 1);
-    g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "device.provision");
-    g_assert_cmpstr (json_object_get_string_member (last, "subject"), ==, "0badcafe");
+    TbAuditEntry *last = g_ptr_array_index (log, log->len - 1);
+    g_assert_cmpstr (tb_audit_entry_get_event (last), ==, "device.provision");
+    g_assert_cmpstr (tb_audit_entry_get_subject (last), ==, "0badcafe");
   }
   if (with_image)
     {
@@ -362,8 +362,7 @@ test_image_checked_before_lock (Fixture *f, gconstpointer data)
       log = tb_audit_read (f->ctx, &error);
       g_assert_no_error (error);
       for (guint k = 0; k < log->len; k++)
-        g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (log, k), "event"), !=,
-                         "device.provision");
+        g_assert_cmpstr (tb_audit_entry_get_event (g_ptr_array_index (log, k)), !=, "device.provision");
     }
 
   /* the image's product decides in a context of two products; another

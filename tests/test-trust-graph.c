@@ -209,8 +209,7 @@ test_graph (void)
       }
     g_assert_true (reported);
     log = tb_audit_read (ctx, &error);
-    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (log, log->len - 1), "event"), ==,
-                     "cert.revoke");
+    g_assert_cmpstr (tb_audit_entry_get_event (g_ptr_array_index (log, log->len - 1)), ==, "cert.revoke");
   }
   tb_test_rm_rf (tmp);
 }

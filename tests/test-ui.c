@@ -13,6 +13,7 @@
 #include "tb-application.h"
 #include <glib/gstdio.h>
 
+#include "tb-audit-private.h"
 #include "tb-form-dialog.h"
 #include "tb-screenshot.h"
 #include "tb-test-a11y.h"
@@ -1439,7 +1440,7 @@ test_audit_page (void)
   /* local time: in a zone 5:30 east of UTC, the oldest entry's time moves */
   {
     g_autoptr(GPtrArray) entries = tb_audit_read (ctx, &error);
-    const char *utc = json_object_get_string_member (g_ptr_array_index (entries, 0), "time");
+    const char *utc = tb_audit_entry_get_time (g_ptr_array_index (entries, 0));
     g_autoptr(GDateTime) when = g_date_time_new_from_iso8601 (utc, NULL);
     g_autoptr(GDateTime) east = g_date_time_add_minutes (when, 5 * 60 + 30);
     g_autofree char *expected = g_date_time_format (east, "%-d %b %Y, %H:%M:%S");

@@ -41,7 +41,7 @@ G_DEFINE_FINAL_TYPE (TbAuditPage, tb_audit_page, ADW_TYPE_BIN)
 /* What a row holds: its entry, for the details, and the words a search
  * looks in. */
 typedef struct {
-  JsonObject *entry;
+  TbAuditEntry *entry;
   char *hash;
   char *haystack;
 } RowData;
@@ -49,7 +49,7 @@ typedef struct {
 static void
 row_data_free (RowData *data)
 {
-  json_object_unref (data->entry);
+  tb_audit_entry_unref (data->entry);
   g_free (data->hash);
   g_free (data->haystack);
   g_free (data);
@@ -94,18 +94,11 @@ kind_icon (const char *event)
   return "document-open-recent-symbolic";
 }
 
-static char *
-value_to_text (JsonNode *v)
+/* @text, or @missing when the entry lacks it */
+static const char *
+or_missing (const char *text, const char *missing)
 {
-  if (JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING)
-    return g_strdup (json_node_get_string (v));
-  if (JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_BOOLEAN)
-    return g_strdup (json_node_get_boolean (v) ? _("yes") : _("no"));
-  {
-    g_autoptr(JsonGenerator) gen = json_generator_new ();
-    json_generator_set_root (gen, v);
-    return json_generator_to_data (gen, NULL);
-  }
+  return text != NULL ? text : missing;
 }
 
 /* Fills an expander row with its entry's raw fields the first time it is
@@ -114,52 +107,45 @@ static void
 row_expanded_cb (AdwExpanderRow *row, GParamSpec *pspec, gpointer user_data)
 {
   RowData *data = g_object_get_data (G_OBJECT (row), "tb-audit-row");
-  JsonObject *e = data->entry;
-  JsonObject *details;
+  TbAuditEntry *e = data->entry;
+  g_auto(GStrv) names = NULL;
   g_autofree char *seq = NULL;
 
   if (!adw_expander_row_get_expanded (row) || g_object_get_data (G_OBJECT (row), "tb-filled") != NULL)
     return;
   g_object_set_data (G_OBJECT (row), "tb-filled", GINT_TO_POINTER (TRUE));
-  seq = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member_with_default (e, "seq", 0));
+  seq = g_strdup_printf ("%" G_GUINT64_FORMAT, tb_audit_entry_get_seq (e));
   adw_expander_row_add_row (row, tb_ui_property_row_new (_("Entry number"), seq));
   adw_expander_row_add_row (row, tb_ui_property_row_new (_("Recorded (UTC)"),
-                                                         json_object_get_string_member_with_default (e, "time", "?")));
-  adw_expander_row_add_row (row, tb_ui_property_row_new (_("Event"),
-                                                         json_object_get_string_member_with_default (e, "event", "?")));
+                                                         or_missing (tb_audit_entry_get_time (e), "?")));
+  adw_expander_row_add_row (row, tb_ui_property_row_new (_("Event"), or_missing (tb_audit_entry_get_event (e), "?")));
   adw_expander_row_add_row (row, tb_ui_property_row_new (_("Subject"),
-                                                         json_object_get_string_member_with_default (e, "subject", "")));
-  details = json_object_has_member (e, "details") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (e, "details"))
-              ? json_object_get_object_member (e, "details")
-              : NULL;
-  if (details != NULL)
+                                                         or_missing (tb_audit_entry_get_subject (e), "")));
+  names = tb_audit_entry_dup_detail_names (e);
+  for (guint i = 0; names[i] != NULL; i++)
     {
-      g_autoptr(GList) members = json_object_get_members (details);
-      for (GList *l = members; l != NULL; l = l->next)
-        {
-          g_autofree char *value = value_to_text (json_object_get_member (details, l->data));
-          adw_expander_row_add_row (row, tb_ui_property_row_new (l->data, value));
-        }
+      g_autofree char *value = tb_audit_entry_dup_detail_text (e, names[i]);
+      adw_expander_row_add_row (row, tb_ui_property_row_new (names[i], value));
     }
   adw_expander_row_add_row (row, tb_ui_property_row_new (_("Entry hash (SHA-256)"), data->hash));
   adw_expander_row_add_row (row, tb_ui_property_row_new (_("Previous entry’s hash"),
-                                                         json_object_get_string_member_with_default (e, "prev", "?")));
+                                                         or_missing (tb_audit_entry_get_prev (e), "?")));
 }
 
 static GtkWidget *
-entry_row_new (TbAuditPage *self, JsonObject *e, const char *hash)
+entry_row_new (TbAuditPage *self, TbAuditEntry *e, const char *hash)
 {
   GtkWidget *row = adw_expander_row_new ();
-  const char *event = json_object_get_string_member_with_default (e, "event", "?");
+  const char *event = or_missing (tb_audit_entry_get_event (e), "?");
   const char *kind = tb_audit_event_get_kind (event);
-  gint64 seq = json_object_get_int_member_with_default (e, "seq", 0);
+  guint64 seq = tb_audit_entry_get_seq (e);
   g_autofree char *sentence = tb_audit_entry_describe (e);
-  g_autofree char *when = format_local_time (json_object_get_string_member_with_default (e, "time", NULL));
-  g_autofree char *subtitle = g_strdup_printf ("%s · %s · #%" G_GINT64_FORMAT, kind != NULL ? kind : event, when, seq);
+  g_autofree char *when = format_local_time (tb_audit_entry_get_time (e));
+  g_autofree char *subtitle = g_strdup_printf ("%s · %s · #%" G_GUINT64_FORMAT, kind != NULL ? kind : event, when, seq);
   g_autofree char *title_markup = g_markup_escape_text (sentence, -1);
   g_autofree char *subtitle_markup = g_markup_escape_text (subtitle, -1);
-  g_autofree char *words = g_strjoin (" ", sentence, subtitle, event,
-                                      json_object_get_string_member_with_default (e, "subject", ""), NULL);
+  g_autofree char *words = g_strjoin (" ", sentence, subtitle, event, or_missing (tb_audit_entry_get_subject (e), ""),
+                                      NULL);
   GtkWidget *icon = gtk_image_new_from_icon_name (kind_icon (event));
   RowData *data = g_new0 (RowData, 1);
 
@@ -169,7 +155,7 @@ entry_row_new (TbAuditPage *self, JsonObject *e, const char *hash)
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), subtitle_markup);
   gtk_widget_set_tooltip_text (icon, kind != NULL ? kind : event);
   adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), icon);
-  if (self->first_bad > 0 && (guint64) seq == self->first_bad)
+  if (self->first_bad > 0 && seq == self->first_bad)
     {
       GtkWidget *bad = gtk_image_new_from_icon_name ("dialog-error-symbolic");
       gtk_widget_add_css_class (bad, "error");
@@ -177,7 +163,7 @@ entry_row_new (TbAuditPage *self, JsonObject *e, const char *hash)
       adw_expander_row_add_action (ADW_EXPANDER_ROW (row), bad);
       gtk_widget_set_name (row, "first-bad");
     }
-  data->entry = json_object_ref (e);
+  data->entry = tb_audit_entry_ref (e);
   data->hash = g_strdup (hash);
   data->haystack = fold (words);
   g_object_set_data_full (G_OBJECT (row), "tb-audit-row", data, (GDestroyNotify) row_data_free);

@@ -10,7 +10,7 @@
  * matches it. */
 #include "config.h"
 
-#include "tb-audit.h"
+#include "tb-audit-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -22,6 +22,7 @@
 
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-json-private.h"
 #include "tb-pkcs11-uri.h"
 
 #define LOG_FILE "audit/log.jsonl"
@@ -418,10 +419,285 @@ tb_audit_verify (TbContext *ctx, TbAuditReport *report, GError **error)
   return TRUE;
 }
 
+/* ---- entries ---- */
+
+struct _TbAuditEntry {
+  grefcount ref_count;
+  JsonObject *object;  /* the line, sealed */
+  JsonObject *details; /* NULL when the line has none, or not an object */
+};
+
+G_DEFINE_BOXED_TYPE (TbAuditEntry, tb_audit_entry, tb_audit_entry_ref, tb_audit_entry_unref)
+
+/**
+ * tb_audit_entry_new_for_object:
+ * @object: one line of the log, parsed
+ *
+ * The entry takes a reference on @object and seals it (json_object_seal()):
+ * it must not be changed afterwards.
+ *
+ * Returns: (transfer full): an entry reading @object
+ */
+TbAuditEntry *
+tb_audit_entry_new_for_object (JsonObject *object)
+{
+  TbAuditEntry *entry;
+  JsonNode *details;
+
+  g_return_val_if_fail (object != NULL, NULL);
+
+  entry = g_new0 (TbAuditEntry, 1);
+  g_ref_count_init (&entry->ref_count);
+  json_object_seal (object);
+  entry->object = json_object_ref (object);
+  details = json_object_get_member (object, "details");
+  if (details != NULL && JSON_NODE_HOLDS_OBJECT (details))
+    entry->details = json_object_ref (json_node_get_object (details));
+  return entry;
+}
+
+/**
+ * tb_audit_entry_ref:
+ * @entry: an entry
+ *
+ * Returns: (transfer full): @entry, with one more reference
+ */
+TbAuditEntry *
+tb_audit_entry_ref (TbAuditEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  g_ref_count_inc (&entry->ref_count);
+  return entry;
+}
+
+/**
+ * tb_audit_entry_unref:
+ * @entry: (transfer full): an entry
+ *
+ * Drops a reference on @entry, freeing it with the last one.
+ */
+void
+tb_audit_entry_unref (TbAuditEntry *entry)
+{
+  g_return_if_fail (entry != NULL);
+
+  if (!g_ref_count_dec (&entry->ref_count))
+    return;
+  g_clear_pointer (&entry->details, json_object_unref);
+  json_object_unref (entry->object);
+  g_free (entry);
+}
+
+/**
+ * tb_audit_entry_get_seq:
+ * @entry: an entry
+ *
+ * Returns: the entry's 1-based number in the log; 0 when its line has no
+ *   `seq`, or one that is not a whole number ≥ 0
+ */
+guint64
+tb_audit_entry_get_seq (TbAuditEntry *entry)
+{
+  gint64 seq;
+
+  g_return_val_if_fail (entry != NULL, 0);
+
+  seq = tb_json_get_int (entry->object, "seq", 0);
+  return seq > 0 ? (guint64) seq : 0;
+}
+
+/**
+ * tb_audit_entry_get_time:
+ * @entry: an entry
+ *
+ * Returns: (nullable): when the entry was recorded, in ISO 8601 UTC as
+ *   stored ("2026-12-04T15:29:57Z"); %NULL when its line has no `time`
+ *   string (so for the other string members below)
+ */
+const char *
+tb_audit_entry_get_time (TbAuditEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  return tb_json_get_string (entry->object, "time", NULL);
+}
+
+/**
+ * tb_audit_entry_get_event:
+ * @entry: an entry
+ *
+ * Returns: (nullable): what happened, e.g. "image.master"
+ */
+const char *
+tb_audit_entry_get_event (TbAuditEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  return tb_json_get_string (entry->object, "event", NULL);
+}
+
+/**
+ * tb_audit_entry_get_subject:
+ * @entry: an entry
+ *
+ * Returns: (nullable): what it happened to (a key name, a device UID…)
+ */
+const char *
+tb_audit_entry_get_subject (TbAuditEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  return tb_json_get_string (entry->object, "subject", NULL);
+}
+
+/**
+ * tb_audit_entry_get_prev:
+ * @entry: an entry
+ *
+ * Returns: (nullable): the SHA-256 (hex) of the line before it, 64 zeros
+ *   for the first
+ */
+const char *
+tb_audit_entry_get_prev (TbAuditEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  return tb_json_get_string (entry->object, "prev", NULL);
+}
+
+/**
+ * tb_audit_entry_dup_detail_names:
+ * @entry: an entry
+ *
+ * Returns: (transfer full): the names of the entry's details, in the
+ *   order of its line; empty when it has none
+ */
+GStrv
+tb_audit_entry_dup_detail_names (TbAuditEntry *entry)
+{
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  if (entry->details != NULL)
+    {
+      g_autoptr(GList) members = json_object_get_members (entry->details);
+      for (GList *l = members; l != NULL; l = l->next)
+        g_strv_builder_add (names, l->data);
+    }
+  return g_strv_builder_end (names);
+}
+
+/**
+ * tb_audit_entry_dup_detail_text:
+ * @entry: an entry
+ * @name: a detail's name
+ *
+ * Returns: (transfer full) (nullable): the detail @name for people: a
+ *   string as it is, a boolean as "yes" or "no", anything else (number,
+ *   null, list, object) as JSON; %NULL when the entry has no such detail
+ */
+char *
+tb_audit_entry_dup_detail_text (TbAuditEntry *entry, const char *name)
+{
+  g_autoptr(JsonGenerator) gen = NULL;
+  JsonNode *node;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  node = entry->details != NULL ? json_object_get_member (entry->details, name) : NULL;
+  if (node == NULL)
+    return NULL;
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (node));
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    return g_strdup (json_node_get_boolean (node) ? _("yes") : _("no"));
+  gen = json_generator_new ();
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
+/**
+ * tb_audit_entry_get_detail_string:
+ * @entry: an entry
+ * @name: a detail's name
+ *
+ * Returns: (nullable): the detail @name, %NULL when the entry has none or
+ *   it is not a string
+ */
+const char *
+tb_audit_entry_get_detail_string (TbAuditEntry *entry, const char *name)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return tb_json_get_string (entry->details, name, NULL);
+}
+
+/**
+ * tb_audit_entry_get_detail_int:
+ * @entry: an entry
+ * @name: a detail's name
+ * @missing: what to return when there is no such whole number
+ *
+ * Returns: the detail @name, or @missing when the entry has none or it is
+ *   not a whole number
+ */
+gint64
+tb_audit_entry_get_detail_int (TbAuditEntry *entry, const char *name, gint64 missing)
+{
+  g_return_val_if_fail (entry != NULL, missing);
+  g_return_val_if_fail (name != NULL, missing);
+
+  return tb_json_get_int (entry->details, name, missing);
+}
+
+/**
+ * tb_audit_entry_get_detail_boolean:
+ * @entry: an entry
+ * @name: a detail's name
+ * @missing: what to return when there is no such boolean
+ *
+ * Returns: the detail @name, or @missing when the entry has none or it is
+ *   not a boolean
+ */
+gboolean
+tb_audit_entry_get_detail_boolean (TbAuditEntry *entry, const char *name, gboolean missing)
+{
+  g_return_val_if_fail (entry != NULL, missing);
+  g_return_val_if_fail (name != NULL, missing);
+
+  return tb_json_get_boolean (entry->details, name, missing);
+}
+
+/**
+ * tb_audit_entry_to_json:
+ * @entry: an entry
+ *
+ * The entry as its line holds it, every member in its order (docs/audit.md),
+ * for a machine-readable listing of the log (`audit show --json`).
+ *
+ * Returns: (transfer full): a JSON object node; the object is the entry's
+ *   own, sealed
+ */
+JsonNode *
+tb_audit_entry_to_json (TbAuditEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  return json_node_init_object (json_node_alloc (), entry->object);
+}
+
 /**
  * tb_audit_read:
  *
- * Returns: (transfer container) (element-type JsonObject): the entries
+ * Entries whose line is not a JSON object are left out; an entry that
+ * lacks a member, or holds one of another type, reads as its accessors'
+ * defaults.
+ *
+ * Returns: (transfer container) (element-type TbAuditEntry): the entries
  *   that parse, oldest first (use tb_audit_verify() to trust them)
  */
 GPtrArray *
@@ -443,7 +719,7 @@ tb_audit_read_with_hashes (TbContext *ctx, GStrv *hashes, GError **error)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
-  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) tb_audit_entry_unref);
   g_autoptr(GStrvBuilder) line_hashes = g_strv_builder_new ();
   g_auto(GStrv) lines = NULL;
 
@@ -460,7 +736,7 @@ tb_audit_read_with_hashes (TbContext *ctx, GStrv *hashes, GError **error)
       if (lines[i][0] == '\0' || !json_parser_load_from_data (parser, lines[i], -1, NULL) ||
           !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         continue;
-      g_ptr_array_add (entries, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+      g_ptr_array_add (entries, tb_audit_entry_new_for_object (json_node_get_object (json_parser_get_root (parser))));
       line_hash (lines[i], strlen (lines[i]), hash);
       g_strv_builder_add (line_hashes, hash);
     }
@@ -530,32 +806,13 @@ tb_audit_report_clear (TbAuditReport *report)
 
 /* ---- entries in words ---- */
 
-/* The member @member of an entry's details, if it is a value of @type. */
-static JsonNode *
-detail_value (JsonObject *entry, const char *member, GType type)
-{
-  JsonNode *details = json_object_get_member (entry, "details");
-  JsonNode *node = details != NULL && JSON_NODE_HOLDS_OBJECT (details)
-                     ? json_object_get_member (json_node_get_object (details), member)
-                     : NULL;
-
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type ? node : NULL;
-}
-
+/* The detail @name, if it is a non-empty string. */
 static const char *
-detail_string (JsonObject *entry, const char *member)
+detail_string (TbAuditEntry *entry, const char *name)
 {
-  JsonNode *node = detail_value (entry, member, G_TYPE_STRING);
+  const char *value = tb_audit_entry_get_detail_string (entry, name);
 
-  return node != NULL && json_node_get_string (node)[0] != '\0' ? json_node_get_string (node) : NULL;
-}
-
-static gint64
-detail_int (JsonObject *entry, const char *member, gint64 missing)
-{
-  JsonNode *node = detail_value (entry, member, G_TYPE_INT64);
-
-  return node != NULL ? json_node_get_int (node) : missing;
+  return value != NULL && value[0] != '\0' ? value : NULL;
 }
 
 /* A device UID is long hex: its first 8 digits name it well enough in a
@@ -607,7 +864,7 @@ usage_words (const char *usage)
 }
 
 static char *
-describe_key_store (JsonObject *entry, const char *name)
+describe_key_store (TbAuditEntry *entry, const char *name)
 {
   const char *storage = detail_string (entry, "storage");
   const char *algorithm = detail_string (entry, "algorithm");
@@ -626,7 +883,7 @@ describe_key_store (JsonObject *entry, const char *name)
 }
 
 static char *
-describe_cert_issue (JsonObject *entry, const char *name)
+describe_cert_issue (TbAuditEntry *entry, const char *name)
 {
   const char *subject = detail_string (entry, "subject");
   const char *issuer = detail_string (entry, "issuer");
@@ -643,7 +900,7 @@ describe_cert_issue (JsonObject *entry, const char *name)
 }
 
 static char *
-describe_image_master (JsonObject *entry, const char *subject)
+describe_image_master (TbAuditEntry *entry, const char *subject)
 {
   const char *product = detail_string (entry, "product");
   const char *version = detail_string (entry, "version");
@@ -652,7 +909,7 @@ describe_image_master (JsonObject *entry, const char *subject)
   const char *signer = detail_string (entry, "signer") != NULL ? detail_string (entry, "signer") : "mastering";
   g_autofree char *image = product != NULL && version != NULL ? g_strdup_printf ("%s %s", product, version)
                                                               : g_strdup (subject);
-  gint64 counter = detail_int (entry, "security_counter", -1);
+  gint64 counter = tb_audit_entry_get_detail_int (entry, "security_counter", -1);
 
   if (counter >= 0)
     /* TRANSLATORS: "Mastered sensor 1.0.0, signed by mastering (security counter 3)" */
@@ -663,7 +920,7 @@ describe_image_master (JsonObject *entry, const char *subject)
 }
 
 static char *
-describe_device_provision (JsonObject *entry, const char *uid)
+describe_device_provision (TbAuditEntry *entry, const char *uid)
 {
   g_autofree char *device = short_uid (uid);
   const char *product = detail_string (entry, "product");
@@ -679,11 +936,11 @@ describe_device_provision (JsonObject *entry, const char *uid)
 }
 
 static char *
-describe_device_produce (JsonObject *entry, const char *uid)
+describe_device_produce (TbAuditEntry *entry, const char *uid)
 {
   g_autofree char *device = short_uid (uid);
   const char *job = detail_string (entry, "job_id") != NULL ? detail_string (entry, "job_id") : "?";
-  gint64 slot = detail_int (entry, "slot", -1);
+  gint64 slot = tb_audit_entry_get_detail_int (entry, "slot", -1);
   g_autofree char *where = slot >= 0 ? g_strdup_printf (_("job %s, slot %" G_GINT64_FORMAT), job, slot)
                                      : g_strdup_printf (_("job %s"), job);
 
@@ -695,7 +952,7 @@ describe_device_produce (JsonObject *entry, const char *uid)
 }
 
 static char *
-describe_production_fail (JsonObject *entry, const char *uid)
+describe_production_fail (TbAuditEntry *entry, const char *uid)
 {
   const char *job = detail_string (entry, "job_id") != NULL ? detail_string (entry, "job_id") : "?";
   const char *reason = detail_string (entry, "reason");
@@ -707,14 +964,14 @@ describe_production_fail (JsonObject *entry, const char *uid)
 }
 
 static char *
-describe_job (JsonObject *entry, const char *job, gboolean imported)
+describe_job (TbAuditEntry *entry, const char *job, gboolean imported)
 {
   const char *product = detail_string (entry, "product") != NULL ? detail_string (entry, "product") : "?";
   const char *version = detail_string (entry, "image_version");
   g_autofree char *image = version != NULL ? g_strdup_printf ("%s %s", product, version) : g_strdup (product);
-  gint64 count = detail_int (entry, "count", 0);
-  gint64 total = detail_int (entry, "total_count", count);
-  gint64 slices = detail_int (entry, "slices", 1);
+  gint64 count = tb_audit_entry_get_detail_int (entry, "count", 0);
+  gint64 total = tb_audit_entry_get_detail_int (entry, "total_count", count);
+  gint64 slices = tb_audit_entry_get_detail_int (entry, "slices", 1);
 
   if (imported)
     /* TRANSLATORS: "Imported job J-1, slice 2: 50 of 100 devices of sensor" */
@@ -722,7 +979,7 @@ describe_job (JsonObject *entry, const char *job, gboolean imported)
                                          G_GINT64_FORMAT " of %" G_GINT64_FORMAT " device of %s",
                                          "Imported job %s, slice %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " of %"
                                          G_GINT64_FORMAT " devices of %s", (gulong) total),
-                            job, detail_int (entry, "slice", 0), count, total, image);
+                            job, tb_audit_entry_get_detail_int (entry, "slice", 0), count, total, image);
   if (slices > 1)
     /* TRANSLATORS: "Created job J-1: 100 devices of sensor 1.0.0, in 2 slices" */
     return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Created job %s: %" G_GINT64_FORMAT " device of %s, in %"
@@ -748,10 +1005,10 @@ describe_job (JsonObject *entry, const char *job, gboolean imported)
  * Returns: (transfer full): the sentence
  */
 char *
-tb_audit_entry_describe (JsonObject *entry)
+tb_audit_entry_describe (TbAuditEntry *entry)
 {
-  const char *event = json_object_get_string_member_with_default (entry, "event", "?");
-  const char *subject = json_object_get_string_member_with_default (entry, "subject", "");
+  const char *event = tb_audit_entry_get_event (entry) != NULL ? tb_audit_entry_get_event (entry) : "?";
+  const char *subject = tb_audit_entry_get_subject (entry) != NULL ? tb_audit_entry_get_subject (entry) : "";
 
   if (g_str_equal (event, "key.store"))
     return describe_key_store (entry, subject);

@@ -24,11 +24,15 @@ typedef struct {
   char *problem;
 } TbAuditReport;
 
-gboolean   tb_audit_append        (TbContext      *ctx,
-                                   const char     *event,
-                                   const char     *subject,
-                                   JsonObject     *details,
-                                   GError        **error);
+/**
+ * TbAuditEntry:
+ *
+ * One entry of the audit log, as read: an opaque, reference-counted record.
+ */
+typedef struct _TbAuditEntry TbAuditEntry;
+
+#define TB_TYPE_AUDIT_ENTRY (tb_audit_entry_get_type ())
+
 gboolean   tb_audit_verify        (TbContext      *ctx,
                                    TbAuditReport  *report,
                                    GError        **error);
@@ -43,7 +47,30 @@ GPtrArray *tb_audit_read_with_hashes (TbContext  *ctx,
                                       GStrv      *hashes,
                                       GError    **error);
 
-char       *tb_audit_entry_describe   (JsonObject *entry);
+GType         tb_audit_entry_get_type           (void) G_GNUC_CONST;
+TbAuditEntry *tb_audit_entry_ref                (TbAuditEntry *entry);
+void          tb_audit_entry_unref              (TbAuditEntry *entry);
+guint64       tb_audit_entry_get_seq            (TbAuditEntry *entry);
+const char   *tb_audit_entry_get_time           (TbAuditEntry *entry);
+const char   *tb_audit_entry_get_event          (TbAuditEntry *entry);
+const char   *tb_audit_entry_get_subject        (TbAuditEntry *entry);
+const char   *tb_audit_entry_get_prev           (TbAuditEntry *entry);
+GStrv         tb_audit_entry_dup_detail_names   (TbAuditEntry *entry);
+char         *tb_audit_entry_dup_detail_text    (TbAuditEntry *entry,
+                                                 const char   *name);
+const char   *tb_audit_entry_get_detail_string  (TbAuditEntry *entry,
+                                                 const char   *name);
+gint64        tb_audit_entry_get_detail_int     (TbAuditEntry *entry,
+                                                 const char   *name,
+                                                 gint64        missing);
+gboolean      tb_audit_entry_get_detail_boolean (TbAuditEntry *entry,
+                                                 const char   *name,
+                                                 gboolean      missing);
+JsonNode     *tb_audit_entry_to_json            (TbAuditEntry *entry);
+
+char       *tb_audit_entry_describe   (TbAuditEntry *entry);
 const char *tb_audit_event_get_kind   (const char *event);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TbAuditEntry, tb_audit_entry_unref)
 
 G_END_DECLS

@@ -33,12 +33,9 @@ tb_mastered_image_free (TbMasteredImage *image)
 }
 
 static char *
-dup_member (JsonObject *o, const char *name)
+dup_detail (TbAuditEntry *entry, const char *name)
 {
-  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
-
-  return n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? g_strdup (json_node_get_string (n)) : NULL;
+  return g_strdup (tb_audit_entry_get_detail_string (entry, name));
 }
 
 /* Paths recorded before mastering made them absolute were relative to the
@@ -50,28 +47,25 @@ absolute_path (const char *path)
 }
 
 static TbMasteredImage *
-image_from_entry (JsonObject *entry)
+image_from_entry (TbAuditEntry *entry)
 {
-  JsonObject *d = json_object_has_member (entry, "details") &&
-                      JSON_NODE_HOLDS_OBJECT (json_object_get_member (entry, "details"))
-                    ? json_object_get_object_member (entry, "details") : NULL;
-  g_autofree char *when = dup_member (entry, "time");
+  const char *when = tb_audit_entry_get_time (entry);
   g_autofree char *image = NULL;
   g_autofree char *upk = NULL;
   g_autoptr(TbMasteredImage) m = NULL;
 
-  if (d == NULL || !json_object_has_member (d, "image_id"))
+  if (tb_audit_entry_get_detail_string (entry, "image_id") == NULL)
     return NULL;
   m = g_new0 (TbMasteredImage, 1);
-  m->image_id = dup_member (d, "image_id");
-  m->product = dup_member (d, "product");
-  m->version = dup_member (d, "version");
-  m->plaintext_sha256 = dup_member (d, "plaintext_sha256");
-  m->signer = dup_member (d, "signer_subject");
-  m->security_counter = (guint32) CLAMP (json_object_get_int_member_with_default (d, "security_counter", 0), 0,
+  m->image_id = dup_detail (entry, "image_id");
+  m->product = dup_detail (entry, "product");
+  m->version = dup_detail (entry, "version");
+  m->plaintext_sha256 = dup_detail (entry, "plaintext_sha256");
+  m->signer = dup_detail (entry, "signer_subject");
+  m->security_counter = (guint32) CLAMP (tb_audit_entry_get_detail_int (entry, "security_counter", 0), 0,
                                          G_MAXUINT32);
-  image = dup_member (d, "image");
-  upk = dup_member (d, "upk");
+  image = dup_detail (entry, "image");
+  upk = dup_detail (entry, "upk");
   m->image_path = absolute_path (image);
   m->upk_path = absolute_path (upk);
   m->created = when != NULL ? g_date_time_new_from_iso8601 (when, NULL) : NULL;
@@ -115,10 +109,10 @@ tb_mastered_image_list (TbContext *ctx, GError **error)
   seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = log->len; i-- > 0;)
     {
-      JsonObject *e = g_ptr_array_index (log, i);
+      TbAuditEntry *e = g_ptr_array_index (log, i);
       TbMasteredImage *m;
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (e, "event", ""), "image.master") != 0 ||
+      if (g_strcmp0 (tb_audit_entry_get_event (e), "image.master") != 0 ||
           (m = image_from_entry (e)) == NULL)
         continue;
       if (g_hash_table_contains (seen, m->upk_path))

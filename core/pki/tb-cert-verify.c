@@ -13,7 +13,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
-#include "tb-audit.h"
+#include "tb-audit-private.h"
 #include "tb-error.h"
 #include "tb-key-private.h"
 

@@ -30,7 +30,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-#include "tb-audit.h"
+#include "tb-audit-private.h"
 #include "tb-cert-private.h"
 #include "tb-error.h"
 #include "tb-file.h"

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "sbm/tb-sbm.h"
-#include "tb-audit.h"
+#include "tb-audit-private.h"
 #include "tb-cert-private.h"
 #include "tb-crashpoint.h"
 #include "tb-error.h"

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "sbm/tb-sbm.h"
-#include "tb-audit.h"
+#include "tb-audit-private.h"
 #include "tb-cert.h"
 #include "tb-crypto.h"
 #include "tb-device-cert.h"

@@ -257,18 +257,19 @@ add_images (TbTrustGraph *graph, TbContext *ctx)
     return; /* an unreadable log shows no images; `audit verify` says why */
   for (guint i = 0; i < log->len; i++)
     {
-      JsonObject *e = g_ptr_array_index (log, i);
-      JsonObject *d = json_object_get_object_member (e, "details");
+      TbAuditEntry *e = g_ptr_array_index (log, i);
+      const char *image_id = tb_audit_entry_get_detail_string (e, "image_id");
+      const char *product = tb_audit_entry_get_detail_string (e, "product");
       g_autofree char *id = NULL;
       TbTrustNode *n;
 
-      if (g_strcmp0 (member (e, "event"), "image.master") != 0 || d == NULL || member (d, "image_id") == NULL)
+      if (g_strcmp0 (tb_audit_entry_get_event (e), "image.master") != 0 || image_id == NULL)
         continue;
-      id = g_strconcat ("image:", member (d, "image_id"), NULL);
-      n = tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_IMAGE, member (e, "subject"));
-      n->fingerprint = g_strdup (member (d, "plaintext_sha256"));
+      id = g_strconcat ("image:", image_id, NULL);
+      n = tb_trust_graph_add_node (graph, id, TB_TRUST_NODE_IMAGE, tb_audit_entry_get_subject (e));
+      n->fingerprint = g_strdup (tb_audit_entry_get_detail_string (e, "plaintext_sha256"));
       tb_trust_graph_add_edge (graph, key_node_id (graph, TB_TRUST_NODE_MASTERING, NULL), id, "signs");
-      tb_trust_graph_add_edge (graph, key_node_id (graph, TB_TRUST_NODE_PRODUCT, member (d, "product")), id, "wraps");
+      tb_trust_graph_add_edge (graph, key_node_id (graph, TB_TRUST_NODE_PRODUCT, product), id, "wraps");
     }
 }
 
