@@ -368,9 +368,12 @@ test_produce (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   guint trials = trials_for (1000, 24);
+  /* one device more than the kills: the first is made cleanly, to learn
+   * the range the kills are drawn from */
+  guint devices = trials + 1;
   g_autofree char *station = g_build_filename (f->tmp, "station", NULL);
   g_autofree char *package = g_build_filename (f->tmp, "job.tbjob", NULL);
-  g_autofree char *count_text = g_strdup_printf ("%u", trials);
+  g_autofree char *count_text = g_strdup_printf ("%u", devices);
   g_autofree char *records = g_build_filename (f->tmp, "records.json", NULL);
   g_autofree char *job_id = NULL;
   g_autofree char *root_sha256 = NULL;
@@ -394,7 +397,7 @@ test_produce (Fixture *f, gconstpointer data)
   tool_ok ((const char *[]){ "-C", station, "init", "--empty", "--name", "Line", NULL });
   tool_ok ((const char *[]){ "-C", station, "job", "import", package, "--root-fingerprint", root_sha256, NULL });
 
-  for (guint i = 0; i < trials; i++)
+  for (guint i = 0; i < devices; i++)
     {
       g_autofree char *uri = new_board (f);
       g_autofree char *uid = NULL;
@@ -471,7 +474,9 @@ test_produce (Fixture *f, gconstpointer data)
     g_assert_true (tb_receipts_verify (root, (const char *const[]){ records, NULL }, &report, &error));
     g_assert_no_error (error);
     g_assert_true (report.valid);
-    g_assert_cmpuint (report.devices, ==, trials);
+    g_assert_cmpuint (report.devices, ==, devices);
+    g_assert_cmpuint (made, ==, devices);
+    g_assert_cmpuint (tally.trials, ==, trials);
     tb_receipts_report_clear (&report);
   }
   {
@@ -480,7 +485,7 @@ test_produce (Fixture *f, gconstpointer data)
   }
   g_test_message ("produce: %u devices made, %u runs resumed after a kill (%u with a slot left open), 0 over the "
                   "count, 0 made twice, 0 records lost; receipts verify: %u devices", made, resumed, reconciled,
-                  trials);
+                  devices);
 }
 
 /* ---- init ---- */
