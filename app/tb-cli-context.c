@@ -10,7 +10,7 @@
 
 /**
  * tb_cli_add_entries_member:
- * @entries: (element-type JsonObject): inventory entries
+ * @entries: (element-type JsonObject): JSON objects (the audit log's entries)
  *
  * Adds `member: [entries…]` to an open JSON object.
  */
@@ -25,6 +25,20 @@ tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *
       json_builder_add_value (builder, json_node_copy (node));
     }
   json_builder_end_array (builder);
+}
+
+/**
+ * tb_cli_add_inventory:
+ *
+ * Adds `keys`, `certificates`, `products` or `jobs`: the inventory as
+ * context.json holds it (tb_context_inventory_to_json()), to an open JSON
+ * object.
+ */
+void
+tb_cli_add_inventory (JsonBuilder *builder, TbContext *ctx, TbInventory inventory)
+{
+  json_builder_set_member_name (builder, tb_inventory_to_string (inventory));
+  json_builder_add_value (builder, tb_context_inventory_to_json (ctx, inventory));
 }
 
 /**
@@ -91,22 +105,15 @@ tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx)
   json_builder_set_member_name (builder, "created");
   json_builder_add_string_value (builder, tb_context_get_created (ctx));
   for (TbInventory inv = 0; inv < TB_INVENTORY_N; inv++)
-    {
-      g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inv);
-      tb_cli_add_entries_member (builder, tb_inventory_to_string (inv), entries);
-    }
+    tb_cli_add_inventory (builder, ctx, inv);
 }
 
 static gboolean
 add_products (TbContext *ctx, char **products, GError **error)
 {
   for (guint i = 0; products != NULL && products[i] != NULL; i++)
-    {
-      g_autoptr(JsonObject) product = json_object_new ();
-      json_object_set_string_member (product, "name", products[i]);
-      if (!tb_context_add_entry (ctx, TB_INVENTORY_PRODUCTS, product, error))
-        return FALSE;
-    }
+    if (!tb_context_add_product (ctx, products[i], error))
+      return FALSE;
   return TRUE;
 }
 
@@ -223,12 +230,11 @@ tb_cli_cmd_init (TbCli *cli, int argc, char **argv)
 static void
 print_inventory_text (TbCli *cli, TbContext *ctx, TbInventory inventory, const char *title)
 {
-  g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inventory);
-  const char *id_member = inventory == TB_INVENTORY_JOBS ? "job_id" : "name";
+  g_auto(GStrv) ids = tb_context_dup_ids (ctx, inventory);
 
-  tb_cli_message (cli, "%s (%u)", title, entries->len);
-  for (guint i = 0; i < entries->len; i++)
-    tb_cli_message (cli, "  %s", json_object_get_string_member (g_ptr_array_index (entries, i), id_member));
+  tb_cli_message (cli, "%s (%u)", title, g_strv_length (ids));
+  for (guint i = 0; ids[i] != NULL; i++)
+    tb_cli_message (cli, "  %s", ids[i]);
 }
 
 int

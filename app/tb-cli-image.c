@@ -452,10 +452,10 @@ tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
   if (!tb_upk_verify_signature (upk, &error))
     return tb_cli_fail (cli, error);
   {
-    JsonObject *product = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, tb_upk_get_product (upk));
-    key_name = product != NULL && json_object_has_member (product, "key")
-                 ? g_strdup (json_object_get_string_member (product, "key"))
-                 : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, tb_upk_get_product (upk), NULL);
+    /* a product the context does not list may still have its key */
+    g_autoptr(TbProductInfo) product = tb_context_lookup_product (ctx, tb_upk_get_product (upk), NULL);
+    key_name = product != NULL ? g_strdup (product->key)
+                               : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, tb_upk_get_product (upk), NULL);
   }
   key = tb_key_load (ctx, key_name, &error);
   if (key == NULL)
@@ -545,10 +545,11 @@ tb_cli_cmd_image_export_mcuboot (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (encrypt && product == NULL)
     {
-      g_autoptr(GPtrArray) products = tb_context_get_entries (ctx, TB_INVENTORY_PRODUCTS);
-      if (products->len != 1)
-        return tb_cli_usage_error (cli, _("--encrypt needs --product: the context has %u products"), products->len);
-      product = g_strdup (json_object_get_string_member (g_ptr_array_index (products, 0), "name"));
+      g_auto(GStrv) products = tb_context_dup_ids (ctx, TB_INVENTORY_PRODUCTS);
+      if (g_strv_length (products) != 1)
+        return tb_cli_usage_error (cli, _("--encrypt needs --product: the context has %u products"),
+                                   g_strv_length (products));
+      product = g_strdup (products[0]);
     }
   fw = tb_firmware_load_file (argv[1], format, load_address, &error);
   if (fw == NULL)

@@ -43,28 +43,25 @@ tb_cli_cmd_key_list (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
   if (!cli->json)
     {
+      keys = tb_context_list_keys (ctx);
       tb_cli_message (cli, "%-20s %-16s %-10s %-16.16s %s", _("NAME"), _("USAGE"), _("ALGORITHM"), _("PUBLIC KEY"),
                       _("STORAGE"));
       for (guint i = 0; i < keys->len; i++)
         {
-          JsonObject *k = g_ptr_array_index (keys, i);
-          const char *storage = json_object_get_string_member_with_default (k, "storage", "");
+          const TbKeyInfo *k = g_ptr_array_index (keys, i);
           /* people read where the key lives; --json keeps the URI */
-          g_autofree char *where = tb_pkcs11_is_uri (storage) ? tb_pkcs11_describe_uri (storage)
-                                                                         : g_strdup (storage);
-          tb_cli_message (cli, "%-20s %-16s %-10s %-16.16s %s",
-                          json_object_get_string_member_with_default (k, "name", ""),
-                          json_object_get_string_member_with_default (k, "usage", ""),
-                          json_object_get_string_member_with_default (k, "algorithm", ""),
-                          json_object_get_string_member_with_default (k, "public_key_sha256", ""), where);
+          g_autofree char *where = tb_pkcs11_is_uri (k->storage) ? tb_pkcs11_describe_uri (k->storage)
+                                                                 : g_strdup (k->storage);
+          tb_cli_message (cli, "%-20s %-16s %-10s %-16.16s %s", k->name, k->usage, k->algorithm,
+                          k->public_key_sha256, where);
         }
       return TB_EXIT_OK;
     }
+  /* the entries as stored: every member, the ones this build does not know too */
   json_builder_begin_object (b);
-  tb_cli_add_entries_member (b, "keys", keys);
+  tb_cli_add_inventory (b, ctx, TB_INVENTORY_KEYS);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
 }
@@ -294,30 +291,26 @@ tb_cli_cmd_cert_list (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL)
     return tb_cli_fail (cli, error);
-  certs = tb_context_get_entries (ctx, TB_INVENTORY_CERTIFICATES);
   problems = tb_cli_check_context_files (cli, ctx);
   if (!cli->json)
     {
+      certs = tb_context_list_certificates (ctx);
       for (guint i = 0; i < certs->len; i++)
         {
-          JsonObject *c = g_ptr_array_index (certs, i);
-          const char *name = json_object_get_string_member_with_default (c, "name", "");
-          tb_cli_message (cli, "%-20s %s  (issuer %s, until %s)", name,
-                          json_object_get_string_member_with_default (c, "subject", ""),
-                          json_object_get_string_member_with_default (c, "issuer", ""),
-                          json_object_get_string_member_with_default (c, "not_after", ""));
+          const TbCertInfo *c = g_ptr_array_index (certs, i);
+          tb_cli_message (cli, "%-20s %s  (issuer %s, until %s)", c->name, c->subject, c->issuer, c->not_after);
           /* the inventory still names it, but its file is gone */
           for (guint k = 0; k < problems->len; k++)
             {
               TbContextFileProblem *p = g_ptr_array_index (problems, k);
-              if (p->inventory == TB_INVENTORY_CERTIFICATES && g_str_equal (p->entry, name))
+              if (p->inventory == TB_INVENTORY_CERTIFICATES && g_str_equal (p->entry, c->name))
                 tb_cli_message (cli, "%-20s %s", "", p->message);
             }
         }
       return TB_EXIT_OK;
     }
   json_builder_begin_object (b);
-  tb_cli_add_entries_member (b, "certificates", certs);
+  tb_cli_add_inventory (b, ctx, TB_INVENTORY_CERTIFICATES);
   tb_cli_add_file_problems (b, problems);
   json_builder_end_object (b);
   return tb_cli_print_result (cli, b);
@@ -668,7 +661,7 @@ tb_cli_cmd_cert_revoke (TbCli *cli, int argc, char **argv)
   g_autofree char *reason = NULL;
   g_autoptr(TbContext) ctx = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  JsonObject *entry;
+  g_autoptr(TbCertInfo) revoked = NULL;
   const GOptionEntry entries[] = {
     { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, N_("Why (key compromise, superseded, …)"), N_("TEXT") },
     { NULL },
@@ -684,15 +677,17 @@ tb_cli_cmd_cert_revoke (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_WRITE, &error);
   if (ctx == NULL || !tb_cert_revoke (ctx, argv[1], reason, &error) || !tb_context_save (ctx, &error))
     return tb_cli_fail (cli, error);
-  entry = tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, argv[1]);
+  revoked = tb_context_lookup_certificate (ctx, argv[1], &error);
+  if (revoked == NULL)
+    return tb_cli_fail (cli, error);
   tb_cli_message (cli, _("Revoked certificate “%s”"), argv[1]);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, argv[1]);
   json_builder_set_member_name (b, "serial");
-  json_builder_add_string_value (b, json_object_get_string_member_with_default (entry, "serial", ""));
+  json_builder_add_string_value (b, revoked->serial);
   json_builder_set_member_name (b, "revoked");
-  json_builder_add_string_value (b, json_object_get_string_member (entry, "revoked"));
+  json_builder_add_string_value (b, revoked->revoked);
   json_builder_set_member_name (b, "reason");
   if (reason != NULL)
     json_builder_add_string_value (b, reason);

@@ -21,6 +21,7 @@
 #include "tb-gdb-remote.h"
 #include "tb-hierarchy.h"
 #include "tb-image.h"
+#include "tb-inventory.h"
 #include "tb-job.h"
 #include "tb-key.h"
 #include "tb-key-workflow.h"

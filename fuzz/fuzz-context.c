@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "trustbench.h"
+#include "tb-context-private.h"
 #include "tb-fuzz.h"
 
 static char *context_dir;

@@ -49,12 +49,11 @@ static void
 assert_no_secret (Fixture *f)
 {
   g_autoptr(GPtrArray) secrets = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  g_autoptr(GPtrArray) keys = tb_context_get_entries (f->ctx, TB_INVENTORY_KEYS);
+  g_auto(GStrv) keys = tb_context_dup_ids (f->ctx, TB_INVENTORY_KEYS);
 
-  for (guint i = 0; i < keys->len; i++)
+  for (guint i = 0; keys[i] != NULL; i++)
     {
-      g_autoptr(TbKey) key = tb_key_load (f->ctx, json_object_get_string_member (g_ptr_array_index (keys, i), "name"),
-                                          NULL);
+      g_autoptr(TbKey) key = tb_key_load (f->ctx, keys[i], NULL);
       if (key != NULL && tb_key_unlock (key, f->ctx, PASS, NULL))
         g_ptr_array_add (secrets, tb_test_private_material (key));
     }
@@ -171,7 +170,7 @@ test_hierarchy (Fixture *f, gconstpointer data)
           g_assert_true (X509_get_extended_key_usage (x) & XKU_CODE_SIGN);
         }
     }
-  g_assert_nonnull (tb_context_find_entry (f->ctx, TB_INVENTORY_PRODUCTS, "gateway"));
+  g_assert_true (tb_context_has_entry (f->ctx, TB_INVENTORY_PRODUCTS, "gateway"));
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tb-context-private.h"
 #include "tb-test-util.h"
 #include "trustbench.h"
 
@@ -329,8 +330,8 @@ test_entries (Fixture *f, gconstpointer data)
   keys = tb_context_get_entries (reread, TB_INVENTORY_KEYS);
   g_assert_cmpuint (keys->len, ==, 2);
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (keys, 1), "name"), ==, "product-default");
-  g_assert_nonnull (tb_context_find_entry (reread, TB_INVENTORY_KEYS, "root-ca"));
-  g_assert_null (tb_context_find_entry (reread, TB_INVENTORY_KEYS, "mastering"));
+  g_assert_true (tb_context_has_entry (reread, TB_INVENTORY_KEYS, "root-ca"));
+  g_assert_false (tb_context_has_entry (reread, TB_INVENTORY_KEYS, "mastering"));
 
   /* a read-only context refuses writes */
   {

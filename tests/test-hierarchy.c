@@ -43,8 +43,8 @@ teardown (Fixture *f, gconstpointer data)
 static guint
 count (TbContext *ctx, TbInventory inventory)
 {
-  g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inventory);
-  return entries->len;
+  g_auto(GStrv) ids = tb_context_dup_ids (ctx, inventory);
+  return g_strv_length (ids);
 }
 
 static guint
@@ -104,9 +104,12 @@ test_create (Fixture *f, gconstpointer data)
   /* product keys wrap image keys with ECDH P-256, whatever the others are */
   assert_key (reopened, "product-sensor", TB_KEY_USAGE_PRODUCT, "ec-p256");
   assert_key (reopened, "product-gateway", TB_KEY_USAGE_PRODUCT, "ec-p256");
-  g_assert_cmpstr (json_object_get_string_member (tb_context_find_entry (reopened, TB_INVENTORY_PRODUCTS, "gateway"),
-                                                  "key"), ==, "product-gateway");
-  g_assert_null (tb_context_find_entry (reopened, TB_INVENTORY_KEYS, TB_KEY_NAME_JOB));
+  {
+    g_autoptr(TbProductInfo) gateway = tb_context_lookup_product (reopened, "gateway", &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (gateway->key, ==, "product-gateway");
+  }
+  g_assert_false (tb_context_has_entry (reopened, TB_INVENTORY_KEYS, TB_KEY_NAME_JOB));
   g_assert_cmpuint (count_events (reopened, "key.store"), ==, 5);
 
   /* the profiles: a self-signed root, CAs below it, one code signer */

@@ -40,7 +40,7 @@ path_in_oem (const char *name)
 static guint
 n_jobs (TbContext *ctx)
 {
-  g_autoptr(GPtrArray) jobs = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
+  g_autoptr(GPtrArray) jobs = tb_job_list (ctx);
   return jobs->len;
 }
 
@@ -185,7 +185,7 @@ test_slices (void)
       next += (guint64) json_object_get_int_member (man, "count");
     }
   g_assert_cmpuint (next, ==, 10);
-  g_assert_nonnull (tb_context_find_entry (oem->ctx, TB_INVENTORY_JOBS, "sliced"));
+  g_assert_true (tb_context_has_entry (oem->ctx, TB_INVENTORY_JOBS, "sliced"));
 
   /* an output without an extension, and a generated job id */
   g_clear_pointer (&files, g_ptr_array_unref);
@@ -194,7 +194,7 @@ test_slices (void)
   g_assert_true (tb_job_create (oem->ctx, &o, TB_TEST_OEM_PASS, JOB_PASS, &job_id, &files, &error));
   g_assert_no_error (error);
   g_assert_true (tb_name_is_valid (job_id, NULL));
-  g_assert_nonnull (tb_context_find_entry (oem->ctx, TB_INVENTORY_JOBS, job_id));
+  g_assert_true (tb_context_has_entry (oem->ctx, TB_INVENTORY_JOBS, job_id));
   g_assert_cmpuint (files->len, ==, 2);
   for (guint i = 0; i < files->len; i++)
     {
@@ -438,7 +438,7 @@ test_import_refusals (void)
   g_assert_error (error, TB_ERROR, TB_ERROR_PERMISSION);
   g_assert_cmpstr (error->message, ==, "Wrong job passphrase: the package's keys do not open with it");
   g_clear_error (&error);
-  g_assert_null (tb_context_find_entry (station, TB_INVENTORY_JOBS, "corpus"));
+  g_assert_false (tb_context_has_entry (station, TB_INVENTORY_JOBS, "corpus"));
 
   /* imported once (the fingerprint in either case), then refused */
   {
@@ -446,7 +446,7 @@ test_import_refusals (void)
     g_assert_true (tb_job_import (station, p, upper, JOB_PASS, STATION_PASS, &error));
     g_assert_no_error (error);
   }
-  g_assert_nonnull (tb_context_find_entry (station, TB_INVENTORY_JOBS, "corpus"));
+  g_assert_true (tb_context_has_entry (station, TB_INVENTORY_JOBS, "corpus"));
   g_assert_false (tb_job_import (station, p, NULL, JOB_PASS, STATION_PASS, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_EXISTS);
   g_assert_cmpstr (error->message, ==, "Job “corpus” is already imported in this context");

@@ -105,7 +105,7 @@ test_generate_refuses (Fixture *f, gconstpointer data)
 
   after = tb_test_read_file (f->json, &after_len);
   g_assert_cmpmem (before, before_len, after, after_len);
-  g_assert_null (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "other"));
+  g_assert_false (tb_context_has_entry (f->t.ctx, TB_INVENTORY_KEYS, "other"));
 }
 
 /* Cancelled before it stores: no key in the context. */
@@ -120,7 +120,7 @@ test_generate_cancelled (Fixture *f, gconstpointer data)
   g_cancellable_cancel (cancellable);
   g_assert_null (tb_key_workflow_generate (f->t.ctx, &options, progress, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_null (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "late"));
+  g_assert_false (tb_context_has_entry (f->t.ctx, TB_INVENTORY_KEYS, "late"));
 }
 
 /* defer_save: stored in memory, on disk only once the caller saves (the
@@ -136,7 +136,7 @@ test_generate_defer_save (Fixture *f, gconstpointer data)
   g_autoptr(TbKey) loaded = NULL;
 
   g_assert_no_error (error);
-  g_assert_nonnull (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "batch"));
+  g_assert_true (tb_context_has_entry (f->t.ctx, TB_INVENTORY_KEYS, "batch"));
   loaded = load_from_disk (f, "batch", &error);
   g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -219,7 +219,7 @@ test_import_refuses (Fixture *f, gconstpointer data)
   g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  g_assert_null (tb_context_find_entry (f->t.ctx, TB_INVENTORY_KEYS, "broken"));
+  g_assert_false (tb_context_has_entry (f->t.ctx, TB_INVENTORY_KEYS, "broken"));
 }
 
 int

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include "tb-context-private.h"
 #include "tb-key-private.h"
 #include "tb-test-secrets.h"
 #include "tb-test-util.h"

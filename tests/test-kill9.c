@@ -514,7 +514,7 @@ test_init (Fixture *f, gconstpointer data)
         {
           /* the new state: the whole hierarchy */
           g_autoptr(TbContext) ctx = assert_context_sound (dir);
-          g_autoptr(GPtrArray) keys = tb_context_get_entries (ctx, TB_INVENTORY_KEYS);
+          g_autoptr(GPtrArray) keys = tb_context_list_keys (ctx);
           g_assert_cmpuint (keys->len, ==, G_N_ELEMENTS (hierarchy_keys));
           for (guint k = 0; k < G_N_ELEMENTS (hierarchy_keys); k++)
             {
@@ -632,7 +632,7 @@ test_job_import (Fixture *f, gconstpointer data)
       copy_tree (pristine, station);
       run_killed (f, argv, &profile, &tally);
       ctx = assert_context_sound (station);
-      jobs = tb_context_get_entries (ctx, TB_INVENTORY_JOBS);
+      jobs = tb_job_list (ctx);
       g_assert_cmpuint (jobs->len, <=, 1);
       if (jobs->len == 1)
         {

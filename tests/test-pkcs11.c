@@ -18,6 +18,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "tb-context-private.h"
 #include "tb-key-private.h"
 
 #include "tb-test-util.h"
@@ -459,11 +460,11 @@ test_hierarchy_on_token (Fixture *f, gconstpointer data)
     for (guint i = 0; i < G_N_ELEMENTS (on_token); i++)
       {
         g_autofree char *file = g_strdup_printf ("%s/keys/%s.key", dir, on_token[i]);
-        JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_KEYS, on_token[i]);
+        g_autoptr(TbKeyInfo) info = tb_context_lookup_key (ctx, on_token[i], &error);
+        g_assert_no_error (error);
         g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
-        g_assert_nonnull (entry);
-        g_assert_false (json_object_has_member (entry, "file"));
-        g_assert_true (g_str_has_prefix (json_object_get_string_member (entry, "storage"), "pkcs11:"));
+        g_assert_null (info->file);
+        g_assert_true (g_str_has_prefix (info->storage, "pkcs11:"));
       }
   }
 }

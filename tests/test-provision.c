@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sbm/tb-sbm.h"
+#include "tb-context-private.h"
 #include "tb-test-chain.h"
 #include "tb-test-util.h"
 #include "trustbench.h"

@@ -778,7 +778,7 @@ test_create_hierarchy (void)
 
   reread = tb_context_open (dir, TB_CONTEXT_OPEN_READ, &error);
   g_assert_no_error (error);
-  keys = tb_context_get_entries (reread, TB_INVENTORY_KEYS);
+  keys = tb_context_list_keys (reread);
   g_assert_cmpuint (keys->len, ==, 5);
   {
     g_autoptr(TbKey) key = tb_key_load (reread, "product-valve", &error);
@@ -851,7 +851,7 @@ test_production (void)
   spin_frames (2);
   spin_until (is_idle, window);
   g_assert_null (find_dialog ());
-  g_assert_nonnull (tb_context_find_entry (tb_window_get_context (window), TB_INVENTORY_JOBS, "line-test"));
+  g_assert_true (tb_context_has_entry (tb_window_get_context (window), TB_INVENTORY_JOBS, "line-test"));
 
   for (guint i = 0; i < 3; i++)
     {
@@ -1213,7 +1213,7 @@ test_whole_chain (void)
   g_assert_true (tb_window_show_page (window, "production"));
   g_assert_true (tb_production_page_is_oem (production));
   {
-    g_autoptr(GPtrArray) jobs = tb_context_get_entries (tb_window_get_context (window), TB_INVENTORY_JOBS);
+    g_autoptr(GPtrArray) jobs = tb_job_list (tb_window_get_context (window));
     g_assert_cmpuint (jobs->len, >=, 1);
   }
   g_assert_true (tb_window_show_page (window, "audit"));
@@ -1594,7 +1594,7 @@ static void
 test_keys_page (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) key_entries = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
   g_autofree char *config = g_build_filename (tmp, "p11-config", NULL);
   g_autofree char *modules = g_build_filename (config, "pkcs11", "modules", NULL);
   g_autofree char *module_file = g_build_filename (modules, "trust-store.module", NULL);
@@ -1607,11 +1607,11 @@ test_keys_page (void)
   g_assert_true (tb_window_show_page (window, "keys"));
   page = tb_window_get_keys_page (window);
 
-  key_entries = tb_context_get_entries (tb_window_get_context (window), TB_INVENTORY_KEYS);
-  g_assert_cmpuint (key_entries->len, >=, 4);
-  for (guint i = 0; i < key_entries->len; i++)
+  keys = tb_context_list_keys (tb_window_get_context (window));
+  g_assert_cmpuint (keys->len, >=, 4);
+  for (guint i = 0; i < keys->len; i++)
     {
-      const char *name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
+      const char *name = ((TbKeyInfo *) g_ptr_array_index (keys, i))->name;
       AdwActionRow *row;
       const char *subtitle;
 

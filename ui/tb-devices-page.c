@@ -602,8 +602,6 @@ static GtkWidget *
 provision_dialog_new (TbDevicesPage *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
-  g_autoptr(GPtrArray) products = NULL;
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) names = NULL;
   const char *locks[] = { N_("Lock (production)"), N_("Keep open (lab)"), NULL };
   const char *translated[3] = { _(locks[0]), _(locks[1]), NULL };
@@ -614,10 +612,7 @@ provision_dialog_new (TbDevicesPage *self)
   g_autofree char *device_name = NULL;
 
   device_name = device_display_name (self->uri);
-  products = tb_context_get_entries (self->context, TB_INVENTORY_PRODUCTS);
-  for (guint i = 0; i < products->len; i++)
-    g_strv_builder_add (builder, json_object_get_string_member (g_ptr_array_index (products, i), "name"));
-  names = g_strv_builder_end (builder);
+  names = tb_context_dup_ids (self->context, TB_INVENTORY_PRODUCTS);
   body = g_strdup_printf (_("“%s” gets a certificate for its own key, the product key wrapped to that key and the "
                             "mastering key to trust; then the image is installed and the device reset, to check "
                             "that it boots."), device_name);

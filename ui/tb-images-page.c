@@ -876,19 +876,11 @@ tb_images_page_get_n_mastered (TbImagesPage *self)
 static void
 reload_products (TbImagesPage *self)
 {
-  g_autoptr(GPtrArray) products = NULL;
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) names = NULL;
   GtkStringList *model;
-  TbContext *context = self->context;
 
-  if (context != NULL)
-    {
-      products = tb_context_get_entries (context, TB_INVENTORY_PRODUCTS);
-      for (guint i = 0; i < products->len; i++)
-        g_strv_builder_add (builder, json_object_get_string_member (g_ptr_array_index (products, i), "name"));
-    }
-  names = g_strv_builder_end (builder);
+  names = self->context != NULL ? tb_context_dup_ids (self->context, TB_INVENTORY_PRODUCTS)
+                                : g_new0 (char *, 1);
   {
     g_autofree char *list = g_strjoinv (", ", names);
     update_context_hint (self, g_strv_length (names), list);

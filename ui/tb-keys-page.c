@@ -99,7 +99,7 @@ static void
 show_key_details (TbKeysPage *self, TbKey *key)
 {
   g_autofree char *storage = tb_key_describe_storage (key);
-  JsonObject *entry = tb_context_find_entry (self->context, TB_INVENTORY_KEYS, tb_key_get_name (key));
+  g_autoptr(TbKeyInfo) info = tb_context_lookup_key (self->context, tb_key_get_name (key), NULL);
 
   gtk_label_set_text (self->details_title, tb_key_get_name (key));
   tb_ui_clear_list (self->details_list);
@@ -107,8 +107,8 @@ show_key_details (TbKeysPage *self, TbKey *key)
   add_detail (self, _("Algorithm"), tb_key_get_algorithm (key));
   add_detail (self, _("Private key lives in"), storage);
   add_detail (self, _("Public key SHA-256"), tb_key_get_public_sha256 (key));
-  if (entry != NULL)
-    add_detail (self, _("Created"), json_object_get_string_member_with_default (entry, "created", NULL));
+  if (info != NULL)
+    add_detail (self, _("Created"), info->created);
   gtk_button_set_label (self->export_button, _("Export Public Key…"));
 }
 
@@ -468,7 +468,7 @@ refresh_tokens_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 reload (TbKeysPage *self)
 {
-  g_autoptr(GPtrArray) key_entries = NULL;
+  g_auto(GStrv) key_names = NULL;
   g_autoptr(GPtrArray) findings = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *kind = g_strdup (self->selected_kind);
@@ -494,11 +494,10 @@ reload (TbKeysPage *self)
   self->certs = g_ptr_array_new_with_free_func (g_object_unref);
   /* the certificates first: a key's row says until when it is certified */
   {
-    g_autoptr(GPtrArray) cert_entries = tb_context_get_entries (self->context, TB_INVENTORY_CERTIFICATES);
-    for (guint i = 0; i < cert_entries->len; i++)
+    g_auto(GStrv) cert_names = tb_context_dup_ids (self->context, TB_INVENTORY_CERTIFICATES);
+    for (guint i = 0; cert_names[i] != NULL; i++)
       {
-        const char *cert_name = json_object_get_string_member (g_ptr_array_index (cert_entries, i), "name");
-        TbCert *cert = tb_cert_load (self->context, cert_name, NULL);
+        TbCert *cert = tb_cert_load (self->context, cert_names[i], NULL);
         if (cert == NULL)
           continue;
         g_ptr_array_add (self->certs, cert);
@@ -506,12 +505,11 @@ reload (TbKeysPage *self)
       }
   }
 
-  key_entries = tb_context_get_entries (self->context, TB_INVENTORY_KEYS);
-  for (guint i = 0; i < key_entries->len; i++)
+  key_names = tb_context_dup_ids (self->context, TB_INVENTORY_KEYS);
+  for (guint i = 0; key_names[i] != NULL; i++)
     {
-      const char *key_name = json_object_get_string_member (g_ptr_array_index (key_entries, i), "name");
       g_autoptr(GError) error = NULL;
-      TbKey *key = tb_key_load (self->context, key_name, &error);
+      TbKey *key = tb_key_load (self->context, key_names[i], &error);
 
       if (key == NULL)
         continue; /* reported by the policy findings */
@@ -814,22 +812,20 @@ create_hierarchy_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TbKeysPage *self = TB_KEYS_PAGE (widget);
   GtkWidget *dialog;
-  g_autoptr(GPtrArray) products = NULL;
-  g_autoptr(GString) names = g_string_new (NULL);
+  g_auto(GStrv) products = NULL;
+  g_autofree char *names = NULL;
 
   if (self->context == NULL)
     return;
-  products = tb_context_get_entries (self->context, TB_INVENTORY_PRODUCTS);
-  for (guint i = 0; i < products->len; i++)
-    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
-                            json_object_get_string_member (g_ptr_array_index (products, i), "name"));
+  products = tb_context_dup_ids (self->context, TB_INVENTORY_PRODUCTS);
+  names = g_strjoinv (", ", products);
   dialog = tb_form_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Create Default Hierarchy"),
                                _("A root CA, a provisioning CA, a mastering key and one key per product. "
                                  "The passphrase encrypts every private key kept in a file; it cannot be "
                                  "recovered. On a token, the root, mastering and job-signing keys never leave it."),
                                _("C_reate"));
   tb_form_dialog_add_entry (dialog, "products", _("Products (comma separated)"),
-                            names->len > 0 ? names->str : "default");
+                            names[0] != '\0' ? names : "default");
   tb_form_dialog_add_choice (dialog, "algorithm", _("Algorithm"), tb_key_algorithms (), 0);
   add_place_choice (self, dialog, _("Root, Mastering and Job Keys In"));
   tb_form_dialog_add_password (dialog, "pass", _("Passphrase"));

@@ -274,7 +274,7 @@ show_job (TbProductionPage *self)
 gboolean
 tb_production_page_is_oem (TbProductionPage *self)
 {
-  return self->context != NULL && tb_context_find_entry (self->context, TB_INVENTORY_KEYS, TB_KEY_NAME_ROOT_CA) != NULL;
+  return self->context != NULL && tb_context_has_entry (self->context, TB_INVENTORY_KEYS, TB_KEY_NAME_ROOT_CA);
 }
 
 static void

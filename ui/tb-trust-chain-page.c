@@ -294,7 +294,7 @@ tb_trust_chain_page_refresh (TbTrustChainPage *self)
       gtk_stack_set_visible_child_name (self->stack, "empty");
       return;
     }
-  keys = tb_context_get_entries (self->context, TB_INVENTORY_KEYS);
+  keys = tb_context_list_keys (self->context);
   if (keys->len == 0)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 
 #include "tb-name.h"
 #include "tb-progress.h"
@@ -82,15 +81,8 @@ gboolean     tb_context_is_demo              (TbContext           *self);
 void         tb_context_set_demo             (TbContext           *self,
                                               gboolean             is_demo);
 
-GPtrArray   *tb_context_get_entries          (TbContext           *self,
-                                              TbInventory          inventory);
-JsonObject  *tb_context_find_entry           (TbContext           *self,
-                                              TbInventory          inventory,
-                                              const char          *id);
-gboolean     tb_context_add_entry            (TbContext           *self,
-                                              TbInventory          inventory,
-                                              JsonObject          *entry,
-                                              GError             **error);
+/* The entries themselves (JSON) are for core/ only: tb-context-private.h.
+ * The front ends read them as typed records: tb-inventory.h. */
 gboolean     tb_context_remove_entry         (TbContext           *self,
                                               TbInventory          inventory,
                                               const char          *id,
@@ -104,8 +96,6 @@ gboolean     tb_context_write_file           (TbContext           *self,
                                               gsize                len,
                                               int                  mode,
                                               GError             **error);
-
-JsonNode    *tb_context_to_json              (TbContext           *self);
 
 /**
  * TbContextFileProblem:

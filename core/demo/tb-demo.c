@@ -14,6 +14,7 @@
 
 #include "sbm/tb-sbm.h"
 #include "tb-cert.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-firmware.h"

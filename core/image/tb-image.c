@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "tb-cert-private.h"
+#include "tb-context-private.h"
 #include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-file.h"

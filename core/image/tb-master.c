@@ -37,6 +37,7 @@
 #include "tb-cert-private.h"
 #include "tb-app-slot.h"
 #include "tb-audit-private.h"
+#include "tb-context-private.h"
 #include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-file.h"

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "tb-cert.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-hierarchy.h"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tb-audit-private.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-key-private.h"
 

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "tb-audit-private.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-key-private.h"

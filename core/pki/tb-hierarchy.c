@@ -18,6 +18,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tb-cert.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-key.h"
 #include "tb-key-workflow.h"

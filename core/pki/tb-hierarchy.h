@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tb-context.h"
+#include "tb-inventory.h"
 #include "tb-progress.h"
 
 G_BEGIN_DECLS
@@ -9,7 +10,7 @@ G_BEGIN_DECLS
 #define TB_KEY_NAME_ROOT_CA "root-ca"
 #define TB_KEY_NAME_PROVISIONING_CA "provisioning-ca"
 #define TB_KEY_NAME_MASTERING "mastering"
-#define TB_KEY_NAME_PRODUCT_PREFIX "product-"
+/* TB_KEY_NAME_PRODUCT_PREFIX (a product key's name): tb-inventory.h */
 #define TB_KEY_NAME_JOB "job"
 
 typedef struct {

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "tb-audit-private.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-pkcs11-private.h"

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-name.h"
 #include "tb-pkcs11.h"

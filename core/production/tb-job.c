@@ -32,6 +32,7 @@
 
 #include "tb-audit-private.h"
 #include "tb-cert-private.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-hierarchy.h"

@@ -34,6 +34,7 @@
 #include "sbm/tb-sbm.h"
 #include "tb-audit-private.h"
 #include "tb-cert-private.h"
+#include "tb-context-private.h"
 #include "tb-crashpoint.h"
 #include "tb-error.h"
 #include "tb-file.h"

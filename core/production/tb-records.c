@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-job.h"

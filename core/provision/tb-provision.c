@@ -26,6 +26,7 @@
 #include "sbm/tb-sbm.h"
 #include "tb-audit-private.h"
 #include "tb-cert.h"
+#include "tb-context-private.h"
 #include "tb-crypto.h"
 #include "tb-device-cert.h"
 #include "tb-error.h"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tb-cert.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-key.h"
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tb-audit.h"
+#include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
 #include "tb-pkcs11-uri.h"
