@@ -9,25 +9,6 @@
 #include "tb-cli.h"
 
 /**
- * tb_cli_add_entries_member:
- * @entries: (element-type JsonObject): JSON objects (the audit log's entries)
- *
- * Adds `member: [entries…]` to an open JSON object.
- */
-void
-tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < entries->len; i++)
-    {
-      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), g_ptr_array_index (entries, i));
-      json_builder_add_value (builder, json_node_copy (node));
-    }
-  json_builder_end_array (builder);
-}
-
-/**
  * tb_cli_add_inventory:
  *
  * Adds `keys`, `certificates`, `products` or `jobs`: the inventory as

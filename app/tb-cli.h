@@ -126,7 +126,6 @@ int tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv);
 
 void tb_cli_add_string (JsonBuilder *builder, const char *member, const char *value);
 void tb_cli_add_int (JsonBuilder *builder, const char *member, gint64 value);
-void tb_cli_add_entries_member (JsonBuilder *builder, const char *member, GPtrArray *entries);
 void tb_cli_add_inventory (JsonBuilder *builder, TbContext *ctx, TbInventory inventory);
 
 void tb_cli_add_context_summary (JsonBuilder *builder, TbContext *ctx);
