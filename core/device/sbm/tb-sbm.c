@@ -13,89 +13,21 @@
  * is staged and verified, under a journal record, so a power cut at any
  * flash operation leaves a board that boots the old or the new image. */
 
-#include "tb-sbm.h"
+#include "tb-sbm-private.h"
 
-#include <string.h>
-
-#define JOURNAL_MAGIC 0x54535442u /* "TBST" */
-#define JOURNAL_STAGED 1u
-#define JOURNAL_COMMITTED 2u
-#define RECORD_LEN 128u
-#define RECORD_CHECKED 84u
-
-typedef struct {
-  uint32_t seq;
-  uint32_t state;
-  uint32_t counter;
-  uint32_t size;
-  char version[32];
-  uint8_t digest[32];
-} Record;
-
-static void end_install (TbSbm *sbm);
-
-static const uint8_t p256_spki_prefix[26] = {
-  0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-  0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-};
 
 /* ---- little helpers ---- */
 
-static uint32_t
-rd32be (const uint8_t *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-static uint64_t
-rd64be (const uint8_t *p)
-{
-  return (uint64_t) rd32be (p) << 32 | rd32be (p + 4);
-}
-
-static void
-wr32le (uint8_t *p, uint32_t v)
-{
-  p[0] = (uint8_t) v;
-  p[1] = (uint8_t) (v >> 8);
-  p[2] = (uint8_t) (v >> 16);
-  p[3] = (uint8_t) (v >> 24);
-}
-
-static uint32_t
-rd32le (const uint8_t *p)
-{
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-static void
-wr32be (uint8_t *p, uint32_t v)
-{
-  p[0] = (uint8_t) (v >> 24);
-  p[1] = (uint8_t) (v >> 16);
-  p[2] = (uint8_t) (v >> 8);
-  p[3] = (uint8_t) v;
-}
-
-static int
-ct_equal (const uint8_t *a, const uint8_t *b, size_t len)
-{
-  uint8_t d = 0;
-  for (size_t i = 0; i < len; i++)
-    d |= a[i] ^ b[i];
-  return d == 0;
-}
-
-static void
-set_status (TbSbm *sbm, uint32_t status, uint32_t length)
+void
+tb_sbm_set_status (TbSbm *sbm, uint32_t status, uint32_t length)
 {
   wr32le (sbm->p->mailbox + TB_MB_OFF_LENGTH, length);
   wr32le (sbm->p->mailbox + TB_MB_OFF_COMMAND, TB_MB_CMD_NONE);
   wr32le (sbm->p->mailbox + TB_MB_OFF_STATUS, status);
 }
 
-static int
-lifecycle (TbSbm *sbm)
+int
+tb_sbm_lifecycle (TbSbm *sbm)
 {
   uint8_t v = 0;
   return sbm->p->otp_read (sbm->p->ctx, TB_OTP_LIFECYCLE, &v, 1) == 1 ? v : 0;
@@ -133,11 +65,6 @@ tb_sbm_update_offset (const TbSbmPlatform *p)
   return tb_sbm_app_offset (p) + 2 * tb_sbm_slot_size (p);
 }
 
-static uint32_t
-staging_offset (const TbSbmPlatform *p)
-{
-  return tb_sbm_app_offset (p) + tb_sbm_slot_size (p);
-}
 
 /* ---- the journal (signature table) ---- */
 
@@ -167,8 +94,8 @@ read_record (TbSbm *sbm, int which, Record *r)
 }
 
 /* The newest valid record (and which page holds it); -1 when none. */
-static int
-latest_record (TbSbm *sbm, Record *r)
+int
+tb_sbm_latest_record (TbSbm *sbm, Record *r)
 {
   Record a, b;
   int va = read_record (sbm, 0, &a);
@@ -187,11 +114,11 @@ latest_record (TbSbm *sbm, Record *r)
   return -1;
 }
 
-static int
-write_record (TbSbm *sbm, const Record *r)
+int
+tb_sbm_write_record (TbSbm *sbm, const Record *r)
 {
   Record current;
-  int which = latest_record (sbm, &current);
+  int which = tb_sbm_latest_record (sbm, &current);
   int target = which == 0 ? 1 : 0;
   uint8_t buf[RECORD_LEN];
   TbSbmSha256 s;
@@ -257,8 +184,8 @@ copy_staging (TbSbm *sbm, uint32_t size)
 
 /* Finishes an interrupted update: the staged image is verified again, then
  * copied and committed. */
-static int
-complete_staged (TbSbm *sbm, Record *r)
+int
+tb_sbm_complete_staged (TbSbm *sbm, Record *r)
 {
   uint8_t digest[32];
   Record committed = *r;
@@ -269,7 +196,7 @@ complete_staged (TbSbm *sbm, Record *r)
     return -1;
   committed.seq = r->seq + 1;
   committed.state = JOURNAL_COMMITTED;
-  if (write_record (sbm, &committed) != 0)
+  if (tb_sbm_write_record (sbm, &committed) != 0)
     return -1;
   *r = committed;
   return 0;
@@ -286,17 +213,17 @@ tb_sbm_init (TbSbm *sbm, const TbSbmPlatform *p, const TbSbmCrypto *c)
 
 /* Finishes an interrupted copy, then checks the application against the
  * signature table. */
-static TbSbmBootResult
-check_app (TbSbm *sbm)
+TbSbmBootResult
+tb_sbm_check_app (TbSbm *sbm)
 {
   Record r;
   uint8_t digest[32];
 
   sbm->app_version[0] = '\0';
   sbm->app_counter = 0;
-  if (latest_record (sbm, &r) < 0)
+  if (tb_sbm_latest_record (sbm, &r) < 0)
     return sbm->boot = TB_SBM_BOOT_NO_APP;
-  if (r.state == JOURNAL_STAGED && complete_staged (sbm, &r) != 0)
+  if (r.state == JOURNAL_STAGED && tb_sbm_complete_staged (sbm, &r) != 0)
     return sbm->boot = TB_SBM_BOOT_REFUSED;
   memcpy (sbm->app_version, r.version, sizeof r.version);
   if (r.size == 0 || r.size > tb_sbm_slot_size (sbm->p) ||
@@ -308,8 +235,8 @@ check_app (TbSbm *sbm)
 
 /* Ends an install session: forgets the image key and releases the running
  * digest (the crypto backend may hold resources for it). */
-static void
-end_install (TbSbm *sbm)
+void
+tb_sbm_end_install (TbSbm *sbm)
 {
   uint8_t scratch[32];
 
@@ -329,7 +256,7 @@ void
 tb_sbm_shutdown (TbSbm *sbm)
 {
   if (sbm->p != NULL)
-    end_install (sbm);
+    tb_sbm_end_install (sbm);
 }
 
 static int process_staged_update (TbSbm *sbm);
@@ -344,73 +271,19 @@ static int process_staged_update (TbSbm *sbm);
 TbSbmBootResult
 tb_sbm_boot (TbSbm *sbm)
 {
-  end_install (sbm);
-  check_app (sbm);
+  tb_sbm_end_install (sbm);
+  tb_sbm_check_app (sbm);
   if (process_staged_update (sbm))
-    check_app (sbm);
+    tb_sbm_check_app (sbm);
   return sbm->boot;
 }
 
 /* ---- commands ---- */
 
-/* A cursor over a request, refusing to read past its end. */
-typedef struct {
-  const uint8_t *p;
-  size_t left;
-  int bad;
-} Reader;
-
-static const uint8_t *
-take (Reader *r, size_t n)
-{
-  const uint8_t *v = r->p;
-  if (r->bad || n > r->left)
-    {
-      r->bad = 1;
-      return NULL;
-    }
-  r->p += n;
-  r->left -= n;
-  return v;
-}
-
-typedef struct {
-  uint8_t *p;
-  size_t len;
-  size_t cap;
-  int bad;
-} Writer;
-
-static void
-put (Writer *w, const void *data, size_t n)
-{
-  if (w->bad || n > w->cap - w->len)
-    {
-      w->bad = 1;
-      return;
-    }
-  memcpy (w->p + w->len, data, n);
-  w->len += n;
-}
-
-static void
-put_u8 (Writer *w, uint8_t v)
-{
-  put (w, &v, 1);
-}
-
-static void
-put_u32 (Writer *w, uint32_t v)
-{
-  uint8_t b[4];
-  wr32be (b, v);
-  put (w, b, 4);
-}
-
 /* Signs SHA-256(label ‖ prefix ‖ w's bytes) with the device key and appends
  * the DER signature preceded by its 2-byte length. */
-static int
-sign_append (TbSbm *sbm, Writer *w, const char *label, const uint8_t *prefix, size_t prefix_len)
+int
+tb_sbm_sign_append (TbSbm *sbm, Writer *w, const char *label, const uint8_t *prefix, size_t prefix_len)
 {
   uint8_t key[32], digest[32], sig[80];
   size_t sig_len = sizeof sig;
@@ -452,18 +325,18 @@ cmd_attest (TbSbm *sbm, const uint8_t *req, size_t len, Writer *w)
   put (w, uid, (size_t) uid_len);
   put_u8 (w, (uint8_t) type_len);
   put (w, type, (size_t) type_len);
-  put_u8 (w, (uint8_t) lifecycle (sbm));
+  put_u8 (w, (uint8_t) tb_sbm_lifecycle (sbm));
   put_u32 (w, TB_SBM_VERSION);
   put (w, pub, 65);
   put_u8 (w, (uint8_t) sbm->boot);
   put_u8 (w, (uint8_t) strlen (sbm->app_version));
   put (w, sbm->app_version, strlen (sbm->app_version));
   put_u32 (w, sbm->app_counter);
-  return sign_append (sbm, w, "TBATTEST1", nonce, 32) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
+  return tb_sbm_sign_append (sbm, w, "TBATTEST1", nonce, 32) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
 }
 
 /* Where the application slot is, so that a host can check an image against
- * it before it provisions (and locks) the device. Any lifecycle. */
+ * it before it provisions (and locks) the device. Any tb_sbm_lifecycle. */
 static uint32_t
 cmd_layout (TbSbm *sbm, size_t len, Writer *w)
 {
@@ -516,7 +389,7 @@ cmd_provision (TbSbm *sbm, const uint8_t *req, size_t len)
   const uint8_t *cert = take (&r, cert_len);
   const uint8_t *lock = take (&r, 1);
   uint8_t product_key[32], check[65];
-  int lc = lifecycle (sbm);
+  int lc = tb_sbm_lifecycle (sbm);
 
   if (r.bad || r.left != 0 || *product_len == 0 || cert_len == 0 || anchor[0] != 0x04)
     return TB_MB_ERR_BAD_REQUEST;
@@ -545,303 +418,6 @@ cmd_provision (TbSbm *sbm, const uint8_t *req, size_t len)
   return TB_MB_STATUS_OK;
 }
 
-/* Finds the P-256 subject public key in a DER certificate. */
-static const uint8_t *
-cert_p256_key (const uint8_t *cert, size_t len)
-{
-  for (size_t i = 0; i + sizeof p256_spki_prefix + 65 <= len; i++)
-    if (memcmp (cert + i, p256_spki_prefix, sizeof p256_spki_prefix) == 0)
-      return cert + i + sizeof p256_spki_prefix;
-  return NULL;
-}
-
-static int
-hex_equal (const uint8_t *raw, size_t raw_len, const uint8_t *other, size_t other_len)
-{
-  return raw_len == other_len && memcmp (raw, other, raw_len) == 0;
-}
-
-static uint32_t
-cmd_install_begin (TbSbm *sbm, const uint8_t *upk, size_t len)
-{
-  const uint8_t *product = NULL, *signer = NULL, *sig = NULL;
-  size_t product_len = 0, signer_len = 0, sig_len = 0, signed_len = 0;
-  const uint8_t *recipients[8];
-  size_t recipient_lens[8];
-  int n_recipients = 0, n_types = 0, type_ok = 0, n_uids = 0, uid_ok = 0, have_counter = 0, have_digest = 0;
-  int have_load = 0;
-  uint64_t load_address = 0;
-  int have_header = 0, have_id = 0, have_size = 0;
-  uint8_t anchor[65], own_product[64], own_type[64], own_uid[32], product_key[32], product_pub[65], key_id[32];
-  uint8_t digest[32];
-  int own_product_len, own_type_len, own_uid_len;
-  size_t pos = 12;
-  TbSbmSha256 s;
-  uint8_t spki[91];
-
-  end_install (sbm);
-  if (lifecycle (sbm) < 2)
-    return TB_MB_ERR_STATE;
-  if (len < 12 || memcmp (upk, "TBUPK\r\n\x1a\x00\x01\x00\x00", 12) != 0)
-    return TB_MB_ERR_BAD_REQUEST;
-  while (pos < len)
-    {
-      uint16_t type, vlen;
-      const uint8_t *v;
-
-      if (sig != NULL || len - pos < 4)
-        return TB_MB_ERR_BAD_REQUEST;
-      type = (uint16_t) (upk[pos] << 8 | upk[pos + 1]);
-      vlen = (uint16_t) (upk[pos + 2] << 8 | upk[pos + 3]);
-      if (len - pos - 4 < vlen)
-        return TB_MB_ERR_BAD_REQUEST;
-      v = upk + pos + 4;
-      switch (type)
-        {
-        case 0x0001: product = v; product_len = vlen; break;
-        case 0x0002:
-          n_types++;
-          own_type_len = sbm->p->otp_read (sbm->p->ctx, TB_OTP_DEVICE_TYPE, own_type, sizeof own_type);
-          if (own_type_len > 0 && hex_equal (v, vlen, own_type, (size_t) own_type_len))
-            type_ok = 1;
-          break;
-        case 0x0003:
-          n_uids++;
-          own_uid_len = sbm->p->otp_read (sbm->p->ctx, TB_OTP_UID, own_uid, sizeof own_uid);
-          if (own_uid_len > 0 && hex_equal (v, vlen, own_uid, (size_t) own_uid_len))
-            uid_ok = 1;
-          break;
-        case 0x0004:
-          /* no longer than the journal keeps: what a status receipt
-           * reports after a reset is what the install receipt signed */
-          if (vlen == 0 || vlen > TB_SBM_IMAGE_VERSION_MAX_LEN)
-            return TB_MB_ERR_BAD_REQUEST;
-          memcpy (sbm->version, v, vlen);
-          sbm->version[vlen] = '\0';
-          break;
-        case 0x0005: if (vlen != 4) return TB_MB_ERR_BAD_REQUEST; sbm->counter = rd32be (v); have_counter = 1; break;
-        case 0x0006: if (vlen != 8) return TB_MB_ERR_BAD_REQUEST; load_address = rd64be (v); have_load = 1; break;
-        case 0x0007: if (vlen != 8) return TB_MB_ERR_BAD_REQUEST; sbm->image_size = rd64be (v); have_size = 1; break;
-        case 0x0008: if (vlen != 32) return TB_MB_ERR_BAD_REQUEST; memcpy (sbm->plaintext_sha256, v, 32); have_digest = 1; break;
-        case 0x0009: if (vlen != 32) return TB_MB_ERR_BAD_REQUEST; memcpy (sbm->header_sha256, v, 32); have_header = 1; break;
-        case 0x000a: if (vlen != 16) return TB_MB_ERR_BAD_REQUEST; memcpy (sbm->image_id, v, 16); have_id = 1; break;
-        case 0x000b:
-          if (n_recipients < 8)
-            {
-              recipients[n_recipients] = v;
-              recipient_lens[n_recipients++] = vlen;
-            }
-          break;
-        case 0x000c: signer = v; signer_len = vlen; break;
-        case 0x00ff: sig = v; sig_len = vlen; signed_len = pos; break;
-        default:
-          if (!(type & 0x8000) && type > 0x000e)
-            return TB_MB_ERR_BAD_REQUEST;
-          break;
-        }
-      pos += 4u + vlen;
-    }
-  if (sig == NULL || sig_len < 3 || sig[0] != 0 || sig[1] != 1 || signer == NULL || product == NULL ||
-      !have_counter || !have_digest || !have_header || !have_id || !have_size || !have_load || n_recipients == 0)
-    return TB_MB_ERR_BAD_REQUEST;
-
-  /* signed by the anchored mastering key */
-  if (sbm->p->otp_read (sbm->p->ctx, TB_OTP_ANCHOR, anchor, sizeof anchor) != 65)
-    return TB_MB_ERR_STATE;
-  {
-    const uint8_t *signer_key = cert_p256_key (signer, signer_len);
-    if (signer_key == NULL || !ct_equal (signer_key, anchor, 65))
-      return TB_MB_ERR_SIGNATURE;
-  }
-  sbm->c->sha256_init (&s);
-  sbm->c->sha256_update (&s, upk, signed_len);
-  sbm->c->sha256_final (&s, digest);
-  if (sbm->c->ecdsa_p256_verify (anchor, digest, sig + 2, sig_len - 2) != 0)
-    return TB_MB_ERR_SIGNATURE;
-
-  /* for this product, this device type, this device */
-  own_product_len = sbm->p->otp_read (sbm->p->ctx, TB_OTP_PRODUCT, own_product, sizeof own_product);
-  if (own_product_len <= 0 || !hex_equal (product, product_len, own_product, (size_t) own_product_len))
-    return TB_MB_ERR_PRODUCT;
-  if ((n_types > 0 && !type_ok) || (n_uids > 0 && !uid_ok))
-    return TB_MB_ERR_DEVICE;
-  /* no rollback */
-  if (sbm->boot == TB_SBM_BOOT_OK && sbm->counter <= sbm->app_counter)
-    return TB_MB_ERR_ROLLBACK;
-  if (sbm->image_size == 0 || sbm->image_size > tb_sbm_slot_size (sbm->p))
-    return TB_MB_ERR_TOO_LARGE;
-  /* linked to run from the application slot, not anywhere else */
-  if (load_address != (uint64_t) sbm->p->flash_base + tb_sbm_app_offset (sbm->p))
-    return TB_MB_ERR_ADDRESS;
-
-  /* the image key, wrapped for our product key */
-  if (sbm->p->otp_read (sbm->p->ctx, TB_OTP_PRODUCT_KEY, product_key, 32) != 32 ||
-      sbm->c->p256_public_key (product_key, product_pub) != 0)
-    return TB_MB_ERR_STATE;
-  memcpy (spki, p256_spki_prefix, sizeof p256_spki_prefix);
-  memcpy (spki + sizeof p256_spki_prefix, product_pub, 65);
-  sbm->c->sha256_init (&s);
-  sbm->c->sha256_update (&s, spki, sizeof spki);
-  sbm->c->sha256_final (&s, key_id);
-  for (int i = 0; i < n_recipients; i++)
-    {
-      const uint8_t *rv = recipients[i];
-      size_t id_len = recipient_lens[i] >= 2 ? rv[1] : 0;
-      if (recipient_lens[i] != 2 + id_len + 32 + 65 + 40 || !ct_equal (rv + 2 + id_len, key_id, 32))
-        continue;
-      {
-        const uint8_t *eph = rv + 2 + id_len + 32;
-        const uint8_t *wrapped = eph + 65;
-        uint8_t shared[32], kek[32];
-        uint8_t info[21 + 65 + 32];
-        int ok;
-
-        memcpy (info, "trustbench-upk-kek-v1", 21);
-        memcpy (info + 21, eph, 65);
-        memcpy (info + 21 + 65, key_id, 32);
-        ok = sbm->c->ecdh_p256 (product_key, eph, shared) == 0 &&
-             sbm->c->hkdf_sha256 (shared, 32, sbm->image_id, 16, info, sizeof info, kek, 32) == 0 &&
-             sbm->c->aes256_kw_unwrap (kek, wrapped, 40, sbm->image_key) == 0;
-        sbm->c->wipe (shared, sizeof shared);
-        sbm->c->wipe (kek, sizeof kek);
-        sbm->c->wipe (product_key, sizeof product_key);
-        if (!ok)
-          return TB_MB_ERR_RECIPIENT;
-        sbm->installing = 1;
-        sbm->chunk_count = 0;
-        sbm->next_chunk = 0;
-        return TB_MB_STATUS_OK;
-      }
-    }
-  sbm->c->wipe (product_key, sizeof product_key);
-  return TB_MB_ERR_RECIPIENT;
-}
-
-static uint32_t
-cmd_install_header (TbSbm *sbm, const uint8_t *h, size_t len)
-{
-  uint8_t digest[32];
-  TbSbmSha256 s;
-  uint64_t size;
-
-  if (!sbm->installing || len != 64)
-    return sbm->installing ? TB_MB_ERR_BAD_REQUEST : TB_MB_ERR_STATE;
-  sbm->c->sha256_init (&s);
-  sbm->c->sha256_update (&s, h, 64);
-  sbm->c->sha256_final (&s, digest);
-  if (!ct_equal (digest, sbm->header_sha256, 32))
-    {
-      end_install (sbm);
-      return TB_MB_ERR_SIGNATURE;
-    }
-  sbm->chunk_size = rd32be (h + 12);
-  size = (uint64_t) rd32be (h + 16) << 32 | rd32be (h + 20);
-  sbm->chunk_count = rd32be (h + 24);
-  memcpy (sbm->nonce_prefix, h + 48, 8);
-  if (size != sbm->image_size || sbm->chunk_size == 0 || sbm->chunk_size + 4 + 16 > TB_MB_PAYLOAD_MAX ||
-      sbm->chunk_size % sbm->p->page_size != 0 ||
-      (uint64_t) sbm->chunk_count != (size + sbm->chunk_size - 1) / sbm->chunk_size)
-    {
-      end_install (sbm);
-      return TB_MB_ERR_TOO_LARGE;
-    }
-  sbm->next_chunk = 0;
-  sbm->c->sha256_init (&sbm->running);
-  sbm->hashing = 1;
-  return TB_MB_STATUS_OK;
-}
-
-static uint32_t
-cmd_install_chunk (TbSbm *sbm, uint8_t *req, size_t len)
-{
-  uint32_t index, n;
-  uint8_t nonce[12], aad[25];
-  uint32_t offset;
-  const TbSbmPlatform *p = sbm->p;
-
-  if (!sbm->installing || sbm->chunk_count == 0)
-    return TB_MB_ERR_STATE;
-  if (len < 4 + 16)
-    return TB_MB_ERR_BAD_REQUEST;
-  index = rd32be (req);
-  n = (uint32_t) (len - 4 - 16);
-  if (index != sbm->next_chunk || index >= sbm->chunk_count ||
-      n != (index + 1 == sbm->chunk_count ? (uint32_t) (sbm->image_size - (uint64_t) index * sbm->chunk_size)
-                                          : sbm->chunk_size))
-    {
-      end_install (sbm);
-      return TB_MB_ERR_CHUNK;
-    }
-  memcpy (nonce, sbm->nonce_prefix, 8);
-  wr32be (nonce + 8, index);
-  memcpy (aad, sbm->image_id, 16);
-  wr32be (aad + 16, index);
-  wr32be (aad + 20, sbm->chunk_count);
-  aad[24] = index + 1 == sbm->chunk_count ? 1 : 0;
-  /* authenticated (and decrypted in place) before a byte reaches flash */
-  if (sbm->c->aes256_gcm_decrypt (sbm->image_key, nonce, aad, sizeof aad, req + 4, n, req + 4 + n, req + 4) != 0)
-    {
-      end_install (sbm);
-      return TB_MB_ERR_CHUNK;
-    }
-  sbm->c->sha256_update (&sbm->running, req + 4, n);
-  offset = staging_offset (p) + index * sbm->chunk_size;
-  for (uint32_t o = 0; o < n; o += p->page_size)
-    {
-      uint32_t m = n - o < p->page_size ? n - o : p->page_size;
-      if (p->flash_erase (p->ctx, offset + o) != 0 || p->flash_program (p->ctx, offset + o, req + 4 + o, m) != 0)
-        {
-          end_install (sbm);
-          return TB_MB_ERR_FLASH;
-        }
-    }
-  sbm->c->wipe (req + 4, n);
-  sbm->next_chunk++;
-  return TB_MB_STATUS_OK;
-}
-
-static uint32_t
-cmd_install_finish (TbSbm *sbm, Writer *w)
-{
-  uint8_t digest[32];
-  Record current, r;
-  uint8_t uid[32];
-  int uid_len;
-
-  if (!sbm->installing || sbm->chunk_count == 0 || sbm->next_chunk != sbm->chunk_count)
-    return TB_MB_ERR_STATE;
-  sbm->hashing = 0;
-  sbm->c->sha256_final (&sbm->running, digest);
-  end_install (sbm);
-  if (!ct_equal (digest, sbm->plaintext_sha256, 32))
-    return TB_MB_ERR_DIGEST;
-
-  memset (&r, 0, sizeof r);
-  r.seq = latest_record (sbm, &current) >= 0 ? current.seq + 1 : 1;
-  r.state = JOURNAL_STAGED;
-  r.counter = sbm->counter;
-  r.size = (uint32_t) sbm->image_size;
-  memcpy (r.version, sbm->version, sizeof r.version - 1);
-  memcpy (r.digest, digest, 32);
-  if (write_record (sbm, &r) != 0 || complete_staged (sbm, &r) != 0)
-    return TB_MB_ERR_FLASH;
-  if (check_app (sbm) != TB_SBM_BOOT_OK)
-    return TB_MB_ERR_DIGEST;
-
-  /* the receipt, signed by the device key */
-  uid_len = sbm->p->otp_read (sbm->p->ctx, TB_OTP_UID, uid, sizeof uid);
-  if (uid_len <= 0)
-    return TB_MB_ERR_STATE;
-  put_u8 (w, (uint8_t) uid_len);
-  put (w, uid, (size_t) uid_len);
-  put (w, sbm->image_id, 16);
-  put (w, digest, 32);
-  put_u32 (w, sbm->counter);
-  put_u8 (w, (uint8_t) strlen (sbm->version));
-  put (w, sbm->version, strlen (sbm->version));
-  return sign_append (sbm, w, "TBRECEIPT1", NULL, 0) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
-}
-
 /* The receipt of what runs now: the committed record of an application
  * that passed its check at the last reset, signed over the host's nonce.
  * A host that lost the install receipt (it crashed) asks for this one. */
@@ -855,7 +431,7 @@ cmd_receipt (TbSbm *sbm, const uint8_t *req, size_t len, Writer *w)
   if (len != 32)
     return TB_MB_ERR_BAD_REQUEST;
   memcpy (nonce, req, 32); /* the response overwrites the request */
-  if (sbm->boot != TB_SBM_BOOT_OK || latest_record (sbm, &r) < 0 || r.state != JOURNAL_COMMITTED)
+  if (sbm->boot != TB_SBM_BOOT_OK || tb_sbm_latest_record (sbm, &r) < 0 || r.state != JOURNAL_COMMITTED)
     return TB_MB_ERR_STATE;
   uid_len = sbm->p->otp_read (sbm->p->ctx, TB_OTP_UID, uid, sizeof uid);
   if (uid_len <= 0)
@@ -867,7 +443,7 @@ cmd_receipt (TbSbm *sbm, const uint8_t *req, size_t len, Writer *w)
   put_u32 (w, r.counter);
   put_u8 (w, (uint8_t) strlen (r.version));
   put (w, r.version, strlen (r.version));
-  return sign_append (sbm, w, "TBRECEIPT2", NULL, 0) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
+  return tb_sbm_sign_append (sbm, w, "TBRECEIPT2", NULL, 0) == 0 ? TB_MB_STATUS_OK : TB_MB_ERR_CRYPTO;
 }
 
 /**
@@ -890,17 +466,17 @@ tb_sbm_handle_mailbox (TbSbm *sbm)
   wr32le (mb + TB_MB_OFF_STATUS, TB_MB_STATUS_BUSY);
   if (length > TB_MB_PAYLOAD_MAX)
     {
-      set_status (sbm, TB_MB_ERR_BAD_REQUEST, 0);
+      tb_sbm_set_status (sbm, TB_MB_ERR_BAD_REQUEST, 0);
       return;
     }
   switch (command)
     {
     case TB_MB_CMD_ATTEST: status = cmd_attest (sbm, payload, length, &w); break;
     case TB_MB_CMD_PROVISION: status = cmd_provision (sbm, payload, length); break;
-    case TB_MB_CMD_INSTALL_BEGIN: status = cmd_install_begin (sbm, payload, length); break;
-    case TB_MB_CMD_INSTALL_HEADER: status = cmd_install_header (sbm, payload, length); break;
-    case TB_MB_CMD_INSTALL_CHUNK: status = cmd_install_chunk (sbm, payload, length); break;
-    case TB_MB_CMD_INSTALL_FINISH: status = cmd_install_finish (sbm, &w); break;
+    case TB_MB_CMD_INSTALL_BEGIN: status = tb_sbm_cmd_install_begin (sbm, payload, length); break;
+    case TB_MB_CMD_INSTALL_HEADER: status = tb_sbm_cmd_install_header (sbm, payload, length); break;
+    case TB_MB_CMD_INSTALL_CHUNK: status = tb_sbm_cmd_install_chunk (sbm, payload, length); break;
+    case TB_MB_CMD_INSTALL_FINISH: status = tb_sbm_cmd_install_finish (sbm, &w); break;
     case TB_MB_CMD_RECEIPT: status = cmd_receipt (sbm, payload, length, &w); break;
     case TB_MB_CMD_LAYOUT: status = cmd_layout (sbm, length, &w); break;
     default: status = TB_MB_ERR_BAD_COMMAND; break;
@@ -909,7 +485,7 @@ tb_sbm_handle_mailbox (TbSbm *sbm)
     status = TB_MB_ERR_TOO_LARGE;
   if (status == TB_MB_STATUS_OK && w.len > 0)
     memcpy (payload, response, w.len);
-  set_status (sbm, status, status == TB_MB_STATUS_OK ? (uint32_t) w.len : 0);
+  tb_sbm_set_status (sbm, status, status == TB_MB_STATUS_OK ? (uint32_t) w.len : 0);
 }
 
 /* ---- updates staged by the application ----
@@ -945,10 +521,10 @@ process_staged_update (TbSbm *sbm)
       16 + upk_len > region - image_len)
     goto consume;
   if (p->flash_read (p->ctx, base + 16, buf, upk_len) != 0 ||
-      cmd_install_begin (sbm, buf, upk_len) != TB_MB_STATUS_OK)
+      tb_sbm_cmd_install_begin (sbm, buf, upk_len) != TB_MB_STATUS_OK)
     goto consume;
   pos = base + 16 + upk_len;
-  if (p->flash_read (p->ctx, pos, buf, 64) != 0 || cmd_install_header (sbm, buf, 64) != TB_MB_STATUS_OK)
+  if (p->flash_read (p->ctx, pos, buf, 64) != 0 || tb_sbm_cmd_install_header (sbm, buf, 64) != TB_MB_STATUS_OK)
     goto consume;
   pos += 64;
   for (uint32_t i = 0; i < sbm->chunk_count; i++)
@@ -958,15 +534,15 @@ process_staged_update (TbSbm *sbm)
       if (pos + n > base + 16 + upk_len + image_len)
         goto consume;
       wr32be (buf, i);
-      if (p->flash_read (p->ctx, pos, buf + 4, n) != 0 || cmd_install_chunk (sbm, buf, 4 + n) != TB_MB_STATUS_OK)
+      if (p->flash_read (p->ctx, pos, buf + 4, n) != 0 || tb_sbm_cmd_install_chunk (sbm, buf, 4 + n) != TB_MB_STATUS_OK)
         goto consume;
       pos += n;
     }
-  status = cmd_install_finish (sbm, &w);
+  status = tb_sbm_cmd_install_finish (sbm, &w);
   (void) status;
 
 consume:
-  end_install (sbm);
+  tb_sbm_end_install (sbm);
   memset (buf, 0, TB_MB_PAYLOAD_MAX);
   p->flash_erase (p->ctx, base);
   return 1;
