@@ -61,13 +61,14 @@ test_rfc_vectors (void)
     }
 }
 
-/* The same bytes as OpenSSL, lanes from 1 to 5, odd lengths. */
+/* The same bytes as OpenSSL, lanes from 1 to 5 (so pairs of lanes on
+ * vectors, and a last odd lane alone), odd lengths. */
 static void
 test_same_as_openssl (void)
 {
   static const struct { guint64 n; guint32 r, p; gsize len; } v[] = {
-    { 2, 1, 1, 1 }, { 16, 1, 1, 64 }, { 16, 2, 3, 17 }, { 64, 3, 5, 100 },
-    { 1024, 8, 2, 32 }, { 16384, 8, 2, 32 },
+    { 2, 1, 1, 1 }, { 16, 1, 1, 64 }, { 2, 1, 2, 7 }, { 16, 1, 2, 33 }, { 16, 2, 3, 17 }, { 32, 4, 4, 64 },
+    { 64, 3, 5, 100 }, { 1024, 8, 2, 32 }, { 16384, 8, 2, 32 },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (v); i++)

@@ -165,7 +165,7 @@ file_load_private (TbKey *self, TbContext *ctx, const char *passphrase, GError *
                                  _("%s is not an encrypted PKCS#8 private key"), path);
       return NULL;
     }
-  /* scrypt's two lanes on two threads (tb-scrypt.c) */
+  /* scrypt's two lanes side by side on vectors (tb-scrypt.c) */
   p8inf = tb_pkcs8_decrypt (p8, passphrase, strlen (passphrase), &local_error);
   X509_SIG_free (p8);
   if (p8inf == NULL)
