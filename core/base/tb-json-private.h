@@ -22,5 +22,7 @@ gint64      tb_json_get_int      (JsonObject *obj,
 gboolean    tb_json_get_boolean  (JsonObject *obj,
                                   const char *member,
                                   gboolean    fallback);
+GStrv       tb_json_dup_strv     (JsonObject *obj,
+                                  const char *member);
 
 G_END_DECLS

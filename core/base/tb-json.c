@@ -50,3 +50,21 @@ tb_json_get_boolean (JsonObject *obj, const char *member, gboolean fallback)
 
   return node != NULL ? json_node_get_boolean (node) : fallback;
 }
+
+/* The strings of the array member @member (other elements skipped); empty
+ * when @obj is %NULL or the member is missing or not an array. */
+GStrv
+tb_json_dup_strv (JsonObject *obj, const char *member)
+{
+  JsonNode *node = obj != NULL ? json_object_get_member (obj, member) : NULL;
+  JsonArray *array = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      if (JSON_NODE_HOLDS_VALUE (element) && json_node_get_value_type (element) == G_TYPE_STRING)
+        g_strv_builder_add (builder, json_node_get_string (element));
+    }
+  return g_strv_builder_end (builder);
+}

@@ -27,24 +27,6 @@ dup_member (JsonObject *obj, const char *member, const char *fallback)
   return g_strdup (tb_json_get_string (obj, member, fallback));
 }
 
-/* The strings of the array member @member (other elements skipped); empty
- * when it is missing or not an array. */
-static GStrv
-dup_string_array (JsonObject *obj, const char *member)
-{
-  JsonNode *node = json_object_get_member (obj, member);
-  JsonArray *array = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-
-  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
-    {
-      JsonNode *element = json_array_get_element (array, i);
-      if (JSON_NODE_HOLDS_VALUE (element) && json_node_get_value_type (element) == G_TYPE_STRING)
-        g_strv_builder_add (builder, json_node_get_string (element));
-    }
-  return g_strv_builder_end (builder);
-}
-
 /* ---- keys ---- */
 
 TbKeyInfo *
@@ -281,7 +263,7 @@ product_info_new (JsonObject *entry)
   if (info->key == NULL)
     info->key = g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, info->name, NULL);
   info->description = dup_member (entry, "description", NULL);
-  info->device_types = dup_string_array (entry, "device_types");
+  info->device_types = tb_json_dup_strv (entry, "device_types");
   return info;
 }
 

@@ -41,6 +41,7 @@
 #include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-json-private.h"
 #include "tb-hierarchy.h"
 #include "tb-image-private.h"
 #include "tb-key-private.h"
@@ -147,28 +148,9 @@ check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GE
 static GStrv
 target_device_types (TbContext *ctx, const TbMasterOptions *o)
 {
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  JsonObject *entry;
-  JsonNode *node;
-
   if (o->device_types != NULL && o->device_types[0] != NULL)
-    {
-      g_strv_builder_addv (b, (const char **) o->device_types);
-      return g_strv_builder_end (b);
-    }
-  entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, o->product);
-  node = entry != NULL ? json_object_get_member (entry, "device_types") : NULL;
-  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
-    {
-      JsonArray *types = json_node_get_array (node);
-      for (guint i = 0; i < json_array_get_length (types); i++)
-        {
-          const char *type = json_node_get_string (json_array_get_element (types, i));
-          if (type != NULL)
-            g_strv_builder_add (b, type);
-        }
-    }
-  return g_strv_builder_end (b);
+    return g_strdupv ((char **) o->device_types);
+  return tb_json_dup_strv (tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, o->product), "device_types");
 }
 
 /* An image linked outside the application slot of a device type it is

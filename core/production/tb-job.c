@@ -545,26 +545,14 @@ static TbJobInfo *
 job_info_new (JsonObject *obj, const char *root_sha256)
 {
   TbJobInfo *info = g_new0 (TbJobInfo, 1);
-  JsonNode *types = json_object_get_member (obj, "device_types");
   JsonNode *slices = json_object_get_member (obj, "slices");
-  g_autoptr(GStrvBuilder) tb = g_strv_builder_new ();
 
   info->job_id = g_strdup (tb_json_get_string (obj, "job_id", ""));
   info->role = g_strcmp0 (tb_json_get_string (obj, "role", NULL), "oem") == 0 ? TB_JOB_ROLE_OEM : TB_JOB_ROLE_STATION;
   info->oem = g_strdup (tb_json_get_string (obj, "oem", NULL));
   info->product = g_strdup (tb_json_get_string (obj, "product", NULL));
   info->image_version = g_strdup (tb_json_get_string (obj, "image_version", NULL));
-  if (types != NULL && JSON_NODE_HOLDS_ARRAY (types))
-    {
-      JsonArray *a = json_node_get_array (types);
-      for (guint i = 0; i < json_array_get_length (a); i++)
-        {
-          JsonNode *t = json_array_get_element (a, i);
-          if (JSON_NODE_HOLDS_VALUE (t) && json_node_get_value_type (t) == G_TYPE_STRING)
-            g_strv_builder_add (tb, json_node_get_string (t));
-        }
-    }
-  info->device_types = g_strv_builder_end (tb);
+  info->device_types = tb_json_dup_strv (obj, "device_types");
   info->slice = (guint) MIN (optional_count (obj, "slice", 1), G_MAXUINT);
   if (slices != NULL && JSON_NODE_HOLDS_ARRAY (slices))
     info->slices = json_array_get_length (json_node_get_array (slices));
