@@ -62,9 +62,10 @@ test_rfc_vectors (void)
 }
 
 /* The same bytes as OpenSSL, lanes from 1 to 5 (so pairs of lanes on
- * vectors, and a last odd lane alone), odd lengths. */
+ * vectors, and a last odd lane alone), odd lengths; on the best vector
+ * unit this CPU has, then on the baseline one. */
 static void
-test_same_as_openssl (void)
+same_as_openssl (void)
 {
   static const struct { guint64 n; guint32 r, p; gsize len; } v[] = {
     { 2, 1, 1, 1 }, { 16, 1, 1, 64 }, { 2, 1, 2, 7 }, { 16, 1, 2, 33 }, { 16, 2, 3, 17 }, { 32, 4, 4, 64 },
@@ -85,6 +86,17 @@ test_same_as_openssl (void)
                                        0, theirs, v[i].len), ==, 1);
       g_assert_cmpmem (ours, v[i].len, theirs, v[i].len);
     }
+}
+
+static void
+test_same_as_openssl (void)
+{
+  g_test_message ("vector unit: %s", tb_scrypt_get_vector_unit ());
+  same_as_openssl ();
+  tb_scrypt_use_generic_vectors (TRUE);
+  g_assert_cmpstr (tb_scrypt_get_vector_unit (), ==, "generic");
+  same_as_openssl ();
+  tb_scrypt_use_generic_vectors (FALSE);
 }
 
 static void

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 #define TB_STAGING_BLOCK_SIZE (256u * 1024u)   /* plaintext read per step: a multiple of every chunk size */
-#define TB_STAGING_N_BUFFERS 2
+#define TB_STAGING_N_BUFFERS 8
 
 typedef struct {
   guint8 *data;

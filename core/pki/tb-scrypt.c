@@ -173,11 +173,19 @@ static const guint8 diagonal[16] = { 0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12,
 #define ROTL4(a, n) (((a) << (n)) | ((a) >> (32 - (n))))
 #define SHUF4(v, a, b, c, d) __builtin_shuffle ((v), (TbV4) { a, b, c, d })
 
-static inline void
-salsa20_8_pair (TbV4 *restrict a, TbV4 *restrict b)
+/* A 64-byte block as four vectors: a struct rather than an array, so that
+ * the compiler keeps it in registers. */
+typedef struct {
+  TbV4 v0, v1, v2, v3;
+} TbBlock;
+
+/* Salsa20/8 of two blocks at once: *pa and *pb become their cores'
+ * outputs (the eight rounds, the input added back). */
+static inline __attribute__ ((always_inline)) void
+salsa20_8_pair (TbBlock *restrict pa, TbBlock *restrict pb)
 {
-  TbV4 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-  TbV4 b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+  TbV4 a0 = pa->v0, a1 = pa->v1, a2 = pa->v2, a3 = pa->v3;
+  TbV4 b0 = pb->v0, b1 = pb->v1, b2 = pb->v2, b3 = pb->v3;
 
   for (int i = 0; i < 8; i += 2)
     {
@@ -198,30 +206,47 @@ salsa20_8_pair (TbV4 *restrict a, TbV4 *restrict b)
       a1 = SHUF4 (a1, 1, 2, 3, 0); b1 = SHUF4 (b1, 1, 2, 3, 0);
       a2 = SHUF4 (a2, 2, 3, 0, 1); b2 = SHUF4 (b2, 2, 3, 0, 1);
     }
-  a[0] += a0; a[1] += a1; a[2] += a2; a[3] += a3;
-  b[0] += b0; b[1] += b1; b[2] += b2; b[3] += b3;
+  pa->v0 += a0; pa->v1 += a1; pa->v2 += a2; pa->v3 += a3;
+  pb->v0 += b0; pb->v1 += b1; pb->v2 += b2; pb->v3 += b3;
 }
 
-/* BlockMix of two lanes at once: block_mix() on each. */
-static void
+static inline __attribute__ ((always_inline)) void
+block_xor (TbBlock *x, const TbV4 *in)
+{
+  x->v0 ^= in[0];
+  x->v1 ^= in[1];
+  x->v2 ^= in[2];
+  x->v3 ^= in[3];
+}
+
+static inline __attribute__ ((always_inline)) void
+block_store (const TbBlock *x, TbV4 *out)
+{
+  out[0] = x->v0;
+  out[1] = x->v1;
+  out[2] = x->v2;
+  out[3] = x->v3;
+}
+
+/* BlockMix of two lanes at once: block_mix() on each. The working blocks
+ * stay in registers (every loop over a block's vectors is written out, so
+ * that the compiler keeps them there), read from @in, written to @out. */
+static inline __attribute__ ((always_inline)) void
 block_mix_pair (const TbV4 *in_a, TbV4 *out_a, const TbV4 *in_b, TbV4 *out_b, guint32 r)
 {
-  TbV4 xa[4], xb[4];
+  const TbV4 *last_a = in_a + (2 * r - 1) * 4, *last_b = in_b + (2 * r - 1) * 4;
+  TbBlock xa = { last_a[0], last_a[1], last_a[2], last_a[3] };
+  TbBlock xb = { last_b[0], last_b[1], last_b[2], last_b[3] };
 
-  memcpy (xa, in_a + (2 * r - 1) * 4, sizeof xa);
-  memcpy (xb, in_b + (2 * r - 1) * 4, sizeof xb);
   for (guint32 i = 0; i < 2 * r; i++)
     {
       gsize o = ((i & 1) ? (r + i / 2) : (i / 2)) * 4;
 
-      for (int k = 0; k < 4; k++)
-        {
-          xa[k] ^= in_a[i * 4 + k];
-          xb[k] ^= in_b[i * 4 + k];
-        }
-      salsa20_8_pair (xa, xb);
-      memcpy (out_a + o, xa, sizeof xa);
-      memcpy (out_b + o, xb, sizeof xb);
+      block_xor (&xa, in_a + i * 4);
+      block_xor (&xb, in_b + i * 4);
+      salsa20_8_pair (&xa, &xb);
+      block_store (&xa, out_a + o);
+      block_store (&xb, out_b + o);
     }
 }
 
@@ -243,9 +268,10 @@ lane_from_diagonal (const guint32 *x, guint8 *lane, guint32 r)
       ((guint32 *) lane)[blk * 16 + diagonal[k]] = GUINT32_TO_LE (x[blk * 16 + k]);
 }
 
-/* ROMix on two lanes of the same N and r at once; both V are wiped. */
-static void
-romix_pair (Lane *la, Lane *lb)
+/* ROMix on two lanes of the same N and r at once; both V are wiped.
+ * Compiled once for each vector unit below (it is inlined into each). */
+static inline __attribute__ ((always_inline)) void
+romix_pair_body (Lane *la, Lane *lb)
 {
   const gsize vecs = 8 * (gsize) la->r;
   const guint64 n = la->n;
@@ -289,6 +315,72 @@ romix_pair (Lane *la, Lane *lb)
   /* derived from the passphrase: wiped here, on the thread that used it */
   explicit_bzero (la->v, (n + 2) * vecs * sizeof (TbV4));
   explicit_bzero (lb->v, (n + 2) * vecs * sizeof (TbV4));
+}
+
+/* The same code for the baseline vectors (SSE2 on x86-64) and, where the
+ * CPU has AVX-512VL, for its 128-bit form: the difference is vprold, a
+ * rotate in one instruction where SSE2 takes three (two shifts and an or).
+ * A quarter-round step is add, rotate, xor, each waiting on the one before,
+ * so the rotate's latency is a third of the chain; docs/performance.md has
+ * the figures. Only 128-bit vectors are used: no frequency penalty. */
+static void
+romix_pair_generic (Lane *la, Lane *lb)
+{
+  romix_pair_body (la, lb);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TB_SCRYPT_HAVE_AVX512VL 1
+
+__attribute__ ((target ("avx512f,avx512vl"))) static void
+romix_pair_avx512vl (Lane *la, Lane *lb)
+{
+  romix_pair_body (la, lb);
+}
+#endif
+
+static gint generic_only;
+
+/**
+ * tb_scrypt_use_generic_vectors:
+ * @generic: %TRUE to use the baseline vector code even where the CPU has a
+ *   better unit
+ *
+ * For tests: both forms of the two-lane code must give the same bytes.
+ */
+void
+tb_scrypt_use_generic_vectors (gboolean generic)
+{
+  g_atomic_int_set (&generic_only, generic ? 1 : 0);
+}
+
+/**
+ * tb_scrypt_get_vector_unit:
+ *
+ * Returns: the vector unit the two-lane code runs on: "avx512vl" or
+ *   "generic"
+ */
+const char *
+tb_scrypt_get_vector_unit (void)
+{
+#ifdef TB_SCRYPT_HAVE_AVX512VL
+  if (!g_atomic_int_get (&generic_only) && __builtin_cpu_supports ("avx512vl"))
+    return "avx512vl";
+#endif
+  return "generic";
+}
+
+static void
+romix_pair (Lane *la, Lane *lb)
+{
+#ifdef TB_SCRYPT_HAVE_AVX512VL
+  if (!g_atomic_int_get (&generic_only) && __builtin_cpu_supports ("avx512vl"))
+    {
+      romix_pair_avx512vl (la, lb);
+      return;
+    }
+#endif
+  romix_pair_generic (la, lb);
 }
 
 /* The lanes 2k and 2k + 1 on one thread, with vectors; a last odd lane
