@@ -1343,6 +1343,72 @@ test_recent_records (Fixture *f, gconstpointer data)
   }
 }
 
+/* Records exports of the wrong shape, as a hostile or broken station could
+ * hand in: refused, or each bad element a problem of the report, and never
+ * a GLib critical (the tests make them fatal). */
+static void
+test_receipts_malformed (void)
+{
+  g_autofree char *root_path = g_test_build_filename (G_TEST_DIST, "data", "fuzz-records-root.pem", NULL);
+  g_autoptr(TbCert) root = tb_cert_new_from_file (root_path, NULL);
+  g_autofree char *dir = g_dir_make_tmp ("tb-receipts-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "records.json", NULL);
+  const char *const files[] = { path, NULL };
+#define DOC(jobs, records) "{\"format\":\"" TB_RECORDS_FORMAT "\",\"jobs\":" jobs ",\"records\":" records "}"
+  static const struct {
+    const char *doc;
+    int code;             /* the error, or -1: a report */
+  } refused[] = {
+    { DOC ("5", "[]"), TB_ERROR_INVALID_DATA },
+    { DOC ("[]", "{}"), TB_ERROR_INVALID_DATA },
+    { "{\"format\":7,\"jobs\":[],\"records\":[]}", TB_ERROR_INVALID_DATA },
+    { "[1,2]", TB_ERROR_INVALID_DATA },
+    { DOC ("[5]", "[]"), TB_ERROR_INVALID_DATA },
+    { DOC ("[{\"manifest\":5}]", "[]"), TB_ERROR_VERIFY_FAILED },
+    { DOC ("[{\"manifest\":\"@@\",\"signature\":[1],\"signer_certificate\":{}}]", "[]"), TB_ERROR_VERIFY_FAILED },
+  };
+
+  g_assert_nonnull (root);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      TbReceiptsReport report;
+
+      g_assert_true (g_file_set_contents (path, refused[i].doc, -1, NULL));
+      g_assert_false (tb_receipts_verify (root, files, &report, &error));
+      g_assert_error (error, TB_ERROR, refused[i].code);
+      g_assert_nonnull (strstr (error->message, "records.json"));
+    }
+
+  /* elements that are not records, and a record of the wrong types */
+  {
+    g_autoptr(GError) error = NULL;
+    TbReceiptsReport report;
+    const TbReceiptProblem *p;
+
+    g_assert_true (g_file_set_contents (
+      path, DOC ("[]", "[5, \"x\", {\"result\":7}, {\"result\":\"made\",\"slot\":\"a\",\"uid\":5,\"job_id\":[]}]"),
+      -1, NULL));
+    g_assert_true (tb_receipts_verify (root, files, &report, &error));
+    g_assert_no_error (error);
+    g_assert_false (report.valid);
+    g_assert_cmpuint (report.records, ==, 4);
+    g_assert_cmpuint (report.devices, ==, 0);
+    g_assert_cmpuint (report.bad->len, ==, 3);
+    p = g_ptr_array_index (report.bad, 0);
+    g_assert_true (g_str_has_suffix (p->record_id, "records.json #1"));
+    g_assert_cmpstr (p->problem, ==, "not a record: an object is due");
+    p = g_ptr_array_index (report.bad, 1);
+    g_assert_true (g_str_has_suffix (p->record_id, "records.json #2"));
+    p = g_ptr_array_index (report.bad, 2);
+    g_assert_cmpstr (p->record_id, ==, "?");
+    g_assert_nonnull (strstr (p->problem, "not in the job"));
+    tb_receipts_report_clear (&report);
+  }
+#undef DOC
+  tb_file_remove_tree (dir, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1358,6 +1424,7 @@ main (int argc, char **argv)
   ADD ("/production/job-info", test_job_info, NULL);
   ADD ("/production/slices", test_slices, NULL);
   ADD ("/production/receipts-tampered", test_receipts_tampered, NULL);
+  g_test_add_func ("/production/receipts-malformed", test_receipts_malformed);
   ADD ("/production/journal-torn-tail", test_journal_torn_tail, NULL);
   ADD ("/production/recent-records", test_recent_records, NULL);
   ADD ("/production/interrupted-slot-counted", test_produce_interrupted_slot_counted, NULL);

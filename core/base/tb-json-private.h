@@ -24,5 +24,9 @@ gboolean    tb_json_get_boolean  (JsonObject *obj,
                                   gboolean    fallback);
 GStrv       tb_json_dup_strv     (JsonObject *obj,
                                   const char *member);
+JsonArray  *tb_json_get_array    (JsonObject *obj,
+                                  const char *member);
+JsonObject *tb_json_array_get_object (JsonArray *array,
+                                      guint      index);
 
 G_END_DECLS

@@ -68,3 +68,22 @@ tb_json_dup_strv (JsonObject *obj, const char *member)
     }
   return g_strv_builder_end (builder);
 }
+
+/* The array member @member, or %NULL when it is absent or not an array. */
+JsonArray *
+tb_json_get_array (JsonObject *obj, const char *member)
+{
+  JsonNode *node = obj != NULL ? json_object_get_member (obj, member) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+/* Element @index of @array if it is an object, else %NULL. */
+JsonObject *
+tb_json_array_get_object (JsonArray *array, guint index)
+{
+  JsonNode *node = array != NULL && index < json_array_get_length (array) ? json_array_get_element (array, index)
+                                                                           : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}

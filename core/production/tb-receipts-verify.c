@@ -15,6 +15,7 @@
 #include "tb-file.h"
 #include "tb-error.h"
 #include "tb-job-private.h"
+#include "tb-json-private.h"
 #include "tb-receipt.h"
 
 typedef struct {
@@ -22,7 +23,6 @@ typedef struct {
   guint64 total;
   char *plaintext_sha256;
   char *image_id;
-  JsonArray *device_types;
   GHashTable *slices;           /* slice number → Slice */
   GHashTable *devices;          /* uid → record id */
   guint64 n_devices;
@@ -48,7 +48,6 @@ job_free (Job *j)
   g_free (j->job_id);
   g_free (j->plaintext_sha256);
   g_free (j->image_id);
-  g_clear_pointer (&j->device_types, json_array_unref);
   g_hash_table_unref (j->slices);
   g_hash_table_unref (j->devices);
   g_free (j);
@@ -82,9 +81,23 @@ add_bad (TbReceiptsReport *report, JsonObject *rec, const char *problem)
 {
   TbReceiptProblem *b = g_new0 (TbReceiptProblem, 1);
 
-  b->record_id = g_strdup (json_object_get_string_member_with_default (rec, "record_id", "?"));
-  b->uid = g_strdup (json_object_get_string_member_with_default (rec, "uid", "?"));
+  b->record_id = g_strdup (tb_json_get_string (rec, "record_id", "?"));
+  b->uid = g_strdup (tb_json_get_string (rec, "uid", "?"));
   b->problem = g_strdup (problem);
+  g_ptr_array_add (report->bad, b);
+  report->valid = FALSE;
+}
+
+/* An element of a file's "records" that is not an object: named by its
+ * place, since it has no id. */
+static void
+add_not_a_record (TbReceiptsReport *report, const char *file, guint index)
+{
+  TbReceiptProblem *b = g_new0 (TbReceiptProblem, 1);
+
+  b->record_id = g_strdup_printf ("%s #%u", file, index + 1);
+  b->uid = g_strdup ("?");
+  b->problem = g_strdup (_("not a record: an object is due"));
   g_ptr_array_add (report->bad, b);
   report->valid = FALSE;
 }
@@ -100,13 +113,13 @@ learn_slice (GHashTable *jobs, TbCert *root, JsonObject *summary, GError **error
   guint64 index;
   const char *pem;
 
-  if (!tb_job_verify_manifest (json_object_get_string_member_with_default (summary, "manifest", ""),
-                               json_object_get_string_member_with_default (summary, "signature", ""),
-                               json_object_get_string_member_with_default (summary, "signer_certificate", NULL), root,
+  if (!tb_job_verify_manifest (tb_json_get_string (summary, "manifest", ""),
+                               tb_json_get_string (summary, "signature", ""),
+                               tb_json_get_string (summary, "signer_certificate", NULL), root,
                                &man, error))
     return FALSE;
-  job_id = json_object_get_string_member_with_default (man, "job_id", NULL);
-  pem = json_object_get_string_member_with_default (man, "issuer_certificate", NULL);
+  job_id = tb_json_get_string (man, "job_id", NULL);
+  pem = tb_json_get_string (man, "issuer_certificate", NULL);
   if (job_id == NULL || pem == NULL)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("A job manifest lacks its id or issuing certificate"));
@@ -117,21 +130,19 @@ learn_slice (GHashTable *jobs, TbCert *root, JsonObject *summary, GError **error
     {
       job = g_new0 (Job, 1);
       job->job_id = g_strdup (job_id);
-      job->total = (guint64) json_object_get_int_member_with_default (man, "total_count", 0);
-      job->plaintext_sha256 = g_strdup (json_object_get_string_member_with_default (man, "plaintext_sha256", ""));
-      job->image_id = g_strdup (json_object_get_string_member_with_default (man, "image_id", ""));
-      if (json_object_has_member (man, "device_types"))
-        job->device_types = json_array_ref (json_object_get_array_member (man, "device_types"));
+      job->total = (guint64) tb_json_get_int (man, "total_count", 0);
+      job->plaintext_sha256 = g_strdup (tb_json_get_string (man, "plaintext_sha256", ""));
+      job->image_id = g_strdup (tb_json_get_string (man, "image_id", ""));
       job->slices = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) slice_free);
       job->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
       g_hash_table_insert (jobs, job->job_id, job);
     }
-  index = (guint64) json_object_get_int_member_with_default (man, "slice", 1);
+  index = (guint64) tb_json_get_int (man, "slice", 1);
   if (g_hash_table_contains (job->slices, &index))
     return TRUE;
   slice = g_new0 (Slice, 1);
-  slice->first = (guint64) json_object_get_int_member_with_default (man, "first", 0);
-  slice->count = (guint64) json_object_get_int_member_with_default (man, "count", 0);
+  slice->first = (guint64) tb_json_get_int (man, "first", 0);
+  slice->count = (guint64) tb_json_get_int (man, "count", 0);
   slice->ca = tb_cert_new_from_data (pem, strlen (pem), "issuer_certificate", error);
   if (slice->ca == NULL || !tb_cert_verify_with_root (root, NULL, slice->ca, NULL, error))
     {
@@ -146,15 +157,15 @@ static void
 check_record (TbReceiptsReport *report, GHashTable *jobs, TbCert *root, GHashTable *uids, GHashTable *keys,
               GHashTable *slots, JsonObject *rec)
 {
-  const char *job_id = json_object_get_string_member_with_default (rec, "job_id", "");
-  const char *uid = json_object_get_string_member_with_default (rec, "uid", NULL);
-  const char *record_id = json_object_get_string_member_with_default (rec, "record_id", "?");
+  const char *job_id = tb_json_get_string (rec, "job_id", "");
+  const char *uid = tb_json_get_string (rec, "uid", NULL);
+  const char *record_id = tb_json_get_string (rec, "record_id", "?");
   Job *job = g_hash_table_lookup (jobs, job_id);
-  guint64 slice_index = (guint64) json_object_get_int_member_with_default (rec, "slice", 1);
-  guint64 slot = (guint64) json_object_get_int_member_with_default (rec, "slot", G_MAXINT64);
+  guint64 slice_index = (guint64) tb_json_get_int (rec, "slice", 1);
+  guint64 slot = (guint64) tb_json_get_int (rec, "slot", G_MAXINT64);
   Slice *slice = job != NULL ? g_hash_table_lookup (job->slices, &slice_index) : NULL;
-  const char *cert_b64 = json_object_get_string_member_with_default (rec, "device_certificate", NULL);
-  const char *receipt_b64 = json_object_get_string_member_with_default (rec, "receipt", NULL);
+  const char *cert_b64 = tb_json_get_string (rec, "device_certificate", NULL);
+  const char *receipt_b64 = tb_json_get_string (rec, "receipt", NULL);
   g_autofree guint8 *der = NULL;
   g_autofree guint8 *receipt = NULL;
   gsize der_len = 0, receipt_len = 0;
@@ -182,7 +193,7 @@ check_record (TbReceiptsReport *report, GHashTable *jobs, TbCert *root, GHashTab
     }
   der = g_base64_decode (cert_b64, &der_len);
   cert = tb_cert_new_from_data (der, der_len, record_id, &local);
-  produced = g_date_time_new_from_iso8601 (json_object_get_string_member_with_default (rec, "produced", ""), NULL);
+  produced = g_date_time_new_from_iso8601 (tb_json_get_string (rec, "produced", ""), NULL);
   g_ptr_array_add (chain, slice->ca);
   if (cert == NULL || !tb_cert_verify_with_root (root, chain, cert, produced, &local))
     {
@@ -307,19 +318,27 @@ tb_receipts_verify (TbCert *root, const char *const *files, TbReceiptsReport *re
         return FALSE;
       root_node = json_parser_get_root (parser);
       doc = root_node != NULL && JSON_NODE_HOLDS_OBJECT (root_node) ? json_node_get_object (root_node) : NULL;
-      if (doc == NULL || g_strcmp0 (json_object_get_string_member_with_default (doc, "format", NULL),
+      if (doc == NULL || g_strcmp0 (tb_json_get_string (doc, "format", NULL),
                                     TB_RECORDS_FORMAT) != 0 ||
-          !json_object_has_member (doc, "jobs") || !json_object_has_member (doc, "records"))
+          tb_json_get_array (doc, "jobs") == NULL || tb_json_get_array (doc, "records") == NULL)
         {
           g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
                        _("%s is not a Trustbench records export (records export --format json)"), files[f]);
           return FALSE;
         }
-      slices = json_object_get_array_member (doc, "jobs");
+      slices = tb_json_get_array (doc, "jobs");
       for (guint i = 0; i < json_array_get_length (slices); i++)
         {
           g_autoptr(GError) local = NULL;
-          if (!learn_slice (jobs, root, json_array_get_object_element (slices, i), &local))
+          JsonObject *summary = tb_json_array_get_object (slices, i);
+
+          if (summary == NULL)
+            {
+              g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s: job summary %u is not an object"), files[f],
+                           i + 1);
+              return FALSE;
+            }
+          if (!learn_slice (jobs, root, summary, &local))
             {
               g_set_error (error, local->domain, local->code, "%s: %s", files[f], local->message);
               return FALSE;
@@ -329,13 +348,15 @@ tb_receipts_verify (TbCert *root, const char *const *files, TbReceiptsReport *re
     }
   for (guint f = 0; f < docs->len; f++)
     {
-      JsonArray *records = json_object_get_array_member (g_ptr_array_index (docs, f), "records");
+      JsonArray *records = tb_json_get_array (g_ptr_array_index (docs, f), "records");
       for (guint i = 0; i < json_array_get_length (records); i++)
         {
-          JsonObject *rec = json_array_get_object_element (records, i);
-          const char *result = json_object_get_string_member_with_default (rec, "result", "");
+          JsonObject *rec = tb_json_array_get_object (records, i);
+          const char *result = tb_json_get_string (rec, "result", "");
           report->records++;
-          if (g_strcmp0 (result, "made") == 0 || g_strcmp0 (result, "reconciled") == 0)
+          if (rec == NULL)
+            add_not_a_record (report, files[f], i);
+          else if (g_strcmp0 (result, "made") == 0 || g_strcmp0 (result, "reconciled") == 0)
             check_record (report, jobs, root, uids, keys, slots, rec);
         }
     }
