@@ -688,6 +688,22 @@ test_error_exit_codes (void)
     }
 }
 
+/* A top-level member the validator leaves alone, of another type than
+ * due: read as absent, never a GLib critical (which the tests make fatal).
+ * The entries' members are typed by the validator (open-corrupt). */
+static void
+test_members_of_other_types (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbContext) ctx = NULL;
+
+  create_unlocked (f);
+  tb_test_write_file (f->json, "{\"schema_version\":1,\"id\":\"i\",\"name\":\"n\",\"created\":\"c\",\"demo\":[true]}");
+  ctx = tb_context_open (f->ctx_dir, TB_CONTEXT_OPEN_READ, &error);
+  g_assert_no_error (error);
+  g_assert_false (tb_context_is_demo (ctx));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -703,6 +719,7 @@ main (int argc, char **argv)
   ADD ("/tb/context/open-corrupt-backup-described", test_open_corrupt_backup_described);
   ADD ("/tb/context/open-newer-schema", test_open_newer_schema);
   ADD ("/tb/context/unknown-members-kept", test_unknown_members_kept);
+  ADD ("/tb/context/members-of-other-types", test_members_of_other_types);
   ADD ("/tb/context/entries", test_entries);
   ADD ("/tb/context/write-file", test_write_file);
   ADD ("/tb/context/locked-in-process", test_locked_in_process);

@@ -22,6 +22,7 @@
 
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-json-private.h"
 
 #define LOG_FILE "audit/log.jsonl"
 #define HEAD_FILE "audit/head.json"
@@ -64,9 +65,9 @@ read_head (TbContext *ctx, Head *head, gboolean *exists, GError **error)
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
         ? json_node_get_object (json_parser_get_root (parser))
         : NULL;
-  hash = o != NULL ? json_object_get_string_member_with_default (o, "hash", NULL) : NULL;
-  if (o == NULL || json_object_get_int_member_with_default (o, "entries", -1) < 0 ||
-      json_object_get_int_member_with_default (o, "size", -1) < 0 || hash == NULL || strlen (hash) != 64)
+  hash = o != NULL ? tb_json_get_string (o, "hash", NULL) : NULL;
+  if (o == NULL || tb_json_get_int (o, "entries", -1) < 0 ||
+      tb_json_get_int (o, "size", -1) < 0 || hash == NULL || strlen (hash) != 64)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA, _("%s is damaged: it is not an audit head"), path);
       return FALSE;
@@ -99,9 +100,9 @@ check_line (const char *line, gsize len, guint64 seq, const char *prev, char has
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return g_strdup_printf (_("entry %" G_GUINT64_FORMAT " is not an audit entry (modified or damaged)"), seq);
   o = json_node_get_object (json_parser_get_root (parser));
-  if (json_object_get_int_member_with_default (o, "seq", -1) != (gint64) seq)
+  if (tb_json_get_int (o, "seq", -1) != (gint64) seq)
     return g_strdup_printf (_("entry %" G_GUINT64_FORMAT " is out of place (entries deleted or reordered)"), seq);
-  if (g_strcmp0 (json_object_get_string_member_with_default (o, "prev", NULL), prev) != 0)
+  if (g_strcmp0 (tb_json_get_string (o, "prev", NULL), prev) != 0)
     return g_strdup_printf (_("entry %" G_GUINT64_FORMAT " does not follow the one before it (that entry was "
                               "modified, or entries were deleted or reordered)"), seq);
   return NULL;

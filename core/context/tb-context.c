@@ -34,6 +34,7 @@
 
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-json-private.h"
 
 struct _TbContext {
   GObject parent_instance;
@@ -503,7 +504,7 @@ gboolean
 tb_context_is_demo (TbContext *self)
 {
   g_return_val_if_fail (TB_IS_CONTEXT (self), FALSE);
-  return json_object_get_boolean_member_with_default (self->root, "demo", FALSE);
+  return tb_json_get_boolean (self->root, "demo", FALSE);
 }
 
 void
@@ -781,7 +782,7 @@ tb_context_check_files (TbContext *self)
       for (guint i = 0; i < entries->len; i++)
         {
           JsonObject *entry = g_ptr_array_index (entries, i);
-          const char *id = json_object_get_string_member_with_default (entry, tb_context_inventory_id_members[inv], "?");
+          const char *id = tb_json_get_string (entry, tb_context_inventory_id_members[inv], "?");
           g_autoptr(GList) members = json_object_get_members (entry);
 
           for (GList *m = members; m != NULL; m = m->next)

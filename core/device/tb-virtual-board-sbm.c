@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tb-error.h"
+#include "tb-json-private.h"
 #include "tb-sbm-crypto-openssl.h"
 #include "tb-sbm-image.h"
 
@@ -107,7 +108,7 @@ plat_otp_read (void *ctx, int item, uint8_t *buf, size_t cap)
       break;
     }
   member = otp_member (item, &is_hex);
-  value = member != NULL ? json_object_get_string_member_with_default (otp, member, NULL) : NULL;
+  value = member != NULL ? tb_json_get_string (otp, member, NULL) : NULL;
   if (value == NULL)
     return -1;
   if (is_hex)
@@ -155,7 +156,7 @@ static gboolean
 sbm_is_genuine (TbVirtualBoard *self)
 {
   JsonObject *rom = json_object_has_member (self->root, "rom") ? json_object_get_object_member (self->root, "rom") : NULL;
-  const char *expected = rom != NULL ? json_object_get_string_member_with_default (rom, "sbm_sha256", NULL) : NULL;
+  const char *expected = rom != NULL ? tb_json_get_string (rom, "sbm_sha256", NULL) : NULL;
   g_autofree char *actual = g_compute_checksum_for_data (G_CHECKSUM_SHA256, self->flash, TB_SBM_REGION_SIZE);
 
   return expected != NULL && self->flash_size > TB_SBM_REGION_SIZE && g_strcmp0 (expected, actual) == 0;

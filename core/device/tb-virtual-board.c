@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "tb-error.h"
+#include "tb-json-private.h"
 #include "tb-openssl-private.h"
 #include "tb-name.h"
 #include "tb-sbm-image.h"
@@ -360,10 +361,10 @@ tb_virtual_board_read_identity (const char *path, char **uid, char **device_type
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return fail_board (error, json_path, _("the top level must be an object"));
   root = json_node_get_object (json_parser_get_root (parser));
-  u = json_object_get_string_member_with_default (root, "uid", NULL);
-  t = json_object_get_string_member_with_default (root, "device_type", NULL);
+  u = tb_json_get_string (root, "uid", NULL);
+  t = tb_json_get_string (root, "device_type", NULL);
   if (!uid_is_valid (u) || !tb_name_is_valid (t, NULL) ||
-      !tb_lifecycle_from_string (json_object_get_string_member_with_default (root, "lifecycle", NULL), lifecycle))
+      !tb_lifecycle_from_string (tb_json_get_string (root, "lifecycle", NULL), lifecycle))
     return fail_board (error, json_path, _("“uid”, “device_type” or “lifecycle” is missing or invalid"));
   *uid = g_strdup (u);
   *device_type = g_strdup (t);
@@ -412,13 +413,13 @@ tb_virtual_board_open (const char *path, GError **error)
     return fail_board (error, self->json_path,
                        _("a member is missing or of the wrong type (uid, device_type, lifecycle: strings; "
                          "flash: an object with a size and a page_size; otp: an object of strings)")), NULL;
-  if (json_object_get_int_member_with_default (self->root, "schema_version", 0) != TB_BOARD_SCHEMA_VERSION)
+  if (tb_json_get_int (self->root, "schema_version", 0) != TB_BOARD_SCHEMA_VERSION)
     return fail_board (error, self->json_path, _("unknown schema_version")), NULL;
-  if (!uid_is_valid (json_object_get_string_member_with_default (self->root, "uid", NULL)))
+  if (!uid_is_valid (tb_json_get_string (self->root, "uid", NULL)))
     return fail_board (error, self->json_path, _("“uid” is missing or not hex")), NULL;
-  if (!tb_name_is_valid (json_object_get_string_member_with_default (self->root, "device_type", NULL), NULL))
+  if (!tb_name_is_valid (tb_json_get_string (self->root, "device_type", NULL), NULL))
     return fail_board (error, self->json_path, _("“device_type” is missing or invalid")), NULL;
-  lifecycle = json_object_get_string_member_with_default (self->root, "lifecycle", NULL);
+  lifecycle = tb_json_get_string (self->root, "lifecycle", NULL);
   if (!tb_lifecycle_from_string (lifecycle, NULL))
     return fail_board (error, self->json_path, _("“lifecycle” is not blank, sbm-installed, provisioned or locked")),
            NULL;
@@ -436,8 +437,8 @@ tb_virtual_board_open (const char *path, GError **error)
   if (self->page_size < 256 || (self->page_size & (self->page_size - 1)) != 0 || self->flash_size == 0 ||
       self->flash_size > MAX_FLASH_SIZE || self->flash_size % self->page_size != 0)
     return fail_board (error, self->json_path, _("the flash geometry is not valid")), NULL;
-  if (json_object_get_string_member_with_default (otp, "device_public_key", NULL) == NULL ||
-      json_object_get_string_member_with_default (otp, "device_private_key", NULL) == NULL)
+  if (tb_json_get_string (otp, "device_public_key", NULL) == NULL ||
+      tb_json_get_string (otp, "device_private_key", NULL) == NULL)
     return fail_board (error, self->json_path, _("the device key is missing from the OTP")), NULL;
 
   flash_path = g_build_filename (self->path, FLASH_FILE, NULL);

@@ -33,6 +33,7 @@
 #include "tb-file.h"
 #include "tb-hierarchy.h"
 #include "tb-image-private.h"
+#include "tb-json-private.h"
 #include "tb-key-private.h"
 #include "tb-staging-private.h"
 
@@ -161,7 +162,7 @@ char *
 tb_image_product_key_name (TbContext *ctx, const char *product)
 {
   JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
-  const char *key = entry != NULL ? json_object_get_string_member_with_default (entry, "key", NULL) : NULL;
+  const char *key = entry != NULL ? tb_json_get_string (entry, "key", NULL) : NULL;
 
   return key != NULL ? g_strdup (key) : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
 }

@@ -16,6 +16,7 @@
 #include "tb-audit-private.h"
 #include "tb-context-private.h"
 #include "tb-error.h"
+#include "tb-json-private.h"
 #include "tb-key-private.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_STORE, X509_STORE_free)
@@ -131,7 +132,7 @@ tb_cert_verify (TbContext *ctx, TbCert *leaf, GPtrArray **chain, GError **error)
           {
             TbCert *c = g_ptr_array_index (certs, j);
             JsonObject *entry = c->name != NULL ? tb_context_find_entry (ctx, TB_INVENTORY_CERTIFICATES, c->name) : NULL;
-            const char *revoked = entry != NULL ? json_object_get_string_member_with_default (entry, "revoked", NULL)
+            const char *revoked = entry != NULL ? tb_json_get_string (entry, "revoked", NULL)
                                                 : NULL;
             if (revoked != NULL && X509_cmp (c->x509, x) == 0)
               {
@@ -139,7 +140,7 @@ tb_cert_verify (TbContext *ctx, TbCert *leaf, GPtrArray **chain, GError **error)
                 g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
                              _("The certificate “%s” on the path was revoked on %s (%s): nothing it certifies can "
                                "be trusted"), c->name, revoked,
-                             json_object_get_string_member_with_default (entry, "revocation_reason", _("no reason given")));
+                             tb_json_get_string (entry, "revocation_reason", _("no reason given")));
                 return FALSE;
               }
           }
@@ -197,7 +198,7 @@ tb_cert_revoke (TbContext *ctx, const char *name, const char *reason, GError **e
   if (json_object_has_member (entry, "revoked"))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("The certificate “%s” was already revoked on %s"), name,
-                   json_object_get_string_member_with_default (entry, "revoked", "?"));
+                   tb_json_get_string (entry, "revoked", "?"));
       return FALSE;
     }
   if (!tb_context_is_writable (ctx))
@@ -206,7 +207,7 @@ tb_cert_revoke (TbContext *ctx, const char *name, const char *reason, GError **e
                    tb_context_get_path (ctx));
       return FALSE;
     }
-  json_object_set_string_member (details, "serial", json_object_get_string_member_with_default (entry, "serial", ""));
+  json_object_set_string_member (details, "serial", tb_json_get_string (entry, "serial", ""));
   json_object_set_string_member (details, "reason", reason != NULL ? reason : "");
   if (!tb_audit_append (ctx, "cert.revoke", name, details, error))
     return FALSE;

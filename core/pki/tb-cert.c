@@ -33,6 +33,7 @@
 #include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-json-private.h"
 #include "tb-key-private.h"
 
 G_DEFINE_FINAL_TYPE (TbCert, tb_cert, G_TYPE_OBJECT)
@@ -175,7 +176,7 @@ tb_cert_load (TbContext *ctx, const char *name, GError **error)
                    _("The context %s has no certificate “%s”"), tb_context_get_path (ctx), name);
       return NULL;
     }
-  file = json_object_get_string_member_with_default (entry, "file", NULL);
+  file = tb_json_get_string (entry, "file", NULL);
   if (file == NULL)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_DATA,
@@ -186,7 +187,7 @@ tb_cert_load (TbContext *ctx, const char *name, GError **error)
   self = tb_cert_new_from_file (path, error);
   if (self == NULL)
     return NULL;
-  sha = json_object_get_string_member_with_default (entry, "sha256", NULL);
+  sha = tb_json_get_string (entry, "sha256", NULL);
   if (sha != NULL && g_ascii_strcasecmp (sha, self->sha256) != 0)
     {
       g_object_unref (self);
@@ -195,7 +196,7 @@ tb_cert_load (TbContext *ctx, const char *name, GError **error)
       return NULL;
     }
   self->name = g_strdup (name);
-  self->key_name = g_strdup (json_object_get_string_member_with_default (entry, "key", NULL));
+  self->key_name = g_strdup (tb_json_get_string (entry, "key", NULL));
   return self;
 }
 

@@ -22,6 +22,7 @@
 #include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-json-private.h"
 #include "tb-pkcs11-private.h"
 #include "tb-scrypt.h"
 
@@ -37,7 +38,7 @@
 static const char *
 entry_string (JsonObject *entry, const char *member)
 {
-  return json_object_get_string_member_with_default (entry, member, NULL);
+  return tb_json_get_string (entry, member, NULL);
 }
 
 /**

@@ -24,6 +24,7 @@
 #include "tb-crashpoint.h"
 #include "tb-error.h"
 #include "tb-job.h"
+#include "tb-json-private.h"
 
 #define HASH_MARK ",\"hash\":\""
 #define JOURNAL_LINE_MAX (1024u * 1024u)
@@ -91,7 +92,7 @@ tb_journal_parse_line (const char *line, gsize len, char **hash_out, GError **er
     }
   obj = json_node_get_object (root);
   computed = line_hash (line, (gsize) (mark - line));
-  if (g_strcmp0 (computed, json_object_get_string_member_with_default (obj, "hash", "")) != 0)
+  if (g_strcmp0 (computed, tb_json_get_string (obj, "hash", "")) != 0)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED, _("a journal line was modified (its hash does not match)"));
       return NULL;
@@ -107,12 +108,12 @@ load_state (TbJournal *j, JsonObject *line)
   JsonObject *state = json_object_get_object_member (line, "state");
   JsonArray *a;
 
-  j->seq = (guint64) json_object_get_int_member_with_default (line, "seq", 0);
+  j->seq = (guint64) tb_json_get_int (line, "seq", 0);
   if (state == NULL)
     return;
-  j->made = (guint64) json_object_get_int_member_with_default (state, "made", 0);
-  j->failed = (guint64) json_object_get_int_member_with_default (state, "failed", 0);
-  j->next = (guint64) json_object_get_int_member_with_default (state, "next", 0);
+  j->made = (guint64) tb_json_get_int (state, "made", 0);
+  j->failed = (guint64) tb_json_get_int (state, "failed", 0);
+  j->next = (guint64) tb_json_get_int (state, "next", 0);
   a = json_object_has_member (state, "free") ? json_object_get_array_member (state, "free") : NULL;
   for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
     {
@@ -124,10 +125,10 @@ load_state (TbJournal *j, JsonObject *line)
     {
       JsonObject *e = json_array_get_object_element (a, i);
       TbJournalSlot *o = g_new0 (TbJournalSlot, 1);
-      o->slot = (guint64) json_object_get_int_member_with_default (e, "slot", 0);
-      o->uid = g_strdup (json_object_get_string_member_with_default (e, "uid", NULL));
-      o->certificate = g_strdup (json_object_get_string_member_with_default (e, "certificate", NULL));
-      o->serial = g_strdup (json_object_get_string_member_with_default (e, "serial", NULL));
+      o->slot = (guint64) tb_json_get_int (e, "slot", 0);
+      o->uid = g_strdup (tb_json_get_string (e, "uid", NULL));
+      o->certificate = g_strdup (tb_json_get_string (e, "certificate", NULL));
+      o->serial = g_strdup (tb_json_get_string (e, "serial", NULL));
       g_ptr_array_add (j->open, o);
     }
 }

@@ -67,8 +67,8 @@ static void
 fill_counts (TbJournal *j, JsonObject *job, TbJobCounts *c)
 {
   memset (c, 0, sizeof *c);
-  c->count = (guint64) json_object_get_int_member_with_default (job, "count", 0);
-  c->first = (guint64) json_object_get_int_member_with_default (job, "first", 0);
+  c->count = (guint64) tb_json_get_int (job, "count", 0);
+  c->first = (guint64) tb_json_get_int (job, "first", 0);
   c->made = j->made;
   c->reserved = j->open->len;
   c->failed = j->failed;
@@ -89,10 +89,10 @@ tb_job_get_counts (TbContext *ctx, const char *job_id, TbJobCounts *counts, GErr
 
   if (job == NULL)
     return FALSE;
-  if (g_strcmp0 (json_object_get_string_member_with_default (job, "role", ""), "oem") == 0)
+  if (g_strcmp0 (tb_json_get_string (job, "role", ""), "oem") == 0)
     {
       memset (counts, 0, sizeof *counts);
-      counts->count = counts->remaining = (guint64) json_object_get_int_member_with_default (job, "count", 0);
+      counts->count = counts->remaining = (guint64) tb_json_get_int (job, "count", 0);
       return TRUE;
     }
   j = tb_journal_open (ctx, job_id, FALSE, error);
@@ -275,12 +275,12 @@ tb_job_journal_append_record (TbContext *ctx, const char *job_id, JsonObject *re
 
   if (job == NULL || (j = tb_journal_open (ctx, job_id, TRUE, error)) == NULL)
     return FALSE;
-  if (!tb_journal_slot_available (j, (guint64) json_object_get_int_member_with_default (job, "count", 0)))
+  if (!tb_journal_slot_available (j, (guint64) tb_json_get_int (job, "count", 0)))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_LIMIT_REACHED, _("The job's count is exhausted"));
       return FALSE;
     }
-  if (!tb_journal_reserve (j, (guint64) json_object_get_int_member_with_default (job, "first", 0), &slot, error))
+  if (!tb_journal_reserve (j, (guint64) tb_json_get_int (job, "first", 0), &slot, error))
     return FALSE;
   g_ptr_array_remove_index (j->open, j->open->len - 1);
   j->made++;
@@ -304,7 +304,7 @@ tb_produce_result_clear (TbProduceResult *r)
 static gboolean
 job_window_open (JsonObject *job, GError **error)
 {
-  const char *not_after = json_object_get_string_member_with_default (job, "not_after", NULL);
+  const char *not_after = tb_json_get_string (job, "not_after", NULL);
   g_autoptr(GDateTime) end = not_after != NULL ? g_date_time_new_from_iso8601 (not_after, NULL) : NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
 
@@ -335,7 +335,7 @@ static gboolean
 load_identity (TbContext *ctx, JsonObject *job, const char *passphrase, TbUpk *upk, TbProvisionIdentity *id,
                GError **error)
 {
-  const char *issuer = json_object_get_string_member_with_default (job, "issuer", NULL);
+  const char *issuer = tb_json_get_string (job, "issuer", NULL);
   const char *product = json_object_get_string_member (job, "product");
   JsonObject *prod = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
   g_autofree char *pk = prod != NULL && json_object_has_member (prod, "key")
@@ -350,7 +350,7 @@ load_identity (TbContext *ctx, JsonObject *job, const char *passphrase, TbUpk *u
       return FALSE;
     }
   id->product = g_strdup (product);
-  id->organization = g_strdup (json_object_get_string_member_with_default (job, "oem", ""));
+  id->organization = g_strdup (tb_json_get_string (job, "oem", ""));
   id->issuer_cert = tb_cert_load (ctx, issuer, error);
   if (id->issuer_cert == NULL)
     return FALSE;
@@ -447,7 +447,7 @@ audit_made (TbContext *ctx, JsonObject *record, const char *journal_hash, gboole
   json_object_set_string_member (details, "journal_hash", journal_hash);
   if (recovered)
     json_object_set_boolean_member (details, "recovered", TRUE);
-  return tb_audit_append (ctx, "device.produce", json_object_get_string_member_with_default (record, "uid", "-"),
+  return tb_audit_append (ctx, "device.produce", tb_json_get_string (record, "uid", "-"),
                           details, error);
 }
 
@@ -461,7 +461,7 @@ recover_audit (TbContext *ctx, TbJournal *j, GError **error)
   gboolean found = FALSE;
 
   if (j->last_line == NULL ||
-      g_strcmp0 (json_object_get_string_member_with_default (j->last_line, "event", NULL), "made") != 0)
+      g_strcmp0 (tb_json_get_string (j->last_line, "event", NULL), "made") != 0)
     return TRUE;
   if (!tb_audit_contains (ctx, j->last_hash, &found, error))
     return FALSE;
@@ -482,7 +482,7 @@ complete (Producer *p, const TbAttestation *att, GBytes *receipt, const char *re
 
   json_object_set_string_member (rec, "record_id", record_id);
   json_object_set_string_member (rec, "job_id", p->job_id);
-  json_object_set_int_member (rec, "slice", json_object_get_int_member_with_default (p->job, "slice", 1));
+  json_object_set_int_member (rec, "slice", tb_json_get_int (p->job, "slice", 1));
   json_object_set_int_member (rec, "slot", (gint64) p->slot);
   json_object_set_string_member (rec, "uid", att->uid);
   json_object_set_string_member (rec, "device_type", att->device_type);
@@ -515,7 +515,7 @@ complete (Producer *p, const TbAttestation *att, GBytes *receipt, const char *re
   result->result = g_strdup (result_kind);
   result->slot = p->slot;
   result->made = p->j->made;
-  result->limit = (guint64) json_object_get_int_member_with_default (p->job, "count", 0);
+  result->limit = (guint64) tb_json_get_int (p->job, "count", 0);
   result->app_version = g_strdup (tb_upk_get_version (p->upk));
   result->receipt = g_bytes_ref (receipt);
   return TRUE;
@@ -527,8 +527,8 @@ produce_locked (Producer *p, const char *passphrase, TbProduceResult *result, GE
   g_auto(TbProvisionIdentity) id = { 0 };
   g_autoptr(TbAttestation) att = NULL;
   g_autoptr(GBytes) receipt = NULL;
-  guint64 count = (guint64) json_object_get_int_member_with_default (p->job, "count", 0);
-  guint64 first = (guint64) json_object_get_int_member_with_default (p->job, "first", 0);
+  guint64 count = (guint64) tb_json_get_int (p->job, "count", 0);
+  guint64 first = (guint64) tb_json_get_int (p->job, "first", 0);
   const char *version = tb_upk_get_version (p->upk);
 
   /* open slots that never got as far as a certificate reached no device */
@@ -719,7 +719,7 @@ tb_produce (TbContext *ctx, TbProbe *probe, const TbProduceOptions *options, con
 
   if (job == NULL)
     return FALSE;
-  if (json_object_get_string_member_with_default (job, "upk", NULL) == NULL)
+  if (tb_json_get_string (job, "upk", NULL) == NULL)
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
                    _("Job “%s” was made here, not imported: import its package into a station context to produce"),

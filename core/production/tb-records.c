@@ -15,6 +15,7 @@
 #include "tb-file.h"
 #include "tb-job.h"
 #include "tb-journal-private.h"
+#include "tb-json-private.h"
 
 /**
  * tb_records_collect:
@@ -42,7 +43,7 @@ tb_records_collect (TbContext *ctx, const char *job_id, GError **error)
     {
       JsonObject *job = g_ptr_array_index (entries, i);
       const char *id = json_object_get_string_member (job, "job_id");
-      const char *package = json_object_get_string_member_with_default (job, "package", NULL);
+      const char *package = tb_json_get_string (job, "package", NULL);
       g_autofree char *path = NULL;
       g_autoptr(GFile) file = NULL;
       g_autoptr(GFileInputStream) fin = NULL;
@@ -71,11 +72,11 @@ tb_records_collect (TbContext *ctx, const char *job_id, GError **error)
           }
         pkg = json_node_get_object (json_parser_get_root (parser));
         json_object_set_string_member (summary, "job_id", id);
-        json_object_set_int_member (summary, "slice", json_object_get_int_member_with_default (job, "slice", 1));
+        json_object_set_int_member (summary, "slice", tb_json_get_int (job, "slice", 1));
         json_object_set_string_member (summary, "manifest",
-                                       json_object_get_string_member_with_default (pkg, "manifest", ""));
+                                       tb_json_get_string (pkg, "manifest", ""));
         json_object_set_string_member (summary, "signature",
-                                       json_object_get_string_member_with_default (pkg, "signature", ""));
+                                       tb_json_get_string (pkg, "signature", ""));
         if (json_object_has_member (pkg, "signer_certificate"))
           json_object_set_string_member (summary, "signer_certificate",
                                          json_object_get_string_member (pkg, "signer_certificate"));
@@ -109,8 +110,8 @@ tb_records_collect (TbContext *ctx, const char *job_id, GError **error)
               break;
             }
           obj = tb_journal_parse_line (line, len, &hash, &local);
-          if (obj == NULL || (guint64) json_object_get_int_member_with_default (obj, "seq", 0) != seq + 1 ||
-              g_strcmp0 (json_object_get_string_member_with_default (obj, "prev", NULL), prev) != 0)
+          if (obj == NULL || (guint64) tb_json_get_int (obj, "seq", 0) != seq + 1 ||
+              g_strcmp0 (tb_json_get_string (obj, "prev", NULL), prev) != 0)
             {
               g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
                            _("%s, entry %" G_GUINT64_FORMAT ": %s"), path, seq + 1,
@@ -121,7 +122,7 @@ tb_records_collect (TbContext *ctx, const char *job_id, GError **error)
           seq++;
           g_free (prev);
           prev = g_steal_pointer (&hash);
-          event = json_object_get_string_member_with_default (obj, "event", "");
+          event = tb_json_get_string (obj, "event", "");
           if (g_strcmp0 (event, "made") == 0 || g_strcmp0 (event, "fail") == 0)
             {
               JsonObject *rec = json_object_new ();

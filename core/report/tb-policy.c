@@ -14,6 +14,7 @@
 #include "tb-cert.h"
 #include "tb-context-private.h"
 #include "tb-error.h"
+#include "tb-json-private.h"
 #include "tb-key.h"
 
 void
@@ -65,7 +66,7 @@ static gboolean
 has_certificate_entry (GPtrArray *cert_entries, const char *key)
 {
   for (guint i = 0; i < cert_entries->len; i++)
-    if (g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (cert_entries, i), "key", NULL),
+    if (g_strcmp0 (tb_json_get_string (g_ptr_array_index (cert_entries, i), "key", NULL),
                    key) == 0)
       return TRUE;
   return FALSE;
@@ -76,9 +77,9 @@ check_key (GPtrArray *findings, TbContext *ctx, JsonObject *entry, GPtrArray *ce
            GPtrArray *file_problems)
 {
   const char *name = json_object_get_string_member (entry, "name");
-  const char *usage = json_object_get_string_member_with_default (entry, "usage", "");
-  const char *algorithm = json_object_get_string_member_with_default (entry, "algorithm", "");
-  const char *storage = json_object_get_string_member_with_default (entry, "storage", "file");
+  const char *usage = tb_json_get_string (entry, "usage", "");
+  const char *algorithm = tb_json_get_string (entry, "algorithm", "");
+  const char *storage = tb_json_get_string (entry, "storage", "file");
   g_autoptr(GError) error = NULL;
   g_autoptr(TbKey) key = tb_key_load (ctx, name, &error);
   gboolean certified = FALSE;
@@ -273,7 +274,7 @@ tb_policy_check_context (TbContext *ctx)
     {
       JsonObject *entry = g_ptr_array_index (cert_entries, i);
       const char *name = json_object_get_string_member (entry, "name");
-      const char *revoked = json_object_get_string_member_with_default (entry, "revoked", NULL);
+      const char *revoked = tb_json_get_string (entry, "revoked", NULL);
       g_autoptr(GError) error = NULL;
 
       if (revoked != NULL)
@@ -282,7 +283,7 @@ tb_policy_check_context (TbContext *ctx)
             _("Certificate “%s” was revoked on %s (%s): what it signed or certified is no longer trusted; issue "
               "a replacement and re-provision or re-master what depended on it."),
             name, revoked,
-            json_object_get_string_member_with_default (entry, "revocation_reason", _("no reason given")));
+            tb_json_get_string (entry, "revocation_reason", _("no reason given")));
           add_finding (findings, TB_SEVERITY_CRITICAL, name, msg);
         }
       TbCert *cert = tb_cert_load (ctx, name, &error);
@@ -302,7 +303,7 @@ tb_policy_check_context (TbContext *ctx)
   for (guint i = 0; i < keys->len; i++)
     {
       JsonObject *entry = g_ptr_array_index (keys, i);
-      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "usage", ""), "root-ca") == 0)
+      if (g_strcmp0 (tb_json_get_string (entry, "usage", ""), "root-ca") == 0)
         has_root = TRUE;
       check_key (findings, ctx, entry, certs, cert_entries, file_problems);
     }

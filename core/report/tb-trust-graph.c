@@ -16,6 +16,7 @@
 #include "tb-context-private.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-json-private.h"
 #include "tb-pkcs11-uri.h"
 #include "tb-policy.h"
 #include "tb-render-module.h"
@@ -136,7 +137,7 @@ tb_trust_graph_add_edge (TbTrustGraph *graph, const char *from, const char *to, 
 static const char *
 member (JsonObject *o, const char *name)
 {
-  return json_object_get_string_member_with_default (o, name, NULL);
+  return tb_json_get_string (o, name, NULL);
 }
 
 static TbTrustNodeKind
