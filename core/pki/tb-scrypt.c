@@ -341,6 +341,16 @@ romix_pair_avx512vl (Lane *la, Lane *lb)
 
 static gint generic_only;
 
+static gboolean
+use_avx512vl (void)
+{
+#ifdef TB_SCRYPT_HAVE_AVX512VL
+  return !g_atomic_int_get (&generic_only) && __builtin_cpu_supports ("avx512vl");
+#else
+  return FALSE;
+#endif
+}
+
 /**
  * tb_scrypt_use_generic_vectors:
  * @generic: %TRUE to use the baseline vector code even where the CPU has a
@@ -363,18 +373,14 @@ tb_scrypt_use_generic_vectors (gboolean generic)
 const char *
 tb_scrypt_get_vector_unit (void)
 {
-#ifdef TB_SCRYPT_HAVE_AVX512VL
-  if (!g_atomic_int_get (&generic_only) && __builtin_cpu_supports ("avx512vl"))
-    return "avx512vl";
-#endif
-  return "generic";
+  return use_avx512vl () ? "avx512vl" : "generic";
 }
 
 static void
 romix_pair (Lane *la, Lane *lb)
 {
 #ifdef TB_SCRYPT_HAVE_AVX512VL
-  if (!g_atomic_int_get (&generic_only) && __builtin_cpu_supports ("avx512vl"))
+  if (use_avx512vl ())
     {
       romix_pair_avx512vl (la, lb);
       return;
