@@ -481,7 +481,6 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
   g_autoptr(TbUpk) upk = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(TbKey) product_key = NULL;
-  g_autofree char *product_key_id = NULL;
   g_autofree char *first_failure = NULL;
   GError *unlock_error = NULL;
   KeyUnlock unlock = { 0 };

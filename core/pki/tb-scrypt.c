@@ -171,7 +171,11 @@ typedef guint32 TbV4 __attribute__ ((vector_size (16)));
 static const guint8 diagonal[16] = { 0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11 };
 
 #define ROTL4(a, n) (((a) << (n)) | ((a) >> (32 - (n))))
+#ifdef __clang__
+#define SHUF4(v, a, b, c, d) __builtin_shufflevector ((v), (v), a, b, c, d)
+#else
 #define SHUF4(v, a, b, c, d) __builtin_shuffle ((v), (TbV4) { a, b, c, d })
+#endif
 
 /* A 64-byte block as four vectors: a struct rather than an array, so that
  * the compiler keeps it in registers. */
