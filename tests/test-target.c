@@ -229,6 +229,43 @@ test_no_sbm (void)
   g_assert_error (error, TB_ERROR, TB_ERROR_UNSUPPORTED);
 }
 
+/* A blank board (nothing at the SBM's address) is reported at once, not
+ * after the timeout (an hour here, so a wait would show); a board with
+ * something there that never answers is waited for. */
+static void
+test_blank_device (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("tb-target-XXXXXX", NULL);
+  g_autofree char *uri = g_strconcat ("virtual:", dir, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TbVirtualBoard) board = tb_virtual_board_create (dir, NULL, 256 * 1024, 1024, NULL, &error);
+  g_autoptr(TbProbe) probe = NULL;
+  g_autoptr(TbTarget) target = NULL;
+  const guint8 not_an_sbm[8] = { 0x00, 0x10, 0x00, 0x20, 0x09, 0x01, 0x00, 0x08 };
+
+  g_assert_no_error (error);
+  g_clear_object (&board);
+  probe = tb_probe_open (uri, &error);
+  g_assert_no_error (error);
+  target = tb_target_new (probe);
+  tb_target_set_timeout (target, 3600 * 1000);
+  g_assert_false (tb_target_reset (target, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "blank"));
+  g_clear_error (&error);
+
+  /* a vector table, but no SBM behind it */
+  g_assert_true (tb_probe_write_memory (probe, TB_BOARD_FLASH_BASE, not_an_sbm, sizeof not_an_sbm, NULL, &error));
+  g_assert_no_error (error);
+  tb_target_set_timeout (target, 150);
+  g_assert_false (tb_target_reset (target, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "came up"));
+  g_clear_pointer (&target, tb_target_free);
+  g_clear_object (&probe);
+  tb_file_remove_tree (dir, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -238,5 +275,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/target/random-answers", test_random_answers);
   g_test_add_func ("/tb/target/transfer-fails", test_transfer_fails);
   g_test_add_func ("/tb/target/no-sbm", test_no_sbm);
+  g_test_add_func ("/tb/target/blank-device", test_blank_device);
   return g_test_run ();
 }

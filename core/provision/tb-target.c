@@ -17,6 +17,7 @@
 #include "tb-crypto.h"
 #include "tb-error.h"
 #include "tb-reader.h"
+#include "tb-sbm-image.h"
 #include "tb-key-private.h"
 #include "tb-master.h"
 #include "tb-upk.h"
@@ -113,19 +114,34 @@ tb_target_has_sbm (TbTarget *self, GError **error)
   return TRUE;
 }
 
+/* Whether the flash is erased where the SBM's vector table goes: such a
+ * device will never answer, however long one waits. A read the device
+ * refuses (a locked one) says nothing, nor does anything but erased words. */
+static gboolean
+sbm_flash_erased (TbTarget *self)
+{
+  guint8 vectors[8];
+
+  if (!tb_probe_read_memory (self->probe, TB_SBM_IMAGE_ADDRESS, vectors, sizeof vectors, NULL, NULL))
+    return FALSE;
+  return le32 (vectors) == 0xffffffffu && le32 (vectors + 4) == 0xffffffffu;
+}
+
 /**
  * tb_target_wait_ready:
  *
  * Waits until an SBM answers in the mailbox (its magic word written, not
  * busy), for the command timeout: a core that has just been reset or
  * powered up checks its image (and makes its key, the first time) before
- * it answers.
+ * it answers. A device whose flash holds no SBM at all (its vector table
+ * erased) is reported at once with %TB_ERROR_NOT_FOUND.
  */
 gboolean
 tb_target_wait_ready (TbTarget *self, GError **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) self->timeout_ms * 1000;
   guint8 head[TB_MB_HEADER];
+  gboolean looked = FALSE;
 
   for (;;)
     {
@@ -133,6 +149,18 @@ tb_target_wait_ready (TbTarget *self, GError **error)
         return FALSE;
       if (le32 (head + TB_MB_OFF_MAGIC) == TB_MB_MAGIC && le32 (head + TB_MB_OFF_STATUS) != TB_MB_STATUS_BUSY)
         return self->sbm_seen = TRUE;
+      if (!looked)
+        {
+          looked = TRUE;
+          if (sbm_flash_erased (self))
+            {
+              g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
+                           _("The device is blank: its flash holds no secure boot manager at 0x%08x (provision it "
+                             "first)"),
+                           TB_SBM_IMAGE_ADDRESS);
+              return FALSE;
+            }
+        }
       if (g_get_monotonic_time () > deadline)
         {
           g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
