@@ -451,12 +451,8 @@ tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (!tb_upk_verify_signature (upk, &error))
     return tb_cli_fail (cli, error);
-  {
-    /* a product the context does not list may still have its key */
-    g_autoptr(TbProductInfo) product = tb_context_lookup_product (ctx, tb_upk_get_product (upk), NULL);
-    key_name = product != NULL ? g_strdup (product->key)
-                               : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, tb_upk_get_product (upk), NULL);
-  }
+  /* a product the context does not list may still have its key */
+  key_name = tb_context_dup_product_key_name (ctx, tb_upk_get_product (upk));
   key = tb_key_load (ctx, key_name, &error);
   if (key == NULL)
     return tb_cli_fail (cli, error);

@@ -366,6 +366,17 @@ test_defaults (Fixture *f, gconstpointer data)
   g_assert_cmpstr (typed->device_types[0], ==, "tb-vmcu-m4");
   g_assert_cmpstr (typed->device_types[1], ==, "other-mcu");
 
+  /* the one rule for a product's key name, for every workflow */
+  {
+    g_autofree char *of_bare = tb_context_dup_product_key_name (ctx, "bare");
+    g_autofree char *of_typed = tb_context_dup_product_key_name (ctx, "typed");
+    g_autofree char *of_unlisted = tb_context_dup_product_key_name (ctx, "unlisted");
+
+    g_assert_cmpstr (of_bare, ==, "product-bare");
+    g_assert_cmpstr (of_typed, ==, "shared-key");
+    g_assert_cmpstr (of_unlisted, ==, "product-unlisted");
+  }
+
   /* the JSON for output keeps everything, in the file's order */
   {
     g_autoptr(JsonNode) node = tb_context_inventory_to_json (ctx, TB_INVENTORY_KEYS);

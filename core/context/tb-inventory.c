@@ -253,15 +253,22 @@ tb_product_info_free (TbProductInfo *info)
   g_free (info);
 }
 
+/* The rule for a product's key name, of its entry (or of none). */
+static char *
+product_key_name (JsonObject *entry, const char *product)
+{
+  const char *key = tb_json_get_string (entry, "key", NULL);
+
+  return key != NULL ? g_strdup (key) : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
+}
+
 static TbProductInfo *
 product_info_new (JsonObject *entry)
 {
   TbProductInfo *info = g_new0 (TbProductInfo, 1);
 
   info->name = dup_member (entry, "name", "");
-  info->key = dup_member (entry, "key", NULL);
-  if (info->key == NULL)
-    info->key = g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, info->name, NULL);
+  info->key = product_key_name (entry, info->name);
   info->description = dup_member (entry, "description", NULL);
   info->device_types = tb_json_dup_strv (entry, "device_types");
   return info;
@@ -310,6 +317,25 @@ tb_context_lookup_product (TbContext *self, const char *name, GError **error)
       return NULL;
     }
   return product_info_new (entry);
+}
+
+/**
+ * tb_context_dup_product_key_name:
+ * @self: a context
+ * @product: a product's name, listed by the context or not
+ *
+ * The name of the key that stands for @product: the `key` its entry names,
+ * else `product-PRODUCT` (also for a product the context does not list:
+ * its key may still be there).
+ *
+ * Returns: (transfer full): the key's name
+ */
+char *
+tb_context_dup_product_key_name (TbContext *self, const char *product)
+{
+  g_return_val_if_fail (TB_IS_CONTEXT (self), NULL);
+  g_return_val_if_fail (product != NULL, NULL);
+  return product_key_name (tb_context_find_entry (self, TB_INVENTORY_PRODUCTS, product), product);
 }
 
 /**

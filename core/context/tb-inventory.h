@@ -118,6 +118,8 @@ TbCertInfo    *tb_context_lookup_certificate (TbContext           *self,
 TbProductInfo *tb_context_lookup_product     (TbContext           *self,
                                               const char          *name,
                                               GError             **error);
+char          *tb_context_dup_product_key_name (TbContext         *self,
+                                               const char        *product);
 
 gboolean       tb_context_has_entry          (TbContext           *self,
                                               TbInventory          inventory,

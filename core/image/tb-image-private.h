@@ -19,8 +19,5 @@ void  tb_image_chunk_nonce_aad  (const TbImageHeader *header,
                                  guint32              index,
                                  guint8               nonce[12],
                                  guint8               aad[25]);
-/* The name of @product's key in @ctx. */
-char *tb_image_product_key_name (TbContext           *ctx,
-                                 const char          *product);
 
 G_END_DECLS

@@ -157,16 +157,6 @@ tb_check_status_to_string (TbCheckStatus status)
     }
 }
 
-/* The name of a product's key in the context. */
-char *
-tb_image_product_key_name (TbContext *ctx, const char *product)
-{
-  JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
-  const char *key = entry != NULL ? tb_json_get_string (entry, "key", NULL) : NULL;
-
-  return key != NULL ? g_strdup (key) : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
-}
-
 /* ---- decrypting ---- */
 
 static gboolean
@@ -267,7 +257,7 @@ tb_image_decrypt_mastered (TbContext *ctx, const char *upk_path, const char *ima
       !tb_cert_verify (ctx, tb_upk_get_signer_cert (upk), NULL, error) ||
       !tb_cert_check_code_signing (tb_upk_get_signer_cert (upk), error))
     return FALSE;
-  key_name = tb_image_product_key_name (ctx, tb_upk_get_product (upk));
+  key_name = tb_context_dup_product_key_name (ctx, tb_upk_get_product (upk));
   product_key = tb_key_load_unlocked (ctx, key_name, passphrase, error);
   if (product_key == NULL)
     return FALSE;
@@ -505,7 +495,7 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
   add_check (list, "upk", TB_CHECK_PASSED, _("well formed"));
   if (passphrase != NULL && tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, tb_upk_get_product (upk)) != NULL)
     {
-      g_autofree char *key_name = tb_image_product_key_name (ctx, tb_upk_get_product (upk));
+      g_autofree char *key_name = tb_context_dup_product_key_name (ctx, tb_upk_get_product (upk));
 
       /* errors are the recipients check's to report */
       unlock.key = tb_key_load (ctx, key_name, NULL);
@@ -545,7 +535,7 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
       }
     else
       {
-        key_name = tb_image_product_key_name (ctx, product);
+        key_name = tb_context_dup_product_key_name (ctx, product);
         product_key = tb_key_load (ctx, key_name, &local);
         if (product_key == NULL)
           FAILED ("recipients", local->message);

@@ -245,7 +245,7 @@ load_mastering_signer (TbContext *ctx, TbCert **cert, TbKey **key, GError **erro
 static gboolean
 load_product_key (TbContext *ctx, const char *product, Signers *s, GError **error)
 {
-  g_autofree char *product_key = tb_image_product_key_name (ctx, product);
+  g_autofree char *product_key = tb_context_dup_product_key_name (ctx, product);
 
   s->product_key = tb_key_load (ctx, product_key, error);
   return s->product_key != NULL &&

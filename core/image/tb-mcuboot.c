@@ -185,8 +185,7 @@ product_key (TbContext *ctx, const char *product, GError **error)
       g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no product “%s”"), product);
       return NULL;
     }
-  name = json_object_has_member (entry, "key") ? g_strdup (json_object_get_string_member (entry, "key"))
-                                               : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
+  name = tb_context_dup_product_key_name (ctx, product);
   key = tb_key_load (ctx, name, error);
   if (key != NULL && g_strcmp0 (tb_key_get_algorithm (key), "ec-p256") != 0)
     {

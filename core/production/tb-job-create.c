@@ -392,7 +392,7 @@ tb_job_create (TbContext *ctx, const TbJobCreateOptions *o, const char *passphra
                                                                       : TB_KEY_NAME_ROOT_CA, passphrase, error);
   if (root_key == NULL)
     return FALSE;
-  pk_name = tb_job_product_key_name (ctx, tb_upk_get_product (upk));
+  pk_name = tb_context_dup_product_key_name (ctx, tb_upk_get_product (upk));
   product_key = tb_key_load_unlocked (ctx, pk_name, passphrase, error);
   if (product_key == NULL)
     return FALSE;

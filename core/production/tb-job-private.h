@@ -17,9 +17,6 @@ G_BEGIN_DECLS
 char       *tb_job_sha256_bytes     (GBytes     *bytes);
 /* @t in ISO 8601, UTC, to the second; %NULL for %NULL. */
 char       *tb_job_format_time      (GDateTime  *t);
-/* The name of @product's key in @ctx. */
-char       *tb_job_product_key_name (TbContext  *ctx,
-                                     const char *product);
 
 /* The signed manifest verified against @root, then parsed. */
 gboolean    tb_job_verify_manifest  (const char     *manifest_b64,

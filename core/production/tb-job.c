@@ -224,16 +224,6 @@ tb_job_format_time (GDateTime *t)
   return t != NULL ? g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ") : NULL;
 }
 
-char *
-tb_job_product_key_name (TbContext *ctx, const char *product)
-{
-  JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
-
-  if (entry != NULL && json_object_has_member (entry, "key"))
-    return g_strdup (json_object_get_string_member (entry, "key"));
-  return g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, product, NULL);
-}
-
 /* ---- reading and importing a package (station side) ---- */
 
 static TbCert *
@@ -747,7 +737,7 @@ tb_job_import (TbContext *ctx, TbJobPackage *p, const char *root_sha256, const c
   if (!tb_key_store (issuer_key, ctx, ca_name, TB_KEY_USAGE_PROVISIONING_CA, passphrase, error) ||
       !tb_cert_store (p->issuer, ctx, ca_name, ca_name, error))
     return FALSE;
-  pk_name = tb_job_product_key_name (ctx, product);
+  pk_name = tb_context_dup_product_key_name (ctx, product);
   if (tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name) != NULL)
     {
       JsonObject *k = tb_context_find_entry (ctx, TB_INVENTORY_KEYS, pk_name);

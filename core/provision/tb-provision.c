@@ -182,7 +182,6 @@ tb_provision_identity_from_context (TbContext *ctx, const char *product, const c
 {
   g_autoptr(TbCert) mastering = NULL;
   g_autofree char *product_key_name = NULL;
-  JsonObject *entry;
 
   id->product = pick_product (ctx, product, error);
   if (id->product == NULL)
@@ -196,10 +195,7 @@ tb_provision_identity_from_context (TbContext *ctx, const char *product, const c
                                   passphrase, error);
   if (id->issuer_key == NULL)
     return FALSE;
-  entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, id->product);
-  product_key_name = entry != NULL && json_object_has_member (entry, "key")
-                       ? g_strdup (json_object_get_string_member (entry, "key"))
-                       : g_strconcat (TB_KEY_NAME_PRODUCT_PREFIX, id->product, NULL);
+  product_key_name = tb_context_dup_product_key_name (ctx, id->product);
   id->product_key = tb_key_load_unlocked (ctx, product_key_name, passphrase, error);
   if (id->product_key == NULL)
     return FALSE;
