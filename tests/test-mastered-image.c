@@ -181,6 +181,8 @@ test_build_paths (void)
     /* a leading dot is not an extension, no dot means no extension */
     { "/o", "/src/.hidden", "1.0.0", NULL, "/o/.hidden-1.0.0.tbimg", "/o/.hidden-1.0.0.tbupk" },
     { "/o", "firmware", "0.0.1", NULL, "/o/firmware-0.0.1.tbimg", "/o/firmware-0.0.1.tbupk" },
+    /* `-o out/`: one slash */
+    { "out/", "app.hex", "1.0.0", NULL, "out/app-1.0.0.tbimg", "out/app-1.0.0.tbupk" },
     /* a name given replaces the whole stem, version included */
     { "/o", "/src/app.bin", "3.1.4", "release", "/o/release.tbimg", "/o/release.tbupk" },
   };

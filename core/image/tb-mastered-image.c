@@ -167,6 +167,12 @@ tb_mastered_image_build_paths (const char *output_dir, const char *input_path, c
     }
   else
     stem = g_strdup (name);
-  *image_path = g_strdup_printf ("%s/%s.tbimg", output_dir, stem);
-  *upk_path = g_strdup_printf ("%s/%s.tbupk", output_dir, stem);
+  {
+    g_autofree char *image_name = g_strconcat (stem, ".tbimg", NULL);
+    g_autofree char *upk_name = g_strconcat (stem, ".tbupk", NULL);
+
+    /* `-o out/` gives out/app-1.2.0.tbimg, not out//app-1.2.0.tbimg */
+    *image_path = g_build_filename (output_dir, image_name, NULL);
+    *upk_path = g_build_filename (output_dir, upk_name, NULL);
+  }
 }
