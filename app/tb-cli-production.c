@@ -104,7 +104,10 @@ tb_cli_cmd_job_create (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   {
     g_autoptr(TbCert) root = tb_cert_load (ctx, TB_KEY_NAME_ROOT_CA, NULL);
-    tb_cli_message (cli, _("Job %s: %" G_GUINT64_FORMAT " devices, signed by the OEM root"), made_id, count);
+    tb_cli_message (cli,
+                    g_dngettext (GETTEXT_PACKAGE, "Job %s: %" G_GUINT64_FORMAT " device, signed by the OEM root",
+                                 "Job %s: %" G_GUINT64_FORMAT " devices, signed by the OEM root", count),
+                    made_id, count);
     for (guint i = 0; i < files->len; i++)
       tb_cli_message (cli, _("  wrote %s"), (const char *) g_ptr_array_index (files, i));
     if (root != NULL)
@@ -195,7 +198,11 @@ tb_cli_cmd_job_import (TbCli *cli, int argc, char **argv)
   if (!tb_job_import (ctx, package, fingerprint, job_pass, pass, &error))
     return tb_cli_fail (cli, error);
   man = tb_job_package_get_info (package);
-  tb_cli_message (cli, _("Imported job %s (slice %u of %u): %" G_GUINT64_FORMAT " devices of %s %s, OEM root %s%s"),
+  tb_cli_message (cli,
+                  g_dngettext (GETTEXT_PACKAGE,
+                               "Imported job %s (slice %u of %u): %" G_GUINT64_FORMAT " device of %s %s, OEM root %s%s",
+                               "Imported job %s (slice %u of %u): %" G_GUINT64_FORMAT " devices of %s %s, OEM root %s%s",
+                               man->count),
                   man->job_id, man->slice, man->slices, man->count, man->product, man->image_version,
                   man->root_sha256, pinned == NULL ? _(" (now pinned)") : "");
   json_builder_begin_object (b);
@@ -468,7 +475,7 @@ tb_cli_cmd_records_export (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL || !tb_records_export (ctx, job_id, format, output, &n, &error))
     return tb_cli_fail (cli, error);
-  tb_cli_message (cli, _("Wrote %u records to %s"), n, output);
+  tb_cli_message (cli, g_dngettext (GETTEXT_PACKAGE, "Wrote %u record to %s", "Wrote %u records to %s", n), n, output);
   json_builder_begin_object (b);
   tb_cli_add_string (b, "output", output);
   tb_cli_add_int (b, "records", n);
@@ -481,6 +488,7 @@ tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *root_file = NULL;
+  g_autofree char *records = NULL;
   g_autoptr(TbCert) root = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   TbReceiptsReport report;
@@ -515,11 +523,18 @@ tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv)
     return tb_cli_fail (cli, error);
   if (!tb_receipts_verify (root, (const char *const *) argv + 1, &report, &error))
     return tb_cli_fail (cli, error);
+  records = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u record", "%u records", report.records), report.records);
   if (report.valid)
-    tb_cli_message (cli, _("All receipts valid: %u devices in %u records"), report.devices, report.records);
+    {
+      g_autofree char *devices = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u device", "%u devices", report.devices),
+                                                  report.devices);
+      /* TRANSLATORS: "3 devices in 3 records" */
+      tb_cli_message (cli, _("All receipts valid: %s in %s"), devices, records);
+    }
   else
     {
-      tb_cli_message (cli, _("%u PROBLEMS in %u records:"), report.bad->len, report.records);
+      tb_cli_message (cli, g_dngettext (GETTEXT_PACKAGE, "%u PROBLEM in %s:", "%u PROBLEMS in %s:", report.bad->len),
+                      report.bad->len, records);
       for (guint i = 0; i < report.bad->len; i++)
         {
           const TbReceiptProblem *o = g_ptr_array_index (report.bad, i);
@@ -529,7 +544,10 @@ tb_cli_cmd_receipts_verify (TbCli *cli, int argc, char **argv)
   for (guint i = 0; i < report.jobs->len; i++)
     {
       const TbReceiptJob *o = g_ptr_array_index (report.jobs, i);
-      tb_cli_message (cli, _("  job %s: %" G_GUINT64_FORMAT " devices of %" G_GUINT64_FORMAT " allowed"), o->job_id,
+      tb_cli_message (cli,
+                      g_dngettext (GETTEXT_PACKAGE, "  job %s: %" G_GUINT64_FORMAT " device of %" G_GUINT64_FORMAT " allowed",
+                                   "  job %s: %" G_GUINT64_FORMAT " devices of %" G_GUINT64_FORMAT " allowed", o->devices),
+                      o->job_id,
                       o->devices, o->total_count);
     }
   json_builder_begin_object (b);

@@ -358,7 +358,10 @@ tb_image_decrypt (TbUpk *upk, const char *image_path, TbKey *recipient, const ch
     }
   tb_stage_start (&hasher, "tb-image-sha256", tb_stage_hash_block, sha, free_plain);
 
-  tb_progress_set_stage (progress, _("Decrypting and authenticating %u chunks"), h.chunk_count);
+  tb_progress_set_stage (progress,
+                         g_dngettext (GETTEXT_PACKAGE, "Decrypting and authenticating %u chunk",
+                                      "Decrypting and authenticating %u chunks", h.chunk_count),
+                         h.chunk_count);
   for (guint32 first = 0; first < h.chunk_count; first += per_block)
     {
       guint32 count = MIN (per_block, h.chunk_count - first);
