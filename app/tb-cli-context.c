@@ -251,7 +251,7 @@ tb_cli_cmd_show (TbCli *cli, int argc, char **argv)
     {
       if (!tb_trust_report_write (ctx, report, &error))
         return tb_cli_fail (cli, error);
-      tb_cli_message (cli, _("Review report written to %s"), report);
+      tb_cli_message (cli, _("Review report written to %s"), tb_cli_output_name (report));
     }
   warnings = tb_policy_check_context (ctx);
   file_problems = tb_cli_check_context_files (cli, ctx);

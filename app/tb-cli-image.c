@@ -465,7 +465,7 @@ tb_cli_cmd_image_decrypt (TbCli *cli, int argc, char **argv)
   w.output = output;
   if (!tb_cli_run_work (cli, decrypt_work, &w, &error))
     return tb_cli_fail (cli, error);
-  tb_cli_message (cli, _("Decrypted %s to %s"), argv[2], output);
+  tb_cli_message (cli, _("Decrypted %s to %s"), argv[2], tb_cli_output_name (output));
   json_builder_begin_object (b);
   tb_cli_add_string (b, "output", output);
   json_builder_end_object (b);
@@ -563,7 +563,7 @@ tb_cli_cmd_image_export_mcuboot (TbCli *cli, int argc, char **argv)
   w.output = output;
   if (!tb_cli_run_work (cli, mcuboot_work, &w, &error))
     return tb_cli_fail (cli, error);
-  tb_cli_message (cli, _("Wrote the MCUboot image %s (%s%s)"), output, version,
+  tb_cli_message (cli, _("Wrote the MCUboot image %s (%s%s)"), tb_cli_output_name (output), version,
                   encrypt ? _(", encrypted") : "");
   json_builder_begin_object (b);
   tb_cli_add_string (b, "output", output);

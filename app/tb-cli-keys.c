@@ -442,7 +442,9 @@ tb_cli_cmd_cert_export (TbCli *cli, int argc, char **argv)
     }
   if (!tb_cert_export (chain, format, key, export_pass, output, &error))
     return tb_cli_fail (cli, error);
-  tb_cli_message (cli, _("Wrote %u certificate(s) to %s"), chain->len, output);
+  tb_cli_message (cli, g_dngettext (GETTEXT_PACKAGE, "Wrote %u certificate to %s", "Wrote %u certificates to %s",
+                                    chain->len),
+                  chain->len, tb_cli_output_name (output));
   json_builder_begin_object (b);
   tb_cli_add_string (b, "output", output);
   tb_cli_add_int (b, "certificates", chain->len);
@@ -584,7 +586,7 @@ done:
   {
     g_autofree char *subject = tb_cert_dup_subject (cert);
     g_autofree char *serial = tb_cert_dup_serial (cert);
-    tb_cli_message (cli, _("Issued %s (serial %s) to %s"), subject, serial, output);
+    tb_cli_message (cli, _("Issued %s (serial %s) to %s"), subject, serial, tb_cli_output_name (output));
     json_builder_begin_object (b);
     tb_cli_add_string (b, "subject", subject);
     tb_cli_add_string (b, "serial", serial);

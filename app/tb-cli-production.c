@@ -475,7 +475,8 @@ tb_cli_cmd_records_export (TbCli *cli, int argc, char **argv)
   ctx = tb_cli_open_context (cli, TB_CONTEXT_OPEN_READ, &error);
   if (ctx == NULL || !tb_records_export (ctx, job_id, format, output, &n, &error))
     return tb_cli_fail (cli, error);
-  tb_cli_message (cli, g_dngettext (GETTEXT_PACKAGE, "Wrote %u record to %s", "Wrote %u records to %s", n), n, output);
+  tb_cli_message (cli, g_dngettext (GETTEXT_PACKAGE, "Wrote %u record to %s", "Wrote %u records to %s", n), n,
+                  tb_cli_output_name (output));
   json_builder_begin_object (b);
   tb_cli_add_string (b, "output", output);
   tb_cli_add_int (b, "records", n);

@@ -175,6 +175,19 @@ tb_cli_claim_output (TbCli *cli, const char *path, GError **error)
 }
 
 /**
+ * tb_cli_output_name:
+ * @path: an output file as given
+ *
+ * Returns: @path as the messages name it: "standard output" for "-" and
+ *   /dev/stdout, else @path
+ */
+const char *
+tb_cli_output_name (const char *path)
+{
+  return tb_file_is_stdout (path) ? _("standard output") : path;
+}
+
+/**
  * tb_cli_message:
  *
  * Human-readable output: stdout normally, stderr with --json (stdout then

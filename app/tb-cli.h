@@ -53,6 +53,7 @@ void       tb_cli_message         (TbCli          *cli,
 gboolean   tb_cli_claim_output    (TbCli          *cli,
                                    const char     *path,
                                    GError        **error);
+const char *tb_cli_output_name    (const char     *path);
 TbContext *tb_cli_open_context    (TbCli          *cli,
                                    TbContextOpenFlags flags,
                                    GError        **error);
