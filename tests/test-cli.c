@@ -524,7 +524,14 @@ check_output_destinations (const char *tmp, const char *dir, const char *suffix,
       else if (dests[d] == link)
         got = tb_test_read_file (target, NULL);
       else
-        got = g_strdup (r.out); /* "-" and /dev/stdout: the data alone, the messages on stderr */
+        {
+          /* "-" and /dev/stdout: the data alone, the messages on stderr,
+           * naming it "standard output" */
+          g_autofree char *named = g_strdup_printf (" %s\n", dests[d]);
+          if (strstr (r.err, named) != NULL)
+            g_error ("%s %s %s: a message names the output as given:\n%s", command[0], option, dests[d], r.err);
+          got = g_strdup (r.out);
+        }
       g_assert_cmpuint (strlen (got), >, 0);
       g_clear_pointer (&contents, g_free);
       contents = without_timestamps (got);
