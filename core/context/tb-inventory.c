@@ -305,18 +305,45 @@ tb_context_list_products (TbContext *self)
 TbProductInfo *
 tb_context_lookup_product (TbContext *self, const char *name, GError **error)
 {
-  JsonObject *entry;
-
   g_return_val_if_fail (TB_IS_CONTEXT (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
-  entry = tb_context_find_entry (self, TB_INVENTORY_PRODUCTS, name);
-  if (entry == NULL)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context %s has no product “%s”"),
-                   tb_context_get_path (self), name);
-      return NULL;
-    }
-  return product_info_new (entry);
+  if (!tb_context_check_product (self, name, error))
+    return NULL;
+  return product_info_new (tb_context_find_entry (self, TB_INVENTORY_PRODUCTS, name));
+}
+
+/**
+ * tb_context_check_product:
+ * @self: a context
+ * @name: (nullable): a product's name
+ *
+ * The one check (and error) of every workflow that takes a product.
+ *
+ * Returns: %TRUE when the context lists @name; else %FALSE with
+ *   %TB_ERROR_NOT_FOUND naming the products it does list
+ */
+gboolean
+tb_context_check_product (TbContext *self, const char *name, GError **error)
+{
+  g_autoptr(GPtrArray) products = NULL;
+  g_autoptr(GString) names = NULL;
+
+  g_return_val_if_fail (TB_IS_CONTEXT (self), FALSE);
+  if (name != NULL && tb_context_find_entry (self, TB_INVENTORY_PRODUCTS, name) != NULL)
+    return TRUE;
+  products = tb_context_get_entries (self, TB_INVENTORY_PRODUCTS);
+  names = g_string_new (NULL);
+  for (guint i = 0; i < products->len; i++)
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
+                            tb_json_get_string (g_ptr_array_index (products, i), "name", "?"));
+  if (products->len == 0)
+    g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
+                 _("The context %s has no product “%s”: it has no products yet"), tb_context_get_path (self),
+                 name != NULL ? name : "");
+  else
+    g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context %s has no product “%s” (its products: %s)"),
+                 tb_context_get_path (self), name != NULL ? name : "", names->str);
+  return FALSE;
 }
 
 /**

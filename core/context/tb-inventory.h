@@ -120,6 +120,9 @@ TbProductInfo *tb_context_lookup_product     (TbContext           *self,
                                               GError             **error);
 char          *tb_context_dup_product_key_name (TbContext         *self,
                                                const char        *product);
+gboolean       tb_context_check_product      (TbContext           *self,
+                                              const char          *name,
+                                              GError             **error);
 
 gboolean       tb_context_has_entry          (TbContext           *self,
                                               TbInventory          inventory,

@@ -94,12 +94,8 @@ check_options (TbContext *ctx, const TbMasterOptions *o, guint32 *chunk_size, GE
                    _("A chunk size of %u bytes is not acceptable: a power of two from 1024 to 65536"), *chunk_size);
       return FALSE;
     }
-  if (o->product == NULL || tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, o->product) == NULL)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no product “%s”"),
-                   o->product != NULL ? o->product : "");
-      return FALSE;
-    }
+  if (!tb_context_check_product (ctx, o->product, error))
+    return FALSE;
   if (!tb_semver_is_valid (o->version, error))
     return FALSE;
   if (strlen (o->version) > TB_SBM_IMAGE_VERSION_MAX_LEN)

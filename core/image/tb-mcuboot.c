@@ -176,15 +176,11 @@ ecies_wrap (TbKey *recipient, const guint8 plainkey[16], guint8 out[113], GError
 static TbKey *
 product_key (TbContext *ctx, const char *product, GError **error)
 {
-  JsonObject *entry = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
   g_autofree char *name = NULL;
   TbKey *key;
 
-  if (entry == NULL)
-    {
-      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no product “%s”"), product);
-      return NULL;
-    }
+  if (!tb_context_check_product (ctx, product, error))
+    return NULL;
   name = tb_context_dup_product_key_name (ctx, product);
   key = tb_key_load (ctx, name, error);
   if (key != NULL && g_strcmp0 (tb_key_get_algorithm (key), "ec-p256") != 0)

@@ -107,11 +107,8 @@ pick_product (TbContext *ctx, const char *product, GError **error)
 
   if (product != NULL)
     {
-      if (tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product) == NULL)
-        {
-          g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context has no product “%s”"), product);
-          return NULL;
-        }
+      if (!tb_context_check_product (ctx, product, error))
+        return NULL;
       return g_strdup (product);
     }
   if (products->len != 1)
