@@ -459,6 +459,49 @@ tb_cli_print_commands (FILE *out, const TbCliCommand *commands)
     fprintf (out, "  %-16s %s\n", c->name, _(c->summary));
 }
 
+/* Levenshtein distance of two short ASCII words, capped: enough to tell a
+ * typo from another word. */
+static guint
+edit_distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = NULL;
+
+  if (la > 64 || lb > 64)
+    return G_MAXUINT;
+  row = g_new (guint, lb + 1);
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = (guint) j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diagonal = row[0];
+      row[0] = (guint) i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint above = row[j];
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+          diagonal = above;
+        }
+    }
+  return row[lb];
+}
+
+/* The command @word is most likely a typo of, or %NULL. */
+static const char *
+closest_command (const TbCliCommand *commands, const char *word)
+{
+  const char *best = NULL;
+  guint best_distance = G_MAXUINT;
+
+  for (const TbCliCommand *c = commands; c->name != NULL; c++)
+    {
+      guint d = edit_distance (word, c->name);
+      if (d < best_distance)
+        best = c->name, best_distance = d;
+    }
+  return best_distance <= 2 && best_distance < strlen (word) ? best : NULL;
+}
+
 /**
  * tb_cli_dispatch:
  * @argv: argv[0] is the command name
@@ -476,8 +519,16 @@ tb_cli_dispatch (TbCli *cli, const TbCliCommand *commands, int argc, char **argv
       cmd = c;
   if (cmd == NULL)
     {
+      const char *closest = closest_command (commands, argv[0]);
+
       fprintf (stderr, _("Commands:\n"));
       tb_cli_print_commands (stderr, commands);
+      if (closest != NULL)
+        return tb_cli_usage_error (cli, _("Unknown command “%s%s%s”: did you mean “%s%s%s”?"),
+                                   cli->command_path != NULL ? cli->command_path : "",
+                                   cli->command_path != NULL ? " " : "", argv[0],
+                                   cli->command_path != NULL ? cli->command_path : "",
+                                   cli->command_path != NULL ? " " : "", closest);
       return tb_cli_usage_error (cli, _("Unknown command “%s%s%s” (see “%s --help”)"),
                                  cli->command_path != NULL ? cli->command_path : "",
                                  cli->command_path != NULL ? " " : "", argv[0], cli->prog);

@@ -195,6 +195,21 @@ test_usage_errors (void)
   g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "invalid-argument");
   g_assert_nonnull (strstr (json_object_get_string_member (err, "message"), "frobnicate"));
 
+  /* a typo gets the command it is closest to; a word far from all of them
+   * (frobnicate, above) gets none */
+  {
+    g_auto(Run) typo = { 0 };
+    g_auto(Run) sub_typo = { 0 };
+
+    RUN (&typo, "mastr");
+    g_assert_cmpint (typo.status, ==, 2);
+    assert_one_error_line (&typo, "did you mean “master”?");
+    RUN (&sub_typo, "key", "lst");
+    g_assert_cmpint (sub_typo.status, ==, 2);
+    assert_one_error_line (&sub_typo, "Unknown command “key lst”: did you mean “key list”?");
+    g_assert_null (strstr (bogus.err, "did you mean"));
+  }
+
   RUN (&bad_opt, "--frob", "show");
   g_assert_cmpint (bad_opt.status, ==, 2);
   assert_one_error_line (&bad_opt, "--frob");
