@@ -520,18 +520,15 @@ tb_cli_dispatch (TbCli *cli, const TbCliCommand *commands, int argc, char **argv
   if (cmd == NULL)
     {
       const char *closest = closest_command (commands, argv[0]);
+      /* the group the command was looked for in: "key " for `key lst` */
+      g_autofree char *group = cli->command_path != NULL ? g_strconcat (cli->command_path, " ", NULL) : g_strdup ("");
 
       fprintf (stderr, _("Commands:\n"));
       tb_cli_print_commands (stderr, commands);
       if (closest != NULL)
-        return tb_cli_usage_error (cli, _("Unknown command “%s%s%s”: did you mean “%s%s%s”?"),
-                                   cli->command_path != NULL ? cli->command_path : "",
-                                   cli->command_path != NULL ? " " : "", argv[0],
-                                   cli->command_path != NULL ? cli->command_path : "",
-                                   cli->command_path != NULL ? " " : "", closest);
-      return tb_cli_usage_error (cli, _("Unknown command “%s%s%s” (see “%s --help”)"),
-                                 cli->command_path != NULL ? cli->command_path : "",
-                                 cli->command_path != NULL ? " " : "", argv[0], cli->prog);
+        return tb_cli_usage_error (cli, _("Unknown command “%s%s”: did you mean “%s%s”?"), group, argv[0], group,
+                                   closest);
+      return tb_cli_usage_error (cli, _("Unknown command “%s%s” (see “%s --help”)"), group, argv[0], cli->prog);
     }
 
   parent = g_steal_pointer (&cli->command_path);

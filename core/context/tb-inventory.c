@@ -332,17 +332,19 @@ tb_context_check_product (TbContext *self, const char *name, GError **error)
   if (name != NULL && tb_context_find_entry (self, TB_INVENTORY_PRODUCTS, name) != NULL)
     return TRUE;
   products = tb_context_get_entries (self, TB_INVENTORY_PRODUCTS);
+  if (products->len == 0)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
+                   _("The context %s has no product “%s”: it has no products yet"), tb_context_get_path (self),
+                   name != NULL ? name : "");
+      return FALSE;
+    }
   names = g_string_new (NULL);
   for (guint i = 0; i < products->len; i++)
     g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
                             tb_json_get_string (g_ptr_array_index (products, i), "name", "?"));
-  if (products->len == 0)
-    g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
-                 _("The context %s has no product “%s”: it has no products yet"), tb_context_get_path (self),
-                 name != NULL ? name : "");
-  else
-    g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context %s has no product “%s” (its products: %s)"),
-                 tb_context_get_path (self), name != NULL ? name : "", names->str);
+  g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND, _("The context %s has no product “%s” (its products: %s)"),
+               tb_context_get_path (self), name != NULL ? name : "", names->str);
   return FALSE;
 }
 

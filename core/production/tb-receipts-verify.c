@@ -77,15 +77,21 @@ receipt_job_free (TbReceiptJob *job)
 }
 
 static void
-add_bad (TbReceiptsReport *report, JsonObject *rec, const char *problem)
+add_problem (TbReceiptsReport *report, const char *record_id, const char *uid, const char *problem)
 {
   TbReceiptProblem *b = g_new0 (TbReceiptProblem, 1);
 
-  b->record_id = g_strdup (tb_json_get_string (rec, "record_id", "?"));
-  b->uid = g_strdup (tb_json_get_string (rec, "uid", "?"));
+  b->record_id = g_strdup (record_id);
+  b->uid = g_strdup (uid);
   b->problem = g_strdup (problem);
   g_ptr_array_add (report->bad, b);
   report->valid = FALSE;
+}
+
+static void
+add_bad (TbReceiptsReport *report, JsonObject *rec, const char *problem)
+{
+  add_problem (report, tb_json_get_string (rec, "record_id", "?"), tb_json_get_string (rec, "uid", "?"), problem);
 }
 
 /* An element of a file's "records" that is not an object: named by its
@@ -93,13 +99,9 @@ add_bad (TbReceiptsReport *report, JsonObject *rec, const char *problem)
 static void
 add_not_a_record (TbReceiptsReport *report, const char *file, guint index)
 {
-  TbReceiptProblem *b = g_new0 (TbReceiptProblem, 1);
+  g_autofree char *place = g_strdup_printf ("%s #%u", file, index + 1);
 
-  b->record_id = g_strdup_printf ("%s #%u", file, index + 1);
-  b->uid = g_strdup ("?");
-  b->problem = g_strdup (_("not a record: an object is due"));
-  g_ptr_array_add (report->bad, b);
-  report->valid = FALSE;
+  add_problem (report, place, "?", _("not a record: an object is due"));
 }
 
 /* Adds the signed manifest of one slice to the known jobs. */
