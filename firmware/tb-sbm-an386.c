@@ -201,14 +201,13 @@ int
 main (void)
 {
   tb_sbm_crypto_mbedtls_init ();
-  /* the magic word says "ready": not before the boot checks are done
-   * (a host polls it after a reset; tb_sbm_init() writes it) */
+  /* the magic word says "ready": a host polls it after a reset, so it
+   * stays cleared until tb_sbm_boot() has done the boot checks and writes
+   * it (the host may stop the core between any two instructions) */
   memset (mailbox, 0, TB_MB_HEADER);
   birth ();
   tb_sbm_init (&sbm, &platform, tb_sbm_crypto_mbedtls ());
-  *(volatile uint32_t *) (mailbox + TB_MB_OFF_MAGIC) = 0;
   tb_sbm_boot (&sbm);
-  *(volatile uint32_t *) (mailbox + TB_MB_OFF_MAGIC) = TB_MB_MAGIC;
   /* between commands the core sleeps, woken each millisecond by SysTick
    * to look at the doorbell (a debugger's write raises no interrupt):
    * QEMU then idles instead of spinning */

@@ -163,8 +163,10 @@ provision (Fixture *f, TbProbe *probe, gboolean lock)
   TbProvisionResult result = { 0 };
   g_autoptr(TbCert) cert = NULL;
 
-  g_assert_true (tb_provision_device (f->ctx, probe, &options, TB_TEST_PASS, &result, NULL, &error));
+  gboolean ok = tb_provision_device (f->ctx, probe, &options, TB_TEST_PASS, &result, NULL, &error);
+
   g_assert_no_error (error);
+  g_assert_true (ok);
   g_assert_cmpstr (result.uid, ==, UID);
   g_assert_cmpstr (result.device_type, ==, "tb-qemu-an386");
   g_assert_cmpstr (result.lifecycle, ==, lock ? "locked" : "provisioned");
@@ -202,6 +204,7 @@ test_provision_and_boot (Fixture *f, gconstpointer data)
   g_autoptr(TbProbe) probe = NULL;
   g_autoptr(TbAttestation) att = NULL;
   g_autofree char *version = NULL;
+  gboolean ok;
 
   if (skipped (f))
     return;
@@ -231,8 +234,9 @@ test_provision_and_boot (Fixture *f, gconstpointer data)
   g_assert_cmpstr (att->app_version, ==, "1.0.0");
   g_clear_pointer (&att, tb_attestation_free);
 
-  g_assert_true (tb_program_device (probe, f->upk[1], f->image[1], &version, NULL, NULL, &error));
+  ok = tb_program_device (probe, f->upk[1], f->image[1], &version, NULL, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   g_assert_cmpstr (version, ==, "1.1.0");
 
   /* power off, power on: the flash and the OTP are where they were */

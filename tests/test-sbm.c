@@ -119,6 +119,12 @@ board_set_otp (Board *b, int item, const void *data, gsize len)
 
 /* A device fresh from the factory with the SBM installed (lifecycle 1):
  * UID 0a0b0c0d, type tb-vmcu-m4, its own key. */
+static guint32
+rd32le (const guint8 *p)
+{
+  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+}
+
 static Board *
 board_new (void)
 {
@@ -149,6 +155,8 @@ board_new (void)
   b->p.otp_write = otp_write;
   b->p.mailbox = b->mailbox;
   tb_sbm_init (&b->sbm, &b->p, tb_sbm_crypto_openssl ());
+  g_assert_cmpuint (rd32le (b->mailbox + TB_MB_OFF_MAGIC), ==, 0);
+  tb_sbm_boot (&b->sbm);
   return b;
 }
 
@@ -209,12 +217,6 @@ wr32le (guint8 *p, guint32 v)
   p[1] = (guint8) (v >> 8);
   p[2] = (guint8) (v >> 16);
   p[3] = (guint8) (v >> 24);
-}
-
-static guint32
-rd32le (const guint8 *p)
-{
-  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
 }
 
 static guint32

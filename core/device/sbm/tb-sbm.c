@@ -202,13 +202,20 @@ tb_sbm_complete_staged (TbSbm *sbm, Record *r)
   return 0;
 }
 
+/**
+ * tb_sbm_init:
+ *
+ * Sets the SBM up at a reset. The mailbox's magic word is cleared: a host
+ * that polls it after a reset must not see "ready" before tb_sbm_boot()
+ * has done the boot checks (a real core runs them between the two).
+ */
 void
 tb_sbm_init (TbSbm *sbm, const TbSbmPlatform *p, const TbSbmCrypto *c)
 {
   memset (sbm, 0, sizeof *sbm);
   sbm->p = p;
   sbm->c = c;
-  wr32le (p->mailbox + TB_MB_OFF_MAGIC, TB_MB_MAGIC);
+  wr32le (p->mailbox + TB_MB_OFF_MAGIC, 0);
 }
 
 /* Finishes an interrupted copy, then checks the application against the
@@ -266,7 +273,8 @@ static int process_staged_update (TbSbm *sbm);
  *
  * At every reset: finish an interrupted update, install an update the
  * application staged, then recompute the application digest against the
- * signature table; a modified application is refused.
+ * signature table; a modified application is refused. Only then is the
+ * mailbox's magic word written: the SBM answers from here on.
  */
 TbSbmBootResult
 tb_sbm_boot (TbSbm *sbm)
@@ -275,6 +283,7 @@ tb_sbm_boot (TbSbm *sbm)
   tb_sbm_check_app (sbm);
   if (process_staged_update (sbm))
     tb_sbm_check_app (sbm);
+  wr32le (sbm->p->mailbox + TB_MB_OFF_MAGIC, TB_MB_MAGIC);
   return sbm->boot;
 }
 
