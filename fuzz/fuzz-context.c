@@ -41,6 +41,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   for (TbInventory inv = 0; inv < TB_INVENTORY_N; inv++)
     {
       g_autoptr(GPtrArray) entries = tb_context_get_entries (ctx, inv);
+
+      g_assert (entries != NULL);
       tb_inventory_to_string (inv);
       tb_context_find_entry (ctx, inv, "root-ca");
     }

@@ -15,6 +15,8 @@
 #include "trustbench.h"
 #include "tb-fuzz.h"
 
+#include <string.h>
+
 #ifndef TB_FUZZ_FORMAT
 #error "TB_FUZZ_FORMAT must name the format this harness reads"
 #endif
@@ -39,6 +41,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       /* hashing walks the gaps too: only for images of a sane size */
       g_autofree char *sha = tb_firmware_get_size (fw) <= 1024 * 1024 ? tb_firmware_compute_sha256 (fw, NULL, NULL) : NULL;
 
+      g_assert (sha == NULL || strlen (sha) == 64);
       g_assert (tb_firmware_read (fw, 0, buf, n, NULL));
       g_assert (tb_firmware_read (fw, tb_firmware_get_size (fw) - n, buf, n, NULL));
       for (guint i = 0; i < tb_firmware_get_n_segments (fw); i++)

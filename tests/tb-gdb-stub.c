@@ -692,7 +692,10 @@ tb_gdb_stub_get_address (TbGdbStub *stub)
 guint64
 tb_gdb_stub_get_packets_of_kind (TbGdbStub *stub, char kind)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&stub->lock);
+  guint64 n;
 
-  return stub->packets_by_kind[(guint8) kind];
+  g_mutex_lock (&stub->lock);
+  n = stub->packets_by_kind[(guint8) kind];
+  g_mutex_unlock (&stub->lock);
+  return n;
 }

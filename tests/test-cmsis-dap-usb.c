@@ -639,7 +639,6 @@ test_hotplug (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TbUsbWatch) watch = NULL;
-  g_autoptr(GPtrArray) two = NULL, one = NULL;
   g_autofree char *syspath = NULL;
   guint changes = 0;
 

@@ -564,6 +564,7 @@ test_provision_same_as_virtual (void)
   {
     g_autoptr(TbVirtualBoard) board = tb_virtual_board_create (a, NULL, 256 * 1024, 1024, "0dab0a4d", &error);
     g_assert_no_error (error);
+    g_assert_nonnull (board);
   }
   tb_test_copy_dir (a, b);
 

@@ -181,6 +181,7 @@ test_four_formats (void)
     g_autofree char *obj = g_build_filename (tmp, "a.o", NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(TbFirmware) fw = tb_firmware_load_file (obj, TB_FIRMWARE_FORMAT_ELF, 0, &error);
+    g_assert_null (fw);
     g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
     g_assert_nonnull (strstr (error->message, "relocatable"));
   }
@@ -343,6 +344,7 @@ test_malformed (void)
     g_autoptr(GError) error = NULL;
     g_autoptr(TbFirmware) fw = tb_firmware_parse ((const guint8 *) ":\x00\x01", 3, TB_FIRMWARE_FORMAT_IHEX, "input",
                                                   &error);
+    g_assert_null (fw);
     g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_DATA);
   }
 }

@@ -359,7 +359,7 @@ static void
 test_tool (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL, *written = NULL, *read_back = NULL, *reset = NULL, *human = NULL;
+  g_autofree char *out = NULL, *written = NULL, *read_back = NULL, *reset = NULL;
   g_autofree char *in_path = g_build_filename (f->tmp, "pattern.bin", NULL);
   g_autofree char *out_path = g_build_filename (f->tmp, "read.bin", NULL);
   g_autofree char *address = g_strdup_printf ("0x%x", TB_BOARD_RAM_BASE + 0x1002);

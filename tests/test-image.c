@@ -346,6 +346,7 @@ test_verify (void)
   g_autofree char *flipped = copy_image ("verify-flipped.tbimg", len, 64 + 4112 + 7);
   g_autofree char *message = NULL;
 
+  g_assert_cmpmem (image, 8, TB_IMAGE_MAGIC, 8);
   g_assert_true (tb_image_verify (oem->ctx, pair->upk, pair->image, TB_TEST_OEM_PASS, &checks, NULL, &error));
   g_assert_no_error (error);
   for (guint i = 0; i < checks->len; i++)

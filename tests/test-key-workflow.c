@@ -82,6 +82,7 @@ test_generate_refuses (Fixture *f, gconstpointer data)
   TbKey *again;
 
   g_assert_no_error (error);
+  g_assert_nonnull (first);
   before = tb_test_read_file (f->json, &before_len);
 
   again = tb_key_workflow_generate (f->t.ctx, &options, NULL, &error);

@@ -303,6 +303,7 @@ test_wrong_keys (Fixture *f, gconstpointer data)
     TbMasterOptions options = { "sensor", NULL, NULL, "9.9.9", 99, 0 };
     g_autoptr(TbUpk) forged = tb_master_image (other, fw, &options, PASS, forged_image, forged_upk, NULL, &error);
     g_assert_no_error (error);
+    g_assert_nonnull (forged);
   }
   g_assert_false (tb_image_verify (f->ctx, forged_upk, forged_image, PASS, &checks, NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);

@@ -215,7 +215,6 @@ static gboolean
 tb_test_key_point (TbKey *key, guint8 point[65], size_t *len)
 {
   g_autofree char *pem = tb_key_dup_public_pem (key);
-  g_autoptr(GBytes) der = NULL;
   gsize der_len = 0;
   g_auto(GStrv) lines = g_strsplit (pem, "\n", -1);
   GString *b64 = g_string_new (NULL);
@@ -288,7 +287,7 @@ static void
 test_hierarchy_on_token (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL, *root = NULL, *mastering = NULL, *bin = NULL, *upk = NULL, *image = NULL;
+  g_autofree char *dir = NULL, *root = NULL, *bin = NULL, *upk = NULL, *image = NULL;
   g_autoptr(TbContext) ctx = NULL;
   const char *products[] = { "widget", NULL };
   TbHierarchyTokens tokens = { NULL, NULL, NULL };

@@ -137,6 +137,7 @@ new_board (Fixture *f, const char *device_type)
   g_autoptr(TbVirtualBoard) board = tb_virtual_board_create (dir, device_type, 256 * 1024, 1024, NULL, &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (board);
   return g_strconcat ("virtual:", dir, NULL);
 }
 

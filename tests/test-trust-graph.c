@@ -220,7 +220,6 @@ static TbTrustGraph *
 generated (guint products, guint devices, guint group)
 {
   TbTrustGraph *graph = tb_trust_graph_new ();
-  g_autoptr(GHashTable) per_product = g_hash_table_new (g_direct_hash, g_direct_equal);
 
   tb_trust_graph_add_node (graph, "key:root-ca", TB_TRUST_NODE_ROOT_CA, "root-ca");
   tb_trust_graph_add_node (graph, "key:provisioning-ca", TB_TRUST_NODE_CA, "provisioning-ca");

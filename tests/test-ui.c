@@ -925,6 +925,7 @@ test_tokens (void)
   {
     g_autoptr(TbContext) ctx = tb_context_create (dir, "Token GUI OEM", &error);
     g_assert_no_error (error);
+    g_assert_nonnull (ctx);
   }
   (void) products;
   window = new_window ();
@@ -1017,6 +1018,7 @@ test_hotplug (void)
   {
     g_autoptr(TbContext) ctx = tb_context_create (ctx_dir, "Hotplug", &error);
     g_assert_no_error (error);
+    g_assert_nonnull (ctx);
   }
   tb_window_open_context (window, ctx_dir);
   spin_until (has_context, window);
@@ -1513,6 +1515,7 @@ test_audit_page (void)
     gboolean hash_shown = FALSE;
 
     g_assert_no_error (error);
+    g_assert_cmpuint (entries->len, ==, g_strv_length (hashes));
     g_clear_pointer (&rows, g_ptr_array_unref);
     rows = shown (audit_under_test, ADW_TYPE_EXPANDER_ROW);
     newest = g_ptr_array_index (rows, 0);
@@ -2035,6 +2038,7 @@ new_window_on_new_context (const char *dir, const char *name)
   TbWindow *window;
 
   g_assert_no_error (error);
+  g_assert_nonnull (ctx);
   window = new_window ();
   tb_window_open_context (window, dir);
   spin_until (has_context, window);
