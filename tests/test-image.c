@@ -379,6 +379,31 @@ test_verify (void)
   g_assert_cmpint (find_check (checks, "decrypt")->status, ==, TB_CHECK_SKIPPED);
 }
 
+/* Verified against a context that has not got the image's product: the
+ * recipients row names the products it has, as every workflow's product
+ * check does (tb_context_check_product()). */
+static void
+test_verify_other_context (void)
+{
+  const char *const products[] = { "gadget", "meter", NULL };
+  g_autoptr(TbTestOem) stranger = tb_test_oem_new (products);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) checks = NULL;
+  g_autofree char *expected = NULL;
+  const TbCheck *recipients;
+
+  g_assert_false (tb_image_verify (stranger->ctx, pair->upk, pair->image, TB_TEST_OEM_PASS, &checks, NULL, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_assert_cmpint (find_check (checks, "signature")->status, ==, TB_CHECK_PASSED);
+  g_assert_cmpint (find_check (checks, "chain")->status, ==, TB_CHECK_FAILED);
+  recipients = find_check (checks, "recipients");
+  g_assert_cmpint (recipients->status, ==, TB_CHECK_FAILED);
+  expected = g_strdup_printf ("The context %s has no product “%s” (its products: gadget, meter)",
+                              tb_context_get_path (stranger->ctx), oem->product);
+  g_assert_cmpstr (recipients->message, ==, expected);
+  g_assert_cmpint (find_check (checks, "decrypt")->status, ==, TB_CHECK_SKIPPED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -400,6 +425,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tb/image/decrypt", test_decrypt);
   g_test_add_func ("/tb/image/decrypt-refusals", test_decrypt_refusals);
   g_test_add_func ("/tb/image/verify", test_verify);
+  g_test_add_func ("/tb/image/verify-other-context", test_verify_other_context);
   rc = g_test_run ();
   tb_test_mastered_free (pair);
   tb_test_mastered_free (other);

@@ -531,11 +531,8 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
   {
     const char *product = tb_upk_get_product (upk);
     g_autofree char *key_name = NULL;
-    if (tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product) == NULL)
-      {
-        g_autofree char *msg = g_strdup_printf (_("the context has no product “%s”"), product);
-        FAILED ("recipients", msg);
-      }
+    if (!tb_context_check_product (ctx, product, &local))
+      FAILED ("recipients", local->message);
     else
       {
         key_name = tb_context_dup_product_key_name (ctx, product);
@@ -558,8 +555,8 @@ tb_image_verify (TbContext *ctx, const char *upk_path, const char *image_path, c
                                                     tb_upk_get_n_recipients (upk), key_name);
             add_check (list, "recipients", TB_CHECK_PASSED, msg);
           }
-        g_clear_error (&local);
       }
+    g_clear_error (&local);
   }
 
   tb_progress_set_stage (progress, _("Checking the encrypted image"));
