@@ -124,6 +124,148 @@ provision (Fixture *f, TbProbe *probe, gboolean with_image, gboolean lock)
   tb_provision_result_clear (&result);
 }
 
+/* A probe in front of a virtual board whose core takes a while to boot
+ * after a reset, as a real one does: for the next @boot_reads reads of
+ * the mailbox it still shows the RAM as the reset found it, and what the
+ * host writes there is lost (the SBM clears its mailbox as it starts). */
+#define TEST_TYPE_SLOW_BOOT_PROBE (test_slow_boot_probe_get_type ())
+G_DECLARE_FINAL_TYPE (TestSlowBootProbe, test_slow_boot_probe, TEST, SLOW_BOOT_PROBE, TbProbe)
+
+struct _TestSlowBootProbe {
+  TbProbe parent_instance;
+  TbProbe *board;
+  guint boot_reads;
+  guint booting;
+  guint resets;
+  guint8 ram_at_reset[TB_MB_SIZE];
+};
+
+G_DEFINE_TYPE (TestSlowBootProbe, test_slow_boot_probe, TB_TYPE_PROBE)
+
+static gboolean
+in_mailbox (guint32 address, gsize len)
+{
+  return address < TB_MB_ADDRESS + TB_MB_SIZE && address + len > TB_MB_ADDRESS;
+}
+
+static gboolean
+slow_boot_read (TbProbe *probe, guint32 address, guint8 *buf, gsize len, GError **error)
+{
+  TestSlowBootProbe *self = TEST_SLOW_BOOT_PROBE (probe);
+
+  if (!tb_probe_read_memory (self->board, address, buf, len, NULL, error))
+    return FALSE;
+  if (self->booting > 0 && in_mailbox (address, len))
+    {
+      self->booting--;
+      for (gsize i = 0; i < len; i++)
+        if (in_mailbox (address + (guint32) i, 1))
+          buf[i] = self->ram_at_reset[address + i - TB_MB_ADDRESS];
+    }
+  return TRUE;
+}
+
+static gboolean
+slow_boot_write (TbProbe *probe, guint32 address, const guint8 *data, gsize len, GError **error)
+{
+  TestSlowBootProbe *self = TEST_SLOW_BOOT_PROBE (probe);
+
+  if (self->booting > 0 && in_mailbox (address, len))
+    return TRUE;
+  return tb_probe_write_memory (self->board, address, data, len, NULL, error);
+}
+
+static gboolean
+slow_boot_reset (TbProbe *probe, gboolean halt, GError **error)
+{
+  TestSlowBootProbe *self = TEST_SLOW_BOOT_PROBE (probe);
+
+  if (!tb_probe_read_memory (self->board, TB_MB_ADDRESS, self->ram_at_reset, TB_MB_SIZE, NULL, error))
+    return FALSE;
+  self->resets++;
+  self->booting = self->boot_reads;
+  return tb_probe_reset (self->board, halt, error);
+}
+
+static void
+test_slow_boot_probe_finalize (GObject *object)
+{
+  g_clear_object (&TEST_SLOW_BOOT_PROBE (object)->board);
+  G_OBJECT_CLASS (test_slow_boot_probe_parent_class)->finalize (object);
+}
+
+static void
+test_slow_boot_probe_class_init (TestSlowBootProbeClass *klass)
+{
+  TbProbeClass *probe_class = TB_PROBE_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = test_slow_boot_probe_finalize;
+  probe_class->read_memory = slow_boot_read;
+  probe_class->write_memory = slow_boot_write;
+  probe_class->reset = slow_boot_reset;
+}
+
+static void
+test_slow_boot_probe_init (TestSlowBootProbe *self)
+{
+}
+
+static TestSlowBootProbe *
+slow_boot_probe_new (const char *uri, guint boot_reads)
+{
+  g_autoptr(GError) error = NULL;
+  TestSlowBootProbe *self = g_object_new (TEST_TYPE_SLOW_BOOT_PROBE, "uri", uri, "kind", "test", NULL);
+
+  self->board = tb_probe_open (uri, &error);
+  g_assert_no_error (error);
+  self->boot_reads = boot_reads;
+  return self;
+}
+
+/* Provisioning a blank device installs the SBM and waits for it to come
+ * up: whether the core's RAM is still empty after the reset, or still
+ * holds an earlier SBM's mailbox (a board erased and provisioned again
+ * without a power cycle), nothing is sent before the new SBM answers. */
+static void
+test_blank_device_slow_boot (Fixture *f, gconstpointer data)
+{
+  for (guint stale = 0; stale < 2; stale++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TestSlowBootProbe) probe = NULL;
+      TbProvisionOptions options = { "sensor", NULL, NULL, TRUE };
+      TbProvisionResult result = { 0 };
+      gboolean ok;
+
+      if (stale)
+        {
+          /* a blank board again, its RAM holding an idle SBM's mailbox */
+          g_autoptr(TbVirtualBoard) board = NULL;
+          guint8 head[TB_MB_HEADER] = { 0 };
+
+          tb_test_rm_rf (f->board_dir);
+          board = tb_virtual_board_create (f->board_dir, NULL, 256 * 1024, 1024, "0badcafe", &error);
+          g_assert_no_error (error);
+          g_clear_object (&board);
+          for (guint i = 0; i < 4; i++)
+            head[TB_MB_OFF_MAGIC + i] = (guint8) (TB_MB_MAGIC >> (8 * i));
+          probe = slow_boot_probe_new (f->uri, 6);
+          g_assert_true (tb_probe_write_memory (probe->board, TB_MB_ADDRESS, head, sizeof head, NULL, &error));
+          g_assert_no_error (error);
+        }
+      else
+        probe = slow_boot_probe_new (f->uri, 6);
+      ok = tb_provision_device (f->ctx, TB_PROBE (probe), &options, PASS, &result, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpstr (result.uid, ==, "0badcafe");
+      g_assert_cmpstr (result.lifecycle, ==, "provisioned");
+      /* the install's reset and the final check's */
+      g_assert_cmpuint (probe->resets, ==, 2);
+      tb_provision_result_clear (&result);
+    }
+}
+
 static void
 test_provision_and_boot (Fixture *f, gconstpointer data)
 {
@@ -1236,6 +1378,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/tb/provision/provision-and-boot", test_provision_and_boot);
+  ADD ("/tb/provision/blank-device-slow-boot", test_blank_device_slow_boot);
   ADD ("/tb/provision/refusals", test_refusals);
   ADD ("/tb/provision/master-app-slot", test_master_app_slot);
   ADD ("/tb/provision/image-checked-before-lock", test_image_checked_before_lock);

@@ -93,8 +93,33 @@ put_le32 (guint8 *p, guint32 v)
   p[3] = (guint8) (v >> 24);
 }
 
+/* Whether the flash is erased where the SBM's vector table goes: such a
+ * device will never answer, however long one waits. A read the device
+ * refuses (a locked one) says nothing, nor does anything but erased words. */
+static gboolean
+sbm_flash_erased (TbTarget *self)
+{
+  guint8 vectors[8];
+
+  if (!tb_probe_read_memory (self->probe, TB_SBM_IMAGE_ADDRESS, vectors, sizeof vectors, NULL, NULL))
+    return FALSE;
+  return le32 (vectors) == 0xffffffffu && le32 (vectors + 4) == 0xffffffffu;
+}
+
+static void
+set_blank_error (GError **error)
+{
+  g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
+               _("The device is blank: its flash holds no secure boot manager at 0x%08x (provision it first)"),
+               TB_SBM_IMAGE_ADDRESS);
+}
+
 /**
  * tb_target_has_sbm:
+ *
+ * Whether an SBM answers in the mailbox. A device whose flash holds no
+ * SBM is blank (%TB_ERROR_NOT_FOUND) even when its RAM still shows an
+ * earlier SBM's mailbox (erased without a power cycle).
  *
  * Returns: whether an SBM answers in the mailbox
  */
@@ -111,20 +136,12 @@ tb_target_has_sbm (TbTarget *self, GError **error)
                    _("No secure boot manager answers on this device (it is blank, or its SBM is not genuine)"));
       return FALSE;
     }
+  if (sbm_flash_erased (self))
+    {
+      set_blank_error (error);
+      return FALSE;
+    }
   return TRUE;
-}
-
-/* Whether the flash is erased where the SBM's vector table goes: such a
- * device will never answer, however long one waits. A read the device
- * refuses (a locked one) says nothing, nor does anything but erased words. */
-static gboolean
-sbm_flash_erased (TbTarget *self)
-{
-  guint8 vectors[8];
-
-  if (!tb_probe_read_memory (self->probe, TB_SBM_IMAGE_ADDRESS, vectors, sizeof vectors, NULL, NULL))
-    return FALSE;
-  return le32 (vectors) == 0xffffffffu && le32 (vectors + 4) == 0xffffffffu;
 }
 
 /**
@@ -141,26 +158,20 @@ tb_target_wait_ready (TbTarget *self, GError **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) self->timeout_ms * 1000;
   guint8 head[TB_MB_HEADER];
-  gboolean looked = FALSE;
 
+  /* blank: its RAM may show an earlier SBM's mailbox, but nothing will
+   * come up */
+  if (sbm_flash_erased (self))
+    {
+      set_blank_error (error);
+      return FALSE;
+    }
   for (;;)
     {
       if (!tb_probe_read_memory (self->probe, MAILBOX, head, sizeof head, NULL, error))
         return FALSE;
       if (le32 (head + TB_MB_OFF_MAGIC) == TB_MB_MAGIC && le32 (head + TB_MB_OFF_STATUS) != TB_MB_STATUS_BUSY)
         return self->sbm_seen = TRUE;
-      if (!looked)
-        {
-          looked = TRUE;
-          if (sbm_flash_erased (self))
-            {
-              g_set_error (error, TB_ERROR, TB_ERROR_NOT_FOUND,
-                           _("The device is blank: its flash holds no secure boot manager at 0x%08x (provision it "
-                             "first)"),
-                           TB_SBM_IMAGE_ADDRESS);
-              return FALSE;
-            }
-        }
       if (g_get_monotonic_time () > deadline)
         {
           g_set_error (error, TB_ERROR, TB_ERROR_FAILED,
