@@ -374,6 +374,10 @@ tb_cli_cmd_image_verify (TbCli *cli, int argc, char **argv)
         tb_cli_message (cli, _("%s and %s: valid"), argv[1], argv[2]);
       return TB_EXIT_OK;
     }
+  /* what is not a failed check (a wrong passphrase) is not a verdict on
+   * the files: the error object and its exit code, as without --json */
+  if (!valid && !g_error_matches (error, TB_ERROR, TB_ERROR_VERIFY_FAILED))
+    return tb_cli_fail (cli, error);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "valid");
   json_builder_add_boolean_value (b, valid);

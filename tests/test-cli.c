@@ -942,7 +942,9 @@ test_master (void)
   {
     g_auto(Run) nodec = { 0 };
     g_auto(Run) wrong = { 0 };
+    g_auto(Run) wrong_json = { 0 };
     g_autoptr(JsonObject) n = NULL;
+    g_autoptr(JsonObject) e = NULL;
 
     /* without decrypting: valid as far as checked, and it says so */
     RUN (&nodec, "-C", dir, "--json", "image", "verify", upk, image, "--no-decrypt");
@@ -954,6 +956,13 @@ test_master (void)
     /* a wrong passphrase is not a tampered file: exit 1, not 3 */
     RUN_PASS (&wrong, "not the passphrase", "-C", dir, "image", "verify", upk, image);
     g_assert_cmpint (wrong.status, ==, 1);
+    /* the same with --json: the error object, not "valid": false */
+    RUN_PASS (&wrong_json, "not the passphrase", "-C", dir, "--json", "image", "verify", upk, image);
+    g_assert_cmpint (wrong_json.status, ==, 1);
+    e = parse_json_object (wrong_json.out);
+    g_assert_false (json_object_has_member (e, "valid"));
+    g_assert_nonnull (strstr (json_object_get_string_member (json_object_get_object_member (e, "error"), "message"),
+                              "passphrase"));
   }
 
   RUN_PASS (&decrypt, "a good passphrase", "-C", dir, "image", "decrypt", upk, image, "-o", plain);
