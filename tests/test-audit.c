@@ -173,16 +173,43 @@ test_truncated_and_last (Fixture *f, gconstpointer data)
   g_autofree char *pristine = tb_test_read_file (f->log, NULL);
   g_autofree char *after = NULL;
 
+  g_assert_true (tb_audit_check_appendable (f->ctx, &error));
+  g_assert_no_error (error);
   edit_lines (f, drop_last);
   verify (f, FALSE, 5, 6, "removed from its end");
+  /* asked first (a workflow does, before it writes its files), then tried */
+  g_assert_false (tb_audit_check_appendable (f->ctx, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_assert_nonnull (strstr (error->message, "truncated"));
+  g_clear_error (&error);
   g_assert_false (tb_audit_append (f->ctx, "test.event", "x", NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
   g_clear_error (&error);
+  /* a key is refused before its files are written, not after */
+  {
+    g_autoptr(TbKey) key = tb_key_generate ("ec-p256", &error);
+    g_autofree char *key_file = g_build_filename (f->dir, "keys", "late.key", NULL);
+    g_autofree char *pub_file = g_build_filename (f->dir, "keys", "late.pub", NULL);
+
+    g_assert_no_error (error);
+    g_assert_true (tb_context_lock (f->ctx, &error));
+    g_assert_false (tb_key_store (key, f->ctx, "late", TB_KEY_USAGE_JOB, "a long passphrase", &error));
+    g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+    g_clear_error (&error);
+    tb_context_unlock (f->ctx);
+    g_assert_false (g_file_test (key_file, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (pub_file, G_FILE_TEST_EXISTS));
+    g_assert_false (tb_context_has_entry (f->ctx, TB_INVENTORY_KEYS, "late"));
+  }
 
   tb_test_write_file (f->log, pristine);
   verify (f, TRUE, 6, 0, NULL);
   edit_lines (f, modify_last);
   verify (f, FALSE, 6, 6, "modified");
+  g_assert_false (tb_audit_check_appendable (f->ctx, &error));
+  g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+  g_assert_nonnull (strstr (error->message, "modified"));
+  g_clear_error (&error);
   g_assert_false (tb_audit_append (f->ctx, "test.event", "x", NULL, &error));
   g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
   /* nothing was appended */

@@ -409,6 +409,30 @@ test_wrong_keys (Fixture *f, gconstpointer data)
     none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
     g_assert_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT);
     g_assert_false (g_file_test (i2, G_FILE_TEST_EXISTS));
+    g_clear_error (&error);
+    /* an audit log that takes no entry (cut short): refused before the
+     * pair is written, not after, so no unrecorded image is left behind */
+    options.device_types = NULL;
+    {
+      g_autofree char *log = g_build_filename (tb_context_get_path (f->ctx), "audit", "log.jsonl", NULL);
+      g_autofree char *pristine = tb_test_read_file (log, NULL);
+      char *last = strrchr (pristine, '\n');
+      g_autofree char *cut = NULL;
+
+      g_assert_nonnull (last);
+      *last = '\0';
+      last = strrchr (pristine, '\n');
+      cut = g_strndup (pristine, last != NULL ? (gsize) (last - pristine + 1) : 0);
+      *(pristine + strlen (pristine)) = '\n';
+      tb_test_write_file (log, cut);
+      none = tb_master_image (f->ctx, fw, &options, PASS, i2, u2, NULL, &error);
+      g_assert_null (none);
+      g_assert_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED);
+      g_assert_nonnull (strstr (error->message, "truncated"));
+      g_assert_false (g_file_test (i2, G_FILE_TEST_EXISTS));
+      g_assert_false (g_file_test (u2, G_FILE_TEST_EXISTS));
+      tb_test_write_file (log, pristine);
+    }
   }
 }
 

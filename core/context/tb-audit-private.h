@@ -15,6 +15,8 @@ gboolean      tb_audit_append               (TbContext   *ctx,
                                              const char  *subject,
                                              JsonObject  *details,
                                              GError     **error);
+gboolean      tb_audit_check_appendable     (TbContext   *ctx,
+                                             GError     **error);
 TbAuditEntry *tb_audit_entry_new_for_object (JsonObject  *object);
 
 G_END_DECLS

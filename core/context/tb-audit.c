@@ -194,6 +194,55 @@ read_log (TbContext *ctx, char **data, gsize *len, GError **error)
   return tb_file_read_bounded (path, TB_FILE_MAX_SLURP_BYTES, data, len, error);
 }
 
+/* The log's end against its head: a log cut short or whose last entry
+ * changed takes no more entries. @size: the log's size. */
+static gboolean
+check_tail (const char *log_path, const Head *head, guint64 size, GError **error)
+{
+  if (size < head->size)
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The audit log %s is shorter than its head records: it was truncated. Nothing is appended "
+                     "to it; run “audit verify”"), log_path);
+      return FALSE;
+    }
+  if (!last_line_matches (log_path, head))
+    {
+      g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
+                   _("The last entry of the audit log %s is not the one its head records: it was modified. "
+                     "Nothing is appended to it; run “audit verify”"), log_path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static guint64
+log_size (const char *log_path)
+{
+  GStatBuf st;
+
+  return g_stat (log_path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/**
+ * tb_audit_check_appendable:
+ *
+ * Whether tb_audit_append() would take an entry, as far as the log's end
+ * and head tell: a workflow asks before it writes anything, so that it
+ * never leaves files behind that the log does not record.
+ *
+ * Returns: %TRUE, or %FALSE with %TB_ERROR_VERIFY_FAILED naming the log
+ */
+gboolean
+tb_audit_check_appendable (TbContext *ctx, GError **error)
+{
+  g_autofree char *log_path = tb_context_build_path (ctx, LOG_FILE);
+  gboolean exists;
+  Head head;
+
+  return read_head (ctx, &head, &exists, error) && check_tail (log_path, &head, log_size (log_path), error);
+}
+
 /**
  * tb_audit_append:
  * @event: what happened, e.g. "key.create"
@@ -244,23 +293,10 @@ tb_audit_append (TbContext *ctx, const char *event, const char *subject, JsonObj
   if (!read_head (ctx, &head, &exists, error))
     goto out;
   {
-    GStatBuf st;
-    guint64 size = g_stat (log_path, &st) == 0 ? (guint64) st.st_size : 0;
+    guint64 size = log_size (log_path);
 
-    if (size < head.size)
-      {
-        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
-                     _("The audit log %s is shorter than its head records: it was truncated. Nothing is appended "
-                       "to it; run “audit verify”"), log_path);
-        goto out;
-      }
-    if (!last_line_matches (log_path, &head))
-      {
-        g_set_error (error, TB_ERROR, TB_ERROR_VERIFY_FAILED,
-                     _("The last entry of the audit log %s is not the one its head records: it was modified. "
-                       "Nothing is appended to it; run “audit verify”"), log_path);
-        goto out;
-      }
+    if (!check_tail (log_path, &head, size, error))
+      goto out;
     if (size > head.size)
       {
         /* a writer stopped between its append and the head: adopt what chains */

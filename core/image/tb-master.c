@@ -324,7 +324,8 @@ tb_master_image (TbContext *ctx, TbFirmware *firmware, const TbMasterOptions *op
   gboolean ok = FALSE;
   guint64 size;
 
-  if (!check_options (ctx, options, &h.chunk_size, error) || !tb_output_file_recover_pair (upk_path, error) ||
+  if (!check_options (ctx, options, &h.chunk_size, error) || !tb_audit_check_appendable (ctx, error) ||
+      !tb_output_file_recover_pair (upk_path, error) ||
       (!options->replace && !tb_master_check_destinations (image_path, upk_path, error)))
     return NULL;
   size = tb_firmware_get_size (firmware);

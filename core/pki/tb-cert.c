@@ -255,6 +255,9 @@ tb_cert_store (TbCert *self, TbContext *ctx, const char *name, const char *key_n
       g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a certificate “%s”"), name);
       return FALSE;
     }
+  /* a log that takes no entry: refused before the file is written */
+  if (!tb_audit_check_appendable (ctx, error))
+    return FALSE;
   file = g_strdup_printf ("certs/%s.pem", name);
   if (!tb_context_write_file (ctx, file, pem, strlen (pem), 0644, error))
     return FALSE;

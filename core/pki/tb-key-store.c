@@ -479,6 +479,9 @@ tb_key_store (TbKey *self, TbContext *ctx, const char *name, TbKeyUsage usage,
       g_set_error (error, TB_ERROR, TB_ERROR_EXISTS, _("The context already has a key “%s”"), name);
       return FALSE;
     }
+  /* a log that takes no entry: refused before any file is written */
+  if (!tb_audit_check_appendable (ctx, error))
+    return FALSE;
   if (!tb_key_is_on_token (self) && (passphrase == NULL || strlen (passphrase) < 8))
     {
       g_set_error (error, TB_ERROR, TB_ERROR_INVALID_ARGUMENT,
