@@ -38,6 +38,7 @@
 #include "tb-crashpoint.h"
 #include "tb-error.h"
 #include "tb-file.h"
+#include "tb-inventory.h"
 #include "tb-job.h"
 #include "tb-journal-private.h"
 #include "tb-json-private.h"
@@ -337,10 +338,7 @@ load_identity (TbContext *ctx, JsonObject *job, const char *passphrase, TbUpk *u
 {
   const char *issuer = tb_json_get_string (job, "issuer", NULL);
   const char *product = json_object_get_string_member (job, "product");
-  JsonObject *prod = tb_context_find_entry (ctx, TB_INVENTORY_PRODUCTS, product);
-  g_autofree char *pk = prod != NULL && json_object_has_member (prod, "key")
-                          ? g_strdup (json_object_get_string_member (prod, "key"))
-                          : g_strconcat ("product-", product, NULL);
+  g_autofree char *pk = tb_context_dup_product_key_name (ctx, product);
 
   if (issuer == NULL)
     {
